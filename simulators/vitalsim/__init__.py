@@ -1,0 +1,1 @@
+"""vitalsim: the virtual patient and session simulator behind vitalsdash (training use only)."""

@@ -1,0 +1,542 @@
+"""Run virtual patients: step-wise for a live monitor, vectorised for many at once.
+
+Both modes share one core that computes a stretch of whole seconds for N patients from a
+state, without side effects. Time is cut into stretches aligned to 10-minute blocks and
+at every action, the same way in both modes, so a live session and a batch run with the
+same actions at the same seconds give identical numbers. The live engine computes up to
+the next block boundary ahead and serves ticks from that buffer; an action recomputes
+from the buffer's start state to the action's second, then carries on from there.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from vitalsim import pd
+from vitalsim._effects import Intervention, offsets
+from vitalsim._rng import BLOCK_S, generator, noise
+from vitalsim._variability import drift, initial_state
+from vitalsim.patient import PatientProfile, sample_profile
+from vitalsim.pk import LinearPK, PKParameters
+from vitalsim.sensors import (
+    QUALITY_NAMES,
+    RR_EVERY_S,
+    NibpCycle,
+    NibpProgram,
+    NibpReading,
+    continuous_chunk,
+    motion_episodes,
+    nibp_chunk,
+    request_nibp,
+)
+
+O2_ON_TAU_S, O2_OFF_TAU_S = 40.0, 60.0
+O2_RELIEF_PER_L, O2_BOOST_PCT = 0.35, 1.5
+MAX_RATE_MG_PER_KG_H = 3.0
+
+PATIENT_ACTIONS = frozenset({
+    "start_infusion", "pause_pump", "resume_pump", "set_rate", "stop_infusion",
+    "give_antihypertensive", "give_antiemetic", "oxygen_on", "oxygen_off", "reposition",
+    "reassure", "nibp_start",
+})  # fmt: skip
+
+
+class ActionError(ValueError):
+    """An action the patient or pump cannot take now; nothing was changed."""
+
+
+class SimSample(NamedTuple):
+    """One row of the recording: measured value, quality, and the noise-free truth."""
+
+    t_s: float
+    channel: str
+    value: float
+    quality: str
+    true_value: float
+
+
+@dataclass(frozen=True)
+class PumpState:
+    """A syringe pump programmed with a rate and a dose to deliver (both per kg)."""
+
+    rate_mg_per_kg_h: float = 0.0
+    remaining_mg_per_kg: float = 0.0
+    delivered_mg_per_kg: float = 0.0
+    running: bool = False
+    started_s: float | None = None
+    ended_s: float | None = None
+
+    @property
+    def delivering_mg_per_kg_h(self) -> float:
+        live = self.running and self.remaining_mg_per_kg > 0 and self.ended_s is None
+        return self.rate_mg_per_kg_h if live else 0.0
+
+    def completion_s(self, now_s: float) -> float:
+        r = self.delivering_mg_per_kg_h
+        return now_s + self.remaining_mg_per_kg / r * 3600.0 if r > 0 else math.inf
+
+    def delivered_until(self, now_s: float, t_s: float) -> PumpState:
+        """The pump after running from ``now_s`` to ``t_s`` with no action in between."""
+        r = self.delivering_mg_per_kg_h
+        if r <= 0 or t_s <= now_s:
+            return self
+        done = self.completion_s(now_s)
+        given = min(self.remaining_mg_per_kg, r * (t_s - now_s) / 3600.0)
+        out = replace(self, remaining_mg_per_kg=self.remaining_mg_per_kg - given,
+                      delivered_mg_per_kg=self.delivered_mg_per_kg + given)
+        if done <= t_s:
+            out = replace(out, remaining_mg_per_kg=0.0, running=False, ended_s=done)
+        return out
+
+    def phase_at(self, t_s: float) -> str:
+        if self.started_s is None or t_s < self.started_s:
+            return "baseline"
+        if self.ended_s is not None and t_s >= self.ended_s:
+            return "observation"
+        return "infusion"
+
+
+@dataclass(frozen=True)
+class CoreState:
+    """Everything that carries from one second to the next, for N patients."""
+
+    t_s: int
+    x: np.ndarray  # PK state (N, 4)
+    lag: np.ndarray  # counter-regulation (N,)
+    ou: dict[str, np.ndarray]
+    o2_level: np.ndarray  # 0..1 (N,)
+    o2_flow_l_min: float
+    pump: PumpState
+    nibp: tuple[NibpCycle, ...]
+    ce_ref: dict[int, np.ndarray]
+    events: tuple[Any, ...]
+    interventions: tuple[Intervention, ...]
+
+
+@dataclass
+class Chunk:
+    """Seconds [t0, t1) of N patients: truth (N, T) per vital, and measured samples."""
+
+    t_s: np.ndarray
+    truth: dict[str, np.ndarray]
+    pump_rate: np.ndarray  # mg/kg/h delivered each second (T,)
+    phases: list[str]
+    measured: list[Any]  # SensorChunk per patient
+    notes: list[tuple[float, str, dict]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """What does not change during a session: the patients, the seed and the program."""
+
+    profiles: tuple[PatientProfile, ...]
+    patient_ids: tuple[int, ...]
+    seed: int
+    program: NibpProgram
+    pk: LinearPK
+    weight_kg: np.ndarray
+    arrays: dict[str, np.ndarray]
+    nibp_bias: tuple[tuple[float, float], ...]
+    spo2_bias: tuple[float, ...]
+
+    @classmethod
+    def build(
+        cls, profiles: list[PatientProfile], seed: int, program: NibpProgram,
+        patient_ids: list[int] | None = None,
+    ) -> Cohort:
+        ids = list(range(len(profiles))) if patient_ids is None else list(patient_ids)
+        pk = PKParameters(**{
+            name: np.array([getattr(p.pk, name) for p in profiles])
+            for name in ("v1_l", "k10", "k12", "k21", "k13", "k31", "ke0")
+        })  # fmt: skip
+        names = ("hr_bpm", "sbp_mmhg", "dbp_mmhg", "spo2_pct", "rr_per_min", "anxiety",
+                 "sbp_slope_mmhg_per_ng_ml", "dbp_ratio", "hr_slope_bpm_per_ng_ml",
+                 "rr_slope_per_min_per_ng_ml", "dissociation_ec50_ng_ml",
+                 "motion_artefacts_per_h")
+        arrays = {n: np.array([float(getattr(p, n)) for p in profiles]) for n in names}
+        nibp_bias, spo2_bias = [], []
+        for pid in ids:
+            b = generator(seed, pid, "sensor_bias").standard_normal(3)
+            nibp_bias.append((3.0 * float(b[0]), 2.5 * float(b[1])))
+            spo2_bias.append(float(np.clip(1.0 * b[2], -2.0, 2.0)))
+        return cls(tuple(profiles), tuple(ids), int(seed), program, LinearPK(pk),
+                   np.array([p.weight_kg for p in profiles]), arrays, tuple(nibp_bias),
+                   tuple(spo2_bias))
+
+    def initial_state(self, events: Iterable[Any] = ()) -> CoreState:
+        n = len(self.profiles)
+        return CoreState(
+            t_s=0, x=np.zeros((n, 4)), lag=np.zeros(n),
+            ou=initial_state(self.seed, list(self.patient_ids)), o2_level=np.zeros(n),
+            o2_flow_l_min=0.0, pump=PumpState(), nibp=tuple(NibpCycle() for _ in range(n)),
+            ce_ref={}, events=tuple(events), interventions=(),
+        )  # fmt: skip
+
+
+def _windows(events: tuple[Any, ...], kind: str) -> list[tuple[float, float]]:
+    return [(e.at_s, e.end_s) for e in events if e.kind == kind]
+
+
+def compute(cohort: Cohort, st: CoreState, t1_s: int) -> tuple[Chunk, CoreState]:
+    """Seconds [st.t_s, t1_s) with no action inside; pure: ``st`` is not changed."""
+    t0 = st.t_s
+    t = np.arange(t0, t1_s, dtype=float)
+    n_t = t.size
+    # Pump and PK: one rate until completion (if it falls inside), then zero.
+    rate = st.pump.delivering_mg_per_kg_h
+    done = st.pump.completion_s(t0)
+    rate_mg_min = rate * cohort.weight_kg / 60.0
+    tau = np.append(t - t0, t1_s - t0) / 60.0
+    if done < t1_s:
+        cut = (done - t0) / 60.0
+        before = tau < cut
+        xs = np.empty((len(cohort.profiles), tau.size, 4))
+        xs[:, before] = cohort.pk.evolve(st.x, rate_mg_min, tau[before])
+        x_cut = cohort.pk.evolve(st.x, rate_mg_min, np.array([cut]))[:, 0]
+        xs[:, ~before] = cohort.pk.evolve(x_cut, 0.0, tau[~before] - cut)
+        pump_rate = np.where(t < done, rate, 0.0)
+    else:
+        xs = cohort.pk.evolve(st.x, rate_mg_min, tau)
+        pump_rate = np.full(n_t, rate)
+    pump_end = st.pump.delivered_until(t0, t1_s)
+    cp = cohort.pk.cp_ng_ml(xs[:, :n_t])
+    ce = cohort.pk.ce_ng_ml(xs[:, :n_t])
+    a = cohort.arrays
+    lagged = pd.counter_regulation(ce, st.lag)
+    dsbp, ddbp, dhr = pd.haemodynamic_rise(
+        pd.effective_ce(ce, lagged), a["sbp_slope_mmhg_per_ng_ml"], a["dbp_ratio"],
+        a["hr_slope_bpm_per_ng_ml"],
+    )
+    ce_ref = dict(st.ce_ref)
+    for i, ev in enumerate(st.events):
+        if i not in ce_ref and t0 <= ev.at_s < t1_s:
+            ce_ref[i] = ce[:, int(ev.at_s) - t0].copy()
+    off = offsets(t, ce, a["anxiety"], list(st.events), ce_ref, list(st.interventions))
+    eps = np.stack([noise(cohort.seed, pid, t0, t1_s) for pid in cohort.patient_ids])
+    var, ou_end = drift(eps, st.ou)
+    # Oxygen: the delivered fraction follows the flow with a first-order lag.
+    target = 1.0 if st.o2_flow_l_min > 0 else 0.0
+    o2_tau = O2_ON_TAU_S if target else O2_OFF_TAU_S
+    decay = np.exp(-np.append(t - t0, t1_s - t0) / o2_tau)
+    level = target + (st.o2_level[:, None] - target) * decay[None, :]
+    relief = level[:, :n_t] * min(1.0, O2_RELIEF_PER_L * st.o2_flow_l_min)
+    sbp = a["sbp_mmhg"][:, None] + dsbp + off.sbp + var["sbp"]
+    dbp = a["dbp_mmhg"][:, None] + ddbp + off.dbp + var["dbp"]
+    dbp = np.minimum(dbp, sbp - 10.0)
+    truth = {
+        "hr": np.maximum(a["hr_bpm"][:, None] + dhr + off.hr + var["hr"], 25.0),
+        "sbp": sbp, "dbp": dbp, "map": dbp + (sbp - dbp) / 3.0,
+        "spo2": np.minimum(a["spo2_pct"][:, None] - off.spo2_drop * (1.0 - relief)
+                           + O2_BOOST_PCT * level[:, :n_t] + var["spo2"], 100.0),
+        "rr": np.maximum(a["rr_per_min"][:, None] + pd.respiratory_rise(
+            ce, a["rr_slope_per_min_per_ng_ml"]) + off.rr + var["rr"], 4.0),
+        "cp": cp, "ce": ce,
+        "dissociation": pd.dissociation_score(ce, a["dissociation_ec50_ng_ml"]),
+        "nausea": off.nausea, "anxiety": off.anxiety,
+    }  # fmt: skip
+    phase_pump = replace(st.pump, ended_s=pump_end.ended_s)
+    phases = [phase_pump.phase_at(s) for s in range(t0, t1_s)]
+    storms = [(e.at_s, e.end_s, 60.0 * e.episodes_per_min)
+              for e in st.events if e.kind == "motion_artefacts"]
+    probe_off, cuff_fail = _windows(st.events, "probe_off"), _windows(st.events, "cuff_failure")
+    measured, nibp_end, notes = [], [], []
+    for j, pid in enumerate(cohort.patient_ids):
+        episodes = motion_episodes(cohort.seed, pid, t0, t1_s,
+                                   float(a["motion_artefacts_per_h"][j]), storms)
+        chunk = continuous_chunk(eps[j], t0, t1_s, truth["hr"][j], truth["spo2"][j],
+                                 truth["rr"][j], episodes, probe_off, cohort.spo2_bias[j])
+        readings, cycle, nb_notes = nibp_chunk(
+            cohort.seed, pid, st.nibp[j], t0, t1_s, phases, cohort.program, cuff_fail,
+            truth["sbp"][j], truth["dbp"][j], cohort.nibp_bias[j])
+        chunk.nibp = readings
+        if j == 0:
+            notes.extend(nb_notes)
+            notes.extend((float(e.start_s), "motion_artefact", {"duration_s": e.duration_s})
+                         for e in episodes if t0 <= e.start_s < t1_s)
+        measured.append(chunk)
+        nibp_end.append(cycle)
+    if pump_end.ended_s is not None and st.pump.ended_s is None:
+        notes.append((float(pump_end.ended_s), "phase", {"phase": "observation"}))
+    new = replace(
+        st, t_s=t1_s, x=xs[:, n_t], lag=lagged[:, -1], ou=ou_end, o2_level=level[:, n_t],
+        pump=pump_end, nibp=tuple(nibp_end), ce_ref=ce_ref,
+    )  # fmt: skip
+    return Chunk(t, truth, pump_rate, phases, measured, sorted(notes, key=lambda x: x[0])), new
+
+
+def apply_action(
+    cohort: Cohort, st: CoreState, kind: str, params: dict[str, Any], actor: str = "trainee"
+) -> CoreState:
+    """The state right after an action at ``st.t_s``; raises ActionError if it cannot be."""
+    now = st.t_s
+    pump = st.pump
+    if kind not in PATIENT_ACTIONS:
+        raise ActionError(f"unknown action {kind!r}; known: {', '.join(sorted(PATIENT_ACTIONS))}")
+    if kind == "start_infusion":
+        if pump.started_s is not None:
+            raise ActionError("the infusion has already been started")
+        rate, dose = float(params["rate_mg_per_kg_h"]), float(params["dose_mg_per_kg"])
+        _check_rate(rate)
+        return replace(st, pump=replace(pump, rate_mg_per_kg_h=rate, remaining_mg_per_kg=dose,
+                                        running=True, started_s=float(now)))
+    if kind in ("pause_pump", "resume_pump", "set_rate", "stop_infusion"):
+        if pump.started_s is None or pump.ended_s is not None:
+            raise ActionError("the pump has no infusion in progress")
+        if kind == "pause_pump":
+            if not pump.running:
+                raise ActionError("the pump is already paused")
+            return replace(st, pump=replace(pump, running=False))
+        if kind == "resume_pump":
+            if pump.running:
+                raise ActionError("the pump is already running")
+            return replace(st, pump=replace(pump, running=True))
+        if kind == "set_rate":
+            rate = float(params.get("rate_mg_per_kg_h", math.nan))
+            _check_rate(rate)
+            return replace(st, pump=replace(pump, rate_mg_per_kg_h=rate))
+        return replace(st, pump=replace(pump, running=False, remaining_mg_per_kg=0.0,
+                                        ended_s=float(now)))
+    if kind == "oxygen_on":
+        flow = float(params.get("flow_l_min", 2.0))
+        if not 0 < flow <= 15:
+            raise ActionError(f"oxygen flow must be 1-15 L/min, got {flow}")
+        return replace(st, o2_flow_l_min=flow)
+    if kind == "oxygen_off":
+        return replace(st, o2_flow_l_min=0.0)
+    if kind == "nibp_start":
+        return replace(st, nibp=tuple(request_nibp(c, now) for c in st.nibp))
+    if kind in ("give_antihypertensive", "give_antiemetic"):
+        dose = float(params.get("dose_mg", math.nan))
+        if not 0 < dose <= 200:
+            raise ActionError(f"{kind}: dose_mg must be a positive number of mg, got {dose}")
+    iv = Intervention(float(now), kind, dict(params), actor)
+    return replace(st, interventions=(*st.interventions, iv))
+
+
+def _check_rate(rate: float) -> None:
+    if not 0 < rate <= MAX_RATE_MG_PER_KG_H:
+        raise ActionError(f"rate must be between 0 and {MAX_RATE_MG_PER_KG_H} mg/kg/h, got {rate}")
+
+
+def next_boundary(t_s: int) -> int:
+    return (t_s // BLOCK_S + 1) * BLOCK_S
+
+
+def samples_of(
+    chunk: Chunk, patient: int = 0, prev_rate: float | None = None
+) -> list[SimSample]:
+    """The recording rows of one patient for one chunk, in time order.
+
+    PUMP_RATE is written every 10 s and whenever it changes; ``prev_rate`` is the rate
+    of the second before the chunk, so a run cut into ticks writes the same rows.
+    """
+    m = chunk.measured[patient]
+    tr = chunk.truth
+    rows: list[SimSample] = []
+    q = QUALITY_NAMES
+    nibp_at: dict[int, NibpReading] = {r.t_s: r for r in m.nibp}
+    for i, ts in enumerate(chunk.t_s.tolist()):
+        s = int(ts)
+        rows.append(SimSample(ts, "HR", m.hr[i], q[m.hr_q[i]], tr["hr"][patient, i]))
+        rows.append(SimSample(ts, "SPO2", m.spo2[i], q[m.spo2_q[i]], tr["spo2"][patient, i]))
+        if s % RR_EVERY_S == 0:
+            rows.append(SimSample(ts, "RR", m.rr[i], q[m.rr_q[i]], tr["rr"][patient, i]))
+        r = nibp_at.get(s)
+        if r is not None:
+            qual = "ok" if r.ok else "invalid"
+            rows.append(SimSample(ts, "NIBP_SYS", r.sys, qual, r.true_sys))
+            rows.append(SimSample(ts, "NIBP_DIA", r.dia, qual, r.true_dia))
+            rows.append(SimSample(ts, "NIBP_MAP", r.map, qual, r.true_map))
+        rate = float(chunk.pump_rate[i])
+        if rate != prev_rate or s % 10 == 0:
+            rows.append(SimSample(ts, "PUMP_RATE", rate, "ok", rate))
+            prev_rate = rate
+        if s % 10 == 0:
+            cp, ce = tr["cp"][patient, i], tr["ce"][patient, i]
+            rows.append(SimSample(ts, "KET_CP", cp, "ok", cp))
+            rows.append(SimSample(ts, "KET_CE", ce, "ok", ce))
+    return rows
+
+
+@dataclass
+class Snapshot:
+    """What the instructor (not the trainee) can see of the patient right now."""
+
+    t_s: int
+    phase: str
+    pump_rate_mg_per_kg_h: float
+    pump_running: bool
+    dose_given_mg_per_kg: float
+    oxygen_l_min: float
+    cp_ng_ml: float
+    ce_ng_ml: float
+    dissociation: float
+    nausea: float
+    anxiety: float
+    truth: dict[str, float]
+
+
+class LiveSimulation:
+    """One patient, advanced tick by tick, answering actions at the current second."""
+
+    def __init__(
+        self, profile: PatientProfile, seed: int, program: NibpProgram | None = None,
+        events: Iterable[Any] = (), patient_id: int = 0,
+    ) -> None:
+        self.cohort = Cohort.build([profile], seed, program or NibpProgram(), [patient_id])
+        self._start = self.cohort.initial_state(events)  # state at the buffer's first second
+        self._buffer: Chunk | None = None
+        self._buffer_end: CoreState = self._start
+        self.t_s = 0
+        self._last_rate: float | None = None
+        self.log: list[tuple[float, str, str, dict]] = []
+
+    @property
+    def profile(self) -> PatientProfile:
+        return self.cohort.profiles[0]
+
+    def _fill(self, upto: int) -> None:
+        while self._buffer_end.t_s < upto:
+            chunk, end = compute(self.cohort, self._buffer_end, next_boundary(self._buffer_end.t_s))
+            self._buffer = chunk if self._buffer is None else _concat([self._buffer, chunk])
+            self._buffer_end = end
+            self.log.extend((t, kind, "sensor", d) for t, kind, d in chunk.notes)
+
+    def advance(self, dt_s: int = 1) -> list[SimSample]:
+        """Move ``dt_s`` whole seconds on; the rows measured in them, in time order."""
+        if dt_s < 0 or int(dt_s) != dt_s:
+            raise ValueError("advance takes a whole, non-negative number of seconds")
+        t0, t1 = self.t_s, self.t_s + int(dt_s)
+        self._fill(t1)
+        if self._buffer is None or t1 == t0:
+            return []
+        part = _slice(self._buffer, t0, t1)
+        out = samples_of(part, 0, self._last_rate)
+        self._last_rate = float(part.pump_rate[-1])
+        self.t_s = t1
+        if self._buffer is not None and self._buffer_end.t_s == t1:
+            self._start, self._buffer = self._buffer_end, None
+        return out
+
+    def _state_now(self) -> CoreState:
+        if self._start.t_s == self.t_s:
+            return self._start
+        _, st = compute(self.cohort, self._start, self.t_s)
+        return st
+
+    def apply(self, kind: str, actor: str = "trainee", **params: Any) -> None:
+        """Apply an action at the current second (raises ActionError, changing nothing)."""
+        st = apply_action(self.cohort, self._state_now(), kind, params, actor)
+        self._reset_from(st)
+        self.log.append((float(self.t_s), kind, actor, dict(params)))
+
+    def inject(self, event: Any) -> None:
+        """Add a scripted event (instructor), effective from its ``at_s``."""
+        st = self._state_now()
+        self._reset_from(replace(st, events=(*st.events, event)))
+        self.log.append((float(self.t_s), event.kind, "instructor", {"at_s": event.at_s}))
+
+    def _reset_from(self, st: CoreState) -> None:
+        self._start = self._buffer_end = st
+        self._buffer = None
+
+    def snapshot(self) -> Snapshot:
+        self._fill(self.t_s + 1)
+        assert self._buffer is not None
+        i = self.t_s - int(self._buffer.t_s[0])
+        tr = {k: float(v[0, i]) for k, v in self._buffer.truth.items()}
+        st = self._state_now()
+        return Snapshot(
+            self.t_s, self._buffer.phases[i], st.pump.rate_mg_per_kg_h, st.pump.running,
+            st.pump.delivered_mg_per_kg, st.o2_flow_l_min, tr["cp"], tr["ce"],
+            tr["dissociation"], tr["nausea"], tr["anxiety"], tr,
+        )  # fmt: skip
+
+
+_SENSOR_ARRAYS = ("hr", "hr_q", "spo2", "spo2_q", "rr", "rr_q")
+
+
+def _concat(parts: list[Chunk]) -> Chunk:
+    """One chunk from consecutive ones (each concatenation done once)."""
+    parts = [p for p in parts if p.t_s.size]
+    if len(parts) == 1:
+        return parts[0]
+    first = parts[0]
+    sensors = []
+    for j in range(len(first.measured)):
+        ms = [p.measured[j] for p in parts]
+        s = type(ms[0])(*(np.concatenate([getattr(m, f) for m in ms]) for f in _SENSOR_ARRAYS))
+        s.nibp = [r for m in ms for r in m.nibp]
+        sensors.append(s)
+    return Chunk(
+        np.concatenate([p.t_s for p in parts]),
+        {k: np.concatenate([p.truth[k] for p in parts], axis=1) for k in first.truth},
+        np.concatenate([p.pump_rate for p in parts]), [ph for p in parts for ph in p.phases],
+        sensors, [n for p in parts for n in p.notes],
+    )  # fmt: skip
+
+
+def _slice(c: Chunk, t0: int, t1: int) -> Chunk:
+    i0, i1 = t0 - int(c.t_s[0]), t1 - int(c.t_s[0])
+    sens = []
+    for m in c.measured:
+        s = type(m)(*(getattr(m, f)[i0:i1] for f in _SENSOR_ARRAYS))
+        s.nibp = [r for r in m.nibp if t0 <= r.t_s < t1]
+        sens.append(s)
+    return Chunk(c.t_s[i0:i1], {k: v[:, i0:i1] for k, v in c.truth.items()},
+                 c.pump_rate[i0:i1], c.phases[i0:i1], sens,
+                 [n for n in c.notes if t0 <= n[0] < t1])
+
+
+@dataclass
+class ScheduledAction:
+    t_s: int
+    kind: str
+    params: dict[str, Any]
+    actor: str = "trainee"
+
+
+def run_batch(
+    cohort: Cohort, duration_s: int, actions: Iterable[ScheduledAction] = (),
+    events: Iterable[Any] = (),
+) -> Chunk:
+    """Every patient of ``cohort`` for ``duration_s`` seconds, with scheduled actions.
+
+    Invalid scheduled actions raise ActionError naming the second and the reason.
+    """
+    plan = sorted(actions, key=lambda a: a.t_s)
+    st = cohort.initial_state(events)
+    parts: list[Chunk] = []
+    k = 0
+    while st.t_s < duration_s:
+        while k < len(plan) and plan[k].t_s <= st.t_s:
+            act = plan[k]
+            try:
+                st = apply_action(cohort, st, act.kind, act.params, act.actor)
+            except ActionError as exc:
+                raise ActionError(f"action {act.kind} at {act.t_s} s: {exc}") from None
+            parts.append(_note_only(st.t_s, act))
+            k += 1
+        stop = min(next_boundary(st.t_s), duration_s)
+        if k < len(plan):
+            stop = min(stop, max(plan[k].t_s, st.t_s + 1))
+        chunk, st = compute(cohort, st, stop)
+        parts.append(chunk)
+    out = _concat(parts)
+    out.notes = sorted((n for p in parts for n in p.notes), key=lambda n: n[0])
+    return out
+
+
+def _note_only(t_s: int, act: ScheduledAction) -> Chunk:
+    return Chunk(np.empty(0), {}, np.empty(0), [], [],
+                 [(float(t_s), act.kind, {"actor": act.actor, **act.params})])
+
+
+def profile_for(scenario: Any, seed: int, index: int = 0) -> PatientProfile:
+    """The scenario's patient: its [patient] keys, the rest drawn with the seed."""
+    return sample_profile(seed, index, scenario.patient, scenario.protocol.pk_model)

@@ -1,0 +1,40 @@
+"""The alarm engine: pure, deterministic evaluation of vital signs against a profile.
+
+See docs/alarms.md for the specification. The core is ``step(state, samples, actions,
+now_s) -> (state, events)``; ``AlarmEngine`` wraps it with a log and ``signals(now)``.
+"""
+
+from ._engine import AlarmEngine, new_state, step
+from ._profile import AlarmProfile, load_profile, profile_path
+from ._signals import AlarmOffNotice, AlarmSignal, AudioPattern, Signals
+from ._state import AlarmState
+from ._types import (
+    ActionKind,
+    Actor,
+    AlarmAction,
+    AlarmActionError,
+    AlarmEvent,
+    ConditionState,
+    Priority,
+)
+
+__all__ = [
+    "ActionKind",
+    "Actor",
+    "AlarmAction",
+    "AlarmActionError",
+    "AlarmEngine",
+    "AlarmEvent",
+    "AlarmOffNotice",
+    "AlarmProfile",
+    "AlarmSignal",
+    "AlarmState",
+    "AudioPattern",
+    "ConditionState",
+    "Priority",
+    "Signals",
+    "load_profile",
+    "new_state",
+    "profile_path",
+    "step",
+]

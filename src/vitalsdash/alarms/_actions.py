@@ -1,0 +1,203 @@
+"""Actions on the alarms (acknowledge, pause, reset, limits, alarm off, phase, baseline).
+
+Each handler checks everything first and raises AlarmActionError before it changes
+anything, so an invalid action leaves the state exactly as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from vitalsdash.model import Channel
+
+from ._conditions import nibp_deadline, refresh_quiet, schedule
+from ._profile import ALARMED_CHANNELS, limit_problems
+from ._settings import apply_settings, auto_limits, channel_settings
+from ._state import ACTIVE, AlarmState, Cond
+from ._types import LIMIT_KINDS, ActionKind, AlarmAction, AlarmActionError, AlarmEvent
+
+
+def apply_action(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> None:
+    """Validate and apply one action at its own time ``a.t_s``."""
+    handler = _HANDLERS.get(a.kind)
+    if handler is None:
+        raise AlarmActionError("unknown_action", f"unknown action {a.kind!r}")
+    handler(st, a, events)
+
+
+def _log(st: AlarmState, a: AlarmAction, events: list[AlarmEvent], target: str, **kw: Any) -> None:
+    detail = kw.pop("detail", {})
+    events.append(AlarmEvent(a.t_s, target, str(a.kind), actor=str(a.actor), bed=st.bed,
+                             detail=detail, **kw))  # fmt: skip
+
+
+def _condition(st: AlarmState, name: str | None) -> Cond:
+    c = st.conds.get(name or "")
+    if c is None:
+        raise AlarmActionError("unknown_condition", f"unknown alarm condition {name!r}")
+    return c
+
+
+def _alarmed(ch: Channel | None) -> Channel:
+    if ch is None or ch not in ALARMED_CHANNELS:
+        raise AlarmActionError("unknown_channel", f"channel {ch!r} has no alarms")
+    return ch
+
+
+def _acknowledge(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> None:
+    c = _condition(st, a.condition)
+    if not (c.state >= ACTIVE or c.latched):
+        raise AlarmActionError("not_active", f"{c.name} is not active, nothing to acknowledge")
+    if c.acked:
+        raise AlarmActionError("already_acknowledged", f"{c.name} is already acknowledged")
+    c.acked = True
+    c.escalate_at = None
+    c.breakthrough = False
+    if c.state >= ACTIVE:
+        c.next_reminder_t = a.t_s + st.profile.ack_reminder_s
+        schedule(st, c.next_reminder_t)
+    _log(st, a, events, c.name, priority=c.priority, base_priority=c.base, value=c.value,
+         detail={"after_s": a.t_s - c.active_t, "episode": c.episode})  # fmt: skip
+
+
+def _pause(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> None:
+    before = st.pause_until
+    st.pause_until = a.t_s + st.profile.audio_pause_s
+    for c in st.conds.values():
+        c.breakthrough = False
+    schedule(st, st.pause_until)
+    _log(st, a, events, "", detail={"before": before, "after": st.pause_until,
+                                    "duration_s": st.profile.audio_pause_s})  # fmt: skip
+
+
+def _resume(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> None:
+    if st.pause_until is None:
+        raise AlarmActionError("not_paused", "audio is not paused")
+    before, st.pause_until = st.pause_until, None
+    for c in st.conds.values():
+        c.breakthrough = False
+    _log(st, a, events, "", detail={"before": before, "after": None})
+
+
+def _reset(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> None:
+    if a.condition is not None:
+        c = _condition(st, a.condition)
+        if not c.latched:
+            raise AlarmActionError("not_latched", f"{c.name} is not latched, nothing to reset")
+        targets = [c]
+    else:
+        targets = [c for c in st.conds.values() if c.latched]
+    if not targets:
+        _log(st, a, events, "", detail={"reset": []})
+    for c in targets:
+        c.latched = False
+        c.acked = False
+        events.append(AlarmEvent(a.t_s, c.name, "reset", c.priority, c.base, c.value, None,
+                                 str(a.actor), st.bed, {}))  # fmt: skip
+        if c.state < ACTIVE:
+            c.priority = c.base
+
+
+def _check_limits(st: AlarmState, edits: dict[tuple[Channel, str], float]) -> None:
+    saved = dict(st.user_limits)
+    try:
+        st.user_limits.update(edits)
+        for ch in sorted({ch for ch, _ in edits}, key=ALARMED_CHANNELS.index):
+            problems = limit_problems(ch, channel_settings(st, ch))
+            if problems:
+                key, why = problems[0]
+                raise AlarmActionError("limit_out_of_range", f"{ch.value} {key}: {why}")
+    finally:
+        st.user_limits.clear()
+        st.user_limits.update(saved)
+
+
+def _limits_changed(
+    st: AlarmState, a: AlarmAction, events: list[AlarmEvent], edits: dict, target: str
+) -> None:
+    before = {f"{ch.value}.{w}": channel_settings(st, ch)[w] for ch, w in edits}
+    st.user_limits.update(edits)
+    after = {f"{ch.value}.{w}": v for (ch, w), v in edits.items()}
+    _log(st, a, events, target, detail={"before": before, "after": after})
+    apply_settings(st, a.t_s, events, str(a.actor), str(a.kind))
+
+
+def _set_limit(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> None:
+    ch = _alarmed(a.channel)
+    if a.which not in LIMIT_KINDS:
+        raise AlarmActionError("unknown_limit", f"limit must be one of {', '.join(LIMIT_KINDS)}")
+    if a.value is None or a.value != a.value:
+        raise AlarmActionError("limit_out_of_range", "a limit needs a numeric value")
+    edits = {(ch, a.which): float(a.value)}
+    _check_limits(st, edits)
+    _limits_changed(st, a, events, edits, ch.value)
+
+
+def _auto_limits(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> None:
+    edits = auto_limits(st)
+    if not edits:
+        raise AlarmActionError("no_baseline", "auto-limits need the patient's baseline first")
+    _check_limits(st, edits)
+    _limits_changed(st, a, events, edits, "")
+
+
+def _alarm_off(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> None:
+    chan = st.chans[_alarmed(a.channel).value]
+    if chan.off:
+        raise AlarmActionError("already_off", f"{chan.channel.value} alarms are already off")
+    chan.off = True
+    chan.off_since = a.t_s
+    chan.next_off_reminder = a.t_s + st.profile.alarm_off_reminder_s
+    schedule(st, chan.next_off_reminder)
+    _log(st, a, events, chan.channel.value, detail={"before": "on", "after": "off"})
+    apply_settings(st, a.t_s, events, str(a.actor), "alarm_off")
+
+
+def _alarm_on(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> None:
+    chan = st.chans[_alarmed(a.channel).value]
+    if not chan.off:
+        raise AlarmActionError("already_on", f"{chan.channel.value} alarms are already on")
+    chan.off = False
+    chan.next_off_reminder = float("inf")
+    _log(st, a, events, chan.channel.value, detail={"before": "off", "after": "on"})
+    apply_settings(st, a.t_s, events, str(a.actor), "alarm_on")
+    refresh_quiet(chan)
+
+
+def _set_phase(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> None:
+    if a.phase is None:
+        raise AlarmActionError("unknown_phase", "set_phase needs a phase")
+    before, st.phase = st.phase, a.phase
+    _log(st, a, events, "", detail={"before": str(before), "after": str(a.phase)})
+    st.nibp_overdue_at = nibp_deadline(st)
+    schedule(st, st.nibp_overdue_at)
+    apply_settings(st, a.t_s, events, str(a.actor), "set_phase")
+
+
+def _set_baseline(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> None:
+    if not a.baseline:
+        raise AlarmActionError("no_baseline", "set_baseline needs at least one channel value")
+    for ch, v in a.baseline.items():
+        _alarmed(ch)
+        if v != v:
+            raise AlarmActionError("bad_baseline", f"baseline for {ch.value} is not a number")
+    before = {ch.value: st.baseline.get(ch) for ch in a.baseline}
+    st.baseline.update(a.baseline)
+    after = {ch.value: v for ch, v in a.baseline.items()}
+    _log(st, a, events, "", detail={"before": before, "after": after})
+    apply_settings(st, a.t_s, events, str(a.actor), "set_baseline")
+
+
+_HANDLERS: dict[ActionKind, Callable[[AlarmState, AlarmAction, list[AlarmEvent]], None]] = {
+    ActionKind.ACKNOWLEDGE: _acknowledge,
+    ActionKind.PAUSE_AUDIO: _pause,
+    ActionKind.RESUME_AUDIO: _resume,
+    ActionKind.RESET: _reset,
+    ActionKind.SET_LIMIT: _set_limit,
+    ActionKind.AUTO_LIMITS: _auto_limits,
+    ActionKind.ALARM_OFF: _alarm_off,
+    ActionKind.ALARM_ON: _alarm_on,
+    ActionKind.SET_PHASE: _set_phase,
+    ActionKind.SET_BASELINE: _set_baseline,
+}

@@ -1,0 +1,325 @@
+"""Alarm profiles (config/alarms/*.toml): limits, delays and rules, validated with pydantic.
+
+A profile is edited by hand, so every mistake must come back as one line naming the
+file, the key and the reason (ConfigError), never as a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import field_validator
+
+from vitalsdash.model import Channel, Phase
+from vitalsim._tomlconfig import ConfigError, load_toml_model
+
+from ._types import Priority
+
+ALARMED_CHANNELS: tuple[Channel, ...] = (
+    Channel.HR,
+    Channel.SPO2,
+    Channel.RR,
+    Channel.NIBP_SYS,
+    Channel.NIBP_DIA,
+    Channel.NIBP_MAP,
+)
+"""Channels with alarm limits; PUMP_RATE and the concentrations are never alarmed."""
+
+CLINIC_MAX_AUDIO_PAUSE_S = 300.0
+"""Upper bound for any clinic's audio pause maximum (alarms.md)."""
+
+SAT_SECONDS_SETTINGS = (0, 10, 25, 50, 100)
+
+VALUE_RANGES: dict[Channel, tuple[float, float]] = {
+    Channel.HR: (0.0, 300.0),
+    Channel.SPO2: (0.0, 100.0),
+    Channel.RR: (0.0, 150.0),
+    Channel.NIBP_SYS: (0.0, 300.0),
+    Channel.NIBP_DIA: (0.0, 300.0),
+    Channel.NIBP_MAP: (0.0, 300.0),
+}
+"""Where a limit may be set for each channel (profile and set_limit alike)."""
+
+PRIORITY = Annotated[Priority, BeforeValidator(Priority.parse)]
+_LIMIT_FIELDS = ("low", "high", "critical_low", "critical_high")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ChannelSettings(_Strict):
+    """Limits and timing of one channel. A missing limit (e.g. SpO2 high) is not alarmed."""
+
+    low: float | None = None
+    high: float | None = None
+    critical_low: float | None = None
+    critical_high: float | None = None
+    delay_s: float = Field(0.0, ge=0)
+    hysteresis: float = Field(0.0, ge=0)
+    sat_seconds: int = 0
+    stale_timeout_s: float | None = Field(None, gt=0)
+    latch: Literal["high", "always", "never"] | None = None
+
+    @field_validator("sat_seconds")
+    @classmethod
+    def _sat_setting(cls, v: int) -> int:
+        return _check_sat(v)
+
+
+class ChannelOverride(_Strict):
+    """Per-phase changes to a channel's settings; keys left out keep the base value."""
+
+    low: float | None = None
+    high: float | None = None
+    critical_low: float | None = None
+    critical_high: float | None = None
+    delay_s: float | None = Field(None, ge=0)
+    hysteresis: float | None = Field(None, ge=0)
+    sat_seconds: int | None = None
+    latch: Literal["high", "always", "never"] | None = None
+
+    @field_validator("sat_seconds")
+    @classmethod
+    def _sat_setting(cls, v: int | None) -> int | None:
+        return v if v is None else _check_sat(v)
+
+
+def _check_sat(v: int) -> int:
+    if v not in SAT_SECONDS_SETTINGS:
+        raise ValueError("must be 0 (off), 10, 25, 50 or 100")
+    return v
+
+
+class ChannelTable(_Strict):
+    HR: ChannelSettings | None = None
+    SPO2: ChannelSettings | None = None
+    RR: ChannelSettings | None = None
+    NIBP_SYS: ChannelSettings | None = None
+    NIBP_DIA: ChannelSettings | None = None
+    NIBP_MAP: ChannelSettings | None = None
+
+
+class OverrideTable(_Strict):
+    HR: ChannelOverride | None = None
+    SPO2: ChannelOverride | None = None
+    RR: ChannelOverride | None = None
+    NIBP_SYS: ChannelOverride | None = None
+    NIBP_DIA: ChannelOverride | None = None
+    NIBP_MAP: ChannelOverride | None = None
+
+
+class PhaseSettings(_Strict):
+    nibp_interval_s: float | None = Field(None, gt=0)
+    channels: OverrideTable = OverrideTable()
+
+
+class PhaseTable(_Strict):
+    baseline: PhaseSettings | None = None
+    infusion: PhaseSettings | None = None
+    observation: PhaseSettings | None = None
+    ready: PhaseSettings | None = None
+    ended: PhaseSettings | None = None
+
+
+_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+class Rule(_Strict):
+    """A baseline-relative or sustained condition on one channel.
+
+    Either ``threshold`` (absolute, for sustained rules) or ``baseline_delta`` and/or
+    ``baseline_pct`` (relative to the patient's baseline; with both, whichever limit is
+    reached first). Like every limit it is strict: equal is no violation.
+    """
+
+    name: str
+    channel: Literal["HR", "SPO2", "RR", "NIBP_SYS", "NIBP_DIA", "NIBP_MAP"]
+    direction: Literal["high", "low"]
+    threshold: float | None = None
+    baseline_delta: float | None = Field(None, gt=0)
+    baseline_pct: float | None = Field(None, gt=0)
+    duration_s: float = Field(0.0, ge=0)
+    readings: int = Field(1, ge=1)
+    hysteresis: float = Field(0.0, ge=0)
+    priority: PRIORITY = Priority.MEDIUM
+    phases: list[Phase] | None = None
+    message: str = ""
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not _NAME.match(v):
+            raise ValueError("must be upper case letters, digits and _, e.g. SYS_RISE")
+        return v
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Rule:
+        relative = self.baseline_delta is not None or self.baseline_pct is not None
+        if relative == (self.threshold is not None):
+            raise ValueError("give either threshold or baseline_delta/baseline_pct")
+        return self
+
+
+class AlarmProfile(_Strict):
+    """A complete alarm profile. Times are seconds; limits are in the channel's unit."""
+
+    name: str = ""
+    description: str = ""
+    channels: ChannelTable
+    phases: PhaseTable = PhaseTable()
+    rules: list[Rule] = []
+    limit_priority: PRIORITY = Priority.MEDIUM
+    critical_priority: PRIORITY = Priority.HIGH
+    technical_priority: PRIORITY = Priority.LOW
+    latch: Literal["high", "always", "never"] = "high"
+    clear_delay_s: float = Field(5.0, ge=0)
+    stale_timeout_s: float = Field(10.0, gt=0)
+    excursions: int = Field(3, ge=2)
+    excursion_window_s: float = Field(60.0, gt=0)
+    sat_seconds_decay: float = Field(1.0, gt=0)
+    nibp_interval_s: float = Field(900.0, gt=0)
+    nibp_overdue_grace_s: float = Field(60.0, ge=0)
+    audio_pause_s: float = Field(120.0, gt=0)
+    ack_reminder_s: float = Field(120.0, gt=0)
+    escalation_s: float = Field(60.0, gt=0)
+    alarm_off_reminder_s: float = Field(300.0, gt=0)
+
+    @field_validator("audio_pause_s")
+    @classmethod
+    def _pause_max(cls, v: float, info: ValidationInfo) -> float:
+        limit = (info.context or {}).get("max_audio_pause_s", CLINIC_MAX_AUDIO_PAUSE_S)
+        if v > limit:
+            raise ValueError(f"audio pause {v:g} s is longer than the clinic maximum ({limit:g} s)")
+        return v
+
+    @model_validator(mode="after")
+    def _unique_rules(self) -> AlarmProfile:
+        seen: set[str] = set()
+        for rule in self.rules:
+            if rule.name in seen or rule.name in builtin_condition_names():
+                raise ValueError(f"rule name {rule.name} is used twice or by a built-in condition")
+            seen.add(rule.name)
+        return self
+
+    def channel(self, ch: Channel, phase: Phase | None = None) -> dict[str, Any]:
+        """The channel's settings in force for ``phase``, as a dict (missing channel: all off)."""
+        base = getattr(self.channels, ch.value)
+        out: dict[str, Any] = (base or ChannelSettings()).model_dump()
+        if phase is not None:
+            ph = getattr(self.phases, phase.value)
+            over = getattr(ph.channels, ch.value) if ph is not None else None
+            if over is not None:
+                out.update(over.model_dump(exclude_unset=True))
+        return out
+
+    def nibp_interval(self, phase: Phase | None) -> float:
+        ph = getattr(self.phases, phase.value) if phase is not None else None
+        if ph is not None and ph.nibp_interval_s is not None:
+            return ph.nibp_interval_s
+        return self.nibp_interval_s
+
+    def problems(self) -> list[tuple[str, str]]:
+        """Checks across keys (limit order, ranges), for the base and every phase override."""
+        found: list[tuple[str, str]] = []
+        for ch in ALARMED_CHANNELS:
+            found += [(f"channels.{ch.value}.{k}", why) for k, why in limit_problems(ch, self.channel(ch))]
+            for phase in Phase:
+                ph = getattr(self.phases, phase.value)
+                if ph is None or getattr(ph.channels, ch.value) is None:
+                    continue
+                merged = self.channel(ch, phase)
+                prefix = f"phases.{phase.value}.channels.{ch.value}"
+                found += [(f"{prefix}.{k}", why) for k, why in limit_problems(ch, merged)]
+            if ch is not Channel.SPO2 and self.channel(ch)["sat_seconds"]:
+                found.append((f"channels.{ch.value}.sat_seconds", "SatSeconds applies to SPO2 only"))
+        return found
+
+
+SHORT: dict[Channel, str] = {
+    Channel.HR: "HR",
+    Channel.SPO2: "SPO2",
+    Channel.RR: "RR",
+    Channel.NIBP_SYS: "SYS",
+    Channel.NIBP_DIA: "DIA",
+    Channel.NIBP_MAP: "MAP",
+}
+"""Condition name prefix per channel (SYS_HI rather than NIBP_SYS_HI, as monitors show it)."""
+
+TECHNICAL: tuple[str, ...] = (
+    "NO_DATA_HR",
+    "NO_DATA_SPO2",
+    "NO_DATA_RR",
+    "SENSOR_OFF",
+    "CUFF_FAIL",
+    "NIBP_OVERDUE",
+)
+
+
+def builtin_condition_names() -> tuple[str, ...]:
+    """Names of the per-parameter and technical conditions every profile has."""
+    limits = tuple(f"{SHORT[ch]}_{d}" for ch in ALARMED_CHANNELS for d in ("HI", "LO"))
+    return limits + TECHNICAL
+
+
+def limit_problems(ch: Channel, s: dict[str, Any]) -> list[tuple[str, str]]:
+    """Range and order of one channel's limits: critical_low <= low < high <= critical_high."""
+    lo_range, hi_range = VALUE_RANGES[ch]
+    out: list[tuple[str, str]] = []
+    for key in _LIMIT_FIELDS:
+        v = s.get(key)
+        if v is not None and not lo_range <= v <= hi_range:
+            out.append((key, f"{v:g} is outside {lo_range:g}..{hi_range:g}"))
+    order = [(k, s.get(k)) for k in ("critical_low", "low", "high", "critical_high")]
+    present = [(k, v) for k, v in order if v is not None]
+    for (k1, v1), (k2, v2) in zip(present, present[1:], strict=False):
+        strict = k1 == "low" and k2 == "high"
+        if v2 < v1 or (strict and v2 == v1):
+            rel = "above" if strict else "at or above"
+            out.append((k2, f"{v2:g} must be {rel} {k1} ({v1:g})"))
+    return out
+
+
+def repo_root() -> Path:
+    """The checkout this module lives in (src/vitalsdash/alarms/ -> repo)."""
+    return Path(__file__).resolve().parents[3]
+
+
+def profile_path(name_or_path: str | Path, cwd: Path | None = None) -> Path:
+    """Resolve a profile name to config/alarms/NAME.toml under the cwd or the repo root.
+
+    Anything that looks like a path (has a suffix or a directory part) is used as is.
+    """
+    text = str(name_or_path)
+    if text.endswith(".toml") or "/" in text or "\\" in text:
+        return Path(text)
+    candidates = [(cwd or Path.cwd()) / "config" / "alarms", repo_root() / "config" / "alarms"]
+    for folder in candidates:
+        if (folder / f"{text}.toml").is_file():
+            return folder / f"{text}.toml"
+    known = sorted({p.stem for folder in candidates if folder.is_dir() for p in folder.glob("*.toml")})
+    raise ConfigError(
+        candidates[0] / f"{text}.toml",
+        [("(file)", f"no alarm profile named {text!r} (known: {', '.join(known) or 'none'})")],
+    )
+
+
+def load_profile(
+    name_or_path: str | Path, *, max_audio_pause_s: float = CLINIC_MAX_AUDIO_PAUSE_S
+) -> AlarmProfile:
+    """Load and fully validate a profile; raise ConfigError naming file, key and reason.
+
+    ``max_audio_pause_s`` is the clinic's maximum audio pause (itself at most 300 s).
+    """
+    path = profile_path(name_or_path)
+    limit = min(float(max_audio_pause_s), CLINIC_MAX_AUDIO_PAUSE_S)
+    profile = load_toml_model(path, AlarmProfile, context={"max_audio_pause_s": limit})
+    problems = profile.problems()
+    if problems:
+        raise ConfigError(path, problems)
+    if not profile.name:
+        profile = profile.model_copy(update={"name": path.stem})
+    return profile

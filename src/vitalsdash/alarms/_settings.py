@@ -1,0 +1,129 @@
+"""Limits in force: profile (per phase) + the user's edits + the baseline + alarm off.
+
+Every change of a limit in force, whatever caused it (phase change, edit, auto-limits,
+new baseline), is logged with old and new values, and takes effect at the next sample.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vitalsdash.model import Channel
+
+from ._conditions import emit, end_episode, suppress
+from ._profile import ALARMED_CHANNELS, Rule
+from ._state import INF, PENDING, AlarmState, Cond, refresh_quiet
+from ._types import AlarmEvent
+
+
+def channel_settings(st: AlarmState, ch: Channel) -> dict[str, Any]:
+    """Profile settings for the current phase with the user's limit edits on top."""
+    s = st.profile.channel(ch, st.phase)
+    for (uch, which), value in st.user_limits.items():
+        if uch is ch:
+            s[which] = value
+    return s
+
+
+def _rule_limit(st: AlarmState, rule: Rule) -> float | None:
+    if rule.phases is not None and st.phase not in rule.phases:
+        return None
+    if rule.threshold is not None:
+        return rule.threshold
+    base = st.baseline.get(Channel(rule.channel))
+    if base is None:
+        return None
+    sign = 1.0 if rule.direction == "high" else -1.0
+    options = []
+    if rule.baseline_delta is not None:
+        options.append(base + sign * rule.baseline_delta)
+    if rule.baseline_pct is not None:
+        options.append(base * (1.0 + sign * rule.baseline_pct / 100.0))
+    return min(options) if sign > 0 else max(options)
+
+
+def apply_settings(
+    st: AlarmState, t: float, events: list[AlarmEvent], actor: str, cause: str
+) -> None:
+    """Recompute every condition's settings; log each changed limit; end disabled episodes."""
+    p = st.profile
+    for ch in ALARMED_CHANNELS:
+        chan = st.chans[ch.value]
+        s = channel_settings(st, ch)
+        if chan.continuous:
+            chan.stale_timeout = s["stale_timeout_s"] or p.stale_timeout_s
+        for c in chan.conds:
+            if c.rule is None:
+                limit = s["high"] if c.hi else s["low"]
+                critical = s["critical_high"] if c.hi else s["critical_low"]
+                delay = 0.0 if c.nibp else s["delay_s"]
+                readings, hyst = 1, s["hysteresis"]
+                sat = s["sat_seconds"] if (ch is Channel.SPO2 and not c.hi) else 0
+                latch = s["latch"] or p.latch
+            else:
+                limit, critical = _rule_limit(st, c.rule), None
+                delay, readings, hyst = c.rule.duration_s, c.rule.readings, c.rule.hysteresis
+                sat, latch = 0, p.latch
+            _apply(st, c, t, events, actor, cause, limit, critical, chan.off)
+            c.delay, c.min_readings, c.hyst, c.sat, c.latch = delay, readings, hyst, sat, latch
+        refresh_quiet(chan)
+
+
+def _apply(
+    st: AlarmState,
+    c: Cond,
+    t: float,
+    events: list[AlarmEvent],
+    actor: str,
+    cause: str,
+    limit: float | None,
+    critical: float | None,
+    off: bool,
+) -> None:
+    old_limit = None if c.limit in (INF, -INF) else c.limit
+    if (old_limit, c.critical) != (limit, critical):
+        events.append(
+            AlarmEvent(
+                t, c.name, "limit_changed", c.priority, c.base, None, limit, actor, st.bed,
+                {"cause": cause, "before": {"limit": old_limit, "critical": c.critical},
+                 "after": {"limit": limit, "critical": critical}},
+            )
+        )  # fmt: skip
+    c.limit = limit if limit is not None else (INF if c.hi else -INF)
+    c.critical = critical
+    enabled = limit is not None and not off
+    if c.enabled and not enabled:
+        why = "alarm_off" if off else f"disabled by {cause}"
+        if c.state == PENDING:
+            suppress(st, c, t, events, reason=why)
+        elif c.state >= 2:
+            end_episode(st, c, t, events, reason=why, latch=False)
+        c.sat_sum = 0.0
+        c.excursions.clear()
+    c.enabled = enabled
+
+
+def auto_limits(st: AlarmState) -> dict[tuple[Channel, str], float]:
+    """Limits from the baseline (Mindray adult formulas), kept inside the critical limits."""
+    b = st.baseline
+    out: dict[tuple[Channel, str], float] = {}
+    formulas = {
+        Channel.HR: (lambda x: 0.8 * x, lambda x: 1.25 * x),
+        Channel.RR: (lambda x: 0.5 * x, lambda x: 1.5 * x),
+        Channel.NIBP_SYS: (lambda x: 0.68 * x + 10, lambda x: 0.86 * x + 38),
+        Channel.NIBP_DIA: (lambda x: 0.68 * x + 6, lambda x: 0.86 * x + 32),
+        Channel.NIBP_MAP: (lambda x: 0.68 * x + 8, lambda x: 0.86 * x + 35),
+    }
+    for ch, (lo_f, hi_f) in formulas.items():
+        if ch not in b:
+            continue
+        s = channel_settings(st, ch)
+        lo, hi = float(round(lo_f(b[ch]))), float(round(hi_f(b[ch])))
+        if s["critical_low"] is not None:
+            lo = max(lo, s["critical_low"])
+        if s["critical_high"] is not None:
+            hi = min(hi, s["critical_high"])
+        if lo < hi:
+            out[(ch, "low")] = lo
+            out[(ch, "high")] = hi
+    return out

@@ -1,0 +1,160 @@
+"""Alarm signals: what the monitor shows and plays now, separate from condition logic.
+
+Plain frozen dataclasses, so the Dash UI (and tests) can render them without knowing the
+engine. Colours, flash rates and audio patterns follow IEC 60601-1-8 as in alarms.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vitalsdash.model import Channel
+
+from ._state import ACTIVE, NORMAL, AlarmState, Cond
+from ._types import ConditionState, Priority
+
+
+@dataclass(frozen=True, slots=True)
+class AudioPattern:
+    """One priority's audio signal: ``pulses`` per burst, a burst every ``repeat_s``."""
+
+    priority: Priority
+    pulses: int
+    pattern: str
+    repeat_s: float
+    burst_s: float
+
+
+AUDIO: dict[Priority, AudioPattern] = {
+    Priority.HIGH: AudioPattern(Priority.HIGH, 10, "3+2, pause, 3+2", 10.0, 4.0),
+    Priority.MEDIUM: AudioPattern(Priority.MEDIUM, 3, "3", 20.0, 1.5),
+    Priority.LOW: AudioPattern(Priority.LOW, 2, "2", 30.0, 0.5),
+}
+
+VISUAL: dict[Priority, tuple[str, float, float, str]] = {
+    Priority.HIGH: ("red", 2.0, 0.5, "***"),
+    Priority.MEDIUM: ("yellow", 0.6, 0.5, "**"),
+    Priority.LOW: ("cyan", 0.0, 1.0, "*"),
+}
+"""colour, flash frequency (Hz; 0 = steady), duty cycle, message marker."""
+
+OFF_REMINDER_WINDOW_S = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmSignal:
+    """The visual (and audio) signal of one active or latched condition."""
+
+    condition: str
+    channel: Channel
+    state: ConditionState
+    priority: Priority
+    base_priority: Priority
+    colour: str
+    flash_hz: float
+    duty: float
+    marker: str
+    message: str
+    acknowledged: bool
+    sounding: bool
+    since_s: float
+    value: float | None
+    limit: float | None
+    unknown: bool
+    inhibited: bool
+    technical: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmOffNotice:
+    """A parameter whose alarms are off: shown persistently, with a periodic reminder."""
+
+    channel: Channel
+    since_s: float
+    reminding: bool
+    next_reminder_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """Everything the bedside view needs to render the alarms at ``t_s``."""
+
+    t_s: float
+    alarms: tuple[AlarmSignal, ...]
+    audio: AudioPattern | None
+    audio_paused: bool
+    pause_remaining_s: float
+    alarms_off: tuple[AlarmOffNotice, ...]
+    nibp_overdue: bool
+
+    @property
+    def highest(self) -> Priority | None:
+        return self.alarms[0].priority if self.alarms else None
+
+
+def _sounds(c: Cond, now: float, paused: bool) -> bool:
+    if paused and not c.breakthrough:
+        return False
+    if c.acked:
+        return now < c.reminder_until
+    return True
+
+
+def condition_state(c: Cond) -> ConditionState:
+    if c.state == NORMAL and c.latched:
+        return ConditionState.LATCHED
+    return (ConditionState.NORMAL, ConditionState.PENDING, ConditionState.ACTIVE,
+            ConditionState.CLEARING)[c.state]  # fmt: skip
+
+
+def _message(c: Cond, marker: str) -> str:
+    if c.technical or c.value is None:
+        return f"{marker} {c.label}"
+    sign = ">" if c.hi else "<"
+    return f"{marker} {c.label} {c.value:g} {sign} {c.limit:g}"
+
+
+def signals(st: AlarmState, now: float) -> Signals:
+    """The signals at ``now`` (read-only; the engine state is not changed)."""
+    paused = st.pause_until is not None and now < st.pause_until
+    overdue = st.conds["NIBP_OVERDUE"].state >= ACTIVE
+    items: list[tuple[tuple, AlarmSignal]] = []
+    loudest = 0
+    for c in st.conds.values():
+        visual = c.state >= ACTIVE or c.latched
+        if not visual:
+            if now < c.audio_hold_until and not c.acked and not paused:
+                loudest = max(loudest, c.audio_hold_prio)
+            continue
+        sounding = _sounds(c, now, paused)
+        if sounding:
+            loudest = max(loudest, c.priority)
+        colour, hz, duty, marker = VISUAL[c.priority]
+        chan = st.chans[c.channel.value]
+        no_data = chan.no_data is not None and chan.no_data.state >= ACTIVE
+        unknown = not c.technical and (no_data or (c.nibp and overdue))
+        sig = AlarmSignal(
+            c.name, c.channel, condition_state(c), c.priority, c.base, colour, hz, duty, marker,
+            _message(c, marker), c.acked, sounding, c.active_t, c.value,
+            None if c.technical else c.limit, unknown, c.inhibited, c.technical,
+        )  # fmt: skip
+        items.append(((-c.priority, -c.active_t, c.name), sig))
+    items.sort(key=lambda kv: kv[0])
+    off = []
+    period = st.profile.alarm_off_reminder_s
+    for chan in st.chans.values():
+        if chan.off:
+            last = chan.next_off_reminder - period
+            reminding = last >= chan.off_since + period and now - last < OFF_REMINDER_WINDOW_S
+            off.append(AlarmOffNotice(chan.channel, chan.off_since, reminding,
+                                      max(0.0, chan.next_off_reminder - now)))  # fmt: skip
+    remaining = max(0.0, st.pause_until - now) if paused and st.pause_until is not None else 0.0
+    return Signals(
+        t_s=now,
+        alarms=tuple(sig for _, sig in items),
+        audio=AUDIO[Priority(loudest)] if loudest else None,
+        audio_paused=paused,
+        pause_remaining_s=remaining,
+        alarms_off=tuple(off),
+        nibp_overdue=overdue,
+    )

@@ -1,0 +1,237 @@
+"""The engine's mutable state: one record per condition and per channel.
+
+Plain slotted classes, mutated in place for speed (the replay budget is a few
+microseconds per sample); ``copy.deepcopy`` of an AlarmState is a full snapshot.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+
+from vitalsdash.model import NIBP_CHANNELS, Channel, Phase
+
+from ._profile import ALARMED_CHANNELS, SHORT, AlarmProfile, Rule
+from ._types import Priority
+
+# Condition states as small ints on the hot path; ConditionState is the public view.
+NORMAL, PENDING, ACTIVE, CLEARING = 0, 1, 2, 3
+INF = math.inf
+
+
+class Cond:
+    """One alarm condition: its settings in force and where it is in its lifecycle."""
+
+    __slots__ = (
+        "acked",
+        "active_t",
+        "audio_hold_prio",
+        "audio_hold_until",
+        "base",
+        "breakthrough",
+        "channel",
+        "clearing_t",
+        "critical",
+        "delay",
+        "enabled",
+        "episode",
+        "escalate_at",
+        "excursions",
+        "hi",
+        "hyst",
+        "inhibited",
+        "label",
+        "latch",
+        "latched",
+        "limit",
+        "min_readings",
+        "name",
+        "next_reminder_t",
+        "nibp",
+        "pending_t",
+        "priority",
+        "readings",
+        "reminder_until",
+        "rule",
+        "sat",
+        "sat_last_t",
+        "sat_sum",
+        "state",
+        "technical",
+        "value",
+        "worst",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        channel: Channel,
+        hi: bool,
+        base: Priority,
+        *,
+        technical: bool = False,
+        rule: Rule | None = None,
+        label: str = "",
+    ):
+        self.name = name
+        self.channel = channel
+        self.hi = hi
+        self.base = base
+        self.technical = technical
+        self.rule = rule
+        self.label = label or name
+        self.nibp = channel in NIBP_CHANNELS
+        # settings in force (filled by _settings.apply)
+        self.enabled = technical
+        self.limit: float = INF if hi else -INF
+        self.critical: float | None = None
+        self.delay = 0.0
+        self.min_readings = 1
+        self.hyst = 0.0
+        self.sat = 0
+        self.latch = "never"
+        # lifecycle
+        self.state = NORMAL
+        self.episode = 0
+        self.priority = base
+        self.value: float | None = None
+        self.pending_t = 0.0
+        self.readings = 0
+        self.worst = 0.0
+        self.excursions: list[float] = []
+        self.sat_sum = 0.0
+        self.sat_last_t = -INF
+        self.active_t = 0.0
+        self.clearing_t = 0.0
+        self.acked = False
+        self.next_reminder_t: float | None = None
+        self.reminder_until = -INF
+        self.escalate_at: float | None = None
+        self.latched = False
+        self.breakthrough = False
+        self.inhibited = False
+        self.audio_hold_until = -INF
+        self.audio_hold_prio = base
+
+    @property
+    def in_episode(self) -> bool:
+        return self.state >= ACTIVE
+
+
+class Chan:
+    """Per-channel bookkeeping, including the band in which a sample needs no work."""
+
+    __slots__ = (
+        "channel",
+        "conds",
+        "continuous",
+        "hi",
+        "hi_c",
+        "inhibited",
+        "last_usable_t",
+        "lo",
+        "lo_c",
+        "next_off_reminder",
+        "nibp",
+        "no_data",
+        "off",
+        "off_since",
+        "quiet",
+        "stale_timeout",
+    )
+
+    def __init__(self, channel: Channel, t0: float):
+        self.channel = channel
+        self.conds: list[Cond] = []
+        self.nibp = channel in NIBP_CHANNELS
+        self.continuous = not self.nibp
+        self.quiet = False
+        self.lo = self.hi = self.lo_c = self.hi_c = 0.0
+        self.last_usable_t = t0
+        self.stale_timeout = INF
+        self.no_data: Cond | None = None
+        self.inhibited = False
+        self.off = False
+        self.off_since = 0.0
+        self.next_off_reminder = INF
+
+
+def refresh_quiet(ch: Chan) -> None:
+    """Recompute the band where a sample cannot change any condition of ``ch``."""
+    lo = lo_c = -INF
+    hi = hi_c = INF
+    quiet = ch.continuous and not ch.inhibited
+    for c in ch.conds:
+        if not c.enabled:
+            continue
+        if c.state != NORMAL or c.sat_sum > 0.0:
+            quiet = False
+            break
+        if c.hi:
+            hi = min(hi, c.limit)
+            if c.critical is not None:
+                hi_c = min(hi_c, c.critical)
+        else:
+            lo = max(lo, c.limit)
+            if c.critical is not None:
+                lo_c = max(lo_c, c.critical)
+    if ch.no_data is not None and ch.no_data.state != NORMAL:
+        quiet = False
+    ch.quiet = quiet
+    ch.lo, ch.hi, ch.lo_c, ch.hi_c = lo, hi, lo_c, hi_c
+
+
+class AlarmState:
+    """Everything the engine knows about one bed. Mutated in place by ``step``."""
+
+    def __init__(self, profile: AlarmProfile, bed: str = "", t0_s: float = 0.0):
+        self.profile = profile
+        self.bed = bed
+        self.now = t0_s
+        self.phase = Phase.BASELINE
+        self.baseline: dict[Channel, float] = {}
+        self.user_limits: dict[tuple[Channel, str], float] = {}
+        self.pause_until: float | None = None
+        self.next_due = INF
+        self.chans: dict[str, Chan] = {}
+        self.conds: dict[str, Cond] = {}
+        self.last_nibp_t: float | None = None
+        self.nibp_ref_t = t0_s
+        self.nibp_overdue_at = INF
+        tech = profile.technical_priority
+        for ch in ALARMED_CHANNELS:
+            chan = Chan(ch, t0_s)
+            self.chans[ch.value] = chan
+            for hi, suffix, word in ((True, "HI", "HIGH"), (False, "LO", "LOW")):
+                name = f"{SHORT[ch]}_{suffix}"
+                cond = Cond(name, ch, hi, profile.limit_priority, label=f"{SHORT[ch]} {word}")
+                self.conds[name] = cond
+                chan.conds.append(cond)
+        for rule in profile.rules:
+            ch = Channel(rule.channel)
+            cond = Cond(
+                rule.name, ch, rule.direction == "high", rule.priority, rule=rule,
+                label=rule.message or rule.name.replace("_", " "),
+            )  # fmt: skip
+            self.conds[rule.name] = cond
+            self.chans[ch.value].conds.append(cond)
+        for ch in (Channel.HR, Channel.SPO2, Channel.RR):
+            cond = Cond(f"NO_DATA_{ch.value}", ch, True, tech, technical=True,
+                        label=f"NO DATA {SHORT[ch]}")  # fmt: skip
+            self.conds[cond.name] = cond
+            self.chans[ch.value].no_data = cond
+        for name, ch, label in (
+            ("SENSOR_OFF", Channel.SPO2, "SpO2 SENSOR OFF"),
+            ("CUFF_FAIL", Channel.NIBP_SYS, "NIBP CUFF FAIL"),
+            ("NIBP_OVERDUE", Channel.NIBP_SYS, "NIBP OVERDUE"),
+        ):
+            self.conds[name] = Cond(name, ch, True, tech, technical=True, label=label)
+
+    def snapshot(self) -> AlarmState:
+        """A deep copy that shares only the (immutable) profile."""
+        return copy.deepcopy(self, {id(self.profile): self.profile})
+
+    def restore(self, other: AlarmState) -> None:
+        """Make this object equal to a snapshot (keeps the caller's reference valid)."""
+        self.__dict__.clear()
+        self.__dict__.update(other.__dict__)

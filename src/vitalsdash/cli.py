@@ -1,0 +1,172 @@
+"""``vitalsdash`` command line: one function per subcommand, registered in SUBCOMMANDS.
+
+User mistakes (missing file, unknown profile, bad CSV or TOML) print ``error: ...`` to
+stderr and exit 2; a traceback always means a bug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from vitalsim._tomlconfig import ConfigError, read_toml
+
+from vitalsdash.recording import RecordingError
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A mistake in what the user asked for; printed as one ``error:`` line, exit 2."""
+
+
+# --- alarms replay -------------------------------------------------------------------------
+
+
+def _alarms_replay(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from vitalsdash.alarms import load_profile
+    from vitalsdash.alarms._replay import (
+        baseline_action,
+        phase_actions,
+        print_summary,
+        read_actions,
+        replay,
+        summarize,
+        write_log,
+    )
+    from vitalsdash.recording import read_events, read_recording
+
+    profile = load_profile(args.profile)
+    rec = read_recording(args.recording)
+    actions = list(phase_actions(rec, read_events(args.recording)))
+    base = baseline_action(rec, actions)
+    if base is not None:
+        actions.insert(0, base)
+    if args.actions:
+        actions += read_actions(args.actions)
+    n = len(rec)
+    bar = tqdm(total=n, unit="samples", unit_scale=True, file=sys.stderr, leave=False,
+               disable=args.no_progress or n < 100_000 or None)  # fmt: skip
+    try:
+        events, _ = replay(rec, profile, actions, bed=args.bed, progress=bar.update)
+    finally:
+        bar.close()
+    out = Path(args.out)
+    try:
+        write_log(events, out, full=args.full)
+    except OSError as exc:
+        raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
+    end_t = float(rec["t"].iloc[-1]) if n else 0.0
+    start_t = float(rec["t"].iloc[0]) if n else 0.0
+    print(f"profile {profile.name}: {args.recording} -> {out} ({len(events)} events)")
+    print_summary(summarize(events, end_t), samples=n, duration_s=end_t - start_t)
+    return EXIT_OK
+
+
+def _add_alarms(sub: argparse._SubParsersAction) -> None:
+    alarms = sub.add_parser("alarms", help="alarm engine tools")
+    asub = alarms.add_subparsers(dest="alarms_command", required=True, metavar="COMMAND")
+    rp = asub.add_parser("replay", help="evaluate a recording and write the alarm log")
+    rp.add_argument("recording", help="recording in the `vitalsim run` format (.csv or .parquet)")
+    rp.add_argument("--profile", required=True, help="profile name (config/alarms/NAME.toml) or path")
+    rp.add_argument("--actions", help="CSV of actions: t,action,actor,target,value")
+    rp.add_argument("--out", required=True, help="where to write the log (CSV)")
+    rp.add_argument("--bed", default="", help="bed name written into the events")
+    rp.add_argument("--full", action="store_true",
+                    help="add base_priority, actor, bed and detail columns")  # fmt: skip
+    rp.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    rp.set_defaults(func=_alarms_replay)
+
+
+# --- check-config --------------------------------------------------------------------------
+
+
+def _check_alarm_profile(path: Path) -> str:
+    from vitalsdash.alarms import load_profile
+
+    load_profile(path)
+    return "OK"
+
+
+def _check_toml_syntax(path: Path) -> str:
+    read_toml(path)
+    return "OK (syntax only)"
+
+
+CONFIG_CHECKS: dict[str, Callable[[Path], str]] = {"alarms": _check_alarm_profile}
+"""Validator per config folder name; files elsewhere get a TOML syntax check."""
+
+
+def _checker(path: Path) -> Callable[[Path], str]:
+    """By folder (config/alarms/...); elsewhere, an alarm profile is a file with [channels]."""
+    if path.parent.name in CONFIG_CHECKS:
+        return CONFIG_CHECKS[path.parent.name]
+    if path.suffix == ".toml" and path.is_file() and "channels" in read_toml(path):
+        return CONFIG_CHECKS["alarms"]
+    return _check_toml_syntax
+
+
+def _config_root() -> Path:
+    from vitalsdash.alarms._profile import repo_root
+
+    here = Path.cwd() / "config"
+    return here if here.is_dir() else repo_root() / "config"
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    paths = [Path(p) for p in args.paths] or sorted(_config_root().rglob("*.toml"))
+    if not paths:
+        raise UsageError(f"no TOML files found under {_config_root()}")
+    bad = 0
+    for path in paths:
+        try:
+            print(f"{path}: {_checker(path)(path)}")
+        except ConfigError as exc:
+            bad += 1
+            print(str(exc))
+    return EXIT_INVALID if bad else EXIT_OK
+
+
+def _add_check_config(sub: argparse._SubParsersAction) -> None:
+    cc = sub.add_parser("check-config", help="validate configuration files (default: config/)")
+    cc.add_argument("paths", nargs="*", help="TOML files (default: every file under config/)")
+    cc.set_defaults(func=_check_config)
+
+
+SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_alarms, _add_check_config]
+"""Each entry adds one subcommand (and sets ``func``); add ``run`` etc. here."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vitalsdash",
+        description="Training monitor for ketamine infusion sessions (not a medical device).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in SUBCOMMANDS:
+        add(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse has printed its usage message
+        return int(exc.code or 0)
+    try:
+        return int(args.func(args))
+    except (ConfigError, RecordingError, UsageError) as exc:
+        for line in str(exc).splitlines():
+            print(f"error: {line}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,185 @@
+"""`vitalsdash alarms replay` end to end on a small generated recording."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from vitalsdash.cli import main
+from vitalsdash.recording import RecordingError, read_recording
+
+pytestmark = pytest.mark.integration
+LOG_COLUMNS = ["t", "condition", "event", "priority", "value", "limit"]
+
+
+def make_recording(path: Path, *, minutes: int = 32, pump_from: int = 600, pump_to: int = 1500):
+    """A session in the `vitalsim run` format: a 60 s tachycardia at 900 s, an 8 s HR spike
+    at 300 s, a high SBP reading at 1200 s, the probe off 1300-1330 s, a failed cuff."""
+    rows = []
+    for t in range(minutes * 60):
+        hr, hq = 72.0, "ok"
+        if 300 <= t < 308:
+            hr, hq = 125.0, "artefact"
+        if 900 <= t < 960:
+            hr = 128.0
+        rows.append((t, "HR", hr, hq, hr if hq == "ok" else 72.0))
+        off = 1300 <= t < 1330
+        rows.append((t, "SPO2", math.nan if off else 97.0, "invalid" if off else "ok", 97.0))
+        if t % 5 == 0:
+            rows.append((t, "RR", 14.0, "ok", 14.0))
+        rate = 0.75 if pump_from <= t < pump_to else 0.0
+        rows.append((t, "PUMP_RATE", rate, "ok", rate))
+        if t % 300 == 40:
+            sys_ = 185.0 if t == 1240 else 125.0
+            failed = t == 1540
+            for ch, v in (("NIBP_SYS", sys_), ("NIBP_DIA", 80.0), ("NIBP_MAP", 95.0)):
+                rows.append((t, ch, math.nan if failed else v, "invalid" if failed else "ok", v))
+    df = pd.DataFrame(rows, columns=["t", "channel", "value", "quality", "true_value"])
+    if path.suffix == ".parquet":
+        df.to_parquet(path)
+    else:
+        df.to_csv(path, index=False)
+    return df
+
+
+def replay(tmp_path: Path, *args: str, rec: str = "rec.csv") -> tuple[int, pd.DataFrame | None]:
+    out = tmp_path / "log.csv"
+    code = main(["alarms", "replay", str(tmp_path / rec), "--out", str(out), "--no-progress", *args])
+    log = pd.read_csv(out, keep_default_na=False) if out.exists() and code == 0 else None
+    return code, log
+
+
+def events(log: pd.DataFrame, condition: str) -> list[tuple[float, str]]:
+    rows = log[(log.condition == condition) & (log.event != "limit_changed")]
+    return list(zip(rows.t.tolist(), rows.event.tolist(), strict=True))
+
+
+def test_replay_writes_the_log_and_prints_a_summary(tmp_path, capsys):
+    make_recording(tmp_path / "rec.csv")
+    code, log = replay(tmp_path, "--profile", "ketamine-infusion")
+    assert code == 0
+    assert list(log.columns) == LOG_COLUMNS
+    # phases derived from PUMP_RATE: infusion from 600 s, observation from 1500 s
+    phases = log[log.event == "set_phase"].t.tolist()
+    assert phases == [600, 1500]
+    # the 8 s spike is suppressed by the 10 s delay; the 60 s tachycardia alarms
+    assert events(log, "HR_HI")[:2] == [(300, "pending"), (308, "suppressed")]
+    assert (910, "active") in events(log, "HR_HI")
+    assert events(log, "SYS_HI")[0] == (1240, "active")
+    assert events(log, "SENSOR_OFF") == [(1300, "active"), (1330, "normal")]
+    assert events(log, "CUFF_FAIL") == [(1540, "active"), (1840, "normal")]
+    active = log[(log.condition == "HR_HI") & (log.event == "active")].iloc[0]
+    assert (active.priority, float(active.value), float(active.limit)) == ("MEDIUM", 128, 109)
+    out = capsys.readouterr().out
+    assert "HR_HI" in out and "suppressed: " in out and "time in alarm" in out
+
+
+def test_replay_is_identical_for_csv_and_parquet(tmp_path):
+    make_recording(tmp_path / "rec.csv")
+    make_recording(tmp_path / "rec.parquet")
+    _, a = replay(tmp_path, "--profile", "adult-default")
+    _, b = replay(tmp_path, "--profile", "adult-default", rec="rec.parquet")
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_sidecar_phases_take_precedence(tmp_path):
+    make_recording(tmp_path / "rec.csv")
+    (tmp_path / "rec.events.csv").write_text(
+        "t,kind,source,detail\n100,phase,system,infusion\n200,note,x,y\n1000,phase,system,observation\n"
+    )
+    _, log = replay(tmp_path, "--profile", "ketamine-infusion")
+    assert log[log.event == "set_phase"].t.tolist() == [100, 1000]
+
+
+def test_actions_file_acknowledges_and_rejects(tmp_path):
+    make_recording(tmp_path / "rec.csv")
+    (tmp_path / "actions.csv").write_text(
+        "t,action,actor,target,value\n"
+        "915,acknowledge,trainee,HR_HI,\n"
+        "916,acknowledge,trainee,SPO2_LO,\n"
+        "920,set_limit,instructor,HR.high,130\n"
+        "1250,pause_audio,trainee,,\n"
+    )
+    code, log = replay(tmp_path, "--profile", "ketamine-infusion", "--actions",
+                       str(tmp_path / "actions.csv"), "--full")  # fmt: skip
+    assert code == 0
+    assert list(log.columns)[:6] == LOG_COLUMNS
+    ack = log[log.event == "acknowledge"].iloc[0]
+    assert (ack.t, ack.condition, ack.actor) == (915, "HR_HI", "trainee")
+    rejected = log[log.event == "rejected"].iloc[0]
+    assert rejected.t == 916 and "not active" in rejected.detail
+    assert "escalated" not in set(log[log.condition == "HR_HI"].event)
+    change = log[(log.event == "limit_changed") & (log.condition == "HR_HI") & (log.t == 920)]
+    assert pd.to_numeric(change.limit).tolist() == [130] and change.actor.tolist() == ["instructor"]
+
+
+def test_bad_inputs_exit_2_with_one_error_line(tmp_path, capsys):
+    make_recording(tmp_path / "rec.csv", minutes=2)
+    assert replay(tmp_path, "--profile", "no-such-profile")[0] == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "no alarm profile named 'no-such-profile'" in err
+    (tmp_path / "bad.csv").write_text("t,channel,value,quality\n0,HR,70,ok\n1,HX,70,ok\n")
+    assert replay(tmp_path, "--profile", "adult-default", rec="bad.csv")[0] == 2
+    err = capsys.readouterr().err
+    assert "bad.csv: line 3, column channel" in err and "HX" in err
+    assert replay(tmp_path, "--profile", "adult-default", rec="missing.csv")[0] == 2
+    (tmp_path / "a.csv").write_text("t,action,target\n10,dance,HR\n")
+    code, _ = replay(tmp_path, "--profile", "adult-default", "--actions", str(tmp_path / "a.csv"))
+    assert code == 2 and "a.csv: line 2: column action: unknown action 'dance'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("t,channel,value\n0,HR,70\n", "missing column(s): quality"),
+        ("t,channel,value,quality\n0,HR,seventy,ok\n", "line 2, column value"),
+        ("t,channel,value,quality\n0,HR,70,good\n", "line 2, column quality"),
+        ("t,channel,value,quality\n5,HR,70,ok\n4,HR,70,ok\n", "line 3, column t"),
+        ("t,channel,value,quality\n,HR,70,ok\n", "line 2, column t"),
+    ],
+)
+def test_recording_errors_name_file_row_column_and_reason(tmp_path, text, where):
+    path = tmp_path / "r.csv"
+    path.write_text(text)
+    with pytest.raises(RecordingError) as err:
+        read_recording(path)
+    assert str(path) in str(err.value) and where in str(err.value)
+
+
+def test_recording_reader_keeps_empty_values_as_nan(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text("t,channel,value,quality,true_value\n0,SPO2,,invalid,97\n0,HR,70,ok,70\n")
+    df = read_recording(path)
+    assert math.isnan(df.value[0]) and df.value[1] == 70 and list(df.channel) == ["SPO2", "HR"]
+
+
+def test_console_script_runs(tmp_path):
+    make_recording(tmp_path / "rec.csv", minutes=2)
+    exe = Path(sys.executable).with_name("vitalsdash")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "vitalsdash.cli"]
+    res = subprocess.run(
+        [*cmd, "alarms", "replay", str(tmp_path / "rec.csv"), "--profile", "adult-default",
+         "--out", str(tmp_path / "log.csv")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert "Traceback" not in res.stderr and "samples:" in res.stdout
+
+
+def test_check_config_validates_the_shipped_profiles(capsys):
+    assert main(["check-config"]) == 0
+    out = capsys.readouterr().out
+    assert "adult-default.toml: OK" in out and "ketamine-infusion.toml: OK" in out
+
+
+def test_check_config_reports_a_bad_profile(tmp_path, capsys):
+    bad = tmp_path / "alarms" / "x.toml"
+    bad.parent.mkdir()
+    bad.write_text("[channels.HR]\nlow = 130\nhigh = 120\n")
+    assert main(["check-config", str(bad)]) == 1
+    assert f"{bad}: channels.HR.high: 120 must be above low (130)" in capsys.readouterr().out
