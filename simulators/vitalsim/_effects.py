@@ -53,13 +53,6 @@ class Offsets:
     nausea: np.ndarray
 
 
-def ramp(t_s: np.ndarray, ev: Any) -> np.ndarray:
-    """0 -> 1 over the onset, 1 for the plateau, back to 0 over the offset."""
-    up = np.clip((t_s - ev.at_s) / max(ev.onset_s, 1.0), 0.0, 1.0)
-    down = np.clip(1.0 - (t_s - ev.end_s) / max(ev.offset_s, 1.0), 0.0, 1.0)
-    return np.where(t_s < ev.end_s, up, np.minimum(up, down))
-
-
 def _coupling(ce: np.ndarray, ce_ref: np.ndarray | None) -> np.ndarray | float:
     if ce_ref is None:
         return 1.0
@@ -97,8 +90,11 @@ def offsets(
         if iv.kind == "give_antiemetic":
             relief = np.maximum(
                 relief,
-                np.where(t_s >= iv.t_s, ANTIEMETIC_MAX_RELIEF
-                         * (1 - np.exp(-_since(t_s, iv.t_s) / ANTIEMETIC_TAU_S)), 0.0),
+                np.where(
+                    t_s >= iv.t_s,
+                    ANTIEMETIC_MAX_RELIEF * (1 - np.exp(-_since(t_s, iv.t_s) / ANTIEMETIC_TAU_S)),
+                    0.0,
+                ),
             )
         elif iv.kind == "give_antihypertensive":
             shape = np.where(t_s >= iv.t_s, _antihypertensive_shape(_since(t_s, iv.t_s)), 0.0)
@@ -108,9 +104,9 @@ def offsets(
             hr -= AH_HR_PER_MG * dose * shape
     repositions = [iv.t_s for iv in interventions if iv.kind == "reposition"]
     for i, ev in enumerate(events):
-        if ev.at_s > t_s[-1] or ev.end_s + ev.offset_s < t_s[0]:
+        if ev.at_s > t_s[-1] or ev.effect_end_s < t_s[0]:
             continue
-        r = ramp(t_s, ev)[None, :]
+        r = ev.level_at(t_s)[None, :]
         if ev.kind in COUPLED_EVENTS:
             r = r * _coupling(ce, ce_ref.get(i))
         k = ev.kind

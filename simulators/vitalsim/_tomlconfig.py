@@ -56,8 +56,10 @@ def _reason(err: dict[str, Any]) -> str:
         return "required key is missing"
     msg = str(err.get("msg", "invalid value"))
     msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
-    if "input" in err and kind not in ("model_type", "dict_type") and not isinstance(
-        err["input"], dict
+    if (
+        "input" in err
+        and kind not in ("model_type", "dict_type")
+        and not isinstance(err["input"], dict)
     ):
         msg += f" (got {err['input']!r})"
     return msg

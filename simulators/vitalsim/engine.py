@@ -23,6 +23,7 @@ from vitalsim._rng import BLOCK_S, generator, noise
 from vitalsim._variability import drift, initial_state
 from vitalsim.patient import PatientProfile, sample_profile
 from vitalsim.pk import LinearPK, PKParameters
+from vitalsim.scenario import NibpSettings, Scenario
 from vitalsim.sensors import (
     QUALITY_NAMES,
     RR_EVERY_S,
@@ -87,8 +88,11 @@ class PumpState:
             return self
         done = self.completion_s(now_s)
         given = min(self.remaining_mg_per_kg, r * (t_s - now_s) / 3600.0)
-        out = replace(self, remaining_mg_per_kg=self.remaining_mg_per_kg - given,
-                      delivered_mg_per_kg=self.delivered_mg_per_kg + given)
+        out = replace(
+            self,
+            remaining_mg_per_kg=self.remaining_mg_per_kg - given,
+            delivered_mg_per_kg=self.delivered_mg_per_kg + given,
+        )
         if done <= t_s:
             out = replace(out, remaining_mg_per_kg=0.0, running=False, ended_s=done)
         return out
@@ -146,7 +150,10 @@ class Cohort:
 
     @classmethod
     def build(
-        cls, profiles: list[PatientProfile], seed: int, program: NibpProgram,
+        cls,
+        profiles: list[PatientProfile],
+        seed: int,
+        program: NibpProgram,
         patient_ids: list[int] | None = None,
     ) -> Cohort:
         ids = list(range(len(profiles))) if patient_ids is None else list(patient_ids)
@@ -154,19 +161,37 @@ class Cohort:
             name: np.array([getattr(p.pk, name) for p in profiles])
             for name in ("v1_l", "k10", "k12", "k21", "k13", "k31", "ke0")
         })  # fmt: skip
-        names = ("hr_bpm", "sbp_mmhg", "dbp_mmhg", "spo2_pct", "rr_per_min", "anxiety",
-                 "sbp_slope_mmhg_per_ng_ml", "dbp_ratio", "hr_slope_bpm_per_ng_ml",
-                 "rr_slope_per_min_per_ng_ml", "dissociation_ec50_ng_ml",
-                 "motion_artefacts_per_h")
+        names = (
+            "hr_bpm",
+            "sbp_mmhg",
+            "dbp_mmhg",
+            "spo2_pct",
+            "rr_per_min",
+            "anxiety",
+            "sbp_slope_mmhg_per_ng_ml",
+            "dbp_ratio",
+            "hr_slope_bpm_per_ng_ml",
+            "rr_slope_per_min_per_ng_ml",
+            "dissociation_ec50_ng_ml",
+            "motion_artefacts_per_h",
+        )
         arrays = {n: np.array([float(getattr(p, n)) for p in profiles]) for n in names}
         nibp_bias, spo2_bias = [], []
         for pid in ids:
             b = generator(seed, pid, "sensor_bias").standard_normal(3)
             nibp_bias.append((3.0 * float(b[0]), 2.5 * float(b[1])))
             spo2_bias.append(float(np.clip(1.0 * b[2], -2.0, 2.0)))
-        return cls(tuple(profiles), tuple(ids), int(seed), program, LinearPK(pk),
-                   np.array([p.weight_kg for p in profiles]), arrays, tuple(nibp_bias),
-                   tuple(spo2_bias))
+        return cls(
+            tuple(profiles),
+            tuple(ids),
+            int(seed),
+            program,
+            LinearPK(pk),
+            np.array([p.weight_kg for p in profiles]),
+            arrays,
+            tuple(nibp_bias),
+            tuple(spo2_bias),
+        )
 
     def initial_state(self, events: Iterable[Any] = ()) -> CoreState:
         n = len(self.profiles)
@@ -209,7 +234,9 @@ def compute(cohort: Cohort, st: CoreState, t1_s: int) -> tuple[Chunk, CoreState]
     a = cohort.arrays
     lagged = pd.counter_regulation(ce, st.lag)
     dsbp, ddbp, dhr = pd.haemodynamic_rise(
-        pd.effective_ce(ce, lagged), a["sbp_slope_mmhg_per_ng_ml"], a["dbp_ratio"],
+        pd.effective_ce(ce, lagged),
+        a["sbp_slope_mmhg_per_ng_ml"],
+        a["dbp_ratio"],
         a["hr_slope_bpm_per_ng_ml"],
     )
     ce_ref = dict(st.ce_ref)
@@ -241,27 +268,51 @@ def compute(cohort: Cohort, st: CoreState, t1_s: int) -> tuple[Chunk, CoreState]
     }  # fmt: skip
     phase_pump = replace(st.pump, ended_s=pump_end.ended_s)
     phases = [phase_pump.phase_at(s) for s in range(t0, t1_s)]
-    storms = [(e.at_s, e.end_s, 60.0 * e.episodes_per_min)
-              for e in st.events if e.kind == "motion_artefacts"]
+    storms = [
+        (e.at_s, e.end_s, 60.0 * e.episodes_per_min)
+        for e in st.events
+        if e.kind == "motion_artefacts"
+    ]
     probe_off, cuff_fail = _windows(st.events, "probe_off"), _windows(st.events, "cuff_failure")
     measured, nibp_end, notes = [], [], []
     for j, pid in enumerate(cohort.patient_ids):
-        episodes = motion_episodes(cohort.seed, pid, t0, t1_s,
-                                   float(a["motion_artefacts_per_h"][j]), storms)
-        chunk = continuous_chunk(eps[j], t0, t1_s, truth["hr"][j], truth["spo2"][j],
-                                 truth["rr"][j], episodes, probe_off, cohort.spo2_bias[j])
+        episodes = motion_episodes(
+            cohort.seed, pid, t0, t1_s, float(a["motion_artefacts_per_h"][j]), storms
+        )
+        chunk = continuous_chunk(
+            eps[j],
+            t0,
+            t1_s,
+            truth["hr"][j],
+            truth["spo2"][j],
+            truth["rr"][j],
+            episodes,
+            probe_off,
+            cohort.spo2_bias[j],
+        )
         readings, cycle, nb_notes = nibp_chunk(
-            cohort.seed, pid, st.nibp[j], t0, t1_s, phases, cohort.program, cuff_fail,
-            truth["sbp"][j], truth["dbp"][j], cohort.nibp_bias[j])
+            cohort.seed,
+            pid,
+            st.nibp[j],
+            t0,
+            t1_s,
+            phases,
+            cohort.program,
+            cuff_fail,
+            truth["sbp"][j],
+            truth["dbp"][j],
+            cohort.nibp_bias[j],
+        )
         chunk.nibp = readings
         if j == 0:
             notes.extend(nb_notes)
-            notes.extend((float(e.start_s), "motion_artefact", {"duration_s": e.duration_s})
-                         for e in episodes if t0 <= e.start_s < t1_s)
+            notes.extend(
+                (float(e.start_s), "motion_artefact", {"duration_s": e.duration_s})
+                for e in episodes
+                if t0 <= e.start_s < t1_s
+            )
         measured.append(chunk)
         nibp_end.append(cycle)
-    if pump_end.ended_s is not None and st.pump.ended_s is None:
-        notes.append((float(pump_end.ended_s), "phase", {"phase": "observation"}))
     new = replace(
         st, t_s=t1_s, x=xs[:, n_t], lag=lagged[:, -1], ou=ou_end, o2_level=level[:, n_t],
         pump=pump_end, nibp=tuple(nibp_end), ce_ref=ce_ref,
@@ -282,8 +333,16 @@ def apply_action(
             raise ActionError("the infusion has already been started")
         rate, dose = float(params["rate_mg_per_kg_h"]), float(params["dose_mg_per_kg"])
         _check_rate(rate)
-        return replace(st, pump=replace(pump, rate_mg_per_kg_h=rate, remaining_mg_per_kg=dose,
-                                        running=True, started_s=float(now)))
+        return replace(
+            st,
+            pump=replace(
+                pump,
+                rate_mg_per_kg_h=rate,
+                remaining_mg_per_kg=dose,
+                running=True,
+                started_s=float(now),
+            ),
+        )
     if kind in ("pause_pump", "resume_pump", "set_rate", "stop_infusion"):
         if pump.started_s is None or pump.ended_s is not None:
             raise ActionError("the pump has no infusion in progress")
@@ -299,8 +358,9 @@ def apply_action(
             rate = float(params.get("rate_mg_per_kg_h", math.nan))
             _check_rate(rate)
             return replace(st, pump=replace(pump, rate_mg_per_kg_h=rate))
-        return replace(st, pump=replace(pump, running=False, remaining_mg_per_kg=0.0,
-                                        ended_s=float(now)))
+        return replace(
+            st, pump=replace(pump, running=False, remaining_mg_per_kg=0.0, ended_s=float(now))
+        )
     if kind == "oxygen_on":
         flow = float(params.get("flow_l_min", 2.0))
         if not 0 < flow <= 15:
@@ -327,9 +387,7 @@ def next_boundary(t_s: int) -> int:
     return (t_s // BLOCK_S + 1) * BLOCK_S
 
 
-def samples_of(
-    chunk: Chunk, patient: int = 0, prev_rate: float | None = None
-) -> list[SimSample]:
+def samples_of(chunk: Chunk, patient: int = 0, prev_rate: float | None = None) -> list[SimSample]:
     """The recording rows of one patient for one chunk, in time order.
 
     PUMP_RATE is written every 10 s and whenever it changes; ``prev_rate`` is the rate
@@ -385,16 +443,39 @@ class LiveSimulation:
     """One patient, advanced tick by tick, answering actions at the current second."""
 
     def __init__(
-        self, profile: PatientProfile, seed: int, program: NibpProgram | None = None,
-        events: Iterable[Any] = (), patient_id: int = 0,
+        self,
+        profile: PatientProfile,
+        seed: int,
+        program: NibpProgram | None = None,
+        events: Iterable[Any] = (),
+        patient_id: int = 0,
     ) -> None:
-        self.cohort = Cohort.build([profile], seed, program or NibpProgram(), [patient_id])
+        self.cohort = Cohort.build([profile], seed, program or NibpSettings(), [patient_id])
         self._start = self.cohort.initial_state(events)  # state at the buffer's first second
         self._buffer: Chunk | None = None
         self._buffer_end: CoreState = self._start
         self.t_s = 0
+        self._pending: list[ScheduledAction] = []
         self._last_rate: float | None = None
         self.log: list[tuple[float, str, str, dict]] = []
+
+    @classmethod
+    def from_scenario(
+        cls,
+        scenario: Scenario,
+        seed: int,
+        *,
+        follow_script: bool = False,
+        profile: PatientProfile | None = None,
+    ) -> LiveSimulation:
+        """A live patient for ``scenario``; the protocol's infusion starts on schedule.
+
+        With ``follow_script`` the scenario's scripted actions are applied too (a demo);
+        without, the trainee's own actions are the only ones.
+        """
+        sim = cls(profile or profile_for(scenario, seed), seed, scenario.nibp, scenario.events)
+        sim._pending = sorted(scheduled_actions(scenario, follow_script), key=lambda a: a.t_s)
+        return sim
 
     @property
     def profile(self) -> PatientProfile:
@@ -411,10 +492,30 @@ class LiveSimulation:
         """Move ``dt_s`` whole seconds on; the rows measured in them, in time order."""
         if dt_s < 0 or int(dt_s) != dt_s:
             raise ValueError("advance takes a whole, non-negative number of seconds")
-        t0, t1 = self.t_s, self.t_s + int(dt_s)
-        self._fill(t1)
-        if self._buffer is None or t1 == t0:
+        target = self.t_s + int(dt_s)
+        out: list[SimSample] = []
+        while self._pending and self._pending[0].t_s < target:
+            act = self._pending.pop(0)
+            out += self._advance_to(max(act.t_s, self.t_s))
+            try:
+                self.apply(act.kind, act.actor, **act.params)
+            except ActionError as exc:  # a scripted step that no longer fits: log, go on
+                self.log.append(
+                    (
+                        float(self.t_s),
+                        "action_refused",
+                        act.actor,
+                        {"action": act.kind, "reason": str(exc)},
+                    )
+                )
+        return out + self._advance_to(target)
+
+    def _advance_to(self, t1: int) -> list[SimSample]:
+        t0 = self.t_s
+        if t1 <= t0:
             return []
+        self._fill(t1)
+        assert self._buffer is not None
         part = _slice(self._buffer, t0, t1)
         out = samples_of(part, 0, self._last_rate)
         self._last_rate = float(part.pump_rate[-1])
@@ -488,9 +589,14 @@ def _slice(c: Chunk, t0: int, t1: int) -> Chunk:
         s = type(m)(*(getattr(m, f)[i0:i1] for f in _SENSOR_ARRAYS))
         s.nibp = [r for r in m.nibp if t0 <= r.t_s < t1]
         sens.append(s)
-    return Chunk(c.t_s[i0:i1], {k: v[:, i0:i1] for k, v in c.truth.items()},
-                 c.pump_rate[i0:i1], c.phases[i0:i1], sens,
-                 [n for n in c.notes if t0 <= n[0] < t1])
+    return Chunk(
+        c.t_s[i0:i1],
+        {k: v[:, i0:i1] for k, v in c.truth.items()},
+        c.pump_rate[i0:i1],
+        c.phases[i0:i1],
+        sens,
+        [n for n in c.notes if t0 <= n[0] < t1],
+    )
 
 
 @dataclass
@@ -502,7 +608,9 @@ class ScheduledAction:
 
 
 def run_batch(
-    cohort: Cohort, duration_s: int, actions: Iterable[ScheduledAction] = (),
+    cohort: Cohort,
+    duration_s: int,
+    actions: Iterable[ScheduledAction] = (),
     events: Iterable[Any] = (),
 ) -> Chunk:
     """Every patient of ``cohort`` for ``duration_s`` seconds, with scheduled actions.
@@ -533,10 +641,48 @@ def run_batch(
 
 
 def _note_only(t_s: int, act: ScheduledAction) -> Chunk:
-    return Chunk(np.empty(0), {}, np.empty(0), [], [],
-                 [(float(t_s), act.kind, {"actor": act.actor, **act.params})])
+    return Chunk(
+        np.empty(0),
+        {},
+        np.empty(0),
+        [],
+        [],
+        [(float(t_s), act.kind, {"actor": act.actor, **act.params})],
+    )
 
 
-def profile_for(scenario: Any, seed: int, index: int = 0) -> PatientProfile:
+def profile_for(scenario: Scenario, seed: int, index: int = 0) -> PatientProfile:
     """The scenario's patient: its [patient] keys, the rest drawn with the seed."""
     return sample_profile(seed, index, scenario.patient, scenario.protocol.pk_model)
+
+
+def scheduled_actions(scenario: Scenario, follow_script: bool = True) -> list[ScheduledAction]:
+    """The protocol's infusion start (system) and, if asked, the scripted actions."""
+    proto = scenario.protocol
+    plan = [ScheduledAction(
+        int(round(scenario.timeline.infusion_start_s)), "start_infusion",
+        {"rate_mg_per_kg_h": proto.infusion_rate_mg_per_kg_h,
+         "dose_mg_per_kg": proto.total_dose_mg_per_kg}, "system",
+    )]  # fmt: skip
+    if follow_script:
+        plan += [
+            ScheduledAction(int(round(a.at_s)), a.kind, a.params, a.actor) for a in scenario.actions
+        ]
+    return plan
+
+
+def simulate_scenario(
+    scenario: Scenario,
+    seed: int,
+    *,
+    n_patients: int = 1,
+    follow_script: bool = True,
+    duration_s: int | None = None,
+) -> tuple[Cohort, Chunk]:
+    """Run ``scenario`` for its planned length: patient 0 is the scenario's patient,
+    further ones are drawn from the population (same [patient] keys)."""
+    profiles = [profile_for(scenario, seed, i) for i in range(n_patients)]
+    cohort = Cohort.build(profiles, seed, scenario.nibp)
+    end = int(math.ceil(scenario.timeline.end_s)) if duration_s is None else duration_s
+    chunk = run_batch(cohort, end, scheduled_actions(scenario, follow_script), scenario.events)
+    return cohort, chunk

@@ -77,8 +77,12 @@ def _draw_demographics(rng: np.random.Generator) -> dict[str, Any]:
     weight = float(np.clip(rng.normal(75.0 if sex == "female" else 88.0, 16.0), 45.0, 160.0))
     u = rng.random()
     hypertension: Hypertension = "none" if u >= 0.35 else ("treated" if u < 0.21 else "untreated")
-    return {"sex": sex, "age_years": round(age, 1), "weight_kg": round(weight, 1),
-            "hypertension": hypertension}
+    return {
+        "sex": sex,
+        "age_years": round(age, 1),
+        "weight_kg": round(weight, 1),
+        "hypertension": hypertension,
+    }
 
 
 def _draw_baselines(rng: np.random.Generator, d: dict[str, Any]) -> dict[str, Any]:
@@ -109,8 +113,11 @@ def _draw_sensitivity(rng: np.random.Generator, risk: float, scale: float | None
     strong = rng.random() < STRONG_RESPONDER_FRACTION
     z_hr = 0.5 * z_bp + 0.866 * z_hr_own  # responders tend to respond in HR too (est.)
     if scale is None:
-        median, sigma = ((STRONG_SLOPE_MEDIAN, STRONG_SLOPE_SIGMA) if strong
-                         else (SBP_SLOPE_MEDIAN, SBP_SLOPE_SIGMA))
+        median, sigma = (
+            (STRONG_SLOPE_MEDIAN, STRONG_SLOPE_SIGMA)
+            if strong
+            else (SBP_SLOPE_MEDIAN, SBP_SLOPE_SIGMA)
+        )
         sbp_slope = median * float(np.exp(sigma * z_bp)) * risk
     else:
         sbp_slope = SBP_SLOPE_MEDIAN * scale * risk
@@ -123,8 +130,19 @@ def _draw_sensitivity(rng: np.random.Generator, risk: float, scale: float | None
     }
 
 
-_SPEC_FIELDS = ("age_years", "sex", "weight_kg", "hypertension", "anxiety", "hr_bpm",
-                "sbp_mmhg", "dbp_mmhg", "spo2_pct", "rr_per_min", "motion_artefacts_per_h")
+_SPEC_FIELDS = (
+    "age_years",
+    "sex",
+    "weight_kg",
+    "hypertension",
+    "anxiety",
+    "hr_bpm",
+    "sbp_mmhg",
+    "dbp_mmhg",
+    "spo2_pct",
+    "rr_per_min",
+    "motion_artefacts_per_h",
+)
 
 
 def sample_profile(
@@ -139,11 +157,14 @@ def sample_profile(
     """
     given = {f: getattr(spec, f) for f in _SPEC_FIELDS if getattr(spec, f, None) is not None}
     rng = generator(seed, index, "profile")
-    demo = _draw_demographics(rng) | {k: v for k, v in given.items() if k in
-                                       ("age_years", "sex", "weight_kg", "hypertension")}
-    base = _draw_baselines(rng, demo) | {k: v for k, v in given.items() if k in
-                                         ("hr_bpm", "sbp_mmhg", "dbp_mmhg", "spo2_pct",
-                                          "rr_per_min")}
+    demo = _draw_demographics(rng) | {
+        k: v for k, v in given.items() if k in ("age_years", "sex", "weight_kg", "hypertension")
+    }
+    base = _draw_baselines(rng, demo) | {
+        k: v
+        for k, v in given.items()
+        if k in ("hr_bpm", "sbp_mmhg", "dbp_mmhg", "spo2_pct", "rr_per_min")
+    }
     risk = risk_factor(demo["age_years"], demo["hypertension"])
     sens = _draw_sensitivity(rng, risk, getattr(spec, "sbp_sensitivity", None))
     anxiety = given.get("anxiety", float(rng.beta(2.0, 4.0)))
@@ -151,11 +172,20 @@ def sample_profile(
     pk = sample_pk_parameters(
         pk_model, np.array([float(demo["weight_kg"])]), generator(seed, index, "pk"), cv=PK_CV
     )
-    pk = PKParameters(**{f.name: float(np.asarray(getattr(pk, f.name)).reshape(-1)[0])
-                         for f in fields(PKParameters)})
+    pk = PKParameters(
+        **{
+            f.name: float(np.asarray(getattr(pk, f.name)).reshape(-1)[0])
+            for f in fields(PKParameters)
+        }
+    )
     return PatientProfile(
-        **demo, **base, **sens, anxiety=float(anxiety), motion_artefacts_per_h=float(motion),
-        pk_model=pk_model, pk=pk,
+        **demo,
+        **base,
+        **sens,
+        anxiety=float(anxiety),
+        motion_artefacts_per_h=float(motion),
+        pk_model=pk_model,
+        pk=pk,
     )
 
 

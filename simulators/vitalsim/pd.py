@@ -16,9 +16,7 @@ COUNTER_REGULATION_FRACTION = 0.35  # share of the rise the baroreflex takes bac
 COUNTER_REGULATION_TAU_S = 15.0 * 60.0  # how slowly it follows Ce (est.)
 
 
-def counter_regulation(
-    ce_ng_ml: np.ndarray, state0: np.ndarray, dt_s: float = 1.0
-) -> np.ndarray:
+def counter_regulation(ce_ng_ml: np.ndarray, state0: np.ndarray, dt_s: float = 1.0) -> np.ndarray:
     """The lagged copy of Ce the baroreflex acts on, (N, T), from its value one step
     before the first sample, ``state0`` (N,); its last column carries to the next stretch.
     """

@@ -63,7 +63,9 @@ def drug_response(
     """The rise in SBP, DBP and HR that ketamine alone causes in each patient."""
     t_s = np.arange(0, int((infusion_min + follow_up_min) * 60))
     names = ("v1_l", "k10", "k12", "k21", "k13", "k31", "ke0")
-    pk = LinearPK(PKParameters(**{n: np.array([getattr(p.pk, n) for p in profiles]) for n in names}))
+    pk = LinearPK(
+        PKParameters(**{n: np.array([getattr(p.pk, n) for p in profiles]) for n in names})
+    )
     weight = np.array([p.weight_kg for p in profiles])
     rate = rate_mg_per_kg_h * weight / 60.0
     during = t_s < infusion_min * 60

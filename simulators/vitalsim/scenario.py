@@ -134,7 +134,7 @@ import math
 import os
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, Self, TypeAlias
 
@@ -1115,3 +1115,24 @@ def find_scenario(name_or_path: str | Path) -> Path:
         name,
         [("(file)", f"no such scenario file, nor {name!r} in {where}; available: {available}")],
     )
+
+
+def make_event(kind: str, at_s: float, timeline: Timeline, **params: Any) -> Any:
+    """An event injected live (from the instructor console), validated like one in a file.
+
+    A live session may run past the scenario's planned end, so the event's own end (not
+    the plan's) bounds it. Raises ConfigError with keys named as in a scenario file.
+    """
+    where = "(live event)"
+    cls = _EVENT_CLASSES.get(kind)
+    if cls is None:
+        raise ConfigError(
+            where, [("kind", f"unknown event kind {kind!r}; known: " + ", ".join(EVENT_KINDS))]
+        )
+    try:
+        event = cls.model_validate({"at": f"start+{float(at_s)}s", "kind": kind, **params})
+    except ValidationError as exc:
+        raise ConfigError(where, problems_from(exc)) from None
+    horizon = float(at_s) + event.duration_min * 60.0 + 3600.0
+    event._resolve(replace(timeline, end_s=max(timeline.end_s, horizon)))
+    return event

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 import numpy as np
 
@@ -27,19 +27,10 @@ MOTION_CANDIDATE_PER_H = 240.0  # thinning ceiling for artefact episodes
 MOTION_MAX_S = 30
 
 
-@dataclass(frozen=True)
-class NibpProgram:
-    """Automatic cuff interval per phase, in seconds (e.g. 5/10/15 min)."""
+class NibpProgram(Protocol):
+    """Automatic cuff interval per phase (the scenario's ``[nibp]`` table provides it)."""
 
-    baseline_every_s: float = 300.0
-    infusion_every_s: float = 600.0
-    observation_every_s: float = 900.0
-
-    def interval_s(self, phase: str) -> float:
-        return {
-            "baseline": self.baseline_every_s,
-            "infusion": self.infusion_every_s,
-        }.get(phase, self.observation_every_s)
+    def interval_s(self, phase: str) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -145,8 +136,11 @@ def nibp_chunk(
             mean = min(max(mean, dia), sys)
             readings.append(NibpReading(m.end_s, sys, dia, mean, ts, td, tm, True, m.retried))
         phase = phases[m.start_s - t0_s] if m.start_s >= t0_s else phases[0]
-        cycle = replace(cycle, current=None,
-                        next_start_s=max(cycle.next_start_s, m.start_s) + program.interval_s(phase))
+        cycle = replace(
+            cycle,
+            current=None,
+            next_start_s=max(cycle.next_start_s, m.start_s) + program.interval_s(phase),
+        )
     return readings, cycle, notes
 
 
@@ -195,8 +189,7 @@ def motion_episodes(
         keep = (u < rate) & (starts + durs > t0_s) & (starts < t1_s)
         out.extend(
             MotionEpisode(int(s), int(d), float(f), float(h))
-            for s, d, f, h in zip(starts[keep], durs[keep], floors[keep], spikes[keep],
-                                  strict=True)
+            for s, d, f, h in zip(starts[keep], durs[keep], floors[keep], spikes[keep], strict=True)
         )
     return sorted(out)
 

@@ -49,8 +49,14 @@ def _alarms_replay(args: argparse.Namespace) -> int:
     if args.actions:
         actions += read_actions(args.actions)
     n = len(rec)
-    bar = tqdm(total=n, unit="samples", unit_scale=True, file=sys.stderr, leave=False,
-               disable=args.no_progress or n < 100_000 or None)  # fmt: skip
+    bar = tqdm(
+        total=n,
+        unit="samples",
+        unit_scale=True,
+        file=sys.stderr,
+        leave=False,
+        disable=args.no_progress or n < 100_000 or None,
+    )
     try:
         events, _ = replay(rec, profile, actions, bed=args.bed, progress=bar.update)
     finally:
@@ -72,12 +78,15 @@ def _add_alarms(sub: argparse._SubParsersAction) -> None:
     asub = alarms.add_subparsers(dest="alarms_command", required=True, metavar="COMMAND")
     rp = asub.add_parser("replay", help="evaluate a recording and write the alarm log")
     rp.add_argument("recording", help="recording in the `vitalsim run` format (.csv or .parquet)")
-    rp.add_argument("--profile", required=True, help="profile name (config/alarms/NAME.toml) or path")
+    rp.add_argument(
+        "--profile", required=True, help="profile name (config/alarms/NAME.toml) or path"
+    )
     rp.add_argument("--actions", help="CSV of actions: t,action,actor,target,value")
     rp.add_argument("--out", required=True, help="where to write the log (CSV)")
     rp.add_argument("--bed", default="", help="bed name written into the events")
-    rp.add_argument("--full", action="store_true",
-                    help="add base_priority, actor, bed and detail columns")  # fmt: skip
+    rp.add_argument(
+        "--full", action="store_true", help="add base_priority, actor, bed and detail columns"
+    )
     rp.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     rp.set_defaults(func=_alarms_replay)
 

@@ -52,15 +52,20 @@ def _read_table(path: Path) -> pd.DataFrame:
 
 def _numeric(df: pd.DataFrame, path: Path, col: str, allow_nan: bool) -> np.ndarray:
     raw = df[col]
-    num = pd.to_numeric(raw, errors="coerce").astype("float64")
-    bad = num.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
+    if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
+        num = raw.astype("float64")
+        bad = pd.Series(False, index=raw.index)
+    else:  # some cells are not numbers: find the first one that is not empty
+        num = pd.to_numeric(raw, errors="coerce").astype("float64")
+        bad = num.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
     if not allow_nan:
         bad |= num.isna()
     bad |= np.isinf(num)
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise RecordingError(path, f"{_row_name(path, i)}, column {col}",
-                             f"not a number: {raw.iloc[i]!r}")  # fmt: skip
+        raise RecordingError(
+            path, f"{_row_name(path, i)}, column {col}", f"not a number: {raw.iloc[i]!r}"
+        )
     return num.to_numpy()
 
 
@@ -70,9 +75,10 @@ def _allowed(df: pd.DataFrame, path: Path, col: str, allowed: set[str]) -> pd.Se
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
         raise RecordingError(
-            path, f"{_row_name(path, i)}, column {col}",
+            path,
+            f"{_row_name(path, i)}, column {col}",
             f"{df[col].iloc[i]!r} is not one of {', '.join(sorted(allowed))}",
-        )  # fmt: skip
+        )
     return values
 
 
@@ -92,8 +98,11 @@ def read_recording(path: str | Path) -> pd.DataFrame:
         back = np.flatnonzero(np.diff(t) < 0)
         if back.size:
             i = int(back[0]) + 1
-            raise RecordingError(path, f"{_row_name(path, i)}, column t",
-                                 f"time goes backwards ({t[i]:g} after {t[i - 1]:g})")  # fmt: skip
+            raise RecordingError(
+                path,
+                f"{_row_name(path, i)}, column t",
+                f"time goes backwards ({t[i]:g} after {t[i - 1]:g})",
+            )
     out = pd.DataFrame(
         {
             "t": t,

@@ -49,7 +49,9 @@ def make_recording(path: Path, *, minutes: int = 32, pump_from: int = 600, pump_
 
 def replay(tmp_path: Path, *args: str, rec: str = "rec.csv") -> tuple[int, pd.DataFrame | None]:
     out = tmp_path / "log.csv"
-    code = main(["alarms", "replay", str(tmp_path / rec), "--out", str(out), "--no-progress", *args])
+    code = main(
+        ["alarms", "replay", str(tmp_path / rec), "--out", str(out), "--no-progress", *args]
+    )
     log = pd.read_csv(out, keep_default_na=False) if out.exists() and code == 0 else None
     return code, log
 
@@ -76,7 +78,9 @@ def test_replay_writes_the_log_and_prints_a_summary(tmp_path, capsys):
     active = log[(log.condition == "HR_HI") & (log.event == "active")].iloc[0]
     assert (active.priority, float(active.value), float(active.limit)) == ("MEDIUM", 128, 109)
     out = capsys.readouterr().out
-    assert "HR_HI" in out and "suppressed: " in out and "time in alarm" in out
+    assert "HR_HI" in out
+    assert "suppressed: " in out
+    assert "time in alarm" in out
 
 
 def test_replay_is_identical_for_csv_and_parquet(tmp_path):
@@ -105,32 +109,43 @@ def test_actions_file_acknowledges_and_rejects(tmp_path):
         "920,set_limit,instructor,HR.high,130\n"
         "1250,pause_audio,trainee,,\n"
     )
-    code, log = replay(tmp_path, "--profile", "ketamine-infusion", "--actions",
-                       str(tmp_path / "actions.csv"), "--full")  # fmt: skip
+    code, log = replay(
+        tmp_path,
+        "--profile",
+        "ketamine-infusion",
+        "--actions",
+        str(tmp_path / "actions.csv"),
+        "--full",
+    )
     assert code == 0
     assert list(log.columns)[:6] == LOG_COLUMNS
     ack = log[log.event == "acknowledge"].iloc[0]
     assert (ack.t, ack.condition, ack.actor) == (915, "HR_HI", "trainee")
     rejected = log[log.event == "rejected"].iloc[0]
-    assert rejected.t == 916 and "not active" in rejected.detail
+    assert rejected.t == 916
+    assert "not active" in rejected.detail
     assert "escalated" not in set(log[log.condition == "HR_HI"].event)
     change = log[(log.event == "limit_changed") & (log.condition == "HR_HI") & (log.t == 920)]
-    assert pd.to_numeric(change.limit).tolist() == [130] and change.actor.tolist() == ["instructor"]
+    assert pd.to_numeric(change.limit).tolist() == [130]
+    assert change.actor.tolist() == ["instructor"]
 
 
 def test_bad_inputs_exit_2_with_one_error_line(tmp_path, capsys):
     make_recording(tmp_path / "rec.csv", minutes=2)
     assert replay(tmp_path, "--profile", "no-such-profile")[0] == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: ") and "no alarm profile named 'no-such-profile'" in err
+    assert err.startswith("error: ")
+    assert "no alarm profile named 'no-such-profile'" in err
     (tmp_path / "bad.csv").write_text("t,channel,value,quality\n0,HR,70,ok\n1,HX,70,ok\n")
     assert replay(tmp_path, "--profile", "adult-default", rec="bad.csv")[0] == 2
     err = capsys.readouterr().err
-    assert "bad.csv: line 3, column channel" in err and "HX" in err
+    assert "bad.csv: line 3, column channel" in err
+    assert "HX" in err
     assert replay(tmp_path, "--profile", "adult-default", rec="missing.csv")[0] == 2
     (tmp_path / "a.csv").write_text("t,action,target\n10,dance,HR\n")
     code, _ = replay(tmp_path, "--profile", "adult-default", "--actions", str(tmp_path / "a.csv"))
-    assert code == 2 and "a.csv: line 2: column action: unknown action 'dance'" in capsys.readouterr().err
+    assert code == 2
+    assert "a.csv: line 2: column action: unknown action 'dance'" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
@@ -148,14 +163,17 @@ def test_recording_errors_name_file_row_column_and_reason(tmp_path, text, where)
     path.write_text(text)
     with pytest.raises(RecordingError) as err:
         read_recording(path)
-    assert str(path) in str(err.value) and where in str(err.value)
+    assert str(path) in str(err.value)
+    assert where in str(err.value)
 
 
 def test_recording_reader_keeps_empty_values_as_nan(tmp_path):
     path = tmp_path / "r.csv"
     path.write_text("t,channel,value,quality,true_value\n0,SPO2,,invalid,97\n0,HR,70,ok,70\n")
     df = read_recording(path)
-    assert math.isnan(df.value[0]) and df.value[1] == 70 and list(df.channel) == ["SPO2", "HR"]
+    assert math.isnan(df.value[0])
+    assert df.value[1] == 70
+    assert list(df.channel) == ["SPO2", "HR"]
 
 
 def test_console_script_runs(tmp_path):
@@ -163,18 +181,30 @@ def test_console_script_runs(tmp_path):
     exe = Path(sys.executable).with_name("vitalsdash")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "vitalsdash.cli"]
     res = subprocess.run(
-        [*cmd, "alarms", "replay", str(tmp_path / "rec.csv"), "--profile", "adult-default",
-         "--out", str(tmp_path / "log.csv")],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        [
+            *cmd,
+            "alarms",
+            "replay",
+            str(tmp_path / "rec.csv"),
+            "--profile",
+            "adult-default",
+            "--out",
+            str(tmp_path / "log.csv"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert res.returncode == 0, res.stderr
-    assert "Traceback" not in res.stderr and "samples:" in res.stdout
+    assert "Traceback" not in res.stderr
+    assert "samples:" in res.stdout
 
 
 def test_check_config_validates_the_shipped_profiles(capsys):
     assert main(["check-config"]) == 0
     out = capsys.readouterr().out
-    assert "adult-default.toml: OK" in out and "ketamine-infusion.toml: OK" in out
+    assert "adult-default.toml: OK" in out
+    assert "ketamine-infusion.toml: OK" in out
 
 
 def test_check_config_reports_a_bad_profile(tmp_path, capsys):

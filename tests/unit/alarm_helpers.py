@@ -26,7 +26,9 @@ def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def make_profile(over: dict[str, Any] | None = None, *, context: dict | None = None) -> AlarmProfile:
+def make_profile(
+    over: dict[str, Any] | None = None, *, context: dict | None = None
+) -> AlarmProfile:
     """adult-default with ``over`` merged in (nested dicts merge key by key)."""
     return AlarmProfile.model_validate(merge(ADULT, over or {}), context=context)
 
@@ -38,7 +40,9 @@ class Bed:
         self.engine = AlarmEngine(profile or make_profile(over))
         self.events: list[AlarmEvent] = list(self.engine.log)
 
-    def feed(self, t: float, actions: list[AlarmAction] | None = None, **values: Any) -> list[AlarmEvent]:
+    def feed(
+        self, t: float, actions: list[AlarmAction] | None = None, **values: Any
+    ) -> list[AlarmEvent]:
         """Samples at ``t``: HR, SPO2, RR default to normal values; None means invalid;
         NIBP=(sys, dia, map) adds a reading; a channel set to ... is left out."""
         samples = []
@@ -47,7 +51,9 @@ class Bed:
             if v is ...:
                 continue
             if name == "NIBP":
-                for ch, x in zip((Channel.NIBP_SYS, Channel.NIBP_DIA, Channel.NIBP_MAP), v, strict=True):
+                for ch, x in zip(
+                    (Channel.NIBP_SYS, Channel.NIBP_DIA, Channel.NIBP_MAP), v, strict=True
+                ):
                     samples.append(_sample(t, ch, x))
             else:
                 samples.append(_sample(t, Channel(name), v))
@@ -69,7 +75,9 @@ class Bed:
     def state(self, condition: str) -> ConditionState:
         return self.engine.states()[condition]
 
-    def log(self, condition: str | None = None, event: str | None = None) -> list[tuple[float, str]]:
+    def log(
+        self, condition: str | None = None, event: str | None = None
+    ) -> list[tuple[float, str]]:
         return [
             (e.t_s, e.event)
             for e in self.events

@@ -80,11 +80,14 @@ def test_limit_edit_is_logged_with_old_and_new_values_and_applies_at_the_next_sa
     bed.run(0, 5, HR=125)
     events = bed.act(AlarmAction.set_limit("HR", "high", 130, 5, actor="instructor"))
     action = next(e for e in events if e.event == "set_limit")
-    assert action.actor == "instructor" and action.condition == "HR"
+    assert action.actor == "instructor"
+    assert action.condition == "HR"
     assert action.detail == {"before": {"HR.high": 120.0}, "after": {"HR.high": 130.0}}
     change = next(e for e in events if e.event == "limit_changed")
-    assert change.condition == "HR_HI" and change.limit == 130
-    assert change.detail["before"]["limit"] == 120 and change.detail["after"]["limit"] == 130
+    assert change.condition == "HR_HI"
+    assert change.limit == 130
+    assert change.detail["before"]["limit"] == 120
+    assert change.detail["after"]["limit"] == 130
     assert bed.state("HR_HI") is ConditionState.PENDING  # takes effect at the next sample
     bed.feed(5, HR=125)
     assert bed.log("HR_HI")[-1] == (5, "suppressed")
@@ -100,7 +103,8 @@ def test_auto_limits_use_the_mindray_formulas_and_are_logged():
     assert (limits["SYS_LO"], limits["SYS_HI"]) == (92, 141)  # 0.68 S + 10, 0.86 S + 38
     assert (limits["DIA_LO"], limits["DIA_HI"]) == (54, 92)
     action = next(e for e in events if e.event == "auto_limits")
-    assert action.detail["before"]["HR.high"] == 120 and action.detail["after"]["HR.high"] == 88
+    assert action.detail["before"]["HR.high"] == 120
+    assert action.detail["after"]["HR.high"] == 88
     assert {e.condition for e in events if e.event == "limit_changed"} >= {"HR_HI", "SYS_LO"}
 
 
@@ -115,9 +119,11 @@ def test_phase_changes_apply_the_phase_limits_and_log_them():
     eng = AlarmEngine(load_profile("ketamine-infusion"))
     assert eng.limits()["SYS_HI"] == 160  # baseline: do not start above 160/100
     events = eng.act(AlarmAction.set_phase(Phase.INFUSION, 600))
-    assert eng.limits()["SYS_HI"] == 179 and eng.limits()["HR_HI"] == 109
+    assert eng.limits()["SYS_HI"] == 179
+    assert eng.limits()["HR_HI"] == 109
     changed = {e.condition: e for e in events if e.event == "limit_changed"}
-    assert changed["HR_HI"].actor == "system" and changed["HR_HI"].detail["cause"] == "set_phase"
+    assert changed["HR_HI"].actor == "system"
+    assert changed["HR_HI"].detail["cause"] == "set_phase"
     assert changed["HR_HI"].detail["before"]["limit"] == 120
     phase = next(e for e in events if e.event == "set_phase")
     assert phase.detail == {"before": "baseline", "after": "infusion"}
@@ -135,16 +141,29 @@ def test_baseline_relative_rule_follows_the_baseline():
     assert eng.limits()["SYS_RISE"] is None  # no baseline, not infusing
     eng.act(AlarmAction.set_baseline({"NIBP_SYS": 125, "NIBP_DIA": 80}, 590))
     eng.act(AlarmAction.set_phase("infusion", 600))
-    assert eng.limits()["SYS_RISE"] == 164 and eng.limits()["DIA_RISE"] == 104
-    eng.step([Sample(900, Channel.NIBP_SYS, 165.0), Sample(900, Channel.NIBP_DIA, 85.0),
-              Sample(900, Channel.NIBP_MAP, 110.0)], now_s=900)  # fmt: skip
+    assert eng.limits()["SYS_RISE"] == 164
+    assert eng.limits()["DIA_RISE"] == 104
+    eng.step(
+        [
+            Sample(900, Channel.NIBP_SYS, 165.0),
+            Sample(900, Channel.NIBP_DIA, 85.0),
+            Sample(900, Channel.NIBP_MAP, 110.0),
+        ],
+        now_s=900,
+    )
     assert eng.states()["SYS_RISE"] is ConditionState.ACTIVE
     assert eng.states()["SYS_HI"] is ConditionState.NORMAL
 
 
 def _reading(eng: AlarmEngine, t: float, sys: float) -> None:
-    eng.step([Sample(t, Channel.NIBP_SYS, sys), Sample(t, Channel.NIBP_DIA, 80.0),
-              Sample(t, Channel.NIBP_MAP, 100.0)], now_s=t)  # fmt: skip
+    eng.step(
+        [
+            Sample(t, Channel.NIBP_SYS, sys),
+            Sample(t, Channel.NIBP_DIA, 80.0),
+            Sample(t, Channel.NIBP_MAP, 100.0),
+        ],
+        now_s=t,
+    )
 
 
 def test_sustained_rule_needs_readings_spanning_its_duration():
@@ -177,5 +196,9 @@ def test_every_action_is_logged_with_its_actor():
     bed.act(AlarmAction.set_phase("infusion", 13))
     bed.act(AlarmAction.set_baseline({"HR": 70}, 14))
     actors = [(e.event, e.actor) for e in bed.events if e.actor and e.event != "limit_changed"]
-    assert actors == [("acknowledge", "trainee"), ("pause_audio", "instructor"),
-                      ("set_phase", "system"), ("set_baseline", "system")]  # fmt: skip
+    assert actors == [
+        ("acknowledge", "trainee"),
+        ("pause_audio", "instructor"),
+        ("set_phase", "system"),
+        ("set_baseline", "system"),
+    ]

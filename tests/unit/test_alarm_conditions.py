@@ -17,9 +17,12 @@ S = ConditionState
 def test_value_equal_to_the_limit_is_no_violation():
     bed = Bed()
     bed.run(0, 60, HR=120, SPO2=90, RR=30)
-    assert bed.log("HR_HI") == [] and bed.log("SPO2_LO") == [] and bed.log("RR_HI") == []
+    assert bed.log("HR_HI") == []
+    assert bed.log("SPO2_LO") == []
+    assert bed.log("RR_HI") == []
     bed.feed(60, NIBP=(160, 100, 120))
-    assert bed.state("SYS_HI") is S.NORMAL and bed.state("DIA_HI") is S.NORMAL
+    assert bed.state("SYS_HI") is S.NORMAL
+    assert bed.state("DIA_HI") is S.NORMAL
 
 
 def test_value_beyond_the_limit_starts_pending():
@@ -39,8 +42,10 @@ def test_critical_limit_goes_straight_to_high():
     events = bed.feed(0, HR=150)
     active = [e for e in events if e.condition == "HR_HI" and e.event == "active"]
     assert len(active) == 1
-    assert active[0].priority is Priority.HIGH and active[0].base_priority is Priority.MEDIUM
-    assert active[0].limit == 150 and active[0].detail["reason"] == "critical"
+    assert active[0].priority is Priority.HIGH
+    assert active[0].base_priority is Priority.MEDIUM
+    assert active[0].limit == 150
+    assert active[0].detail["reason"] == "critical"
 
 
 def test_critical_limit_during_pending_activates_at_once():
@@ -57,7 +62,8 @@ def test_critical_limit_during_a_medium_episode_escalates_it():
     assert bed.state("HR_HI") is S.ACTIVE
     bed.feed(11, HR=151)
     (esc,) = bed.find("HR_HI", "escalated")
-    assert esc.priority is Priority.HIGH and esc.detail["reason"] == "critical"
+    assert esc.priority is Priority.HIGH
+    assert esc.detail["reason"] == "critical"
 
 
 def test_nibp_reading_beyond_a_limit_is_active_at_once_and_holds():
@@ -90,7 +96,8 @@ def test_short_excursion_is_suppressed_and_raises_nothing():
     bed.run(14, 40)
     assert bed.log("HR_HI") == [(5, "pending"), (14, "suppressed")]
     (sup,) = bed.find("HR_HI", "suppressed")
-    assert sup.detail["duration_s"] == 9 and sup.value == 130
+    assert sup.detail["duration_s"] == 9
+    assert sup.value == 130
     assert not bed.engine.signals(20).alarms
 
 
@@ -172,7 +179,8 @@ def test_three_excursions_within_60_s_activate():
     _excursions(bed, [0, 20, 40])
     assert bed.log("HR_HI", "suppressed") == [(3, "suppressed"), (23, "suppressed")]
     (active,) = bed.find("HR_HI", "active")
-    assert active.t_s == 40 and active.detail["reason"] == "excursions"
+    assert active.t_s == 40
+    assert active.detail["reason"] == "excursions"
 
 
 def test_three_excursions_spread_over_more_than_60_s_do_not():
@@ -206,7 +214,13 @@ def test_hysteresis_keeps_an_oscillation_around_the_limit_to_one_episode():
         bed.feed(t, HR=121 if t % 2 else 119)
     bed.run(200, 210, HR=80)
     assert len(bed.find("HR_HI", "active")) == 1
-    assert [e for _, e in bed.log("HR_HI")] == ["pending", "active", "escalated", "clearing", "latched"]
+    assert [e for _, e in bed.log("HR_HI")] == [
+        "pending",
+        "active",
+        "escalated",
+        "clearing",
+        "latched",
+    ]
 
 
 def test_oscillation_before_activation_is_also_one_episode():
@@ -247,7 +261,8 @@ def test_high_conditions_latch_until_reset():
     bed.act(AlarmAction.reset(10.5, "HR_HI"))
     assert bed.state("HR_HI") is S.NORMAL
     (reset,) = bed.find("HR_HI", "reset")
-    assert reset.t_s == 10.5 and reset.actor == "trainee"
+    assert reset.t_s == 10.5
+    assert reset.actor == "trainee"
     assert bed.engine.signals(11).alarms == ()
 
 
@@ -262,9 +277,11 @@ def test_reset_all_resets_every_latched_condition():
     bed = Bed()
     bed.feed(0, HR=155, SPO2=80)
     bed.run(1, 10)
-    assert bed.state("HR_HI") is S.LATCHED and bed.state("SPO2_LO") is S.LATCHED
+    assert bed.state("HR_HI") is S.LATCHED
+    assert bed.state("SPO2_LO") is S.LATCHED
     bed.act(AlarmAction.reset(10))
-    assert bed.state("HR_HI") is S.NORMAL and bed.state("SPO2_LO") is S.NORMAL
+    assert bed.state("HR_HI") is S.NORMAL
+    assert bed.state("SPO2_LO") is S.NORMAL
 
 
 def test_a_new_episode_replaces_a_latched_one():
@@ -286,7 +303,8 @@ def test_no_data_never_clears_an_active_condition():
     assert bed.state("HR_HI") is S.ACTIVE
     assert bed.log("NO_DATA_HR") == [(20, "active")]
     sig = {a.condition: a for a in bed.engine.signals(100).alarms}
-    assert sig["HR_HI"].unknown and sig["NO_DATA_HR"].technical
+    assert sig["HR_HI"].unknown
+    assert sig["NO_DATA_HR"].technical
     assert sig["NO_DATA_HR"].priority is Priority.LOW
 
 
@@ -328,7 +346,8 @@ def test_sensor_off_inhibits_spo2_limits_and_logs_why():
     assert bed.state("SENSOR_OFF") is S.ACTIVE
     assert bed.state("SPO2_LO") is S.PENDING  # not evaluated: neither active nor suppressed
     (inh,) = bed.find("SPO2_LO", "inhibited")
-    assert inh.t_s == 5 and inh.detail["reason"] == "SENSOR_OFF"
+    assert inh.t_s == 5
+    assert inh.detail["reason"] == "SENSOR_OFF"
     assert bed.find("NO_DATA_SPO2", "active") == []  # SENSOR_OFF explains it
     bed.feed(60, SPO2=97)
     assert bed.state("SENSOR_OFF") is S.NORMAL

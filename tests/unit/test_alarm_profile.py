@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 from alarm_helpers import REPO
+from vitalsim._tomlconfig import ConfigError
 
 from vitalsdash.alarms import Priority, load_profile, profile_path
 from vitalsdash.model import Channel, Phase
-from vitalsim._tomlconfig import ConfigError
 
 pytestmark = pytest.mark.unit
 
@@ -28,7 +28,14 @@ ADULT_TABLE = {
 def test_adult_default_is_exactly_the_table(channel):
     p = load_profile("adult-default")
     s = p.channel(channel)
-    got = (s["low"], s["high"], s["critical_low"], s["critical_high"], s["delay_s"], s["hysteresis"])
+    got = (
+        s["low"],
+        s["high"],
+        s["critical_low"],
+        s["critical_high"],
+        s["delay_s"],
+        s["hysteresis"],
+    )
     assert got == ADULT_TABLE[channel]
 
 
@@ -36,8 +43,12 @@ def test_adult_default_globals():
     p = load_profile("adult-default")
     assert p.name == "adult-default"
     assert (p.limit_priority, p.critical_priority, p.technical_priority) == (
-        Priority.MEDIUM, Priority.HIGH, Priority.LOW)  # fmt: skip
-    assert p.clear_delay_s == 5 and p.stale_timeout_s == 10
+        Priority.MEDIUM,
+        Priority.HIGH,
+        Priority.LOW,
+    )
+    assert p.clear_delay_s == 5
+    assert p.stale_timeout_s == 10
     assert p.channel(Channel.SPO2)["sat_seconds"] == 0
     assert (p.audio_pause_s, p.ack_reminder_s, p.escalation_s) == (120, 120, 60)
 
@@ -92,21 +103,42 @@ def _edit(old: str, new: str) -> str:
         (_edit("hysteresis = 2", "hysteresis = -2"), "channels.HR.hysteresis", "greater"),
         (_edit("low = 90\n", "low = 190\n"), "channels.SPO2.low", "outside"),
         (_edit("clear_delay_s = 5", "clear_delay_s = 'five'"), "clear_delay_s", "number"),
-        (_edit("limit_priority = \"MEDIUM\"", "limit_priority = \"URGENT\""), "limit_priority",
-         "HIGH, MEDIUM, LOW"),
+        (
+            _edit('limit_priority = "MEDIUM"', 'limit_priority = "URGENT"'),
+            "limit_priority",
+            "HIGH, MEDIUM, LOW",
+        ),
         (_edit("excursions = 3", "excursion = 3"), "excursion", "unknown key"),
-        (ADULT_TEXT + "\n[phases.infusion.channels.HR]\nlow = 125\n",
-         "phases.infusion.channels.HR.high", "above low"),
-        (ADULT_TEXT + "\n[phases.surgery]\nnibp_interval_s = 60\n", "phases.surgery", "unknown key"),
-        (ADULT_TEXT + '\n[[rules]]\nname = "X"\nchannel = "HR"\ndirection = "high"\n',
-         "rules[1]", "threshold"),
-        (ADULT_TEXT + '\n[[rules]]\nname = "HR_HI"\nchannel = "HR"\ndirection = "high"\n'
-         "threshold = 100\n", "(top level)", "used twice"),
-        (ADULT_TEXT + '\n[[rules]]\nname = "R"\nchannel = "KET_CE"\ndirection = "high"\n'
-         "threshold = 100\n", "rules[1].channel", "HR"),
+        (
+            ADULT_TEXT + "\n[phases.infusion.channels.HR]\nlow = 125\n",
+            "phases.infusion.channels.HR.high",
+            "above low",
+        ),
+        (
+            ADULT_TEXT + "\n[phases.surgery]\nnibp_interval_s = 60\n",
+            "phases.surgery",
+            "unknown key",
+        ),
+        (
+            ADULT_TEXT + '\n[[rules]]\nname = "X"\nchannel = "HR"\ndirection = "high"\n',
+            "rules[1]",
+            "threshold",
+        ),
+        (
+            ADULT_TEXT + '\n[[rules]]\nname = "HR_HI"\nchannel = "HR"\ndirection = "high"\n'
+            "threshold = 100\n",
+            "(top level)",
+            "used twice",
+        ),
+        (
+            ADULT_TEXT + '\n[[rules]]\nname = "R"\nchannel = "KET_CE"\ndirection = "high"\n'
+            "threshold = 100\n",
+            "rules[1].channel",
+            "HR",
+        ),
         ("channels = [", "(syntax)", "not valid TOML"),
     ],
-)  # fmt: skip
+)
 def test_invalid_profiles_name_file_key_and_reason(tmp_path, text, key, reason):
     path = _write(tmp_path, text)
     with pytest.raises(ConfigError) as err:
@@ -123,7 +155,8 @@ def test_audio_pause_maximum_is_passed_in_by_the_clinic(tmp_path):
     assert load_profile(path).audio_pause_s == 180
     with pytest.raises(ConfigError) as err:
         load_profile(path, max_audio_pause_s=150)
-    assert err.value.key == "audio_pause_s" and "150" in err.value.reason
+    assert err.value.key == "audio_pause_s"
+    assert "150" in err.value.reason
     # a clinic cannot raise the ceiling above 300 s
     path = _write(tmp_path, _edit("audio_pause_s = 120", "audio_pause_s = 301"))
     with pytest.raises(ConfigError):
@@ -133,7 +166,8 @@ def test_audio_pause_maximum_is_passed_in_by_the_clinic(tmp_path):
 def test_unknown_profile_name_lists_the_known_ones():
     with pytest.raises(ConfigError) as err:
         load_profile("no-such-profile")
-    assert "adult-default" in err.value.reason and err.value.key == "(file)"
+    assert "adult-default" in err.value.reason
+    assert err.value.key == "(file)"
 
 
 def test_missing_profile_file(tmp_path):

@@ -30,11 +30,14 @@ def test_visual_signal_per_priority():
     sig = _sig(bed, 25)
     high, med, low = sig["HR_HI"], sig["SYS_HI"], sig["NO_DATA_RR"]
     assert (high.colour, high.marker) == ("red", "***")
-    assert 1.4 <= high.flash_hz <= 2.8 and 0.2 <= high.duty <= 0.6
-    assert (med.colour, med.marker) == ("yellow", "**") and 0.4 <= med.flash_hz <= 0.8
+    assert 1.4 <= high.flash_hz <= 2.8
+    assert 0.2 <= high.duty <= 0.6
+    assert (med.colour, med.marker) == ("yellow", "**")
+    assert 0.4 <= med.flash_hz <= 0.8
     assert (low.colour, low.marker, low.flash_hz) == ("cyan", "*", 0.0)
     assert high.message == "*** HR HIGH 155 > 120"
-    assert med.priority is Priority.MEDIUM and med.message.startswith("** SYS HIGH 165")
+    assert med.priority is Priority.MEDIUM
+    assert med.message.startswith("** SYS HIGH 165")
 
 
 def test_nothing_hides_the_visual_signal_of_an_active_condition():
@@ -43,7 +46,8 @@ def test_nothing_hides_the_visual_signal_of_an_active_condition():
     bed.act(AlarmAction.acknowledge("HR_HI", 11))
     bed.act(AlarmAction.pause_audio(12))
     sig = _sig(bed, 13)
-    assert sig["HR_HI"].state is ConditionState.ACTIVE and not sig["HR_HI"].sounding
+    assert sig["HR_HI"].state is ConditionState.ACTIVE
+    assert not sig["HR_HI"].sounding
 
 
 # Audio by the highest priority.
@@ -53,18 +57,24 @@ def test_audio_pattern_follows_the_highest_sounding_priority():
     bed = Bed()
     _hr_medium(bed)
     audio = bed.engine.signals(11).audio
-    assert audio is not None and audio.priority is Priority.MEDIUM and audio.pulses == 3
+    assert audio is not None
+    assert audio.priority is Priority.MEDIUM
+    assert audio.pulses == 3
     assert 2.5 <= audio.repeat_s <= 30
     bed.feed(11, SPO2=80)
     audio = bed.engine.signals(11).audio
-    assert audio.priority is Priority.HIGH and audio.pulses == 10 and 2.5 <= audio.repeat_s <= 15
+    assert audio.priority is Priority.HIGH
+    assert audio.pulses == 10
+    assert 2.5 <= audio.repeat_s <= 15
 
 
 def test_low_priority_audio_repeats_slowly():
     bed = Bed()
     bed.run(0, 30, RR=...)
     audio = bed.engine.signals(30).audio
-    assert audio.priority is Priority.LOW and audio.pulses <= 2 and audio.repeat_s > 15
+    assert audio.priority is Priority.LOW
+    assert audio.pulses <= 2
+    assert audio.repeat_s > 15
 
 
 def test_a_short_high_episode_still_plays_half_a_burst():
@@ -73,7 +83,9 @@ def test_a_short_high_episode_still_plays_half_a_burst():
     bed.feed(1, HR=80)
     assert bed.state("HR_HI") is ConditionState.NORMAL
     sig = bed.engine.signals(1.5)
-    assert sig.alarms == () and sig.audio is not None and sig.audio.priority is Priority.HIGH
+    assert sig.alarms == ()
+    assert sig.audio is not None
+    assert sig.audio.priority is Priority.HIGH
     assert bed.engine.signals(2.5).audio is None
 
 
@@ -86,11 +98,14 @@ def test_acknowledging_one_condition_leaves_the_others_sounding():
     _hr_medium(bed, 1)
     bed.act(AlarmAction.acknowledge("HR_HI", 12))
     sig = _sig(bed, 13)
-    assert sig["HR_HI"].acknowledged and not sig["HR_HI"].sounding
-    assert sig["SYS_HI"].sounding and not sig["SYS_HI"].acknowledged
+    assert sig["HR_HI"].acknowledged
+    assert not sig["HR_HI"].sounding
+    assert sig["SYS_HI"].sounding
+    assert not sig["SYS_HI"].acknowledged
     assert bed.engine.signals(13).audio.priority is Priority.MEDIUM
     (ack,) = bed.find("HR_HI", "acknowledge")
-    assert ack.actor == "trainee" and ack.detail["after_s"] == 1
+    assert ack.actor == "trainee"
+    assert ack.detail["after_s"] == 1
 
 
 def test_reminder_resounds_after_120_s_while_still_active():
@@ -114,7 +129,8 @@ def test_a_new_episode_sounds_again_after_acknowledge():
     assert bed.state("HR_HI") is ConditionState.NORMAL
     _hr_medium(bed, 20)
     sig = _sig(bed, 31)["HR_HI"]
-    assert sig.sounding and not sig.acknowledged
+    assert sig.sounding
+    assert not sig.acknowledged
 
 
 # Audio pause.
@@ -125,7 +141,9 @@ def test_audio_pause_silences_everything_present_and_counts_down():
     _hr_medium(bed)
     bed.act(AlarmAction.pause_audio(20))
     sig = bed.engine.signals(20)
-    assert sig.audio_paused and sig.audio is None and sig.pause_remaining_s == 120
+    assert sig.audio_paused
+    assert sig.audio is None
+    assert sig.pause_remaining_s == 120
     assert bed.engine.signals(80).pause_remaining_s == 60
     assert not _sig(bed, 80)["HR_HI"].sounding
 
@@ -141,7 +159,8 @@ def test_during_a_pause_only_a_new_condition_of_higher_priority_sounds():
     bed.feed(40, HR=125, SPO2=80)  # HIGH: breaks through
     sig = _sig(bed, 41)
     assert sig["SPO2_LO"].sounding
-    assert not sig["HR_HI"].sounding and not sig["SYS_HI"].sounding
+    assert not sig["HR_HI"].sounding
+    assert not sig["SYS_HI"].sounding
     assert bed.engine.signals(41).audio.priority is Priority.HIGH
     assert bed.find("SPO2_LO", "active")[0].detail["breakthrough"] is True
 
@@ -156,7 +175,8 @@ def test_every_active_condition_sounds_again_when_the_pause_ends():
     bed.feed(131, HR=125)
     assert bed.log("", "audio_resumed") == [(131, "audio_resumed")]
     sig = _sig(bed, 131)
-    assert sig["HR_HI"].sounding and sig["SYS_HI"].sounding
+    assert sig["HR_HI"].sounding
+    assert sig["SYS_HI"].sounding
     assert not bed.engine.signals(131).audio_paused
 
 
@@ -189,7 +209,9 @@ def test_alarm_off_is_per_parameter_and_shown_with_a_reminder():
     assert [e for e in bed.events[n:] if e.condition.startswith("HR_")] == []
     assert bed.state("SPO2_LO") is ConditionState.ACTIVE  # other parameters still alarm
     (notice,) = bed.engine.signals(300).alarms_off
-    assert notice.channel is Channel.HR and notice.since_s == 11 and not notice.reminding
+    assert notice.channel is Channel.HR
+    assert notice.since_s == 11
+    assert not notice.reminding
     assert notice.next_reminder_s == 11
     bed.run(300, 312, HR=130)
     assert bed.log("HR", "alarm_off_reminder") == [(311, "alarm_off_reminder")]
@@ -219,7 +241,8 @@ def test_unacknowledged_medium_escalates_to_high_for_its_episode_only():
     assert _sig(bed, 69)["HR_HI"].priority is Priority.MEDIUM
     bed.feed(70, HR=125)
     (esc,) = bed.find("HR_HI", "escalated")
-    assert esc.t_s == 70 and esc.detail["reason"] == "unacknowledged"
+    assert esc.t_s == 70
+    assert esc.detail["reason"] == "unacknowledged"
     assert _sig(bed, 70)["HR_HI"].priority is Priority.HIGH
     assert _sig(bed, 70)["HR_HI"].base_priority is Priority.MEDIUM
     bed.run(71, 80, HR=80)
@@ -263,6 +286,7 @@ def test_latched_condition_keeps_sounding_until_acknowledged():
     bed.feed(0, HR=155)
     bed.run(1, 10)
     sig = _sig(bed, 10)["HR_HI"]
-    assert sig.state is ConditionState.LATCHED and sig.sounding
+    assert sig.state is ConditionState.LATCHED
+    assert sig.sounding
     bed.act(AlarmAction.acknowledge("HR_HI", 10))
     assert not _sig(bed, 10)["HR_HI"].sounding

@@ -28,8 +28,9 @@ def apply_action(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> No
 
 def _log(st: AlarmState, a: AlarmAction, events: list[AlarmEvent], target: str, **kw: Any) -> None:
     detail = kw.pop("detail", {})
-    events.append(AlarmEvent(a.t_s, target, str(a.kind), actor=str(a.actor), bed=st.bed,
-                             detail=detail, **kw))  # fmt: skip
+    events.append(
+        AlarmEvent(a.t_s, target, str(a.kind), actor=str(a.actor), bed=st.bed, detail=detail, **kw)
+    )
 
 
 def _condition(st: AlarmState, name: str | None) -> Cond:
@@ -57,8 +58,16 @@ def _acknowledge(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> No
     if c.state >= ACTIVE:
         c.next_reminder_t = a.t_s + st.profile.ack_reminder_s
         schedule(st, c.next_reminder_t)
-    _log(st, a, events, c.name, priority=c.priority, base_priority=c.base, value=c.value,
-         detail={"after_s": a.t_s - c.active_t, "episode": c.episode})  # fmt: skip
+    _log(
+        st,
+        a,
+        events,
+        c.name,
+        priority=c.priority,
+        base_priority=c.base,
+        value=c.value,
+        detail={"after_s": a.t_s - c.active_t, "episode": c.episode},
+    )
 
 
 def _pause(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> None:
@@ -67,8 +76,13 @@ def _pause(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> None:
     for c in st.conds.values():
         c.breakthrough = False
     schedule(st, st.pause_until)
-    _log(st, a, events, "", detail={"before": before, "after": st.pause_until,
-                                    "duration_s": st.profile.audio_pause_s})  # fmt: skip
+    _log(
+        st,
+        a,
+        events,
+        "",
+        detail={"before": before, "after": st.pause_until, "duration_s": st.profile.audio_pause_s},
+    )
 
 
 def _resume(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> None:
@@ -93,8 +107,11 @@ def _reset(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> None:
     for c in targets:
         c.latched = False
         c.acked = False
-        events.append(AlarmEvent(a.t_s, c.name, "reset", c.priority, c.base, c.value, None,
-                                 str(a.actor), st.bed, {}))  # fmt: skip
+        events.append(
+            AlarmEvent(
+                a.t_s, c.name, "reset", c.priority, c.base, c.value, None, str(a.actor), st.bed, {}
+            )
+        )
         if c.state < ACTIVE:
             c.priority = c.base
 

@@ -56,9 +56,16 @@ def _schedule(st: AlarmState, at: float) -> None:
 
 
 def activate(
-    st: AlarmState, c: Cond, t: float, v: float | None, prio: Priority, reason: str,
-    events: list[AlarmEvent], limit: float | None = None, **extra: Any,
-) -> None:  # fmt: skip
+    st: AlarmState,
+    c: Cond,
+    t: float,
+    v: float | None,
+    prio: Priority,
+    reason: str,
+    events: list[AlarmEvent],
+    limit: float | None = None,
+    **extra: Any,
+) -> None:
     """Start a new episode (from NORMAL or PENDING)."""
     detail: dict[str, Any] = {"reason": reason, **extra}
     if c.state == PENDING:
@@ -93,12 +100,27 @@ def escalate(st: AlarmState, c: Cond, t: float, reason: str, events: list[AlarmE
     c.escalate_at = None
     c.audio_hold_until = max(c.audio_hold_until, t + MIN_AUDIO_S[c.priority])
     c.audio_hold_prio = c.priority
-    emit(st, events, t, c, "escalated", c.value, _limit(c), reason=reason,
-         before=before.name, after=c.priority.name)  # fmt: skip
+    emit(
+        st,
+        events,
+        t,
+        c,
+        "escalated",
+        c.value,
+        _limit(c),
+        reason=reason,
+        before=before.name,
+        after=c.priority.name,
+    )
 
 
 def end_episode(
-    st: AlarmState, c: Cond, t: float, events: list[AlarmEvent], reason: str = "", latch: bool = True
+    st: AlarmState,
+    c: Cond,
+    t: float,
+    events: list[AlarmEvent],
+    reason: str = "",
+    latch: bool = True,
 ) -> None:
     """ACTIVE/CLEARING -> NORMAL, or LATCHED when the condition latches."""
     detail: dict[str, Any] = {"duration_s": t - c.active_t}
@@ -109,8 +131,10 @@ def end_episode(
     c.breakthrough = False
     if c.acked:
         c.audio_hold_until = -INF
-    latches = latch and not c.technical and (
-        c.latch == "always" or (c.latch == "high" and c.priority == Priority.HIGH)
+    latches = (
+        latch
+        and not c.technical
+        and (c.latch == "always" or (c.latch == "high" and c.priority == Priority.HIGH))
     )
     c.state = NORMAL
     if latches:
@@ -231,8 +255,16 @@ def set_inhibited(
         for c in ch.conds:
             if c.inhibited != on:
                 c.inhibited = on
-                emit(st, events, t, c, "inhibited" if on else "uninhibited", None, None,
-                     reason=reason)  # fmt: skip
+                emit(
+                    st,
+                    events,
+                    t,
+                    c,
+                    "inhibited" if on else "uninhibited",
+                    None,
+                    None,
+                    reason=reason,
+                )
         refresh_quiet(ch)
 
 
@@ -335,7 +367,9 @@ def _due(st: AlarmState, now: float, events: list[AlarmEvent]) -> None:
             st.pause_until = None
             for c in st.conds.values():
                 c.breakthrough = False
-            events.append(AlarmEvent(now, "", "audio_resumed", bed=st.bed, detail={"reason": "expired"}))
+            events.append(
+                AlarmEvent(now, "", "audio_resumed", bed=st.bed, detail={"reason": "expired"})
+            )
         else:
             nxt = st.pause_until
     overdue = st.conds["NIBP_OVERDUE"]
@@ -371,8 +405,15 @@ def _due(st: AlarmState, now: float, events: list[AlarmEvent]) -> None:
         if ch.off:
             if now >= ch.next_off_reminder:
                 ch.next_off_reminder = now + p.alarm_off_reminder_s
-                events.append(AlarmEvent(now, ch.channel.value, "alarm_off_reminder", bed=st.bed,
-                                         detail={"off_since_s": ch.off_since}))  # fmt: skip
+                events.append(
+                    AlarmEvent(
+                        now,
+                        ch.channel.value,
+                        "alarm_off_reminder",
+                        bed=st.bed,
+                        detail={"off_since_s": ch.off_since},
+                    )
+                )
             nxt = min(nxt, ch.next_off_reminder)
     st.next_due = nxt
 

@@ -74,8 +74,14 @@ def step(
 class AlarmEngine:
     """One bed's alarms: holds the state and the complete log, answers ``signals(now)``."""
 
-    def __init__(self, profile: AlarmProfile, *, bed: str = "", t0_s: float = 0.0,
-                 phase: Phase = Phase.BASELINE):  # fmt: skip
+    def __init__(
+        self,
+        profile: AlarmProfile,
+        *,
+        bed: str = "",
+        t0_s: float = 0.0,
+        phase: Phase = Phase.BASELINE,
+    ):
         self.state, self.log = new_state(profile, bed=bed, t0_s=t0_s, phase=phase)
 
     @property
@@ -83,9 +89,11 @@ class AlarmEngine:
         return self.state.profile
 
     def step(
-        self, samples: Iterable[Sample] = (), actions: Sequence[AlarmAction] = (),
+        self,
+        samples: Iterable[Sample] = (),
+        actions: Sequence[AlarmAction] = (),
         now_s: float | None = None,
-    ) -> list[AlarmEvent]:  # fmt: skip
+    ) -> list[AlarmEvent]:
         _, events = step(self.state, samples, actions, now_s)
         self.log.extend(events)
         return events

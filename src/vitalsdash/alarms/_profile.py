@@ -6,15 +6,23 @@ file, the key and the reason (ConfigError), never as a traceback.
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, model_validator
-from pydantic import field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from vitalsim._tomlconfig import ConfigError, load_toml_model
 
 from vitalsdash.model import Channel, Phase
-from vitalsim._tomlconfig import ConfigError, load_toml_model
 
 from ._types import Priority
 
@@ -226,7 +234,9 @@ class AlarmProfile(_Strict):
         """Checks across keys (limit order, ranges), for the base and every phase override."""
         found: list[tuple[str, str]] = []
         for ch in ALARMED_CHANNELS:
-            found += [(f"channels.{ch.value}.{k}", why) for k, why in limit_problems(ch, self.channel(ch))]
+            found += [
+                (f"channels.{ch.value}.{k}", why) for k, why in limit_problems(ch, self.channel(ch))
+            ]
             for phase in Phase:
                 ph = getattr(self.phases, phase.value)
                 if ph is None or getattr(ph.channels, ch.value) is None:
@@ -235,7 +245,9 @@ class AlarmProfile(_Strict):
                 prefix = f"phases.{phase.value}.channels.{ch.value}"
                 found += [(f"{prefix}.{k}", why) for k, why in limit_problems(ch, merged)]
             if ch is not Channel.SPO2 and self.channel(ch)["sat_seconds"]:
-                found.append((f"channels.{ch.value}.sat_seconds", "SatSeconds applies to SPO2 only"))
+                found.append(
+                    (f"channels.{ch.value}.sat_seconds", "SatSeconds applies to SPO2 only")
+                )
         return found
 
 
@@ -275,7 +287,7 @@ def limit_problems(ch: Channel, s: dict[str, Any]) -> list[tuple[str, str]]:
             out.append((key, f"{v:g} is outside {lo_range:g}..{hi_range:g}"))
     order = [(k, s.get(k)) for k in ("critical_low", "low", "high", "critical_high")]
     present = [(k, v) for k, v in order if v is not None]
-    for (k1, v1), (k2, v2) in zip(present, present[1:], strict=False):
+    for (k1, v1), (k2, v2) in itertools.pairwise(present):
         strict = k1 == "low" and k2 == "high"
         if v2 < v1 or (strict and v2 == v1):
             rel = "above" if strict else "at or above"
@@ -300,7 +312,9 @@ def profile_path(name_or_path: str | Path, cwd: Path | None = None) -> Path:
     for folder in candidates:
         if (folder / f"{text}.toml").is_file():
             return folder / f"{text}.toml"
-    known = sorted({p.stem for folder in candidates if folder.is_dir() for p in folder.glob("*.toml")})
+    known = sorted(
+        {p.stem for folder in candidates if folder.is_dir() for p in folder.glob("*.toml")}
+    )
     raise ConfigError(
         candidates[0] / f"{text}.toml",
         [("(file)", f"no alarm profile named {text!r} (known: {', '.join(known) or 'none'})")],

@@ -121,12 +121,16 @@ def _action_from_row(row: dict[str, str]) -> AlarmAction:
     try:
         kind = ActionKind(row["action"].lower())
     except ValueError:
-        raise ValueError(f"column action: unknown action {row['action']!r} "
-                         f"(one of {', '.join(k.value for k in ActionKind)})") from None  # fmt: skip
+        raise ValueError(
+            f"column action: unknown action {row['action']!r} "
+            f"(one of {', '.join(k.value for k in ActionKind)})"
+        ) from None
     try:
         actor = Actor(row.get("actor", "").lower() or "trainee")
     except ValueError:
-        raise ValueError(f"column actor: {row['actor']!r} is not trainee, instructor or system") from None
+        raise ValueError(
+            f"column actor: {row['actor']!r} is not trainee, instructor or system"
+        ) from None
     target = row.get("target", "")
     value = row.get("value", "")
 
@@ -179,9 +183,16 @@ def _apply_logged(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> N
         apply_action(st, a, events)
     except AlarmActionError as exc:
         target = a.condition or (a.channel.value if a.channel else "")
-        events.append(AlarmEvent(a.t_s, target, "rejected", actor=str(a.actor), bed=st.bed,
-                                 detail={"action": str(a.kind), "code": exc.code,
-                                         "reason": str(exc)}))  # fmt: skip
+        events.append(
+            AlarmEvent(
+                a.t_s,
+                target,
+                "rejected",
+                actor=str(a.actor),
+                bed=st.bed,
+                detail={"action": str(a.kind), "code": exc.code, "reason": str(exc)},
+            )
+        )
 
 
 def replay(
@@ -273,8 +284,12 @@ def summarize(events: Sequence[AlarmEvent], end_t: float) -> Summary:
     for cond, (start, prio) in open_.items():
         episodes[(cond, prio)] += 1
         time_in[(cond, prio)] += max(0.0, end_t - start)
-    return Summary(dict(sorted(episodes.items())), dict(sorted(time_in.items())),
-                   dict(sorted(suppressed.items())), still)  # fmt: skip
+    return Summary(
+        dict(sorted(episodes.items())),
+        dict(sorted(time_in.items())),
+        dict(sorted(suppressed.items())),
+        still,
+    )
 
 
 def _num(x: float | None) -> str:
@@ -291,11 +306,21 @@ def write_log(events: Sequence[AlarmEvent], path: str | Path, *, full: bool = Fa
         w = csv.writer(fh)
         w.writerow(FULL_COLUMNS if full else LOG_COLUMNS)
         for e in events:
-            row = [_num(e.t_s), e.condition, e.event, e.priority.name if e.priority else "",
-                   _num(e.value), _num(e.limit)]  # fmt: skip
+            row = [
+                _num(e.t_s),
+                e.condition,
+                e.event,
+                e.priority.name if e.priority else "",
+                _num(e.value),
+                _num(e.limit),
+            ]
             if full:
-                row += [e.base_priority.name if e.base_priority else "", e.actor, e.bed,
-                        json.dumps(e.detail, sort_keys=True, default=str) if e.detail else ""]  # fmt: skip
+                row += [
+                    e.base_priority.name if e.base_priority else "",
+                    e.actor,
+                    e.bed,
+                    json.dumps(e.detail, sort_keys=True, default=str) if e.detail else "",
+                ]
             w.writerow(row)
 
 

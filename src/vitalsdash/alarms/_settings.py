@@ -10,7 +10,7 @@ from typing import Any
 
 from vitalsdash.model import Channel
 
-from ._conditions import emit, end_episode, suppress
+from ._conditions import end_episode, suppress
 from ._profile import ALARMED_CHANNELS, Rule
 from ._state import INF, PENDING, AlarmState, Cond, refresh_quiet
 from ._types import AlarmEvent
@@ -84,11 +84,22 @@ def _apply(
     if (old_limit, c.critical) != (limit, critical):
         events.append(
             AlarmEvent(
-                t, c.name, "limit_changed", c.priority, c.base, None, limit, actor, st.bed,
-                {"cause": cause, "before": {"limit": old_limit, "critical": c.critical},
-                 "after": {"limit": limit, "critical": critical}},
+                t,
+                c.name,
+                "limit_changed",
+                c.priority,
+                c.base,
+                None,
+                limit,
+                actor,
+                st.bed,
+                {
+                    "cause": cause,
+                    "before": {"limit": old_limit, "critical": c.critical},
+                    "after": {"limit": limit, "critical": critical},
+                },
             )
-        )  # fmt: skip
+        )
     c.limit = limit if limit is not None else (INF if c.hi else -INF)
     c.critical = critical
     enabled = limit is not None and not off

@@ -103,8 +103,12 @@ def _sounds(c: Cond, now: float, paused: bool) -> bool:
 def condition_state(c: Cond) -> ConditionState:
     if c.state == NORMAL and c.latched:
         return ConditionState.LATCHED
-    return (ConditionState.NORMAL, ConditionState.PENDING, ConditionState.ACTIVE,
-            ConditionState.CLEARING)[c.state]  # fmt: skip
+    return (
+        ConditionState.NORMAL,
+        ConditionState.PENDING,
+        ConditionState.ACTIVE,
+        ConditionState.CLEARING,
+    )[c.state]
 
 
 def _message(c: Cond, marker: str) -> str:
@@ -134,10 +138,25 @@ def signals(st: AlarmState, now: float) -> Signals:
         no_data = chan.no_data is not None and chan.no_data.state >= ACTIVE
         unknown = not c.technical and (no_data or (c.nibp and overdue))
         sig = AlarmSignal(
-            c.name, c.channel, condition_state(c), c.priority, c.base, colour, hz, duty, marker,
-            _message(c, marker), c.acked, sounding, c.active_t, c.value,
-            None if c.technical else c.limit, unknown, c.inhibited, c.technical,
-        )  # fmt: skip
+            c.name,
+            c.channel,
+            condition_state(c),
+            c.priority,
+            c.base,
+            colour,
+            hz,
+            duty,
+            marker,
+            _message(c, marker),
+            c.acked,
+            sounding,
+            c.active_t,
+            c.value,
+            None if c.technical else c.limit,
+            unknown,
+            c.inhibited,
+            c.technical,
+        )
         items.append(((-c.priority, -c.active_t, c.name), sig))
     items.sort(key=lambda kv: kv[0])
     off = []
@@ -146,8 +165,11 @@ def signals(st: AlarmState, now: float) -> Signals:
         if chan.off:
             last = chan.next_off_reminder - period
             reminding = last >= chan.off_since + period and now - last < OFF_REMINDER_WINDOW_S
-            off.append(AlarmOffNotice(chan.channel, chan.off_since, reminding,
-                                      max(0.0, chan.next_off_reminder - now)))  # fmt: skip
+            off.append(
+                AlarmOffNotice(
+                    chan.channel, chan.off_since, reminding, max(0.0, chan.next_off_reminder - now)
+                )
+            )
     remaining = max(0.0, st.pause_until - now) if paused and st.pause_until is not None else 0.0
     return Signals(
         t_s=now,

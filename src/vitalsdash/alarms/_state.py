@@ -210,14 +210,19 @@ class AlarmState:
         for rule in profile.rules:
             ch = Channel(rule.channel)
             cond = Cond(
-                rule.name, ch, rule.direction == "high", rule.priority, rule=rule,
+                rule.name,
+                ch,
+                rule.direction == "high",
+                rule.priority,
+                rule=rule,
                 label=rule.message or rule.name.replace("_", " "),
-            )  # fmt: skip
+            )
             self.conds[rule.name] = cond
             self.chans[ch.value].conds.append(cond)
         for ch in (Channel.HR, Channel.SPO2, Channel.RR):
-            cond = Cond(f"NO_DATA_{ch.value}", ch, True, tech, technical=True,
-                        label=f"NO DATA {SHORT[ch]}")  # fmt: skip
+            cond = Cond(
+                f"NO_DATA_{ch.value}", ch, True, tech, technical=True, label=f"NO DATA {SHORT[ch]}"
+            )
             self.conds[cond.name] = cond
             self.chans[ch.value].no_data = cond
         for name, ch, label in (

@@ -123,9 +123,13 @@ class AlarmAction:
         actor: Actor = Actor.TRAINEE,
     ) -> AlarmAction:
         return cls(
-            ActionKind.SET_LIMIT, t_s, Actor(actor), channel=_channel(channel), which=which,
+            ActionKind.SET_LIMIT,
+            t_s,
+            Actor(actor),
+            channel=_channel(channel),
+            which=which,
             value=float(value),
-        )  # fmt: skip
+        )
 
     @classmethod
     def alarm_off(

@@ -1,0 +1,169 @@
+"""``vitalsim``: run a virtual patient, tabulate concentrations, check a population.
+
+User mistakes (a bad scenario, a wrong option) print one ``error:`` line and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from vitalsim._tomlconfig import ConfigError
+from vitalsim.engine import ActionError, samples_of, simulate_scenario
+from vitalsim.patient import sample_population
+from vitalsim.pk import PK_MODELS, concentration_table
+from vitalsim.population import PUBLISHED, population_stats
+from vitalsim.recording import (
+    RecordingFormatError,
+    events_frame,
+    phase_changes,
+    samples_frame,
+    write_recording,
+)
+from vitalsim.scenario import find_scenario, load_scenario
+
+DEFAULT_PROTOCOL = "uneventful-depression"
+
+
+class UsageError(Exception):
+    """A mistake in how the command was called."""
+
+
+def _times(text: str) -> list[float]:
+    try:
+        times = [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--times takes minutes separated by commas (e.g. 0,10,40), got {text!r}"
+        ) from None
+    if not times or any(t < 0 for t in times):
+        raise argparse.ArgumentTypeError("--times needs at least one time, none negative")
+    return sorted(times)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    scenario = load_scenario(find_scenario(args.scenario))
+    seed = args.seed if args.seed is not None else (scenario.seed or 0)
+    duration = None if args.duration_min is None else int(args.duration_min * 60)
+    _, chunk = simulate_scenario(
+        scenario, seed, follow_script=not args.no_script, duration_s=duration
+    )
+    samples = samples_frame(samples_of(chunk))
+    events = events_frame(phase_changes(chunk.t_s, chunk.phases), scenario.events, chunk.notes)
+    ev_path = write_recording(args.out, samples, events)
+    print(
+        f"{scenario.name}: {len(samples)} samples -> {args.out}; {len(events)} events -> {ev_path}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_pk(args: argparse.Namespace) -> int:
+    if (args.dose_mg_per_kg is None) == (args.rate_mg_per_kg_h is None):
+        raise UsageError(
+            "give either --dose-mg-per-kg with --over-min, or --rate-mg-per-kg-h with --for-min"
+        )
+    if args.dose_mg_per_kg is not None:
+        regimen = {"dose_mg_per_kg": args.dose_mg_per_kg, "over_min": args.over_min}
+    else:
+        regimen = {"rate_mg_per_kg_h": args.rate_mg_per_kg_h, "for_min": args.for_min}
+    try:
+        table = concentration_table(args.model, args.weight, args.times, **regimen)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if args.csv:
+        sys.stdout.write(table.to_csv(index=False, float_format="%.4f", lineterminator="\n"))
+    else:
+        print(f"{args.model} model, {args.weight:g} kg")
+        print(table.to_string(index=False, float_format=lambda v: f"{v:.1f}"))
+    return 0
+
+
+def cmd_population(args: argparse.Namespace) -> int:
+    if args.n < 1:
+        raise UsageError("--n must be at least 1")
+    scenario = load_scenario(find_scenario(args.protocol))
+    proto = scenario.protocol
+    from tqdm import tqdm
+
+    profiles = sample_population(args.n, args.seed, proto.pk_model)
+    with tqdm(total=args.n, desc="patients", unit="pt", file=sys.stderr, disable=None) as bar:
+        stats = population_stats(
+            profiles, proto.infusion_rate_mg_per_kg_h, proto.infusion_min, progress=bar.update
+        )
+    if args.json:
+        print(json.dumps(stats.as_dict(), indent=2))
+        return 0
+    print(
+        f"{args.n} virtual patients, seed {args.seed}, protocol {args.protocol} "
+        f"({proto.total_dose_mg_per_kg:g} mg/kg over {proto.infusion_min:g} min)"
+    )
+    print(f"{'figure':34} {'virtual':>9}   published")
+    for key, value in stats.as_dict().items():
+        if key == "n":
+            continue
+        ref = PUBLISHED.get(key)
+        pub = (
+            ""
+            if ref is None
+            else (f"{'' if ref[0] is None else f'{ref[0]:g} '}({ref[1]:g}-{ref[2]:g}) {ref[3]}")
+        )
+        print(f"{key:34} {value:9.3f}   {pub}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="vitalsim",
+        description="The vitalsdash virtual patient (training tool, not a medical device).",
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="simulate a scenario into a recording")
+    run.add_argument("scenario", help="scenario name (config/scenarios) or path to a TOML file")
+    run.add_argument("--seed", type=int, help="random seed (default: the scenario's, else 0)")
+    run.add_argument("--out", required=True, help="recording to write (.csv or .parquet)")
+    run.add_argument("--no-script", action="store_true", help="ignore scripted [[actions]]")
+    run.add_argument("--duration-min", type=float, help="simulate this long instead")
+    run.set_defaults(func=cmd_run)
+
+    pk = sub.add_parser("pk", help="plasma and effect-site concentrations over time")
+    pk.add_argument("--model", choices=sorted(PK_MODELS), default="kamp")
+    pk.add_argument("--weight", type=float, required=True, metavar="KG")
+    pk.add_argument("--dose-mg-per-kg", type=float)
+    pk.add_argument("--over-min", type=float)
+    pk.add_argument("--rate-mg-per-kg-h", type=float)
+    pk.add_argument("--for-min", type=float)
+    pk.add_argument("--times", type=_times, required=True, help="minutes, e.g. 0,10,20,40,60")
+    pk.add_argument("--csv", action="store_true", help="CSV: t_min,cp_ng_ml,ce_ng_ml")
+    pk.set_defaults(func=cmd_pk)
+
+    pop = sub.add_parser("population", help="a virtual population beside published figures")
+    pop.add_argument("--n", type=int, default=1000)
+    pop.add_argument("--seed", type=int, default=0)
+    pop.add_argument(
+        "--protocol",
+        default=DEFAULT_PROTOCOL,
+        help="scenario whose [protocol] to give (default: %(default)s)",
+    )
+    pop.add_argument("--json", action="store_true")
+    pop.set_defaults(func=cmd_population)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (ConfigError, UsageError, RecordingFormatError, ActionError) as exc:
+        for line in str(exc).splitlines():
+            print(f"error: {line}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""Write a simulated session as a recording: the contract other tools read.
+
+Samples in long format (``t, channel, value, quality, true_value``) and a sidecar of what
+happened (``t, kind, source, detail``): phases, scripted events, actions and device notes.
+CSV or Parquet by the file's suffix; the same inputs give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from vitalsim.engine import SimSample
+
+SAMPLE_COLUMNS = ("t", "channel", "value", "quality", "true_value")
+EVENT_COLUMNS = ("t", "kind", "source", "detail")
+SUFFIXES = (".csv", ".parquet")
+
+
+class RecordingFormatError(ValueError):
+    """The output path has a suffix we cannot write."""
+
+
+def events_path(path: str | Path) -> Path:
+    """The sidecar next to a recording: ``run.csv`` -> ``run.events.csv``."""
+    p = Path(path)
+    return p.with_name(p.stem + ".events" + p.suffix)
+
+
+def samples_frame(samples: Iterable[SimSample]) -> pd.DataFrame:
+    rows = list(samples)
+    df = pd.DataFrame(rows, columns=list(SAMPLE_COLUMNS))
+    df["t"] = df["t"].astype(float)
+    df["value"] = df["value"].astype(float).round(3)
+    df["true_value"] = df["true_value"].astype(float).round(3)
+    return df
+
+
+def phase_changes(t_s: np.ndarray, phases: Sequence[str]) -> list[tuple[float, str]]:
+    out: list[tuple[float, str]] = []
+    for t, ph in zip(t_s.tolist(), phases, strict=True):
+        if not out or out[-1][1] != ph:
+            out.append((float(t), ph))
+    return out
+
+
+def events_frame(
+    phases: Iterable[tuple[float, str]],
+    scenario_events: Iterable[Any] = (),
+    notes: Iterable[tuple[float, str, dict]] = (),
+) -> pd.DataFrame:
+    """One table of phases, scripted events and the engine's notes, in time order."""
+    rows: list[tuple[float, str, str, str]] = []
+    rows += [(t, "phase", "protocol", json.dumps({"phase": ph})) for t, ph in phases]
+    for ev in scenario_events:
+        detail = ev.model_dump(mode="json", exclude={"at", "kind"})
+        detail["end_s"] = ev.end_s
+        rows.append((float(ev.at_s), ev.kind, "scenario", json.dumps(detail, sort_keys=True)))
+    for t, kind, detail in notes:
+        source = "action" if "actor" in detail else "device"
+        rows.append((float(t), kind, source, json.dumps(detail, sort_keys=True)))
+    rows.sort(key=lambda r: r[0])  # stable: phases first at equal times
+    return pd.DataFrame(rows, columns=list(EVENT_COLUMNS))
+
+
+def write_frame(df: pd.DataFrame, path: Path) -> None:
+    if path.suffix == ".csv":
+        df.to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
+    elif path.suffix == ".parquet":
+        df.to_parquet(path, index=False)
+    else:
+        raise RecordingFormatError(
+            f"{path}: cannot write {path.suffix or 'a file without suffix'}; use .csv or .parquet"
+        )
+
+
+def write_recording(path: str | Path, samples: pd.DataFrame, events: pd.DataFrame) -> Path:
+    """Write samples to ``path`` and events beside it; returns the events path."""
+    p = Path(path)
+    if p.suffix not in SUFFIXES:
+        raise RecordingFormatError(
+            f"{p}: cannot write {p.suffix or 'a file without suffix'}; use .csv or .parquet"
+        )
+    p.parent.mkdir(parents=True, exist_ok=True)
+    write_frame(samples, p)
+    ev = events_path(p)
+    write_frame(events, ev)
+    return ev
