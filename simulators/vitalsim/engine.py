@@ -21,8 +21,8 @@ from vitalsim import pd
 from vitalsim._effects import Intervention, offsets
 from vitalsim._rng import BLOCK_S, generator, noise
 from vitalsim._variability import drift, initial_state
-from vitalsim.patient import PatientProfile, sample_profile
-from vitalsim.pk import LinearPK, PKParameters
+from vitalsim.patient import PatientProfile, sample_profile, stacked_pk
+from vitalsim.pk import LinearPK
 from vitalsim.scenario import NibpSettings, Scenario
 from vitalsim.sensors import (
     QUALITY_NAMES,
@@ -157,10 +157,6 @@ class Cohort:
         patient_ids: list[int] | None = None,
     ) -> Cohort:
         ids = list(range(len(profiles))) if patient_ids is None else list(patient_ids)
-        pk = PKParameters(**{
-            name: np.array([getattr(p.pk, name) for p in profiles])
-            for name in ("v1_l", "k10", "k12", "k21", "k13", "k31", "ke0")
-        })  # fmt: skip
         names = (
             "hr_bpm",
             "sbp_mmhg",
@@ -186,7 +182,7 @@ class Cohort:
             tuple(ids),
             int(seed),
             program,
-            LinearPK(pk),
+            LinearPK(stacked_pk(profiles)),
             np.array([p.weight_kg for p in profiles]),
             arrays,
             tuple(nibp_bias),
@@ -660,13 +656,13 @@ def scheduled_actions(scenario: Scenario, follow_script: bool = True) -> list[Sc
     """The protocol's infusion start (system) and, if asked, the scripted actions."""
     proto = scenario.protocol
     plan = [ScheduledAction(
-        int(round(scenario.timeline.infusion_start_s)), "start_infusion",
+        round(scenario.timeline.infusion_start_s), "start_infusion",
         {"rate_mg_per_kg_h": proto.infusion_rate_mg_per_kg_h,
          "dose_mg_per_kg": proto.total_dose_mg_per_kg}, "system",
     )]  # fmt: skip
     if follow_script:
         plan += [
-            ScheduledAction(int(round(a.at_s)), a.kind, a.params, a.actor) for a in scenario.actions
+            ScheduledAction(round(a.at_s), a.kind, a.params, a.actor) for a in scenario.actions
         ]
     return plan
 
@@ -683,6 +679,6 @@ def simulate_scenario(
     further ones are drawn from the population (same [patient] keys)."""
     profiles = [profile_for(scenario, seed, i) for i in range(n_patients)]
     cohort = Cohort.build(profiles, seed, scenario.nibp)
-    end = int(math.ceil(scenario.timeline.end_s)) if duration_s is None else duration_s
+    end = math.ceil(scenario.timeline.end_s) if duration_s is None else duration_s
     chunk = run_batch(cohort, end, scheduled_actions(scenario, follow_script), scenario.events)
     return cohort, chunk

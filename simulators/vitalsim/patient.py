@@ -6,6 +6,7 @@ clinics); numbers marked (est.) there are calibration choices documented here to
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any, Literal
 
@@ -196,3 +197,10 @@ def sample_population(n: int, seed: int, pk_model: str = "kamp") -> list[Patient
 
 def with_overrides(profile: PatientProfile, **changes: Any) -> PatientProfile:
     return replace(profile, **changes)
+
+
+def stacked_pk(profiles: Sequence[PatientProfile]) -> PKParameters:
+    """One PKParameters whose fields hold every patient's value, for batched solving."""
+    return PKParameters(**{
+        f.name: np.array([getattr(p.pk, f.name) for p in profiles]) for f in fields(PKParameters)
+    })  # fmt: skip

@@ -12,8 +12,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from vitalsim import pd
-from vitalsim.patient import PatientProfile
-from vitalsim.pk import LinearPK, PKParameters
+from vitalsim.patient import PatientProfile, stacked_pk
+from vitalsim.pk import LinearPK
 
 BASELINE_RISE_MMHG = 5.0  # within-person SBP variation is +-5-8 mmHg (clinical.md)
 PLATEAU_FRACTION = 0.95
@@ -62,10 +62,7 @@ def drug_response(
 ) -> DrugResponse:
     """The rise in SBP, DBP and HR that ketamine alone causes in each patient."""
     t_s = np.arange(0, int((infusion_min + follow_up_min) * 60))
-    names = ("v1_l", "k10", "k12", "k21", "k13", "k31", "ke0")
-    pk = LinearPK(
-        PKParameters(**{n: np.array([getattr(p.pk, n) for p in profiles]) for n in names})
-    )
+    pk = LinearPK(stacked_pk(profiles))
     weight = np.array([p.weight_kg for p in profiles])
     rate = rate_mg_per_kg_h * weight / 60.0
     during = t_s < infusion_min * 60

@@ -35,7 +35,9 @@ UNITS: dict[Channel, str] = {
     Channel.KET_CE: "ng/mL",
 }
 
-NIBP_CHANNELS: frozenset[Channel] = frozenset({Channel.NIBP_SYS, Channel.NIBP_DIA, Channel.NIBP_MAP})
+NIBP_CHANNELS: frozenset[Channel] = frozenset(
+    {Channel.NIBP_SYS, Channel.NIBP_DIA, Channel.NIBP_MAP}
+)
 """Channels reported once per completed cuff measurement, not continuously."""
 
 CONTINUOUS_CHANNELS: frozenset[Channel] = frozenset({Channel.HR, Channel.SPO2, Channel.RR})

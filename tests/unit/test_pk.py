@@ -18,6 +18,7 @@ import scipy.linalg
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.integrate import solve_ivp
+
 from vitalsim import pk
 from vitalsim.pk import (
     PK_MODELS,

@@ -255,16 +255,9 @@ def set_inhibited(
         for c in ch.conds:
             if c.inhibited != on:
                 c.inhibited = on
-                emit(
-                    st,
-                    events,
-                    t,
-                    c,
-                    "inhibited" if on else "uninhibited",
-                    None,
-                    None,
-                    reason=reason,
-                )
+                if c.enabled:
+                    word = "inhibited" if on else "uninhibited"
+                    emit(st, events, t, c, word, None, None, reason=reason)
         refresh_quiet(ch)
 
 

@@ -45,10 +45,9 @@ def phase_actions(rec: pd.DataFrame, events: pd.DataFrame | None) -> list[AlarmA
         rows = events[events["kind"].str.strip().str.lower() == "phase"]
         out = []
         for t, detail in zip(rows["t"].tolist(), rows["detail"].tolist(), strict=True):
-            low = detail.lower()
-            found = [p for p in Phase if p.value in low]
-            if found:
-                out.append(AlarmAction.set_phase(found[0], float(t)))
+            phase = _phase_in(detail)
+            if phase is not None:
+                out.append(AlarmAction.set_phase(phase, float(t)))
         if out:
             return out
     pump = rec[rec["channel"] == Channel.PUMP_RATE.value]
@@ -64,6 +63,18 @@ def phase_actions(rec: pd.DataFrame, events: pd.DataFrame | None) -> list[AlarmA
     if stops.size and not on[stops[-1] :].any():
         out.append(AlarmAction.set_phase(Phase.OBSERVATION, float(t[stops[-1]])))
     return out
+
+
+def _phase_in(detail: str) -> Phase | None:
+    """The phase named in a sidecar detail: JSON ``{"phase": "infusion"}`` or plain text."""
+    try:
+        data = json.loads(detail)
+    except ValueError:
+        data = None
+    if isinstance(data, dict) and str(data.get("phase", "")).lower() in set(Phase):
+        return Phase(str(data["phase"]).lower())
+    low = detail.lower()
+    return next((p for p in Phase if p.value in low), None)
 
 
 def baseline_action(rec: pd.DataFrame, phases: Sequence[AlarmAction]) -> AlarmAction | None:
