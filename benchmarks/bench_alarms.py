@@ -57,12 +57,30 @@ def synthetic_recording(path: Path, hours: int = HOURS, seed: int = 1) -> int:
     bp_t = t[40::600]
     sys_ = np.round(125 + rng.normal(0, 12, bp_t.size))
     dia = np.round(80 + rng.normal(0, 8, bp_t.size))
-    for ch, v in (("NIBP_SYS", sys_), ("NIBP_DIA", dia), ("NIBP_MAP", np.round(dia + (sys_ - dia) / 3))):
+    for ch, v in (
+        ("NIBP_SYS", sys_),
+        ("NIBP_DIA", dia),
+        ("NIBP_MAP", np.round(dia + (sys_ - dia) / 3)),
+    ):
         frames.append(pd.DataFrame({"t": bp_t, "channel": ch, "value": v, "quality": "ok"}))
     df = pd.concat(frames, ignore_index=True)
     df["true_value"] = df["value"]
-    order = {c: i for i, c in enumerate(
-        ["HR", "SPO2", "RR", "NIBP_SYS", "NIBP_DIA", "NIBP_MAP", "PUMP_RATE", "KET_CP", "KET_CE"])}
+    order = {
+        c: i
+        for i, c in enumerate(
+            [
+                "HR",
+                "SPO2",
+                "RR",
+                "NIBP_SYS",
+                "NIBP_DIA",
+                "NIBP_MAP",
+                "PUMP_RATE",
+                "KET_CP",
+                "KET_CE",
+            ]
+        )
+    }
     df["_k"] = df["channel"].map(order)
     df = df.sort_values(["t", "_k"], kind="stable").drop(columns="_k")
     if path.suffix == ".parquet":
@@ -81,44 +99,47 @@ def _best(fn, repeat: int = 3) -> float:
     return min(times)
 
 
-def main() -> None:
+def bench(tmpdir: Path, suffix: str) -> None:
     from vitalsdash.alarms import load_profile
     from vitalsdash.alarms._replay import replay
     from vitalsdash.cli import main as cli
     from vitalsdash.recording import read_recording
 
+    rec = tmpdir / f"rec{suffix}"
+    rows = synthetic_recording(rec)
+    out = tmpdir / "log.csv"
+    args = ["alarms", "replay", str(rec), "--profile", "ketamine-infusion", "--out", str(out),
+            "--no-progress"]  # fmt: skip
+
+    def whole() -> None:
+        with redirect_stdout(StringIO()):
+            assert cli(args) == 0
+
+    t_cli = _best(whole)
+    df = read_recording(rec)
+    profile = load_profile("ketamine-infusion")
+    t_read = _best(lambda: read_recording(rec))
+    t_eval = _best(lambda: replay(df, profile))
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "vitalsdash.cli", *args], check=True, capture_output=True)
+    t_proc = time.perf_counter() - t0
+    events = len(out.read_text().splitlines()) - 1
+    size = rec.stat().st_size / 1e6
+    print(f"\n{suffix[1:]}: {rows:,} rows ({size:.1f} MB), {events:,} log events")
+    print(f"  whole command, in process : {t_cli:6.2f} s  {rows / t_cli:>10,.0f} samples/s")
+    print(f"  whole command, subprocess : {t_proc:6.2f} s  {rows / t_proc:>10,.0f} samples/s")
+    print(f"  read + validate only      : {t_read:6.2f} s  {rows / t_read:>10,.0f} samples/s")
+    print(f"  evaluate only             : {t_eval:6.2f} s  {rows / t_eval:>10,.0f} samples/s"
+          f"  ({t_eval / rows * 1e6:.2f} us/sample)")  # fmt: skip
+
+
+def main() -> None:
+    version = sys.version.split()[0]
+    print(f"alarm replay benchmark: {HOURS} h synthetic recording, Python {version}")
     with tempfile.TemporaryDirectory() as tmp:
-        tmpdir = Path(tmp)
-        print(f"alarm replay benchmark, {HOURS} h synthetic recording, Python {sys.version.split()[0]}")
         for suffix in (".csv", ".parquet"):
-            rec = tmpdir / f"rec{suffix}"
-            rows = synthetic_recording(rec)
-            out = tmpdir / "log.csv"
-            args = ["alarms", "replay", str(rec), "--profile", "ketamine-infusion",
-                    "--out", str(out), "--no-progress"]
-
-            def whole() -> None:
-                with redirect_stdout(StringIO()):
-                    assert cli(args) == 0
-
-            t_cli = _best(whole)
-            df = read_recording(rec)
-            profile = load_profile("ketamine-infusion")
-            t_read = _best(lambda: read_recording(rec))  # noqa: B023
-            t_eval = _best(lambda: replay(df, profile))  # noqa: B023
-            t0 = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "vitalsdash.cli", *args], check=True,
-                           capture_output=True)
-            t_proc = time.perf_counter() - t0
-            events = sum(1 for _ in open(out)) - 1
-            print(f"\n{suffix[1:]}: {rows:,} rows ({rec.stat().st_size / 1e6:.1f} MB), "
-                  f"{events:,} log events")
-            print(f"  whole command, in process : {t_cli:6.2f} s  {rows / t_cli:>10,.0f} samples/s")
-            print(f"  whole command, subprocess : {t_proc:6.2f} s  {rows / t_proc:>10,.0f} samples/s")
-            print(f"  read + validate only      : {t_read:6.2f} s  {rows / t_read:>10,.0f} samples/s")
-            print(f"  evaluate only             : {t_eval:6.2f} s  {rows / t_eval:>10,.0f} samples/s"
-                  f"  ({t_eval / rows * 1e6:.2f} us/sample)")
-        print("\ntarget: >= 200,000 samples/s for the whole command")
+            bench(Path(tmp), suffix)
+    print("\ntarget: >= 200,000 samples/s for the whole command")
 
 
 if __name__ == "__main__":

@@ -13,49 +13,48 @@ and scripted events, with trainee actions fed back through the model.
 Nothing here imports vitalsdash.
 """
 
-from vitalsim._tomlconfig import ConfigError
-from vitalsim.engine import (
-    ActionError,
-    Cohort,
-    LiveSimulation,
-    ScheduledAction,
-    SimSample,
-    Snapshot,
-    run_batch,
-    samples_of,
-    simulate_scenario,
-)
-from vitalsim.patient import PatientProfile, sample_population, sample_profile
-from vitalsim.pk import PK_MODELS, LinearPK, PKParameters, concentration_table, concentrations
-from vitalsim.population import PopulationStats, population_stats
-from vitalsim.recording import write_recording
-from vitalsim.scenario import Scenario, find_scenario, list_scenarios, load_scenario, make_event
+from __future__ import annotations
 
-__all__ = [
-    "PK_MODELS",
-    "ActionError",
-    "Cohort",
-    "ConfigError",
-    "LinearPK",
-    "LiveSimulation",
-    "PKParameters",
-    "PatientProfile",
-    "PopulationStats",
-    "Scenario",
-    "ScheduledAction",
-    "SimSample",
-    "Snapshot",
-    "concentration_table",
-    "concentrations",
-    "find_scenario",
-    "list_scenarios",
-    "load_scenario",
-    "make_event",
-    "population_stats",
-    "run_batch",
-    "sample_population",
-    "sample_profile",
-    "samples_of",
-    "simulate_scenario",
-    "write_recording",
-]
+import importlib
+from typing import Any
+
+# Public name -> defining module. Loaded on first use, so importing a light module such
+# as ``vitalsim._tomlconfig`` does not pull in scipy and the whole engine.
+_EXPORTS = {
+    "ConfigError": "vitalsim._tomlconfig",
+    "ActionError": "vitalsim.engine",
+    "Cohort": "vitalsim.engine",
+    "LiveSimulation": "vitalsim.engine",
+    "ScheduledAction": "vitalsim.engine",
+    "SimSample": "vitalsim.engine",
+    "Snapshot": "vitalsim.engine",
+    "run_batch": "vitalsim.engine",
+    "samples_of": "vitalsim.engine",
+    "simulate_scenario": "vitalsim.engine",
+    "PatientProfile": "vitalsim.patient",
+    "sample_population": "vitalsim.patient",
+    "sample_profile": "vitalsim.patient",
+    "PK_MODELS": "vitalsim.pk",
+    "LinearPK": "vitalsim.pk",
+    "PKParameters": "vitalsim.pk",
+    "concentration_table": "vitalsim.pk",
+    "concentrations": "vitalsim.pk",
+    "PopulationStats": "vitalsim.population",
+    "population_stats": "vitalsim.population",
+    "write_recording": "vitalsim.recording",
+    "Scenario": "vitalsim.scenario",
+    "find_scenario": "vitalsim.scenario",
+    "list_scenarios": "vitalsim.scenario",
+    "load_scenario": "vitalsim.scenario",
+    "make_event": "vitalsim.scenario",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'vitalsim' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+

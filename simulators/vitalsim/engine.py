@@ -39,6 +39,7 @@ from vitalsim.sensors import (
 O2_ON_TAU_S, O2_OFF_TAU_S = 40.0, 60.0
 O2_RELIEF_PER_L, O2_BOOST_PCT = 0.35, 1.5
 MAX_RATE_MG_PER_KG_H = 3.0
+COMPLETION_SNAP_S = 1e-6  # a pump completion this close to a whole second is on it
 
 PATIENT_ACTIONS = frozenset({
     "start_infusion", "pause_pump", "resume_pump", "set_rate", "stop_infusion",
@@ -79,7 +80,13 @@ class PumpState:
 
     def completion_s(self, now_s: float) -> float:
         r = self.delivering_mg_per_kg_h
-        return now_s + self.remaining_mg_per_kg / r * 3600.0 if r > 0 else math.inf
+        if r <= 0:
+            return math.inf
+        done = now_s + self.remaining_mg_per_kg / r * 3600.0
+        # The remainder is decremented chunk by chunk; round-off must not push an infusion
+        # that ends on a whole second (2 mg/kg at 0.5 mg/kg/h) one second later.
+        whole = round(done)
+        return float(whole) if abs(done - whole) < COMPLETION_SNAP_S else done
 
     def delivered_until(self, now_s: float, t_s: float) -> PumpState:
         """The pump after running from ``now_s`` to ``t_s`` with no action in between."""
@@ -327,8 +334,10 @@ def apply_action(
     if kind == "start_infusion":
         if pump.started_s is not None:
             raise ActionError("the infusion has already been started")
-        rate, dose = float(params["rate_mg_per_kg_h"]), float(params["dose_mg_per_kg"])
+        rate, dose = _number(params, "rate_mg_per_kg_h"), _number(params, "dose_mg_per_kg")
         _check_rate(rate)
+        if not 0 < dose < math.inf:
+            raise ActionError(f"dose_mg_per_kg must be a positive number, got {dose}")
         return replace(
             st,
             pump=replace(
@@ -351,15 +360,15 @@ def apply_action(
                 raise ActionError("the pump is already running")
             return replace(st, pump=replace(pump, running=True))
         if kind == "set_rate":
-            rate = float(params.get("rate_mg_per_kg_h", math.nan))
+            rate = _number(params, "rate_mg_per_kg_h")
             _check_rate(rate)
             return replace(st, pump=replace(pump, rate_mg_per_kg_h=rate))
         return replace(
             st, pump=replace(pump, running=False, remaining_mg_per_kg=0.0, ended_s=float(now))
         )
     if kind == "oxygen_on":
-        flow = float(params.get("flow_l_min", 2.0))
-        if not 0 < flow <= 15:
+        flow = _number(params, "flow_l_min", 2.0)
+        if not 1 <= flow <= 15:
             raise ActionError(f"oxygen flow must be 1-15 L/min, got {flow}")
         return replace(st, o2_flow_l_min=flow)
     if kind == "oxygen_off":
@@ -367,11 +376,20 @@ def apply_action(
     if kind == "nibp_start":
         return replace(st, nibp=tuple(request_nibp(c, now) for c in st.nibp))
     if kind in ("give_antihypertensive", "give_antiemetic"):
-        dose = float(params.get("dose_mg", math.nan))
+        dose = _number(params, "dose_mg")
         if not 0 < dose <= 200:
             raise ActionError(f"{kind}: dose_mg must be a positive number of mg, got {dose}")
     iv = Intervention(float(now), kind, dict(params), actor)
     return replace(st, interventions=(*st.interventions, iv))
+
+
+def _number(params: dict[str, Any], key: str, default: float = math.nan) -> float:
+    """A numeric parameter (NaN when missing, so the range check names it)."""
+    value = params.get(key, default)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ActionError(f"{key} must be a number, got {value!r}") from None
 
 
 def _check_rate(rate: float) -> None:
@@ -452,6 +470,7 @@ class LiveSimulation:
         self._buffer_end: CoreState = self._start
         self.t_s = 0
         self._pending: list[ScheduledAction] = []
+        self.phase = "baseline"
         self._last_rate: float | None = None
         self.log: list[tuple[float, str, str, dict]] = []
 
@@ -463,13 +482,16 @@ class LiveSimulation:
         *,
         follow_script: bool = False,
         profile: PatientProfile | None = None,
+        program: NibpProgram | None = None,
     ) -> LiveSimulation:
         """A live patient for ``scenario``; the protocol's infusion starts on schedule.
 
         With ``follow_script`` the scenario's scripted actions are applied too (a demo);
         without, the trainee's own actions are the only ones.
         """
-        sim = cls(profile or profile_for(scenario, seed), seed, scenario.nibp, scenario.events)
+        sim = cls(
+            profile or profile_for(scenario, seed), seed, program or scenario.nibp, scenario.events
+        )
         sim._pending = sorted(scheduled_actions(scenario, follow_script), key=lambda a: a.t_s)
         return sim
 
@@ -482,7 +504,6 @@ class LiveSimulation:
             chunk, end = compute(self.cohort, self._buffer_end, next_boundary(self._buffer_end.t_s))
             self._buffer = chunk if self._buffer is None else _concat([self._buffer, chunk])
             self._buffer_end = end
-            self.log.extend((t, kind, "sensor", d) for t, kind, d in chunk.notes)
 
     def advance(self, dt_s: int = 1) -> list[SimSample]:
         """Move ``dt_s`` whole seconds on; the rows measured in them, in time order."""
@@ -507,14 +528,27 @@ class LiveSimulation:
         return out + self._advance_to(target)
 
     def _advance_to(self, t1: int) -> list[SimSample]:
+        out: list[SimSample] = []
+        while self.t_s < t1:
+            # One block at a time, so the buffer's start state stays where a batch run cuts
+            # time too (a block boundary or an action): _state_now must compute the same.
+            self._fill(self.t_s + 1)
+            out += self._serve(min(t1, self._buffer_end.t_s))
+        return out
+
+    def _serve(self, t1: int) -> list[SimSample]:
+        """The rows of [t_s, t1), all inside the buffer."""
         t0 = self.t_s
-        if t1 <= t0:
-            return []
-        self._fill(t1)
         assert self._buffer is not None
         part = _slice(self._buffer, t0, t1)
         out = samples_of(part, 0, self._last_rate)
         self._last_rate = float(part.pump_rate[-1])
+        self.log.extend((t, kind, "device", d) for t, kind, d in part.notes)
+        if part.phases[0] != self.phase or part.phases[-1] != self.phase:
+            for t, ph in zip(part.t_s.tolist(), part.phases, strict=True):
+                if ph != self.phase:
+                    self.log.append((t, "phase", "device", {"phase": ph}))
+                    self.phase = ph
         self.t_s = t1
         if self._buffer is not None and self._buffer_end.t_s == t1:
             self._start, self._buffer = self._buffer_end, None
@@ -534,7 +568,10 @@ class LiveSimulation:
 
     def inject(self, event: Any) -> None:
         """Add a scripted event (instructor), effective from its ``at_s``."""
-        st = self._state_now()
+        # Recompute from the buffer's start (where a batch run cuts time too), not from
+        # now: the seconds before ``at_s`` keep their exact values, and an event injected
+        # ahead of its time gives the same numbers as the event scripted from the start.
+        st = self._start
         self._reset_from(replace(st, events=(*st.events, event)))
         self.log.append((float(self.t_s), event.kind, "instructor", {"at_s": event.at_s}))
 
@@ -547,12 +584,17 @@ class LiveSimulation:
         assert self._buffer is not None
         i = self.t_s - int(self._buffer.t_s[0])
         tr = {k: float(v[0, i]) for k, v in self._buffer.truth.items()}
-        st = self._state_now()
+        pump = self.pump
         return Snapshot(
-            self.t_s, self._buffer.phases[i], st.pump.rate_mg_per_kg_h, st.pump.running,
-            st.pump.delivered_mg_per_kg, st.o2_flow_l_min, tr["cp"], tr["ce"],
+            self.t_s, self._buffer.phases[i], pump.rate_mg_per_kg_h, pump.running,
+            pump.delivered_mg_per_kg, self._start.o2_flow_l_min, tr["cp"], tr["ce"],
             tr["dissociation"], tr["nausea"], tr["anxiety"], tr,
         )  # fmt: skip
+
+    @property
+    def pump(self) -> PumpState:
+        """The pump now (cheap: no action happened since the buffer's start state)."""
+        return self._start.pump.delivered_until(self._start.t_s, self.t_s)
 
 
 _SENSOR_ARRAYS = ("hr", "hr_q", "spo2", "spo2_q", "rr", "rr_q")

@@ -100,7 +100,7 @@ def _draw_baselines(rng: np.random.Generator, d: dict[str, Any]) -> dict[str, An
         "sbp_mmhg": round(sbp, 1),
         "dbp_mmhg": round(dbp, 1),
         "spo2_pct": round(float(np.clip(rng.normal(spo2_mean, 1.0), 93.0, 100.0)), 1),
-        "rr_per_min": round(float(np.clip(rng.normal(15.0, 3.0), 9.0, 24.0)), 1),
+        "rr_per_min": round(float(np.clip(rng.normal(15.0, 3.0), 11.0, 22.0)), 1),
     }
 
 
@@ -166,6 +166,12 @@ def sample_profile(
         for k, v in given.items()
         if k in ("hr_bpm", "sbp_mmhg", "dbp_mmhg", "spo2_pct", "rr_per_min")
     }
+    # One pressure given, the other drawn: keep the drawn one on its side of the given one
+    # with the pulse pressure drawn pairs have (>= 25 mmHg), or DBP could exceed SBP.
+    if "sbp_mmhg" in given and "dbp_mmhg" not in given:
+        base["dbp_mmhg"] = min(base["dbp_mmhg"], base["sbp_mmhg"] - 25.0)
+    elif "dbp_mmhg" in given and "sbp_mmhg" not in given:
+        base["sbp_mmhg"] = max(base["sbp_mmhg"], base["dbp_mmhg"] + 25.0)
     risk = risk_factor(demo["age_years"], demo["hypertension"])
     sens = _draw_sensitivity(rng, risk, getattr(spec, "sbp_sensitivity", None))
     anxiety = given.get("anxiety", float(rng.beta(2.0, 4.0)))

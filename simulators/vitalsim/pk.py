@@ -20,7 +20,6 @@ Parameter sets and check values: docs clinical.md, section Pharmacokinetics.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
@@ -46,9 +45,6 @@ NG_ML_PER_MG_L = 1000.0
 # defective. Round-off in the eigen form grows like eps / gap, so at 1e-3 it is <= ~1e-12;
 # below it the effect-site row is computed with the confluent (divided-difference) formula.
 _DEFECTIVE_GAP_REL = 1e-3
-# evolve() calls with N * T up to this use cached (N, T, 4, 4) transition matrices
-# (bounded: 64 entries of at most 64 matrices, 0.5 MB).
-_CACHED_SIZE_MAX = 64
 
 
 @dataclass(frozen=True)
@@ -274,7 +270,7 @@ class LinearPK:
     confluent formula (divided differences of exponentials) instead.
     """
 
-    def __init__(self, params: PKParameters, *, cache_size: int = 64) -> None:
+    def __init__(self, params: PKParameters) -> None:
         self.params = params
         p = params.broadcast()
         n = self.n_patients = params.n_patients
@@ -314,9 +310,6 @@ class LinearPK:
         self._v1_l = v1
         self._ke0 = ke0
         self._mammillary = (lam, evec, evec_inv)
-        self._cached_transitions = functools.lru_cache(maxsize=cache_size)(
-            self._transitions_from_bytes
-        )
 
     # -- transition matrices -------------------------------------------------------------
     def transitions(self, tau_min: np.ndarray) -> np.ndarray:
@@ -329,11 +322,6 @@ class LinearPK:
         if self.defective.any():
             phi[self.defective] = self._confluent_transitions(self.defective, tau)
         phi[:, tau == 0] = np.eye(4)
-        return phi
-
-    def _transitions_from_bytes(self, tau_bytes: bytes) -> np.ndarray:
-        phi = self.transitions(np.frombuffer(tau_bytes, dtype=float))
-        phi.setflags(write=False)
         return phi
 
     def _confluent_transitions(self, which: np.ndarray, tau: np.ndarray) -> np.ndarray:
@@ -362,9 +350,10 @@ class LinearPK:
         """States at offsets ``tau_min`` (T,) after ``x0`` (N, 4) under a constant rate
         (float or (N,), mg/min); returns (N, T, 4). Exact for any offsets, 0 included.
 
-        Small calls (N * T <= 64) use transition matrices cached by offsets, since live mode
-        asks for the same tick again and again; larger ones go through the eigenbasis
-        without forming a 4x4 matrix per time point.
+        Every call goes through the eigenbasis, without forming a 4x4 matrix per time
+        point, and whatever the number of offsets: a stretch of seconds must give the same
+        bits whether it is asked for alone or as part of a longer one, since the live and
+        batch engines cut time differently (a size-dependent fast path broke that).
         """
         n = self.n_patients
         x0 = np.asarray(x0, dtype=float)
@@ -378,10 +367,6 @@ class LinearPK:
             raise ValueError("tau_min must be finite and >= 0")
         x_ss = self._steady_per_rate * rate[..., None]
         deviation = x0 - x_ss
-        if n * tau.size <= _CACHED_SIZE_MAX:
-            out = (self._cached_transitions(tau.tobytes()) @ deviation[:, None, :, None])[..., 0]
-            out += x_ss[:, None, :]
-            return out
         # Work in (N, 4, T) so every elementwise pass runs along T (4-long inner loops are
         # several times slower); the product lands directly in a C-contiguous (N, T, 4).
         modes = np.einsum("nij,nj->ni", self.eigenvectors_inv, deviation)

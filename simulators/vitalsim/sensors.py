@@ -41,6 +41,7 @@ class Measurement:
     retried: bool
     failed: bool
     errors: tuple[float, float, float]  # standard normal draws for SYS, DIA, MAP
+    phase: str  # protocol phase at the start: it sets the interval to the next one
 
 
 @dataclass(frozen=True)
@@ -82,13 +83,15 @@ def _in_windows(t: float, windows: list[tuple[float, float]]) -> bool:
     return any(a <= t < b for a, b in windows)
 
 
-def _start_measurement(seed: int, patient: int, k: int, start_s: int, failing: bool) -> Measurement:
+def _start_measurement(
+    seed: int, patient: int, k: int, start_s: int, failing: bool, phase: str
+) -> Measurement:
     rng = generator(seed, patient, "nibp", k)
     d1, d2 = rng.integers(30, 46, size=2)
     retried = failing or bool(rng.random() < NIBP_RETRY_P)
     errors = tuple(float(e) for e in rng.standard_normal(3))
     end_s = start_s + int(d1) + (int(d2) if retried else 0)
-    return Measurement(k, start_s, end_s, retried, failing, errors)
+    return Measurement(k, start_s, end_s, retried, failing, errors, phase)
 
 
 def nibp_chunk(
@@ -113,7 +116,7 @@ def nibp_chunk(
             if start >= t1_s:
                 break
             failing = _in_windows(start, cuff_failures)
-            m = _start_measurement(seed, patient, cycle.count, start, failing)
+            m = _start_measurement(seed, patient, cycle.count, start, failing, phases[start - t0_s])
             cycle = replace(cycle, current=m, count=cycle.count + 1)
             notes.append((float(start), "nibp_start", {"measurement": m.index}))
         m = cycle.current
@@ -135,12 +138,10 @@ def nibp_chunk(
             mean = round(tm + (bias[0] + 2 * bias[1]) / 3.0 + NIBP_SD_MAP * e[2])
             mean = min(max(mean, dia), sys)
             readings.append(NibpReading(m.end_s, sys, dia, mean, ts, td, tm, True, m.retried))
-        phase = phases[m.start_s - t0_s] if m.start_s >= t0_s else phases[0]
-        cycle = replace(
-            cycle,
-            current=None,
-            next_start_s=max(cycle.next_start_s, m.start_s) + program.interval_s(phase),
-        )
+        # One cuff: the next cycle starts on schedule, but never before this one ended
+        # (a retry can outlast a 1-min interval).
+        due = max(cycle.next_start_s, m.start_s) + program.interval_s(m.phase)
+        cycle = replace(cycle, current=None, next_start_s=max(due, m.end_s))
     return readings, cycle, notes
 
 

@@ -11,9 +11,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from vitalsim._tomlconfig import ConfigError, read_toml
-
 from vitalsdash.recording import RecordingError
+from vitalsim._tomlconfig import ConfigError, read_toml
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 

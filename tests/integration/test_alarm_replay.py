@@ -119,7 +119,7 @@ def test_actions_file_acknowledges_and_rejects(tmp_path):
     )
     assert code == 0
     assert list(log.columns)[:6] == LOG_COLUMNS
-    ack = log[log.event == "acknowledge"].iloc[0]
+    ack = log[log.event == "acknowledged"].iloc[0]
     assert (ack.t, ack.condition, ack.actor) == (915, "HR_HI", "trainee")
     rejected = log[log.event == "rejected"].iloc[0]
     assert rejected.t == 916
@@ -213,3 +213,14 @@ def test_check_config_reports_a_bad_profile(tmp_path, capsys):
     bad.write_text("[channels.HR]\nlow = 130\nhigh = 120\n")
     assert main(["check-config", str(bad)]) == 1
     assert f"{bad}: channels.HR.high: 120 must be above low (130)" in capsys.readouterr().out
+
+
+def test_progress_reports_every_row(tmp_path):
+    from vitalsdash.alarms import load_profile
+    from vitalsdash.alarms._replay import replay as run
+
+    rec = make_recording(tmp_path / "rec.csv", minutes=90)
+    done: list[int] = []
+    run(read_recording(tmp_path / "rec.csv"), load_profile("adult-default"), progress=done.append)
+    assert len(done) > 1
+    assert sum(done) == len(rec)

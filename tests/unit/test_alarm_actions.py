@@ -197,8 +197,8 @@ def test_every_action_is_logged_with_its_actor():
     bed.act(AlarmAction.set_baseline({"HR": 70}, 14))
     actors = [(e.event, e.actor) for e in bed.events if e.actor and e.event != "limit_changed"]
     assert actors == [
-        ("acknowledge", "trainee"),
-        ("pause_audio", "instructor"),
+        ("acknowledged", "trainee"),
+        ("audio_paused", "instructor"),
         ("set_phase", "system"),
         ("set_baseline", "system"),
     ]

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 from alarm_helpers import REPO
-from vitalsim._tomlconfig import ConfigError
 
 from vitalsdash.alarms import Priority, load_profile, profile_path
 from vitalsdash.model import Channel, Phase
+from vitalsim._tomlconfig import ConfigError
 
 pytestmark = pytest.mark.unit
 

@@ -103,7 +103,7 @@ def test_acknowledging_one_condition_leaves_the_others_sounding():
     assert sig["SYS_HI"].sounding
     assert not sig["SYS_HI"].acknowledged
     assert bed.engine.signals(13).audio.priority is Priority.MEDIUM
-    (ack,) = bed.find("HR_HI", "acknowledge")
+    (ack,) = bed.find("HR_HI", "acknowledged")
     assert ack.actor == "trainee"
     assert ack.detail["after_s"] == 1
 

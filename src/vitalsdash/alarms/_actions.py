@@ -26,10 +26,26 @@ def apply_action(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> No
     handler(st, a, events)
 
 
+EVENT_NAMES = {
+    ActionKind.ACKNOWLEDGE: "acknowledged",
+    ActionKind.PAUSE_AUDIO: "audio_paused",
+    ActionKind.RESUME_AUDIO: "audio_resumed",
+}
+"""Log names of actions that differ from the action's kind (the others log as the kind)."""
+
+
 def _log(st: AlarmState, a: AlarmAction, events: list[AlarmEvent], target: str, **kw: Any) -> None:
     detail = kw.pop("detail", {})
     events.append(
-        AlarmEvent(a.t_s, target, str(a.kind), actor=str(a.actor), bed=st.bed, detail=detail, **kw)
+        AlarmEvent(
+            a.t_s,
+            target,
+            EVENT_NAMES.get(a.kind, str(a.kind)),
+            actor=str(a.actor),
+            bed=st.bed,
+            detail=detail,
+            **kw,
+        )
     )
 
 
@@ -91,7 +107,7 @@ def _resume(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> None:
     before, st.pause_until = st.pause_until, None
     for c in st.conds.values():
         c.breakthrough = False
-    _log(st, a, events, "", detail={"before": before, "after": None})
+    _log(st, a, events, "", detail={"before": before, "after": None, "reason": "action"})
 
 
 def _reset(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> None:

@@ -20,9 +20,9 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from vitalsim._tomlconfig import ConfigError, load_toml_model
 
 from vitalsdash.model import Channel, Phase
+from vitalsim._tomlconfig import ConfigError, load_toml_model
 
 from ._types import Priority
 

@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from vitalsdash.model import NIBP_CHANNELS, Channel, Phase
+from vitalsdash.model import Channel, Phase, Quality, Sample
+from vitalsdash.protocol import alarm_baseline, baseline_from
 from vitalsdash.recording import RecordingError
 
 from ._actions import apply_action
@@ -78,20 +79,19 @@ def _phase_in(detail: str) -> Phase | None:
 
 
 def baseline_action(rec: pd.DataFrame, phases: Sequence[AlarmAction]) -> AlarmAction | None:
-    """The patient's baseline, from measured values before the infusion starts.
-
-    Median of each continuous channel, mean of the NIBP readings (clinical.md: at least
-    two baseline readings). Set by ``system`` at the start of the infusion.
-    """
+    """The patient's baseline from what was measured before the infusion started, set by
+    ``system`` at its start: the protocol's own rule, as the live runtime applies it."""
     start = next((a.t_s for a in phases if a.phase is Phase.INFUSION), None)
     if start is None:
         return None
-    before = rec[(rec["t"] < start) & (rec["quality"] != "invalid") & rec["value"].notna()]
-    values: dict[Channel, float] = {}
-    for ch in ALARMED_CHANNELS:
-        v = before.loc[before["channel"] == ch.value, "value"]
-        if not v.empty:
-            values[ch] = round(float(v.mean() if ch in NIBP_CHANNELS else v.median()), 1)
+    before = rec[(rec["t"] < start) & rec["channel"].isin([c.value for c in ALARMED_CHANNELS])]
+    samples = [
+        Sample(t, Channel(ch), v, Quality(q))
+        for t, ch, v, q in zip(before["t"].tolist(), before["channel"].tolist(),
+                               before["value"].tolist(), before["quality"].tolist(),
+                               strict=True)
+    ]  # fmt: skip
+    values = alarm_baseline(baseline_from(samples))
     return AlarmAction.set_baseline(values, start) if values else None
 
 

@@ -1,0 +1,198 @@
+"""Protocol files (config/protocols/*.toml): the pydantic model, name resolution, loading.
+
+Every table is closed (an unknown key is an error) and strict (no strings for numbers);
+every problem comes back as a ConfigError naming file, key and reason. Tables other than
+``[protocol]`` may be left out: they then take the defaults of clinical.md, "Monitoring
+protocol defaults".
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, NoReturn, Self
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from vitalsdash.model import Phase
+from vitalsim._tomlconfig import ConfigError, load_toml_model
+
+PROTOCOLS_DIR = Path("config") / "protocols"
+
+Sys = Annotated[float, Field(ge=60, le=300)]
+Dia = Annotated[float, Field(ge=30, le=200)]
+Every = Annotated[float, Field(ge=1, le=60)]
+
+
+def _fail(key: str, why: str) -> NoReturn:
+    """Raise one problem at ``key`` of the table being validated (pydantic nests it)."""
+    err = InitErrorDetails(type=PydanticCustomError("protocol", why), loc=(key,), input={})
+    raise ValidationError.from_exception_data("protocol", [err])
+
+
+class _Table(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+
+
+class ProtocolInfo(_Table):
+    """``[protocol]``: name and the infusion, in exactly one of two dosing forms."""
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    description: str = ""
+    dose_mg_per_kg: float | None = Field(default=None, gt=0, le=5)
+    over_min: float | None = Field(default=None, ge=1, le=600)
+    rate_mg_per_kg_h: float | None = Field(default=None, gt=0, le=3)
+    for_min: float | None = Field(default=None, ge=1, le=600)
+
+    @model_validator(mode="after")
+    def _one_dosing_form(self) -> Self:
+        forms = "give dose_mg_per_kg with over_min, or rate_mg_per_kg_h with for_min"
+        dose = [k for k in ("dose_mg_per_kg", "over_min") if getattr(self, k) is not None]
+        rate = [k for k in ("rate_mg_per_kg_h", "for_min") if getattr(self, k) is not None]
+        if dose and rate:
+            _fail(rate[0], f"two dosing forms in one file ({', '.join(dose + rate)}); {forms}")
+        if not dose and not rate:
+            _fail("dose_mg_per_kg", f"no dose given; {forms}")
+        pair = ("dose_mg_per_kg", "over_min") if dose else ("rate_mg_per_kg_h", "for_min")
+        for key, other in (pair, pair[::-1]):
+            if getattr(self, key) is None:
+                _fail(key, f"required with {other}")
+        return self
+
+    @property
+    def infusion_min(self) -> float:
+        return float(self.over_min if self.over_min is not None else self.for_min or 0.0)
+
+    @property
+    def rate_mg_per_kg_per_h(self) -> float:
+        """The infusion rate in mg/kg/h, whichever form the file used."""
+        if self.rate_mg_per_kg_h is not None:
+            return self.rate_mg_per_kg_h
+        return (self.dose_mg_per_kg or 0.0) * 60.0 / self.infusion_min
+
+
+class BaselineRules(_Table):
+    """``[baseline]``: what must be recorded before the infusion may start."""
+
+    min_readings: int = Field(default=2, ge=1, le=20)
+    min_minutes: float = Field(default=5.0, ge=0, le=240)
+
+
+class PreInfusionLimits(_Table):
+    """``[pre_infusion]``: blocked at or above block_*, caution at or above caution_*."""
+
+    block_sys_mmhg: Sys = 160.0
+    block_dia_mmhg: Dia = 100.0
+    caution_sys_mmhg: Sys = 140.0
+    caution_dia_mmhg: Dia = 90.0
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        for kind in ("sys", "dia"):
+            block, caution = f"block_{kind}_mmhg", f"caution_{kind}_mmhg"
+            if getattr(self, caution) >= getattr(self, block):
+                _fail(
+                    caution,
+                    f"must be below {block} ({getattr(self, block):g}), "
+                    f"got {getattr(self, caution):g}",
+                )
+        for level in ("block", "caution"):
+            if getattr(self, f"{level}_dia_mmhg") >= getattr(self, f"{level}_sys_mmhg"):
+                _fail(f"{level}_dia_mmhg", f"must be below {level}_sys_mmhg")
+        return self
+
+
+class NibpProgram(_Table):
+    """``[nibp]``: automatic cuff interval per phase, in minutes.
+
+    Same shape as vitalsim's NibpSettings (satisfies ``vitalsim.sensors.NibpProgram``),
+    so the runtime can hand it to the simulator as is.
+    """
+
+    baseline_every_min: Every = 5.0
+    infusion_every_min: Every = 10.0
+    observation_every_min: Every = 15.0
+
+    def interval_s(self, phase: str) -> float:
+        """Seconds between automatic readings; READY and ENDED keep the observation program
+        (the cuff cycles until the patient is disconnected)."""
+        minutes = {
+            Phase.BASELINE: self.baseline_every_min,
+            Phase.INFUSION: self.infusion_every_min,
+        }.get(Phase(phase), self.observation_every_min)
+        return minutes * 60.0
+
+
+class ObservationRules(_Table):
+    """``[observation]``: minimum time after the end of the infusion before discharge."""
+
+    min_minutes: float = Field(default=60.0, ge=0, le=720)
+
+
+class DischargeCriteria(_Table):
+    """``[discharge]``: what "ready for discharge" requires (see protocol.discharge_readiness)."""
+
+    within_pct_of_baseline: float = Field(default=20.0, gt=0, le=100)
+    sys_cap_mmhg: Sys = 160.0
+    spo2_floor_pct: float = Field(default=94.0, ge=50, le=100)
+    alertness_min_score: int = Field(default=9, ge=0, le=10)
+    require_no_active_alarm: bool = True
+
+
+class ProtocolConfig(_Table):
+    """One protocol file."""
+
+    protocol: ProtocolInfo
+    baseline: BaselineRules = BaselineRules()
+    pre_infusion: PreInfusionLimits = PreInfusionLimits()
+    nibp: NibpProgram = NibpProgram()
+    observation: ObservationRules = ObservationRules()
+    discharge: DischargeCriteria = DischargeCriteria()
+
+    @property
+    def name(self) -> str:
+        return self.protocol.name
+
+
+def repo_root() -> Path:
+    """The checkout this module lives in (src/vitalsdash/ -> repo)."""
+    return Path(__file__).resolve().parents[2]
+
+
+def _folders(cwd: Path | None) -> list[Path]:
+    return [(cwd or Path.cwd()) / PROTOCOLS_DIR, repo_root() / PROTOCOLS_DIR]
+
+
+def list_protocols(cwd: Path | None = None) -> list[str]:
+    """Names of the protocols under config/protocols/ (cwd, then the repo root), sorted."""
+    return sorted({p.stem for d in _folders(cwd) if d.is_dir() for p in d.glob("*.toml")})
+
+
+def protocol_path(name_or_path: str | Path, cwd: Path | None = None) -> Path:
+    """Resolve NAME to config/protocols/NAME.toml (cwd first, then the repo root).
+
+    Anything that looks like a path (a .toml suffix or a directory part) is used as is.
+    """
+    text = str(name_or_path)
+    if isinstance(name_or_path, Path) or text.endswith(".toml") or "/" in text or "\\" in text:
+        return Path(text)
+    for folder in _folders(cwd):
+        if (folder / f"{text}.toml").is_file():
+            return folder / f"{text}.toml"
+    known = ", ".join(list_protocols(cwd)) or "none"
+    raise ConfigError(
+        _folders(cwd)[0] / f"{text}.toml",
+        [("(file)", f"no protocol named {text!r} (available: {known})")],
+    )
+
+
+def load_protocol(name_or_path: str | Path, cwd: Path | None = None) -> ProtocolConfig:
+    """Load and validate a protocol; raise ConfigError naming file, key and reason."""
+    return load_toml_model(protocol_path(name_or_path, cwd), ProtocolConfig)
