@@ -17,6 +17,7 @@ from vitalsim.pk import PK_MODELS, concentration_table
 from vitalsim.population import PUBLISHED, population_stats
 from vitalsim.recording import (
     RecordingFormatError,
+    check_suffix,
     events_frame,
     phase_changes,
     samples_frame,
@@ -44,6 +45,7 @@ def _times(text: str) -> list[float]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    check_suffix(args.out)  # before minutes of simulation, not after
     scenario = load_scenario(find_scenario(args.scenario))
     seed = args.seed if args.seed is not None else (scenario.seed or 0)
     duration = None if args.duration_min is None else int(args.duration_min * 60)

@@ -39,6 +39,7 @@ from vitalsim.sensors import (
 O2_ON_TAU_S, O2_OFF_TAU_S = 40.0, 60.0
 O2_RELIEF_PER_L, O2_BOOST_PCT = 0.35, 1.5
 MAX_RATE_MG_PER_KG_H = 3.0
+MAX_BOLUS_MG = 100.0  # as the scenario files allow
 COMPLETION_SNAP_S = 1e-6  # a pump completion this close to a whole second is on it
 
 PATIENT_ACTIONS = frozenset({
@@ -377,8 +378,10 @@ def apply_action(
         return replace(st, nibp=tuple(request_nibp(c, now) for c in st.nibp))
     if kind in ("give_antihypertensive", "give_antiemetic"):
         dose = _number(params, "dose_mg")
-        if not 0 < dose <= 200:
-            raise ActionError(f"{kind}: dose_mg must be a positive number of mg, got {dose}")
+        if not 0 < dose <= MAX_BOLUS_MG:
+            raise ActionError(
+                f"{kind}: dose_mg must be more than 0 and at most {MAX_BOLUS_MG:g} mg, got {dose}"
+            )
     iv = Intervention(float(now), kind, dict(params), actor)
     return replace(st, interventions=(*st.interventions, iv))
 

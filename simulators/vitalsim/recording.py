@@ -69,23 +69,24 @@ def events_frame(
 
 
 def write_frame(df: pd.DataFrame, path: Path) -> None:
-    if path.suffix == ".csv":
+    if check_suffix(path).suffix == ".csv":
         df.to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
-    elif path.suffix == ".parquet":
-        df.to_parquet(path, index=False)
     else:
-        raise RecordingFormatError(
-            f"{path}: cannot write {path.suffix or 'a file without suffix'}; use .csv or .parquet"
-        )
+        df.to_parquet(path, index=False)
 
 
-def write_recording(path: str | Path, samples: pd.DataFrame, events: pd.DataFrame) -> Path:
-    """Write samples to ``path`` and events beside it; returns the events path."""
+def check_suffix(path: str | Path) -> Path:
     p = Path(path)
     if p.suffix not in SUFFIXES:
         raise RecordingFormatError(
             f"{p}: cannot write {p.suffix or 'a file without suffix'}; use .csv or .parquet"
         )
+    return p
+
+
+def write_recording(path: str | Path, samples: pd.DataFrame, events: pd.DataFrame) -> Path:
+    """Write samples to ``path`` and events beside it; returns the events path."""
+    p = check_suffix(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     write_frame(samples, p)
     ev = events_path(p)

@@ -328,7 +328,7 @@ def population(n: int, seed: int = 7, model: str = "kamp") -> PKParameters:
     return sample_pk_parameters(model, rng.uniform(45.0, 150.0, n), rng)
 
 
-@pytest.mark.parametrize("n_times", [1, 5, 300])  # cached and eigenbasis paths
+@pytest.mark.parametrize("n_times", [1, 5, 300])  # short and long time grids
 def test_batched_evolution_equals_per_patient_evolution(n_times: int) -> None:
     params = population(9)
     rng = np.random.default_rng(3)
@@ -423,7 +423,7 @@ def test_ke0_equal_to_a_mammillary_eigenvalue_gives_exact_finite_results(
     x_ss = -np.linalg.solve(a, [rate, 0.0, 0.0, 0.0])
     tau = np.concatenate([[0.0, 0.1, 6.0, 45.0, 500.0], np.linspace(1.0, 2.0, 70)])
     expected = np.array([x_ss + scipy.linalg.expm(a * t) @ (x0[0] - x_ss) for t in tau])
-    for taus in (tau[:5], tau):  # cached and eigenbasis paths
+    for taus in (tau[:5], tau):  # short and long time grids
         got = lp.evolve(x0, rate, taus)
         assert np.isfinite(got).all()
         np.testing.assert_allclose(got[0], expected[: taus.size], rtol=1e-11)
