@@ -152,6 +152,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pop.add_argument("--json", action="store_true")
     pop.set_defaults(func=cmd_population)
+
+    from vitalsim import stream as _stream
+
+    stream = sub.add_parser("stream", help="act as a bedside monitor: PCD-01 ORU^R01 over MLLP")
+    _stream.add_arguments(stream)
+    stream.set_defaults(func=_stream.cmd_stream)
     return p
 
 
