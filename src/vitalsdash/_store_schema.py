@@ -1,0 +1,160 @@
+"""The store's tables (SQLAlchemy Core) and the schema version with its upgrade steps.
+
+Private to :mod:`vitalsdash.store`. The same metadata creates the schema on SQLite and on
+PostgreSQL; types that differ (integer keys, JSON) are declared with per-dialect variants.
+
+Versioning: ``schema_meta`` holds ``schema_version``. A database at an older version is
+upgraded on open by running ``MIGRATIONS[v]`` (v -> v+1) for each missing step, in the
+same transaction that bumps the version; a newer version is refused (see store.py).
+To change the schema: edit the tables below, increment ``SCHEMA_VERSION`` and add
+``MIGRATIONS[old]`` that brings an existing database from ``old`` to the new layout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Connection,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+SCHEMA_VERSION = 1
+"""The layout this code reads and writes."""
+
+SESSION_STATUSES = ("running", "ended", "interrupted")
+SAMPLE_QUALITIES = ("ok", "artefact", "invalid")
+ACTION_OUTCOMES = ("ok", "refused")
+OBSERVATION_KINDS = ("sedation", "dissociation", "nausea", "pain", "alertness", "note")
+
+# SQLite only makes INTEGER PRIMARY KEY an alias of the rowid (auto-assigned, insertion
+# ordered); PostgreSQL gets 64-bit identities.
+ID = BigInteger().with_variant(Integer(), "sqlite")
+JSON_DOC = JSON().with_variant(JSONB(), "postgresql")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+metadata = MetaData()
+
+schema_meta = Table(
+    "schema_meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", String(256), nullable=False),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("bed_id", String(64), nullable=False),
+    Column("label", String(200), nullable=False),
+    Column("scenario", String(200), nullable=True),
+    Column("seed", BigInteger, nullable=True),
+    Column("protocol", String(200), nullable=True),
+    Column("alarm_profile", String(200), nullable=True),
+    Column("patient", JSON_DOC, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("phase", String(32), nullable=True),
+    Column("started_wall", String(40), nullable=False),  # UTC ISO 8601, the t=0 anchor
+    Column("last_t_s", Double, nullable=False),
+    Column("ended_wall", String(40), nullable=True),
+    CheckConstraint(_in("status", SESSION_STATUSES), name="ck_sessions_status"),
+    Index("ix_sessions_status", "status"),
+    Index("ix_sessions_bed", "bed_id", "id"),
+    sqlite_autoincrement=True,  # never reuse a session id
+)
+
+samples = Table(
+    "samples",
+    metadata,
+    # insertion order: "ordered by t, then insertion" sorts by (t_s, id)
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("session_id", ID, ForeignKey("sessions.id"), nullable=False),
+    Column("t_s", Double, nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("value", Double, nullable=True),  # NULL for NaN (invalid quality)
+    Column("quality", String(16), nullable=False),
+    Column("true_value", Double, nullable=True),
+    CheckConstraint(_in("quality", SAMPLE_QUALITIES), name="ck_samples_quality"),
+    Index("ix_samples_session_t", "session_id", "t_s", "id"),
+)
+
+
+def _event_table(name: str, *columns: Column, checks: tuple[CheckConstraint, ...] = ()) -> Table:
+    """A per-session log: primary key (session_id, seq), seq counting 1, 2, 3... per session."""
+    return Table(
+        name,
+        metadata,
+        Column("session_id", ID, ForeignKey("sessions.id"), primary_key=True),
+        Column("seq", Integer, primary_key=True, autoincrement=False),
+        Column("t_s", Double, nullable=False),
+        *columns,
+        *checks,
+        CheckConstraint("seq >= 1", name=f"ck_{name}_seq"),
+    )
+
+
+alarm_events = _event_table(
+    "alarm_events",
+    Column("condition", String(64), nullable=False),
+    Column("event", String(32), nullable=False),
+    Column("priority", String(8), nullable=True),  # HIGH | MEDIUM | LOW (in force)
+    Column("priority_base", String(8), nullable=True),  # as the profile gives it
+    Column("value", Double, nullable=True),
+    Column("limit_value", Double, nullable=True),
+    Column("actor", String(32), nullable=False),
+    Column("detail", JSON_DOC, nullable=False),
+)
+
+actions = _event_table(
+    "actions",
+    Column("actor", String(32), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("params", JSON_DOC, nullable=False),
+    Column("outcome", String(8), nullable=False),
+    Column("reason", Text, nullable=True),
+    checks=(CheckConstraint(_in("outcome", ACTION_OUTCOMES), name="ck_actions_outcome"),),
+)
+
+observations = _event_table(
+    "observations",
+    Column("kind", String(16), nullable=False),
+    Column("value", Double, nullable=True),
+    Column("text", Text, nullable=True),
+    Column("actor", String(32), nullable=False),
+    checks=(CheckConstraint(_in("kind", OBSERVATION_KINDS), name="ck_observations_kind"),),
+)
+
+session_events = _event_table(
+    "session_events",
+    Column("kind", String(64), nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("detail", JSON_DOC, nullable=False),
+)
+
+EVENT_TABLES: dict[str, Table] = {
+    "alarm_events": alarm_events,
+    "actions": actions,
+    "observations": observations,
+    "session_events": session_events,
+}
+DATA_TABLES = ("sessions", "samples", *EVENT_TABLES)
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+"""``MIGRATIONS[v](conn)`` upgrades a database from version v to v+1 (none yet)."""
