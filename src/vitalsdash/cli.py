@@ -105,7 +105,33 @@ def _check_toml_syntax(path: Path) -> str:
     return "OK (syntax only)"
 
 
-CONFIG_CHECKS: dict[str, Callable[[Path], str]] = {"alarms": _check_alarm_profile}
+def _check_protocol(path: Path) -> str:
+    from vitalsdash.protocol import load_protocol
+
+    load_protocol(path)
+    return "OK"
+
+
+def _check_scenario(path: Path) -> str:
+    from vitalsim.scenario import load_scenario
+
+    load_scenario(path)
+    return "OK"
+
+
+def _check_clinic(path: Path) -> str:
+    from vitalsdash.config import load_clinic
+
+    load_clinic(path)
+    return "OK"
+
+
+CONFIG_CHECKS: dict[str, Callable[[Path], str]] = {
+    "alarms": _check_alarm_profile,
+    "protocols": _check_protocol,
+    "scenarios": _check_scenario,
+    "config": _check_clinic,  # config/clinic.toml
+}
 """Validator per config folder name; files elsewhere get a TOML syntax check."""
 
 
@@ -145,7 +171,38 @@ def _add_check_config(sub: argparse._SubParsersAction) -> None:
     cc.set_defaults(func=_check_config)
 
 
-SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_alarms, _add_check_config]
+# --- run -----------------------------------------------------------------------------------
+
+
+def _run(args: argparse.Namespace) -> int:
+    from vitalsdash.serve import ServeOptions, serve
+
+    if not 1 <= args.port <= 65535:
+        raise UsageError(f"--port must be 1-65535, got {args.port}")
+    if args.speed is not None and not 1 <= args.speed <= 120:
+        raise UsageError(f"--speed must be between 1 and 120, got {args.speed:g}")
+    return serve(ServeOptions(host=args.host, port=args.port, db=args.db, speed=args.speed,
+                              clinic=args.clinic, headless=args.headless,
+                              mllp_port=args.mllp_port))  # fmt: skip
+
+
+def _add_run(sub: argparse._SubParsersAction) -> None:
+    run = sub.add_parser("run", help="start the clinic: runtime, dashboard and JSON API")
+    run.add_argument("--headless", action="store_true", help="serve the JSON API only")
+    run.add_argument("--host", default="127.0.0.1", help="bind address (default: %(default)s)")
+    run.add_argument("--port", type=int, default=8050, help="HTTP port (default: %(default)s)")
+    run.add_argument("--db", help="SQLite path or database URL (default: var/vitalsdash.sqlite)")
+    run.add_argument("--speed", type=float, help="simulation speed x1-x120 (default: clinic's)")
+    run.add_argument("--clinic", help="clinic TOML (default: config/clinic.toml)")
+    run.add_argument("--mllp-port", type=int, help="also receive HL7 over MLLP on this port")
+    run.set_defaults(func=_run)
+
+
+SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
+    _add_run,
+    _add_alarms,
+    _add_check_config,
+]
 """Each entry adds one subcommand (and sets ``func``); add ``run`` etc. here."""
 
 

@@ -1,0 +1,70 @@
+"""What every source of vital signs offers the runtime, whatever feeds it.
+
+The simulator, a replayed recording and an HL7 device all produce readings for a bed's
+session up to a session time; only some of them can answer patient actions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+class SourceActionError(ValueError):
+    """The source cannot take this action now (or ever); nothing was changed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A measured value, its quality, and the truth when the source knows it."""
+
+    t_s: float
+    channel: str
+    value: float
+    quality: str
+    true_value: float | None = None
+
+
+@dataclass(frozen=True)
+class PumpStatus:
+    rate_mg_per_kg_h: float
+    running: bool
+    dose_given_mg_per_kg: float
+    started_s: float | None
+    ended_s: float | None
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something the source reports besides readings: a phase, a cuff start, an action."""
+
+    t_s: float
+    kind: str
+    source: str
+    detail: dict[str, Any]
+
+
+class Source(Protocol):
+    kind: str
+
+    def advance(self, t1_s: int) -> list[Reading]:
+        """Readings with ``t_s`` from the previous call's ``t1_s`` up to (excluding) this one."""
+        ...
+
+    def notes(self) -> list[Note]:
+        """Notes produced since the last call, in time order."""
+        ...
+
+    def apply(self, kind: str, actor: str, params: dict[str, Any]) -> None:
+        """A patient or pump action at the current time; raises SourceActionError."""
+        ...
+
+    def inject(self, kind: str, params: dict[str, Any]) -> None:
+        """An instructor's live event; raises SourceActionError."""
+        ...
+
+    def pump(self) -> PumpStatus | None: ...
+
+    def truth(self) -> dict[str, float] | None:
+        """What the instructor may see (never the trainee): the patient's hidden state."""
+        ...

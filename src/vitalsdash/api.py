@@ -1,0 +1,142 @@
+"""JSON API on the same server: health checks, reads for automation, actions.
+
+Every user mistake is a 4xx with ``{"error": code, "message": why}``; nothing changes.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from flask import Blueprint, Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from vitalsdash.actions import ActionError
+from vitalsdash.runtime import Runtime
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def _error(code: str, message: str, status: int):
+    return jsonify({"error": code, "message": message}), status
+
+
+def _clean(value: Any) -> Any:
+    """JSON has no NaN: missing values go out as null."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
+def create_api(runtime: Runtime) -> Blueprint:
+    api = Blueprint("api", __name__, url_prefix="/api")
+
+    @api.errorhandler(ActionError)
+    def _rejected(exc: ActionError):
+        return _error(exc.code, exc.message, exc.status)
+
+    @api.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        return _error(exc.name.lower().replace(" ", "_"), exc.description or exc.name,
+                      exc.code or 500)  # fmt: skip
+
+    @api.get("/health")
+    def health():
+        running = sum(1 for b in runtime.beds.values()
+                      if b.session is not None and b.session.status == "running")  # fmt: skip
+        return jsonify({"status": "ok", "beds": len(runtime.beds), "sessions_running": running,
+                        "speed": runtime.control.speed, "paused": runtime.control.paused,
+                        "ticks": runtime.tick_count,
+                        "notice": "Training tool - not a medical device"})  # fmt: skip
+
+    @api.get("/beds")
+    def beds():
+        return jsonify(_clean([runtime.bed_summary(b) for b in runtime.beds]))
+
+    @api.get("/sessions")
+    def sessions():
+        status = request.args.get("status")
+        if status not in (None, "running", "ended", "interrupted"):
+            return _error("bad_status", "status must be running, ended or interrupted", 400)
+        return jsonify(_clean(runtime.store.sessions(status=status)))
+
+    def _session_or_404(session_id: int):
+        s = runtime.store.session(session_id)
+        if s is None:
+            raise ActionError("unknown_session", f"no session {session_id}", status=404)
+        return s
+
+    @api.get("/sessions/<int:session_id>")
+    def session(session_id: int):
+        return jsonify(_clean(_session_or_404(session_id)))
+
+    @api.get("/sessions/<int:session_id>/samples")
+    def samples(session_id: int):
+        _session_or_404(session_id)
+        try:
+            since = float(request.args.get("since", "-1"))
+        except ValueError:
+            return _error("bad_since", "since must be a number of seconds", 400)
+        channels = request.args.get("channels")
+        chs = [c for c in channels.split(",") if c] if channels else None
+        rows = runtime.feed.samples_since(session_id, since, chs)
+        return jsonify(
+            _clean(
+                {
+                    "session_id": session_id,
+                    "since": since,
+                    "samples": [
+                        {"t": t, "channel": ch, "value": v, "quality": q} for t, ch, v, q in rows
+                    ],
+                }
+            )
+        )
+
+    @api.get("/sessions/<int:session_id>/events")
+    def events(session_id: int):
+        _session_or_404(session_id)
+        st = runtime.store
+        return jsonify(_clean({
+            "alarm_events": st.alarm_events(session_id), "actions": st.actions(session_id),
+            "observations": st.observations(session_id),
+            "session_events": st.session_events(session_id)}))  # fmt: skip
+
+    @api.post("/beds/<bed_id>/actions")
+    def bed_action(bed_id: str):
+        body = _json_body()
+        result = runtime.submit(bed_id, body.get("kind"), body.get("params"),
+                                body.get("actor", "trainee"))  # fmt: skip
+        return jsonify(result)
+
+    @api.post("/clinic/actions")
+    def clinic_action():
+        body = _json_body()
+        return jsonify(runtime.submit(None, body.get("kind"), body.get("params"),
+                                      body.get("actor", "instructor")))  # fmt: skip
+
+    return api
+
+
+def _json_body() -> dict[str, Any]:
+    if request.content_length and request.content_length > MAX_BODY_BYTES:
+        raise ActionError("too_large", f"body over {MAX_BODY_BYTES} bytes", status=413)
+    body = request.get_json(silent=True)
+    if body is None:
+        raise ActionError("bad_json", "the body must be JSON (Content-Type: "
+                             "application/json) such as {\"kind\": \"pause_pump\"}")  # fmt: skip
+    if not isinstance(body, dict):
+        raise ActionError("bad_json", "the body must be a JSON object")
+    if "kind" not in body:
+        raise ActionError("bad_json", 'missing "kind"')
+    return body
+
+
+def create_server(runtime: Runtime) -> Flask:
+    """A Flask app with the API only (``vitalsdash run --headless``)."""
+    app = Flask("vitalsdash")
+    app.register_blueprint(create_api(runtime))
+    return app

@@ -1,0 +1,96 @@
+"""The clinic: which chairs exist, what feeds each one, and how fast time runs.
+
+``config/clinic.toml`` is data, never code. Every mistake comes out as one ConfigError
+naming the file, the key and the reason.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from vitalsim._tomlconfig import ConfigError, load_toml_model
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_CLINIC = Path("config") / "clinic.toml"
+MAX_SPEED = 120.0
+IEC_MAX_AUDIO_PAUSE_S = 300.0
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ClinicSection(_Model):
+    name: str = "Training clinic"
+    speed: float = Field(default=1.0, ge=1.0, le=MAX_SPEED)
+    tick_s: float = Field(default=0.5, gt=0.0, le=5.0)  # wall seconds between ticks
+    max_audio_pause_s: float = Field(default=IEC_MAX_AUDIO_PAUSE_S, gt=0, le=IEC_MAX_AUDIO_PAUSE_S)
+    unknown_hl7_sources: Literal["create", "reject"] = "create"
+
+
+class BedConfig(_Model):
+    id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")
+    label: str = ""
+    source: Literal["simulator", "replay", "hl7", "none"] = "simulator"
+    scenario: str | None = None
+    seed: int = 0
+    recording: str | None = None
+    hl7_source: str | None = None  # the sender's key (PV1-3 location etc.); default: the id
+    protocol: str = "depression-40min"
+    alarm_profile: str = "ketamine-infusion"
+    autostart: bool = True
+
+    @model_validator(mode="after")
+    def _source_needs(self) -> BedConfig:
+        if self.source == "simulator" and not self.scenario:
+            raise ValueError("a simulator bed needs `scenario` (a name in config/scenarios)")
+        if self.source == "replay" and not self.recording:
+            raise ValueError("a replay bed needs `recording` (a vitalsim run CSV or Parquet)")
+        return self
+
+    @property
+    def display_name(self) -> str:
+        return self.label or self.id
+
+
+class ClinicConfig(_Model):
+    clinic: ClinicSection = ClinicSection()
+    beds: list[BedConfig] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> ClinicConfig:
+        seen: set[str] = set()
+        for bed in self.beds:
+            if bed.id in seen:
+                raise ValueError(f"bed id {bed.id!r} is used twice")
+            seen.add(bed.id)
+        return self
+
+
+def resolve_config_path(name_or_path: str | Path, folder: str, what: str) -> Path:
+    """A file given as a path, or ``NAME`` in ``config/<folder>/`` (cwd first, then repo)."""
+    p = Path(name_or_path)
+    if p.suffix == ".toml" and p.is_file():
+        return p
+    for root in (Path.cwd(), REPO_ROOT):
+        candidate = root / "config" / folder / f"{p.stem if p.suffix == '.toml' else p}.toml"
+        if candidate.is_file():
+            return candidate
+    known = sorted(
+        {
+            f.stem
+            for root in (Path.cwd(), REPO_ROOT)
+            for f in (root / "config" / folder).glob("*.toml")
+        }
+    )
+    raise ConfigError(p, [("(file)", f"no such {what}; available: {', '.join(known) or 'none'}")])
+
+
+def load_clinic(path: str | Path | None = None) -> ClinicConfig:
+    if path is None:
+        local = Path.cwd() / DEFAULT_CLINIC
+        path = local if local.is_file() else REPO_ROOT / DEFAULT_CLINIC
+    return load_toml_model(path, ClinicConfig)

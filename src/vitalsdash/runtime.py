@@ -1,0 +1,412 @@
+"""The clinic at run time: beds, sessions, the tick loop and every action, in one writer.
+
+The runtime owns all authoritative state. Each tick it takes the simulated seconds due
+from ``SimControl``, advances every running session (source -> alarm engine, second by
+second), writes everything the tick produced to the store in one transaction, and only
+then appends it to the live feed. Actions are validated and applied under the same lock,
+at the bed's current session second, and logged with their actor.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from vitalsdash import protocol as proto
+from vitalsdash._bed import BedSession, Pending, alarm_event_row
+from vitalsdash.actions import (
+    ALARM_ACTIONS,
+    CLINIC_ACTIONS,
+    PATIENT_ACTIONS,
+    ActionError,
+    validate,
+)
+from vitalsdash.adapters import ReplaySource, SimulatorSource, Source, SourceActionError
+from vitalsdash.alarms import AlarmAction, AlarmActionError, AlarmEngine, load_profile
+from vitalsdash.clock import Clock, SimControl, SystemClock
+from vitalsdash.config import BedConfig, ClinicConfig
+from vitalsdash.feed import Feed
+from vitalsdash.model import Phase
+from vitalsdash.store import Store, TickWrite
+from vitalsim import find_scenario, load_scenario
+
+log = logging.getLogger(__name__)
+HL7_LAG_S = 2.0  # a real device's bed runs this far behind the wall clock
+Wall = Callable[[], datetime]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Bed:
+    config: BedConfig
+    session: BedSession | None = None
+    protocol: Any = None
+    readiness: Any = None
+    history: list[int] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return self.config.id
+
+
+class Runtime:
+    def __init__(
+        self,
+        clinic: ClinicConfig,
+        store: Store,
+        feed: Feed | None = None,
+        clock: Clock | None = None,
+        wall: Wall = _utc_now,
+    ) -> None:
+        self.clinic = clinic
+        self.store = store
+        self.feed = feed if feed is not None else Feed(store)
+        self.control = SimControl(clock or SystemClock(), clinic.clinic.speed)
+        self.wall = wall
+        self.lock = threading.RLock()
+        self.beds: dict[str, Bed] = {b.id: Bed(b) for b in clinic.beds}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.interrupted: list[int] = []
+        self.tick_count = 0
+
+    # -- life cycle ---------------------------------------------------------------------
+    def start(self, autostart: bool = True) -> None:
+        """Mark sessions a crash left running as interrupted, then start the demo beds."""
+        with self.lock:
+            self.interrupted = self.store.mark_running_interrupted()
+            if autostart:
+                for bed in self.beds.values():
+                    if bed.config.autostart and bed.config.source in ("simulator", "replay"):
+                        self._start_session(bed, {})
+
+    def run_in_thread(self) -> threading.Thread:
+        self._thread = threading.Thread(target=self._loop, name="vitalsdash-runtime",
+                                        daemon=True)  # fmt: skip
+        self._thread.start()
+        return self._thread
+
+    def _loop(self) -> None:
+        period = self.clinic.clinic.tick_s
+        while not self._stop.wait(period):
+            try:
+                self.tick()
+            except Exception:  # keep the monitor alive; the error is in the log
+                log.exception("runtime tick failed")
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    # -- ticking ------------------------------------------------------------------------
+    def tick(self) -> int:
+        """Advance every running session by the seconds now due; write them in one go.
+
+        Simulated and replayed beds move by the simulation's seconds (speed, pause); a
+        real device's bed follows the wall clock, a little behind it so that readings
+        on their way are not late.
+        """
+        seconds = self.control.take_seconds()
+        self.advance(seconds, realtime=True)
+        return seconds
+
+    def advance(self, seconds: int, realtime: bool = False) -> None:
+        with self.lock:
+            now = self.control.clock.now()
+            for bed in self.beds.values():
+                s = bed.session
+                if s is None or s.status != "running":
+                    continue
+                if s.realtime_start is not None:
+                    if not realtime:
+                        continue
+                    due = int(now - s.realtime_start - HL7_LAG_S) - s.t_s
+                else:
+                    due = seconds
+                if due > 0:
+                    s.advance(due, proto.baseline_from)
+                    self._update_protocol(bed)
+            self._flush()
+            self.tick_count += 1
+
+    def _update_protocol(self, bed: Bed) -> None:
+        s = bed.session
+        if s is None or bed.protocol is None or s.phase not in (Phase.OBSERVATION, Phase.READY):
+            return
+        now = float(s.t_s)
+        nibp = s.last_nibp
+        latest = proto.Latest(
+            sys_mmhg=nibp.get("NIBP_SYS", (None, None))[1],
+            dia_mmhg=nibp.get("NIBP_DIA", (None, None))[1],
+            nibp_t_s=nibp.get("NIBP_SYS", (None, None))[0],
+            hr_bpm=s.latest.get("HR", (None, None))[1],
+            spo2_pct=s.latest.get("SPO2", (None, None))[1],
+        )
+        charted = s.alertness if s.alertness and s.alertness[0] >= (s.infusion_end_s or 0) else None
+        bed.readiness = proto.discharge_readiness(
+            bed.protocol, s.baseline or proto.Baseline(None, None, None, None, None, 0), latest,
+            now, s.infusion_end_s, [a.condition for a in s.engine.signals(now).alarms],
+            None if charted is None else charted[1],
+        )  # fmt: skip
+        if bed.readiness.ready and s.phase is Phase.OBSERVATION:
+            s.record_phase(Phase.READY, now)
+        elif not bed.readiness.ready and s.phase is Phase.READY:
+            s.record_phase(Phase.OBSERVATION, now)
+
+    def _flush(self) -> None:
+        tick = TickWrite()
+        for bed in self.beds.values():
+            s = bed.session
+            if s is None:
+                continue
+            p: Pending = s.pending
+            tick.samples.extend(p.samples)
+            tick.alarm_events.extend(p.alarm_events)
+            tick.actions.extend(p.actions)
+            tick.observations.extend(p.observations)
+            tick.session_events.extend(p.session_events)
+            tick.session_updates[s.session_id] = {
+                "last_t_s": float(s.t_s),
+                "phase": s.phase.value,
+                "status": s.status,
+            }
+        self.store.write_tick(tick)
+        self.feed.append(tick)
+        for bed in self.beds.values():
+            if bed.session is not None:
+                bed.session.pending.clear()
+
+    # -- sessions -----------------------------------------------------------------------
+    def _make_source(self, cfg: BedConfig, params: dict[str, Any], program: Any) -> Source:
+        if cfg.source == "replay":
+            return ReplaySource(cfg.recording or "")
+        if cfg.source == "hl7":
+            from vitalsdash.adapters.hl7 import Hl7Source
+
+            return Hl7Source(cfg.hl7_source or cfg.id)
+        scenario = load_scenario(find_scenario(params.get("scenario") or cfg.scenario or ""))
+        seed = params.get("seed")
+        return SimulatorSource(scenario, cfg.seed if seed is None else int(seed), program)
+
+    def _start_session(self, bed: Bed, params: dict[str, Any]) -> int:
+        cfg = bed.config
+        protocol_cfg = proto.load_protocol(params.get("protocol") or cfg.protocol)
+        profile = load_profile(
+            params.get("alarm_profile") or cfg.alarm_profile,
+            max_audio_pause_s=self.clinic.clinic.max_audio_pause_s,
+        )
+        source = self._make_source(cfg, params, protocol_cfg.nibp)
+        started = self.wall()
+        scenario_name = getattr(getattr(source, "scenario", None), "name", None)
+        patient = {}
+        sim = getattr(source, "sim", None)
+        if sim is not None:
+            p = sim.profile
+            patient = {k: getattr(p, k) for k in ("age_years", "sex", "weight_kg", "hypertension")}
+        session_id = self.store.create_session(
+            cfg.id, label=cfg.display_name, scenario=scenario_name or cfg.recording or "",
+            seed=int(params.get("seed") if params.get("seed") is not None else cfg.seed),
+            protocol=protocol_cfg.name, alarm_profile=profile.name, patient=patient,
+            started_wall=started,
+        )  # fmt: skip
+        engine = AlarmEngine(profile, bed=cfg.id)
+        bed.session = BedSession(session_id, cfg.id, source, engine)
+        if cfg.source == "hl7":
+            source.set_anchor(started)  # type: ignore[attr-defined]
+            bed.session.realtime_start = self.control.clock.now()
+        bed.protocol = protocol_cfg
+        bed.readiness = None
+        bed.history.append(session_id)
+        bed.session.pending.alarm_events.extend(_alarm_rows(bed.session, engine.log))
+        bed.session.pending.session_events.append(
+            {
+                "session_id": session_id,
+                "t_s": 0.0,
+                "kind": "session_started",
+                "source": "system",
+                "detail": {"scenario": scenario_name, "bed": cfg.id},
+            }
+        )
+        return session_id
+
+    # -- real devices -------------------------------------------------------------------
+    def hl7_source_for(self, key: str) -> Any:
+        """The HL7 source of the bed a sender maps to; a new bed for an unknown sender when
+        the clinic says so (else None: the listener answers AR "unknown source")."""
+        with self.lock:
+            bed = next((b for b in self.beds.values() if b.config.source == "hl7"
+                        and (b.config.hl7_source or b.id) == key), None)  # fmt: skip
+            if bed is None:
+                if self.clinic.clinic.unknown_hl7_sources != "create":
+                    return None
+                bed_id = _bed_id_for(key, self.beds)
+                bed = Bed(BedConfig(id=bed_id, label=key, source="hl7", hl7_source=key))
+                self.beds[bed_id] = bed
+            if bed.session is None or bed.session.status != "running":
+                self._start_session(bed, {})
+            assert bed.session is not None
+            return bed.session.source
+
+    # -- views (read-only; the UI and the API never hold authoritative state) ----------
+    def bed_summary(self, bed_id: str) -> dict[str, Any]:
+        with self.lock:
+            bed = self.beds[bed_id]
+            s = bed.session
+            out: dict[str, Any] = {
+                "id": bed.id,
+                "label": bed.config.display_name,
+                "source": bed.config.source,
+                "session": None,
+            }
+            if s is None:
+                return out
+            now = float(s.t_s)
+            sig = s.engine.signals(now)
+            pump = s.source.pump()
+            out["session"] = {
+                "id": s.session_id, "status": s.status, "phase": s.phase.value, "t_s": now,
+                "latest": {ch: {"t_s": t, "value": v, "quality": q}
+                           for ch, (t, v, q) in s.latest.items()},
+                "alarms": [{"condition": a.condition, "priority": a.priority.name,
+                            "message": a.message, "acknowledged": a.acknowledged}
+                           for a in sig.alarms],
+                "audio_paused": sig.audio_paused, "pause_remaining_s": sig.pause_remaining_s,
+                "pump": None if pump is None else {
+                    "rate_mg_per_kg_h": pump.rate_mg_per_kg_h, "running": pump.running,
+                    "dose_given_mg_per_kg": pump.dose_given_mg_per_kg},
+                "readiness": None if bed.readiness is None else {
+                    "ready": bed.readiness.ready, "missing": list(bed.readiness.missing)},
+            }  # fmt: skip
+            return out
+
+    def session_bed(self, session_id: int) -> Bed | None:
+        for bed in self.beds.values():
+            if bed.session is not None and bed.session.session_id == session_id:
+                return bed
+        return None
+
+    # -- actions ------------------------------------------------------------------------
+    def submit(self, bed_id: str | None, kind: str, params: Any = None,
+               actor: str = "trainee") -> dict[str, Any]:  # fmt: skip
+        """Validate and apply one action now; raise ActionError and change nothing."""
+        if kind in CLINIC_ACTIONS:
+            clean = validate(kind, params, actor, CLINIC_ACTIONS)
+            return self._clinic_action(kind, clean)
+        with self.lock:
+            bed = self.beds.get(str(bed_id))
+            if bed is None:
+                raise ActionError("unknown_bed", f"no bed {bed_id!r}; beds: "
+                                     f"{', '.join(self.beds)}", status=404)  # fmt: skip
+            clean = validate(kind, params, actor)
+            if kind == "start_session":
+                if bed.session is not None and bed.session.status == "running":
+                    raise ActionError("conflict", f"{bed_id} already has a session running",
+                                         status=409)  # fmt: skip
+                sid = self._start_session(bed, clean)
+                self._flush()
+                return {"ok": True, "session_id": sid}
+            s = bed.session
+            if s is None or s.status not in ("running", "interrupted"):
+                raise ActionError("no_session", f"{bed_id} has no session running",
+                                     status=409)  # fmt: skip
+            t = float(s.t_s)
+            if kind in ("resume_session", "close_session"):
+                return self._resume_or_close(bed, kind, t, actor)
+            if s.status != "running":
+                raise ActionError("interrupted", f"{bed_id}'s session was interrupted: "
+                                     "resume or close it first", status=409)  # fmt: skip
+            self._apply(bed, s, kind, clean, actor, t)
+            s.pending.actions.append({"session_id": s.session_id, "t_s": t, "actor": actor,
+                                      "kind": kind, "params": clean, "outcome": "ok",
+                                      "reason": None})  # fmt: skip
+            self._flush()
+            return {"ok": True, "t_s": t}
+
+    def _apply(self, bed: Bed, s: BedSession, kind: str, p: dict[str, Any], actor: str,
+               t: float) -> None:  # fmt: skip
+        try:
+            if kind in PATIENT_ACTIONS:
+                s.source.apply(kind, actor, {k: v for k, v in p.items() if v is not None})
+            elif kind in ALARM_ACTIONS:
+                s.pending.alarm_events.extend(
+                    _alarm_rows(s, s.engine.act(_alarm_action(kind, p, t, actor), t))
+                )
+            elif kind == "inject_event":
+                s.source.inject(p["kind"], p["params"])
+            elif kind == "chart":
+                s.pending.observations.append(
+                    {"session_id": s.session_id, "t_s": t, "kind": p["kind"],
+                     "value": p["value"], "text": p["text"], "actor": actor})  # fmt: skip
+                if p["kind"] == "alertness" and p["value"] is not None:
+                    s.alertness = (t, float(p["value"]))
+            elif kind == "end_session":
+                s.status = "ended"
+                s.record_phase(Phase.ENDED, t)
+                self.store.end_session(s.session_id, "ended")
+        except SourceActionError as exc:
+            raise ActionError("not_possible", str(exc), status=409) from None
+        except AlarmActionError as exc:
+            status = 409 if exc.code in ("not_active", "not_latched") else 400
+            raise ActionError(exc.code, str(exc), status=status) from None
+
+    def _resume_or_close(self, bed: Bed, kind: str, t: float, actor: str) -> dict[str, Any]:
+        s = bed.session
+        assert s is not None
+        if s.status != "interrupted":
+            raise ActionError("conflict", "only an interrupted session can be resumed or "
+                                 "closed", status=409)  # fmt: skip
+        if kind == "close_session":
+            self.store.end_session(s.session_id, "ended")
+            s.status = "ended"
+        else:
+            self.store.resume_session(s.session_id)
+            s.status = "running"
+        return {"ok": True}
+
+    def _clinic_action(self, kind: str, p: dict[str, Any]) -> dict[str, Any]:
+        if kind == "set_speed":
+            self.control.set_speed(p["speed"])
+        elif kind == "pause_simulation":
+            self.control.pause()
+        else:
+            self.control.resume()
+        return {"ok": True, "speed": self.control.speed, "paused": self.control.paused}
+
+
+def _bed_id_for(key: str, beds: dict[str, Bed]) -> str:
+    """A bed id from a sender's key: letters, digits, - and _ only, unique."""
+    base = "".join(c if c.isalnum() or c in "-_" else "-" for c in key).strip("-")[:28] or "hl7"
+    bed_id, n = base, 2
+    while bed_id in beds:
+        bed_id, n = f"{base}-{n}", n + 1
+    return bed_id
+
+
+def _alarm_action(kind: str, p: dict[str, Any], t: float, actor: str) -> AlarmAction:
+    if kind == "acknowledge":
+        return AlarmAction.acknowledge(p["condition"], t, actor)
+    if kind == "pause_audio":
+        return AlarmAction.pause_audio(t, actor)
+    if kind == "resume_audio":
+        return AlarmAction.resume_audio(t, actor)
+    if kind == "reset":
+        return AlarmAction.reset(t, p.get("condition"), actor)
+    if kind == "set_limit":
+        return AlarmAction.set_limit(p["channel"], p["which"], p["value"], t, actor)
+    if kind == "alarm_off":
+        return AlarmAction.alarm_off(p["channel"], t, actor)
+    if kind == "alarm_on":
+        return AlarmAction.alarm_on(p["channel"], t, actor)
+    return AlarmAction.auto_limits(t, actor)
+
+
+def _alarm_rows(s: BedSession, events: list[Any]) -> list[dict[str, Any]]:
+    return [alarm_event_row(s.session_id, e) for e in events]
