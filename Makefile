@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: run test bench lint format clean screenshots
+.PHONY: run test bench lint format clean screenshots stream
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,12 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# A second "monitor": the simulator as an HL7 device, for `make run ARGS="--mllp-port 2575"`.
+SCENARIO ?= hypertensive-responder
+MLLP ?= mllp://127.0.0.1:2575
+stream: $(STAMP)
+	$(BIN)/vitalsim stream $(SCENARIO) --to $(MLLP) $(STREAM_ARGS)
 
 bench: $(STAMP)
 	@for script in benchmarks/bench_*.py; do \
