@@ -90,6 +90,151 @@ def _add_alarms(sub: argparse._SubParsersAction) -> None:
     rp.set_defaults(func=_alarms_replay)
 
 
+# --- report and export ---------------------------------------------------------------------
+
+
+def _open_store(db: str | None):
+    """The store at ``--db`` (default: the one `vitalsdash run` uses); a missing SQLite file
+    is a mistake, not a new empty database."""
+    from vitalsdash.serve import DEFAULT_DB
+    from vitalsdash.store import Store, StoreError
+
+    target = db or str(DEFAULT_DB)
+    if "://" not in target and not Path(target).is_file():
+        raise UsageError(f"no database at {target} (pass --db PATH or a database URL)")
+    try:
+        return Store(target)
+    except StoreError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _session_id(text: str) -> int:
+    try:
+        sid = int(text)
+    except ValueError:
+        raise UsageError(f"session id must be a whole number, got {text!r}") from None
+    if sid < 1:
+        raise UsageError(f"session id must be 1 or more, got {sid}")
+    return sid
+
+
+def _store_session(db: str | None, session: str, **kw):
+    from vitalsdash.debrief import DebriefSourceError, session_from_store
+
+    sid = _session_id(session)
+    store = _open_store(db)
+    try:
+        return session_from_store(store, sid, **kw)
+    except DebriefSourceError as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        store.close()
+
+
+def _report(args: argparse.Namespace) -> int:
+    from vitalsdash.debrief import DEFAULT_PROFILE, session_from_recording
+    from vitalsdash.report import ReportError, chromium_path, write_report
+
+    if args.pdf and chromium_path() is None:
+        raise UsageError(
+            "--pdf needs Chromium, which is not installed (looked for /usr/bin/chromium): "
+            "install Debian's 'chromium' package, or print the HTML report from a browser"
+        )
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise UsageError(f"cannot write {out}: no such folder {out.parent}")
+    source = Path(args.source)
+    if args.source.isdigit() and not source.is_file():
+        if args.actions:
+            raise UsageError("--actions applies to a RECORDING; a stored session has its own")
+        data = _store_session(args.db, args.source, scenario=args.scenario, protocol=args.protocol)
+    else:
+        if not source.is_file():
+            raise UsageError(f"{source}: no such recording (nor a session id)")
+        data = session_from_recording(
+            source,
+            actions=args.actions,
+            profile=args.profile or DEFAULT_PROFILE,
+            scenario=args.scenario,
+            protocol=args.protocol,
+        )
+    try:
+        files = write_report(data, out, pdf=args.pdf)
+    except ReportError as exc:
+        raise UsageError(str(exc)) from None
+    except OSError as exc:
+        raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
+    written = [str(p) for p in (files.html, files.pdf) if p is not None]
+    s = files.debrief.summary()
+    print(f"{data.title}: {' and '.join(written)}")
+    print(
+        f"episodes {s['episodes']}, never acknowledged {s['never_acknowledged']}, "
+        f"silenced not resolved {s['silenced_unresolved']}, suppressed {s['suppressed']}; "
+        f"expected met {s['expected']['met']}, late {s['expected']['late']}, "
+        f"missed {s['expected']['missed']}; {s['discharge']}"
+    )
+    return EXIT_OK
+
+
+def _add_report(sub: argparse._SubParsersAction) -> None:
+    rp = sub.add_parser("report", help="debrief report of a session or a recording (HTML/PDF)")
+    rp.add_argument(
+        "source",
+        metavar="SESSION_ID|RECORDING",
+        help="a stored session's id, or a recording (.csv/.parquet)",
+    )
+    rp.add_argument("--out", required=True, help="the HTML file to write")
+    rp.add_argument("--db", help="SQLite path or database URL (default: var/vitalsdash.sqlite)")
+    rp.add_argument(
+        "--scenario",
+        help="scenario whose [[expected]] responses are scored "
+        "(default: the session's own; none for a recording)",
+    )
+    rp.add_argument(
+        "--actions",
+        help="RECORDING only: actions CSV (replay's format, plus "
+        "patient actions, chart and end_session)",
+    )
+    rp.add_argument("--profile", help="RECORDING only: alarm profile (default: ketamine-infusion)")
+    rp.add_argument(
+        "--protocol",
+        help="protocol for discharge readiness (default: the "
+        "session's; for a recording the scenario's, else depression-40min)",
+    )
+    rp.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also print it to PDF (OUT with .pdf) with headless Chromium",
+    )
+    rp.set_defaults(func=_report)
+
+
+def _export(args: argparse.Namespace) -> int:
+    from vitalsdash.report import EXPORT_FORMATS, export_session
+
+    if args.format not in EXPORT_FORMATS:
+        raise UsageError(f"unknown format {args.format!r} (use csv or parquet)")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"cannot write to {out}: it is a file, not a folder")
+    data = _store_session(args.db, args.session)
+    try:
+        files = export_session(data, out, args.format)
+    except OSError as exc:
+        raise UsageError(f"cannot write to {out}: {exc.strerror or exc}") from None
+    print(f"{data.title}: {len(files)} files in {out}: {', '.join(p.name for p in files)}")
+    return EXIT_OK
+
+
+def _add_export(sub: argparse._SubParsersAction) -> None:
+    ex = sub.add_parser("export", help="write a stored session's data as CSV or Parquet files")
+    ex.add_argument("session", metavar="SESSION_ID", help="the stored session's id")
+    ex.add_argument("--format", default="csv", help="csv or parquet (default: csv)")
+    ex.add_argument("--out", required=True, help="folder to write into (created if needed)")
+    ex.add_argument("--db", help="SQLite path or database URL (default: var/vitalsdash.sqlite)")
+    ex.set_defaults(func=_export)
+
+
 # --- check-config --------------------------------------------------------------------------
 
 
@@ -201,6 +346,8 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
 SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_run,
     _add_alarms,
+    _add_report,
+    _add_export,
     _add_check_config,
 ]
 """Each entry adds one subcommand (and sets ``func``); add ``run`` etc. here."""

@@ -118,9 +118,13 @@ def read_recording(path: str | Path) -> pd.DataFrame:
 
 
 def events_path(path: str | Path) -> Path:
-    """The sidecar of ``X.csv`` or ``X.parquet`` is ``X.events.csv``."""
+    """The sidecar of ``X.csv`` is ``X.events.csv``, of ``X.parquet`` ``X.events.parquet``
+    (as ``vitalsim run`` writes them); a Parquet recording with a CSV sidecar is read too."""
     path = Path(path)
-    return path.with_name(f"{path.stem}.events.csv")
+    side = path.with_name(f"{path.stem}.events{path.suffix}")
+    if path.suffix == ".parquet" and not side.is_file():
+        return path.with_name(f"{path.stem}.events.csv")
+    return side
 
 
 def read_events(path: str | Path) -> pd.DataFrame | None:
@@ -129,7 +133,10 @@ def read_events(path: str | Path) -> pd.DataFrame | None:
     if not side.is_file():
         return None
     try:
-        df = pd.read_csv(side, dtype={"kind": str, "source": str, "detail": str})
+        if side.suffix == ".parquet":
+            df = pd.read_parquet(side)
+        else:
+            df = pd.read_csv(side, dtype={"kind": str, "source": str, "detail": str})
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise RecordingError(side, "", f"cannot be read: {exc}") from None
     missing = [c for c in ("t", "kind") if c not in df.columns]

@@ -162,7 +162,7 @@ def test_shipped_scenarios_say_what_the_brief_asks():
 
     s = load("chronic-pain-4h")
     assert (s.protocol.rate_mg_per_kg_h, s.protocol.for_min) == (0.5, 240)
-    assert s.nibp.infusion_every_min == 15
+    assert s.nibp.infusion_every_min == 10  # clinical.md: every 10 min during the infusion
     assert "chronic-pain" in find_scenario("chronic-pain-4h").name
 
 

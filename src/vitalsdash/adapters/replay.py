@@ -8,7 +8,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from vitalsdash.recording import read_recording
+from vitalsdash.recording import read_events, read_recording
 
 from ._base import Note, PumpStatus, Reading, SourceActionError
 
@@ -73,14 +73,17 @@ class ReplaySource:
 
 def _read_events(path: Path) -> list[Note]:
     """The recording's sidecar (phases, events, actions), if there is one."""
-    side = path.with_name(path.stem + ".events" + path.suffix)
-    if not side.is_file():
+    df = read_events(path)
+    if df is None:
         return []
-    import pandas as pd
+    return [Note(float(t), str(kind), str(source), _detail(detail))
+            for t, kind, source, detail in zip(df["t"], df["kind"], df["source"], df["detail"],
+                                               strict=True)]  # fmt: skip
 
-    df = pd.read_parquet(side) if side.suffix == ".parquet" else pd.read_csv(side)
-    notes = []
-    for t, kind, source, detail in zip(df["t"], df["kind"], df["source"], df["detail"],
-                                       strict=True):  # fmt: skip
-        notes.append(Note(float(t), str(kind), str(source), json.loads(detail or "{}")))
-    return notes
+
+def _detail(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {"text": text}
+    return value if isinstance(value, dict) else {"value": value}

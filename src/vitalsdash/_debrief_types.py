@@ -1,0 +1,97 @@
+"""The records the debrief reads, whatever the session's source (store or recording).
+
+Private to :mod:`vitalsdash.debrief`, which re-exports them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+PATIENT_ACTIONS: tuple[str, ...] = (
+    "pause_pump",
+    "resume_pump",
+    "set_rate",
+    "stop_infusion",
+    "give_antihypertensive",
+    "give_antiemetic",
+    "oxygen_on",
+    "oxygen_off",
+    "reposition",
+    "reassure",
+    "nibp_start",
+)
+"""What a trainee can do to the patient or the pump (the runtime's patient actions)."""
+
+END_ACTIONS: tuple[str, ...] = ("end_session", "discharge")
+"""Actions that end the session: the discharge decision."""
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """Something a person (or the system) did: patient, alarm and session actions alike.
+
+    ``outcome`` is ``ok`` or ``refused`` (not carried out, ``reason`` says why).
+    """
+
+    t_s: float
+    kind: str
+    actor: str = "trainee"
+    params: Mapping[str, Any] = field(default_factory=dict)
+    outcome: str = "ok"
+    reason: str | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.outcome == "ok"
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """A score or a note charted by a person (sedation, alertness, ..., note)."""
+
+    t_s: float
+    kind: str
+    value: float | None = None
+    text: str | None = None
+    actor: str = "trainee"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionEvent:
+    """A phase change, a scripted or injected scenario event, or a device note."""
+
+    t_s: float
+    kind: str
+    source: str = "system"
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+
+SAMPLE_COLUMNS = ("t_s", "channel", "value", "quality", "true_value")
+
+
+@dataclass
+class SessionData:
+    """Everything the debrief reads about one session, whatever its source.
+
+    Built by :func:`vitalsdash.debrief.session_from_store` (a live or finished session) or
+    :func:`vitalsdash.debrief.session_from_recording` (a recording evaluated through the
+    alarm engine). ``samples`` has the store's columns (``SAMPLE_COLUMNS``);
+    ``alarm_events`` the store's alarm log rows (dicts); times are seconds from the start.
+    """
+
+    title: str
+    source: str  # "store" | "recording"
+    samples: Any  # pandas.DataFrame
+    alarm_events: list[dict[str, Any]]
+    actions: list[Action]
+    observations: list[Observation]
+    session_events: list[SessionEvent]
+    end_t_s: float
+    session_id: int | None = None
+    path: str | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+    expected: tuple[Any, ...] = ()  # vitalsim ExpectedResponse entries
+    protocol: Any = None  # protocol.ProtocolConfig, or None when unknown
+    conditions: dict[str, Any] = field(default_factory=dict)  # profile rules: ConditionInfo
