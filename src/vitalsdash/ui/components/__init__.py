@@ -1,0 +1,1 @@
+"""Layout pieces and their renderers, one job per module."""

@@ -1,0 +1,280 @@
+"""The bedside monitor's tick: a backfill when the page opens, then only what is new.
+
+The browser keeps a small cursor (``dcc.Store``): the session, the time of the last
+point per channel, the last seq per event log, the phase changes, and a signature of
+every panel it has drawn. Each tick reads past the cursors from the feed, returns the new
+points as ``extendData`` and re-sends a panel only when its signature changed; missed
+ticks heal themselves because nothing relies on ticks being regular.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from vitalsdash.actions import INSTRUCTOR_ONLY
+from vitalsdash.runtime import Runtime
+from vitalsdash.ui import fmt, series
+from vitalsdash.ui.components import (
+    alarm_banner,
+    audio,
+    charting,
+    numerics,
+    pump_panel,
+    readiness,
+    trends,
+)
+from vitalsdash.ui.live.shown import Shown
+from vitalsdash.ui.state import BedView, bed_view
+
+CONTINUOUS = ("HR", "SPO2", "RR")
+NIBP = ("NIBP_SYS", "NIBP_DIA", "NIBP_MAP")
+CHANNELS = (*CONTINUOUS, *NIBP)
+LATE_S = 120.0
+"""A silent channel never makes a tick re-read more than this many seconds of the others."""
+RECENT_OBS = 5
+SEQS = ("action", "alarm", "session", "obs")
+SHOWN = (
+    "bed-phase", "decor", "alarm-list", "alarm-banner", "audio-countdown", "alarm-pause-audio",
+    "alarm-off-notice", "audio", "pump-status", "oxygen-state", "readiness", "chart-recent",
+    *[f"num-{k}-{part}" for k, *_ in numerics.BOXES for part in ("value", "limits", "box")],
+    "num-NIBP-map", "num-NIBP-age",
+)  # fmt: skip
+"""Panels whose checksums the cursor carries, in this order."""
+
+ACTION_TEXT: dict[str, Callable[[dict[str, Any]], str]] = {
+    "pause_pump": lambda p: "Pump paused",
+    "resume_pump": lambda p: "Pump resumed",
+    "set_rate": lambda p: f"Rate set to {p.get('rate_mg_per_kg_h')} mg/kg/h",
+    "stop_infusion": lambda p: "Infusion stopped",
+    "give_antihypertensive": lambda p: f"{str(p.get('drug', '')).title()} {p.get('dose_mg')} mg",
+    "give_antiemetic": lambda p: f"{str(p.get('drug', '')).title()} {p.get('dose_mg')} mg",
+    "oxygen_on": lambda p: f"Oxygen {p.get('flow_l_min')} L/min",
+    "oxygen_off": lambda p: "Oxygen off",
+    "reposition": lambda p: "Repositioned",
+    "reassure": lambda p: "Reassured",
+    "nibp_start": lambda p: "NIBP started",
+    "acknowledge": lambda p: f"Acknowledged {p.get('condition')}",
+    "pause_audio": lambda p: "Audio paused",
+    "resume_audio": lambda p: "Audio resumed",
+    "reset": lambda p: "Alarms reset",
+    "set_limit": lambda p: f"{p.get('channel')} {p.get('which')} limit {p.get('value')}",
+    "alarm_off": lambda p: f"{p.get('channel')} alarms off",
+    "alarm_on": lambda p: f"{p.get('channel')} alarms on",
+    "auto_limits": lambda p: "Auto limits",
+    "chart": lambda p: f"Charted {p.get('kind')} {fmt.num(p.get('value'))}".rstrip(" –"),
+}
+
+
+def action_text(row: dict[str, Any]) -> str | None:
+    """A marker's text for one logged action; None for what a trainee must not see."""
+    kind = row.get("kind", "")
+    if kind in INSTRUCTOR_ONLY:
+        return None
+    render = ACTION_TEXT.get(kind)
+    text = render(row.get("params") or {}) if render else kind.replace("_", " ")
+    actor = row.get("actor")
+    return text if actor in (None, "trainee") else f"{text} ({actor})"
+
+
+# -- events --------------------------------------------------------------------------------
+
+
+def _markers(rt: Runtime, sid: int, cursor: dict[str, Any]) -> dict[str, tuple[list, list, list]]:
+    """New action and alarm-onset markers past the cursor; updates phases and oxygen."""
+    seq = cursor["seq"]
+    ev: dict[str, tuple[list, list, list]] = {
+        k: ([], [], []) for k in ("action", "HIGH", "MEDIUM", "LOW")
+    }
+    for row in rt.feed.actions_since(sid, seq["action"]):
+        seq["action"] = row["seq"]
+        kind = row.get("kind")
+        if kind == "oxygen_on":
+            cursor["o2"] = (row.get("params") or {}).get("flow_l_min") or 2
+        elif kind == "oxygen_off":
+            cursor["o2"] = 0
+        text = action_text(row)
+        if text is not None:
+            xs, ys, ts = ev["action"]
+            xs.append(series.xt(row["t_s"]))
+            ys.append(1)
+            ts.append(f"{fmt.clock(row['t_s'])} {text}")
+    for row in rt.feed.alarm_events_since(sid, seq["alarm"]):
+        seq["alarm"] = row["seq"]
+        prio = row.get("priority")
+        if row.get("event") == "active" and prio in ("HIGH", "MEDIUM", "LOW"):
+            xs, ys, ts = ev[prio]
+            xs.append(series.xt(row["t_s"]))
+            ys.append(0)
+            v, lim = row.get("value"), row.get("limit_value")
+            detail = "" if v is None else f" {v:g}" + ("" if lim is None else f" (limit {lim:g})")
+            ts.append(f"{fmt.clock(row['t_s'])} {row['condition']}{detail}")
+    for row in rt.feed.session_events_since(sid, seq["session"]):
+        seq["session"] = row["seq"]
+        if row.get("kind") == "phase":
+            phase = (row.get("detail") or {}).get("phase")
+            new = not cursor["phases"] or cursor["phases"][-1][1] != phase
+            if phase and phase != "baseline" and new:
+                cursor["phases"].append([series.xt(row["t_s"]), phase])
+    return ev
+
+
+def _observations(rt: Runtime, sid: int, cur: dict[str, Any], out: dict[str, Any]) -> None:
+    rows = rt.feed.observations_since(sid, cur["seq"]["obs"])
+    if rows:
+        cur["seq"]["obs"] = rows[-1]["seq"]
+    last = cur["seq"]["obs"]
+    shown: Shown = cur["shown"]
+    if shown.sums.get("chart-recent") == last:
+        return
+    recent = rt.feed.observations_since(sid, max(0, last - RECENT_OBS)) if last else []
+    data = [(r["t_s"], r["kind"], r.get("value"), r.get("text")) for r in recent][-RECENT_OBS:]
+    shown.sums["chart-recent"] = last
+    out["chart-recent"] = charting.render(data)
+
+
+# -- samples -------------------------------------------------------------------------------
+
+
+def _new_points(rt: Runtime, view: BedView, cursor: dict[str, Any]) -> dict[str, tuple]:
+    """Points past each channel's cursor, read per group: the 1 Hz channels every tick,
+    NIBP only when the bed has a reading newer than the cursor."""
+    sid = view.session_id
+    cur = cursor["t"]
+    out: dict[str, tuple[list, list]] = {ch: ([], []) for ch in CHANNELS}
+    last_nibp = (view.last_nibp or {}).get("NIBP_SYS", (-1.0, None))[0]
+    groups = (CONTINUOUS, NIBP) if last_nibp > cur["NIBP_SYS"] else (CONTINUOUS,)
+    for group in groups:
+        after = max(min(cur[ch] for ch in group), view.t_s - LATE_S)
+        for t, ch, v, q in rt.feed.samples_since(sid, after, group):
+            if t <= cur[ch]:
+                continue
+            cur[ch] = t
+            xs, ys = out[ch]
+            xs.append(series.xt(t))
+            ys.append(None if q == "invalid" or math.isnan(v) else round(v, 1))
+    return out
+
+
+def _backfill(rt: Runtime, view: BedView, out: dict[str, Any]) -> dict[str, Any]:
+    """The whole session so far (downsampled when long) as a fresh figure, and its cursor."""
+    sid = view.session_id
+    assert sid is not None
+    rows = rt.feed.samples_since(sid, None, CHANNELS)
+    last_t = max((r[0] for r in rows[-64:]), default=-1.0)
+    cur: dict[str, Any] = {
+        "sid": sid,
+        "t": dict.fromkeys(CHANNELS, last_t),
+        "seq": dict.fromkeys(SEQS, 0),
+        "phases": [],
+        "o2": 0,
+        "shown": Shown(SHOWN),
+    }
+    data = series.downsample(rows, CHANNELS, view.t_s)
+    events = _markers(rt, sid, cur)
+    decor = trends.decor(view.limits or {}, view.baseline, cur["phases"])
+    cur["shown"].mark("decor", trends.decor_key(view.limits or {}, view.baseline, cur["phases"]))
+    out["figure"] = trends.figure(data, events, decor)
+    return cur
+
+
+def _load(cursor: dict[str, Any]) -> dict[str, Any]:
+    """The compact cursor the browser keeps, unpacked."""
+    return {
+        "sid": cursor["sid"],
+        "t": dict(zip(CHANNELS, cursor["t"], strict=True)),
+        "seq": dict(zip(SEQS, cursor["seq"], strict=True)),
+        "phases": [list(p) for p in cursor["ph"]],
+        "o2": cursor.get("o2", 0),
+        "shown": Shown(SHOWN, cursor["sh"]),
+    }
+
+
+def _dump(cur: dict[str, Any], now: float) -> dict[str, Any]:
+    return {
+        "sid": cur["sid"],
+        "t": [cur["t"][ch] for ch in CHANNELS],
+        "seq": [cur["seq"][k] for k in SEQS],
+        "ph": cur["phases"],
+        "o2": cur["o2"],
+        "sh": cur["shown"].pack(),
+        "now": now,
+    }
+
+
+# -- panels --------------------------------------------------------------------------------
+
+
+def _panels(view: BedView, cur: dict[str, Any], out: dict[str, Any]) -> None:
+    shown: Shown = cur["shown"]
+    sig = view.signals
+    shown.put(out, "bed-phase", f"{fmt.phase(view.phase)} · {fmt.clock(view.t_s)}")
+    for key, value in numerics.values(view).items():
+        shown.put(out, key, value)
+    key = trends.decor_key(view.limits or {}, view.baseline, cur["phases"])
+    shown.put(
+        out, "decor", key, lambda _: trends.decor(view.limits or {}, view.baseline, cur["phases"])
+    )
+    rows = alarm_banner.rows(sig)
+    shown.put_list(
+        out,
+        "alarm-list",
+        alarm_banner.structure(rows),
+        [r[3] for r in rows],
+        lambda: alarm_banner.render(rows),
+        alarm_banner.patch_message,
+    )
+    highest = rows[0][1].lower() if rows else "none"
+    shown.put(out, "alarm-banner", f"alarm-banner highest-{highest}")
+    paused = sig is not None and sig.audio_paused
+    countdown = f"Audio paused {fmt.mmss(sig.pause_remaining_s)}" if paused else ""
+    shown.put(out, "audio-countdown", countdown)
+    shown.put(out, "alarm-pause-audio", "Resume audio" if paused else "Pause audio")
+    off = ", ".join(n.channel.value for n in sig.alarms_off) if sig is not None else ""
+    shown.put(out, "alarm-off-notice", f"Alarms OFF: {off}" if off else "")
+    pattern, pulses, repeat = audio.state(sig)
+    if shown.put(out, "audio", pattern):
+        out["audio-detail"] = (pulses, repeat)
+    shown.put(out, "pump-status", pump_panel.state(view.pump), pump_panel.render)
+    o2 = cur.get("o2") or 0
+    shown.put(out, "oxygen-state", f"Oxygen on, {o2:g} L/min" if o2 else "Oxygen off")
+    rd = readiness.data(view.readiness)
+    shown.put_list(
+        out,
+        "readiness",
+        readiness.structure(rd),
+        readiness.texts(rd),
+        lambda: readiness.render(rd),
+        readiness.patch_detail,
+    )
+
+
+def bedside_tick(rt: Runtime, bed_id: str, cursor: dict[str, Any] | None) -> dict[str, Any]:
+    """Everything that changed on the bedside page, keyed by component (see pages/bedside).
+
+    Keys: "figure" (backfill), "extend", "decor", "cursor", panel ids, "audio" and
+    "audio-detail"; a key that is absent means "unchanged"."""
+    out: dict[str, Any] = {}
+    view = bed_view(rt, bed_id)
+    if view is None:
+        out["bed-phase"] = f"No bed {bed_id!r}"
+        return out
+    if view.session_id is None:
+        if cursor is not None:
+            out["cursor"] = None
+        out["bed-phase"] = "No session"
+        return out
+    if cursor is None or cursor.get("sid") != view.session_id:
+        cur = _backfill(rt, view, out)
+    else:
+        cur = _load(cursor)
+        points = _new_points(rt, view, cur)
+        events = _markers(rt, view.session_id, cur)
+        ext = trends.extend(points, events)
+        if ext is not None:
+            out["extend"] = ext
+    _observations(rt, view.session_id, cur, out)
+    _panels(view, cur, out)
+    out["cursor"] = _dump(cur, view.t_s)
+    return out

@@ -1,0 +1,138 @@
+"""The central station's tick: what changed on each tile since the browser last drew it.
+
+Plain functions of the runtime and of what the browser shows (the callback's States), so
+unit tests call them without Dash. Only changed fields are returned; sparklines get a
+fresh figure when a bed's session (or the page) is new, ``extendData`` otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from vitalsdash.runtime import Runtime
+from vitalsdash.ui import fmt, series
+from vitalsdash.ui.components import audio, pump_panel, sparkline
+from vitalsdash.ui.state import BedView, bed_view
+
+FIELDS: tuple[tuple[str, str], ...] = (
+    ("tile", "className"),
+    ("phase", "children"),
+    ("hr", "children"),
+    ("spo2", "children"),
+    ("nibp", "children"),
+    ("nibp-age", "children"),
+    ("nibp-box", "className"),
+    ("pump", "children"),
+    ("pump", "className"),
+    ("alarm", "children"),
+)
+"""(tile part, property) pairs the tick may update; the order of the callback's outputs."""
+
+PRIORITY_RANK = {"HIGH": 3, "MEDIUM": 2, "LOW": 1}
+
+
+@dataclass
+class CentralUpdate:
+    values: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    """(part, prop) -> {bed_id: new value}, only where it changed."""
+    figures: dict[str, dict[str, Any]] = field(default_factory=dict)
+    extends: dict[str, list[Any]] = field(default_factory=dict)
+    cursor: dict[str, Any] = field(default_factory=dict)
+    audio: tuple[str, str, str] = (audio.NONE, "0", "0")
+
+
+def tile_values(view: BedView) -> dict[tuple[str, str], str]:
+    """Everything a tile shows for one bed, keyed like FIELDS."""
+    out: dict[tuple[str, str], str] = {}
+    if view.session_id is None:
+        out[("tile", "className")] = "tile no-session"
+        out[("phase", "children")] = "No session"
+        for key in ("hr", "spo2", "nibp"):
+            out[(key, "children")] = fmt.DASH
+        out[("nibp-age", "children")] = ""
+        out[("nibp-box", "className")] = "tnum tnum-nibp"
+        out[("pump", "children")] = ""
+        out[("pump", "className")] = "tile-pump"
+        out[("alarm", "children")] = ""
+        return out
+    sig = view.signals
+    top = sig.alarms[0] if sig is not None and sig.alarms else None
+    out[("tile", "className")] = "tile" + (f" alarm-{top.priority.name.lower()}" if top else "")
+    out[("phase", "children")] = f"{fmt.phase(view.phase)} · {fmt.clock(view.t_s)}"
+    out[("hr", "children")] = fmt.num(view.value("HR"))
+    out[("spo2", "children")] = fmt.num(view.value("SPO2"))
+    nibp = view.last_nibp or {}
+    sys_, dia = nibp.get("NIBP_SYS", (None, None))[1], nibp.get("NIBP_DIA", (None, None))[1]
+    out[("nibp", "children")] = fmt.DASH if sys_ is None else f"{fmt.num(sys_)}/{fmt.num(dia)}"
+    age = view.nibp_age_s()
+    out[("nibp-age", "children")] = "" if age is None else fmt.age(age)
+    stale = sys_ is not None and view.nibp_stale()
+    out[("nibp-box", "className")] = "tnum tnum-nibp" + (" stale" if stale else "")
+    word, cls, rate, dose = pump_panel.state(view.pump)
+    out[("pump", "children")] = f"Pump {word.lower()} · {rate} · {dose}"
+    out[("pump", "className")] = f"tile-pump {cls}"
+    if top is None:
+        out[("alarm", "children")] = ""
+    else:
+        more = len(sig.alarms) - 1
+        mark = "" if top.sounding else "(silenced) "
+        out[("alarm", "children")] = mark + top.message + (f"  (+{more})" if more else "")
+    return out
+
+
+def _spark(runtime: Runtime, view: BedView, entry: list[Any] | None) -> tuple[str, Any, list[Any]]:
+    """("figure" | "extend" | "", payload, new cursor entry [session, bucket end, carry])."""
+    width = sparkline.BUCKET_S
+    end = math.floor(view.t_s / width) * width
+    fresh = entry is None or entry[0] != view.session_id
+    if fresh:
+        start = max(0.0, math.floor((view.t_s - sparkline.WINDOW_S) / width) * width)
+        carry = None
+    else:
+        start, carry = float(entry[1]), entry[2]
+    if end <= start:
+        if fresh:
+            return "figure", sparkline.figure(), [view.session_id, start, carry]
+        return "", None, entry or []
+    rows = runtime.feed.samples_since(view.session_id, start - 1e-6, sparkline.KEYS)
+    xs, ys, carry = series.buckets(rows, start, end, width, carry)
+    new_entry = [view.session_id, end, carry]
+    if fresh:
+        return "figure", sparkline.figure(xs, ys), new_entry
+    return "extend", sparkline.extend(xs, ys), new_entry
+
+
+def central_tick(
+    runtime: Runtime,
+    bed_ids: list[str],
+    cursor: dict[str, Any] | None,
+    shown: dict[tuple[str, str], dict[str, Any]],
+) -> CentralUpdate:
+    """One tick for the listed beds; ``shown`` is what the browser has now, per field."""
+    cursor = dict(cursor or {})
+    up = CentralUpdate()
+    loudest: tuple[int, tuple[str, str, str]] = (0, (audio.NONE, "0", "0"))
+    for bed_id in bed_ids:
+        view = bed_view(runtime, bed_id)
+        if view is None:
+            continue
+        for key, value in tile_values(view).items():
+            if shown.get(key, {}).get(bed_id) != value:
+                up.values.setdefault(key, {})[bed_id] = value
+        if view.session_id is None:
+            cursor.pop(bed_id, None)
+            continue
+        kind, payload, cursor[bed_id] = _spark(runtime, view, cursor.get(bed_id))
+        if kind == "figure":
+            up.figures[bed_id] = payload
+        elif kind == "extend":
+            up.extends[bed_id] = payload
+        state = audio.state(view.signals)
+        rank = PRIORITY_RANK.get(state[0], 0)
+        if rank > loudest[0]:
+            loudest = (rank, state)
+    up.cursor = cursor
+    up.audio = loudest[1]
+    return up

@@ -1,0 +1,258 @@
+"""Bedside monitor for one chair: trends, numerics, alarms, pump, interventions, charting.
+
+One Interval drives one callback (ui/live/bedside.py) that backfills on open and then
+sends only what is new; one callback turns every button into a runtime action.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import (
+    ALL,
+    ClientsideFunction,
+    Input,
+    Output,
+    State,
+    callback,
+    clientside_callback,
+    ctx,
+    dcc,
+    html,
+    no_update,
+)
+
+from vitalsdash.ui._runtime import get_runtime
+from vitalsdash.ui.components import (
+    alarm_banner,
+    audio,
+    charting,
+    interventions,
+    numerics,
+    pump_panel,
+    readiness,
+    trends,
+)
+from vitalsdash.ui.live.actions import SIMPLE, perform
+from vitalsdash.ui.live.bedside import bedside_tick
+
+
+def _title(bed_id: str | None = None, **_: Any) -> str:
+    return f"{bed_id or 'Bed'} · bedside · vitalsdash"
+
+
+dash.register_page(__name__, path_template="/bed/<bed_id>", name="Bedside", title=_title)
+
+TICK_MS = 1000
+WINDOWS = (("15 min", "900"), ("1 h", "3600"), ("4 h", "14400"), ("All", "0"))
+
+# tick result key -> (component id, property)
+OUTPUTS: list[tuple[str, str, str]] = [
+    ("figure", "bed-trends", "figure"),
+    ("extend", "bed-trends", "extendData"),
+    ("decor", "bed-decor", "data"),
+    ("cursor", "bed-cursor", "data"),
+    ("bed-phase", "bed-phase", "children"),
+    *[
+        (f"num-{k}-{part}", f"num-{k}-{part}", "children")
+        for k, *_ in numerics.BOXES
+        for part in ("value", "limits")
+    ],
+    *[(f"num-{k}-box", f"num-{k}-box", "className") for k, *_ in numerics.BOXES],
+    ("num-NIBP-map", "num-NIBP-map", "children"),
+    ("num-NIBP-age", "num-NIBP-age", "children"),
+    ("alarm-list", "alarm-list", "children"),
+    ("alarm-banner", "alarm-banner", "className"),
+    ("audio-countdown", "audio-countdown", "children"),
+    ("alarm-pause-audio", "alarm-pause-audio", "children"),
+    ("alarm-off-notice", "alarm-off-notice", "children"),
+    ("audio", "bed-audio", "data-audio"),
+    ("audio-pulses", "bed-audio", "data-audio-pulses"),
+    ("audio-repeat", "bed-audio", "data-audio-repeat"),
+    ("pump-status", "pump-status", "children"),
+    ("oxygen-state", "oxygen-state", "children"),
+    ("readiness", "readiness", "children"),
+    ("chart-recent", "chart-recent", "children"),
+]
+BUTTONS = [
+    *SIMPLE,
+    "pump-set-rate",
+    "act-antihypertensive",
+    "act-antiemetic",
+    "act-oxygen-on",
+    "alarm-pause-audio",
+    "chart-submit",
+]
+VALUES = [
+    "pump-rate-input",
+    "act-antihypertensive-dose",
+    "act-antiemetic-dose",
+    "act-oxygen-flow",
+    "chart-kind",
+    "chart-value",
+    "chart-text",
+]
+
+
+def _patient(bed_id: str) -> str:
+    rt = get_runtime()
+    bed = rt.beds.get(bed_id)
+    if bed is None or bed.session is None:
+        return ""
+    info = (rt.store.session(bed.session.session_id) or {}).get("patient") or {}
+    parts = []
+    if info.get("age_years"):
+        parts.append(f"{info['age_years']:.0f} y")
+    if info.get("sex"):
+        parts.append(str(info["sex"]))
+    if info.get("weight_kg"):
+        parts.append(f"{info['weight_kg']:g} kg")
+    return " · ".join(parts)
+
+
+def _trend_card() -> html.Div:
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.Span("Trend window"),
+                    dbc.RadioItems(
+                        id="trend-window",
+                        value="0",
+                        inline=True,
+                        options=[{"label": a, "value": b} for a, b in WINDOWS],
+                    ),
+                ],
+                className="trend-tools",
+            ),
+            dcc.Graph(
+                id="bed-trends",
+                figure=trends.empty_figure(),
+                config={
+                    "displaylogo": False,
+                    "responsive": True,
+                    "modeBarButtonsToRemove": ["select2d", "lasso2d"],
+                },
+                className="bed-trends",
+            ),
+        ],
+        className="trend-card",
+    )
+
+
+def layout(bed_id: str | None = None, **_: Any) -> html.Div:
+    rt = get_runtime()
+    bed = rt.beds.get(bed_id or "")
+    if bed is None:
+        return html.Div(
+            [
+                html.H2("No such chair"),
+                html.P(f"There is no bed {bed_id!r}. "),
+                dcc.Link("Back to the central station", href="/"),
+            ],
+            className="page",
+        )
+    head = html.Div(
+        [
+            html.Span(bed.config.display_name, className="bed-name"),
+            html.Span(_patient(bed.id), className="bed-patient"),
+            html.Span("", id="bed-phase", className="bed-phase"),
+            dcc.Link("← Central station", href="/", className="bed-back"),
+        ],
+        className="bed-head",
+    )
+    return html.Div(
+        [
+            dcc.Store(id="bed-id", data=bed.id),
+            dcc.Store(id="bed-cursor"),
+            dcc.Store(id="bed-decor"),
+            dcc.Store(id="bed-refresh", data=0),
+            dcc.Store(id="bed-decor-applied"),
+            dcc.Store(id="bed-window-applied"),
+            dcc.Interval(id="bed-interval", interval=TICK_MS),
+            audio.element("bed-audio"),
+            dbc.Toast(
+                id="action-toast",
+                header="",
+                is_open=False,
+                dismissable=True,
+                duration=5000,
+                className="action-toast",
+            ),
+            head,
+            alarm_banner.layout(),
+            dbc.Row(
+                [dbc.Col(_trend_card(), lg=8), dbc.Col(numerics.layout(), lg=4)],
+                className="g-2 bed-main",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(pump_panel.layout(), lg=3, md=6),
+                    dbc.Col(interventions.layout(), lg=3, md=6),
+                    dbc.Col(charting.layout(), lg=3, md=6),
+                    dbc.Col(readiness.layout(), lg=3, md=6),
+                ],
+                className="g-2 mt-1",
+            ),
+        ],
+        className="page bed-page",
+    )
+
+
+@callback(
+    *[Output(cid, prop) for _, cid, prop in OUTPUTS],
+    Input("bed-interval", "n_intervals"),
+    Input("bed-refresh", "data"),
+    State("bed-cursor", "data"),
+    State("bed-id", "data"),
+)
+def bedside_update(
+    _n: int | None, _refresh: int | None, cursor: dict | None, bed_id: str
+) -> list[Any]:
+    """One tick: see vitalsdash.ui.live.bedside."""
+    out = bedside_tick(get_runtime(), bed_id, cursor)
+    if "audio-detail" in out:
+        out["audio-pulses"], out["audio-repeat"] = out.pop("audio-detail")
+    return [out.get(key, no_update) for key, _, _ in OUTPUTS]
+
+
+@callback(
+    Output("action-toast", "is_open"),
+    Output("action-toast", "header"),
+    Output("action-toast", "children"),
+    Output("action-toast", "icon"),
+    Output("bed-refresh", "data"),
+    *[Input(b, "submit_n_clicks" if b == "pump-stop" else "n_clicks") for b in BUTTONS],
+    Input({"type": "ack", "cond": ALL}, "n_clicks"),
+    State("bed-id", "data"),
+    State("bed-refresh", "data"),
+    *[State(v, "value") for v in VALUES],
+    prevent_initial_call=True,
+)
+def bedside_action(*args: Any) -> tuple[Any, ...]:
+    """Any control: submit its action as the trainee, say how it went, refresh now."""
+    trigger = ctx.triggered_id
+    if trigger is None or not any(t.get("value") for t in ctx.triggered):
+        return (no_update,) * 5
+    n_inputs = len(BUTTONS) + 1
+    bed_id, refresh = args[n_inputs], args[n_inputs + 1]
+    values = dict(zip(VALUES, args[n_inputs + 2 :], strict=True))
+    outcome = perform(get_runtime(), bed_id, trigger, values)
+    header = "Done" if outcome.ok else "Not possible"
+    return True, header, outcome.message, "success" if outcome.ok else "danger", (refresh or 0) + 1
+
+
+clientside_callback(
+    ClientsideFunction("vitals", "applyDecor"),
+    Output("bed-decor-applied", "data"),
+    Input("bed-decor", "data"),
+    prevent_initial_call=True,
+)
+clientside_callback(
+    ClientsideFunction("vitals", "applyWindow"),
+    Output("bed-window-applied", "data"),
+    Input("trend-window", "value"),
+    Input("bed-cursor", "data"),
+)

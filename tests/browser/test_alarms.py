@@ -1,0 +1,100 @@
+"""Alarms in a real browser: colour by priority, acknowledge, audio pause, audio state."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from vitalsdash.ui import fmt
+
+pytestmark = pytest.mark.browser
+BED = "chair2"
+
+
+def _signals(clinic):
+    return clinic.view(BED).signals
+
+
+@pytest.fixture(scope="module")
+def surge(clinic):
+    """An instructor's hypertensive surge on chair2, run until two alarms sound."""
+    clinic.runtime.submit(BED, "inject_event", {"kind": "hypertensive_surge", "params": {
+        "sbp_rise_mmhg": 60, "duration_min": 20}}, "instructor")  # fmt: skip
+    for _ in range(30):
+        clinic.advance(60)
+        if sum(a.sounding for a in _signals(clinic).alarms) >= 2:
+            return _signals(clinic)
+    pytest.fail("the surge raised fewer than two sounding alarms in 30 minutes")
+
+
+def test_surge_colours_the_tile_and_the_banner(page: Page, clinic, surge) -> None:
+    top = _signals(clinic).alarms[0].priority.name.lower()
+    page.goto(clinic.url + "/")
+    expect(page.locator(f'.tile[data-bed="{BED}"]')).to_have_class(f"tile alarm-{top}")
+    expect(page.locator('.tile[data-bed="chair1"]')).to_have_class("tile")
+    page.goto(clinic.url + f"/bed/{BED}")
+    expect(page.locator("#alarm-banner")).to_have_class(f"alarm-banner highest-{top}")
+    sig = _signals(clinic)
+    rows = page.locator(".alarm-row")
+    expect(rows).to_have_count(len(sig.alarms))
+    for i, a in enumerate(sig.alarms):  # by priority, then newest
+        expect(rows.nth(i)).to_have_attribute("data-condition", a.condition)
+        expect(rows.nth(i)).to_have_attribute("data-priority", a.priority.name)
+        expect(rows.nth(i)).to_contain_text(a.marker)
+    expect(page.locator("#bed-audio")).to_have_attribute("data-audio", sig.audio.priority.name)
+    text = page.locator("body").inner_text().lower()
+    for secret in ("surge", "hypertensive", "inject", "scenario"):
+        assert secret not in text  # trainees never see what the scenario has in store
+
+
+def test_acknowledge_silences_that_alarm_only(page: Page, clinic, surge) -> None:
+    page.goto(clinic.url + f"/bed/{BED}")
+    sounding = [a.condition for a in _signals(clinic).alarms if a.sounding]
+    first, other = sounding[0], sounding[1]
+    row, other_row = (page.locator(f'.alarm-row[data-condition="{c}"]') for c in (first, other))
+    expect(row).to_have_attribute("data-sounding", "true")
+    row.get_by_role("button", name="Acknowledge").click()
+    expect(row).to_have_attribute("data-sounding", "false")
+    expect(row).to_have_attribute("data-acknowledged", "true")
+    expect(other_row).to_have_attribute("data-sounding", "true")
+    by_cond = {a.condition: a for a in _signals(clinic).alarms}
+    assert by_cond[first].acknowledged
+    assert not by_cond[first].sounding
+    assert by_cond[other].sounding
+    assert not by_cond[other].acknowledged
+    expect(page.locator("#bed-audio")).to_have_attribute(
+        "data-audio", _signals(clinic).audio.priority.name
+    )
+
+
+def test_audio_pause_counts_down(page: Page, clinic, surge) -> None:
+    page.goto(clinic.url + f"/bed/{BED}")
+    page.locator("#alarm-pause-audio").click()
+    countdown = page.locator("#audio-countdown")
+    expect(page.locator("#alarm-pause-audio")).to_have_text("Resume audio")
+    sig = _signals(clinic)
+    assert sig.audio_paused
+    expect(countdown).to_have_text(f"Audio paused {fmt.mmss(sig.pause_remaining_s)}")
+    clinic.advance(30)
+    sig = _signals(clinic)
+    expect(countdown).to_have_text(f"Audio paused {fmt.mmss(sig.pause_remaining_s)}")
+    expected = "none" if sig.audio is None else sig.audio.priority.name
+    expect(page.locator("#bed-audio")).to_have_attribute("data-audio", expected)
+    page.locator("#alarm-pause-audio").click()
+    expect(page.locator("#alarm-pause-audio")).to_have_text("Pause audio")
+    expect(countdown).to_have_text("")
+    assert not _signals(clinic).audio_paused
+
+
+def test_sound_switch_plays_the_page_pattern(page: Page, clinic, surge) -> None:
+    page.goto(clinic.url + f"/bed/{BED}")
+    toggle = page.locator("#sound-toggle")
+    expect(toggle).to_have_text("Sound off · click to enable")
+    expect(page.locator("body")).to_have_attribute("data-audio-playing", "none")
+    toggle.click()
+    expect(toggle).to_have_text("♪ Sound on")
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    pattern = page.locator("#bed-audio").get_attribute("data-audio")
+    expect(page.locator("body")).to_have_attribute("data-audio-playing", pattern or "none")
+    toggle.click()
+    expect(page.locator("body")).to_have_attribute("data-audio-playing", "none")

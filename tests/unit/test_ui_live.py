@@ -1,0 +1,202 @@
+"""The pages' live logic called as plain functions: backfill, deltas, panels, actions."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from dash import Patch
+from plotly.utils import PlotlyJSONEncoder
+
+from vitalsdash.clock import ManualClock
+from vitalsdash.config import BedConfig, ClinicConfig, ClinicSection
+from vitalsdash.feed import Feed
+from vitalsdash.runtime import Runtime
+from vitalsdash.store import Store
+from vitalsdash.ui.components import alarm_banner, numerics, trends
+from vitalsdash.ui.live.actions import perform
+from vitalsdash.ui.live.bedside import action_text, bedside_tick
+from vitalsdash.ui.live.central import FIELDS, central_tick
+from vitalsdash.ui.live.shown import Shown
+from vitalsdash.ui.state import BedView
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture(scope="module")
+def rt(tmp_path_factory: pytest.TempPathFactory):
+    beds = [
+        BedConfig(id="chair1", scenario="hypertensive-responder", seed=12),
+        BedConfig(id="chair2", scenario="uneventful-depression", seed=11),
+        BedConfig(id="empty", source="none"),
+    ]
+    store = Store(str(tmp_path_factory.mktemp("ui") / "ui.sqlite"))
+    runtime = Runtime(ClinicConfig(clinic=ClinicSection(), beds=beds), store, Feed(store),
+                      clock=ManualClock())  # fmt: skip
+    runtime.start()
+    runtime.advance(1500)
+    yield runtime
+    store.close()
+
+
+def _size(value) -> int:
+    return len(json.dumps(value, cls=PlotlyJSONEncoder))
+
+
+def _lists_only(fig: dict) -> bool:
+    return all(type(tr[k]) is list for tr in fig["data"] for k in ("x", "y", "text"))
+
+
+def test_bedside_backfills_then_sends_only_what_is_new(rt: Runtime) -> None:
+    first = bedside_tick(rt, "chair1", None)
+    fig = first["figure"]
+    assert _lists_only(fig)  # extendData cannot extend typed arrays
+    hr = fig["data"][trends.TRACE["HR"]]
+    assert len(hr["x"]) == 1500  # a short session is not downsampled
+    assert fig["layout"]["shapes"], "limit bands, baseline, phase marker"
+    cursor = first["cursor"]
+    assert _size(cursor) < 800
+
+    rt.advance(3)
+    nxt = bedside_tick(rt, "chair1", cursor)
+    assert "figure" not in nxt
+    data, idx, max_points = nxt["extend"]
+    i = idx.index(trends.TRACE["HR"])
+    assert data["x"][i] == [hr["x"][-1] + 1000 * k for k in (1, 2, 3)]
+    assert max_points == trends.MAX_POINTS
+    shown_hr = nxt.get("num-HR-value", first["num-HR-value"])  # sent only when it changed
+    assert shown_hr == f"{rt.beds['chair1'].session.latest['HR'][1]:.0f}"
+    assert _size(nxt) < 2048
+
+    quiet = bedside_tick(rt, "chair1", nxt["cursor"])
+    assert set(quiet) == {"cursor"}, "nothing changed, nothing re-sent"
+
+
+def test_a_new_session_gets_a_new_figure(rt: Runtime) -> None:
+    cursor = bedside_tick(rt, "chair2", None)["cursor"]
+    assert "figure" in bedside_tick(rt, "chair2", {**cursor, "sid": -1})
+    assert bedside_tick(rt, "empty", None) == {"bed-phase": "No session"}
+    assert bedside_tick(rt, "nobody", None) == {"bed-phase": "No bed 'nobody'"}
+
+
+def test_instructor_actions_never_reach_the_trainee(rt: Runtime) -> None:
+    cursor = bedside_tick(rt, "chair2", None)["cursor"]
+    rt.submit("chair2", "inject_event", {"kind": "hypertensive_surge", "params": {
+        "sbp_rise_mmhg": 20, "duration_min": 5}}, "instructor")  # fmt: skip
+    rt.submit("chair2", "reassure", {}, "trainee")
+    out = bedside_tick(rt, "chair2", cursor)
+    data, idx, _ = out["extend"]
+    texts = data["text"][idx.index(trends.TRACE["action"])]
+    assert len(texts) == 1
+    assert texts[0].endswith("Reassured")
+    assert action_text({"kind": "inject_event", "actor": "instructor", "params": {}}) is None
+    assert action_text({"kind": "set_rate", "actor": "instructor",
+                        "params": {"rate_mg_per_kg_h": 0.5}}) == (
+        "Rate set to 0.5 mg/kg/h (instructor)")  # fmt: skip
+
+
+def test_actions_say_what_happened_or_why_not(rt: Runtime) -> None:
+    def do(trigger, **values):
+        return perform(rt, "chair2", trigger, values)
+
+    assert do("pump-set-rate").message == "Enter a rate in mg/kg/h first."
+    bad = do("pump-set-rate", **{"pump-rate-input": 5})
+    assert not bad.ok
+    assert "less than or equal to 3" in bad.message
+    assert do("pump-pause").message == "Pump paused"
+    assert rt.beds["chair2"].session.source.pump().running is False
+    again = do("pump-pause")
+    assert not again.ok
+    assert "already paused" in again.message
+    assert do("pump-resume").ok
+    assert not do({"type": "ack", "cond": "HR_HI"}).ok  # not active: a sentence, no raise
+    assert do("chart-submit", **{"chart-kind": "note"}).message == "Write the note first."
+    cursor = bedside_tick(rt, "chair2", None)["cursor"]
+    assert do("chart-submit", **{"chart-kind": "pain", "chart-value": 4}).ok
+    assert "chart-recent" in bedside_tick(rt, "chair2", cursor)
+    assert perform(rt, "nobody", "pump-pause", {}).message.startswith("no bed 'nobody'")
+
+
+def test_shown_patches_texts_when_only_texts_change() -> None:
+    rows = [("SYS_HI", "HIGH", "***", "SYS HIGH 190 > 179", False, True, 60.0)]
+    shown = Shown(("alarm-list",))
+    out: dict = {}
+
+    def put(rs):
+        out.clear()
+        shown.put_list(out, "alarm-list", alarm_banner.structure(rs), [r[3] for r in rs],
+                       lambda: alarm_banner.render(rs), alarm_banner.patch_message)  # fmt: skip
+        return out.get("alarm-list")
+
+    first = put(rows)
+    assert isinstance(first, list)
+    assert first[0].to_plotly_json()["props"]["data-sounding"] == "true"
+    assert put(rows) is None
+    patched = put([(*rows[0][:3], "SYS HIGH 195 > 179", *rows[0][4:])])
+    assert isinstance(patched, Patch)
+    assert "195" in json.dumps(patched.to_plotly_json())
+    assert isinstance(put([(*rows[0][:4], True, False, 60.0)]), list)  # acknowledged: re-render
+    packed = shown.pack()
+    assert Shown(("alarm-list",), packed).sums == shown.sums
+
+
+def test_nibp_is_greyed_once_older_than_the_interval_plus_a_minute() -> None:
+    nibp = {"NIBP_SYS": (1000.0, 150.0), "NIBP_DIA": (1000.0, 90.0), "NIBP_MAP": (1000.0, 110.0)}
+
+    def box(t_s: float) -> dict[str, str]:
+        view = BedView("b", "B", session_id=1, t_s=t_s, latest={}, last_nibp=nibp,
+                       limits={}, nibp_interval_s=600.0)  # fmt: skip
+        return numerics.values(view)
+
+    assert box(1660.0)["num-NIBP-box"] == "num-box num-nibp"
+    assert box(1661.0)["num-NIBP-box"] == "num-box num-nibp stale"
+    assert box(1661.0)["num-NIBP-value"] == "150/90"
+    assert box(1661.0)["num-NIBP-age"] == "11 min ago"
+
+
+def _apply(shown: dict, up) -> None:
+    for key, values in up.values.items():
+        shown.setdefault(key, {}).update(values)
+
+
+def test_central_tick_sends_changes_only(rt: Runtime) -> None:
+    beds = ["chair1", "chair2", "empty"]
+    shown: dict = {}
+    up = central_tick(rt, beds, None, shown)
+    assert set(up.figures) == {"chair1", "chair2"}
+    assert up.values[("tile", "className")]["empty"] == "tile no-session"
+    assert set(up.values) == set(FIELDS)
+    _apply(shown, up)
+
+    again = central_tick(rt, beds, up.cursor, shown)
+    assert again.values == {}
+    assert again.figures == {}
+    assert again.extends == {}
+
+    rt.advance(60)
+    later = central_tick(rt, beds, again.cursor, shown)
+    assert set(later.extends) == {"chair1", "chair2"}
+    xs = later.extends["chair1"][0]["x"][0]
+    assert len(xs) == 4  # 15-second buckets
+    assert "empty" not in later.values.get(("phase", "children"), {})
+    values = {f"{part}.{prop}": v for (part, prop), v in later.values.items()}
+    assert _size(values) + _size(later.extends) < 10_000
+
+
+def test_a_tile_takes_the_colour_of_its_highest_alarm(rt: Runtime) -> None:
+    rt.submit("chair1", "inject_event", {"kind": "hypertensive_surge",
+              "params": {"sbp_rise_mmhg": 60, "duration_min": 20}}, "instructor")  # fmt: skip
+    for _ in range(20):
+        rt.advance(60)
+        s = rt.beds["chair1"].session
+        sig = s.engine.signals(float(s.t_s))
+        if sig.alarms:
+            break
+    top = sig.alarms[0].priority.name.lower()
+    up = central_tick(rt, ["chair1"], None, {})
+    assert up.values[("tile", "className")]["chair1"] == f"tile alarm-{top}"
+    assert up.values[("alarm", "children")]["chair1"].startswith(sig.alarms[0].marker)
+    assert up.audio[0] == sig.audio.priority.name
+    out = bedside_tick(rt, "chair1", None)
+    assert out["alarm-banner"] == f"alarm-banner highest-{top}"
+    assert out["audio"] == sig.audio.priority.name
