@@ -29,7 +29,10 @@ def generator(seed: int, patient: int, name: str, index: int = 0) -> np.random.G
     return np.random.Generator(np.random.PCG64(seq))
 
 
-@lru_cache(maxsize=8192)
+# Reuse is within a block (a live patient recomputes its current block after an action):
+# 64 blocks (62 KB each, 4 MB) serve a clinic of 32 live patients; a miss costs ~0.1 ms. At
+# 8192 a long-running clinic kept every block it ever drew (12 MB an hour for 32 beds).
+@lru_cache(maxsize=64)
 def _noise_block(seed: int, patient: int, block: int) -> np.ndarray:
     out = generator(seed, patient, "noise", block).standard_normal((len(STREAMS), BLOCK_S))
     out.flags.writeable = False

@@ -2,8 +2,15 @@
 
 The alarm engine is stepped once per simulated second with that second's samples, the
 same way ``vitalsdash alarms replay`` steps a recording, so the live log and an offline
-replay of the stored samples agree. Everything produced is kept in ``pending`` until the
-runtime writes the tick in one transaction.
+replay of the stored samples (with the phase rows of its session events as the sidecar)
+agree: every phase change is given to the engine at the start of its second, before that
+second's samples, and at the start of the infusion the baseline comes first, then the
+phase (the order ``alarms replay`` applies them in). Discharge readiness (OBSERVATION <->
+READY) is decided at the start of every second, from everything before it, never per
+tick: a session's phases do not depend on the speed. A decision taken at the end of an
+advance (or after an action) is logged at once and reaches the engine with the next second.
+Everything produced is kept in ``pending`` until the runtime writes the tick in one
+transaction.
 """
 
 from __future__ import annotations
@@ -13,8 +20,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from vitalsdash import protocol as proto
 from vitalsdash.adapters import Note, Reading, Source
-from vitalsdash.alarms import AlarmAction, AlarmEngine, AlarmEvent
+from vitalsdash.alarms import AlarmAction, AlarmEngine, AlarmEvent, step
 from vitalsdash.model import NIBP_CHANNELS, Channel, Phase, Quality, Sample
 from vitalsdash.protocol import alarm_baseline
 
@@ -22,6 +30,9 @@ SOURCE_PHASES = {"baseline": Phase.BASELINE, "infusion": Phase.INFUSION,
                  "observation": Phase.OBSERVATION}  # fmt: skip
 _CHANNELS = {c.value: c for c in Channel}
 _QUALITY = {q.value: q for q in Quality}
+# what ``protocol.baseline_from`` reads; nothing else is kept during the baseline phase
+_BASELINE_CHANNELS = frozenset({Channel.HR, Channel.SPO2, *NIBP_CHANNELS})
+_NO_BASELINE = proto.Baseline(None, None, None, None, None, 0)
 
 
 @dataclass
@@ -65,7 +76,18 @@ class BedSession:
     infusion_end_s: float | None = None
     baseline: Any = None
     realtime_start: float | None = None  # monotonic start for a real device's session
+    protocol: Any = None  # the session's ProtocolConfig (discharge readiness), if any
+    readiness: Any = None  # the protocol's Readiness at t_s (observation and ready only)
+    queued: list[AlarmAction] = field(default_factory=list)  # for the engine, at second t_s
     pending: Pending = field(default_factory=Pending)
+
+    def act(self, action: AlarmAction, now_s: float) -> list[AlarmEvent]:
+        """One alarm action now (AlarmActionError changes nothing). The engine's own
+        ``log`` is not used: a session's log is the store's, and memory stays flat."""
+        actions = [*self.queued, action]
+        _, events = step(self.engine.state, (), actions, now_s)  # restores it on error
+        self.queued = []
+        return events
 
     def advance(self, seconds: int, baseline_from: Any = None) -> None:
         """Run ``seconds`` simulated seconds: read the source, step the alarms each second."""
@@ -82,7 +104,8 @@ class BedSession:
             notes[max(math.floor(n.t_s), self.t_s)].append(n)
         sid = self.session_id
         for sec in range(self.t_s, t1):
-            actions = []
+            actions, self.queued = self.queued, []
+            actions += self._readiness_actions(float(sec))
             for n in notes.get(sec, ()):
                 self.pending.session_events.append(
                     {"session_id": sid, "t_s": n.t_s, "kind": n.kind, "source": n.source,
@@ -103,11 +126,21 @@ class BedSession:
                     {"session_id": sid, "t_s": r.t_s, "channel": r.channel, "value": r.value,
                      "quality": r.quality, "true_value": r.true_value})  # fmt: skip
                 self._remember(r, ch)
-                if self.phase is Phase.BASELINE:
+                if self.phase is Phase.BASELINE and ch in _BASELINE_CHANNELS:
                     self.baseline_samples.append(samples[-1])
-            events = self.engine.step(samples, actions, now_s=float(sec))
+            # a device's reading may fall inside the second (t = 12.4): the engine's
+            # clock is the newest sample's time then, never behind a sample
+            now = max(float(sec), max((x.t_s for x in samples), default=0.0))
+            _, events = step(self.engine.state, samples, actions, now)
             self.pending.alarm_events.extend(alarm_event_row(sid, e) for e in events)
         self.t_s = t1
+        self.update_readiness()
+
+    def update_readiness(self) -> None:
+        """Readiness at ``t_s`` for display, and the phase it implies (logged now; the
+        engine gets it at the start of second ``t_s``, before its samples)."""
+        self.queued += self._readiness_actions(float(self.t_s))
+        self.readiness = self.discharge_readiness(float(self.t_s))
 
     def _remember(self, r: Reading, ch: Channel) -> None:
         """Latest values for numerics and readiness; a lost SpO2/HR signal is no value."""
@@ -122,21 +155,62 @@ class BedSession:
         if phase is self.phase:
             return []
         self.phase = phase
-        out = [AlarmAction.set_phase(phase, float(sec))]
+        out = []
         if phase is Phase.INFUSION:
             self.infusion_start_s = float(sec)
             if baseline_from is not None:
                 self.baseline = baseline_from(self.baseline_samples)
                 values = alarm_baseline(self.baseline)
-                if values:
+                if values:  # before the phase, as `vitalsdash alarms replay` applies it
                     out.append(AlarmAction.set_baseline(values, float(sec)))
                     self.pending.session_events.append(
                         {"session_id": self.session_id, "t_s": float(sec), "kind": "baseline",
                          "source": "protocol", "detail": {k.value: v for k, v in values.items()}}
                     )  # fmt: skip
+            self.baseline_samples = []  # the baseline is taken: nothing more is kept
         elif phase is Phase.OBSERVATION:
             self.infusion_end_s = float(sec)
+        out.append(AlarmAction.set_phase(phase, float(sec)))
         return out
+
+    # -- discharge readiness ----------------------------------------------------------
+    def _alertness_score(self) -> float | None:
+        """The alertness score charted after the infusion ended (None if none)."""
+        a = self.alertness
+        return a[1] if a is not None and a[0] >= (self.infusion_end_s or 0.0) else None
+
+    def discharge_readiness(self, now: float) -> Any:
+        """The protocol's readiness at ``now`` (observation and ready only; else None)."""
+        if self.protocol is None or self.phase not in (Phase.OBSERVATION, Phase.READY):
+            return None
+        nibp = self.last_nibp
+        latest = proto.Latest(
+            sys_mmhg=nibp.get("NIBP_SYS", (None, None))[1],
+            dia_mmhg=nibp.get("NIBP_DIA", (None, None))[1],
+            nibp_t_s=nibp.get("NIBP_SYS", (None, None))[0],
+            hr_bpm=self.latest.get("HR", (None, None))[1],
+            spo2_pct=self.latest.get("SPO2", (None, None))[1],
+        )
+        active = [a.condition for a in self.engine.signals(now).alarms]
+        return proto.discharge_readiness(self.protocol, self.baseline or _NO_BASELINE, latest,
+                                         now, self.infusion_end_s, active,
+                                         self._alertness_score())  # fmt: skip
+
+    def _readiness_actions(self, now: float) -> list[AlarmAction]:
+        """At the start of second ``now``: OBSERVATION -> READY when every discharge
+        criterion holds, back when one fails; the engine is told like any phase change."""
+        if self.protocol is None or self.phase not in (Phase.OBSERVATION, Phase.READY):
+            return []
+        # the alertness criterion is cheap and fails until the nurse charts a score:
+        # only then is the whole (explained) readiness worth computing every second
+        score = self._alertness_score()
+        need = self.protocol.discharge.alertness_min_score
+        ready = score is not None and score >= need and self.discharge_readiness(now).ready
+        if ready == (self.phase is Phase.READY):
+            return []
+        phase = Phase.READY if ready else Phase.OBSERVATION
+        self.record_phase(phase, now)
+        return [AlarmAction.set_phase(phase, now)]
 
     def record_phase(self, phase: Phase, t_s: float) -> None:
         """A phase the protocol decides (ready, ended), logged like the source's."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from vitalsim._tomlconfig import problems_from
 
@@ -81,7 +81,7 @@ class Chart(_P):
 
 class StartSession(_P):
     scenario: str | None = None
-    seed: int | None = None
+    seed: int | None = Field(default=None, ge=0, le=2**63 - 1)  # a SQLite INTEGER
     protocol: str | None = None
     alarm_profile: str | None = None
 
@@ -89,6 +89,13 @@ class StartSession(_P):
 class InjectEvent(_P):
     kind: str
     params: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("params")
+    @classmethod
+    def _no_second_kind(cls, v: dict[str, Any]) -> dict[str, Any]:
+        if "kind" in v:
+            raise ValueError('the event\'s kind goes in "kind", not in its params')
+        return v
 
 
 class SetSpeed(_P):

@@ -6,6 +6,7 @@ Every user mistake is a 4xx with ``{"error": code, "message": why}``; nothing ch
 from __future__ import annotations
 
 import math
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Flask, jsonify, request
@@ -22,9 +23,12 @@ def _error(code: str, message: str, status: int):
 
 
 def _clean(value: Any) -> Any:
-    """JSON has no NaN: missing values go out as null."""
+    """JSON has no NaN: missing values go out as null; times as ISO 8601 (Flask's default,
+    an HTTP date, drops the anchor's fraction of a second)."""
     if isinstance(value, float) and math.isnan(value):
         return None
+    if isinstance(value, datetime):
+        return value.isoformat()
     if isinstance(value, dict):
         return {k: _clean(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -43,6 +47,12 @@ def create_api(runtime: Runtime) -> Blueprint:
     def _http(exc: HTTPException):
         return _error(exc.name.lower().replace(" ", "_"), exc.description or exc.name,
                       exc.code or 500)  # fmt: skip
+
+    @api.app_errorhandler(404)
+    @api.app_errorhandler(405)
+    def _routing(exc: HTTPException):
+        """A mistyped API path or a wrong method is a JSON error too (the UI's are not)."""
+        return _http(exc) if request.path.startswith(api.url_prefix or "/api") else exc
 
     @api.get("/health")
     def health():
@@ -80,6 +90,8 @@ def create_api(runtime: Runtime) -> Blueprint:
         try:
             since = float(request.args.get("since", "-1"))
         except ValueError:
+            since = math.nan
+        if not math.isfinite(since):  # nan and inf parse, but are no cursor (nor JSON)
             return _error("bad_since", "since must be a number of seconds", 400)
         channels = request.args.get("channels")
         chs = [c for c in channels.split(",") if c] if channels else None

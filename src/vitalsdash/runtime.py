@@ -5,6 +5,16 @@ from ``SimControl``, advances every running session (source -> alarm engine, sec
 second), writes everything the tick produced to the store in one transaction, and only
 then appends it to the live feed. Actions are validated and applied under the same lock,
 at the bed's current session second, and logged with their actor.
+
+Interrupted sessions. A session the last process left ``running`` (it crashed or was
+killed) is marked ``interrupted`` on start-up. A simulator or replay bed whose latest
+session was interrupted gets it back, rebuilt exactly as it was at its last written second
+(same scenario, seed and protocol, the logged actions applied again at their times: the
+sources and the alarm engine are deterministic), and is not autostarted: the instructor
+either ``resume_session`` (it runs on from where it stopped, same session id, no gap in
+session time) or ``close_session`` (it ends at its last written time; the bed is then free
+for ``start_session``). HL7 sessions cannot be rebuilt (the device's readings are gone):
+they stay ``interrupted`` in the store, and the device's next message starts a new one.
 """
 
 from __future__ import annotations
@@ -31,8 +41,8 @@ from vitalsdash.clock import Clock, SimControl, SystemClock
 from vitalsdash.config import BedConfig, ClinicConfig
 from vitalsdash.feed import Feed
 from vitalsdash.model import Phase
-from vitalsdash.store import Store, TickWrite
-from vitalsim import find_scenario, load_scenario
+from vitalsdash.store import Store, StoreError, TickWrite
+from vitalsim import ConfigError, find_scenario, load_scenario
 
 log = logging.getLogger(__name__)
 HL7_LAG_S = 2.0  # a real device's bed runs this far behind the wall clock
@@ -82,9 +92,12 @@ class Runtime:
         """Mark sessions a crash left running as interrupted, then start the demo beds."""
         with self.lock:
             self.interrupted = self.store.mark_running_interrupted()
+            for session_id in self.interrupted:
+                self._attach_interrupted(session_id)
             if autostart:
                 for bed in self.beds.values():
-                    if bed.config.autostart and bed.config.source in ("simulator", "replay"):
+                    if (bed.config.autostart and bed.session is None
+                            and bed.config.source in ("simulator", "replay")):  # fmt: skip
                         self._start_session(bed, {})
 
     def run_in_thread(self) -> threading.Thread:
@@ -132,34 +145,10 @@ class Runtime:
                 else:
                     due = seconds
                 if due > 0:
-                    s.advance(due, proto.baseline_from)
-                    self._update_protocol(bed)
+                    s.advance(due, proto.baseline_from)  # phases and readiness, per second
+                    bed.readiness = s.readiness
             self._flush()
             self.tick_count += 1
-
-    def _update_protocol(self, bed: Bed) -> None:
-        s = bed.session
-        if s is None or bed.protocol is None or s.phase not in (Phase.OBSERVATION, Phase.READY):
-            return
-        now = float(s.t_s)
-        nibp = s.last_nibp
-        latest = proto.Latest(
-            sys_mmhg=nibp.get("NIBP_SYS", (None, None))[1],
-            dia_mmhg=nibp.get("NIBP_DIA", (None, None))[1],
-            nibp_t_s=nibp.get("NIBP_SYS", (None, None))[0],
-            hr_bpm=s.latest.get("HR", (None, None))[1],
-            spo2_pct=s.latest.get("SPO2", (None, None))[1],
-        )
-        charted = s.alertness if s.alertness and s.alertness[0] >= (s.infusion_end_s or 0) else None
-        bed.readiness = proto.discharge_readiness(
-            bed.protocol, s.baseline or proto.Baseline(None, None, None, None, None, 0), latest,
-            now, s.infusion_end_s, [a.condition for a in s.engine.signals(now).alarms],
-            None if charted is None else charted[1],
-        )  # fmt: skip
-        if bed.readiness.ready and s.phase is Phase.OBSERVATION:
-            s.record_phase(Phase.READY, now)
-        elif not bed.readiness.ready and s.phase is Phase.READY:
-            s.record_phase(Phase.OBSERVATION, now)
 
     def _flush(self) -> None:
         tick = TickWrite()
@@ -191,12 +180,16 @@ class Runtime:
         if cfg.source == "hl7":
             from vitalsdash.adapters.hl7 import Hl7Source
 
-            return Hl7Source(cfg.hl7_source or cfg.id)
+            return Hl7Source(cfg.hl7_source or cfg.id, wall=self.wall)  # the session's wall
         scenario = load_scenario(find_scenario(params.get("scenario") or cfg.scenario or ""))
         seed = params.get("seed")
         return SimulatorSource(scenario, cfg.seed if seed is None else int(seed), program)
 
-    def _start_session(self, bed: Bed, params: dict[str, Any]) -> int:
+    def _start_session(self, bed: Bed, params: dict[str, Any],
+                       session_id: int | None = None) -> int:  # fmt: skip
+        """A new session on ``bed`` (or, with ``session_id``, the objects of a stored one,
+        at t = 0, for :meth:`_rebuild`). ``params`` are start_session's; they are kept in
+        the session_started event, so the session can be rebuilt."""
         cfg = bed.config
         protocol_cfg = proto.load_protocol(params.get("protocol") or cfg.protocol)
         profile = load_profile(
@@ -211,31 +204,74 @@ class Runtime:
         if sim is not None:
             p = sim.profile
             patient = {k: getattr(p, k) for k in ("age_years", "sex", "weight_kg", "hypertension")}
-        session_id = self.store.create_session(
-            cfg.id, label=cfg.display_name, scenario=scenario_name or cfg.recording or "",
-            seed=int(params.get("seed") if params.get("seed") is not None else cfg.seed),
-            protocol=protocol_cfg.name, alarm_profile=profile.name, patient=patient,
-            started_wall=started,
-        )  # fmt: skip
+        if session_id is None:
+            session_id = self.store.create_session(
+                cfg.id, label=cfg.display_name, scenario=scenario_name or cfg.recording or "",
+                seed=int(params.get("seed") if params.get("seed") is not None else cfg.seed),
+                protocol=protocol_cfg.name, alarm_profile=profile.name, patient=patient,
+                started_wall=started,
+            )  # fmt: skip
         engine = AlarmEngine(profile, bed=cfg.id)
-        bed.session = BedSession(session_id, cfg.id, source, engine)
+        first_events, engine.log = engine.log, []  # the store keeps the log, not memory
+        bed.session = BedSession(session_id, cfg.id, source, engine, protocol=protocol_cfg)
         if cfg.source == "hl7":
             source.set_anchor(started)  # type: ignore[attr-defined]
             bed.session.realtime_start = self.control.clock.now()
         bed.protocol = protocol_cfg
         bed.readiness = None
         bed.history.append(session_id)
-        bed.session.pending.alarm_events.extend(_alarm_rows(bed.session, engine.log))
+        bed.session.pending.alarm_events.extend(_alarm_rows(bed.session, first_events))
         bed.session.pending.session_events.append(
             {
                 "session_id": session_id,
                 "t_s": 0.0,
                 "kind": "session_started",
                 "source": "system",
-                "detail": {"scenario": scenario_name, "bed": cfg.id},
+                "detail": {
+                    "scenario": scenario_name,
+                    "bed": cfg.id,
+                    "params": {k: v for k, v in params.items() if v is not None},
+                },
             }
         )
         return session_id
+
+    # -- interrupted sessions -----------------------------------------------------------
+    def _attach_interrupted(self, session_id: int) -> None:
+        """Give a bed back its interrupted session, rebuilt (simulator and replay beds)."""
+        row = self.store.session(session_id)
+        bed = None if row is None else self.beds.get(row["bed_id"])
+        if row is None or bed is None or bed.config.source not in ("simulator", "replay"):
+            return  # no such bed any more, or an HL7 session: it stays interrupted
+        try:
+            self._rebuild(bed, row)
+        except Exception:  # a changed scenario file etc.: the session stays in the store
+            log.exception("session %d on %s cannot be rebuilt; it stays interrupted",
+                          session_id, bed.id)  # fmt: skip
+            bed.session = None
+
+    def _rebuild(self, bed: Bed, row: dict[str, Any]) -> None:
+        """The session as it was at its last written second: the source and the engine
+        replayed from t = 0 with the logged actions at their times (nothing is written)."""
+        sid = int(row["id"])
+        first = self.store.session_events(sid, limit=1)
+        params = dict(first[0]["detail"].get("params") or {}) if first else {}
+        if row.get("seed") is not None:
+            params.setdefault("seed", row["seed"])
+        self._start_session(bed, params, session_id=sid)
+        s = bed.session
+        assert s is not None
+        for a in self.store.actions(sid):
+            if a["outcome"] != "ok" or a["kind"] not in REPLAYED_ACTIONS:
+                continue
+            s.advance(int(a["t_s"]) - s.t_s, proto.baseline_from)
+            self._apply(bed, s, a["kind"], a["params"], a["actor"], float(s.t_s))
+            s.update_readiness()
+        s.advance(int(row["last_t_s"]) - s.t_s, proto.baseline_from)
+        s.update_readiness()
+        s.pending.clear()
+        s.status = "interrupted"
+        bed.readiness = s.readiness
 
     # -- real devices -------------------------------------------------------------------
     def hl7_source_for(self, key: str) -> Any:
@@ -297,6 +333,8 @@ class Runtime:
     def submit(self, bed_id: str | None, kind: str, params: Any = None,
                actor: str = "trainee") -> dict[str, Any]:  # fmt: skip
         """Validate and apply one action now; raise ActionError and change nothing."""
+        if not isinstance(kind, str):  # e.g. a list from JSON: not an action, and unhashable
+            raise ActionError("unknown_action", f"action kind must be a string, got {kind!r}")
         if kind in CLINIC_ACTIONS:
             clean = validate(kind, params, actor, CLINIC_ACTIONS)
             return self._clinic_action(kind, clean)
@@ -307,10 +345,15 @@ class Runtime:
                                      f"{', '.join(self.beds)}", status=404)  # fmt: skip
             clean = validate(kind, params, actor)
             if kind == "start_session":
-                if bed.session is not None and bed.session.status == "running":
-                    raise ActionError("conflict", f"{bed_id} already has a session running",
-                                         status=409)  # fmt: skip
-                sid = self._start_session(bed, clean)
+                if bed.session is not None and bed.session.status in ("running", "interrupted"):
+                    raise ActionError("conflict", f"{bed_id} already has a session "
+                                      f"{bed.session.status}" + (": resume or close it first"
+                                      if bed.session.status == "interrupted" else ""),
+                                      status=409)  # fmt: skip
+                try:
+                    sid = self._start_session(bed, clean)
+                except ConfigError as exc:  # an unknown scenario, protocol or profile name
+                    raise ActionError("bad_params", f"start_session: {exc}") from None
                 self._flush()
                 return {"ok": True, "session_id": sid}
             s = bed.session
@@ -324,6 +367,8 @@ class Runtime:
                 raise ActionError("interrupted", f"{bed_id}'s session was interrupted: "
                                      "resume or close it first", status=409)  # fmt: skip
             self._apply(bed, s, kind, clean, actor, t)
+            s.update_readiness()
+            bed.readiness = s.readiness
             s.pending.actions.append({"session_id": s.session_id, "t_s": t, "actor": actor,
                                       "kind": kind, "params": clean, "outcome": "ok",
                                       "reason": None})  # fmt: skip
@@ -337,7 +382,7 @@ class Runtime:
                 s.source.apply(kind, actor, {k: v for k, v in p.items() if v is not None})
             elif kind in ALARM_ACTIONS:
                 s.pending.alarm_events.extend(
-                    _alarm_rows(s, s.engine.act(_alarm_action(kind, p, t, actor), t))
+                    _alarm_rows(s, s.act(_alarm_action(kind, p, t, actor), t))
                 )
             elif kind == "inject_event":
                 s.source.inject(p["kind"], p["params"])
@@ -363,13 +408,19 @@ class Runtime:
         if s.status != "interrupted":
             raise ActionError("conflict", "only an interrupted session can be resumed or "
                                  "closed", status=409)  # fmt: skip
-        if kind == "close_session":
-            self.store.end_session(s.session_id, "ended")
-            s.status = "ended"
-        else:
-            self.store.resume_session(s.session_id)
-            s.status = "running"
-        return {"ok": True}
+        try:
+            if kind == "close_session":  # it ends where it stopped, at its last written time
+                self.store.close_session(s.session_id)
+                s.status = "ended"
+                s.phase = Phase.ENDED
+            else:  # it runs on from its last written second (see _rebuild)
+                self.store.resume_session(s.session_id)
+                s.status = "running"
+        except StoreError as exc:
+            raise ActionError("conflict", str(exc), status=409) from None
+        log.info("%s: session %d %s by %s", bed.id, s.session_id,
+                 "closed" if kind == "close_session" else "resumed", actor)  # fmt: skip
+        return {"ok": True, "session_id": s.session_id, "status": s.status, "t_s": t}
 
     def _clinic_action(self, kind: str, p: dict[str, Any]) -> dict[str, Any]:
         if kind == "set_speed":
@@ -379,6 +430,10 @@ class Runtime:
         else:
             self.control.resume()
         return {"ok": True, "speed": self.control.speed, "paused": self.control.paused}
+
+
+REPLAYED_ACTIONS = frozenset({*PATIENT_ACTIONS, *ALARM_ACTIONS, "chart", "inject_event"})
+"""The logged actions that changed a session's source or engine: applied again on rebuild."""
 
 
 def _bed_id_for(key: str, beds: dict[str, Bed]) -> str:
