@@ -29,6 +29,7 @@ from vitalsdash.protocol import alarm_baseline
 SOURCE_PHASES = {"baseline": Phase.BASELINE, "infusion": Phase.INFUSION,
                  "observation": Phase.OBSERVATION}  # fmt: skip
 _CHANNELS = {c.value: c for c in Channel}
+BASELINE_KEEP_SAMPLES = 3 * 3600  # HR and SpO2 each second, RR and NIBP now and then
 _QUALITY = {q.value: q for q in Quality}
 # what ``protocol.baseline_from`` reads; nothing else is kept during the baseline phase
 _BASELINE_CHANNELS = frozenset({Channel.HR, Channel.SPO2, *NIBP_CHANNELS})
@@ -128,6 +129,9 @@ class BedSession:
                 self._remember(r, ch)
                 if self.phase is Phase.BASELINE and ch in _BASELINE_CHANNELS:
                     self.baseline_samples.append(samples[-1])
+                    if len(self.baseline_samples) > 2 * BASELINE_KEEP_SAMPLES:
+                        # a real device's bed may never leave the baseline: keep the last hour
+                        del self.baseline_samples[:-BASELINE_KEEP_SAMPLES]
             # a device's reading may fall inside the second (t = 12.4): the engine's
             # clock is the newest sample's time then, never behind a sample
             now = max(float(sec), max((x.t_s for x in samples), default=0.0))

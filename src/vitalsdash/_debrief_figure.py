@@ -60,6 +60,8 @@ _NIBP = (
     ("NIBP_MAP", "MAP", "line-ew-open"),
 )
 _ROWS = 7
+VALUE_COLUMNS = {"measured": "value", "true": "true_value"}
+"""``timeline_figure(values=...)``: which sample column the vital-sign rows draw."""
 
 
 def minmax_downsample(
@@ -168,19 +170,35 @@ def _add_band(
     )
 
 
-def _series(data: SessionData, channel: str) -> tuple[np.ndarray, np.ndarray]:
+def _series(
+    data: SessionData, channel: str, column: str = "value"
+) -> tuple[np.ndarray, np.ndarray]:
+    """A channel's times and values; measured values flagged invalid are dropped, noise-free
+    ones (``true_value``) are kept: the physiology went on behind an artefact."""
     s = data.samples
     g = s[s["channel"] == channel]
-    v = g["value"].to_numpy(dtype=float).copy()
-    v[(g["quality"] == "invalid").to_numpy()] = np.nan
+    v = g[column].to_numpy(dtype=float).copy()
+    if column == "value":
+        v[(g["quality"] == "invalid").to_numpy()] = np.nan
     return g["t_s"].to_numpy(dtype=float), v
 
 
 def timeline_figure(
-    data: SessionData, debrief: Any, *, max_points: int = MAX_POINTS, width: int | None = 1000
+    data: SessionData,
+    debrief: Any,
+    *,
+    max_points: int = MAX_POINTS,
+    width: int | None = 1000,
+    values: str = "measured",
 ) -> go.Figure:
     """The session on one time axis (minutes from the start). ``debrief`` is the
-    :class:`vitalsdash.debrief.Debrief` of ``data``; ``width=None`` lets it autosize."""
+    :class:`vitalsdash.debrief.Debrief` of ``data``; ``width=None`` lets it autosize.
+    ``values="true"`` draws the vital signs and NIBP from the samples' noise-free
+    ``true_value`` instead of the measured values (teaching artefacts); everything else,
+    alarms included, is what was measured."""
+    if values not in VALUE_COLUMNS:
+        raise ValueError(f"values must be one of {', '.join(VALUE_COLUMNS)} (got {values!r})")
+    column, tag = VALUE_COLUMNS[values], "" if values == "measured" else " noise-free"
     conds = sorted(
         {e.condition for e in debrief.episodes} | {s.condition for s in debrief.suppressed}
     )
@@ -193,7 +211,7 @@ def timeline_figure(
     events = data.alarm_events
     for row, (ch, label, short, colour) in enumerate(_VITALS, start=1):
         _add_band(fig, row, events, short, end_t)
-        t, v = _series(data, ch)
+        t, v = _series(data, ch, column)
         t, v = minmax_downsample(t, v, max_points)
         fig.add_trace(
             go.Scatter(
@@ -202,7 +220,7 @@ def timeline_figure(
                 mode="lines",
                 name=short,
                 line={"color": colour, "width": 1.2},
-                hovertemplate=f"%{{y:.0f}} at %{{x:.1f}} min<extra>{short}</extra>",
+                hovertemplate=f"%{{y:.0f}} at %{{x:.1f}} min<extra>{short}{tag}</extra>",
             ),
             row=row,
             col=1,
@@ -210,7 +228,7 @@ def timeline_figure(
         fig.update_yaxes(title_text=label, row=row, col=1)
     _add_band(fig, 4, events, "SYS", end_t)
     for ch, short, symbol in _NIBP:
-        t, v = _series(data, ch)
+        t, v = _series(data, ch, column)
         fig.add_trace(
             go.Scatter(
                 x=_f32(t / 60.0),
@@ -222,7 +240,7 @@ def timeline_figure(
                     "size": 7 if short != "MAP" else 9,
                     "color": "#444" if short == "MAP" else "#b22222",
                 },
-                hovertemplate=f"{short} %{{y:.0f}} at %{{x:.1f}} min<extra></extra>",
+                hovertemplate=f"{short}{tag} %{{y:.0f}} at %{{x:.1f}} min<extra></extra>",
             ),
             row=4,
             col=1,

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from vitalsdash.actions import ActionError
+from vitalsdash.actions import CLINIC_ACTIONS, ActionError
 from vitalsdash.runtime import Runtime
 
 MAX_BODY_BYTES = 64 * 1024
@@ -120,6 +120,9 @@ def create_api(runtime: Runtime) -> Blueprint:
     @api.post("/beds/<bed_id>/actions")
     def bed_action(bed_id: str):
         body = _json_body()
+        if isinstance(body.get("kind"), str) and body["kind"] in CLINIC_ACTIONS:
+            raise ActionError("wrong_endpoint", f"{body['kind']} acts on the whole clinic: "
+                              "POST it to /api/clinic/actions", status=400)  # fmt: skip
         result = runtime.submit(bed_id, body.get("kind"), body.get("params"),
                                 body.get("actor", "trainee"))  # fmt: skip
         return jsonify(result)
@@ -127,6 +130,9 @@ def create_api(runtime: Runtime) -> Blueprint:
     @api.post("/clinic/actions")
     def clinic_action():
         body = _json_body()
+        if not (isinstance(body.get("kind"), str) and body["kind"] in CLINIC_ACTIONS):
+            raise ActionError("unknown_action", f"clinic actions are {', '.join(CLINIC_ACTIONS)};"
+                              " a bed's actions go to /api/beds/<id>/actions")  # fmt: skip
         return jsonify(runtime.submit(None, body.get("kind"), body.get("params"),
                                       body.get("actor", "instructor")))  # fmt: skip
 

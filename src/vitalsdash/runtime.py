@@ -145,10 +145,22 @@ class Runtime:
                 else:
                     due = seconds
                 if due > 0:
-                    s.advance(due, proto.baseline_from)  # phases and readiness, per second
+                    try:
+                        s.advance(due, proto.baseline_from)  # phases and readiness, per second
+                    except Exception as exc:  # one bed's fault must not stop the others
+                        log.exception("bed %s failed; its session is interrupted", bed.id)
+                        self._fault(s, exc)
+                        continue
                     bed.readiness = s.readiness
             self._flush()
             self.tick_count += 1
+
+    def _fault(self, s: BedSession, exc: Exception) -> None:
+        """Stop a session whose source or engine failed; what it produced so far is kept."""
+        s.status = "interrupted"
+        s.pending.session_events.append(
+            {"session_id": s.session_id, "t_s": float(s.t_s), "kind": "fault",
+             "source": "system", "detail": {"error": f"{type(exc).__name__}: {exc}"}})  # fmt: skip
 
     def _flush(self) -> None:
         tick = TickWrite()

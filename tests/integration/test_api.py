@@ -376,22 +376,13 @@ BAD = [
         "value",
     ),
     (
-        "trainee sets speed",
+        "clinic action on a bed url",
         "chair1",
-        {"kind": "set_speed", "params": {"speed": 2}},
-        None,
-        403,
-        "forbidden",
-        "instructor",
-    ),
-    (
-        "speed out of range",
-        "chair1",
-        {"kind": "set_speed", "actor": "instructor", "params": {"speed": 500}},
+        {"kind": "set_speed", "actor": "instructor", "params": {"speed": 2}},
         None,
         400,
-        "bad_params",
-        "speed",
+        "wrong_endpoint",
+        "/api/clinic/actions",
     ),
 ]
 

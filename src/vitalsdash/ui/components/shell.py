@@ -6,7 +6,12 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 NOTICE = "Training tool — not a medical device"
-LINKS = (("Central station", "/"), ("Instructor", "/instructor"), ("Settings", "/settings"))
+LINKS = (
+    ("Central station", "/"),
+    ("Instructor", "/instructor"),
+    ("Review", "/review"),
+    ("Settings", "/settings"),
+)
 
 
 def navbar() -> dbc.Navbar:

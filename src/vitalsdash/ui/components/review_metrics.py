@@ -1,0 +1,383 @@
+"""The review page's training metrics, from a :class:`vitalsdash.debrief.Debrief`.
+
+Every figure here is the debrief's (docs/debrief.md), formatted as the HTML report
+formats it (``report.clock`` for times from the start, ``report.duration`` for spans).
+Whatever a person typed (notes, reasons, parameters) goes into the page as text: Dash
+escapes it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import html
+
+from vitalsdash.debrief import Debrief, SessionData
+from vitalsdash.report import clock, duration
+
+NONE = "–"
+
+
+def num(v: Any) -> str:
+    """A value as the report prints it ("" when there is none)."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    f = float(v)
+    return f"{f:g}" if abs(f) < 1e6 else f"{f:.6g}"
+
+
+def params_text(p: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in p.items() if v not in (None, "", {}))
+
+
+def table(
+    headers: Sequence[str],
+    rows: Iterable[tuple[str, Sequence[Any]]],
+    table_id: str,
+    empty: str,
+) -> Any:
+    """A compact dark table; rows are ``(class, cells)``; a cell is text or a component."""
+    body = [html.Tr([html.Td(c) for c in cells], className=cls or None) for cls, cells in rows]
+    if not body:
+        return html.P(empty, className="review-empty", id=table_id)
+    return html.Div(
+        dbc.Table(
+            [html.Thead(html.Tr([html.Th(h, scope="col") for h in headers])), html.Tbody(body)],
+            id=table_id,
+            size="sm",
+            className="review-table",
+        ),
+        className="review-table-wrap",
+    )
+
+
+def section(title: str, body: Any, section_id: str, note: str | None = None) -> html.Section:
+    parts: list[Any] = [html.H2(title, className="review-h2")]
+    if note:
+        parts.append(html.P(note, className="review-note"))
+    parts.append(body)
+    return html.Section(parts, id=section_id, className="review-card")
+
+
+# --- summary ---------------------------------------------------------------------------
+
+
+def summary_items(debrief: Debrief) -> list[tuple[str, str, str]]:
+    """(key, value, label) of the headline figures, as the report's summary shows them."""
+    s = debrief.summary()
+    exp = s["expected"]
+    prio = s["episodes_by_priority"]
+    return [
+        ("episodes", str(s["episodes"]), "alarm episodes"),
+        (
+            "by-priority",
+            f"{prio.get('HIGH', 0)} / {prio.get('MEDIUM', 0)} / {prio.get('LOW', 0)}",
+            "HIGH / MEDIUM / LOW",
+        ),
+        ("median-ack", duration(s["median_time_to_ack_s"]) or NONE, "median time to acknowledge"),
+        (
+            "median-action",
+            duration(s["median_time_to_action_s"]) or NONE,
+            "median time to first action",
+        ),
+        ("never-acked", str(s["never_acknowledged"]), "never acknowledged"),
+        ("silenced", str(s["silenced_unresolved"]), "silenced, not resolved"),
+        ("suppressed", str(s["suppressed"]), "nuisance excursions suppressed"),
+        (
+            "expected",
+            f"{exp['met']} / {exp['late']} / {exp['missed']}",
+            "expected: met / late / missed",
+        ),
+    ]
+
+
+def summary_cards(debrief: Debrief) -> html.Div:
+    cards = [
+        html.Div(
+            [
+                html.Div(value, className="review-stat-value", id=f"review-card-{key}"),
+                html.Div(label, className="review-stat-label"),
+            ],
+            className=f"review-stat review-stat-{key}",
+        )
+        for key, value, label in summary_items(debrief)
+    ]
+    return html.Div(cards, className="review-stats", id="review-summary")
+
+
+# --- alarm episodes ---------------------------------------------------------------------
+
+
+def episode_rows(debrief: Debrief) -> list[tuple[str, list[Any]]]:
+    unresolved = {(s.episode.condition, s.episode.number) for s in debrief.silenced_unresolved}
+    rows = []
+    for e in debrief.episodes:
+        prio = e.priority if e.priority == e.start_priority else f"{e.start_priority}→{e.priority}"
+        end = "still active" if e.end_t_s is None else clock(e.end_t_s)
+        if e.latched:
+            end += (
+                f" (latched, reset {clock(e.reset_t_s)})"
+                if e.reset_t_s is not None
+                else " (latched, not reset)"
+            )
+        if e.ack_t_s is None:
+            ack: Any = html.Span("never", className="review-bad")
+        else:
+            ack = f"{duration(e.time_to_ack_s)} ({e.ack_actor})"
+        act = (
+            NONE
+            if e.first_action_kind is None
+            else f"{e.first_action_kind} after {duration(e.time_to_action_s)}"
+        )
+        notes = []
+        if e.technical:
+            notes.append("technical")
+        if (e.condition, e.number) in unresolved:
+            notes.append("silenced, not resolved")
+        if e.audio_paused_t_s is not None:
+            notes.append(f"audio paused at {clock(e.audio_paused_t_s)}")
+        for esc in e.escalations:
+            notes.append(f"{esc.before}→{esc.after} at {clock(esc.t_s)} ({esc.reason})")
+        rows.append(
+            (
+                f"prio-{e.priority}",
+                [
+                    f"{e.condition} #{e.number}",
+                    prio,
+                    clock(e.start_t_s),
+                    end,
+                    duration(e.duration_s),
+                    num(e.peak_value),
+                    num(e.limit),
+                    ack,
+                    act,
+                    "; ".join(notes),
+                ],
+            )
+        )
+    return rows
+
+
+EPISODE_HEADERS = (
+    "alarm",
+    "priority",
+    "start",
+    "end",
+    "duration",
+    "peak",
+    "limit",
+    "time to acknowledge",
+    "first action",
+    "notes",
+)
+
+
+def episodes_section(debrief: Debrief) -> html.Section:
+    return section(
+        "Alarm episodes",
+        table(EPISODE_HEADERS, episode_rows(debrief), "review-episodes", "No alarm episode."),
+        "review-episodes-section",
+        note="Time to acknowledge and to the trainee's first action are measured from the "
+        "start of each episode; priority shows escalations (start→highest).",
+    )
+
+
+def silenced_rows(debrief: Debrief) -> list[tuple[str, list[Any]]]:
+    return [
+        (
+            f"prio-{s.episode.priority}",
+            [
+                f"{s.episode.condition} #{s.episode.number}",
+                s.episode.priority,
+                f"{s.silenced_by.replace('_', ' ')} at {clock(s.silenced_t_s)}",
+                "still active at the end"
+                if s.still_active
+                else f"active {duration(s.active_after_s)} more",
+                s.episode.first_action_kind or "no action",
+            ],
+        )
+        for s in debrief.silenced_unresolved
+    ]
+
+
+def silenced_section(debrief: Debrief) -> html.Section:
+    return section(
+        "Silenced but not resolved",
+        table(
+            ("alarm", "priority", "silenced", "then", "first action"),
+            silenced_rows(debrief),
+            "review-silenced",
+            "None: every silenced alarm was resolved.",
+        ),
+        "review-silenced-section",
+        note="Acknowledged or audio-paused alarms still active at the end of the session, or "
+        f"for more than {duration(debrief.silenced_limit_s)} after being silenced.",
+    )
+
+
+def suppressed_section(debrief: Debrief) -> html.Section:
+    per = debrief.suppressed_by_condition
+    badges = html.Ul(
+        [
+            html.Li(
+                [html.Span(cond, className="review-cond"), html.Span(str(n), className="count")],
+                **{"data-condition": cond},
+            )
+            for cond, n in per.items()
+        ],
+        className="review-counts",
+        id="review-suppressed-by",
+    )
+    detail = table(
+        ("at", "condition", "lasted", "worst value", "limit"),
+        [
+            (
+                "",
+                [
+                    clock(s.t_s),
+                    s.condition,
+                    duration(s.duration_s),
+                    num(s.worst_value),
+                    num(s.limit),
+                ],
+            )
+            for s in debrief.suppressed
+        ],
+        "review-suppressed",
+        "",
+    )
+    body: list[Any] = [
+        html.P(
+            [
+                html.Span(str(len(debrief.suppressed)), id="review-suppressed-total"),
+                " excursion(s) came back within their condition delay and never sounded.",
+            ]
+        )
+    ]
+    if per:
+        body += [
+            badges,
+            html.Details(
+                [html.Summary("Every suppressed excursion"), detail], className="review-details"
+            ),
+        ]
+    return section("Suppressed nuisance excursions", html.Div(body), "review-suppressed-section")
+
+
+# --- expected responses and discharge ---------------------------------------------------
+
+STATUS_CLASS = {"met": "review-ok", "late": "review-warn", "missed": "review-bad"}
+
+
+def expected_rows(debrief: Debrief) -> list[tuple[str, list[Any]]]:
+    return [
+        (
+            f"exp-{r.status}",
+            [
+                html.Span(
+                    r.status.replace("_", " "), className=STATUS_CLASS.get(r.status, "muted")
+                ),
+                r.trigger_condition,
+                clock(r.trigger_t_s),
+                " or ".join(r.do),
+                duration(r.within_s),
+                clock(r.deadline_t_s),
+                f"{r.action_kind} at {clock(r.action_t_s)}" if r.action_kind else NONE,
+                duration(r.response_s) or NONE,
+            ],
+        )
+        for r in debrief.expected
+    ]
+
+
+def expected_section(debrief: Debrief) -> html.Section:
+    return section(
+        "Expected responses",
+        table(
+            ("result", "alarm", "active at", "expected", "within", "deadline", "done", "response"),
+            expected_rows(debrief),
+            "review-expected",
+            "The scenario declares no expected responses (or none was triggered).",
+        ),
+        "review-expected-section",
+    )
+
+
+def discharge_section(debrief: Debrief) -> html.Section:
+    d = debrief.discharge
+    verdict_cls = "review-ok" if d.ready else ("review-bad" if d.ready is False else "muted")
+    parts: list[Any] = [html.P(d.verdict, className=f"review-verdict {verdict_cls}")]
+    lines = []
+    if d.decided:
+        lines.append(f"Session ended by {d.actor} at {clock(d.t_s)}.")
+    if d.first_ready_t_s is not None:
+        lines.append(f"Readiness was first met at {clock(d.first_ready_t_s)}.")
+    elif d.ready is not None:
+        lines.append("Readiness was never met during the session.")
+    if d.protocol:
+        lines.append(f"Judged by the protocol “{d.protocol}” at {clock(d.evaluated_t_s)}.")
+    parts.append(html.Div([html.P(x) for x in lines], id="review-discharge-lines"))
+    if d.criteria:
+        parts.append(
+            html.Ul(
+                [
+                    html.Li(
+                        [
+                            html.Span("✓" if c.met else "✗", className="crit-mark"),
+                            html.Span(c.name, className="crit-name"),
+                            html.Span(c.detail, className="crit-detail"),
+                        ],
+                        className="crit-met" if c.met else "crit-missing",
+                    )
+                    for c in d.criteria
+                ],
+                className="review-criteria",
+                id="review-criteria",
+            )
+        )
+    return html.Section(
+        [html.H2("Discharge decision", className="review-h2"), *parts],
+        id="review-discharge",
+        className="review-card",
+    )
+
+
+# --- what people did ------------------------------------------------------------------
+
+
+def actions_section(data: SessionData) -> html.Section:
+    rows = [
+        (
+            "refused" if not a.done else "",
+            [
+                clock(a.t_s),
+                a.actor,
+                a.kind,
+                params_text(a.params),
+                a.outcome + (f": {a.reason}" if a.reason else ""),
+            ],
+        )
+        for a in data.actions
+    ]
+    return section(
+        "Actions",
+        table(("at", "by", "action", "parameters", "outcome"), rows, "review-actions", "None."),
+        "review-actions-section",
+    )
+
+
+def observations_section(data: SessionData) -> html.Section:
+    rows = [
+        ("", [clock(o.t_s), o.actor, o.kind, num(o.value), o.text or ""])
+        for o in data.observations
+    ]
+    return section(
+        "Charted observations and notes",
+        table(
+            ("at", "by", "kind", "score", "note"), rows, "review-observations", "Nothing charted."
+        ),
+        "review-observations-section",
+    )
