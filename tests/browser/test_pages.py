@@ -14,8 +14,8 @@ PAGES = {
     "/": ".tile",
     "/bed/chair1": "#num-HR-value",
     "/bed/chair3": "#num-HR-value",
-    "/instructor": ".placeholder-page",
-    "/settings": ".placeholder-page",
+    "/instructor": ".ins-card",
+    "/settings": ".set-card",
     "/bed/nobody": "h2",
     "/no/such/page": "h2",
 }

@@ -12,7 +12,7 @@ from vitalsdash.ui.components import instructor_activity as activity
 from vitalsdash.ui.components import instructor_events as events
 from vitalsdash.ui.components import instructor_truth as truth
 from vitalsdash.ui.components.instructor_forms import button, labelled
-from vitalsdash.ui.components.instructor_live import SPEEDS, panels_for
+from vitalsdash.ui.components.instructor_live import SPEEDS, card_class
 from vitalsim import list_scenarios, load_scenario
 
 RANDOM_SCENARIO = "uneventful-depression"
@@ -152,7 +152,6 @@ def _inject_panel(bed_id: str) -> html.Div:
 def card(
     bed_id: str, label: str, scenario: str | None, status: str | None, options: list[dict[str, str]]
 ) -> html.Section:
-    hidden = panels_for(status)
     return html.Section(
         [
             html.Div(
@@ -171,20 +170,17 @@ def card(
                 role="status",
                 **{"aria-live": "polite"},
             ),
-            html.Div(
-                _start_panel(bed_id, scenario, options),
-                id=ids("start", bed_id),
-                hidden=hidden["start"],
-            ),
+            html.Div(_start_panel(bed_id, scenario, options), className="start-panel"),
             html.Div(
                 [
-                    html.Span("The server stopped during this session.", className="ins-note"),
+                    html.Span(
+                        "This session was interrupted (a server stop or a fault).",
+                        className="ins-note",
+                    ),
                     button("Resume session", ids("resume-btn", bed_id), "go"),
                     button("Close session", ids("close-btn", bed_id)),
                 ],
-                id=ids("interrupted", bed_id),
                 className="btn-row interrupted-panel",
-                hidden=hidden["interrupted"],
             ),
             html.Div(
                 [
@@ -196,15 +192,11 @@ def card(
                         "the session is kept for the debrief.",
                     ),
                 ],
-                id=ids("live", bed_id),
                 className="live-panel",
-                hidden=hidden["live"],
             ),
             html.Div(
                 [
-                    html.Div(
-                        _inject_panel(bed_id), id=ids("inject", bed_id), hidden=hidden["live"]
-                    ),
+                    html.Div(_inject_panel(bed_id), className="inject-panel"),
                     html.Div(
                         [
                             html.H4("Activity", className="ins-sub"),
@@ -220,14 +212,11 @@ def card(
                 className="ins-lower",
             ),
         ],
-        className="ins-card",
+        id=ids("card", bed_id),
+        className=card_class(status),
         **{"data-bed": bed_id, "aria-labelledby": f"ins-{bed_id}-name"},
     )
 
 
 def layout_card(bed: Any, status: str | None) -> html.Section:
     return card(bed.id, bed.config.display_name, bed.config.scenario, status, scenario_options())
-
-
-def describe_start(scenario: str | None, seed: int | None) -> str:
-    return f"Session started: {scenario}" + ("" if seed is None else f", seed {seed}")

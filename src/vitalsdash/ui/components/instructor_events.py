@@ -89,7 +89,7 @@ class Field:
     def hint(self) -> str:
         """The accepted range, e.g. "0 < x ≤ 120", or the derived default."""
         if not self.numeric:
-            return "text"
+            return ""
         if self.low is None or self.high is None:
             return ""
         op = "<" if self.low_open else "≤"

@@ -6,6 +6,7 @@ white-on-green and white-on-orange do not reach WCAG AA contrast.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from dash import Patch, html
@@ -13,11 +14,18 @@ from dash import Patch, html
 VARIANTS = ("go", "warn", "danger", "plain")
 
 
-def labelled(label: Any, control: Any, hint: str = "", cls: str = "field") -> html.Label:
-    """A form field: the label wraps its control (so it names it), the hint below."""
-    return html.Label(
+def dom_id(component_id: Any) -> str:
+    """The DOM id Dash gives a component: a dict id as sorted, compact JSON."""
+    if isinstance(component_id, dict):
+        return json.dumps(component_id, sort_keys=True, separators=(",", ":"))
+    return str(component_id)
+
+
+def labelled(label: Any, control: Any, hint: str = "", cls: str = "field") -> html.Div:
+    """A form field: a label that names its control (``for`` its DOM id), the hint below."""
+    return html.Div(
         [
-            html.Span(label, className="field-label"),
+            html.Label(label, htmlFor=dom_id(control.id), className="field-label"),
             control,
             html.Span(hint, className="field-hint") if hint else None,
         ],

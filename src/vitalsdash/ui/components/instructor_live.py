@@ -18,8 +18,7 @@ from vitalsdash.ui.components import instructor_truth as truth
 from vitalsdash.ui.live.shown import Shown
 
 SPEEDS = (1, 10, 30, 60, 120)
-PANELS = ("start", "live", "interrupted")
-SLOTS = ("status", "patient", *PANELS, *truth.KEYS)
+SLOTS = ("status", "patient", "card", *truth.KEYS)
 SIM_SLOTS = ("sim", "pause", *(f"x{s}" for s in SPEEDS))
 
 
@@ -45,13 +44,11 @@ def snapshot(rt: Runtime, bed_id: str) -> BedNow | None:
         return BedNow(bed_id, s.session_id, s.status, s.phase.value, float(s.t_s), hidden)
 
 
-def panels_for(status: str | None) -> dict[str, bool]:
-    """Which panel is hidden: start (no session running), live, interrupted."""
-    return {
-        "start": status in ("running", "interrupted"),
-        "live": status != "running",
-        "interrupted": status != "interrupted",
-    }
+def card_class(status: str | None) -> str:
+    """The chair card's class: its state decides which panels show (assets/console.css):
+    start (no session running), live (truth, events), interrupted (resume or close)."""
+    state = status if status in ("running", "interrupted", "ended") else "none"
+    return f"ins-card st-{state}"
 
 
 def status_text(now: BedNow) -> str:
@@ -115,8 +112,7 @@ def bed_tick(rt: Runtime, bed_id: str, cursor: dict[str, Any] | None) -> dict[st
         row = rt.store.session(now.session_id) if now.session_id is not None else None
         out["patient"] = truth.session_line(row)
         shown.sums["patient"] = now.session_id
-    for name, hidden in panels_for(now.status).items():
-        shown.put(out, name, hidden)
+    shown.put(out, "card", card_class(now.status))
     if now.truth is not None:
         for key, text in truth.values(now.truth).items():
             shown.put(out, key, text)

@@ -21,7 +21,7 @@ from vitalsdash.actions import ActionError
 from vitalsdash.alarms import AlarmAction, AlarmActionError, AlarmEngine
 from vitalsdash.runtime import Runtime
 from vitalsdash.ui import fmt
-from vitalsdash.ui.components.instructor_forms import button
+from vitalsdash.ui.components.instructor_forms import button, dom_id
 
 # channel, label, unit, condition prefix
 CHANNELS: tuple[tuple[str, str, str, str], ...] = (
@@ -232,9 +232,13 @@ def _cell(bed_id: str, ch: str, which: str, wlabel: str, value: float | None) ->
         placeholder="none",
         className="lim-input",
     )
-    name = html.Span(f"{CHANNEL_LABEL[ch]} {wlabel.lower()}", className="visually-hidden")
+    name = html.Label(
+        f"{CHANNEL_LABEL[ch]} {wlabel.lower()}",
+        htmlFor=dom_id(control.id),
+        className="visually-hidden",
+    )
     return html.Td(
-        html.Label([name, control], className="lim-label"),
+        [name, control],
         className="lim-cell",
         **{"data-which": which},
     )

@@ -62,7 +62,7 @@ def _group(rows: list[dict[str, Any]]) -> Change:
     text = "; ".join(_limit_text(r) for r in named)
     if rules:
         more = f"{rules} baseline rule limit{'s' if rules > 1 else ''}"
-        text = f"{text} (+{more})" if text else more.capitalize()
+        text = f"{text} (+{more})" if text else f"{more.capitalize()} changed"
     who = str(first.get("actor") or "system")
     return Change(float(first["t_s"]), text, who, CAUSES.get(cause, cause.replace("_", " ")))
 

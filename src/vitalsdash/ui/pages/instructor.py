@@ -27,10 +27,7 @@ BED_BUTTONS = ("start", "random", "inject", "resume", "close")
 BED_OUTPUTS: list[tuple[str, str, str]] = [
     ("status", "ins-status", "children"),
     ("patient", "ins-patient", "children"),
-    ("start", "ins-start", "hidden"),
-    ("live", "ins-live", "hidden"),
-    ("live", "ins-inject", "hidden"),
-    ("interrupted", "ins-interrupted", "hidden"),
+    ("card", "ins-card", "className"),
     ("activity", "ins-activity", "children"),
 ]
 
