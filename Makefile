@@ -26,6 +26,10 @@ MLLP ?= mllp://127.0.0.1:2575
 stream: $(STAMP)
 	$(BIN)/vitalsim stream $(SCENARIO) --to $(MLLP) $(STREAM_ARGS)
 
+# README screenshots of every page, taken in Debian's Chromium (Playwright).
+screenshots: $(STAMP)
+	$(BIN)/python scripts/screenshots.py
+
 bench: $(STAMP)
 	@for script in benchmarks/bench_*.py; do \
 		echo "== $$script"; $(BIN)/python $$script || exit 1; \

@@ -335,6 +335,14 @@ class Feed:
             sf = self._sessions[sid] = _SessionFeed()
         return sf
 
+    def begin(self, session_id: int) -> None:
+        """A session the writer has just created: everything it will ever hold passes
+        through :meth:`append`, so the rings answer every cursor from its start on."""
+        with self._lock:
+            sf = self._sessions[session_id] = _SessionFeed(-math.inf)
+            for kind in EVENT_KINDS:
+                sf.events[kind] = _EventRing(0, self.event_capacity)
+
     def forget(self, session_id: int) -> None:
         """Drop a session's rings (when it ended); reads then come from the store."""
         with self._lock:

@@ -223,6 +223,7 @@ class Runtime:
                 protocol=protocol_cfg.name, alarm_profile=profile.name, patient=patient,
                 started_wall=started,
             )  # fmt: skip
+            self.feed.begin(session_id)  # a new session: the feed sees all of it
         engine = AlarmEngine(profile, bed=cfg.id)
         first_events, engine.log = engine.log, []  # the store keeps the log, not memory
         bed.session = BedSession(session_id, cfg.id, source, engine, protocol=protocol_cfg)

@@ -413,3 +413,27 @@ def test_store_path_in_tmp(tmp_path: Path) -> None:
         feed = Feed(s)
         run(s, feed, TickWrite(samples=second_of(sid, 0)))
         assert len(feed.samples_since(sid, -1.0)) == len(CHANNELS)
+
+
+def test_a_session_the_feed_saw_begin_never_reads_the_store(tmp_path):
+    """Early in a session, cursors before its first sample must not fall back to SQLite."""
+    from vitalsdash.store import TickWrite
+
+    store = Store(tmp_path / "begin.sqlite")
+    sid = store.create_session("b1", label="", scenario="", seed=0, protocol="",
+                               alarm_profile="", patient={},
+                               started_wall=datetime(2026, 1, 1, tzinfo=UTC))  # fmt: skip
+    feed = Feed(store)
+    feed.begin(sid)
+    tick = TickWrite()
+    tick.samples.extend({"session_id": sid, "t_s": float(t), "channel": "HR", "value": 70.0 + t,
+                         "quality": "ok", "true_value": None} for t in range(5))  # fmt: skip
+    store.write_tick(tick)
+    feed.append(tick)
+    calls = []
+    real = store.samples
+    store.samples = lambda *a, **k: calls.append(a) or real(*a, **k)  # type: ignore[method-assign]
+    rows = feed.samples_since(sid, -1e-6)
+    assert [r[0] for r in rows] == [0.0, 1.0, 2.0, 3.0, 4.0]
+    assert [r[2] for r in rows] == [70.0, 71.0, 72.0, 73.0, 74.0]
+    assert calls == []

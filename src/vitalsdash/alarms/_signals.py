@@ -112,6 +112,8 @@ def condition_state(c: Cond) -> ConditionState:
 
 
 def _message(c: Cond, marker: str) -> str:
+    if c.state < ACTIVE:  # latched: the value is back inside; say so, not a false violation
+        return f"{marker} {c.label} (latched, now resolved: reset to clear)"
     if c.technical or c.value is None:
         return f"{marker} {c.label}"
     sign = ">" if c.hi else "<"

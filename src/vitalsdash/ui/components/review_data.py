@@ -67,7 +67,7 @@ class Loaded:
             return fig
 
 
-_cache: OrderedDict[int, Loaded] = OrderedDict()
+_cache: OrderedDict[tuple[Any, ...], Loaded] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
@@ -94,10 +94,11 @@ def revision(store: Store, session_id: int) -> tuple[Any, ...]:
 def load(store: Store, session_id: int) -> Loaded:
     """The session's record and debrief: from the cache while its revision holds."""
     rev = revision(store, session_id)
+    key = (id(store), str(getattr(store, "url", "")), session_id)  # one cache, any store
     with _cache_lock:
-        hit = _cache.get(session_id)
+        hit = _cache.get(key)
         if hit is not None and hit.revision == rev:
-            _cache.move_to_end(session_id)
+            _cache.move_to_end(key)
             return hit
     try:
         data = session_from_store(store, session_id)
@@ -107,8 +108,8 @@ def load(store: Store, session_id: int) -> Loaded:
         raise ReviewError(f"Session {session_id} cannot be reviewed: {exc}") from exc
     loaded = Loaded(session_id, rev, data, debrief)
     with _cache_lock:
-        _cache[session_id] = loaded
-        _cache.move_to_end(session_id)
+        _cache[key] = loaded
+        _cache.move_to_end(key)
         while len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)
     return loaded

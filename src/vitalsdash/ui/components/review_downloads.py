@@ -50,32 +50,31 @@ def report_download(loaded: Loaded) -> dict[str, Any]:
 
 
 def card() -> html.Section:
-    rows = [
-        html.Tr(
+    items = [
+        html.Div(
             [
-                html.Th(LABELS.get(t, t), scope="row"),
+                html.Span(LABELS.get(t, t), className="review-dl-label"),
                 *[
-                    html.Td(
-                        dbc.Button(
-                            FORMAT_LABELS[f],
-                            id=button_id(t, f),
-                            size="sm",
-                            color="secondary",
-                            outline=True,
-                            className="review-dl",
-                            title=f"{LABELS.get(t, t)} as {FORMAT_LABELS[f]}",
-                        )
+                    dbc.Button(
+                        FORMAT_LABELS[f],
+                        id=button_id(t, f),
+                        size="sm",
+                        color="secondary",
+                        outline=True,
+                        className="review-dl",
+                        title=f"{LABELS.get(t, t)} as {FORMAT_LABELS[f]}",
                     )
                     for f in EXPORT_FORMATS
                 ],
-            ]
+            ],
+            className="review-dl-item",
         )
         for t in EXPORT_TABLES
     ]
     return html.Section(
         [
             html.H2("Downloads", className="review-h2"),
-            dbc.Table(html.Tbody(rows), size="sm", className="review-table review-dl-table"),
+            html.Div(items, className="review-dl-grid"),
             dbc.Button(
                 "Full report (HTML)",
                 id="review-report-btn",

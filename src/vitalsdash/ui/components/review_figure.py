@@ -50,15 +50,15 @@ _RGBA = re.compile(r"rgba\((\d+),\s*(\d+),\s*(\d+),\s*([\d.]+)\)")
 
 
 def on_dark(colour: str | None) -> str | None:
-    """A translucent phase shade made for white paper, for a near-black one: twice as
-    strong, and a black shade turns white (the shade of the ``ended`` phase)."""
+    """A translucent phase shade made for white paper, for a near-black one: half as
+    strong again, and a black shade turns white (the shade of the ``ended`` phase)."""
     m = _RGBA.fullmatch(colour or "")
     if m is None:
         return colour
     r, g, b, a = (int(m[1]), int(m[2]), int(m[3]), float(m[4]))
     if max(r, g, b) < 40:
         r = g = b = 255
-    return f"rgba({r},{g},{b},{min(0.35, 2 * a):.3g})"
+    return f"rgba({r},{g},{b},{min(0.3, 1.5 * a):.3g})"
 
 
 def dark_timeline(fig: go.Figure, *, uirevision: str | None = None) -> go.Figure:

@@ -9,7 +9,7 @@ escapes it.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from typing import Any
 
 import dash_bootstrap_components as dbc
@@ -38,9 +38,17 @@ def table(
     rows: Iterable[tuple[str, Sequence[Any]]],
     table_id: str,
     empty: str,
+    wrap: Container[int] = (),
 ) -> Any:
-    """A compact dark table; rows are ``(class, cells)``; a cell is text or a component."""
-    body = [html.Tr([html.Td(c) for c in cells], className=cls or None) for cls, cells in rows]
+    """A compact dark table; rows are ``(class, cells)``; a cell is text or a component.
+    Cells stay on one line, except in the columns listed in ``wrap``."""
+    body = [
+        html.Tr(
+            [html.Td(c, className="wrap" if i in wrap else None) for i, c in enumerate(cells)],
+            className=cls or None,
+        )
+        for cls, cells in rows
+    ]
     if not body:
         return html.P(empty, className="review-empty", id=table_id)
     return html.Div(
@@ -178,7 +186,13 @@ EPISODE_HEADERS = (
 def episodes_section(debrief: Debrief) -> html.Section:
     return section(
         "Alarm episodes",
-        table(EPISODE_HEADERS, episode_rows(debrief), "review-episodes", "No alarm episode."),
+        table(
+            EPISODE_HEADERS,
+            episode_rows(debrief),
+            "review-episodes",
+            "No alarm episode.",
+            wrap=(9,),
+        ),
         "review-episodes-section",
         note="Time to acknowledge and to the trainee's first action are measured from the "
         "start of each episode; priority shows escalations (start→highest).",
@@ -211,6 +225,7 @@ def silenced_section(debrief: Debrief) -> html.Section:
             silenced_rows(debrief),
             "review-silenced",
             "None: every silenced alarm was resolved.",
+            wrap=(2, 3),
         ),
         "review-silenced-section",
         note="Acknowledged or audio-paused alarms still active at the end of the session, or "
@@ -301,6 +316,7 @@ def expected_section(debrief: Debrief) -> html.Section:
             expected_rows(debrief),
             "review-expected",
             "The scenario declares no expected responses (or none was triggered).",
+            wrap=(3, 6),
         ),
         "review-expected-section",
     )
@@ -327,7 +343,7 @@ def discharge_section(debrief: Debrief) -> html.Section:
                     html.Li(
                         [
                             html.Span("✓" if c.met else "✗", className="crit-mark"),
-                            html.Span(c.name, className="crit-name"),
+                            html.Span(c.name.replace("_", " "), className="crit-name"),
                             html.Span(c.detail, className="crit-detail"),
                         ],
                         className="crit-met" if c.met else "crit-missing",
@@ -364,20 +380,29 @@ def actions_section(data: SessionData) -> html.Section:
     ]
     return section(
         "Actions",
-        table(("at", "by", "action", "parameters", "outcome"), rows, "review-actions", "None."),
+        table(
+            ("at", "by", "action", "parameters", "outcome"),
+            rows,
+            "review-actions",
+            "None.",
+            wrap=(3, 4),
+        ),
         "review-actions-section",
     )
 
 
 def observations_section(data: SessionData) -> html.Section:
     rows = [
-        ("", [clock(o.t_s), o.actor, o.kind, num(o.value), o.text or ""])
-        for o in data.observations
+        ("", [clock(o.t_s), o.actor, o.kind, num(o.value), o.text or ""]) for o in data.observations
     ]
     return section(
         "Charted observations and notes",
         table(
-            ("at", "by", "kind", "score", "note"), rows, "review-observations", "Nothing charted."
+            ("at", "by", "kind", "score", "note"),
+            rows,
+            "review-observations",
+            "Nothing charted.",
+            wrap=(4,),
         ),
         "review-observations-section",
     )

@@ -5,6 +5,7 @@ The timeline is the HTML report's (``report.timeline_figure``, min/max per time 
 long sessions) in the monitor's colours; the metrics are ``debrief.compute_debrief``'s;
 the downloads are ``report.table_bytes`` and ``report.render_report``. Loading is cached
 per session revision (components/review_data.py), so a 6-hour session opens quickly again.
+The layout and the callbacks' work live in components/review_page.py (plain functions).
 """
 
 from __future__ import annotations
@@ -12,32 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 import dash
-import dash_bootstrap_components as dbc
-from dash import (
-    ALL,
-    Input,
-    Output,
-    State,
-    callback,
-    clientside_callback,
-    ctx,
-    dcc,
-    html,
-    no_update,
-)
+from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, no_update
 
-from vitalsdash.report import clock, duration
-from vitalsdash.ui import fmt
-from vitalsdash.ui._runtime import get_runtime
-from vitalsdash.ui.components import review_downloads, review_list, review_metrics
-from vitalsdash.ui.components.review_data import (
-    VALUES,
-    Loaded,
-    ReviewError,
-    load,
-    parse_session_id,
-)
-from vitalsdash.ui.components.review_figure import LINES, MARKERS
+from vitalsdash.ui.components import review_page
 
 
 def _title(session_id: str | None = None, **_: Any) -> str:
@@ -45,283 +23,34 @@ def _title(session_id: str | None = None, **_: Any) -> str:
 
 
 dash.register_page(__name__, path_template="/review/<session_id>", name="Review", title=_title)
-
-GRAPH_CONFIG = {
-    "displaylogo": False,
-    "responsive": True,
-    "scrollZoom": False,
-    "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
-    "toImageButtonOptions": {"format": "png", "filename": "session-timeline"},
-}
-MAX_PHASE_BUTTONS = 8
-
-
-def sessions_layout(**_: Any) -> html.Div:
-    """``/review``: every session in the store, newest first."""
-    rt = get_runtime()
-    return review_list.layout(rt.store.sessions(), rt.beds)
-
-
 dash.register_page(
     f"{__name__}_list",
     path="/review",
     name="Review",
     title="Review · vitalsdash",
-    layout=sessions_layout,
+    layout=review_page.sessions_layout,
 )
 
 
-# --- pieces ----------------------------------------------------------------------------
-
-
-def unavailable(message: str) -> html.Div:
-    """A clear message instead of a review (an unknown or unreadable session)."""
-    return html.Div(
-        [
-            html.H1("Nothing to review", className="review-title"),
-            html.P(message, id="review-error", className="review-error", role="alert"),
-            dcc.Link("← All sessions", href="/review"),
-        ],
-        className="page review-page",
-    )
-
-
-def header(loaded: Loaded) -> html.Div:
-    info = loaded.data.info
-    bed = info.get("bed_id") or ""
-    meta = [
-        ("bed", info.get("label") or bed),
-        ("scenario", info.get("scenario")),
-        ("protocol", info.get("protocol")),
-        ("alarm profile", info.get("alarm_profile")),
-        ("started", review_list.when(info.get("started_wall"))),
-        ("length", f"{clock(loaded.debrief.end_t_s)} ({duration(loaded.debrief.end_t_s)})"),
-    ]
-    links: list[Any] = [dcc.Link("← All sessions", href="/review")]
-    if bed in get_runtime().beds:
-        links.append(dcc.Link("Bedside", href=f"/bed/{bed}"))
-    items = [
-        html.Span([html.Span(k, className="review-meta-key"), html.Span(str(v))])
-        for k, v in meta
-        if v not in (None, "")
-    ]
-    return html.Header(
-        [
-            html.Div(
-                [
-                    html.H1(f"Session {loaded.session_id}", className="review-title"),
-                    review_list.status_badge(info.get("status")),
-                    html.Div(links, className="review-links"),
-                ],
-                className="review-head-row",
-            ),
-            html.Div(items, className="review-meta", id="review-meta"),
-        ],
-        className="review-head",
-    )
-
-
-def running_note(loaded: Loaded) -> html.P | None:
-    if loaded.data.info.get("status") == "ended":
-        return None
-    return html.P(
-        f"This session is {loaded.data.info.get('status') or 'not ended'}: shown as of "
-        f"{clock(loaded.debrief.end_t_s)}. Reload the page for what happened since.",
-        className="review-running",
-        id="review-running",
-    )
-
-
-def phase_ranges(loaded: Loaded) -> list[tuple[str, list[float]]]:
-    """Zoom buttons: the whole session, then each phase (minutes, as the figure's axis)."""
-    end_min = loaded.debrief.end_t_s / 60.0
-    out = [("Whole session", [0.0, max(end_min, 1 / 60)])]
-    for span in loaded.debrief.phases:
-        if span.end_t_s > span.start_t_s and len(out) <= MAX_PHASE_BUTTONS:
-            out.append((fmt.phase(span.phase), [span.start_t_s / 60.0, span.end_t_s / 60.0]))
-    return out
-
-
-def _key(label: str, colour: str, shape: str = "line") -> html.Span:
-    return html.Span(
-        [html.Span(className=f"swatch swatch-{shape}", style={"--c": colour}), label],
-        className="review-key-item",
-    )
-
-
-def key() -> html.Div:
-    """What the marks mean (the figure has no legend: too many traces)."""
-    return html.Div(
-        [
-            _key("HR", LINES["HR"]),
-            _key("SpO₂", LINES["SPO2"]),
-            _key("RR", LINES["RR"]),
-            _key("NIBP", MARKERS["SYS"], "dot"),
-            _key("pump", LINES["pump"]),
-            _key("limits", "#3fe07a", "dash"),
-            _key("HIGH", LINES["HIGH"], "bar"),
-            _key("MEDIUM", LINES["MEDIUM"], "bar"),
-            _key("LOW", LINES["LOW"], "bar"),
-            _key("latched", LINES["latched"], "dash"),
-            html.Span("| acknowledged", className="review-key-item"),
-            html.Span("× suppressed", className="review-key-item"),
-            _key("trainee", MARKERS["trainee"], "dot"),
-            _key("instructor", MARKERS["instructor"], "dot"),
-            _key("charted", MARKERS["charted"], "dot"),
-            _key("scenario event", MARKERS["scenario"], "dash"),
-        ],
-        className="review-key",
-        **{"aria-label": "Timeline key"},
-    )
-
-
-def toolbar(loaded: Loaded) -> html.Div:
-    ranges = phase_ranges(loaded)
-    zoom = html.Div(
-        [
-            html.Span("Show", className="review-tool-label", id="review-zoom-label"),
-            html.Div(
-                [
-                    dbc.Button(
-                        label,
-                        id={"type": "review-zoom", "i": i},
-                        size="sm",
-                        color="secondary",
-                        outline=True,
-                        className="review-zoom",
-                    )
-                    for i, (label, _) in enumerate(ranges)
-                ],
-                className="btn-group btn-group-sm",
-                role="group",
-                **{"aria-labelledby": "review-zoom-label"},
-            ),
-        ],
-        className="review-tool",
-    )
-    values = html.Div(
-        [
-            html.Span("Values", className="review-tool-label", id="review-values-label"),
-            dbc.RadioItems(
-                id="review-values",
-                value="measured",
-                inline=True,
-                className="btn-group btn-group-sm review-values",
-                inputClassName="btn-check",
-                labelClassName="btn btn-outline-info",
-                labelCheckedClassName="active",
-                options=[
-                    {"label": "Measured", "value": "measured"},
-                    {
-                        "label": "Noise-free",
-                        "value": "true",
-                        "disabled": not loaded.has_true_values,
-                    },
-                ],
-            ),
-        ],
-        className="review-tool",
-        title="Noise-free: the simulator's true values, without artefacts and sensor noise",
-    )
-    return html.Div(
-        [zoom, values, dcc.Store(id="review-zoom-ranges", data=[r for _, r in ranges])],
-        className="review-toolbar",
-    )
-
-
-def timeline(loaded: Loaded) -> html.Section:
-    return html.Section(
-        [
-            toolbar(loaded),
-            dcc.Graph(
-                id="review-timeline",
-                figure=loaded.figure("measured"),
-                config=GRAPH_CONFIG,
-                className="review-graph",
-            ),
-            key(),
-            html.P(
-                "Drag to zoom, double-click to see the whole session. Shaded: phases. Long "
-                "sessions are drawn from the min and max of each time bucket, so every "
-                "excursion still shows.",
-                className="review-note",
-            ),
-        ],
-        className="review-card review-timeline-card",
-        id="review-timeline-section",
-    )
-
-
-def layout(session_id: str | None = None, **_: Any) -> html.Div:
+def layout(session_id: str | None = None, **kwargs: Any) -> Any:
     """``/review/<session>``: the review, or a clear message when there is none."""
-    try:
-        loaded = load(get_runtime().store, parse_session_id(session_id))
-    except ReviewError as exc:
-        return unavailable(str(exc))
-    db, data = loaded.debrief, loaded.data
-    m = review_metrics
-    return html.Div(
-        [
-            dcc.Store(id="review-sid", data=loaded.session_id),
-            dcc.Store(id="review-zoom-applied"),
-            header(loaded),
-            running_note(loaded),
-            m.summary_cards(db),
-            timeline(loaded),
-            dbc.Row(
-                [
-                    dbc.Col(m.expected_section(db), xl=5, lg=6),
-                    dbc.Col(m.discharge_section(db), xl=4, lg=6),
-                    dbc.Col(review_downloads.card(), xl=3, lg=12),
-                ],
-                className="g-2",
-            ),
-            m.episodes_section(db),
-            dbc.Row(
-                [
-                    dbc.Col(m.silenced_section(db), lg=6),
-                    dbc.Col(m.suppressed_section(db), lg=6),
-                ],
-                className="g-2",
-            ),
-            dbc.Row(
-                [
-                    dbc.Col(m.actions_section(data), lg=7),
-                    dbc.Col(m.observations_section(data), lg=5),
-                ],
-                className="g-2",
-            ),
-        ],
-        className="page review-page",
-    )
+    return review_page.review_layout(session_id, **kwargs)
 
 
 # --- callbacks -------------------------------------------------------------------------
-
-
-def figure_for(session_id: int, values: str) -> dict[str, Any]:
-    if values not in VALUES:
-        raise ValueError(f"values must be one of {', '.join(VALUES)}")
-    return load(get_runtime().store, int(session_id)).figure(values)
 
 
 @callback(
     Output("review-timeline", "figure"),
     Input("review-values", "value"),
     State("review-sid", "data"),
+    State("review-xrange", "data"),
     prevent_initial_call=True,
 )
-def review_values(values: str, session_id: int) -> dict[str, Any]:
-    """Measured or noise-free values: the same timeline, drawn from the other column."""
-    return figure_for(session_id, values or "measured")
-
-
-def download_for(session_id: int, trigger: Any) -> Any:
-    """The file a download button asks for (``trigger`` is the button's id)."""
-    if not isinstance(trigger, dict) or trigger.get("type") != "review-dl":
-        return no_update
-    loaded = load(get_runtime().store, int(session_id))
-    return review_downloads.table_download(loaded, str(trigger["table"]), str(trigger["fmt"]))
+def review_values(values: str, session_id: int, x_range: Any) -> dict[str, Any]:
+    """Measured or noise-free values: the same timeline, drawn from the other column, on
+    the part of the session the reader was looking at."""
+    return review_page.figure_for(session_id, values or "measured", x_range)
 
 
 @callback(
@@ -333,7 +62,7 @@ def download_for(session_id: int, trigger: Any) -> Any:
 def review_download(_clicks: list[int | None], session_id: int) -> Any:
     if not any(t.get("value") for t in ctx.triggered):
         return no_update
-    return download_for(session_id, ctx.triggered_id)
+    return review_page.download_for(session_id, ctx.triggered_id)
 
 
 @callback(
@@ -345,9 +74,7 @@ def review_download(_clicks: list[int | None], session_id: int) -> Any:
 )
 def review_report(n_clicks: int | None, session_id: int) -> Any:
     """The HTML report of the session, as ``vitalsdash report`` writes it."""
-    if not n_clicks:
-        return no_update
-    return review_downloads.report_download(load(get_runtime().store, int(session_id)))
+    return review_page.report_for(session_id, n_clicks)
 
 
 clientside_callback(
@@ -364,11 +91,32 @@ clientside_callback(
             .filter(k => /^xaxis\\d*$/.test(k))
             .forEach(k => { update[k + '.range'] = ranges[id.i].slice(); });
         window.Plotly.relayout(graph, update);
-        return id.i;
+        return ranges[id.i].slice();  // what the values toggle keeps
     }
     """,
-    Output("review-zoom-applied", "data"),
+    Output("review-xrange", "data", allow_duplicate=True),
     Input({"type": "review-zoom", "i": ALL}, "n_clicks"),
     State("review-zoom-ranges", "data"),
+    prevent_initial_call=True,
+)
+clientside_callback(
+    """
+    function (rd) {
+        // the time range shown: a zoom, a phase button, or back to the whole session
+        const dc = window.dash_clientside;
+        if (!rd) { return dc.no_update; }
+        let lo, hi, auto = false;
+        for (const [k, v] of Object.entries(rd)) {
+            const m = k.match(/^xaxis\\d*\\.range\\[([01])\\]$/);
+            if (m) { if (m[1] === '0') { lo = v; } else { hi = v; } }
+            else if (/^xaxis\\d*\\.range$/.test(k) && Array.isArray(v)) { [lo, hi] = v; }
+            else if (/^xaxis\\d*\\.autorange$/.test(k) && v) { auto = true; }
+        }
+        if (typeof lo === 'number' && typeof hi === 'number') { return [lo, hi]; }
+        return auto ? null : dc.no_update;
+    }
+    """,
+    Output("review-xrange", "data"),
+    Input("review-timeline", "relayoutData"),
     prevent_initial_call=True,
 )
