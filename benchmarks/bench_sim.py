@@ -28,8 +28,10 @@ def batch() -> None:
     duration = HOURS * 3600
     seconds = best_of(lambda: run_batch(cohort, duration, [INFUSION]))
     rate = N_PATIENTS * duration / seconds
-    print(f"batch: {N_PATIENTS} patients x {HOURS} h at 1 Hz, every channel: {seconds:.3f} s "
-          f"({rate:,.0f} patient-seconds/s; target <= 1 s)")
+    print(
+        f"batch: {N_PATIENTS} patients x {HOURS} h at 1 Hz, every channel: {seconds:.3f} s "
+        f"({rate:,.0f} patient-seconds/s; target <= 1 s)"
+    )
 
 
 def live() -> None:
@@ -44,8 +46,10 @@ def live() -> None:
             sim.advance(1)
 
     seconds = best_of(run)
-    print(f"live: 1 patient stepped 1 s at a time for {steps} s (rows included): "
-          f"{seconds / steps * 1e6:.1f} us per patient-second (target <= 50 us)")
+    print(
+        f"live: 1 patient stepped 1 s at a time for {steps} s (rows included): "
+        f"{seconds / steps * 1e6:.1f} us per patient-second (target <= 50 us)"
+    )
 
 
 def rows() -> None:

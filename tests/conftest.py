@@ -43,8 +43,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture
 def _require_chromium_in_ci() -> None:
-    pytest.fail("CI=true but Chromium is not installed at /usr/bin/chromium: browser tests "
-                "cannot run (.ci/run installs Debian's 'chromium')", pytrace=False)
+    pytest.fail(
+        "CI=true but Chromium is not installed at /usr/bin/chromium: browser tests "
+        "cannot run (.ci/run installs Debian's 'chromium')",
+        pytrace=False,
+    )
 
 
 @pytest.fixture(scope="session")
