@@ -16,7 +16,13 @@ from typing import Any
 import pandas as pd
 
 from vitalsdash.alarms import AlarmAction, AlarmActionError, load_profile
-from vitalsdash.alarms._replay import _action_from_row, baseline_action, phase_actions, replay
+from vitalsdash.alarms._replay import (
+    action_from_row,
+    baseline_action,
+    phase_actions,
+    read_actions_frame,
+    replay,
+)
 from vitalsdash.protocol import ProtocolConfig, list_protocols, load_protocol
 from vitalsdash.recording import RecordingError, read_events, read_recording
 from vitalsdash.store import AlarmEventRow, Store, event_record
@@ -247,15 +253,7 @@ def read_actions_file(path: str | Path) -> tuple[list[AlarmAction], list[Action]
     Returns the alarm actions for the engine and every row as an :class:`Action`.
     """
     path = Path(path)
-    if not path.is_file():
-        raise RecordingError(path, "", "no such file")
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise RecordingError(path, "", f"cannot be read: {exc}") from None
-    missing = [c for c in ("t", "action") if c not in df.columns]
-    if missing:
-        raise RecordingError(path, "header", f"missing column(s): {', '.join(missing)}")
+    df = read_actions_frame(path)
     alarm: list[AlarmAction] = []
     records: list[Action] = []
     for i, raw in enumerate(df.to_dict("records")):
@@ -264,7 +262,7 @@ def read_actions_file(path: str | Path) -> tuple[list[AlarmAction], list[Action]
         kind = row["action"].lower()
         try:
             if kind in _ALARM_KINDS:
-                a = _action_from_row(row)
+                a = action_from_row(row)
                 alarm.append(a)
                 records.append(_record_of_alarm_action(a, row))
             else:

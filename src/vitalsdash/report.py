@@ -120,14 +120,15 @@ def duration(s: float | None) -> str:
     return f"{s // 3600} h {s % 3600 // 60:02d} min"
 
 
-def _num(v: Any) -> str:
+def num(v: Any) -> str:
+    """A value as the report prints it ("" when there is none)."""
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return ""
     f = float(v)
     return f"{f:g}" if abs(f) < 1e6 else f"{f:.6g}"
 
 
-def _params(p: Mapping[str, Any]) -> str:
+def params_text(p: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in p.items() if v not in (None, "", {}))
 
 
@@ -223,7 +224,7 @@ def _meta(data: SessionData, debrief: Debrief) -> str:
     rows.append(("duration", f"{clock(debrief.end_t_s)} ({duration(debrief.end_t_s)})"))
     patient = info.get("patient")
     if isinstance(patient, Mapping) and patient:
-        rows.append(("patient", _params(patient)))
+        rows.append(("patient", params_text(patient)))
     body = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
     return f'<table class="meta">{body}</table>'
 
@@ -311,8 +312,8 @@ def _episodes_section(debrief: Debrief) -> str:
                     clock(e.start_t_s),
                     end,
                     duration(e.duration_s),
-                    _num(e.peak_value),
-                    _num(e.limit),
+                    num(e.peak_value),
+                    num(e.limit),
                     ack,
                     act,
                     "; ".join(flags),
@@ -384,7 +385,7 @@ def _suppressed_section(debrief: Debrief) -> str:
         + ".</p>"
     )
     rows = [
-        [clock(s.t_s), s.condition, duration(s.duration_s), _num(s.worst_value), _num(s.limit)]
+        [clock(s.t_s), s.condition, duration(s.duration_s), num(s.worst_value), num(s.limit)]
         for s in debrief.suppressed
     ]
     return head + _table(["at", "condition", "lasted", "worst value", "limit"], rows)
@@ -421,7 +422,7 @@ def _actions_section(data: SessionData) -> str:
             clock(a.t_s),
             a.actor,
             a.kind,
-            _params(a.params),
+            params_text(a.params),
             a.outcome + (f": {a.reason}" if a.reason else ""),
         ]
         for a in data.actions
@@ -430,13 +431,13 @@ def _actions_section(data: SessionData) -> str:
 
 
 def _observations_section(data: SessionData) -> str:
-    rows = [[clock(o.t_s), o.actor, o.kind, _num(o.value), o.text or ""] for o in data.observations]
+    rows = [[clock(o.t_s), o.actor, o.kind, num(o.value), o.text or ""] for o in data.observations]
     return _table(["at", "by", "kind", "score", "note"], rows, empty="Nothing charted.")
 
 
 def _events_section(data: SessionData) -> str:
     rows = [
-        [clock(ev.t_s), ev.kind, ev.source, _params(ev.detail)]
+        [clock(ev.t_s), ev.kind, ev.source, params_text(ev.detail)]
         for ev in data.session_events
         if ev.kind not in ("nibp_start",)
     ]

@@ -98,12 +98,8 @@ def baseline_action(rec: pd.DataFrame, phases: Sequence[AlarmAction]) -> AlarmAc
 # --- actions file ---------------------------------------------------------------------------
 
 
-def read_actions(path: str | Path) -> list[AlarmAction]:
-    """Read an actions CSV: ``t,action,actor,target,value`` (actor, target, value optional).
-
-    ``target`` is a condition (acknowledge, reset), a channel (alarm_off, alarm_on,
-    set_baseline), ``CHANNEL.which`` for set_limit (e.g. ``HR.high``) or a phase.
-    """
+def read_actions_frame(path: str | Path) -> pd.DataFrame:
+    """An actions CSV as strings (``t`` and ``action`` required), or a RecordingError."""
     path = Path(path)
     if not path.is_file():
         raise RecordingError(path, "", "no such file")
@@ -114,17 +110,28 @@ def read_actions(path: str | Path) -> list[AlarmAction]:
     missing = [c for c in ("t", "action") if c not in df.columns]
     if missing:
         raise RecordingError(path, "header", f"missing column(s): {', '.join(missing)}")
+    return df
+
+
+def read_actions(path: str | Path) -> list[AlarmAction]:
+    """Read an actions CSV: ``t,action,actor,target,value`` (actor, target, value optional).
+
+    ``target`` is a condition (acknowledge, reset), a channel (alarm_off, alarm_on,
+    set_baseline), ``CHANNEL.which`` for set_limit (e.g. ``HR.high``) or a phase.
+    """
+    path = Path(path)
+    df = read_actions_frame(path)
     out = []
     for i, row in enumerate(df.to_dict("records")):
         where = f"line {i + 2}"
         try:
-            out.append(_action_from_row({k: str(v).strip() for k, v in row.items()}))
+            out.append(action_from_row({k: str(v).strip() for k, v in row.items()}))
         except (ValueError, AlarmActionError) as exc:
             raise RecordingError(path, where, str(exc)) from None
     return sorted(out, key=lambda a: a.t_s)
 
 
-def _action_from_row(row: dict[str, str]) -> AlarmAction:
+def action_from_row(row: dict[str, str]) -> AlarmAction:
     try:
         t = float(row["t"])
     except ValueError:

@@ -8,29 +8,16 @@ escapes it.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Container, Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Sequence
 from typing import Any
 
 import dash_bootstrap_components as dbc
 from dash import html
 
 from vitalsdash.debrief import Debrief, SessionData
-from vitalsdash.report import clock, duration
+from vitalsdash.report import clock, duration, num, params_text
 
 NONE = "–"
-
-
-def num(v: Any) -> str:
-    """A value as the report prints it ("" when there is none)."""
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return ""
-    f = float(v)
-    return f"{f:g}" if abs(f) < 1e6 else f"{f:.6g}"
-
-
-def params_text(p: Mapping[str, Any]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in p.items() if v not in (None, "", {}))
 
 
 def table(
