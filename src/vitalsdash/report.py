@@ -281,61 +281,42 @@ def _expected_section(debrief: Debrief) -> str:
     )
 
 
-def _episodes_section(debrief: Debrief) -> str:
+EPISODE_HEADERS = ("alarm", "priority", "start", "end", "duration", "peak", "limit",
+                   "time to acknowledge", "first action", "notes")  # fmt: skip
+NEVER = "never"
+
+
+def episode_rows(debrief: Debrief) -> list[tuple[str, list[str]]]:
+    """One row of text per alarm episode, with its CSS class: the report and the review
+    page show the same table."""
+    unresolved = {(s.episode.condition, s.episode.number) for s in debrief.silenced_unresolved}
     rows = []
     for e in debrief.episodes:
         prio = e.priority if e.priority == e.start_priority else f"{e.start_priority}→{e.priority}"
         end = "still active" if e.end_t_s is None else clock(e.end_t_s)
         if e.latched:
-            end += " (latched" + (
-                f", reset {clock(e.reset_t_s)})" if e.reset_t_s is not None else ", not reset)"
-            )
-        ack = "" if e.ack_t_s is None else f"{duration(e.time_to_ack_s)} ({e.ack_actor})"
-        act = (
-            ""
-            if e.first_action_kind is None
-            else (f"{e.first_action_kind} after {duration(e.time_to_action_s)}")
-        )
-        flags = []
+            end += (f" (latched, reset {clock(e.reset_t_s)})" if e.reset_t_s is not None
+                    else " (latched, not reset)")  # fmt: skip
+        ack = NEVER if e.ack_t_s is None else f"{duration(e.time_to_ack_s)} ({e.ack_actor})"
+        act = ("" if e.first_action_kind is None
+               else f"{e.first_action_kind} after {duration(e.time_to_action_s)}")  # fmt: skip
+        notes = []
         if e.technical:
-            flags.append("technical")
-        if e.ack_t_s is None:
-            flags.append("never acknowledged")
+            notes.append("technical")
+        if (e.condition, e.number) in unresolved:
+            notes.append("silenced, not resolved")
         if e.audio_paused_t_s is not None:
-            flags.append(f"audio paused at {clock(e.audio_paused_t_s)}")
-        rows.append(
-            (
-                f"prio-{e.priority}",
-                [
-                    f"{e.condition} #{e.number}",
-                    prio,
-                    clock(e.start_t_s),
-                    end,
-                    duration(e.duration_s),
-                    num(e.peak_value),
-                    num(e.limit),
-                    ack,
-                    act,
-                    "; ".join(flags),
-                ],
-            )
-        )
-    return _table(
-        [
-            "alarm",
-            "priority",
-            "start",
-            "end",
-            "duration",
-            "peak",
-            "limit",
-            "time to acknowledge",
-            "first action",
-            "notes",
-        ],
-        rows,
-        empty="No alarm episode.",
-    )
+            notes.append(f"audio paused at {clock(e.audio_paused_t_s)}")
+        notes.extend(f"{esc.before}→{esc.after} at {clock(esc.t_s)} ({esc.reason})"
+                     for esc in e.escalations)  # fmt: skip
+        rows.append((f"prio-{e.priority}", [
+            f"{e.condition} #{e.number}", prio, clock(e.start_t_s), end, duration(e.duration_s),
+            num(e.peak_value), num(e.limit), ack, act, "; ".join(notes)]))  # fmt: skip
+    return rows
+
+
+def _episodes_section(debrief: Debrief) -> str:
+    return _table(EPISODE_HEADERS, episode_rows(debrief), empty="No alarm episode.")
 
 
 def _silenced_section(debrief: Debrief) -> str:

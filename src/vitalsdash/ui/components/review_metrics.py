@@ -15,7 +15,8 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from vitalsdash.debrief import Debrief, SessionData
-from vitalsdash.report import clock, duration, num, params_text
+from vitalsdash.report import EPISODE_HEADERS, NEVER, clock, duration, num, params_text
+from vitalsdash.report import episode_rows as report_episode_rows
 
 NONE = "–"
 
@@ -107,67 +108,14 @@ def summary_cards(debrief: Debrief) -> html.Div:
 
 
 def episode_rows(debrief: Debrief) -> list[tuple[str, list[Any]]]:
-    unresolved = {(s.episode.condition, s.episode.number) for s in debrief.silenced_unresolved}
-    rows = []
-    for e in debrief.episodes:
-        prio = e.priority if e.priority == e.start_priority else f"{e.start_priority}→{e.priority}"
-        end = "still active" if e.end_t_s is None else clock(e.end_t_s)
-        if e.latched:
-            end += (
-                f" (latched, reset {clock(e.reset_t_s)})"
-                if e.reset_t_s is not None
-                else " (latched, not reset)"
-            )
-        if e.ack_t_s is None:
-            ack: Any = html.Span("never", className="review-bad")
-        else:
-            ack = f"{duration(e.time_to_ack_s)} ({e.ack_actor})"
-        act = (
-            NONE
-            if e.first_action_kind is None
-            else f"{e.first_action_kind} after {duration(e.time_to_action_s)}"
-        )
-        notes = []
-        if e.technical:
-            notes.append("technical")
-        if (e.condition, e.number) in unresolved:
-            notes.append("silenced, not resolved")
-        if e.audio_paused_t_s is not None:
-            notes.append(f"audio paused at {clock(e.audio_paused_t_s)}")
-        for esc in e.escalations:
-            notes.append(f"{esc.before}→{esc.after} at {clock(esc.t_s)} ({esc.reason})")
-        rows.append(
-            (
-                f"prio-{e.priority}",
-                [
-                    f"{e.condition} #{e.number}",
-                    prio,
-                    clock(e.start_t_s),
-                    end,
-                    duration(e.duration_s),
-                    num(e.peak_value),
-                    num(e.limit),
-                    ack,
-                    act,
-                    "; ".join(notes),
-                ],
-            )
-        )
-    return rows
-
-
-EPISODE_HEADERS = (
-    "alarm",
-    "priority",
-    "start",
-    "end",
-    "duration",
-    "peak",
-    "limit",
-    "time to acknowledge",
-    "first action",
-    "notes",
-)
+    """The report's episode table, with "never" acknowledged marked for the eye."""
+    out = []
+    for cls, cells in report_episode_rows(debrief):
+        ack = cells[7]
+        cells = [*cells[:7], html.Span(ack, className="review-bad") if ack == NEVER else ack,
+                 cells[8] or NONE, *cells[9:]]  # fmt: skip
+        out.append((cls, cells))
+    return out
 
 
 def episodes_section(debrief: Debrief) -> html.Section:
