@@ -64,36 +64,32 @@ class DebriefSourceError(ValueError):
 # --- scenario and protocol ----------------------------------------------------------------
 
 
-def resolve_scenario(name_or_path: str | Path) -> Any:
-    """A scenario by file, file name, or display name (as the store records it)."""
-    from vitalsim.scenario import find_scenario, list_scenarios, load_scenario
-
+def _by_name(name_or_path: str | Path, load: Any, candidates: Any) -> Any:
+    """Load by file or file name; failing that, the candidate whose display name (as the
+    store records it) matches. The first error stands when nothing matches."""
     try:
-        return load_scenario(find_scenario(name_or_path))
+        return load(name_or_path)
     except ConfigError:
-        for path in list_scenarios():
+        for candidate in candidates():
             try:
-                sc = load_scenario(path)
+                loaded = load(candidate)
             except ConfigError:
                 continue
-            if sc.name == str(name_or_path):
-                return sc
+            if loaded.name == str(name_or_path):
+                return loaded
         raise
+
+
+def resolve_scenario(name_or_path: str | Path) -> Any:
+    """A scenario by file, file name, or display name."""
+    from vitalsim.scenario import find_scenario, list_scenarios, load_scenario
+
+    return _by_name(name_or_path, lambda n: load_scenario(find_scenario(n)), list_scenarios)
 
 
 def resolve_protocol(name_or_path: str | Path) -> ProtocolConfig:
-    """A protocol by file, file name, or display name (the store keeps the display name)."""
-    try:
-        return load_protocol(name_or_path)
-    except ConfigError:
-        for name in list_protocols():
-            try:
-                cfg = load_protocol(name)
-            except ConfigError:
-                continue
-            if cfg.name == str(name_or_path):
-                return cfg
-        raise
+    """A protocol by file, file name, or display name."""
+    return _by_name(name_or_path, load_protocol, list_protocols)
 
 
 def protocol_of_scenario(sc: Any) -> ProtocolConfig:

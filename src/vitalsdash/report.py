@@ -319,25 +319,31 @@ def _episodes_section(debrief: Debrief) -> str:
     return _table(EPISODE_HEADERS, episode_rows(debrief), empty="No alarm episode.")
 
 
-def _silenced_section(debrief: Debrief) -> str:
-    rows = [
-        [
+SILENCED_HEADERS = ("alarm", "priority", "silenced", "then", "first action")
+
+
+def silenced_rows(debrief: Debrief) -> list[tuple[str, list[str]]]:
+    """One row per alarm silenced but not resolved (report and review page alike)."""
+    return [
+        (f"prio-{s.episode.priority}", [
             f"{s.episode.condition} #{s.episode.number}",
             s.episode.priority,
             f"{s.silenced_by.replace('_', ' ')} at {clock(s.silenced_t_s)}",
-            "still active at the end"
-            if s.still_active
+            "still active at the end" if s.still_active
             else f"active {duration(s.active_after_s)} more",
             s.episode.first_action_kind or "no action",
-        ]
+        ])
         for s in debrief.silenced_unresolved
-    ]
+    ]  # fmt: skip
+
+
+def _silenced_section(debrief: Debrief) -> str:
     intro = (
         f'<p class="note">Acknowledged or audio-paused alarms still active at the end of '
         f"the session, or for more than {duration(debrief.silenced_limit_s)} after being "
         "silenced.</p>"
     )
-    return intro + _table(["alarm", "priority", "silenced", "then", "first action"], rows)
+    return intro + _table(SILENCED_HEADERS, silenced_rows(debrief))
 
 
 def _never_acked_section(debrief: Debrief) -> str:

@@ -15,7 +15,16 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from vitalsdash.debrief import Debrief, SessionData
-from vitalsdash.report import EPISODE_HEADERS, NEVER, clock, duration, num, params_text
+from vitalsdash.report import (
+    EPISODE_HEADERS,
+    NEVER,
+    SILENCED_HEADERS,
+    clock,
+    duration,
+    num,
+    params_text,
+    silenced_rows,
+)
 from vitalsdash.report import episode_rows as report_episode_rows
 
 NONE = "–"
@@ -134,29 +143,11 @@ def episodes_section(debrief: Debrief) -> html.Section:
     )
 
 
-def silenced_rows(debrief: Debrief) -> list[tuple[str, list[Any]]]:
-    return [
-        (
-            f"prio-{s.episode.priority}",
-            [
-                f"{s.episode.condition} #{s.episode.number}",
-                s.episode.priority,
-                f"{s.silenced_by.replace('_', ' ')} at {clock(s.silenced_t_s)}",
-                "still active at the end"
-                if s.still_active
-                else f"active {duration(s.active_after_s)} more",
-                s.episode.first_action_kind or "no action",
-            ],
-        )
-        for s in debrief.silenced_unresolved
-    ]
-
-
 def silenced_section(debrief: Debrief) -> html.Section:
     return section(
         "Silenced but not resolved",
         table(
-            ("alarm", "priority", "silenced", "then", "first action"),
+            SILENCED_HEADERS,
             silenced_rows(debrief),
             "review-silenced",
             "None: every silenced alarm was resolved.",
