@@ -2,17 +2,20 @@
 
 The runtime is created here (not at import time), so reloaders and test fixtures do not
 start it twice. With ``headless`` only the JSON API is served.
+
+The HTTP server is waitress, one process with a thread pool, because the runtime lives in
+this process's memory. Per request it costs about a third of werkzeug's development server
+(``benchmarks/bench_ui_load.py``), which matters when every open page polls once a second.
 """
 
 from __future__ import annotations
 
 import logging
 import signal
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from werkzeug.serving import make_server
+from waitress.server import create_server
 
 from vitalsdash.config import ClinicConfig, load_clinic
 from vitalsdash.feed import Feed
@@ -21,6 +24,8 @@ from vitalsdash.store import Store
 
 log = logging.getLogger(__name__)
 DEFAULT_DB = Path("var") / "vitalsdash.sqlite"
+HTTP_THREADS = 8
+"""A page opens with a handful of parallel requests; ticks are short."""
 
 
 @dataclass
@@ -59,7 +64,8 @@ def create_wsgi_app(runtime: Runtime, headless: bool):
 def serve(opts: ServeOptions) -> int:
     runtime = build_runtime(opts)
     app = create_wsgi_app(runtime, opts.headless)
-    server = make_server(opts.host, opts.port, app, threaded=True)
+    server = create_server(app, host=opts.host, port=opts.port, threads=HTTP_THREADS,
+                           ident="vitalsdash", clear_untrusted_proxy_headers=True)  # fmt: skip
     runtime.run_in_thread()
     gateway = None
     if opts.mllp_port is not None:
@@ -67,21 +73,24 @@ def serve(opts: ServeOptions) -> int:
 
         gateway = Hl7Gateway(runtime.hl7_source_for, host=opts.host, port=opts.mllp_port).start()
         print(f"receiving HL7 (MLLP) on {opts.host}:{gateway.port}", flush=True)
-    stop = threading.Event()
 
     def _shutdown(*_: object) -> None:
-        stop.set()
-        threading.Thread(target=server.shutdown, daemon=True).start()
+        for sig in (signal.SIGINT, signal.SIGTERM):  # once: nothing may interrupt the cleanup
+            signal.signal(sig, signal.SIG_IGN)
+        raise KeyboardInterrupt  # ends server.run() in the main thread, which then cleans up
 
     signal.signal(signal.SIGINT, _shutdown)
     signal.signal(signal.SIGTERM, _shutdown)
     mode = "API only" if opts.headless else "dashboard"
-    print(f"vitalsdash ({mode}) on http://{opts.host}:{server.server_port}  "
+    print(f"vitalsdash ({mode}) on http://{opts.host}:{server.effective_port}  "
           f"[{len(runtime.beds)} beds, x{runtime.control.speed:g}]  "
           "Training tool - not a medical device. Ctrl+C to stop.", flush=True)  # fmt: skip
     try:
-        server.serve_forever()
+        server.run()
+    except KeyboardInterrupt:
+        pass  # a second signal while run() was already stopping
     finally:
+        server.close()
         if gateway is not None:
             gateway.stop()
         runtime.stop()
