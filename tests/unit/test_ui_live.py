@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 
 import pytest
-from dash import Patch
 from plotly.utils import PlotlyJSONEncoder
 
 from vitalsdash.clock import ManualClock
@@ -13,11 +13,10 @@ from vitalsdash.config import BedConfig, ClinicConfig, ClinicSection
 from vitalsdash.feed import Feed
 from vitalsdash.runtime import Runtime
 from vitalsdash.store import Store
-from vitalsdash.ui.components import alarm_banner, numerics, trends
+from vitalsdash.ui.components import numerics, trends
 from vitalsdash.ui.live.actions import perform
 from vitalsdash.ui.live.bedside import action_text, bedside_tick
 from vitalsdash.ui.live.central import FIELDS, central_tick
-from vitalsdash.ui.live.shown import Shown
 from vitalsdash.ui.state import BedView
 
 pytestmark = pytest.mark.unit
@@ -47,23 +46,39 @@ def _lists_only(fig: dict) -> bool:
     return all(type(tr[k]) is list for tr in fig["data"] for k in ("x", "y", "text"))
 
 
+def _points(wire: dict) -> dict[int, tuple[list, list, list]]:
+    """trace -> (xs, ys, texts) from the tick's compact points, read as bedside.js does."""
+    out = {}
+    for e in wire["e"]:
+        if isinstance(e[1], int):
+            out[e[0]] = ([e[1] + i * e[2] for i in range(len(e[3]))], e[3], [])
+        else:
+            out[e[0]] = (e[1], e[2], e[3])
+    return out
+
+
 def test_bedside_backfills_then_sends_only_what_is_new(rt: Runtime) -> None:
     first = bedside_tick(rt, "chair1", None)
     fig = first["figure"]
     assert _lists_only(fig)  # extendData cannot extend typed arrays
     hr = fig["data"][trends.TRACE["HR"]]
     assert len(hr["x"]) == 1500  # a short session is not downsampled
-    assert fig["layout"]["shapes"], "limit bands, baseline, phase marker"
+    decor = first["wire"]["d"]  # drawn in the browser
+    assert decor["r"], "limit bands"
+    assert decor["h"], "limit and baseline lines"
+    assert any(h[4].startswith("baseline ") for h in decor["h"])
+    assert [label for _, label in decor["v"]] == ["Infusion"]
+    assert _size(decor) < 1200
     cursor = first["cursor"]
     assert _size(cursor) < 800
 
     rt.advance(3)
     nxt = bedside_tick(rt, "chair1", cursor)
     assert "figure" not in nxt
-    data, idx, max_points = nxt["extend"]
-    i = idx.index(trends.TRACE["HR"])
-    assert data["x"][i] == [hr["x"][-1] + 1000 * k for k in (1, 2, 3)]
-    assert max_points == trends.MAX_POINTS
+    xs, ys, _ = _points(nxt["wire"])[trends.TRACE["HR"]]
+    assert xs == [hr["x"][-1] + 1000 * k for k in (1, 2, 3)]
+    session = rt.beds["chair1"].session
+    assert ys[-1] == session.latest["HR"][1]
     shown_hr = nxt.get("num-HR-value", first["num-HR-value"])  # sent only when it changed
     assert shown_hr == f"{rt.beds['chair1'].session.latest['HR'][1]:.0f}"
     assert _size(nxt) < 2048
@@ -85,8 +100,7 @@ def test_instructor_actions_never_reach_the_trainee(rt: Runtime) -> None:
         "sbp_rise_mmhg": 20, "duration_min": 5}}, "instructor")  # fmt: skip
     rt.submit("chair2", "reassure", {}, "trainee")
     out = bedside_tick(rt, "chair2", cursor)
-    data, idx, _ = out["extend"]
-    texts = data["text"][idx.index(trends.TRACE["action"])]
+    _, _, texts = _points(out["wire"])[trends.TRACE["action"]]
     assert len(texts) == 1
     assert texts[0].endswith("Reassured")
     assert action_text({"kind": "inject_event", "actor": "instructor", "params": {}}) is None
@@ -117,27 +131,51 @@ def test_actions_say_what_happened_or_why_not(rt: Runtime) -> None:
     assert perform(rt, "nobody", "pump-pause", {}).message.startswith("no bed 'nobody'")
 
 
-def test_shown_patches_texts_when_only_texts_change() -> None:
-    rows = [("SYS_HI", "HIGH", "***", "SYS HIGH 190 > 179", False, True, 60.0)]
-    shown = Shown(("alarm-list",))
-    out: dict = {}
+def test_every_tick_of_a_whole_session_fits_the_budget(tmp_path) -> None:
+    """Issue 5: a bedside tick <= 2 KB, including the ticks where phases change, the
+    baseline is set, alarms come and go and readiness appears (a 1 Hz browser)."""
+    bed = BedConfig(id="c", scenario="hypertensive-responder", seed=3)
+    store = Store(str(tmp_path / "s.sqlite"))
+    rt1 = Runtime(ClinicConfig(clinic=ClinicSection(), beds=[bed]), store, Feed(store),
+                  clock=ManualClock())  # fmt: skip
+    rt1.start()
+    cursor = bedside_tick(rt1, "c", None)["cursor"]
+    sizes, parts = [], set()
+    for _ in range(110 * 60):
+        rt1.advance(1)
+        out = bedside_tick(rt1, "c", cursor)
+        cursor = out["cursor"]
+        sizes.append(_size(out))
+        parts |= set(out.get("wire", {}))
+    store.close()
+    assert rt1.beds["c"].session.phase.value in ("ready", "observation")
+    assert parts == {"e", "a", "d", "r"}, "the session went through every kind of change"
+    assert max(sizes) < 2048, f"largest tick {max(sizes)} B"
 
-    def put(rs):
-        out.clear()
-        shown.put_list(out, "alarm-list", alarm_banner.structure(rs), [r[3] for r in rs],
-                       lambda: alarm_banner.render(rs), alarm_banner.patch_message)  # fmt: skip
-        return out.get("alarm-list")
 
-    first = put(rows)
-    assert isinstance(first, list)
-    assert first[0].to_plotly_json()["props"]["data-sounding"] == "true"
-    assert put(rows) is None
-    patched = put([(*rows[0][:3], "SYS HIGH 195 > 179", *rows[0][4:])])
-    assert isinstance(patched, Patch)
-    assert "195" in json.dumps(patched.to_plotly_json())
-    assert isinstance(put([(*rows[0][:4], True, False, 60.0)]), list)  # acknowledged: re-render
-    packed = shown.pack()
-    assert Shown(("alarm-list",), packed).sums == shown.sums
+def test_alarm_rows_are_sent_once_per_change_and_small(rt: Runtime) -> None:
+    cursor = bedside_tick(rt, "chair2", None)["cursor"]
+    rt.submit("chair2", "inject_event", {"kind": "hypertensive_surge", "params": {
+        "sbp_rise_mmhg": 70, "duration_min": 10}}, "instructor")  # fmt: skip
+    rt.submit("chair2", "nibp_start", {}, "trainee")
+    sent = []
+    for _ in range(240):  # 20 min, a tick every 5 s
+        rt.advance(5)
+        out = bedside_tick(rt, "chair2", cursor)
+        cursor = out["cursor"]
+        if "a" in out.get("wire", {}):
+            sent.append((out["wire"]["a"], _size(out)))
+    rows, size = max(((r, n) for r, n in sent), key=lambda rn: len(rn[0]))
+    assert len(rows) >= 3, rows
+    signals = rt.beds["chair2"].session.engine.signals(rt.beds["chair2"].session.t_s)
+    assert [r[0] for r in sent[-1][0]] == [a.condition for a in signals.alarms]
+    assert all(a != b for (a, _), (b, _) in pairwise(sent)), "only changes"
+    assert size < 2048, f"{len(rows)} alarm rows cost {size} B"
+    _, prio, marker, _, acked, sounding, since = rows[0]
+    assert prio == "HIGH"
+    assert marker == "***"
+    assert (acked, sounding) == (0, 1)
+    assert since.startswith("since ")
 
 
 def test_nibp_is_greyed_once_older_than_the_interval_plus_a_minute() -> None:

@@ -9,6 +9,7 @@
  *   LOW    1-2 pulses
  * Browsers play nothing before a user gesture, so sound starts off and the navbar button
  * enables it. What is playing is mirrored in <body data-audio-playing="...">.
+ * The bedside page's own clientside functions are in bedside.js.
  */
 (function () {
   "use strict";
@@ -124,8 +125,8 @@
   window.vitalsAudio = audio;
   window.setInterval(function () { audio.poll(); }, 200);
 
-  window.dash_clientside = Object.assign({}, window.dash_clientside);
-  window.dash_clientside.vitals = {
+  window.dash_clientside = window.dash_clientside || {};
+  window.dash_clientside.vitals = Object.assign(window.dash_clientside.vitals || {}, {
     /* The navbar's sound switch: every click toggles. */
     toggleSound: function (nClicks) {
       var on = audio.setEnabled((nClicks || 0) % 2 === 1);
@@ -134,39 +135,6 @@
         on ? "sound-toggle sound-on" : "sound-toggle sound-off",
         on ? "true" : "false"
       ];
-    },
-
-    /* Replace the trend chart's shapes (limit bands, baselines, phase markers) in place:
-       the figure prop is not touched, so points added by extendData stay. */
-    applyDecor: function (shapes) {
-      var gd = document.querySelector("#bed-trends .js-plotly-plot");
-      if (shapes && gd && window.Plotly && gd.data) {
-        window.Plotly.relayout(gd, { shapes: shapes });
-      }
-      return window.dash_clientside.no_update;
-    },
-
-    /* Follow the live edge over the chosen window, or show the whole session. */
-    applyWindow: function (windowS, cursor) {
-      var gd = document.querySelector("#bed-trends .js-plotly-plot");
-      if (!gd || !window.Plotly || !gd.data || !cursor) {
-        return window.dash_clientside.no_update;
-      }
-      var w = parseFloat(windowS);
-      var update;
-      if (!w) {
-        if (gd.getAttribute("data-window") === "all") {
-          return window.dash_clientside.no_update;
-        }
-        gd.setAttribute("data-window", "all");
-        update = { "xaxis.autorange": true };
-      } else {
-        gd.setAttribute("data-window", String(w));
-        var end = 86400000 + cursor.now * 1000 + 30000;  // series.X_OFFSET_MS
-        update = { "xaxis.range": [Math.max(86400000, end - w * 1000), end] };
-      }
-      window.Plotly.relayout(gd, update);
-      return window.dash_clientside.no_update;
     }
-  };
+  });
 })();

@@ -5,54 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Patch, html
+from dash import html
 
-Data = tuple[bool, tuple[tuple[str, bool, str], ...]] | None
+NONE_TEXT = "Assessed once the infusion has ended."
+
+Wire = list | None
+"""``[ready 0/1, [[met 0/1, detail], ...]]``, or None before it is assessed; drawn by
+assets/bedside.js, so a criterion flipping costs tens of bytes, not a component tree."""
 
 
-def data(readiness: Any) -> Data:
+def wire(readiness: Any) -> Wire:
     if readiness is None:
         return None
-    return readiness.ready, tuple((c.name, c.met, c.detail) for c in readiness.criteria)
-
-
-def render(d: Data) -> list[Any]:
-    if d is None:
-        return [html.Div("Assessed once the infusion has ended.", className="small-muted")]
-    ready, criteria = d
-    head = html.Div(
-        "Ready for discharge" if ready else "Not ready for discharge",
-        className="ready-head " + ("ready-yes" if ready else "ready-no"),
-        **{"data-ready": "true" if ready else "false"},
-    )
-    items = [
-        html.Li(
-            [html.Span("✓" if met else "✗", className="crit-mark"), f" {detail}"],
-            className="crit-met" if met else "crit-missing",
-        )
-        for _, met, detail in criteria
-    ]
-    return [head, html.Ul(items, className="crit-list")]
-
-
-def structure(d: Data) -> Any:
-    return None if d is None else (d[0], tuple((name, met) for name, met, _ in d[1]))
-
-
-def texts(d: Data) -> list[str]:
-    return [] if d is None else [f" {detail}" for _, _, detail in d[1]]
-
-
-def patch_detail(p: Patch, i: int, text: str) -> None:
-    """Rewrite criterion ``i``'s explanation in place (list item after the mark)."""
-    p[1]["props"]["children"][i]["props"]["children"][1] = text
+    return [int(readiness.ready), [[int(c.met), c.detail] for c in readiness.criteria]]
 
 
 def layout() -> dbc.Card:
     return dbc.Card(
         [
             dbc.CardHeader("Discharge readiness"),
-            dbc.CardBody(html.Div(render(None), id="readiness")),
+            dbc.CardBody(html.Div(html.Div(NONE_TEXT, className="small-muted"), id="readiness")),
         ],
         className="panel-card",
     )

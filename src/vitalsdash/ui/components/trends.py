@@ -3,13 +3,15 @@
 Rows (top to bottom): events (actions, alarm onsets), HR, SpO2, NIBP (systolic ▼,
 diastolic ▲, mean –), RR. Figures are plain dicts (a go.Figure costs ~5x the server
 time). Every trace is built from lists and has a ``text`` list, so one ``extendData``
-can append to any subset of traces. Limit bands, baselines and phase markers are layout
-shapes ("decor"), replaced in the browser with ``Plotly.relayout`` when they change, so
-the extended points are never re-rendered away.
+(built in the browser from ``compact``) can append to any subset of traces. Limit bands,
+baselines and phase markers are layout shapes ("decor") that the browser builds from
+a compact spec and applies with ``Plotly.relayout``, so extended points are never
+re-rendered away.
 """
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 from vitalsdash.ui.theme import PALETTE
@@ -165,9 +167,9 @@ def empty_figure() -> dict[str, Any]:
 def figure(
     series: dict[str, tuple[list, list]],
     events: dict[str, tuple[list, list, list]],
-    decor: list[dict[str, Any]],
 ) -> dict[str, Any]:
-    """The chart with a backfill: channel series, event markers (x, y, text) and decor."""
+    """The chart with a backfill: channel series and event markers (x, y, text). The
+    decor follows in the same response and is drawn in the browser."""
     fig = empty_figure()
     for ch, (xs, ys) in series.items():
         trace = fig["data"][TRACE[ch]]
@@ -175,56 +177,37 @@ def figure(
     for key, (xs, ys, texts) in events.items():
         trace = fig["data"][TRACE[key]]
         trace["x"], trace["y"], trace["text"] = xs, ys, texts
-    fig["layout"]["shapes"] = decor
     return fig
 
 
-def extend(
+def _y(v: float | None) -> float | int | None:
+    """A whole number as an int: ``97`` is two bytes shorter on the wire than ``97.0``."""
+    return int(v) if v is not None and v == int(v) else v
+
+
+def compact(
     series: dict[str, tuple[list, list]],
     events: dict[str, tuple[list, list, list]],
-) -> list[Any] | None:
-    """``extendData`` for the new points, or None when there are none."""
-    idx: list[int] = []
-    xs: list[list] = []
-    ys: list[list] = []
-    texts: list[list] = []
+) -> list[list[Any]] | None:
+    """The new points, compactly, for the browser to extend the chart with (bedside.js).
+
+    One entry per trace that grew: ``[trace, x0, dx, ys]`` when its x values are evenly
+    spaced (1 Hz channels: a whole minute at x60 costs two numbers of x), otherwise
+    ``[trace, xs, ys, texts]``. None when nothing is new."""
+    out: list[list[Any]] = []
     for ch, (x, y) in series.items():
-        if x:
-            idx.append(TRACE[ch])
-            xs.append(x)
-            ys.append(y)
-            texts.append([])
+        if not x:
+            continue
+        ys = [_y(v) for v in y]
+        dx = x[1] - x[0] if len(x) > 1 else 1000
+        if all(b - a == dx for a, b in pairwise(x)):
+            out.append([TRACE[ch], x[0], dx, ys])
+        else:
+            out.append([TRACE[ch], x, ys, []])
     for key, (x, y, t) in events.items():
         if x:
-            idx.append(TRACE[key])
-            xs.append(x)
-            ys.append(y)
-            texts.append(t)
-    if not idx:
-        return None
-    return [{"x": xs, "y": ys, "text": texts}, idx, MAX_POINTS]
-
-
-def _hline(axis: str, y: float, colour: str, dash: str, label: str = "") -> dict[str, Any]:
-    shape: dict[str, Any] = {
-        "type": "line",
-        "xref": f"x{axis} domain",
-        "x0": 0,
-        "x1": 1,
-        "yref": f"y{axis}",
-        "y0": y,
-        "y1": y,
-        "layer": "below",
-        "line": {"color": colour, "width": 1, "dash": dash},
-    }
-    if label:
-        shape["label"] = {
-            "text": label,
-            "textposition": "end",
-            "yanchor": "bottom",
-            "font": {"size": 10, "color": PALETTE["muted"]},
-        }
-    return shape
+            out.append([TRACE[key], x, y, t])
+    return out or None
 
 
 DECOR_LIMITS = (
@@ -248,10 +231,15 @@ def decor_key(limits: dict[str, float | None], baseline: Any, phases: list[list[
 
 def decor(
     limits: dict[str, float | None], baseline: Any, phases: list[list[Any]]
-) -> list[dict[str, Any]]:
-    """Shaded limit bands (inside the limits), the patient's baseline as dashed lines,
-    and a vertical marker at each phase change."""
-    shapes: list[dict[str, Any]] = []
+) -> dict[str, Any]:
+    """What the chart draws behind the data, compactly; assets/bedside.js makes the shapes.
+
+    ``r``: shaded bands inside the limits ``[axis, y0, y1, colour]``; ``h``: horizontal
+    lines ``[axis, y, colour, dash, label]`` (limits dotted, the patient's baseline dashed);
+    ``v``: a vertical marker ``[x, label]`` at each phase change; ``m``/``t``: label
+    colours. Sent whole when it changes: a few hundred bytes, not kilobytes of shapes."""
+    rects: list[list[Any]] = []
+    lines: list[list[Any]] = []
     for row, cond in BAND.items():
         axis = AXIS[row]
         lo, hi = limits.get(f"{cond}_LO"), limits.get(f"{cond}_HI")
@@ -259,27 +247,11 @@ def decor(
             continue
         top = hi if hi is not None else Y_RANGES[row][1]
         bottom = lo if lo is not None else Y_RANGES[row][0]
-        shapes.append(
-            {
-                "type": "rect",
-                "xref": f"x{axis} domain",
-                "x0": 0,
-                "x1": 1,
-                "yref": f"y{axis}",
-                "y0": bottom,
-                "y1": top,
-                "layer": "below",
-                "line": {"width": 0},
-                "fillcolor": BAND_COLOUR[row],
-                "opacity": 0.07,
-            }
-        )
-        for v in (lo, hi):
-            if v is not None:
-                shapes.append(_hline(axis, v, BAND_COLOUR[row], "dot"))
+        rects.append([axis, _y(bottom), _y(top), BAND_COLOUR[row]])
+        lines += [[axis, _y(v), BAND_COLOUR[row], "dot", ""] for v in (lo, hi) if v is not None]
     for v in (limits.get("DIA_LO"), limits.get("DIA_HI")):
         if v is not None:
-            shapes.append(_hline(AXIS["NIBP"], v, PALETTE["muted"], "dot"))
+            lines.append([AXIS["NIBP"], _y(v), PALETTE["muted"], "dot", ""])
     if baseline is not None:
         for row, attr in (
             ("HR", "hr_bpm"),
@@ -289,27 +261,6 @@ def decor(
         ):
             v = getattr(baseline, attr, None)
             if v is not None:
-                shapes.append(_hline(AXIS[row], v, PALETTE["muted"], "dash", f"baseline {v:.0f}"))
-    for t_ms, phase in phases:
-        shapes.append(
-            {
-                "type": "line",
-                "xref": "x",
-                "x0": t_ms,
-                "x1": t_ms,
-                "yref": "paper",
-                "y0": 0,
-                "y1": 1,
-                "layer": "above",
-                "line": {"color": PALETTE["text"], "width": 1, "dash": "longdash"},
-                "label": {
-                    "text": PHASE_LABEL.get(phase, phase),
-                    "textposition": "end",
-                    "textangle": 0,
-                    "xanchor": "left",
-                    "yanchor": "top",
-                    "font": {"size": 11, "color": PALETTE["text"]},
-                },
-            }
-        )
-    return shapes
+                lines.append([AXIS[row], _y(v), PALETTE["muted"], "dash", f"baseline {v:.0f}"])
+    marks = [[t_ms, PHASE_LABEL.get(phase, phase)] for t_ms, phase in phases]
+    return {"r": rects, "h": lines, "v": marks, "m": PALETTE["muted"], "t": PALETTE["text"]}

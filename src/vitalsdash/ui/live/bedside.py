@@ -3,8 +3,9 @@
 The browser keeps a small cursor (``dcc.Store``): the session, the time of the last
 point per channel, the last seq per event log, the phase changes, and a signature of
 every panel it has drawn. Each tick reads past the cursors from the feed, returns the new
-points as ``extendData`` and re-sends a panel only when its signature changed; missed
-ticks heal themselves because nothing relies on ticks being regular.
+points and the alarm rows as compact ``wire`` data (the browser builds ``extendData`` and
+the banner from it) and re-sends a panel only when its signature changed; missed ticks
+heal themselves because nothing relies on ticks being regular.
 """
 
 from __future__ import annotations
@@ -36,12 +37,14 @@ LATE_S = 120.0
 RECENT_OBS = 5
 SEQS = ("action", "alarm", "session", "obs")
 SHOWN = (
-    "bed-phase", "decor", "alarm-list", "alarm-banner", "audio-countdown", "alarm-pause-audio",
+    "bed-phase", "decor", "alarms", "alarm-banner", "audio-countdown", "alarm-pause-audio",
     "alarm-off-notice", "audio", "pump-status", "oxygen-state", "readiness", "chart-recent",
     *[f"num-{k}-{part}" for k, *_ in numerics.BOXES for part in ("value", "limits", "box")],
     "num-NIBP-map", "num-NIBP-age",
 )  # fmt: skip
 """Panels whose checksums the cursor carries, in this order."""
+WIRED = {"alarms": "a", "decor": "d", "readiness": "r"}
+"""Panels sent as data in the wire (drawn by assets/bedside.js), and their wire keys."""
 
 ACTION_TEXT: dict[str, Callable[[dict[str, Any]], str]] = {
     "pause_pump": lambda p: "Pump paused",
@@ -172,10 +175,7 @@ def _backfill(rt: Runtime, view: BedView, out: dict[str, Any]) -> dict[str, Any]
         "shown": Shown(SHOWN),
     }
     data = series.downsample(rows, CHANNELS, view.t_s)
-    events = _markers(rt, sid, cur)
-    decor = trends.decor(view.limits or {}, view.baseline, cur["phases"])
-    cur["shown"].mark("decor", trends.decor_key(view.limits or {}, view.baseline, cur["phases"]))
-    out["figure"] = trends.figure(data, events, decor)
+    out["figure"] = trends.figure(data, _markers(rt, sid, cur))
     return cur
 
 
@@ -217,14 +217,7 @@ def _panels(view: BedView, cur: dict[str, Any], out: dict[str, Any]) -> None:
         out, "decor", key, lambda _: trends.decor(view.limits or {}, view.baseline, cur["phases"])
     )
     rows = alarm_banner.rows(sig)
-    shown.put_list(
-        out,
-        "alarm-list",
-        alarm_banner.structure(rows),
-        [r[3] for r in rows],
-        lambda: alarm_banner.render(rows),
-        alarm_banner.patch_message,
-    )
+    shown.put(out, "alarms", rows)
     highest = rows[0][1].lower() if rows else "none"
     shown.put(out, "alarm-banner", f"alarm-banner highest-{highest}")
     paused = sig is not None and sig.audio_paused
@@ -239,22 +232,15 @@ def _panels(view: BedView, cur: dict[str, Any], out: dict[str, Any]) -> None:
     shown.put(out, "pump-status", pump_panel.state(view.pump), pump_panel.render)
     o2 = cur.get("o2") or 0
     shown.put(out, "oxygen-state", f"Oxygen on, {o2:g} L/min" if o2 else "Oxygen off")
-    rd = readiness.data(view.readiness)
-    shown.put_list(
-        out,
-        "readiness",
-        readiness.structure(rd),
-        readiness.texts(rd),
-        lambda: readiness.render(rd),
-        readiness.patch_detail,
-    )
+    shown.put(out, "readiness", readiness.wire(view.readiness))
 
 
 def bedside_tick(rt: Runtime, bed_id: str, cursor: dict[str, Any] | None) -> dict[str, Any]:
     """Everything that changed on the bedside page, keyed by component (see pages/bedside).
 
-    Keys: "figure" (backfill), "extend", "decor", "cursor", panel ids, "audio" and
-    "audio-detail"; a key that is absent means "unchanged"."""
+    Keys: "figure" (backfill), "wire" (``{"e": trends.compact(...), "a": alarm rows,
+    "d": trends.decor(...), "r": readiness.wire(...)}``, each part only when new), "cursor",
+    panel ids, "audio" and "audio-detail"; a key that is absent means "unchanged"."""
     out: dict[str, Any] = {}
     view = bed_view(rt, bed_id)
     if view is None:
@@ -271,10 +257,13 @@ def bedside_tick(rt: Runtime, bed_id: str, cursor: dict[str, Any] | None) -> dic
         cur = _load(cursor)
         points = _new_points(rt, view, cur)
         events = _markers(rt, view.session_id, cur)
-        ext = trends.extend(points, events)
+        ext = trends.compact(points, events)
         if ext is not None:
-            out["extend"] = ext
+            out["wire"] = {"e": ext}
     _observations(rt, view.session_id, cur, out)
     _panels(view, cur, out)
+    for key, part in WIRED.items():
+        if key in out:
+            out.setdefault("wire", {})[part] = out.pop(key)
     out["cursor"] = _dump(cur, view.t_s)
     return out

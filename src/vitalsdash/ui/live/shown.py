@@ -1,8 +1,6 @@
 """What the browser has drawn, kept as a small checksum per panel in the page's cursor.
 
-A panel is re-sent only when its checksum changes. List panels (alarm banner, readiness)
-also keep one checksum per item, so when only some texts change they get a ``Patch``
-that rewrites those texts instead of the whole list.
+A panel is re-sent only when its checksum changes.
 """
 
 from __future__ import annotations
@@ -10,8 +8,6 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable, Sequence
 from typing import Any
-
-from dash import Patch
 
 
 def crc(value: Any) -> int:
@@ -42,22 +38,3 @@ class Shown:
         self.sums[key] = s
         out[key] = data if render is None else render(data)
         return True
-
-    def put_list(self, out: dict[str, Any], key: str, structure: Any, texts: Sequence[str],
-                 render: Callable[[], Any], patch_text: Callable[[Patch, int, str], None],
-                 ) -> None:  # fmt: skip
-        """Re-render when ``structure`` changed, else patch the texts that changed."""
-        s = crc(structure)
-        items = [crc(t) for t in texts]
-        old = self.sums.get(key)
-        if not isinstance(old, list) or old[0] != s or len(old) != len(items) + 1:
-            out[key] = render()
-        else:
-            changed = [i for i, (a, b) in enumerate(zip(items, old[1:], strict=True)) if a != b]
-            if not changed:
-                return
-            p = Patch()
-            for i in changed:
-                patch_text(p, i, texts[i])
-            out[key] = p
-        self.sums[key] = [s, *items]

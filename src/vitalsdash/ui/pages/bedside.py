@@ -2,6 +2,12 @@
 
 One Interval drives one callback (ui/live/bedside.py) that backfills on open and then
 sends only what is new; one callback turns every button into a runtime action.
+
+The tick has three outputs (figure, wire, cursor), which change together or not at all;
+every panel that changed goes out with ``set_props`` in the same response. Forty
+declared outputs cost the server more per tick than the tick itself, and a panel update
+is idempotent, so it needs no cursor of its own. assets/bedside.js turns the compact
+wire into ``extendData``, the chart's decor, the alarm banner and the readiness list.
 """
 
 from __future__ import annotations
@@ -11,7 +17,6 @@ from typing import Any
 import dash
 import dash_bootstrap_components as dbc
 from dash import (
-    ALL,
     ClientsideFunction,
     Input,
     Output,
@@ -22,6 +27,7 @@ from dash import (
     dcc,
     html,
     no_update,
+    set_props,
 )
 
 from vitalsdash.ui._runtime import get_runtime
@@ -48,34 +54,34 @@ dash.register_page(__name__, path_template="/bed/<bed_id>", name="Bedside", titl
 TICK_MS = 1000
 WINDOWS = (("15 min", "900"), ("1 h", "3600"), ("4 h", "14400"), ("All", "0"))
 
-# tick result key -> (component id, property)
 OUTPUTS: list[tuple[str, str, str]] = [
     ("figure", "bed-trends", "figure"),
-    ("extend", "bed-trends", "extendData"),
-    ("decor", "bed-decor", "data"),
+    ("wire", "bed-wire", "data"),
     ("cursor", "bed-cursor", "data"),
-    ("bed-phase", "bed-phase", "children"),
-    *[
-        (f"num-{k}-{part}", f"num-{k}-{part}", "children")
+]
+"""tick result key -> (component id, property): the callback's declared outputs."""
+PANELS: dict[str, tuple[str, str]] = {
+    "bed-phase": ("bed-phase", "children"),
+    **{
+        f"num-{k}-{part}": (f"num-{k}-{part}", "children")
         for k, *_ in numerics.BOXES
         for part in ("value", "limits")
-    ],
-    *[(f"num-{k}-box", f"num-{k}-box", "className") for k, *_ in numerics.BOXES],
-    ("num-NIBP-map", "num-NIBP-map", "children"),
-    ("num-NIBP-age", "num-NIBP-age", "children"),
-    ("alarm-list", "alarm-list", "children"),
-    ("alarm-banner", "alarm-banner", "className"),
-    ("audio-countdown", "audio-countdown", "children"),
-    ("alarm-pause-audio", "alarm-pause-audio", "children"),
-    ("alarm-off-notice", "alarm-off-notice", "children"),
-    ("audio", "bed-audio", "data-audio"),
-    ("audio-pulses", "bed-audio", "data-audio-pulses"),
-    ("audio-repeat", "bed-audio", "data-audio-repeat"),
-    ("pump-status", "pump-status", "children"),
-    ("oxygen-state", "oxygen-state", "children"),
-    ("readiness", "readiness", "children"),
-    ("chart-recent", "chart-recent", "children"),
-]
+    },
+    **{f"num-{k}-box": (f"num-{k}-box", "className") for k, *_ in numerics.BOXES},
+    "num-NIBP-map": ("num-NIBP-map", "children"),
+    "num-NIBP-age": ("num-NIBP-age", "children"),
+    "alarm-banner": ("alarm-banner", "className"),
+    "audio-countdown": ("audio-countdown", "children"),
+    "alarm-pause-audio": ("alarm-pause-audio", "children"),
+    "alarm-off-notice": ("alarm-off-notice", "children"),
+    "audio": ("bed-audio", "data-audio"),
+    "audio-pulses": ("bed-audio", "data-audio-pulses"),
+    "audio-repeat": ("bed-audio", "data-audio-repeat"),
+    "pump-status": ("pump-status", "children"),
+    "oxygen-state": ("oxygen-state", "children"),
+    "chart-recent": ("chart-recent", "children"),
+}
+"""tick result key -> (component id, property), sent with set_props when present."""
 BUTTONS = [
     *SIMPLE,
     "pump-set-rate",
@@ -167,9 +173,10 @@ def layout(bed_id: str | None = None, **_: Any) -> html.Div:
         [
             dcc.Store(id="bed-id", data=bed.id),
             dcc.Store(id="bed-cursor"),
-            dcc.Store(id="bed-decor"),
+            dcc.Store(id="bed-wire"),
+            dcc.Store(id="bed-ack"),
+            dcc.Store(id="bed-max-points", data=trends.MAX_POINTS),
             dcc.Store(id="bed-refresh", data=0),
-            dcc.Store(id="bed-decor-applied"),
             dcc.Store(id="bed-window-applied"),
             dcc.Interval(id="bed-interval", interval=TICK_MS),
             audio.element("bed-audio"),
@@ -215,6 +222,12 @@ def bedside_update(
     out = bedside_tick(get_runtime(), bed_id, cursor)
     if "audio-detail" in out:
         out["audio-pulses"], out["audio-repeat"] = out.pop("audio-detail")
+    props: dict[str, dict[str, Any]] = {}
+    for key, (cid, prop) in PANELS.items():
+        if key in out:
+            props.setdefault(cid, {})[prop] = out[key]
+    for cid, values in props.items():
+        set_props(cid, values)
     return [out.get(key, no_update) for key, _, _ in OUTPUTS]
 
 
@@ -225,7 +238,7 @@ def bedside_update(
     Output("action-toast", "icon"),
     Output("bed-refresh", "data"),
     *[Input(b, "submit_n_clicks" if b == "pump-stop" else "n_clicks") for b in BUTTONS],
-    Input({"type": "ack", "cond": ALL}, "n_clicks"),
+    Input("bed-ack", "data"),
     State("bed-id", "data"),
     State("bed-refresh", "data"),
     *[State(v, "value") for v in VALUES],
@@ -237,6 +250,8 @@ def bedside_action(*args: Any) -> tuple[Any, ...]:
     if trigger is None or not any(t.get("value") for t in ctx.triggered):
         return (no_update,) * 5
     n_inputs = len(BUTTONS) + 1
+    if trigger == "bed-ack":  # a real click on a banner row (assets/bedside.js)
+        trigger = {"type": "ack", "cond": (args[n_inputs - 1] or {}).get("cond")}
     bed_id, refresh = args[n_inputs], args[n_inputs + 1]
     values = dict(zip(VALUES, args[n_inputs + 2 :], strict=True))
     outcome = perform(get_runtime(), bed_id, trigger, values)
@@ -245,9 +260,12 @@ def bedside_action(*args: Any) -> tuple[Any, ...]:
 
 
 clientside_callback(
-    ClientsideFunction("vitals", "applyDecor"),
-    Output("bed-decor-applied", "data"),
-    Input("bed-decor", "data"),
+    ClientsideFunction("vitals", "applyWire"),
+    Output("bed-trends", "extendData"),
+    Output("alarm-list", "children"),
+    Output("readiness", "children"),
+    Input("bed-wire", "data"),
+    State("bed-max-points", "data"),
     prevent_initial_call=True,
 )
 clientside_callback(

@@ -1,0 +1,216 @@
+/* The bedside page's clientside half (pages/bedside.py, ui/live/bedside.py).
+ *
+ * The server's tick sends compact "wire" data; this turns it into the chart's extendData,
+ * its decor (limit bands, baselines, phase markers), the alarm banner's rows and the
+ * readiness list, so the server neither encodes nor sends component trees or shapes. A click on a row's Acknowledge button becomes bed-ack {cond, n}: only a real
+ * click (mouse, keyboard or touch) acknowledges, never a row appearing or being redrawn.
+ */
+(function () {
+  "use strict";
+
+  var NONE_TEXT = "No active alarms";  // alarm_banner.NONE_TEXT
+  var NOT_ASSESSED = "Assessed once the infusion has ended.";  // readiness.NONE_TEXT
+  var ackSeq = 0;
+  var decor = { shapes: null, version: 0, tries: 0 };
+
+  function el(type, props) {
+    return { type: type, namespace: "dash_html_components", props: props };
+  }
+
+  /* One banner row from [condition, priority, marker, message, acked, sounding, since]. */
+  function alarmRow(r) {
+    var acked = r[4] === 1;
+    var sounding = r[5] === 1;
+    return el("Div", {
+      className: "alarm-row alarm-" + r[1].toLowerCase() + (acked ? " acked" : ""),
+      "data-condition": r[0],
+      "data-priority": r[1],
+      "data-sounding": sounding ? "true" : "false",
+      "data-acknowledged": acked ? "true" : "false",
+      children: [
+        el("Span", { className: "alarm-marker", children: r[2] }),
+        el("Span", { className: "alarm-msg", children: r[3] }),
+        el("Span", { className: "alarm-since", children: r[6] }),
+        el("Span", { className: "alarm-sound", children: sounding ? "♪ sounding" : "silenced" }),
+        el("Button", {
+          type: "button",
+          className: "btn btn-outline-light btn-sm alarm-ack",
+          disabled: acked,
+          children: acked ? "Acknowledged" : "Acknowledge"
+        })
+      ]
+    });
+  }
+
+  /* extendData from trends.compact: [trace, x0, dx, ys] (evenly spaced) or
+     [trace, xs, ys, texts]. */
+  function extendData(entries, maxPoints) {
+    var data = { x: [], y: [], text: [] };
+    var traces = [];
+    entries.forEach(function (e) {
+      traces.push(e[0]);
+      if (typeof e[1] === "number") {
+        var ys = e[3];
+        var xs = new Array(ys.length);
+        for (var i = 0; i < ys.length; i++) {
+          xs[i] = e[1] + i * e[2];
+        }
+        data.x.push(xs);
+        data.y.push(ys);
+        data.text.push([]);
+      } else {
+        data.x.push(e[1]);
+        data.y.push(e[2]);
+        data.text.push(e[3]);
+      }
+    });
+    return [data, traces, maxPoints];
+  }
+
+  /* Readiness from [ready, [[met, detail], ...]], or null before it is assessed. */
+  function readiness(r) {
+    if (!r) {
+      return [el("Div", { className: "small-muted", children: NOT_ASSESSED })];
+    }
+    var ready = r[0] === 1;
+    return [
+      el("Div", {
+        className: "ready-head " + (ready ? "ready-yes" : "ready-no"),
+        "data-ready": ready ? "true" : "false",
+        children: ready ? "Ready for discharge" : "Not ready for discharge"
+      }),
+      el("Ul", {
+        className: "crit-list",
+        children: r[1].map(function (c) {
+          return el("Li", {
+            className: c[0] === 1 ? "crit-met" : "crit-missing",
+            children: [el("Span", { className: "crit-mark", children: c[0] === 1 ? "✓" : "✗" }),
+                       " " + c[1]]
+          });
+        })
+      })
+    ];
+  }
+
+  /* Plotly shapes from trends.decor's spec {r, h, v, m, t}. */
+  function shapes(spec) {
+    var out = [];
+    spec.r.forEach(function (r) {
+      out.push({ type: "rect", xref: "x" + r[0] + " domain", x0: 0, x1: 1, yref: "y" + r[0],
+                 y0: r[1], y1: r[2], layer: "below", line: { width: 0 }, fillcolor: r[3],
+                 opacity: 0.07 });
+    });
+    spec.h.forEach(function (h) {
+      var s = { type: "line", xref: "x" + h[0] + " domain", x0: 0, x1: 1, yref: "y" + h[0],
+                y0: h[1], y1: h[1], layer: "below", line: { color: h[2], width: 1, dash: h[3] } };
+      if (h[4]) {
+        s.label = { text: h[4], textposition: "end", yanchor: "bottom",
+                    font: { size: 10, color: spec.m } };
+      }
+      out.push(s);
+    });
+    spec.v.forEach(function (v) {
+      out.push({ type: "line", xref: "x", x0: v[0], x1: v[0], yref: "paper", y0: 0, y1: 1,
+                 layer: "above", line: { color: spec.t, width: 1, dash: "longdash" },
+                 label: { text: v[1], textposition: "end", textangle: 0, xanchor: "left",
+                          yanchor: "top", font: { size: 11, color: spec.t } } });
+    });
+    return out;
+  }
+
+  /* Put the latest decor on the chart. A new figure (the backfill) replaces the chart's
+     layout and with it the shapes, so every redraw checks and re-applies them. */
+  function drawDecor() {
+    var gd = document.querySelector("#bed-trends .js-plotly-plot");
+    if (!decor.shapes) {
+      return;
+    }
+    if (!gd || !window.Plotly || !gd.data || !gd.layout) {
+      if (decor.tries < 100) {  // the first figure is still being drawn: up to 10 s
+        decor.tries += 1;
+        window.setTimeout(drawDecor, 100);
+      }
+      return;
+    }
+    decor.tries = 0;
+    if (!gd.vitalsDecorHooked && gd.on) {
+      gd.vitalsDecorHooked = true;
+      gd.on("plotly_afterplot", function () {
+        if (gd.vitalsDecorLayout !== gd.layout || gd.vitalsDecorVersion !== decor.version) {
+          drawDecor();
+        }
+      });
+    }
+    if (gd.vitalsDecorLayout === gd.layout && gd.vitalsDecorVersion === decor.version) {
+      return;
+    }
+    gd.vitalsDecorLayout = gd.layout;
+    gd.vitalsDecorVersion = decor.version;
+    window.Plotly.relayout(gd, { shapes: decor.shapes });
+  }
+
+  document.addEventListener("click", function (ev) {
+    var target = ev.target;
+    var button = target && target.closest ? target.closest("#alarm-list .alarm-ack") : null;
+    if (!button || button.disabled) {
+      return;
+    }
+    var row = button.closest(".alarm-row");
+    var dc = window.dash_clientside;
+    if (row && dc && dc.set_props) {
+      ackSeq += 1;
+      dc.set_props("bed-ack", { data: { cond: row.getAttribute("data-condition"), n: ackSeq } });
+    }
+  });
+
+  window.dash_clientside = window.dash_clientside || {};
+  window.dash_clientside.vitals = Object.assign(window.dash_clientside.vitals || {}, {
+    /* The tick's wire {e: new points, a: alarm rows, d: decor, r: readiness}, each part
+       only when new. The decor goes on with Plotly.relayout, leaving the figure prop (and
+       the points extendData added) alone. */
+    applyWire: function (wire, maxPoints) {
+      var noUpdate = window.dash_clientside.no_update;
+      if (!wire) {
+        return [noUpdate, noUpdate, noUpdate];
+      }
+      var ext = wire.e ? extendData(wire.e, maxPoints) : noUpdate;
+      var rows = noUpdate;
+      if (wire.a) {
+        rows = wire.a.length
+          ? wire.a.map(alarmRow)
+          : [el("Div", { className: "alarm-none", children: NONE_TEXT })];
+      }
+      if (wire.d) {
+        decor.shapes = shapes(wire.d);
+        decor.version += 1;
+        decor.tries = 0;
+        window.setTimeout(drawDecor, 0);  // after this update's extendData and figure
+      }
+      var ready = Object.prototype.hasOwnProperty.call(wire, "r") ? readiness(wire.r) : noUpdate;
+      return [ext, rows, ready];
+    },
+
+    /* Follow the live edge over the chosen window, or show the whole session. */
+    applyWindow: function (windowS, cursor) {
+      var gd = document.querySelector("#bed-trends .js-plotly-plot");
+      if (!gd || !window.Plotly || !gd.data || !cursor) {
+        return window.dash_clientside.no_update;
+      }
+      var w = parseFloat(windowS);
+      var update;
+      if (!w) {
+        if (gd.getAttribute("data-window") === "all") {
+          return window.dash_clientside.no_update;
+        }
+        gd.setAttribute("data-window", "all");
+        update = { "xaxis.autorange": true };
+      } else {
+        gd.setAttribute("data-window", String(w));
+        var end = 86400000 + cursor.now * 1000 + 30000;  // series.X_OFFSET_MS
+        update = { "xaxis.range": [Math.max(86400000, end - w * 1000), end] };
+      }
+      window.Plotly.relayout(gd, update);
+      return window.dash_clientside.no_update;
+    }
+  });
+})();
