@@ -98,3 +98,37 @@ def test_sound_switch_plays_the_page_pattern(page: Page, clinic, surge) -> None:
     expect(page.locator("body")).to_have_attribute("data-audio-playing", pattern or "none")
     toggle.click()
     expect(page.locator("body")).to_have_attribute("data-audio-playing", "none")
+
+
+def _acks(clinic) -> list[str]:
+    sid = clinic.runtime.beds[BED].session.session_id
+    rows = clinic.runtime.feed.actions_since(sid, 0)
+    return [r["params"]["condition"] for r in rows if r["kind"] == "acknowledge"]
+
+
+def test_rows_appearing_or_redrawn_never_acknowledge(page: Page, clinic, surge) -> None:
+    """Only a click acknowledges: new rows (with new buttons) and redrawn rows do not."""
+    page.goto(clinic.url + f"/bed/{BED}")
+    rows = page.locator(".alarm-row")
+    expect(rows).to_have_count(len(_signals(clinic).alarms))
+    before = _acks(clinic)
+    clinic.runtime.submit(BED, "inject_event", {"kind": "tachycardia", "params": {
+        "hr_rise_bpm": 60, "duration_min": 10}}, "instructor")  # fmt: skip
+    conditions = set()
+    for _ in range(8):
+        clinic.advance(60)
+        sig = _signals(clinic)
+        conditions |= {a.condition for a in sig.alarms}
+        expect(rows).to_have_count(len(sig.alarms))
+        for i, a in enumerate(sig.alarms):
+            expect(rows.nth(i)).to_have_attribute("data-condition", a.condition)
+    assert "HR_HI" in conditions, "the tachycardia added a row with a new button"
+    assert _acks(clinic) == before
+    unacked = next(a.condition for a in _signals(clinic).alarms if not a.acknowledged)
+    page.locator(f'.alarm-row[data-condition="{unacked}"]').get_by_role(
+        "button", name="Acknowledge"
+    ).click()
+    expect(page.locator(f'.alarm-row[data-condition="{unacked}"]')).to_have_attribute(
+        "data-acknowledged", "true"
+    )
+    assert _acks(clinic) == [*before, unacked]  # one click, one acknowledgement
