@@ -71,6 +71,8 @@ class BedSession:
     status: str = "running"
     baseline_samples: list[Sample] = field(default_factory=list)
     latest: dict[str, tuple[float, float, str]] = field(default_factory=dict)
+    clean: dict[str, tuple[float, float]] = field(default_factory=dict)  # last "ok" sample
+    lost: dict[str, float] = field(default_factory=dict)  # last "invalid" sample's time
     last_nibp: dict[str, tuple[float, float]] = field(default_factory=dict)
     alertness: tuple[float, float] | None = None
     infusion_start_s: float | None = None
@@ -150,10 +152,13 @@ class BedSession:
         """Latest values for numerics and readiness; a lost SpO2/HR signal is no value."""
         if r.quality != "invalid" and not math.isnan(r.value):
             self.latest[r.channel] = (r.t_s, r.value, r.quality)
+            if r.quality == "ok":
+                self.clean[r.channel] = (r.t_s, r.value)
             if ch in NIBP_CHANNELS:
                 self.last_nibp[r.channel] = (r.t_s, r.value)
         elif ch not in NIBP_CHANNELS:
             self.latest.pop(r.channel, None)
+            self.lost[r.channel] = r.t_s
 
     def _enter_phase(self, phase: Phase, sec: int, baseline_from: Any) -> list[AlarmAction]:
         if phase is self.phase:
@@ -192,8 +197,8 @@ class BedSession:
             sys_mmhg=nibp.get("NIBP_SYS", (None, None))[1],
             dia_mmhg=nibp.get("NIBP_DIA", (None, None))[1],
             nibp_t_s=nibp.get("NIBP_SYS", (None, None))[0],
-            hr_bpm=self.latest.get("HR", (None, None))[1],
-            spo2_pct=self.latest.get("SPO2", (None, None))[1],
+            hr_bpm=proto.clean_value(self.clean.get("HR"), self.lost.get("HR"), now),
+            spo2_pct=proto.clean_value(self.clean.get("SPO2"), self.lost.get("SPO2"), now),
         )
         active = [a.condition for a in self.engine.signals(now).alarms]
         return proto.discharge_readiness(self.protocol, self.baseline or _NO_BASELINE, latest,

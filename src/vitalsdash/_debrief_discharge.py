@@ -23,6 +23,7 @@ from vitalsdash.protocol import (
     ProtocolConfig,
     Readiness,
     baseline_from,
+    clean_value,
     discharge_readiness,
     nibp_readings,
 )
@@ -160,12 +161,16 @@ class ReadinessJudge:
         nibp = df[df["channel"].isin(["NIBP_SYS", "NIBP_DIA", "NIBP_MAP"])]
         self.readings = nibp_readings(_samples(nibp, tcol))
         self.reading_t = np.array([r.t_s for r in self.readings], dtype=float)
-        self.cont: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        # per channel: clean samples (t, value) and the times of lost (invalid) ones
+        self.cont: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         for ch in ("HR", "SPO2"):
             g = df[df["channel"] == ch]
-            v = g["value"].to_numpy(dtype=float).copy()
-            v[(g["quality"] == "invalid").to_numpy()] = np.nan
-            self.cont[ch] = (g[tcol].to_numpy(dtype=float), v)
+            t = g[tcol].to_numpy(dtype=float)
+            v = g["value"].to_numpy(dtype=float)
+            q = g["quality"].to_numpy()
+            ok = (q == "ok") & ~np.isnan(v)
+            lost = (q == "invalid") | np.isnan(v)
+            self.cont[ch] = (t[ok], v[ok], t[lost])
         self.alertness = sorted(
             (o.t_s, float(o.value))
             for o in observations
@@ -177,10 +182,11 @@ class ReadinessJudge:
         i = int(np.searchsorted(self.reading_t, t_s, "left")) - 1
         r = self.readings[i] if i >= 0 else None
         vals: dict[str, float | None] = {}
-        for ch, (t, v) in self.cont.items():
+        for ch, (t, v, lost) in self.cont.items():
             k = int(np.searchsorted(t, t_s, "left")) - 1
-            x = float(v[k]) if k >= 0 else math.nan
-            vals[ch] = None if math.isnan(x) else x
+            j = int(np.searchsorted(lost, t_s, "left")) - 1
+            clean = (float(t[k]), float(v[k])) if k >= 0 else None
+            vals[ch] = clean_value(clean, float(lost[j]) if j >= 0 else None, t_s)
         return Latest(
             sys_mmhg=r.sys_mmhg if r else None,
             dia_mmhg=r.dia_mmhg if r else None,

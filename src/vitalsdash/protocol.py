@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from vitalsdash.model import Channel, Phase, Sample, mean_arterial_pressure
+from vitalsdash.model import Channel, Phase, Quality, Sample, mean_arterial_pressure
 from vitalsim._tomlconfig import ConfigError
 
 from ._protocol_config import (
@@ -41,6 +41,7 @@ from ._protocol_config import (
 from ._protocol_readiness import Baseline, Criterion, Latest, Readiness, discharge_readiness, num
 
 __all__ = [
+    "CLEAN_WITHIN_S",
     "Baseline",
     "BaselineRules",
     "ConfigError",
@@ -57,6 +58,7 @@ __all__ = [
     "ProtocolInfo",
     "Readiness",
     "baseline_from",
+    "clean_value",
     "discharge_readiness",
     "latest_from",
     "list_protocols",
@@ -130,17 +132,34 @@ def alarm_baseline(baseline: Baseline) -> dict[Channel, float]:
     return {ch: round(float(v), 1) for ch, v in pairs.items() if v is not None}
 
 
+CLEAN_WITHIN_S = 60.0
+"""Readiness takes a heart rate or SpO2 only from a clean sample at most this old."""
+
+
+def clean_value(
+    clean: tuple[float, float] | None, lost_t_s: float | None, now: float
+) -> float | None:
+    """The HR or SpO2 value discharge readiness may use at ``now``: the last clean sample
+    (t, value), unless the signal was lost after it (``lost_t_s``: the last invalid sample)
+    or it is older than CLEAN_WITHIN_S. An artefact-flagged sample counts neither for nor
+    against discharge: a motion spike must not make a patient look ready (or not)."""
+    if clean is None or (lost_t_s is not None and lost_t_s > clean[0]):
+        return None
+    return clean[1] if clean[0] >= now - CLEAN_WITHIN_S else None
+
+
 def latest_from(samples: Iterable[Sample]) -> Latest:
-    """Most recent values: the last valid NIBP reading with its time; HR and SpO2 from the
-    last sample of each (None if that sample is unusable, e.g. probe off)."""
+    """Most recent values: the last valid NIBP reading with its time; HR and SpO2 as
+    ``clean_value`` at the time of each channel's last sample."""
     samples = list(samples)
-    last: dict[Channel, Sample] = {}
-    for s in samples:
-        if s.channel in (Channel.HR, Channel.SPO2) and (
-            s.channel not in last or s.t_s >= last[s.channel].t_s
-        ):
-            last[s.channel] = s
-    cont = {ch: (s.value if s.usable else None) for ch, s in last.items()}
+    cont: dict[Channel, float | None] = {}
+    for ch in (Channel.HR, Channel.SPO2):
+        mine = sorted((s for s in samples if s.channel is ch), key=lambda s: s.t_s)
+        clean = [s for s in mine if s.usable and s.quality is Quality.OK]
+        lost = [s.t_s for s in mine if not s.usable]
+        if mine:
+            last = (clean[-1].t_s, clean[-1].value) if clean else None
+            cont[ch] = clean_value(last, lost[-1] if lost else None, mine[-1].t_s)
     bp = nibp_readings(samples)
     r = bp[-1] if bp else None
     return Latest(

@@ -9,6 +9,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vitalsdash.debrief import (
     Action,
@@ -502,3 +504,42 @@ def test_scripted_trainee_actions_are_scored_exactly(tmp_path: Path) -> None:
     d = compute_debrief(session_from_recording(base, scenario=tmp_path / "none.toml"))
     [na] = [r for r in d.expected if r.status == "not_applicable"]
     assert na.trigger_t_s < 600
+
+
+# --- readiness values from a record -----------------------------------------------------------
+
+_QUALITIES = st.sampled_from(["ok", "ok", "ok", "artefact", "invalid"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rows=st.lists(st.tuples(st.integers(0, 400), _QUALITIES, st.integers(60, 140)), max_size=60),
+    at=st.integers(0, 420),
+)
+def test_judge_takes_hr_from_the_last_clean_sample(rows, at) -> None:
+    """The debrief judges readiness on the values the live bed would have used: the last
+    clean HR before ``at``, unless the signal was lost after it or it is over 60 s old."""
+    from vitalsdash._debrief_discharge import ReadinessJudge
+    from vitalsdash.protocol import CLEAN_WITHIN_S
+
+    rows = sorted({t: (t, q, v) for t, q, v in rows}.values())  # one sample a second
+    df = pd.DataFrame(
+        [
+            {
+                "t_s": float(t),
+                "channel": "HR",
+                "value": math.nan if q == "invalid" else float(v),
+                "quality": q,
+            }
+            for t, q, v in rows
+        ]
+        or {"t_s": [], "channel": [], "value": [], "quality": []}
+    )
+    judge = ReadinessJudge(load_protocol("depression-40min"), df, [], [], [])
+    before = [r for r in rows if r[0] < at]
+    clean = [r for r in before if r[1] == "ok"]
+    lost = [r for r in before if r[1] == "invalid"]
+    expected = None
+    if clean and not (lost and lost[-1][0] > clean[-1][0]) and clean[-1][0] >= at - CLEAN_WITHIN_S:
+        expected = float(clean[-1][2])
+    assert judge.latest(float(at)).hr_bpm == expected

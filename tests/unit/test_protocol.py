@@ -13,12 +13,14 @@ from hypothesis import strategies as st
 
 from vitalsdash.model import Channel, Phase, Quality, Sample
 from vitalsdash.protocol import (
+    CLEAN_WITHIN_S,
     Baseline,
     ConfigError,
     Latest,
     PhaseTracker,
     ProtocolConfig,
     baseline_from,
+    clean_value,
     discharge_readiness,
     latest_from,
     list_protocols,
@@ -224,6 +226,26 @@ def test_latest_from_keeps_last_valid_bp_and_current_continuous_values():
     ]
     assert latest_from(iter(samples)) == Latest(130, 80, 100, 82, None)
     assert [r.t_s for r in nibp_readings(samples)] == [100]
+
+
+def test_readiness_ignores_artefact_and_stale_values():
+    assert clean_value((100.0, 97.0), None, 130.0) == 97.0
+    assert clean_value((100.0, 97.0), 120.0, 130.0) is None  # the probe came off after it
+    assert clean_value((100.0, 97.0), 90.0, 130.0) == 97.0  # and back on before it
+    assert clean_value((100.0, 97.0), None, 100.0 + CLEAN_WITHIN_S) == 97.0
+    assert clean_value((100.0, 97.0), None, 100.1 + CLEAN_WITHIN_S) is None
+    assert clean_value(None, None, 0.0) is None
+    samples = [
+        Sample(390, Channel.SPO2, 97),
+        Sample(395, Channel.SPO2, 81, Quality.ARTEFACT),  # motion: neither for nor against
+        Sample(396, Channel.SPO2, 99, Quality.ARTEFACT),
+        Sample(390, Channel.HR, 80),
+        Sample(420, Channel.HR, 150, Quality.ARTEFACT),
+        *(Sample(421 + k, Channel.HR, 150, Quality.ARTEFACT) for k in range(60)),
+    ]
+    latest = latest_from(samples)
+    assert latest.spo2_pct == 97
+    assert latest.hr_bpm is None  # no clean heart rate for over a minute
 
 
 # --------------------------------------------------------------------------- pre-infusion
