@@ -32,9 +32,10 @@ SCENARIOS = ("uneventful-depression", "hypertensive-responder", "artefact-heavy"
 TICKS = 60
 
 
-def clinic() -> ClinicConfig:
+def clinic(chairs: int = CHAIRS) -> ClinicConfig:
+    """The shipped scenarios in turn, seeds 100.. (bench_ui_open.py uses it too)."""
     beds = []
-    for i in range(CHAIRS):
+    for i in range(chairs):
         scenario = SCENARIOS[i % len(SCENARIOS)]
         protocol = "chronic-pain-4h" if scenario == "chronic-pain-4h" else "depression-40min"
         beds.append(BedConfig(id=f"chair{i + 1}", label=f"Chair {i + 1}", scenario=scenario,

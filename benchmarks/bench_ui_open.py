@@ -62,15 +62,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_ui import advance, clinic  # the same clinic, built the same way
 from vitalsdash.clock import ManualClock
-from vitalsdash.config import BedConfig, ClinicConfig, ClinicSection
 from vitalsdash.feed import Feed
 from vitalsdash.runtime import Runtime
 from vitalsdash.store import Store
 
 HOST = "127.0.0.1"
-SCENARIOS = ("uneventful-depression", "hypertensive-responder", "artefact-heavy",
-             "vasovagal-observation", "desaturation-cosedative", "chronic-pain-4h")  # fmt: skip
 BED = "chair6"
 SESSION_S = 6 * 3600
 MIN_POINTS = 1000
@@ -147,24 +145,6 @@ COLLECT_JS = """() => {
 
 
 # --- the clinic and its servers ------------------------------------------------------------
-def clinic(chairs: int) -> ClinicConfig:
-    """bench_ui.py's clinic: the shipped scenarios in turn, seeds 100.."""
-    beds = []
-    for i in range(chairs):
-        scenario = SCENARIOS[i % len(SCENARIOS)]
-        protocol = "chronic-pain-4h" if scenario == "chronic-pain-4h" else "depression-40min"
-        beds.append(BedConfig(id=f"chair{i + 1}", label=f"Chair {i + 1}", scenario=scenario,
-                              seed=100 + i, protocol=protocol))  # fmt: skip
-    return ClinicConfig(clinic=ClinicSection(name="Benchmark clinic"), beds=beds)
-
-
-def advance(rt: Runtime, seconds: int, step: int = 60) -> None:
-    """In runtime-sized ticks (as bench_ui.py), so the live feed holds the recent history."""
-    while seconds > 0:
-        rt.advance(min(step, seconds))
-        seconds -= step
-
-
 @dataclass
 class Child:
     pid: int
