@@ -29,6 +29,7 @@ class ClinicSection(_Model):
     tick_s: float = Field(default=0.5, gt=0.0, le=5.0)  # wall seconds between ticks
     max_audio_pause_s: float = Field(default=IEC_MAX_AUDIO_PAUSE_S, gt=0, le=IEC_MAX_AUDIO_PAUSE_S)
     unknown_hl7_sources: Literal["create", "reject"] = "create"
+    resume_interrupted: bool = False  # a demo carries on after a restart; a class decides
 
 
 class BedConfig(_Model):

@@ -89,11 +89,14 @@ class Runtime:
 
     # -- life cycle ---------------------------------------------------------------------
     def start(self, autostart: bool = True) -> None:
-        """Mark sessions a crash left running as interrupted, then start the demo beds."""
+        """Mark sessions a crash left running as interrupted (and resume them when the
+        clinic says ``resume_interrupted``), then start the demo beds."""
         with self.lock:
             self.interrupted = self.store.mark_running_interrupted()
             for session_id in self.interrupted:
                 self._attach_interrupted(session_id)
+            if self.clinic.clinic.resume_interrupted:
+                self._resume_all_interrupted()
             if autostart:
                 for bed in self.beds.values():
                     if (bed.config.autostart and bed.session is None
@@ -262,6 +265,17 @@ class Runtime:
             log.exception("session %d on %s cannot be rebuilt; it stays interrupted",
                           session_id, bed.id)  # fmt: skip
             bed.session = None
+
+    def _resume_all_interrupted(self) -> None:
+        """Resume every rebuilt session, as a ``resume_session`` by the system would."""
+        for bed in self.beds.values():
+            s = bed.session
+            if s is not None and s.status == "interrupted":
+                try:
+                    self._resume_or_close(bed, "resume_session", float(s.t_s), "system")
+                except ActionError as exc:
+                    log.warning("%s: session %d stays interrupted: %s", bed.id, s.session_id,
+                                exc.message)  # fmt: skip
 
     def _rebuild(self, bed: Bed, row: dict[str, Any]) -> None:
         """The session as it was at its last written second: the source and the engine
