@@ -67,6 +67,19 @@ class Endpoint:
         return resp, len(data), (w1 - w0) * 1e3, (c1 - c0) * 1e3
 
 
+def _ticks(call: Any, rt: Runtime, ticks: int, step_s: int) -> dict[str, Any]:
+    """The page opened (``call(0)``), then ``ticks`` ticks with ``step_s`` simulated between."""
+    opened = call(0)
+    sizes, walls, cpus = [], [], []
+    for n in range(1, ticks + 1):
+        rt.advance(step_s)
+        size, wall, cpu = call(n)
+        sizes.append(size)
+        walls.append(wall)
+        cpus.append(cpu)
+    return {"open": opened, "sizes": sizes, "walls": walls, "cpus": cpus}
+
+
 def _out(cid: str, prop: str) -> dict[str, Any]:
     return {"id": cid, "property": prop}
 
@@ -88,16 +101,7 @@ def bedside(app: Any, rt: Runtime, bed: str, ticks: int, step_s: int) -> dict[st
             cursor = got["data"]
         return size, wall, cpu
 
-    open_size, open_wall, open_cpu = call(0)
-    sizes, walls, cpus = [], [], []
-    for n in range(1, ticks + 1):
-        rt.advance(step_s)
-        size, wall, cpu = call(n)
-        sizes.append(size)
-        walls.append(wall)
-        cpus.append(cpu)
-    return {"open": (open_size, open_wall, open_cpu), "sizes": sizes, "walls": walls,
-            "cpus": cpus}  # fmt: skip
+    return _ticks(call, rt, ticks, step_s)
 
 
 def central(app: Any, rt: Runtime, ticks: int, step_s: int) -> dict[str, Any]:
@@ -143,16 +147,7 @@ def central(app: Any, rt: Runtime, ticks: int, step_s: int) -> dict[str, Any]:
                     shown[f"{i['type']}.{prop}.{i['bed']}"] = value
         return size, wall, cpu
 
-    open_size, open_wall, open_cpu = call(0)
-    sizes, walls, cpus = [], [], []
-    for n in range(1, ticks + 1):
-        rt.advance(step_s)
-        size, wall, cpu = call(n)
-        sizes.append(size)
-        walls.append(wall)
-        cpus.append(cpu)
-    return {"open": (open_size, open_wall, open_cpu), "sizes": sizes, "walls": walls,
-            "cpus": cpus}  # fmt: skip
+    return _ticks(call, rt, ticks, step_s)
 
 
 def advance(rt: Runtime, seconds: int, step: int = 60) -> None:

@@ -63,6 +63,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_ui import advance, clinic  # the same clinic, built the same way
+from bench_ui_load import CHROMIUM_FLAGS
 from vitalsdash.clock import ManualClock
 from vitalsdash.feed import Feed
 from vitalsdash.runtime import Runtime
@@ -73,9 +74,6 @@ BED = "chair6"
 SESSION_S = 6 * 3600
 MIN_POINTS = 1000
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"]  # fmt: skip
 VIEWPORT = {"width": 1920, "height": 1080}
 TIMEOUT_MS = 30_000
 """Per wait in the browser: a broken page fails the run instead of hanging it."""

@@ -123,7 +123,7 @@ def test_actions_say_what_happened_or_why_not(rt: Runtime) -> None:
     assert not again.ok
     assert "already paused" in again.message
     assert do("pump-resume").ok
-    assert not do({"type": "ack", "cond": "HR_HI"}).ok  # not active: a sentence, no raise
+    assert not do("bed-ack", **{"bed-ack": {"cond": "HR_HI", "n": 1}}).ok  # not active: a sentence
     assert do("chart-submit", **{"chart-kind": "note"}).message == "Write the note first."
     cursor = bedside_tick(rt, "chair2", None)["cursor"]
     assert do("chart-submit", **{"chart-kind": "pain", "chart-value": 4}).ok

@@ -43,8 +43,8 @@ def request(
     trigger: Any, values: dict[str, Any], audio_paused: bool
 ) -> tuple[str, dict[str, Any], str]:
     """(action kind, params, success message) for a pressed control; raises ActionError."""
-    if isinstance(trigger, dict) and trigger.get("type") == "ack":
-        cond = str(trigger.get("cond"))
+    if trigger == "bed-ack":  # a real click on a banner row (assets/bedside.js)
+        cond = str((values.get("bed-ack") or {}).get("cond"))
         return "acknowledge", {"condition": cond}, f"{cond} acknowledged"
     if trigger in SIMPLE:
         kind, message = SIMPLE[trigger]

@@ -250,10 +250,9 @@ def bedside_action(*args: Any) -> tuple[Any, ...]:
     if trigger is None or not any(t.get("value") for t in ctx.triggered):
         return (no_update,) * 5
     n_inputs = len(BUTTONS) + 1
-    if trigger == "bed-ack":  # a real click on a banner row (assets/bedside.js)
-        trigger = {"type": "ack", "cond": (args[n_inputs - 1] or {}).get("cond")}
     bed_id, refresh = args[n_inputs], args[n_inputs + 1]
     values = dict(zip(VALUES, args[n_inputs + 2 :], strict=True))
+    values["bed-ack"] = args[n_inputs - 1]
     outcome = perform(get_runtime(), bed_id, trigger, values)
     header = "Done" if outcome.ok else "Not possible"
     return True, header, outcome.message, "success" if outcome.ok else "danger", (refresh or 0) + 1
