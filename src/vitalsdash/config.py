@@ -30,6 +30,7 @@ class ClinicSection(_Model):
     max_audio_pause_s: float = Field(default=IEC_MAX_AUDIO_PAUSE_S, gt=0, le=IEC_MAX_AUDIO_PAUSE_S)
     unknown_hl7_sources: Literal["create", "reject"] = "create"
     resume_interrupted: bool = False  # a demo carries on after a restart; a class decides
+    live_updates: Literal["poll", "push"] = "poll"  # bedside pages: poll, or a pushed stream
 
 
 class BedConfig(_Model):

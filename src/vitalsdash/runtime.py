@@ -86,6 +86,7 @@ class Runtime:
         self._thread: threading.Thread | None = None
         self.interrupted: list[int] = []
         self.tick_count = 0
+        self._ticked = threading.Condition()
 
     # -- life cycle ---------------------------------------------------------------------
     def start(self, autostart: bool = True) -> None:
@@ -119,8 +120,24 @@ class Runtime:
 
     def stop(self) -> None:
         self._stop.set()
+        with self._ticked:
+            self._ticked.notify_all()
         if self._thread is not None:
             self._thread.join(timeout=10)
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def wait_for_tick(self, after: int, timeout_s: float) -> int:
+        """Block until ``tick_count`` passes ``after`` (or ``timeout_s``, or stop); return it.
+
+        Pushed updates wake on the tick that produced them, all together, instead of each
+        polling on its own schedule."""
+        with self._ticked:
+            self._ticked.wait_for(lambda: self.tick_count > after or self._stop.is_set(),
+                                  timeout=timeout_s)  # fmt: skip
+            return self.tick_count
 
     # -- ticking ------------------------------------------------------------------------
     def tick(self) -> int:
@@ -156,7 +173,9 @@ class Runtime:
                         continue
                     bed.readiness = s.readiness
             self._flush()
-            self.tick_count += 1
+            with self._ticked:
+                self.tick_count += 1
+                self._ticked.notify_all()
 
     def _fault(self, s: BedSession, exc: Exception) -> None:
         """Stop a session whose source or engine failed; what it produced so far is kept."""

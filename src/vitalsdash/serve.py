@@ -27,7 +27,8 @@ from vitalsdash.store import Store
 log = logging.getLogger(__name__)
 DEFAULT_DB = Path("var") / "vitalsdash.sqlite"
 HTTP_THREADS = 8
-"""A page opens with a handful of parallel requests; ticks are short."""
+"""A page opens with a handful of parallel requests; ticks are short. An open push stream
+holds a thread of its own (waiting, not spinning): they come on top."""
 
 
 @dataclass
@@ -63,7 +64,7 @@ def create_wsgi_app(runtime: Runtime, headless: bool):
     return create_app(runtime).server
 
 
-def http_server(app: Any, host: str, port: int) -> Any:
+def http_server(app: Any, host: str, port: int, stream_threads: int = 0) -> Any:
     """waitress serving the WSGI ``app`` (not yet running: ``.run()``; ``.effective_port``).
 
     Call it once the clinic and the app are built: what exists by then (imported modules,
@@ -75,7 +76,7 @@ def http_server(app: Any, host: str, port: int) -> Any:
     median; its server wait in benchmarks/bench_ui_open.py ~490 -> ~290 ms). Objects
     created later are collected as before.
     """
-    server = create_server(app, host=host, port=port, threads=HTTP_THREADS,
+    server = create_server(app, host=host, port=port, threads=HTTP_THREADS + stream_threads,
                            ident="vitalsdash", clear_untrusted_proxy_headers=True)  # fmt: skip
     gc.collect()  # start-up garbage is freed, not frozen
     gc.freeze()
@@ -85,7 +86,12 @@ def http_server(app: Any, host: str, port: int) -> Any:
 def serve(opts: ServeOptions) -> int:
     runtime = build_runtime(opts)
     app = create_wsgi_app(runtime, opts.headless)
-    server = http_server(app, opts.host, opts.port)
+    streams = None
+    if not opts.headless:
+        from vitalsdash.ui.live.stream import hub_of
+
+        streams = hub_of(app)
+    server = http_server(app, opts.host, opts.port, streams.max_streams if streams else 0)
     runtime.run_in_thread()
     gateway = None
     if opts.mllp_port is not None:
@@ -110,6 +116,8 @@ def serve(opts: ServeOptions) -> int:
     except KeyboardInterrupt:
         pass  # a second signal while run() was already stopping
     finally:
+        if streams is not None:
+            streams.close()  # before the server, which waits for its threads
         server.close()
         if gateway is not None:
             gateway.stop()

@@ -18,6 +18,7 @@ from vitalsdash.api import create_api
 from vitalsdash.runtime import Runtime
 from vitalsdash.ui._runtime import set_runtime
 from vitalsdash.ui.components.shell import navbar
+from vitalsdash.ui.live import stream
 
 UI_DIR = Path(__file__).resolve().parent
 PAGES = UI_DIR / "pages"
@@ -74,6 +75,7 @@ def create_app(runtime: Runtime) -> Dash:
     )
     app.layout = html.Div([navbar(), html.Main(dash.page_container)], className="shell")
     app.server.register_blueprint(create_api(runtime))
+    stream.install(app.server, runtime)
     app.clientside_callback(
         ClientsideFunction("vitals", "toggleSound"),
         Output("sound-toggle", "children"),

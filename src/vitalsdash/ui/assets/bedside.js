@@ -149,6 +149,55 @@
     window.Plotly.relayout(gd, { shapes: decor.shapes });
   }
 
+  /* The pushed stream (ui/live/stream.py), when the clinic pushes: each message is
+     component id -> {property: value}, the polling callback's tick. */
+  var live = { source: null, url: null };
+
+  function stopStream() {
+    if (live.source) {
+      live.source.close();
+    }
+    live.source = null;
+    live.url = null;
+  }
+
+  function onThisPage(url) {
+    var here = document.getElementById("bed-live");
+    return here !== null && here.getAttribute("data-stream") === url;
+  }
+
+  function pollInstead() {
+    var dc = window.dash_clientside;
+    dc.set_props("bed-push", { data: null });
+    dc.set_props("bed-interval", { disabled: false });
+  }
+
+  function startStream(url) {
+    var dc = window.dash_clientside;
+    var source = new window.EventSource(url);
+    live.source = source;
+    live.url = url;
+    source.onmessage = function (ev) {
+      if (!onThisPage(url)) {  // the page was left: its stream goes with it
+        stopStream();
+        return;
+      }
+      var props = JSON.parse(ev.data);
+      Object.keys(props).forEach(function (id) {
+        dc.set_props(id, props[id]);
+      });
+    };
+    source.onerror = function () {
+      if (!onThisPage(url)) {
+        stopStream();
+      } else if (source.readyState === window.EventSource.CLOSED) {
+        // refused (all streams taken) or not a stream: poll like a default page
+        stopStream();
+        pollInstead();
+      }  // otherwise the browser reconnects by itself, and the stream backfills
+    };
+  }
+
   document.addEventListener("click", function (ev) {
     var target = ev.target;
     var button = target && target.closest ? target.closest("#alarm-list .alarm-ack") : null;
@@ -188,6 +237,18 @@
       }
       var ready = Object.prototype.hasOwnProperty.call(wire, "r") ? readiness(wire.r) : noUpdate;
       return [ext, rows, ready];
+    },
+
+    /* A page drawn afresh opens its stream, which starts with the backfill (closing any
+       other); a page that polls has none. */
+    openStream: function (url) {
+      stopStream();
+      if (url && window.EventSource) {
+        startStream(url);
+      } else if (url) {
+        pollInstead();
+      }
+      return window.dash_clientside.no_update;
     },
 
     /* Follow the live edge over the chosen window, or show the whole session. */

@@ -45,6 +45,34 @@ SHOWN = (
 """Panels whose checksums the cursor carries, in this order."""
 WIRED = {"alarms": "a", "decor": "d", "readiness": "r"}
 """Panels sent as data in the wire (drawn by assets/bedside.js), and their wire keys."""
+DECLARED: dict[str, tuple[str, str]] = {
+    "figure": ("bed-trends", "figure"),
+    "wire": ("bed-wire", "data"),
+    "cursor": ("bed-cursor", "data"),
+}
+"""Tick keys that change together (the polling callback's declared outputs)."""
+PANELS: dict[str, tuple[str, str]] = {
+    "bed-phase": ("bed-phase", "children"),
+    **{
+        f"num-{k}-{part}": (f"num-{k}-{part}", "children")
+        for k, *_ in numerics.BOXES
+        for part in ("value", "limits")
+    },
+    **{f"num-{k}-box": (f"num-{k}-box", "className") for k, *_ in numerics.BOXES},
+    "num-NIBP-map": ("num-NIBP-map", "children"),
+    "num-NIBP-age": ("num-NIBP-age", "children"),
+    "alarm-banner": ("alarm-banner", "className"),
+    "audio-countdown": ("audio-countdown", "children"),
+    "alarm-pause-audio": ("alarm-pause-audio", "children"),
+    "alarm-off-notice": ("alarm-off-notice", "children"),
+    "audio": ("bed-audio", "data-audio"),
+    "audio-pulses": ("bed-audio", "data-audio-pulses"),
+    "audio-repeat": ("bed-audio", "data-audio-repeat"),
+    "pump-status": ("pump-status", "children"),
+    "oxygen-state": ("oxygen-state", "children"),
+    "chart-recent": ("chart-recent", "children"),
+}
+"""Tick keys of the panels, each re-sent only when it changed."""
 
 ACTION_TEXT: dict[str, Callable[[dict[str, Any]], str]] = {
     "pause_pump": lambda p: "Pump paused",
@@ -233,6 +261,20 @@ def _panels(view: BedView, cur: dict[str, Any], out: dict[str, Any]) -> None:
     o2 = cur.get("o2") or 0
     shown.put(out, "oxygen-state", f"Oxygen on, {o2:g} L/min" if o2 else "Oxygen off")
     shown.put(out, "readiness", readiness.wire(view.readiness))
+
+
+def component_props(out: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A tick's result as component id -> {property: value}, for whatever delivers it
+    (the polling callback, the push stream)."""
+    out = dict(out)
+    if "audio-detail" in out:
+        out["audio-pulses"], out["audio-repeat"] = out.pop("audio-detail")
+    props: dict[str, dict[str, Any]] = {}
+    for table in (DECLARED, PANELS):
+        for key, (cid, prop) in table.items():
+            if key in out:
+                props.setdefault(cid, {})[prop] = out[key]
+    return props
 
 
 def bedside_tick(rt: Runtime, bed_id: str, cursor: dict[str, Any] | None) -> dict[str, Any]:

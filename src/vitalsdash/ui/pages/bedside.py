@@ -29,6 +29,7 @@ from dash import (
     no_update,
     set_props,
 )
+from dash.exceptions import PreventUpdate
 
 from vitalsdash.ui._runtime import get_runtime
 from vitalsdash.ui.components import (
@@ -42,7 +43,8 @@ from vitalsdash.ui.components import (
     trends,
 )
 from vitalsdash.ui.live.actions import SIMPLE, perform
-from vitalsdash.ui.live.bedside import bedside_tick
+from vitalsdash.ui.live.bedside import DECLARED, bedside_tick, component_props
+from vitalsdash.ui.live.stream import stream_path
 
 
 def _title(bed_id: str | None = None, **_: Any) -> str:
@@ -54,34 +56,6 @@ dash.register_page(__name__, path_template="/bed/<bed_id>", name="Bedside", titl
 TICK_MS = 1000
 WINDOWS = (("15 min", "900"), ("1 h", "3600"), ("4 h", "14400"), ("All", "0"))
 
-OUTPUTS: list[tuple[str, str, str]] = [
-    ("figure", "bed-trends", "figure"),
-    ("wire", "bed-wire", "data"),
-    ("cursor", "bed-cursor", "data"),
-]
-"""tick result key -> (component id, property): the callback's declared outputs."""
-PANELS: dict[str, tuple[str, str]] = {
-    "bed-phase": ("bed-phase", "children"),
-    **{
-        f"num-{k}-{part}": (f"num-{k}-{part}", "children")
-        for k, *_ in numerics.BOXES
-        for part in ("value", "limits")
-    },
-    **{f"num-{k}-box": (f"num-{k}-box", "className") for k, *_ in numerics.BOXES},
-    "num-NIBP-map": ("num-NIBP-map", "children"),
-    "num-NIBP-age": ("num-NIBP-age", "children"),
-    "alarm-banner": ("alarm-banner", "className"),
-    "audio-countdown": ("audio-countdown", "children"),
-    "alarm-pause-audio": ("alarm-pause-audio", "children"),
-    "alarm-off-notice": ("alarm-off-notice", "children"),
-    "audio": ("bed-audio", "data-audio"),
-    "audio-pulses": ("bed-audio", "data-audio-pulses"),
-    "audio-repeat": ("bed-audio", "data-audio-repeat"),
-    "pump-status": ("pump-status", "children"),
-    "oxygen-state": ("oxygen-state", "children"),
-    "chart-recent": ("chart-recent", "children"),
-}
-"""tick result key -> (component id, property), sent with set_props when present."""
 BUTTONS = [
     *SIMPLE,
     "pump-set-rate",
@@ -160,6 +134,9 @@ def layout(bed_id: str | None = None, **_: Any) -> html.Div:
             ],
             className="page",
         )
+    stream = None
+    if rt.clinic.clinic.live_updates == "push":
+        stream = dash.get_relative_path(stream_path(bed.id))
     head = html.Div(
         [
             html.Span(bed.config.display_name, className="bed-name"),
@@ -173,12 +150,14 @@ def layout(bed_id: str | None = None, **_: Any) -> html.Div:
         [
             dcc.Store(id="bed-id", data=bed.id),
             dcc.Store(id="bed-cursor"),
+            dcc.Store(id="bed-push", data=stream),
+            html.Div(id="bed-live", **{"data-stream": stream or ""}, hidden=True),
             dcc.Store(id="bed-wire"),
             dcc.Store(id="bed-ack"),
             dcc.Store(id="bed-max-points", data=trends.MAX_POINTS),
             dcc.Store(id="bed-refresh", data=0),
             dcc.Store(id="bed-window-applied"),
-            dcc.Interval(id="bed-interval", interval=TICK_MS),
+            dcc.Interval(id="bed-interval", interval=TICK_MS, disabled=stream is not None),
             audio.element("bed-audio"),
             dbc.Toast(
                 id="action-toast",
@@ -209,26 +188,24 @@ def layout(bed_id: str | None = None, **_: Any) -> html.Div:
 
 
 @callback(
-    *[Output(cid, prop) for _, cid, prop in OUTPUTS],
+    *[Output(cid, prop) for cid, prop in DECLARED.values()],
     Input("bed-interval", "n_intervals"),
     Input("bed-refresh", "data"),
     State("bed-cursor", "data"),
     State("bed-id", "data"),
+    State("bed-push", "data"),
 )
 def bedside_update(
-    _n: int | None, _refresh: int | None, cursor: dict | None, bed_id: str
+    _n: int | None, _refresh: int | None, cursor: dict | None, bed_id: str, push: str | None
 ) -> list[Any]:
-    """One tick: see vitalsdash.ui.live.bedside."""
-    out = bedside_tick(get_runtime(), bed_id, cursor)
-    if "audio-detail" in out:
-        out["audio-pulses"], out["audio-repeat"] = out.pop("audio-detail")
-    props: dict[str, dict[str, Any]] = {}
-    for key, (cid, prop) in PANELS.items():
-        if key in out:
-            props.setdefault(cid, {})[prop] = out[key]
+    """One tick: see vitalsdash.ui.live.bedside. Idle while the page is pushed to."""
+    if push:
+        raise PreventUpdate
+    props = component_props(bedside_tick(get_runtime(), bed_id, cursor))
+    declared = [props.pop(cid, {}).get(prop, no_update) for cid, prop in DECLARED.values()]
     for cid, values in props.items():
         set_props(cid, values)
-    return [out.get(key, no_update) for key, _, _ in OUTPUTS]
+    return declared
 
 
 @callback(
@@ -266,6 +243,11 @@ clientside_callback(
     Input("bed-wire", "data"),
     State("bed-max-points", "data"),
     prevent_initial_call=True,
+)
+clientside_callback(
+    ClientsideFunction("vitals", "openStream"),
+    Output("bed-live", "title"),
+    Input("bed-push", "data"),
 )
 clientside_callback(
     ClientsideFunction("vitals", "applyWindow"),

@@ -1,0 +1,185 @@
+"""Server push for the bedside page: one Server-Sent Events stream per open page.
+
+Used when the clinic says ``live_updates = "push"``; polling stays the default
+(dash-notes "Live updates"). A stream keeps the page's cursor on the server and wakes on
+the runtime's tick, so all open pages are served together right after the tick that
+produced their news, with no request to parse, route and dispatch per update. Each
+message is the same tick as the polling callback's, as component id -> {property: value};
+assets/bedside.js applies it with ``dash_clientside.set_props``.
+
+A stream holds one server thread while it is open: their number is capped
+(``max_streams``), and a page refused one (HTTP 503) falls back to polling.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from flask import Flask, Response
+from plotly.io.json import to_json_plotly
+
+from vitalsdash.runtime import Runtime
+from vitalsdash.ui.live.bedside import bedside_tick, component_props
+
+MAX_STREAMS = 32
+"""Open streams at most; each holds a server thread (serve adds as many)."""
+PERIOD_S = 1.0
+"""At most one message a second, as the polling page's Interval."""
+HEARTBEAT_S = 15.0
+"""A comment line this often on a quiet stream, so a closed page frees its thread."""
+RETRY_MS = 2000
+"""How soon the browser reconnects after the server went away."""
+EXTENSION = "vitalsdash.streams"
+
+
+def stream_path(bed_id: str) -> str:
+    return f"/_vitals/bed/{bed_id}/stream"
+
+
+class StreamsFullError(Exception):
+    """Every stream slot is taken."""
+
+
+class StreamHub:
+    """Opens bedside streams for one runtime, counts them, and ends them all on close."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        max_streams: int = MAX_STREAMS,
+        period_s: float = PERIOD_S,
+        heartbeat_s: float = HEARTBEAT_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.runtime = runtime
+        self.max_streams = max_streams
+        self.period_s = period_s
+        self.heartbeat_s = heartbeat_s
+        self.clock = clock
+        self._closed = threading.Event()
+        self._count = threading.Condition()
+        self.open_streams = 0
+
+    def open_bed(self, bed_id: str) -> BedStream:
+        """The SSE byte stream for ``bed_id``'s page; a slot is taken at once (KeyError for
+        an unknown bed, StreamsFullError when none is free) and freed when the stream ends
+        or is closed, even before it started."""
+        if bed_id not in self.runtime.beds:
+            raise KeyError(bed_id)
+        with self._count:
+            if self._closed.is_set() or self.open_streams >= self.max_streams:
+                raise StreamsFullError(f"all {self.max_streams} live streams are in use")
+            self.open_streams += 1
+        return BedStream(self, bed_id)
+
+    def _release(self) -> None:
+        with self._count:
+            self.open_streams -= 1
+            self._count.notify_all()
+
+    def close(self, timeout_s: float = 5.0) -> None:
+        """End every stream (each at its next wake-up) and wait for them to be gone."""
+        self._closed.set()
+        with self._count:
+            self._count.wait_for(lambda: self.open_streams == 0, timeout=timeout_s)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed.is_set() or self.runtime.stopping
+
+    def _messages(self, bed_id: str) -> Iterator[bytes]:
+        """The stream's bytes: the retry hint, the backfill, then news after each tick."""
+        yield f"retry: {RETRY_MS}\n\n".encode()
+        cursor: dict[str, Any] | None = None
+        shown_now: Any = ()
+        seen = self.runtime.tick_count
+        sent_at = now = self.clock()
+        while not self.closed:
+            out = bedside_tick(self.runtime, bed_id, cursor)
+            props = component_props(out)
+            if "cursor" in out:
+                cursor = out["cursor"]
+                props.pop("bed-cursor")
+                page_now = None if cursor is None else {"now": cursor["now"]}
+                if page_now != shown_now:  # the page needs only the time (trend window)
+                    props["bed-cursor"] = {"data": page_now}
+                    shown_now = page_now
+            frame = _frame(props)
+            if frame is not None:
+                yield frame
+                sent_at = now
+            elif now - sent_at >= self.heartbeat_s:
+                yield b": quiet\n\n"
+                sent_at = now
+            seen = self._wait(seen, due=now + 0.9 * self.period_s,
+                              quiet_until=sent_at + self.heartbeat_s)  # fmt: skip
+            now = self.clock()
+
+    def _wait(self, seen: int, due: float, quiet_until: float) -> int:
+        """Until the first runtime tick at or after ``due`` (or ``quiet_until`` without one):
+        the streams of every open page wake together, right after the tick."""
+        ticked = False
+        while not self.closed:
+            now = self.clock()
+            if (ticked and now >= due) or now >= quiet_until:
+                break
+            if ticked:
+                self._closed.wait(due - now)
+            else:
+                tick = self.runtime.wait_for_tick(seen, timeout_s=quiet_until - now)
+                ticked, seen = tick > seen, tick
+        return seen
+
+
+class BedStream:
+    """One page's stream: an iterable WSGI body whose ``close`` frees its slot."""
+
+    def __init__(self, hub: StreamHub, bed_id: str) -> None:
+        self._hub = hub
+        self._messages = hub._messages(bed_id)
+        self._open = True
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            yield from self._messages
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self._open:
+            self._open = False
+            self._messages.close()
+            self._hub._release()
+
+
+def _frame(props: dict[str, dict[str, Any]]) -> bytes | None:
+    """One SSE message (None for nothing new)."""
+    if not props:
+        return None
+    return b"data: " + to_json_plotly(props).encode() + b"\n\n"
+
+
+def hub_of(server: Flask) -> StreamHub | None:
+    return server.extensions.get(EXTENSION)
+
+
+def install(server: Flask, runtime: Runtime) -> StreamHub:
+    """The stream route on ``server``; its hub is ``hub_of(server)``."""
+    hub = StreamHub(runtime)
+    server.extensions[EXTENSION] = hub
+
+    def bed_stream(bed_id: str) -> Any:
+        try:
+            body = hub.open_bed(bed_id)
+        except KeyError:
+            return {"error": f"no bed {bed_id!r}"}, 404
+        except StreamsFullError as exc:
+            return {"error": str(exc)}, 503
+        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        return Response(body, mimetype="text/event-stream", headers=headers)
+
+    server.add_url_rule(stream_path("<bed_id>"), "bed_stream", bed_stream, methods=["GET"])
+    return hub

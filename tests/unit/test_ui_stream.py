@@ -1,0 +1,173 @@
+"""The bedside page's pushed stream, iterated in process with an injected clock."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+from flask import Flask
+
+from vitalsdash.clock import ManualClock
+from vitalsdash.config import BedConfig, ClinicConfig, ClinicSection
+from vitalsdash.feed import Feed
+from vitalsdash.runtime import Runtime
+from vitalsdash.store import Store
+from vitalsdash.ui.live.bedside import bedside_tick, component_props
+from vitalsdash.ui.live.stream import (
+    HEARTBEAT_S,
+    StreamHub,
+    StreamsFullError,
+    hub_of,
+    install,
+    stream_path,
+)
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture
+def rt(tmp_path):
+    beds = [
+        BedConfig(id="chair1", scenario="hypertensive-responder", seed=12),
+        BedConfig(id="chair2", scenario="uneventful-depression", seed=11),
+    ]
+    store = Store(str(tmp_path / "stream.sqlite"))
+    runtime = Runtime(ClinicConfig(clinic=ClinicSection(), beds=beds), store, Feed(store),
+                      clock=ManualClock())  # fmt: skip
+    runtime.start()
+    runtime.advance(600)
+    yield runtime
+    store.close()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 100.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def _data(chunk: bytes) -> dict:
+    assert chunk.startswith(b"data: "), chunk[:80]
+    assert chunk.endswith(b"\n\n")
+    return json.loads(chunk[len(b"data: ") : -2])
+
+
+def _hr_points(props: dict) -> list[float]:
+    """The new HR values in a message's wire (trace 0), read as bedside.js does."""
+    for e in props["bed-wire"]["data"].get("e", []):
+        if e[0] == 0:
+            return e[3] if isinstance(e[1], int | float) else e[2]
+    return []
+
+
+def test_a_stream_backfills_then_pushes_each_ticks_news(rt: Runtime) -> None:
+    clock = Clock()
+    hub = StreamHub(rt, clock=clock)
+    stream = iter(hub.open_bed("chair1"))
+    assert next(stream) == b"retry: 2000\n\n"
+    first = _data(next(stream))
+    # the backfill: as the polling callback's first tick
+    polled = json.loads(json.dumps(component_props(bedside_tick(rt, "chair1", None)),
+                                   default=str))  # fmt: skip
+    assert first["bed-trends"]["figure"]["data"][0]["y"] == polled["bed-trends"]["figure"][
+        "data"][0]["y"]  # fmt: skip
+    assert first["num-HR-value"] == polled["num-HR-value"]
+    assert first["bed-cursor"] == {"data": {"now": 600.0}}  # only the time: the rest stays here
+
+    for step in range(1, 4):
+        rt.advance(1)
+        clock.t += 1.0
+        news = _data(next(stream))
+        assert "bed-trends" not in news  # no figure after the backfill
+        assert len(_hr_points(news)) == 1, news  # exactly the one new second
+        assert news["bed-cursor"] == {"data": {"now": 600.0 + step}}
+    assert hub.open_streams == 1
+
+
+def test_a_quiet_stream_sends_only_a_heartbeat(rt: Runtime) -> None:
+    clock = Clock()
+    hub = StreamHub(rt, clock=clock)
+    stream = iter(hub.open_bed("chair2"))
+    next(stream), next(stream)
+    rt.advance(0)  # the runtime ticks, nothing moves (a paused simulation)
+    clock.t += HEARTBEAT_S
+    assert next(stream) == b": quiet\n\n"
+    rt.advance(1)
+    clock.t += 1.0
+    assert len(_hr_points(_data(next(stream)))) == 1
+
+
+def test_streams_are_capped_and_a_closed_one_frees_its_slot(rt: Runtime) -> None:
+    hub = StreamHub(rt, max_streams=2)
+    a = hub.open_bed("chair1")
+    b = hub.open_bed("chair1")
+    with pytest.raises(StreamsFullError, match="all 2 live streams"):
+        hub.open_bed("chair2")
+    a.close()  # never iterated: the server closes a body it did not send
+    c = hub.open_bed("chair2")
+    assert hub.open_streams == 2
+    b.close(), c.close(), c.close()  # closing twice frees once
+    assert hub.open_streams == 0
+    with pytest.raises(KeyError):
+        hub.open_bed("nope")
+
+
+def test_close_ends_every_stream(rt: Runtime) -> None:
+    clock = Clock()
+    hub = StreamHub(rt, clock=clock)
+    stream = iter(hub.open_bed("chair1"))
+    next(stream), next(stream)
+    done = threading.Event()
+
+    def drain() -> None:
+        for _ in stream:  # blocks until the next tick, then sees the hub closed
+            pass
+        done.set()
+
+    threading.Thread(target=drain, daemon=True).start()
+    hub.close(timeout_s=0)
+    rt.advance(1)  # wakes the waiting stream
+    assert done.wait(5)
+    assert hub.open_streams == 0
+    with pytest.raises(StreamsFullError):
+        hub.open_bed("chair1")  # a closed hub opens nothing
+
+
+def test_runtime_wait_for_tick_wakes_on_a_tick_and_on_stop(rt: Runtime) -> None:
+    seen = rt.tick_count
+    assert rt.wait_for_tick(seen, timeout_s=0.01) == seen  # nothing happened: times out
+    rt.advance(1)
+    assert rt.wait_for_tick(seen, timeout_s=5) == seen + 1  # already past: at once
+    woke = []
+    waiter = threading.Thread(target=lambda: woke.append(rt.wait_for_tick(seen + 1, 30)))
+    waiter.start()
+    rt.stop()
+    waiter.join(5)
+    assert woke == [seen + 1]
+    assert not waiter.is_alive()
+
+
+def test_the_route_streams_and_says_why_it_cannot(rt: Runtime) -> None:
+    server = Flask("stream-test")
+    hub = install(server, rt)
+    assert hub_of(server) is hub
+    client = server.test_client()
+    missing = client.get(stream_path("nope"))
+    assert missing.status_code == 404
+    assert missing.get_json() == {"error": "no bed 'nope'"}
+    ok = client.get(stream_path("chair1"), buffered=False)
+    assert ok.status_code == 200
+    assert ok.mimetype == "text/event-stream"
+    assert ok.headers["Cache-Control"] == "no-cache"
+    chunks = iter(ok.response)
+    assert next(chunks) == b"retry: 2000\n\n"
+    assert "bed-trends" in _data(next(chunks))
+    ok.close()
+    assert hub.open_streams == 0
+    hub.max_streams = 0
+    full = client.get(stream_path("chair1"))
+    assert full.status_code == 503
+    assert "live streams are in use" in full.get_json()["error"]
