@@ -15,6 +15,8 @@ Target (issue): "20 clients polling 16 chairs at x1 keep the server under 50% of
    clients for 20 s). Each client behaves like dash-renderer: the first call has
    the page's initial State (no cursor: the full backfill), and every later call carries
    the cursor and the tiles' shown values as returned by the previous responses.
+   Then 20 pushed bedside pages (``live_updates = "push"``): each reads its bed's SSE
+   stream, on chair2 and then spread over all chairs; CPU per message received.
 4. Server CPU from /proc/<pid>/stat (utime + stime deltas over wall time, % of one core),
    response sizes and latency percentiles. Kills the server at the end.
 
@@ -359,6 +361,67 @@ def load_worker(port: int, captured: dict[str, Any], clients: int, duration: flo
                "wall_s": time.perf_counter() - clock["open"]})  # fmt: skip
 
 
+def _stream_client(i: int, n: int, port: int, path: str, opened: threading.Barrier,
+                   counting: threading.Event, stop: threading.Event, rows: list[Row],
+                   lock: threading.Lock) -> None:  # fmt: skip
+    """One pushed page: opens the bed's stream (its first message is the backfill) and
+    reads messages until ``stop``; each one read while ``counting`` is a row."""
+    time.sleep(i / n)  # pages opened over one second
+    conn = http.client.HTTPConnection(HOST, port, timeout=30)
+    try:
+        conn.request("GET", path, headers={"Accept": "text/event-stream"})
+        r = conn.getresponse()
+        backfilled = r.status != 200
+        while not stop.is_set():
+            line = r.fp.readline() if r.status == 200 else b""
+            if not line:
+                break
+            if not line.startswith(b"data: "):
+                continue
+            if not backfilled:
+                backfilled = True
+                with contextlib.suppress(threading.BrokenBarrierError):
+                    opened.wait(timeout=60)
+            elif counting.is_set():
+                with lock:
+                    rows.append((time.perf_counter(), 0.0, len(line) + 1, 200, 0.0))
+    except (OSError, http.client.HTTPException):
+        pass
+    finally:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            opened.wait(timeout=0.01)
+        conn.close()
+
+
+def push_worker(port: int, captured: dict[str, Any], clients: int, duration: float,
+                conn: Any) -> None:  # fmt: skip
+    """The load generator for pushed pages: ``clients`` streams, client i on
+    ``captured["paths"][i % len]``; the same phases as :func:`load_worker` (a row per
+    message received)."""
+    rows: list[Row] = []
+    lock = threading.Lock()
+    opened = threading.Barrier(clients + 1)
+    counting, stop = threading.Event(), threading.Event()
+    paths = captured["paths"]
+    c0, w0 = time.process_time(), time.perf_counter()
+    conn.send({"phase": "start"})
+    threads = [threading.Thread(target=_stream_client,
+                                args=(i, clients, port, paths[i % len(paths)], opened, counting,
+                                      stop, rows, lock), daemon=True)
+               for i in range(clients)]  # fmt: skip
+    for t in threads:
+        t.start()
+    with contextlib.suppress(threading.BrokenBarrierError):
+        opened.wait(timeout=120)
+    conn.send({"phase": "opened"})
+    counting.set()
+    time.sleep(duration + 0.5)
+    counting.clear()
+    stop.set()
+    conn.send({"phase": "done", "rows_open": [], "rows": rows,
+               "cpu_s": time.process_time() - c0, "wall_s": time.perf_counter() - w0})  # fmt: skip
+
+
 # --- measuring -----------------------------------------------------------------------------
 def _expect(conn: Any, phase: str, timeout: float) -> dict[str, Any]:
     if not conn.poll(timeout):
@@ -370,15 +433,15 @@ def _expect(conn: Any, phase: str, timeout: float) -> dict[str, Any]:
 
 
 def measure(server: ServerProcess, port: int, captured: dict[str, Any] | None, clients: int,
-            duration: float) -> dict[str, Any]:  # fmt: skip
-    """Server CPU while ``clients`` emulated browsers open the page, then poll it for
-    ``duration`` seconds (no clients: idle)."""
+            duration: float, worker: Any = load_worker) -> dict[str, Any]:  # fmt: skip
+    """Server CPU while ``clients`` emulated browsers open the page, then poll it (or read
+    its stream, with ``push_worker``) for ``duration`` seconds (no clients: idle)."""
     out: dict[str, Any] = {"rows": [], "rows_open": []}
     proc = parent = None
     if clients:
         ctx = mp.get_context("spawn")
         parent, child = ctx.Pipe()
-        proc = ctx.Process(target=load_worker, args=(port, captured, clients, duration, child),
+        proc = ctx.Process(target=worker, args=(port, captured, clients, duration, child),
                            daemon=True)  # fmt: skip
         proc.start()
         _expect(parent, "start", 60)
@@ -401,7 +464,7 @@ def measure(server: ServerProcess, port: int, captured: dict[str, Any] | None, c
     if proc is not None and parent is not None:
         got = _expect(parent, "done", duration + 90)
         out.update(rows=got["rows"], rows_open=got["rows_open"], gen_cpu_s=got["cpu_s"],
-                   gen_wall_s=got["wall_s"])  # fmt: skip
+                   gen_wall_s=got["wall_s"], push=worker is push_worker)  # fmt: skip
         proc.join(timeout=10)
         if proc.is_alive():
             proc.terminate()
@@ -454,19 +517,23 @@ def report(name: str, r: dict[str, Any], idle: dict[str, Any] | None) -> None:
         return
     s = summary(r, idle)
     n_open = len(r["rows_open"])
-    print(f"  opening: {n_open} page opens (over 1 s) done in {r['open_wall_s']:.1f} s; server "
-          f"CPU {r['open_cpu_s']:.2f} s = {s['ms_per_open']:.0f} ms per open above idle; "
-          f"response {statistics.median(s['open_sizes'] or [0]) / 1024:.1f} KB median")  # fmt: skip
-    print(f"    latency ms: {_lat(s['ok_open'])}")
+    if n_open:
+        print(f"  opening: {n_open} page opens (over 1 s) done in {r['open_wall_s']:.1f} s; "
+              f"server CPU {r['open_cpu_s']:.2f} s = {s['ms_per_open']:.0f} ms per open above "
+              f"idle; response {statistics.median(s['open_sizes'] or [0]) / 1024:.1f} KB "
+              "median")  # fmt: skip
+        print(f"    latency ms: {_lat(s['ok_open'])}")
+    what = "message" if r.get("push") else "request"
     print(f"  polling: server CPU {r['cpu_pct']:.1f}% of one core over {r['wall_s']:.1f} s "
           f"(busiest 5 s: {100 * _window_max(r['per_s']):.1f}%), {s['above']:.1f} points "
-          f"above idle = {s['ms_per_req']:.2f} ms server CPU per request")  # fmt: skip
+          f"above idle = {s['ms_per_req']:.2f} ms server CPU per {what}")  # fmt: skip
     rows = r["rows"]
     late = [x[4] * 1e3 for x in rows]
-    print(f"    requests: {len(rows)} ({s['rps']:.1f}/s), ok {len(s['ok'])}, errors "
+    print(f"    {what}s: {len(rows)} ({s['rps']:.1f}/s), ok {len(s['ok'])}, errors "
           f"{len(rows) - len(s['ok'])}; woke late p50 {_p(late, 0.5):.1f} ms, p99 "
           f"{_p(late, 0.99):.1f} ms")  # fmt: skip
-    print(f"    latency ms: {_lat(s['ok'])}")
+    if not r.get("push"):
+        print(f"    latency ms: {_lat(s['ok'])}")
     if s["sizes"]:
         t = s["sizes"]
         print(f"    response bytes: median {statistics.median(t):,.0f}, p90 {_p(t, 0.9):,.0f}, "
@@ -484,6 +551,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--bedside-many", type=int, default=20,
                     help="then this many bedside clients for 20 s: one client's CPU per tick "
                     "is below /proc's 10 ms resolution and the idle noise (0: skip)")  # fmt: skip
+    ap.add_argument("--push-many", type=int, default=20,
+                    help="then this many pushed bedside pages (SSE streams) for 20 s, on "
+                    "chair2 and then across all chairs (0: skip)")  # fmt: skip
     ap.add_argument("--idle", type=float, default=15, help="seconds of idle baseline")
     ap.add_argument("--warm-min", type=float, default=20,
                     help="simulated minutes at x120 before measuring (0: none)")  # fmt: skip
@@ -492,6 +562,7 @@ def main(argv: list[str] | None = None) -> int:
     args.duration = max(5.0, min(args.duration, 600.0))
     args.bedside_duration = max(0.0, min(args.bedside_duration, 600.0))
     args.bedside_many = max(0, min(args.bedside_many, 200))
+    args.push_many = max(0, min(args.push_many, 32))  # the server's stream cap
     args.idle = max(3.0, min(args.idle, 120.0))
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-ui-load-"))
@@ -552,6 +623,15 @@ def main(argv: list[str] | None = None) -> int:
             many = measure(server, port, captured["bedside"], args.bedside_many, 20)
             report(f"bedside /bed/chair2: {args.bedside_many} clients x 1 Hz, x1, 20 s "
                    "(CPU per tick)", many, idle)  # fmt: skip
+        pushed: list[tuple[str, dict[str, Any]]] = []
+        if args.push_many:
+            for where, paths in (("chair2", ["/_vitals/bed/chair2/stream"]),
+                                 (f"{CHAIRS} chairs", [f"/_vitals/bed/chair{i + 1}/stream"
+                                                      for i in range(CHAIRS)])):  # fmt: skip
+                r = measure(server, port, {"paths": paths}, args.push_many, 20, push_worker)
+                name = f"bedside {where}: {args.push_many} pushed pages (SSE), x1, 20 s"
+                report(name + " (CPU per message)", r, idle)
+                pushed.append((f"bedside {where}, {args.push_many} pushed pages", r))
         print(
             "\n| run | server CPU (% of one core) | above idle | CPU per request | "
             "requests/s | latency p50 / p99 ms | response median | open: CPU, size |"
@@ -560,7 +640,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| idle, {CHAIRS} chairs ticking | {idle['cpu_pct']:.1f} | - | - | 0 | - | - | - |")
         for name, r in ((f"central, {args.clients} clients x 1 Hz", central),
                         ("bedside chair2, 1 client x 1 Hz", bedside),
-                        (f"bedside chair2, {args.bedside_many} clients x 1 Hz", many)):  # fmt: skip
+                        (f"bedside chair2, {args.bedside_many} clients x 1 Hz", many),
+                        *pushed):  # fmt: skip
             if r is None or not r["rows"]:
                 continue
             sm = summary(r, idle)

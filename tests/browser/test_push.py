@@ -58,19 +58,20 @@ def test_a_pushed_page_updates_live_without_polling(page: Page, clinic, pushing,
     drawn = len(polls)
     clinic.advance(5)
     v = clinic.view("chair2")
-    expect(page.locator("#bed-phase")).to_have_text(f"Infusion · {fmt.clock(v.t_s)}")
+    expect(page.locator("#bed-phase")).to_have_text(f"{fmt.phase(v.phase)} · {fmt.clock(v.t_s)}")
     expect(page.locator("#num-SPO2-value")).to_have_text(fmt.num(v.value("SPO2")))
     page.wait_for_function(f"({HR_POINTS})() === {before + 5}")  # the 5 new seconds, once
     assert streams == [clinic.url + stream_path("chair2")]
     assert len(polls) == drawn
 
-    page.locator("#pump-pause").click()  # an action shows on the next tick's message
-    expect(page.locator("#action-toast")).to_contain_text("Pump paused")
+    page.locator("#act-oxygen-on").click()  # an action shows on the next tick's message
+    expect(page.locator("#action-toast")).to_contain_text("Oxygen")
     clinic.advance(1)
-    expect(page.locator(".pump-state")).to_have_text("Paused")
-    page.locator("#pump-resume").click()
+    expect(page.locator("#oxygen-state")).to_contain_text("Oxygen on")
+    page.locator("#act-oxygen-off").click()
+    expect(page.locator("#action-toast")).to_contain_text("Oxygen off")
     clinic.advance(1)
-    expect(page.locator(".pump-state")).to_have_text("Running")
+    expect(page.locator("#oxygen-state")).to_have_text("Oxygen off")
     acted = len(polls)
 
     page.get_by_role("link", name="← Central station").click()
@@ -94,7 +95,9 @@ def test_a_page_refused_a_stream_polls_instead(page: Page, clinic, pushing,
         page.wait_for_function(f"({HR_POINTS})() > 0")
         clinic.advance(2)
         v = clinic.view("chair1")
-        expect(page.locator("#bed-phase")).to_have_text(f"Infusion · {fmt.clock(v.t_s)}")
+        expect(page.locator("#bed-phase")).to_have_text(
+            f"{fmt.phase(v.phase)} · {fmt.clock(v.t_s)}"
+        )
         expect(page.locator("#num-HR-value")).to_have_text(fmt.num(v.value("HR")))
         assert len(polls) > 1, "the page fell back to its Interval"
     finally:

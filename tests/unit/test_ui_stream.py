@@ -157,7 +157,7 @@ def test_the_route_streams_and_says_why_it_cannot(rt: Runtime) -> None:
     client = server.test_client()
     missing = client.get(stream_path("nope"))
     assert missing.status_code == 404
-    assert missing.get_json() == {"error": "no bed 'nope'"}
+    assert missing.get_json() == {"error": "unknown_bed", "message": "There is no bed 'nope'."}
     ok = client.get(stream_path("chair1"), buffered=False)
     assert ok.status_code == 200
     assert ok.mimetype == "text/event-stream"
@@ -170,4 +170,7 @@ def test_the_route_streams_and_says_why_it_cannot(rt: Runtime) -> None:
     hub.max_streams = 0
     full = client.get(stream_path("chair1"))
     assert full.status_code == 503
-    assert "live streams are in use" in full.get_json()["error"]
+    assert full.get_json() == {
+        "error": "streams_full",
+        "message": "all 0 live streams are in use; poll instead.",
+    }

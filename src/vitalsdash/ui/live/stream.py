@@ -174,10 +174,10 @@ def install(server: Flask, runtime: Runtime) -> StreamHub:
     def bed_stream(bed_id: str) -> Any:
         try:
             body = hub.open_bed(bed_id)
-        except KeyError:
-            return {"error": f"no bed {bed_id!r}"}, 404
+        except KeyError:  # the API's error shape: {"error": code, "message": why}
+            return {"error": "unknown_bed", "message": f"There is no bed {bed_id!r}."}, 404
         except StreamsFullError as exc:
-            return {"error": str(exc)}, 503
+            return {"error": "streams_full", "message": f"{exc}; poll instead."}, 503
         headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
         return Response(body, mimetype="text/event-stream", headers=headers)
 
