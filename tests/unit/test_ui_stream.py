@@ -174,3 +174,13 @@ def test_the_route_streams_and_says_why_it_cannot(rt: Runtime) -> None:
         "error": "streams_full",
         "message": "all 0 live streams are in use; poll instead.",
     }
+
+
+def test_a_tick_before_the_period_is_out_is_sent_not_lost(rt: Runtime) -> None:
+    """With no later tick (a test clinic, a stalled runtime) the early news still goes out,
+    a period after it was due: the stream never waits on a tick that may not come."""
+    hub = StreamHub(rt, period_s=0.2)  # the real clock
+    stream = iter(hub.open_bed("chair1"))
+    next(stream), next(stream)
+    rt.advance(1)  # at once: before the period is out
+    assert len(_hr_points(_data(next(stream)))) == 1

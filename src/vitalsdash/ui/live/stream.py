@@ -96,7 +96,7 @@ class StreamHub:
         cursor: dict[str, Any] | None = None
         shown_now: Any = ()
         seen = self.runtime.tick_count
-        sent_at = now = self.clock()
+        sent_at = due = now = self.clock()
         while not self.closed:
             out = bedside_tick(self.runtime, bed_id, cursor)
             props = component_props(out)
@@ -110,27 +110,29 @@ class StreamHub:
             frame = _frame(props)
             if frame is not None:
                 yield frame
-                sent_at = now
+                sent_at, due = now, now + 0.9 * self.period_s  # the next tick a period on
             elif now - sent_at >= self.heartbeat_s:
                 yield b": quiet\n\n"
                 sent_at = now
-            seen = self._wait(seen, due=now + 0.9 * self.period_s,
-                              quiet_until=sent_at + self.heartbeat_s)  # fmt: skip
+            seen = self._wait(seen, due, quiet_until=sent_at + self.heartbeat_s)
             now = self.clock()
 
     def _wait(self, seen: int, due: float, quiet_until: float) -> int:
-        """Until the first runtime tick at or after ``due`` (or ``quiet_until`` without one):
-        the streams of every open page wake together, right after the tick."""
-        ticked = False
+        """Until the first runtime tick at or after ``due`` (or ``quiet_until``), so that
+        the streams of all open pages wake together, right after a tick. A tick that came
+        earlier is not lost: its news goes out a period after ``due`` at the latest."""
+        early = False
         while not self.closed:
             now = self.clock()
-            if (ticked and now >= due) or now >= quiet_until:
+            until = min(quiet_until, due + self.period_s) if early else quiet_until
+            if now >= until:
                 break
-            if ticked:
-                self._closed.wait(due - now)
-            else:
-                tick = self.runtime.wait_for_tick(seen, timeout_s=quiet_until - now)
-                ticked, seen = tick > seen, tick
+            tick = self.runtime.wait_for_tick(seen, timeout_s=until - now)
+            if tick > seen:
+                seen = tick
+                if self.clock() >= due:
+                    break
+                early = True
         return seen
 
 

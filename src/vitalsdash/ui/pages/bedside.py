@@ -8,6 +8,11 @@ every panel that changed goes out with ``set_props`` in the same response. Forty
 declared outputs cost the server more per tick than the tick itself, and a panel update
 is idempotent, so it needs no cursor of its own. assets/bedside.js turns the compact
 wire into ``extendData``, the chart's decor, the alarm banner and the readiness list.
+
+When the clinic pushes (``live_updates = "push"``) the Interval starts disabled and the
+page opens its stream (ui/live/stream.py) instead: the same tick, sent by the server after
+each runtime tick, applied by bedside.js with ``set_props``. The polling callback then
+declines its calls, until a refused stream switches the page back to polling.
 """
 
 from __future__ import annotations
