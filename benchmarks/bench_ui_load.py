@@ -372,6 +372,9 @@ def _stream_client(i: int, n: int, port: int, path: str, opened: threading.Barri
         conn.request("GET", path, headers={"Accept": "text/event-stream"})
         r = conn.getresponse()
         backfilled = r.status != 200
+        if backfilled:  # refused (503: every stream slot taken): an error row
+            with lock:
+                rows.append((time.perf_counter(), 0.0, 0, r.status, 0.0))
         while not stop.is_set():
             line = r.fp.readline() if r.status == 200 else b""
             if not line:
@@ -628,12 +631,13 @@ def main(argv: list[str] | None = None) -> int:
             for where, paths in (("chair2", ["/_vitals/bed/chair2/stream"]),
                                  (f"{CHAIRS} chairs", [f"/_vitals/bed/chair{i + 1}/stream"
                                                       for i in range(CHAIRS)])):  # fmt: skip
+                time.sleep(3)  # the previous phase's streams end at their next message
                 r = measure(server, port, {"paths": paths}, args.push_many, 20, push_worker)
                 name = f"bedside {where}: {args.push_many} pushed pages (SSE), x1, 20 s"
                 report(name + " (CPU per message)", r, idle)
                 pushed.append((f"bedside {where}, {args.push_many} pushed pages", r))
         print(
-            "\n| run | server CPU (% of one core) | above idle | CPU per request | "
+            "\n| run | server CPU (% of one core) | above idle | CPU per request or message | "
             "requests/s | latency p50 / p99 ms | response median | open: CPU, size |"
         )
         print("|---|---|---|---|---|---|---|---|")
@@ -648,10 +652,11 @@ def main(argv: list[str] | None = None) -> int:
             w = [x[1] * 1e3 for x in sm["ok"]]
             med = statistics.median(sm["sizes"]) if sm["sizes"] else float("nan")
             op = statistics.median(sm["open_sizes"] or [0]) / 1024
+            opened = "-" if r.get("push") else f"{sm['ms_per_open']:.0f} ms, {op:.1f} KB"
+            lat = "-" if r.get("push") else f"{_p(w, 0.5):.1f} / {_p(w, 0.99):.1f}"
             print(f"| {name} | {r['cpu_pct']:.1f} | {sm['above']:+.1f} | "
-                  f"{sm['ms_per_req']:.2f} ms | {sm['rps']:.1f} | {_p(w, 0.5):.1f} / "
-                  f"{_p(w, 0.99):.1f} | {med:,.0f} B | {sm['ms_per_open']:.0f} ms, "
-                  f"{op:.1f} KB |")  # fmt: skip
+                  f"{sm['ms_per_req']:.2f} ms | {sm['rps']:.1f} | {lat} | {med:,.0f} B | "
+                  f"{opened} |")  # fmt: skip  # fmt: skip
         print(f"\ntarget: {args.clients} clients on {CHAIRS} chairs at x1 < 50% of one core: "
               f"measured {central['cpu_pct']:.1f}%")  # fmt: skip
     finally:
