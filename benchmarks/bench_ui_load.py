@@ -332,6 +332,17 @@ def _client(i: int, n: int, port: int, captured: dict[str, Any], duration: float
         conn.close()
 
 
+def _open_pages(conn: Any, threads: list[threading.Thread], opened: threading.Barrier,
+                timeout_s: float) -> None:  # fmt: skip
+    """Start the clients (phase "start"); phase "opened" once every page has opened."""
+    conn.send({"phase": "start"})
+    for t in threads:
+        t.start()
+    with contextlib.suppress(threading.BrokenBarrierError):
+        opened.wait(timeout=timeout_s)
+    conn.send({"phase": "opened"})
+
+
 def load_worker(port: int, captured: dict[str, Any], clients: int, duration: float,
                 conn: Any) -> None:  # fmt: skip
     """The load generator's process: ``clients`` threads; phases and results on ``conn``."""
@@ -342,16 +353,11 @@ def load_worker(port: int, captured: dict[str, Any], clients: int, duration: flo
     go = threading.Event()
     c0 = time.process_time()
     clock = {"open": time.perf_counter() + 0.3, "poll": 0.0}
-    conn.send({"phase": "start"})
     threads = [threading.Thread(target=_client, args=(i, clients, port, captured, duration,
                                                       clock, opened, go, rows_open, rows,
                                                       lock), daemon=True)
                for i in range(clients)]  # fmt: skip
-    for t in threads:
-        t.start()
-    with contextlib.suppress(threading.BrokenBarrierError):
-        opened.wait(timeout=180)
-    conn.send({"phase": "opened"})
+    _open_pages(conn, threads, opened, 180)
     clock["poll"] = time.perf_counter() + 0.5
     go.set()
     for t in threads:
@@ -407,16 +413,11 @@ def push_worker(port: int, captured: dict[str, Any], clients: int, duration: flo
     counting, stop = threading.Event(), threading.Event()
     paths = captured["paths"]
     c0, w0 = time.process_time(), time.perf_counter()
-    conn.send({"phase": "start"})
     threads = [threading.Thread(target=_stream_client,
                                 args=(i, clients, port, paths[i % len(paths)], opened, counting,
                                       stop, rows, lock), daemon=True)
                for i in range(clients)]  # fmt: skip
-    for t in threads:
-        t.start()
-    with contextlib.suppress(threading.BrokenBarrierError):
-        opened.wait(timeout=120)
-    conn.send({"phase": "opened"})
+    _open_pages(conn, threads, opened, 120)
     counting.set()
     time.sleep(duration + 0.5)
     counting.clear()
