@@ -48,6 +48,9 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from vitalsdash.report import CHROMIUM_FLAGS as REPORT_FLAGS
+from vitalsdash.report import chromium_path
+
 REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 CHAIRS = 16
@@ -55,9 +58,7 @@ SCENARIOS = ("uneventful-depression", "hypertensive-responder", "artefact-heavy"
              "vasovagal-observation", "desaturation-cosedative", "chronic-pain-4h")  # fmt: skip
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 HOST = "127.0.0.1"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"]  # fmt: skip
+CHROMIUM_FLAGS = list(REPORT_FLAGS)
 KEEP_HEADERS = ("content-type", "accept", "accept-language", "user-agent", "origin",
                 "referer", "x-csrftoken")  # fmt: skip
 """Request headers replayed as the browser sent them (Accept-Encoding too, see below)."""
@@ -143,7 +144,9 @@ def capture(base: str, paths: dict[str, tuple[str, str]], seconds: float = 8.0
 
     out: dict[str, dict[str, Any]] = {}
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=_chromium(), args=CHROMIUM_FLAGS)
+        browser = pw.chromium.launch(
+            executable_path=chromium_path() or "/usr/bin/chromium", args=CHROMIUM_FLAGS
+        )
         for name, (path, marker) in paths.items():
             page = browser.new_page(viewport={"width": 1920, "height": 1080})
             seen: list[dict[str, Any]] = []
@@ -184,13 +187,6 @@ def capture(base: str, paths: dict[str, tuple[str, str]], seconds: float = 8.0
                          "n_seen": len(seen), "sequence": ours}  # fmt: skip
         browser.close()
     return out
-
-
-def _chromium() -> str:
-    for candidate in ("/usr/bin/chromium", "/usr/bin/chromium-browser"):
-        if os.access(candidate, os.X_OK):
-            return candidate
-    return shutil.which("chromium") or "/usr/bin/chromium"
 
 
 # --- the emulated browsers (run in a separate process) -------------------------------------

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import logging
 import multiprocessing as mp
-import os
 import shutil
 import sys
 import tempfile
@@ -31,6 +30,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from vitalsdash.report import CHROMIUM_FLAGS as REPORT_FLAGS
+from vitalsdash.report import chromium_path
+
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "docs" / "screenshots"
 VIEWPORT = {"width": 1920, "height": 1080}
@@ -39,18 +41,7 @@ AT_MIN = 45
 """Simulated minutes into the session at which every shot is taken."""
 WALL = datetime(2025, 3, 4, 9, 0, tzinfo=UTC)
 """The fixed wall clock sessions start at (deterministic stored start times)."""
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--hide-scrollbars",
-    "--font-render-hinting=none",
-]
+CHROMIUM_FLAGS = [*REPORT_FLAGS, "--hide-scrollbars", "--font-render-hinting=none"]
 SCENARIOS = (
     "uneventful-depression",
     "hypertensive-responder",
@@ -298,10 +289,7 @@ def shoot(page: Any, url: str, path: Path, ready: str | None, arg: Any = None,
 
 
 def _chromium() -> str:
-    for candidate in ("/usr/bin/chromium", "/usr/bin/chromium-browser"):
-        if os.access(candidate, os.X_OK):
-            return candidate
-    found = shutil.which("chromium")
+    found = chromium_path()
     if not found:
         raise SystemExit("error: no Chromium (apt install chromium); never `playwright install`")
     return found

@@ -7,20 +7,13 @@ under CI=true, where a missing browser is a failure: CI must never pass by skipp
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
+from vitalsdash.report import chromium_path
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
-
-
-def chromium_path() -> str | None:
-    for candidate in CHROMIUM_CANDIDATES:
-        if Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            return candidate
-    return shutil.which("chromium")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -9,12 +9,9 @@ conftest skips these tests without it (and fails them under CI=true).
 from __future__ import annotations
 
 import logging
-import os
-import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
@@ -22,29 +19,14 @@ from werkzeug.serving import make_server
 from vitalsdash.clock import ManualClock
 from vitalsdash.config import BedConfig, ClinicConfig, ClinicSection
 from vitalsdash.feed import Feed
+from vitalsdash.report import CHROMIUM_FLAGS as REPORT_FLAGS
+from vitalsdash.report import chromium_path
 from vitalsdash.runtime import Runtime
 from vitalsdash.store import Store
 
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--autoplay-policy=no-user-gesture-required",
-]
+CHROMIUM_FLAGS = [*REPORT_FLAGS, "--autoplay-policy=no-user-gesture-required"]
 START_S = 1500
 """Where the clinic starts: 15 minutes into every chair's infusion."""
-
-
-def _chromium() -> str | None:
-    for candidate in ("/usr/bin/chromium", "/usr/bin/chromium-browser"):
-        if Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            return candidate
-    return shutil.which("chromium")
 
 
 @dataclass
@@ -135,7 +117,7 @@ def browser(launch_browser) -> Iterator:
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
-    return {**browser_type_launch_args, "executable_path": _chromium(), "args": CHROMIUM_FLAGS}
+    return {**browser_type_launch_args, "executable_path": chromium_path(), "args": CHROMIUM_FLAGS}
 
 
 @pytest.fixture(scope="module")

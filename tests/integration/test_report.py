@@ -16,7 +16,14 @@ from vitalsdash.clock import ManualClock
 from vitalsdash.config import BedConfig, ClinicConfig, ClinicSection
 from vitalsdash.debrief import compute_debrief, session_from_recording, session_from_store
 from vitalsdash.recording import read_recording
-from vitalsdash.report import EXPORT_TABLES, ReportError, chromium_path, render_report, table_bytes
+from vitalsdash.report import (
+    CHROMIUM_FLAGS,
+    EXPORT_TABLES,
+    ReportError,
+    chromium_path,
+    render_report,
+    table_bytes,
+)
 from vitalsdash.runtime import Runtime
 from vitalsdash.store import Store
 from vitalsim.cli import main as vitalsim
@@ -24,16 +31,6 @@ from vitalsim.cli import main as vitalsim
 pytestmark = pytest.mark.integration
 XSS = "<script>alert(1)</script>"
 XSS_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +138,7 @@ def test_report_renders_offline_without_console_errors(
     blocked: list[str] = []
     problems: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), args=LAUNCH_ARGS)
+        browser = p.chromium.launch(executable_path=chromium_path(), args=list(CHROMIUM_FLAGS))
         try:
             page = browser.new_page()
 
