@@ -28,10 +28,11 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 3
 """The layout this code reads and writes."""
 
 SESSION_STATUSES = ("running", "ended", "interrupted")
@@ -74,6 +75,8 @@ sessions = Table(
     Column("started_wall", String(40), nullable=False),  # UTC ISO 8601, the t=0 anchor
     Column("last_t_s", Double, nullable=False),
     Column("ended_wall", String(40), nullable=True),
+    # UTC ISO 8601 of the last tick written: a restart measures the interruption from it
+    Column("last_write_wall", String(40), nullable=True),
     CheckConstraint(_in("status", SESSION_STATUSES), name="ck_sessions_status"),
     Index("ix_sessions_status", "status"),
     Index("ix_sessions_bed", "bed_id", "id"),
@@ -148,13 +151,40 @@ session_events = _event_table(
     Column("detail", JSON_DOC, nullable=False),
 )
 
+# finds the few interruption events among a clinic's session events (GET /api/sessions)
+Index("ix_session_events_kind", session_events.c.kind)
+
+hl7_received = Table(
+    "hl7_received",
+    metadata,
+    # a device's message control id (MSH-10) once its readings are stored: a resend
+    # (lost ACK, reconnect, restart) is recognised, and not stored twice
+    Column("sender", String(200), primary_key=True),
+    Column("control_id", String(200), primary_key=True),
+    Column("session_id", ID, ForeignKey("sessions.id"), nullable=False),
+    Column("received_wall", String(40), nullable=False),  # UTC ISO 8601
+)
+
 EVENT_TABLES: dict[str, Table] = {
     "alarm_events": alarm_events,
     "actions": actions,
     "observations": observations,
     "session_events": session_events,
 }
-DATA_TABLES = ("sessions", "samples", *EVENT_TABLES)
+DATA_TABLES = ("sessions", "samples", *EVENT_TABLES, "hl7_received")
 
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
-"""``MIGRATIONS[v](conn)`` upgrades a database from version v to v+1 (none yet)."""
+
+def _v1_to_v2(conn: Connection) -> None:
+    """Sessions remember the wall-clock time of their last write (NULL for older rows);
+    session events are indexed by kind."""
+    conn.execute(text("ALTER TABLE sessions ADD COLUMN last_write_wall VARCHAR(40)"))
+    conn.execute(text("CREATE INDEX ix_session_events_kind ON session_events (kind)"))
+
+
+def _v2_to_v3(conn: Connection) -> None:
+    """The table of stored HL7 message control ids (a resend is not stored twice)."""
+    hl7_received.create(conn)
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
+"""``MIGRATIONS[v](conn)`` upgrades a database from version v to v+1."""

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from vitalsdash import _interruptions
 from vitalsdash.actions import CLINIC_ACTIONS, ActionError
 from vitalsdash.runtime import Runtime
 
@@ -72,7 +73,10 @@ def create_api(runtime: Runtime) -> Blueprint:
         status = request.args.get("status")
         if status not in (None, "running", "ended", "interrupted"):
             return _error("bad_status", "status must be running, ended or interrupted", 400)
-        return jsonify(_clean(runtime.store.sessions(status=status)))
+        rows = runtime.store.sessions(status=status)
+        found = runtime.store.interruption_events(None if status is None else
+                                                  [r["id"] for r in rows])  # fmt: skip
+        return jsonify(_clean(_interruptions.annotate(rows, found)))
 
     def _session_or_404(session_id: int):
         s = runtime.store.session(session_id)
@@ -82,7 +86,9 @@ def create_api(runtime: Runtime) -> Blueprint:
 
     @api.get("/sessions/<int:session_id>")
     def session(session_id: int):
-        return jsonify(_clean(_session_or_404(session_id)))
+        rows = [_session_or_404(session_id)]
+        found = runtime.store.interruption_events([session_id])
+        return jsonify(_clean(_interruptions.annotate(rows, found)[0]))
 
     @api.get("/sessions/<int:session_id>/samples")
     def samples(session_id: int):

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from vitalsdash import _interruptions
 from vitalsdash import protocol as proto
 from vitalsdash._bed import BedSession, Pending, alarm_event_row
 from vitalsdash.actions import (
@@ -93,7 +94,8 @@ class Runtime:
         """Mark sessions a crash left running as interrupted (and resume them when the
         clinic says ``resume_interrupted``), then start the demo beds."""
         with self.lock:
-            self.interrupted = self.store.mark_running_interrupted()
+            # each gets a monitoring_interrupted event: the gap since its last write
+            self.interrupted = self.store.mark_running_interrupted(restart_wall=self.wall())
             for session_id in self.interrupted:
                 self._attach_interrupted(session_id)
             if self.clinic.clinic.resume_interrupted:
@@ -186,6 +188,7 @@ class Runtime:
 
     def _flush(self) -> None:
         tick = TickWrite()
+        written = self.wall()  # a restart measures an interruption from here
         for bed in self.beds.values():
             s = bed.session
             if s is None:
@@ -200,6 +203,7 @@ class Runtime:
                 "last_t_s": float(s.t_s),
                 "phase": s.phase.value,
                 "status": s.status,
+                "last_write_wall": written,
             }
         self.store.write_tick(tick)
         self.feed.append(tick)
@@ -464,6 +468,12 @@ class Runtime:
                 s.status = "running"
         except StoreError as exc:
             raise ActionError("conflict", str(exc), status=409) from None
+        if kind == "resume_session":  # stored before the answer: who resumed it, and when
+            detail = _interruptions.resumed_detail(actor, self.wall())
+            s.pending.session_events.append(
+                {"session_id": s.session_id, "t_s": t, "kind": _interruptions.RESUMED,
+                 "source": actor, "detail": detail})  # fmt: skip
+            self._flush()
         log.info("%s: session %d %s by %s", bed.id, s.session_id,
                  "closed" if kind == "close_session" else "resumed", actor)  # fmt: skip
         return {"ok": True, "session_id": s.session_id, "status": s.status, "t_s": t}

@@ -65,7 +65,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
-from vitalsdash import __version__
+from vitalsdash import __version__, _interruptions
 from vitalsdash import _store_schema as _schema
 
 __all__ = [
@@ -94,7 +94,7 @@ EVENT_KINDS = tuple(_schema.EVENT_TABLES)
 SAMPLE_COLUMNS = ("t_s", "channel", "value", "quality", "true_value")
 """Columns of the DataFrame :meth:`Store.samples` returns."""
 
-_UPDATE_KEYS = frozenset({"last_t_s", "phase", "status"})
+_UPDATE_KEYS = frozenset({"last_t_s", "phase", "status", "last_write_wall"})
 _MISSING = object()
 _PG_SCHEMA_LOCK = 0x76697461  # pg_advisory_xact_lock key held while creating/upgrading
 _SAMPLE_KEYS = ("session_id", "t_s", "channel", "value", "quality", "true_value")
@@ -217,6 +217,8 @@ class TickWrite:
     observations: list[ObservationRow | Row] = field(default_factory=list)
     session_events: list[SessionEventRow | Row] = field(default_factory=list)
     session_updates: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # (sender, MSH-10, session id) of HL7 messages whose samples are in this tick
+    hl7_received: list[tuple[str, str, int]] = field(default_factory=list)
 
     def events(self) -> dict[str, list[Any]]:
         return {
@@ -398,6 +400,7 @@ def _session_dict(row: Any) -> dict[str, Any]:
     d = dict(row._mapping)
     d["started_wall"] = _parse_wall(d["started_wall"])
     d["ended_wall"] = _parse_wall(d["ended_wall"])
+    d["last_write_wall"] = _parse_wall(d.get("last_write_wall"))
     return d
 
 
@@ -636,16 +639,33 @@ class Store:
             raise ValueError(f"status must be 'ended' or 'interrupted' (got {status!r})")
         self._transition(session_id, allowed, values, "end")
 
-    def mark_running_interrupted(self) -> list[int]:
+    def mark_running_interrupted(self, restart_wall: datetime | None = None) -> list[int]:
         """On start-up: every session still ``running`` (the last process died) becomes
-        ``interrupted``. Returns their ids, ascending."""
+        ``interrupted``. Returns their ids, ascending. With ``restart_wall`` each also gets
+        a ``monitoring_interrupted`` session event at its last stored second, in the same
+        transaction (a crash now cannot leave one marked but unrecorded)."""
         t = _schema.sessions
         try:
             with self._writer.begin() as conn:
-                ids = sorted(conn.execute(select(t.c.id).where(t.c.status == "running")).scalars())
+                rows = conn.execute(
+                    select(t.c.id, t.c.last_t_s, t.c.last_write_wall)
+                    .where(t.c.status == "running")
+                    .order_by(t.c.id)
+                ).all()
+                ids = [int(r.id) for r in rows]
                 if ids:
                     conn.execute(update(t).where(t.c.id.in_(ids)).values(status="interrupted"))
-                return [int(i) for i in ids]
+                if ids and restart_wall is not None:
+                    _wall(restart_wall)  # timezone-aware, or refused
+                    events = [
+                        {"session_id": int(r.id), "t_s": float(r.last_t_s),
+                         "kind": _interruptions.INTERRUPTED, "source": "system",
+                         "detail": _interruptions.interrupted_detail(
+                             _parse_wall(r.last_write_wall), restart_wall)}
+                        for r in rows
+                    ]  # fmt: skip
+                    self._insert_events(conn, "session_events", events)
+                return ids
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot mark running sessions interrupted: {exc}") from exc
 
@@ -681,6 +701,8 @@ class Store:
                         self._insert_events(conn, kind, rows)
                 if tick.session_updates:
                     self._update_sessions(conn, tick.session_updates)
+                if tick.hl7_received:
+                    self._insert_hl7_received(conn, tick.hl7_received)
         except BaseException as exc:
             for kind, seqs in saved.items():
                 for row, seq in zip(events[kind], seqs, strict=True):
@@ -691,6 +713,23 @@ class Store:
                 reason = getattr(exc, "orig", None) or exc
                 raise StoreError(f"tick not written (nothing of it was stored): {reason}") from exc
             raise
+
+    @staticmethod
+    def _insert_hl7_received(conn: Connection, rows: list[tuple[str, str, int]]) -> None:
+        now = _wall(datetime.now(UTC))
+        conn.execute(_schema.hl7_received.insert(),
+                     [{"sender": str(k), "control_id": str(c), "session_id": int(sid),
+                       "received_wall": now} for k, c, sid in rows])  # fmt: skip
+
+    def hl7_received(self, sender: str, control_id: str) -> int | None:
+        """The session whose samples hold HL7 message ``control_id`` from ``sender``, if
+        it was stored (``TickWrite.hl7_received``); None if not."""
+        t = _schema.hl7_received
+        stmt = select(t.c.session_id).where(t.c.sender == str(sender),
+                                            t.c.control_id == str(control_id))  # fmt: skip
+        with self._engine.connect() as conn:
+            sid = conn.execute(stmt).scalar()
+        return None if sid is None else int(sid)
 
     def _insert_samples(self, conn: Connection, rows: list[Any]) -> None:
         params = [
@@ -751,6 +790,8 @@ class Store:
                 params["b_phase"] = _opt_str(changes["phase"])
             if "status" in changes:
                 params["b_status"] = str(changes["status"])
+            if "last_write_wall" in changes:
+                params["b_last_write_wall"] = _wall(changes["last_write_wall"])
             keys = tuple(k[2:] for k in params if k != "b_id")
             if keys:
                 groups.setdefault(keys, []).append(params)
@@ -887,6 +928,21 @@ class Store:
         self, session_id: int, since_seq: int | None = None, limit: int | None = None
     ) -> list[dict[str, Any]]:
         return self._events("session_events", session_id, since_seq, limit)
+
+    def interruption_events(
+        self, session_ids: Iterable[int] | None = None
+    ) -> dict[int, list[dict[str, Any]]]:
+        """The ``monitoring_interrupted``/``monitoring_resumed`` session events of the given
+        sessions (all when None) in one read, by session, each in seq order."""
+        t = _schema.session_events
+        stmt = select(t).where(t.c.kind.in_(_interruptions.KINDS))
+        if session_ids is not None:
+            stmt = stmt.where(t.c.session_id.in_([int(i) for i in session_ids]))
+        out: dict[int, list[dict[str, Any]]] = {}
+        with self._engine.connect() as conn:
+            for r in conn.execute(stmt.order_by(t.c.session_id, t.c.seq)):
+                out.setdefault(int(r.session_id), []).append(dict(r._mapping))
+        return out
 
     def events(
         self, kind: str, session_id: int, since_seq: int | None = None, limit: int | None = None

@@ -56,6 +56,7 @@ id = "chair2"
 scenario = "vasovagal-observation"
 seed = 14
 """
+INTERRUPTION_KINDS = ("monitoring_interrupted", "monitoring_resumed")
 DATA_TABLES = ("samples", "alarm_events", "actions", "observations", "session_events")
 TIMEOUT_S = 30.0
 
@@ -218,7 +219,14 @@ def test_sigkill_mid_session_loses_nothing_and_sessions_can_be_resumed_or_closed
             )
             assert s["phase"] in ("baseline", "infusion")
             assert s["latest"]["HR"]["t_s"] == s["t_s"] - 1
-        assert counts(db) == after  # an interrupted session does not run
+        # an interrupted session does not run; the restart recorded the interruption
+        assert counts(db) == {**after, "session_events": after["session_events"] + 2}
+        for s in interrupted:
+            events = second.get(f"/api/sessions/{s['id']}/events")["session_events"]
+            assert [(e["kind"], e["t_s"]) for e in events][-1] == (
+                "monitoring_interrupted",
+                last[s["id"]],
+            )
 
         one, two = by_bed["chair1"]["id"], by_bed["chair2"]["id"]
         status, body = second.post("/api/beds/chair1/actions", {"kind": "resume_session"})
@@ -299,6 +307,8 @@ def _act(rt: Runtime, t: int) -> None:
 
 
 def _rows(store: Store, sid: int, after: float) -> dict[str, Any]:
+    """What the session produced after ``after``, without the record of the interruption
+    (which only the restarted world has)."""
     df = store.samples(sid, since_t=after)
     return {
         "samples": df.to_dict("list"),
@@ -306,7 +316,7 @@ def _rows(store: Store, sid: int, after: float) -> dict[str, Any]:
             k: [
                 {x: v for x, v in r.items() if x != "seq"}
                 for r in store.events(k, sid)
-                if r["t_s"] > after
+                if r["t_s"] > after and r.get("kind") not in INTERRUPTION_KINDS
             ]
             for k in ("alarm_events", "session_events", "observations")
         },
@@ -345,6 +355,15 @@ def test_a_resumed_session_runs_on_exactly_as_if_it_never_stopped(tmp_path: Path
             rt.advance(60)
     for b, sid in sids.items():
         assert _rows(store, sid, crash_at - 1) == _rows(live_store, sid, crash_at - 1), b
+        marks = [
+            (e["t_s"], e["kind"], e["source"])
+            for e in store.session_events(sid)
+            if e["kind"] in INTERRUPTION_KINDS
+        ]
+        assert marks == [
+            (crash_at, "monitoring_interrupted", "system"),
+            (crash_at, "monitoring_resumed", "instructor"),
+        ]
         assert len(store.samples(sid)) == len(live_store.samples(sid))
     assert [
         p for _, p in [(0, s["session"]["phase"]) for s in map(again.bed_summary, again.beds)]
