@@ -109,12 +109,16 @@ def _open_store(db: str | None):
 
 
 def _session_id(text: str) -> int:
+    from vitalsdash._ids import MAX_ROW_ID
+
     try:
         sid = int(text)
     except ValueError:
-        raise UsageError(f"session id must be a whole number, got {text!r}") from None
+        raise UsageError(f"session id must be a whole number, got {text[:40]!r}") from None
     if sid < 1:
         raise UsageError(f"session id must be 1 or more, got {sid}")
+    if sid > MAX_ROW_ID:
+        raise UsageError(f"no session {text[:40]}: session ids go up to {MAX_ROW_ID}")
     return sid
 
 
@@ -326,9 +330,14 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError(f"--port must be 1-65535, got {args.port}")
     if args.speed is not None and not 1 <= args.speed <= 120:
         raise UsageError(f"--speed must be between 1 and 120, got {args.speed:g}")
-    return serve(ServeOptions(host=args.host, port=args.port, db=args.db, speed=args.speed,
-                              clinic=args.clinic, headless=args.headless,
-                              mllp_port=args.mllp_port))  # fmt: skip
+    from vitalsdash.store import StoreError
+
+    try:
+        return serve(ServeOptions(host=args.host, port=args.port, db=args.db, speed=args.speed,
+                                  clinic=args.clinic, headless=args.headless,
+                                  mllp_port=args.mllp_port))  # fmt: skip
+    except StoreError as exc:  # the database cannot be opened: say why, no traceback
+        raise UsageError(str(exc)) from None
 
 
 def _add_run(sub: argparse._SubParsersAction) -> None:

@@ -431,10 +431,16 @@ class Store:
     def __init__(
         self, url_or_path: str | os.PathLike[str] | URL, *, busy_timeout_s: float = 10.0
     ) -> None:
-        url = _url_of(url_or_path)
+        try:
+            url = _url_of(url_or_path)
+        except (SQLAlchemyError, ValueError) as exc:  # ArgumentError: not a URL at all
+            raise StoreError(f"{url_or_path!s:.200}: not a database URL ({exc})") from None
         self.url = url
         self.dialect = url.get_backend_name()
         self._name = url.render_as_string(hide_password=True)
+        if self.dialect not in ("sqlite", "postgresql"):
+            raise StoreError(f"{self._name}: {self.dialect} databases are not supported "
+                             "(use a SQLite file path or a postgresql:// URL)")  # fmt: skip
         kwargs: dict[str, Any] = {
             "json_serializer": _json_dumps,
             "json_deserializer": json.loads,
@@ -528,7 +534,9 @@ class Store:
                     self._set_version(conn, current)
                 return current
         except SQLAlchemyError as exc:
-            raise StoreError(f"{self._name}: cannot open the store: {exc}") from exc
+            # the driver's words on one line (SQLAlchemy's own text adds a help link)
+            reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
+            raise StoreError(f"{self._name}: cannot open the store: {reason}") from exc
 
     def _read_version(self, conn: Connection) -> int:
         t = _schema.schema_meta
