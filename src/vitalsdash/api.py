@@ -57,12 +57,9 @@ def create_api(runtime: Runtime) -> Blueprint:
 
     @api.get("/health")
     def health():
-        running = sum(1 for b in runtime.beds.values()
-                      if b.session is not None and b.session.status == "running")  # fmt: skip
-        return jsonify({"status": "ok", "beds": len(runtime.beds), "sessions_running": running,
-                        "speed": runtime.control.speed, "paused": runtime.control.paused,
-                        "ticks": runtime.tick_count,
-                        "notice": "Training tool - not a medical device"})  # fmt: skip
+        """200 "ok", or 503 "degraded" with the problems (see ``Runtime.health``)."""
+        report = runtime.health()
+        return jsonify(_clean(report)), 200 if report["status"] == "ok" else 503
 
     @api.get("/beds")
     def beds():

@@ -29,8 +29,20 @@ class ClinicSection(_Model):
     tick_s: float = Field(default=0.5, gt=0.0, le=5.0)  # wall seconds between ticks
     max_audio_pause_s: float = Field(default=IEC_MAX_AUDIO_PAUSE_S, gt=0, le=IEC_MAX_AUDIO_PAUSE_S)
     unknown_hl7_sources: Literal["create", "reject"] = "create"
+    # HL7 over MLLP (docs/hl7.md): how old or how far ahead an observation may be, how
+    # many chairs unknown senders may create, and how long a connection may idle or take
+    # to finish a frame
+    hl7_max_age_s: float = Field(default=12 * 3600.0, gt=0, le=7 * 86400.0)
+    hl7_max_ahead_s: float = Field(default=120.0, ge=0, le=3600.0)
+    hl7_new_beds_per_min: int = Field(default=4, ge=0, le=600)
+    hl7_max_new_beds: int = Field(default=32, ge=0, le=1000)
+    mllp_max_connections: int = Field(default=64, ge=1, le=10_000)
+    mllp_idle_timeout_s: float = Field(default=300.0, gt=0, le=86400.0)
+    mllp_frame_timeout_s: float = Field(default=30.0, gt=0, le=3600.0)
     resume_interrupted: bool = False  # a demo carries on after a restart; a class decides
     live_updates: Literal["poll", "push"] = "poll"  # bedside pages: poll, or a pushed stream
+    # a bed whose rows the store refuses holds (retrying) this long, then its session faults
+    store_fault_after_s: float = Field(default=30.0, gt=0, le=3600.0)
 
 
 class BedConfig(_Model):

@@ -29,6 +29,8 @@ from typing import Any
 from vitalsdash import _interruptions
 from vitalsdash import protocol as proto
 from vitalsdash._bed import BedSession, Pending, alarm_event_row
+from vitalsdash._health import Health, HealthCheck
+from vitalsdash._store_writer import StoreWriter
 from vitalsdash.actions import (
     ALARM_ACTIONS,
     CLINIC_ACTIONS,
@@ -88,6 +90,10 @@ class Runtime:
         self.interrupted: list[int] = []
         self.tick_count = 0
         self._ticked = threading.Condition()
+        self._health = Health(self.control.clock, wall, clinic.clinic.tick_s)
+        self._writer = StoreWriter(self.store, self.feed, self.control.clock, wall, self._health,
+                                   self._tick_write, clinic.clinic.tick_s,
+                                   clinic.clinic.store_fault_after_s)  # fmt: skip
 
     # -- life cycle ---------------------------------------------------------------------
     def start(self, autostart: bool = True) -> None:
@@ -109,6 +115,7 @@ class Runtime:
     def run_in_thread(self) -> threading.Thread:
         self._thread = threading.Thread(target=self._loop, name="vitalsdash-runtime",
                                         daemon=True)  # fmt: skip
+        self._health.loop_started()
         self._thread.start()
         return self._thread
 
@@ -117,8 +124,11 @@ class Runtime:
         while not self._stop.wait(period):
             try:
                 self.tick()
-            except Exception:  # keep the monitor alive; the error is in the log
+            except Exception as exc:  # keep the monitor alive; the error is in the log
                 log.exception("runtime tick failed")
+                self._health.tick_failed(exc)
+            else:
+                self._health.tick_ok()
 
     def stop(self) -> None:
         self._stop.set()
@@ -141,6 +151,34 @@ class Runtime:
                                   timeout=timeout_s)  # fmt: skip
             return self.tick_count
 
+    # -- health -------------------------------------------------------------------------
+    def add_health_check(self, name: str, fn: HealthCheck) -> None:
+        """Register a check for ``/api/health``: ``fn()`` returns a dict with at least
+        ``"ok": bool`` (its other keys are shown too). It runs in request threads without
+        the runtime's lock, so it must be quick and thread-safe; one not ok (or raising)
+        makes the clinic degraded."""
+        self._health.checks[name] = fn
+
+    def health(self) -> dict[str, Any]:
+        """``status`` "ok", or "degraded" with ``problems``: ticks stalled (none completed
+        for 5 tick periods and at least 5 s) or failing, the store refusing writes (within
+        that window), beds held or faulted by the store, registered checks not ok. Read
+        without the runtime's lock: a stalled tick may be holding it."""
+        beds = list(self.beds.values())
+        running = sum(1 for b in beds if b.session is not None and b.session.status == "running")
+        alive = self._thread is not None and self._thread.is_alive()
+        checks, failing = self._health.run_checks()
+        problems = [*self._health.problems(alive, self.stopping),
+                    *self._writer.problems(beds), *failing]  # fmt: skip
+        out: dict[str, Any] = {
+            "status": "degraded" if problems else "ok", "beds": len(beds),
+            "sessions_running": running, "speed": self.control.speed,
+            "paused": self.control.paused, "ticks": self.tick_count, "checks": checks,
+            "notice": "Training tool - not a medical device"}  # fmt: skip
+        if problems:
+            out["problems"] = problems
+        return out
+
     # -- ticking ------------------------------------------------------------------------
     def tick(self) -> int:
         """Advance every running session by the seconds now due; write them in one go.
@@ -158,8 +196,8 @@ class Runtime:
             now = self.control.clock.now()
             for bed in self.beds.values():
                 s = bed.session
-                if s is None or s.status != "running":
-                    continue
+                if s is None or s.status != "running" or self._writer.held(bed.id):
+                    continue  # a held bed waits for the store to take its rows
                 if s.realtime_start is not None:
                     if not realtime:
                         continue
@@ -178,6 +216,7 @@ class Runtime:
             with self._ticked:
                 self.tick_count += 1
                 self._ticked.notify_all()
+            self._health.ticked()
 
     def _fault(self, s: BedSession, exc: Exception) -> None:
         """Stop a session whose source or engine failed; what it produced so far is kept."""
@@ -186,10 +225,19 @@ class Runtime:
             {"session_id": s.session_id, "t_s": float(s.t_s), "kind": "fault",
              "source": "system", "detail": {"error": f"{type(exc).__name__}: {exc}"}})  # fmt: skip
 
-    def _flush(self) -> None:
+    def _flush(self, bed: Bed | None = None) -> None:
+        """Write the rows pending: every bed's (a tick: never raises for the store, see
+        ``_store_writer``), or only ``bed``'s (an action: StoreError if not stored)."""
+        if bed is None:
+            self._writer.flush_tick(self.beds.values())
+        else:
+            self._writer.write_bed(bed)
+
+    def _tick_write(self, beds: list[Bed]) -> TickWrite:
+        """These beds' pending rows and session updates, as one write."""
         tick = TickWrite()
         written = self.wall()  # a restart measures an interruption from here
-        for bed in self.beds.values():
+        for bed in beds:
             s = bed.session
             if s is None:
                 continue
@@ -205,11 +253,7 @@ class Runtime:
                 "status": s.status,
                 "last_write_wall": written,
             }
-        self.store.write_tick(tick)
-        self.feed.append(tick)
-        for bed in self.beds.values():
-            if bed.session is not None:
-                bed.session.pending.clear()
+        return tick
 
     # -- sessions -----------------------------------------------------------------------
     def _make_source(self, cfg: BedConfig, params: dict[str, Any], program: Any) -> Source:
