@@ -23,7 +23,7 @@ from vitalsim._rng import BLOCK_S, generator, noise
 from vitalsim._variability import drift, initial_state
 from vitalsim.patient import PatientProfile, sample_profile, stacked_pk
 from vitalsim.pk import LinearPK
-from vitalsim.scenario import NibpSettings, Scenario
+from vitalsim.scenario import DRUGS, NibpSettings, Scenario, known_drug
 from vitalsim.sensors import (
     QUALITY_NAMES,
     RR_EVERY_S,
@@ -377,6 +377,10 @@ def apply_action(
     if kind == "nibp_start":
         return replace(st, nibp=tuple(request_nibp(c, now) for c in st.nibp))
     if kind in ("give_antihypertensive", "give_antiemetic"):
+        try:
+            known_drug(kind, params.get("drug", DRUGS[kind][0]))
+        except (ValueError, TypeError) as exc:
+            raise ActionError(f"{kind}: {exc}") from None
         dose = _number(params, "dose_mg")
         if not 0 < dose <= MAX_BOLUS_MG:
             raise ActionError(

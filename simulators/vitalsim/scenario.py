@@ -160,6 +160,7 @@ __all__ = [
     "ACTION_KINDS",
     "ALARM_CONDITIONS",
     "ANCHORS",
+    "DRUGS",
     "EVENT_KINDS",
     "MAX_SESSION_S",
     "Action",
@@ -195,7 +196,9 @@ __all__ = [
     "TimeRef",
     "Timeline",
     "Vasovagal",
+    "check_event",
     "find_scenario",
+    "known_drug",
     "list_scenarios",
     "load_scenario",
     "parse_time_ref",
@@ -826,16 +829,42 @@ class StopInfusion(_ActionBase):
     kind: Literal["stop_infusion"]
 
 
+DRUGS: dict[str, tuple[str, ...]] = {
+    "give_antihypertensive": ("labetalol",),
+    "give_antiemetic": ("ondansetron",),
+}
+"""The drugs the model has an effect for, per action (the first is the default). The one
+list: scenario files, the live engine and the monitor's API all check against it."""
+
+
+def known_drug(kind: str, drug: str) -> str:
+    """``drug`` if the model has an effect for it with action ``kind``; else ValueError."""
+    if drug not in DRUGS[kind]:
+        raise ValueError(f"not a drug the simulator models for {kind}; "
+                         f"known: {', '.join(DRUGS[kind])}")  # fmt: skip
+    return drug
+
+
 class GiveAntihypertensive(_ActionBase):
     kind: Literal["give_antihypertensive"]
-    drug: Text = "labetalol"
+    drug: Text = DRUGS["give_antihypertensive"][0]
     dose_mg: float = Field(ge=1, le=100)
+
+    @field_validator("drug")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        return known_drug("give_antihypertensive", v)
 
 
 class GiveAntiemetic(_ActionBase):
     kind: Literal["give_antiemetic"]
-    drug: Text = "ondansetron"
+    drug: Text = DRUGS["give_antiemetic"][0]
     dose_mg: float = Field(gt=0, le=100)
+
+    @field_validator("drug")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        return known_drug("give_antiemetic", v)
 
 
 class OxygenOn(_ActionBase):
@@ -1115,6 +1144,20 @@ def find_scenario(name_or_path: str | Path) -> Path:
         name,
         [("(file)", f"no such scenario file, nor {name!r} in {where}; available: {available}")],
     )
+
+
+def check_event(kind: str, params: dict[str, Any]) -> None:
+    """Validate a live event's kind and magnitudes (no time needed) as a file's would be,
+    with strict types (a number must be a number, not ``true`` or ``"5"``); raise
+    ConfigError with keys named as in a scenario file."""
+    cls = _EVENT_CLASSES.get(kind)
+    if cls is None:
+        known = ", ".join(EVENT_KINDS)
+        raise ConfigError("(live event)", [("kind", f"unknown event kind; known: {known}")])
+    try:
+        cls.model_validate({**params, "at": "start", "kind": kind}, strict=True)
+    except ValidationError as exc:
+        raise ConfigError("(live event)", problems_from(exc)) from None
 
 
 def make_event(kind: str, at_s: float, timeline: Timeline, **params: Any) -> Any:

@@ -1,18 +1,38 @@
 """Everything a trainee or instructor can do to a bed, validated before anything changes.
 
 A rejected action raises ``ActionError`` with an HTTP status (404 unknown bed, 400 bad
-parameters, 409 not possible now) and a message a person can act on.
+parameters, 409 not possible now) and a message a person can act on: which key, the
+value (cut short) and why.
+
+Everything here comes from a request and is untrusted: numbers are JSON numbers (not
+``true``, not NaN), text is one line and short (a chart note may have line breaks, up to
+``MAX_NOTE_CHARS``), drugs and event kinds come from the simulator's own lists, and a
+session's scenario, protocol and alarm profile are names from the catalogue, never paths.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from vitalsim._tomlconfig import problems_from
+from vitalsdash._catalogue import StartConfigs, check_name, load_start_configs
+from vitalsdash._text import MAX_NAME_CHARS, MAX_NOTE_CHARS, NoteText, ShortText
+from vitalsim._tomlconfig import ConfigError, problems_from, shown
+from vitalsim.scenario import DRUGS, EVENT_KINDS, check_event, known_drug
 
 Actor = Literal["trainee", "instructor", "system"]
+MAX_EVENT_PARAMS = 12
+"""More keys than any event kind has."""
+
+__all__ = ["MAX_NAME_CHARS", "MAX_NOTE_CHARS", "ActionError", "load_session_files", "validate"]
 
 
 class ActionError(Exception):
@@ -29,6 +49,11 @@ class ActionError(Exception):
         return {"error": self.code, "message": self.message}
 
 
+def _num(**limits: Any) -> Any:
+    """A JSON number: an int or a float, finite; ``true`` and ``"5"`` are not numbers."""
+    return Field(strict=True, allow_inf_nan=False, **limits)
+
+
 class _P(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -38,64 +63,97 @@ class NoParams(_P):
 
 
 class SetRate(_P):
-    rate_mg_per_kg_h: float = Field(gt=0, le=3)
+    rate_mg_per_kg_h: float = _num(gt=0, le=3)
 
 
 class Drug(_P):
-    drug: str = "labetalol"
-    dose_mg: float = Field(gt=0, le=100)
+    drug: ShortText = DRUGS["give_antihypertensive"][0]
+    dose_mg: float = _num(gt=0, le=100)
+
+    @field_validator("drug")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        return known_drug("give_antihypertensive", v)
 
 
 class Antiemetic(_P):
-    drug: str = "ondansetron"
-    dose_mg: float = Field(gt=0, le=100)
+    drug: ShortText = DRUGS["give_antiemetic"][0]
+    dose_mg: float = _num(gt=0, le=100)
+
+    @field_validator("drug")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        return known_drug("give_antiemetic", v)
 
 
 class Oxygen(_P):
-    flow_l_min: float = Field(default=2.0, ge=1, le=15)
+    flow_l_min: float = _num(default=2.0, ge=1, le=15)
 
 
 class Condition(_P):
-    condition: str
+    condition: ShortText
 
 
 class OptionalCondition(_P):
-    condition: str | None = None
+    condition: ShortText | None = None
 
 
 class SetLimit(_P):
-    channel: str
+    channel: ShortText
     which: Literal["low", "high", "critical_low", "critical_high"]
-    value: float
+    value: float = _num()
 
 
 class ChannelOnly(_P):
-    channel: str
+    channel: ShortText
 
 
 class Chart(_P):
     kind: Literal["sedation", "dissociation", "nausea", "pain", "alertness", "note"]
-    value: float | None = Field(default=None, ge=0, le=10)
-    text: str | None = Field(default=None, max_length=2000)
+    value: float | None = _num(default=None, ge=0, le=10)
+    text: NoteText | None = None
 
 
 class StartSession(_P):
-    scenario: str | None = None
-    seed: int | None = Field(default=None, ge=0, le=2**63 - 1)  # a SQLite INTEGER
-    protocol: str | None = None
-    alarm_profile: str | None = None
+    scenario: str | None = Field(default=None, strict=True)
+    seed: int | None = Field(default=None, ge=0, le=2**63 - 1, strict=True)  # a SQLite INTEGER
+    protocol: str | None = Field(default=None, strict=True)
+    alarm_profile: str | None = Field(default=None, strict=True)
+
+    @field_validator("scenario", "protocol", "alarm_profile")
+    @classmethod
+    def _catalogue_name(cls, v: str | None, info: Any) -> str | None:
+        return None if v is None else check_name(info.field_name, v)
 
 
 class InjectEvent(_P):
-    kind: str
-    params: dict[str, Any] = Field(default_factory=dict)
+    kind: ShortText
+    params: dict[ShortText, Any] = Field(default_factory=dict, max_length=MAX_EVENT_PARAMS)
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, v: str) -> str:
+        if v not in EVENT_KINDS:
+            raise ValueError(f"unknown event kind; known: {', '.join(EVENT_KINDS)}")
+        return v
 
     @field_validator("params")
     @classmethod
     def _no_second_kind(cls, v: dict[str, Any]) -> dict[str, Any]:
         if "kind" in v:
             raise ValueError('the event\'s kind goes in "kind", not in its params')
+        if "at" in v:
+            raise ValueError('an injected event starts now: "at" is not taken')
         return v
+
+    @model_validator(mode="after")
+    def _magnitudes(self) -> InjectEvent:
+        """The simulator's own rules for the kind (keys, ranges), with strict numbers."""
+        try:
+            check_event(self.kind, self.params)
+        except ConfigError as exc:
+            raise ValueError("; ".join(f"params.{k}: {why}" for k, why in exc.problems)) from None
+        return self
 
 
 class SetSpeed(_P):
@@ -129,11 +187,11 @@ def validate(kind: str, params: Any, actor: str, table: dict[str, type[_P]] = AL
              ) -> dict[str, Any]:  # fmt: skip
     """Check an action's kind, actor and parameters; return the cleaned parameters."""
     if not isinstance(kind, str) or kind not in table:
-        raise ActionError("unknown_action", f"unknown action {kind!r}; known: "
+        raise ActionError("unknown_action", f"unknown action {shown(kind)}; known: "
                              f"{', '.join(sorted(table))}")  # fmt: skip
-    if actor not in ("trainee", "instructor", "system"):
+    if not isinstance(actor, str) or actor not in ("trainee", "instructor", "system"):
         raise ActionError("bad_actor", f"actor must be trainee, instructor or system, "
-                             f"got {actor!r}")  # fmt: skip
+                             f"got {shown(actor)}")  # fmt: skip
     if kind in INSTRUCTOR_ONLY and actor == "trainee":
         raise ActionError("forbidden", f"{kind} is for the instructor", status=403)
     if params is None:
@@ -143,5 +201,15 @@ def validate(kind: str, params: Any, actor: str, table: dict[str, type[_P]] = AL
     try:
         return table[kind].model_validate(params).model_dump(exclude_none=False)
     except ValidationError as exc:
-        detail = "; ".join(f"{k}: {why}" for k, why in problems_from(exc))
+        detail = "; ".join(why if k == "(top level)" else f"{k}: {why}"
+                           for k, why in problems_from(exc))  # fmt: skip
         raise ActionError("bad_params", f"{kind}: {detail}") from None
+
+
+def load_session_files(cfg: Any, params: dict[str, Any], max_audio_pause_s: float) -> StartConfigs:
+    """start_session's files (scenario, protocol, alarm profile) for bed config ``cfg``,
+    read and validated (``params`` already validated); a broken file is a 400 naming it."""
+    try:
+        return load_start_configs(cfg, params, max_audio_pause_s)
+    except ConfigError as exc:
+        raise ActionError("bad_params", f"start_session: {exc}") from None

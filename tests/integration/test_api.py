@@ -349,8 +349,8 @@ BAD = [
         "chair1",
         {"kind": "inject_event", "actor": "instructor", "params": {"kind": "meteor"}},
         None,
-        409,
-        "not_possible",
+        400,
+        "bad_params",
         "meteor",
     ),
     (

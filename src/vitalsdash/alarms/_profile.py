@@ -308,17 +308,24 @@ def profile_path(name_or_path: str | Path, cwd: Path | None = None) -> Path:
     text = str(name_or_path)
     if text.endswith(".toml") or "/" in text or "\\" in text:
         return Path(text)
-    candidates = [(cwd or Path.cwd()) / "config" / "alarms", repo_root() / "config" / "alarms"]
+    candidates = _folders(cwd)
     for folder in candidates:
         if (folder / f"{text}.toml").is_file():
             return folder / f"{text}.toml"
-    known = sorted(
-        {p.stem for folder in candidates if folder.is_dir() for p in folder.glob("*.toml")}
-    )
+    known = list_profiles(cwd)
     raise ConfigError(
         candidates[0] / f"{text}.toml",
         [("(file)", f"no alarm profile named {text!r} (known: {', '.join(known) or 'none'})")],
     )
+
+
+def _folders(cwd: Path | None) -> list[Path]:
+    return [(cwd or Path.cwd()) / "config" / "alarms", repo_root() / "config" / "alarms"]
+
+
+def list_profiles(cwd: Path | None = None) -> list[str]:
+    """Names of the profiles under config/alarms/ (cwd, then the repo root), sorted."""
+    return sorted({p.stem for d in _folders(cwd) if d.is_dir() for p in d.glob("*.toml")})
 
 
 def load_profile(
