@@ -4,7 +4,8 @@ Private to :mod:`vitalsdash.report`, which re-exports :func:`timeline_figure`. P
 never Dash. Rows, top to bottom: HR, SpO2, RR (lines with the limit band in force), NIBP
 (readings as points), pump rate, alarm episodes (one line per condition, coloured by
 priority, escalations included), and what people and the scenario did. Phases shade the
-background; injected and scripted events are dotted vertical lines.
+background; injected and scripted events are dotted vertical lines; where monitoring
+was interrupted (a server restart) a wide orange line says so in words.
 
 Long sessions are downsampled: min and max of each time bucket, so every excursion that
 would trip an alarm is still drawn. Arrays go out as float32 (Plotly sends typed arrays
@@ -22,6 +23,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from . import _interruptions
 from ._debrief_types import SessionData
 
 PRIORITY_COLOURS = {"HIGH": "#d62728", "MEDIUM": "#d9a400", "LOW": "#17a2b8"}
@@ -33,6 +35,9 @@ PHASE_COLOURS = {
     "ended": "rgba(0,0,0,0.04)",
 }
 BAND_COLOUR = "rgba(44,160,44,0.12)"
+INTERRUPTION = "interruption"
+"""The name of the shape and the note that mark where monitoring was interrupted."""
+INTERRUPTION_COLOUR = "#c05600"
 MAX_POINTS = 1500
 """Points per vital-sign line at most (before, min/max per bucket)."""
 
@@ -526,7 +531,45 @@ def _add_phases_and_events(fig: go.Figure, data: SessionData, debrief: Any) -> N
                     "line": {"color": "rgba(140,86,75,0.6)", "width": 1, "dash": "dot"},
                 }
             )
+        elif ev.kind == _interruptions.INTERRUPTED:
+            _add_interruption(shapes, notes, ev.t_s, _interruptions.label(ev.detail))
     fig.update_layout(shapes=shapes, annotations=[*fig.layout.annotations, *notes])
+
+
+def _add_interruption(shapes: list, notes: list, t_s: float, text: str) -> None:
+    """A wide band where monitoring stopped (session time did not move: one point on the
+    axis), labelled in words; named, so the review's dark theme keeps its colour."""
+    x = t_s / 60.0
+    shapes.append(
+        {
+            "type": "line",
+            "name": INTERRUPTION,
+            "xref": "x",
+            "yref": "paper",
+            "x0": x,
+            "x1": x,
+            "y0": 0,
+            "y1": 1,
+            "layer": "above",
+            "opacity": 0.5,
+            "line": {"color": INTERRUPTION_COLOUR, "width": 6},
+        }
+    )
+    notes.append(
+        {
+            "name": INTERRUPTION,
+            "x": x,
+            "y": 0.5,
+            "xref": "x",
+            "yref": "paper",
+            "xanchor": "left",
+            "showarrow": False,
+            "text": _esc(text),
+            "hovertext": _esc(f"{_clock(t_s)} {text}"),
+            "bgcolor": "rgba(255,255,255,0.85)",
+            "font": {"size": 11, "color": INTERRUPTION_COLOUR},
+        }
+    )
 
 
 def figure_json(fig: go.Figure) -> str:

@@ -32,7 +32,7 @@ from typing import Any
 import pandas as pd
 from plotly.offline import get_plotlyjs
 
-from vitalsdash import __version__
+from vitalsdash import __version__, _interruptions
 from vitalsdash.alarms import AlarmEvent, Priority
 from vitalsdash.alarms._replay import ACTION_COLUMNS, FULL_COLUMNS, write_log
 from vitalsdash.debrief import Debrief, SessionData, compute_debrief
@@ -177,6 +177,7 @@ tr.prio-HIGH td:nth-child(2) { color: var(--high); font-weight: 600; }
 tr.prio-MEDIUM td:nth-child(2) { color: #a07800; font-weight: 600; }
 tr.prio-LOW td:nth-child(2) { color: var(--low); font-weight: 600; }
 .empty, .note { color: var(--muted); }
+.interrupted { border-left: 4px solid #c05600; padding: 4px 10px; background: #fff1e6; }
 #timeline { width: 1000px; max-width: 100%; }
 footer { margin-top: 30px; color: var(--muted); font-size: 12px; border-top: 1px solid #ccc;
   padding-top: 6px; }
@@ -422,12 +423,54 @@ def _observations_section(data: SessionData) -> str:
     return _table(["at", "by", "kind", "score", "note"], rows, empty="Nothing charted.")
 
 
+def _interruption_text(ev: Any) -> tuple[str, str] | None:
+    """An interruption event in plain words: (what, detail); None for other events."""
+    d = ev.detail or {}
+    if ev.kind == _interruptions.INTERRUPTED:
+        walls = [f"{what} {_wall_text(d.get(key))}" for what, key in
+                 (("last data", "last_write_wall"), ("restart", "restart_wall"))
+                 if d.get(key)]  # fmt: skip
+        return _interruptions.label(d), ", ".join(walls)
+    if ev.kind == _interruptions.RESUMED:
+        return _interruptions.resumed_label(d), _wall_text(d.get("wall"))
+    return None
+
+
+def _wall_text(iso: Any) -> str:
+    try:
+        return datetime.fromisoformat(str(iso)).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    except ValueError:
+        return str(iso or "")
+
+
+def _interruptions_note(data: SessionData) -> str:
+    """A line under the summary when monitoring stopped during the session."""
+    found = _interruptions.summarise(data.session_events)
+    if not found:
+        return ""
+    parts = []
+    for i in found:
+        how_long = _interruptions.duration_words(i["gap_s"]) or "for an unknown time"
+        by = f"resumed by {i['resumed_by']}" if i["resumed_by"] else "not resumed"
+        parts.append(f"at {clock(i['t_s'])} for {how_long} (server restart; {by})")
+    times = "once" if len(found) == 1 else f"{len(found)} times"
+    return (
+        f'<p class="interrupted">Monitoring was interrupted {times}: {_e("; ".join(parts))}. '
+        f"No data exist for {'that period' if len(found) == 1 else 'those periods'}; session "
+        "time resumed where it stopped.</p>"
+    )
+
+
 def _events_section(data: SessionData) -> str:
-    rows = [
-        [clock(ev.t_s), ev.kind, ev.source, params_text(ev.detail)]
-        for ev in data.session_events
-        if ev.kind not in ("nibp_start",)
-    ]
+    rows = []
+    for ev in data.session_events:
+        if ev.kind in ("nibp_start",):
+            continue
+        plain = _interruption_text(ev)
+        if plain is not None:
+            rows.append([clock(ev.t_s), plain[0], ev.source, plain[1]])
+        else:
+            rows.append([clock(ev.t_s), ev.kind, ev.source, params_text(ev.detail)])
     return _table(["at", "event", "source", "detail"], rows, empty="No event.")
 
 
@@ -444,7 +487,7 @@ def render_report(
     when = (generated or datetime.now(UTC)).isoformat(timespec="seconds")
     title = f"Debrief — {data.title}"
     sections = [
-        ("summary", "Summary", _cards(debrief)),
+        ("summary", "Summary", _cards(debrief) + _interruptions_note(data)),
         ("expected", "Expected responses", _expected_section(debrief)),
         ("episodes", "Alarm episodes", _episodes_section(debrief)),
         ("silenced", "Silenced but not resolved", _silenced_section(debrief)),
@@ -463,7 +506,8 @@ def render_report(
         '<p class="note">Shaded: phases. Lines: vital signs with the limit band in force '
         "(dotted). NIBP readings as points. Alarm episodes coloured by priority (red HIGH, "
         "yellow MEDIUM, cyan LOW; dotted grey: latched), | acknowledged, × suppressed. "
-        "Dotted vertical lines: scenario events. Long sessions are drawn from the min and "
+        "Dotted vertical lines: scenario events. Wide orange lines: monitoring interrupted "
+        "(a server restart). Long sessions are drawn from the min and "
         "max of each time bucket.</p>"
         '<div id="timeline"></div></section>'
     )

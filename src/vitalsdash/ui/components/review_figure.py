@@ -13,6 +13,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from vitalsdash._debrief_figure import INTERRUPTION
 from vitalsdash.ui.theme import PALETTE
 
 GRID = "#1d252e"
@@ -84,13 +85,18 @@ def dark_timeline(fig: go.Figure, *, uirevision: str | None = None) -> go.Figure
         s = shape.to_plotly_json()
         if s.get("type") == "rect":
             s["fillcolor"] = on_dark(s.get("fillcolor"))
+        elif s.get("name") == INTERRUPTION:  # stays a warning colour
+            s["line"] = {**s.get("line", {}), "color": PALETTE["medium"]}
         elif s.get("type") == "line":
             s["line"] = {**s.get("line", {}), "color": EVENT_LINE}
         shapes.append(s)
     notes = []
     for note in fig.layout.annotations:
         n = note.to_plotly_json()
-        n["font"] = {**n.get("font", {}), "color": muted}
+        warn = n.get("name") == INTERRUPTION
+        n["font"] = {**n.get("font", {}), "color": PALETTE["medium"] if warn else muted}
+        if warn:
+            n["bgcolor"] = panel
         notes.append(n)
     axis = {"gridcolor": GRID, "linecolor": AXIS, "tickcolor": AXIS, "zerolinecolor": AXIS}
     fig.update_xaxes(**axis)

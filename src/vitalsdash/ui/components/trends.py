@@ -11,6 +11,7 @@ re-rendered away.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from itertools import pairwise
 from typing import Any
 
@@ -224,19 +225,34 @@ DECOR_LIMITS = (
 )
 
 
-def decor_key(limits: dict[str, float | None], baseline: Any, phases: list[list[Any]]) -> tuple:
+def decor_key(
+    limits: dict[str, float | None],
+    baseline: Any,
+    phases: list[list[Any]],
+    gaps: Sequence[Sequence[Any]] = (),
+) -> tuple:
     """What the decor depends on: cheap to compare every tick."""
-    return tuple(limits.get(c) for c in DECOR_LIMITS), baseline, tuple(map(tuple, phases))
+    return (
+        tuple(limits.get(c) for c in DECOR_LIMITS),
+        baseline,
+        tuple(map(tuple, phases)),
+        tuple(map(tuple, gaps)),
+    )
 
 
 def decor(
-    limits: dict[str, float | None], baseline: Any, phases: list[list[Any]]
+    limits: dict[str, float | None],
+    baseline: Any,
+    phases: list[list[Any]],
+    gaps: Sequence[Sequence[Any]] = (),
 ) -> dict[str, Any]:
     """What the chart draws behind the data, compactly; assets/bedside.js makes the shapes.
 
     ``r``: shaded bands inside the limits ``[axis, y0, y1, colour]``; ``h``: horizontal
     lines ``[axis, y, colour, dash, label]`` (limits dotted, the patient's baseline dashed);
-    ``v``: a vertical marker ``[x, label]`` at each phase change; ``m``/``t``: label
+    ``v``: a vertical marker ``[x, label]`` at each phase change; ``i``: a band ``[x,
+    label]`` where monitoring was interrupted (a restart: session time did not move, the
+    label says for how long monitoring stopped); ``m``/``t``/``w``: label and band
     colours. Sent whole when it changes: a few hundred bytes, not kilobytes of shapes."""
     rects: list[list[Any]] = []
     lines: list[list[Any]] = []
@@ -263,4 +279,12 @@ def decor(
             if v is not None:
                 lines.append([AXIS[row], _y(v), PALETTE["muted"], "dash", f"baseline {v:.0f}"])
     marks = [[t_ms, PHASE_LABEL.get(phase, phase)] for t_ms, phase in phases]
-    return {"r": rects, "h": lines, "v": marks, "m": PALETTE["muted"], "t": PALETTE["text"]}
+    return {
+        "r": rects,
+        "h": lines,
+        "v": marks,
+        "i": [list(g) for g in gaps],
+        "m": PALETTE["muted"],
+        "t": PALETTE["text"],
+        "w": PALETTE["medium"],
+    }

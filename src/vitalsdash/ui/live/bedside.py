@@ -14,6 +14,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from vitalsdash import _interruptions
 from vitalsdash.actions import INSTRUCTOR_ONLY
 from vitalsdash.runtime import Runtime
 from vitalsdash.ui import fmt, series
@@ -143,7 +144,9 @@ def _markers(rt: Runtime, sid: int, cursor: dict[str, Any]) -> dict[str, tuple[l
             ts.append(f"{fmt.clock(row['t_s'])} {row['condition']}{detail}")
     for row in rt.feed.session_events_since(sid, seq["session"]):
         seq["session"] = row["seq"]
-        if row.get("kind") == "phase":
+        if row.get("kind") == _interruptions.INTERRUPTED:  # a band on the chart, in words
+            cursor["gaps"].append([series.xt(row["t_s"]), _interruptions.label(row.get("detail"))])
+        elif row.get("kind") == "phase":
             phase = (row.get("detail") or {}).get("phase")
             new = not cursor["phases"] or cursor["phases"][-1][1] != phase
             if phase and phase != "baseline" and new:
@@ -201,6 +204,7 @@ def _backfill(rt: Runtime, view: BedView, out: dict[str, Any]) -> dict[str, Any]
         "phases": [],
         "o2": 0,
         "shown": Shown(SHOWN),
+        "gaps": [],
     }
     data = series.downsample(rows, CHANNELS, view.t_s)
     out["figure"] = trends.figure(data, _markers(rt, sid, cur))
@@ -216,6 +220,7 @@ def _load(cursor: dict[str, Any]) -> dict[str, Any]:
         "phases": [list(p) for p in cursor["ph"]],
         "o2": cursor.get("o2", 0),
         "shown": Shown(SHOWN, cursor["sh"]),
+        "gaps": [list(g) for g in cursor.get("ip") or []],
     }
 
 
@@ -227,6 +232,7 @@ def _dump(cur: dict[str, Any], now: float) -> dict[str, Any]:
         "ph": cur["phases"],
         "o2": cur["o2"],
         "sh": cur["shown"].pack(),
+        "ip": cur["gaps"],
         "now": now,
     }
 
@@ -240,9 +246,13 @@ def _panels(view: BedView, cur: dict[str, Any], out: dict[str, Any]) -> None:
     shown.put(out, "bed-phase", f"{fmt.phase(view.phase)} · {fmt.clock(view.t_s)}")
     for key, value in numerics.values(view).items():
         shown.put(out, key, value)
-    key = trends.decor_key(view.limits or {}, view.baseline, cur["phases"])
+    gaps = cur["gaps"]
+    key = trends.decor_key(view.limits or {}, view.baseline, cur["phases"], gaps)
     shown.put(
-        out, "decor", key, lambda _: trends.decor(view.limits or {}, view.baseline, cur["phases"])
+        out,
+        "decor",
+        key,
+        lambda _: trends.decor(view.limits or {}, view.baseline, cur["phases"], gaps),
     )
     rows = alarm_banner.rows(sig)
     shown.put(out, "alarms", rows)
