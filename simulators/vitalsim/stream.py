@@ -15,8 +15,15 @@ stops the stream with :class:`StreamError` (retrying a permanent refusal, e.g. a
 source, forever would hide it).
 
 Pacing is simulated seconds / ``speed`` on an injectable ``clock``/``sleep``; message
-timestamps are ``start_wall + t`` (simulated time), so a fast stream is ahead of the wall
-clock. Nothing here imports vitalsdash.
+timestamps are ``start_wall + t`` (simulated time). How the stream and a receiver agree
+on time: a receiver refuses observations stamped ahead of its clock, so a fast stream
+(``speed > 1``) back-dates its start by ``end * (1 - 1/speed)``: every stamp is then at
+or before the wall clock when it is sent (behind by ``(end - t) * (1 - 1/speed)``), the
+last one reaching "now" at the scenario's end, and simulated seconds stay seconds in the
+receiver's session (alarm delays, NIBP cycles). ``start_wall`` overrides it.
+
+A refusal is logged with the receiver's whole reason (MSA-3 and ERR-8, unescaped).
+Nothing here imports vitalsdash.
 """
 
 from __future__ import annotations
@@ -272,19 +279,58 @@ class _Sender:
 
 
 def _msa(block: bytes) -> tuple[str, str, str]:
-    text = block.decode("latin-1").replace("\n", "\r")
+    """(MSA-1, MSA-2, reason): the reason is MSA-3, and ERR-8 when it says more."""
+    text = block.decode("utf-8", "replace").replace("\n", "\r")
     if not text.startswith("MSH") or len(text) < 8:
         return "", "", ""
-    fs, cs = text[3], text[4]
+    fs, enc = text[3], text[4:8]
+    cs, es = enc[0], enc[2] if len(enc) > 2 else "\\"
+    msa: tuple[str, str, str] | None = None
+    err = ""
     for seg in text.split("\r"):
         f = seg.split(fs)
-        if f[0] == "MSA" and len(f) > 1:
+        if f[0] == "MSA" and len(f) > 1 and msa is None:
             cid = f[2].split(cs)[0] if len(f) > 2 else ""
-            return f[1].strip(), cid.strip(), f[3] if len(f) > 3 else ""
-    return "", "", ""
+            msa = (f[1].strip(), cid.strip(), _unescape(f[3], fs, cs, es) if len(f) > 3 else "")
+        elif f[0] == "ERR" and len(f) > 8 and not err:
+            err = _unescape(f[8], fs, cs, es)
+    if msa is None:
+        return "", "", ""
+    code, cid, reason = msa
+    if err and err != reason:
+        reason = f"{reason} ({err})" if reason and not err.startswith(reason) else err
+    return code, cid, reason
+
+
+def _unescape(text: str, fs: str, cs: str, es: str) -> str:
+    """HL7 escapes of a text field (\\F\\ \\S\\ \\T\\ \\R\\ \\E\\) back to characters."""
+    if es not in text:
+        return text
+    table = {"F": fs, "S": cs, "T": "&", "R": "~", "E": es}
+    parts = text.split(es)
+    out = [parts[0]]
+    for k in range(1, len(parts), 2):
+        seq = parts[k]
+        rest = parts[k + 1] if k + 1 < len(parts) else None
+        if rest is None:  # unterminated: literal
+            out.append(es + seq)
+            break
+        out.append(table.get(seq, es + seq + es))
+        out.append(rest)
+    return "".join(out)
 
 
 # --- the stream ----------------------------------------------------------------------------------
+
+
+def start_epoch(start_wall: datetime | None, speed: float, end_s: float,
+                now: datetime | None = None) -> float:  # fmt: skip
+    """The wall-clock time of simulated t = 0: ``start_wall``, else now, back-dated by
+    ``end_s * (1 - 1/speed)`` when faster than real time (no stamp ahead of the clock)."""
+    if start_wall is not None:
+        return start_wall.timestamp()
+    t = (now or datetime.now(UTC)).timestamp()
+    return t - end_s * (1.0 - 1.0 / speed) if speed > 1 else t
 
 
 def default_device_id(seed: int) -> str:
@@ -329,7 +375,7 @@ def stream(
     device_id = device_id or default_device_id(seed)
     end = math.ceil(scenario.timeline.end_s) if duration_s is None else int(duration_s)
     sim = LiveSimulation.from_scenario(scenario, seed, follow_script=follow_script)
-    epoch0 = (start_wall or datetime.now(UTC)).timestamp()
+    epoch0 = start_epoch(start_wall, speed, end)
     prefix = f"V{int(epoch0 * 1000) & 0xFFFFFFFFFFF:011x}"
     stats = StreamStats()
     sender = _Sender(host, port, stats, sleep=sleep, ack_timeout_s=ack_timeout_s,

@@ -106,6 +106,8 @@ class BedSession:
         for n in self.source.notes():
             notes[max(math.floor(n.t_s), self.t_s)].append(n)
         sid = self.session_id
+        # an HL7 bed's readings were stored when they were received (before their ACK)
+        store = not getattr(self.source, "prestored", False)
         for sec in range(self.t_s, t1):
             actions, self.queued = self.queued, []
             actions += self._readiness_actions(float(sec))
@@ -125,9 +127,11 @@ class BedSession:
                 samples.append(
                     Sample(max(r.t_s, float(sec)) if r.t_s < sec else r.t_s, ch, r.value, q)
                 )
-                self.pending.samples.append(
-                    {"session_id": sid, "t_s": r.t_s, "channel": r.channel, "value": r.value,
-                     "quality": r.quality, "true_value": r.true_value})  # fmt: skip
+                if store:
+                    self.pending.samples.append(
+                        {"session_id": sid, "t_s": r.t_s, "channel": r.channel,
+                         "value": r.value, "quality": r.quality,
+                         "true_value": r.true_value})  # fmt: skip
                 self._remember(r, ch)
                 if self.phase is Phase.BASELINE and ch in _BASELINE_CHANNELS:
                     self.baseline_samples.append(samples[-1])

@@ -1,9 +1,10 @@
 """Real devices: HL7 over MLLP into the runtime, on loopback, with a manual runtime clock.
 
 The sender is the virtual patient streaming PCD-01 (``vitalsim.stream``, paced by a fake
-clock so it sends at once) or the ``hl7`` package's own MLLP client. An HL7 bed runs on
-``runtime.control.clock`` (a ManualClock here), a little behind it, so the test decides
-when the bed reads what arrived.
+clock so it sends at once) or the ``hl7`` package's own MLLP client. A message is stored
+before its AA; an HL7 bed's alarm engine then reads it on ``runtime.control.clock`` (a
+ManualClock here), following the device's clock a little behind, so the test decides
+when the bed evaluates what arrived.
 """
 
 from __future__ import annotations
@@ -27,11 +28,9 @@ from vitalsim.stream import Observation, build_oru, stream
 pytestmark = pytest.mark.integration
 
 SENT_AT = datetime(2026, 11, 21, 10, 0, 0, tzinfo=UTC)  # the device's clock at its t = 0
-# the session starts with the first message, 0.4 s into the device's first second: the
-# readings fall between the runtime's whole seconds, as they do with a real device
-STARTED = SENT_AT + timedelta(seconds=0.4)
-OFFSET = (STARTED - SENT_AT).total_seconds()
 STREAM_S = 120
+# the receiver's wall clock when the stream arrives (all at once): just after its end
+RECEIVED = SENT_AT + timedelta(seconds=STREAM_S + 0.4)
 
 
 class Clinic:
@@ -39,11 +38,12 @@ class Clinic:
         clinic = ClinicConfig(clinic=ClinicSection(unknown_hl7_sources=unknown), beds=list(beds))
         self.store = Store(path)
         self.clock = ManualClock(1000.0)
-        self.rt = Runtime(
-            clinic, self.store, Feed(self.store), clock=self.clock, wall=lambda: STARTED
-        )
+        self.rt = Runtime(clinic, self.store, Feed(self.store), clock=self.clock, wall=self.wall)
         self.rt.start()
-        self.gateway = Hl7Gateway(self.rt.hl7_source_for, port=0).start()
+        self.gateway = Hl7Gateway(ingest=self.rt.ingest_hl7, port=0).start()
+
+    def wall(self) -> datetime:
+        return RECEIVED + timedelta(seconds=self.clock.now() - 1000.0)
 
     def run_for(self, seconds: float) -> None:
         """Wall time passes; the runtime ticks once (HL7 beds follow the clock)."""
@@ -110,6 +110,7 @@ def send_one(port: int, location: str) -> hl7.Message:
 def test_an_unknown_sender_gets_a_bed_and_its_readings_are_stored(clinic: Clinic):
     assert clinic.rt.beds == {}
     sent = send_stream(clinic.gateway.port)
+    first = min(o.t_s for o in sent)
     bed = clinic.rt.beds["INFUSION-CHAIR7"]  # named after the sender's PV1-3
     assert (bed.config.source, bed.config.label, bed.config.hl7_source) == (
         "hl7",
@@ -120,16 +121,20 @@ def test_an_unknown_sender_gets_a_bed_and_its_readings_are_stored(clinic: Clinic
     assert s is not None
     assert s.status == "running"
     assert s.t_s == 0
-    # the bed reads at wall-clock pace, HL7_LAG_S behind: nothing yet, then everything
-    clinic.run_for(1.0)
-    assert clinic.store.samples(s.session_id).empty
-    clinic.run_for(STREAM_S + HL7_LAG_S)
-    assert s.t_s == STREAM_S + 1
+    # AA means stored: every reading is in the store before the bed evaluated any, the
+    # session starting at the first observation (nothing of the message before it)
+    row = clinic.store.session(s.session_id)
+    assert row["started_wall"] == SENT_AT + timedelta(seconds=first)
+    expected = sorted((round(o.t_s - first, 3), o.channel, o.value) for o in sent)
     stored = clinic.store.samples(s.session_id)
-    # the device's t = 0 came before the session started: dropped; all the rest is there
-    expected = sorted(
-        (round(o.t_s - OFFSET, 3), o.channel, o.value) for o in sent if o.t_s >= OFFSET
-    )
+    got = sorted(zip(stored.t_s.round(3), stored.channel, stored.value, strict=True))
+    assert got == expected
+    # the bed's clock follows the device's (HL7_LAG_S behind), then the wall clock
+    clinic.run_for(1.0)
+    assert STREAM_S - first - HL7_LAG_S - 1 <= s.t_s <= STREAM_S
+    clinic.run_for(HL7_LAG_S + 1)
+    assert s.t_s == STREAM_S + 1
+    stored = clinic.store.samples(s.session_id)  # evaluated, and not stored again
     got = sorted(zip(stored.t_s.round(3), stored.channel, stored.value, strict=True))
     assert got == expected
     assert set(stored.quality) == {"ok"}
@@ -139,7 +144,7 @@ def test_an_unknown_sender_gets_a_bed_and_its_readings_are_stored(clinic: Clinic
     assert (row["bed_id"], row["status"], row["last_t_s"]) == (
         "INFUSION-CHAIR7",
         "running",
-        STREAM_S + 1,
+        s.t_s,
     )
     summary = clinic.rt.bed_summary("INFUSION-CHAIR7")["session"]
     assert summary["latest"]["HR"]["value"] == next(
@@ -153,8 +158,9 @@ def test_an_unknown_sender_gets_a_bed_and_its_readings_are_stored(clinic: Clinic
 
 
 def test_a_quiet_device_raises_no_data(clinic: Clinic):
-    send_stream(clinic.gateway.port)
-    clinic.run_for(STREAM_S + HL7_LAG_S)
+    sent = send_stream(clinic.gateway.port)
+    first = min(o.t_s for o in sent)
+    clinic.run_for(HL7_LAG_S + 1)
     bed = clinic.rt.beds["INFUSION-CHAIR7"]
     assert not {a["condition"] for a in clinic.rt.bed_summary(bed.id)["session"]["alarms"]} & {
         "NO_DATA_HR",
@@ -166,7 +172,7 @@ def test_a_quiet_device_raises_no_data(clinic: Clinic):
     sid = bed.session.session_id  # type: ignore[union-attr]
     log = clinic.store.alarm_events(sid)
     started = {e["condition"]: e["t_s"] for e in log if e["event"] == "active"}
-    last_hr = STREAM_S - 1 - OFFSET
+    last_hr = max(o.t_s for o in sent if o.channel == "HR") - first
     assert last_hr + 10 <= started["NO_DATA_HR"] < last_hr + 11  # the 10 s stale timeout
     quiet = [e for e in clinic.store.session_events(sid) if e["kind"] == "no_data"]
     assert len(quiet) == 1
@@ -208,9 +214,12 @@ def test_reject_mode_answers_ar_and_stores_nothing(tmp_path: Path):
         s = c.rt.beds["chair3"].session
         assert s is not None
         stored = c.store.samples(s.session_id)
+        # stored at once, at t = 0: the session starts at the message's observation
         assert list(
             zip(stored.channel, stored.value.round(3), stored.t_s.round(3), strict=True)
-        ) == [("HR", 71.0, round(5.0 - OFFSET, 3))]
+        ) == [("HR", 71.0, 0.0)]
+        started = c.store.session(s.session_id)["started_wall"]
+        assert started == SENT_AT + timedelta(seconds=5)
         assert [x["bed_id"] for x in c.store.sessions()] == ["chair3"]
         assert c.gateway.stats()["rejected_by_reason"] == {"unknown_source": 1}
     finally:

@@ -638,6 +638,7 @@ def _unit_factor(raw: str, seps: _Seps, channel: str, seq: int) -> float:
 _ESCAPES = str.maketrans({"\\": "\\E\\", "|": "\\F\\", "^": "\\S\\", "&": "\\T\\",
                           "~": "\\R\\"})  # fmt: skip
 _ack_ids = itertools.count(1)
+ACK_TEXT_MAX = 2000  # characters of a reason in MSA-3 and ERR-8
 _ACK_PREFIX = f"A{int(time.time()) % 100_000_000:x}"
 
 
@@ -682,7 +683,9 @@ def build_ack(
     ])  # fmt: skip
     if error is not None and not text:
         text = error.reason
-    out = [msh, f"MSA|{code}|{escape(h.control_id, 199)}|{escape(text, 80)}"]
+    # the whole reason (HL7 2.5 caps MSA-3 at 80, later versions do not; a reason cut
+    # short tells the device's operator too little)
+    out = [msh, f"MSA|{code}|{escape(h.control_id, 199)}|{escape(text, ACK_TEXT_MAX)}"]
     if error is not None:
         loc = ""
         if error.field and "-" in error.field:
@@ -690,7 +693,8 @@ def build_ack(
             if _SEGMENT_ID.fullmatch(seg) and num.isdigit():
                 loc = f"{seg}^{error.seq}^{num}"
         table = _ERR_TEXT.get(error.err_code, "Application internal error")
-        out.append(f"ERR||{loc}|{error.err_code}^{table}^HL70357|E||||{escape(error.reason)}")
+        out.append(f"ERR||{loc}|{error.err_code}^{table}^HL70357|E||||"
+                   f"{escape(error.reason, ACK_TEXT_MAX)}")
     return "\r".join(out) + "\r"
 
 

@@ -69,8 +69,11 @@ log = logging.getLogger("vitalsdash.adapters.hl7")
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 2575
 DEFAULT_MAX_BYTES = 64 * 1024
+DEFAULT_MAX_CONNECTIONS = 64  # a clinic's monitors and gateways, with room to spare
+DEFAULT_IDLE_TIMEOUT_S = 300.0  # a monitor sends every few seconds
+DEFAULT_FRAME_TIMEOUT_S = 30.0  # a 64 KiB frame takes milliseconds on a LAN
 
-OnBatch = Callable[[ObservationBatch], None]
+OnBatch = Callable[[ObservationBatch], Any]
 OnEvent = Callable[[str, str, str], None]  # (kind "connected"|"disconnected", source key, peer)
 
 
@@ -90,18 +93,30 @@ class _Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.peer = "?"
         self.sources: set[str] = set()
+        self.refused = False  # over the connection cap: closed at once
+        self.last_rx = 0.0  # loop time of the last bytes received
+        self.frame_since: float | None = None  # loop time the unfinished frame started
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
+        self.last_rx = asyncio.get_running_loop().time()
         addr = transport.get_extra_info("peername")
         self.peer = f"{addr[0]}:{addr[1]}" if isinstance(addr, tuple) else str(addr)
         self.listener._opened(self)
 
     def data_received(self, data: bytes) -> None:
+        if self.refused:
+            return
         before = self.decoder.garbage
+        now = asyncio.get_running_loop().time()
+        self.last_rx = now
         try:
             events = self.decoder.feed(data)
+            if not self.decoder.in_frame:
+                self.frame_since = None
+            elif events or self.frame_since is None:
+                self.frame_since = now
             self.listener.garbage_bytes += self.decoder.garbage - before
         except Exception:  # pragma: no cover - the decoder is total; never kill the loop
             log.exception("MLLP decoder failed for %s; closing the connection", self.peer)
@@ -133,6 +148,8 @@ class _Connection(asyncio.Protocol):
             self.transport.resume_reading()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self.refused:
+            return
         ev = self.decoder.eof()
         if ev is not None:
             self.listener._count_reject("truncated_frame")
@@ -144,13 +161,28 @@ class _Connection(asyncio.Protocol):
         if self.transport is not None:
             self.transport.abort()
 
+    def close_for(self, why: str) -> None:
+        """Close a connection the listener gives up on (its unfinished frame is dropped
+        and counted here, not again as a truncated frame)."""
+        self.decoder = FrameDecoder(self.listener.max_bytes)
+        self.frame_since = None
+        log.warning("HL7 %s: closing the connection: %s", self.peer, why)
+        if self.transport is not None:
+            self.transport.close()
+
 
 class MllpListener:
     """An MLLP server on a background thread that hands accepted ORU^R01 to ``on_batch``.
 
     ``on_batch(batch)`` runs on the listener's thread, one message at a time, and must be
     quick; it may raise :class:`Hl7Error` to refuse a message (the ACK then carries its
-    code and reason). ``on_event(kind, source_key, peer)`` reports ``"connected"`` (the
+    code and reason), and may return an object with ``duplicate`` (a resend it already
+    stored) and ``text`` (for MSA-3). ``dedupe=0`` leaves resends to ``on_batch``.
+
+    Connections: at most ``max_connections`` at once (more are closed as they come,
+    counted in ``refused_connections``); one that sends nothing for ``idle_timeout_s``,
+    or leaves a frame unfinished for ``frame_timeout_s``, is closed (``idle_closed``,
+    ``frame_timeouts``). ``on_event(kind, source_key, peer)`` reports ``"connected"`` (the
     first accepted message of a source on a connection) and ``"disconnected"``.
 
     Counters: ``accepted``, ``rejected``, ``rejected_by_reason`` (kind -> count),
@@ -170,7 +202,18 @@ class MllpListener:
         engine: str = "fast",
         app: str = "VITALSDASH",
         facility: str = "VITALSDASH",
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        idle_timeout_s: float = DEFAULT_IDLE_TIMEOUT_S,
+        frame_timeout_s: float = DEFAULT_FRAME_TIMEOUT_S,
     ) -> None:
+        if max_connections < 1 or not idle_timeout_s > 0 or not frame_timeout_s > 0:
+            raise ValueError("max_connections and the timeouts must be positive")
+        self.max_connections = int(max_connections)
+        self.idle_timeout_s = float(idle_timeout_s)
+        self.frame_timeout_s = float(frame_timeout_s)
+        self.refused_connections = 0
+        self.idle_closed = 0
+        self.frame_timeouts = 0
         self.on_batch = on_batch
         self.on_event = on_event
         self.host = host
@@ -239,6 +282,9 @@ class MllpListener:
             loop.close()
             return
         ready.set()
+        sweep = min(self.idle_timeout_s, self.frame_timeout_s) / 4
+        self._sweep_every = min(1.0, max(0.05, sweep))
+        loop.call_later(self._sweep_every, self._sweep)
         try:
             loop.run_forever()
         finally:
@@ -257,6 +303,29 @@ class MllpListener:
             await asyncio.sleep(0.005)
         if self._server is not None:
             await self._server.wait_closed()
+
+    def _sweep(self) -> None:
+        """Close idle connections and those sitting on an unfinished frame."""
+        loop = self._loop
+        if loop is None or not loop.is_running():
+            return
+        now = loop.time()
+        for c in list(self._conns):
+            if c.transport is None or c.transport.is_closing():
+                continue
+            if c.frame_since is not None and now - c.frame_since > self.frame_timeout_s:
+                with self._lock:
+                    self.frame_timeouts += 1
+                    self.rejected += 1
+                    self.rejected_by_reason["frame_timeout"] += 1
+                c.close_for(f"a frame was started {now - c.frame_since:.0f} s ago and not "
+                            f"finished (limit {self.frame_timeout_s:g} s)")  # fmt: skip
+            elif now - c.last_rx > self.idle_timeout_s:
+                with self._lock:
+                    self.idle_closed += 1
+                c.close_for(f"nothing received for {now - c.last_rx:.0f} s (idle limit "
+                            f"{self.idle_timeout_s:g} s)")  # fmt: skip
+        loop.call_later(self._sweep_every, self._sweep)
 
     def stop(self, timeout: float = 5.0) -> None:
         """Close the server and every connection; wait for the thread."""
@@ -284,7 +353,22 @@ class MllpListener:
                 "connections": self.connections,
                 "open_connections": len(self._conns),
                 "garbage_bytes": self.garbage_bytes,
+                "refused_connections": self.refused_connections,
+                "idle_closed": self.idle_closed,
+                "frame_timeouts": self.frame_timeouts,
             }
+
+    def health(self) -> dict[str, Any]:
+        """For ``/api/health``: ok while the server thread serves; its counters."""
+        listening = self.running and self._server is not None and self._server.is_serving()
+        with self._lock:
+            return {
+                "ok": listening, "listening": listening, "host": self.host, "port": self._port,
+                "connections": len(self._conns), "max_connections": self.max_connections,
+                "accepted": self.accepted, "rejected": self.rejected,
+                "refused_connections": self.refused_connections,
+                "idle_closed": self.idle_closed, "frame_timeouts": self.frame_timeouts,
+            }  # fmt: skip
 
     def _count_reject(self, kind: str) -> None:
         with self._lock:
@@ -293,6 +377,17 @@ class MllpListener:
 
     # -- connections ---------------------------------------------------------------------
     def _opened(self, conn: _Connection) -> None:
+        if len(self._conns) >= self.max_connections:
+            conn.refused = True
+            with self._lock:
+                self.refused_connections += 1
+                n = self.refused_connections
+            if n & (n - 1) == 0:  # 1, 2, 4, 8...: a flood does not flood the log
+                log.warning("HL7 connection from %s refused: %d connections open, the limit "
+                            "is %d (%d refused so far)", conn.peer, len(self._conns),
+                            self.max_connections, n)  # fmt: skip
+            conn._abort()
+            return
         self._conns.add(conn)
         self.connections += 1
         log.info("HL7 connection from %s", conn.peer)
@@ -344,31 +439,36 @@ class MllpListener:
             err = Hl7Error("AR", "receiver could not read the message", kind="internal")
             return self._reject(err, peek_header(text), conn.peer)
         key, cid = batch.source_key, batch.control_id
-        seen = self._seen.get(key)
+        seen = self._seen.get(key) if self.dedupe > 0 else None
         if seen is not None and cid in seen:
             self.duplicates += 1
             log.info("HL7 %s from %s resent (already accepted); not stored again", cid, key)
             return self._ack("AA", batch.header, "duplicate of an accepted message")
         try:
-            self.on_batch(batch)
+            result = self.on_batch(batch)
         except Hl7Error as err:
             return self._reject(err, batch.header, conn.peer)
         except Exception as exc:
             log.exception("HL7 on_batch failed for %s from %s", cid, key)
-            err = Hl7Error("AE", f"receiver failed to store the message ({type(exc).__name__})",
-                           kind="internal")  # fmt: skip
+            err = Hl7Error("AE", "receiver failed to store the message "
+                           f"({type(exc).__name__}: {exc})", kind="internal")  # fmt: skip
             return self._reject(err, batch.header, conn.peer)
-        if seen is None:
-            seen = self._seen[key] = OrderedDict()
-        seen[cid] = None
-        if len(seen) > self.dedupe:
-            seen.popitem(last=False)
+        if self.dedupe > 0:
+            if seen is None:
+                seen = self._seen[key] = OrderedDict()
+            seen[cid] = None
+            if len(seen) > self.dedupe:
+                seen.popitem(last=False)
+        text = str(getattr(result, "text", "") or "")
         with self._lock:
-            self.accepted += 1
+            if getattr(result, "duplicate", False):
+                self.duplicates += 1
+            else:
+                self.accepted += 1
         if key not in conn.sources:
             conn.sources.add(key)
             self._event("connected", key, conn.peer)
-        return self._ack("AA", batch.header)
+        return self._ack("AA", batch.header, text)
 
 
 def _decode(data: bytes) -> str:
@@ -405,6 +505,7 @@ class Hl7Source:
 
     kind = "hl7"
     actions: frozenset[str] = frozenset()
+    prestored = False  # True: the runtime's intake stored the readings (the bed must not)
 
     def __init__(
         self,
@@ -470,6 +571,16 @@ class Hl7Source:
             self.received += len(rs)
         return len(rs)
 
+    def queue(self, readings: Iterable[Reading]) -> None:
+        """Readings (wall-clock times) for the bed's alarm engine, no checks: the
+        runtime's intake has checked and stored them already (thread-safe)."""
+        with self._lock:
+            for r in readings:
+                heapq.heappush(self._heap, (r.t_s, next(self._seq), r))
+                if self._newest is None or r.t_s > self._newest:
+                    self._newest = r.t_s
+                self.received += 1
+
     def advance(self, t1_s: float) -> list[Reading]:
         out: list[Reading] = []
         with self._lock:
@@ -511,7 +622,8 @@ class Hl7Source:
         with self._lock:
             a = self._anchor
             now = self._wall().timestamp()
-            t = self._t1 if a is None else max(self._t1, now - a)
+            # a bed that follows its device's clock notes it at its own current second
+            t = self._t1 if a is None or self.prestored else max(self._t1, now - a)
             self._notes.append(Note(t, f"device_{kind}", "device",
                                     {"source": source_key, "peer": peer}))  # fmt: skip
 
@@ -568,16 +680,42 @@ class SourceRegistry:
 
 
 class Hl7Gateway:
-    """A listener whose messages go to the bed that ``bed_for(source_key)`` names.
+    """A listener whose messages go to the runtime (``ingest``) or to a bed's source.
 
-    ``bed_for`` returns the bed's :class:`Hl7Source`, or None to refuse (AR "unknown
-    source"); it runs on the listener's thread. Listener options pass through.
+    ``ingest(batch)`` (``Runtime.ingest_hl7``) stores a message before it is answered AA,
+    de-duplicates resends durably and returns a result with ``source`` (the bed's
+    Hl7Source, for connection notes), ``duplicate`` and ``text``; it raises Hl7Error to
+    refuse. Without a runtime, ``bed_for(source_key)`` returns the bed's
+    :class:`Hl7Source` (or None: AR "unknown source") and the batch is pushed to it. Both
+    run on the listener's thread. Listener options pass through.
     """
 
-    def __init__(self, bed_for: Callable[[str], Hl7Source | None], **listener_kwargs: Any):
+    def __init__(self, bed_for: Callable[[str], Hl7Source | None] | None = None, *,
+                 ingest: Callable[[ObservationBatch], Any] | None = None,
+                 **listener_kwargs: Any) -> None:  # fmt: skip
+        if (bed_for is None) == (ingest is None):
+            raise ValueError("give bed_for or ingest (not both)")
         self.bed_for = bed_for
+        self.ingest = ingest
+        if ingest is not None:
+            listener_kwargs.setdefault("dedupe", 0)  # the runtime's check is durable
         self._sources: dict[str, Hl7Source] = {}
         self.listener = MllpListener(self._on_batch, on_event=self._on_event, **listener_kwargs)
+
+    @classmethod
+    def for_runtime(cls, runtime: Any, host: str = DEFAULT_HOST,
+                    port: int = DEFAULT_PORT) -> Hl7Gateway:  # fmt: skip
+        """A gateway into ``runtime.ingest_hl7`` with the clinic's MLLP limits."""
+        c = runtime.clinic.clinic
+        return cls(ingest=runtime.ingest_hl7, host=host, port=port,
+                   max_connections=c.mllp_max_connections,
+                   idle_timeout_s=c.mllp_idle_timeout_s,
+                   frame_timeout_s=c.mllp_frame_timeout_s)  # fmt: skip
+
+    def health(self) -> dict[str, Any]:
+        """The listener's state for ``/api/health`` (``ok``, ``listening``, ``port``,
+        ``connections``, ``rejected``...)."""
+        return self.listener.health()
 
     @property
     def port(self) -> int:
@@ -599,7 +737,14 @@ class Hl7Gateway:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def _on_batch(self, batch: ObservationBatch) -> None:
+    def _on_batch(self, batch: ObservationBatch) -> Any:
+        if self.ingest is not None:
+            result = self.ingest(batch)
+            src = getattr(result, "source", None)
+            if src is not None:
+                self._sources[batch.source_key] = src
+            return result
+        assert self.bed_for is not None
         src = self.bed_for(batch.source_key)
         if src is None:
             where = {"location": "PV1-3", "device": "MSH-3", "patient": "PID-3"}
