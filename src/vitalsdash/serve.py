@@ -97,7 +97,8 @@ def serve(opts: ServeOptions) -> int:
     if opts.mllp_port is not None:
         from vitalsdash.adapters.hl7 import Hl7Gateway
 
-        gateway = Hl7Gateway(runtime.hl7_source_for, host=opts.host, port=opts.mllp_port).start()
+        gateway = Hl7Gateway.for_runtime(runtime, opts.host, opts.mllp_port).start()
+        runtime.add_health_check("hl7_listener", gateway.health)
         print(f"receiving HL7 (MLLP) on {opts.host}:{gateway.port}", flush=True)
 
     def _shutdown(*_: object) -> None:
