@@ -90,6 +90,7 @@ class Runtime:
         self.interrupted: list[int] = []
         self.tick_count = 0
         self._ticked = threading.Condition()
+        self._hl7_intake: Any = None  # created with the first HL7 message
         self._health = Health(self.control.clock, wall, clinic.clinic.tick_s)
         self._writer = StoreWriter(self.store, self.feed, self.control.clock, wall, self._health,
                                    self._tick_write, clinic.clinic.tick_s,
@@ -267,11 +268,12 @@ class Runtime:
         seed = params.get("seed")
         return SimulatorSource(scenario, cfg.seed if seed is None else int(seed), program)
 
-    def _start_session(self, bed: Bed, params: dict[str, Any],
-                       session_id: int | None = None) -> int:  # fmt: skip
+    def _start_session(self, bed: Bed, params: dict[str, Any], session_id: int | None = None,
+                       started_wall: datetime | None = None) -> int:  # fmt: skip
         """A new session on ``bed`` (or, with ``session_id``, the objects of a stored one,
         at t = 0, for :meth:`_rebuild`). ``params`` are start_session's; they are kept in
-        the session_started event, so the session can be rebuilt."""
+        the session_started event, so the session can be rebuilt. ``started_wall``: its
+        wall-clock start when not now (an HL7 session starts at its first observation)."""
         cfg = bed.config
         protocol_cfg = proto.load_protocol(params.get("protocol") or cfg.protocol)
         profile = load_profile(
@@ -279,7 +281,7 @@ class Runtime:
             max_audio_pause_s=self.clinic.clinic.max_audio_pause_s,
         )
         source = self._make_source(cfg, params, protocol_cfg.nibp)
-        started = self.wall()
+        started = self.wall() if started_wall is None else started_wall
         scenario_name = getattr(getattr(source, "scenario", None), "name", None)
         patient = {}
         sim = getattr(source, "sim", None)
@@ -368,22 +370,27 @@ class Runtime:
         bed.readiness = s.readiness
 
     # -- real devices -------------------------------------------------------------------
-    def hl7_source_for(self, key: str) -> Any:
-        """The HL7 source of the bed a sender maps to; a new bed for an unknown sender when
-        the clinic says so (else None: the listener answers AR "unknown source")."""
+    def ingest_hl7(self, batch: Any) -> Any:
+        """One parsed HL7 message (an ``ObservationBatch``) stored, or refused with
+        ``Hl7Error`` (AE/AR and why): the listener answers AA only after this returns
+        (see ``_hl7_ingest``). Give it to ``Hl7Gateway(ingest=runtime.ingest_hl7)``."""
         with self.lock:
-            bed = next((b for b in self.beds.values() if b.config.source == "hl7"
-                        and (b.config.hl7_source or b.id) == key), None)  # fmt: skip
-            if bed is None:
-                if self.clinic.clinic.unknown_hl7_sources != "create":
-                    return None
-                bed_id = _bed_id_for(key, self.beds)
-                bed = Bed(BedConfig(id=bed_id, label=key, source="hl7", hl7_source=key))
-                self.beds[bed_id] = bed
-            if bed.session is None or bed.session.status != "running":
-                self._start_session(bed, {})
-            assert bed.session is not None
-            return bed.session.source
+            return self._hl7().ingest(batch)
+
+    def hl7_source_for(self, key: str) -> Any:
+        """The HL7 source of the running session of the bed a sender maps to (a new bed
+        and session for an unknown sender, within the intake's caps; Hl7Error if refused)."""
+        with self.lock:
+            intake = self._hl7()
+            bed = intake.bed_for(key)
+            return intake.session_for(bed, self.wall().timestamp()).source
+
+    def _hl7(self) -> Any:
+        if self._hl7_intake is None:
+            from vitalsdash._hl7_ingest import Hl7Intake
+
+            self._hl7_intake = Hl7Intake(self)
+        return self._hl7_intake
 
     # -- views (read-only; the UI and the API never hold authoritative state) ----------
     def bed_summary(self, bed_id: str) -> dict[str, Any]:
@@ -537,12 +544,10 @@ REPLAYED_ACTIONS = frozenset({*PATIENT_ACTIONS, *ALARM_ACTIONS, "chart", "inject
 
 
 def _bed_id_for(key: str, beds: dict[str, Bed]) -> str:
-    """A bed id from a sender's key: letters, digits, - and _ only, unique."""
-    base = "".join(c if c.isalnum() or c in "-_" else "-" for c in key).strip("-")[:28] or "hl7"
-    bed_id, n = base, 2
-    while bed_id in beds:
-        bed_id, n = f"{base}-{n}", n + 1
-    return bed_id
+    """A bed id from a sender's key: ASCII letters, digits, - and _ only, unique."""
+    from vitalsdash._hl7_admission import bed_id_for
+
+    return bed_id_for(key, beds)
 
 
 def _alarm_action(kind: str, p: dict[str, Any], t: float, actor: str) -> AlarmAction:
