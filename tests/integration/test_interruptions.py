@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
+from test_store_postgres import postgres_server, postgres_url  # noqa: F401  (fixtures)
 
 from vitalsdash.api import create_server
 from vitalsdash.clock import ManualClock
@@ -34,7 +35,7 @@ from vitalsdash.debrief import compute_debrief, session_from_store
 from vitalsdash.feed import Feed
 from vitalsdash.report import render_report, timeline_figure
 from vitalsdash.runtime import Runtime
-from vitalsdash.store import SCHEMA_VERSION, Store
+from vitalsdash.store import SCHEMA_VERSION, Store, TickWrite
 from vitalsdash.ui.components.review_figure import dark_timeline
 from vitalsdash.ui.live.bedside import bedside_tick
 from vitalsdash.ui.theme import PALETTE
@@ -299,14 +300,25 @@ def test_a_page_open_across_the_restart_gets_the_marker(tmp_path: Path) -> None:
     store.close()
 
 
-def test_a_database_from_before_the_last_write_column_opens_and_is_marked(tmp_path: Path):
-    db, wall = tmp_path / "old.sqlite", Wall()
-    store = Store(db)
+# --- the store, on SQLite and PostgreSQL ------------------------------------------------------
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return str(tmp_path / "store.sqlite")
+    return request.getfixturevalue("postgres_url")
+
+
+def test_a_database_from_before_the_last_write_column_opens_and_is_marked(db_url: str):
+    wall = Wall()
+    store = Store(db_url)
     rt = Runtime(_clinic(True), store, Feed(store), clock=ManualClock(), wall=wall)
     rt.start()
     rt.advance(120)
+    url = store.url
     store.close()
-    engine = create_engine(f"sqlite:///{db}")  # as version 1 left it
+    engine = create_engine(url)  # as version 1 left it
     with engine.begin() as conn:
         conn.execute(text("DROP INDEX ix_session_events_kind"))
         conn.execute(text("ALTER TABLE sessions DROP COLUMN last_write_wall"))
@@ -314,7 +326,7 @@ def test_a_database_from_before_the_last_write_column_opens_and_is_marked(tmp_pa
             conn.execute(text("DROP TABLE hl7_received"))
         conn.execute(text("UPDATE schema_meta SET value = '1' WHERE key = 'schema_version'"))
     engine.dispose()
-    store = Store(db)
+    store = Store(db_url)
     assert store.schema_version == SCHEMA_VERSION
     rt = Runtime(_clinic(True), store, Feed(store), clock=ManualClock(), wall=wall)
     rt.start()
@@ -326,3 +338,31 @@ def test_a_database_from_before_the_last_write_column_opens_and_is_marked(tmp_pa
     data = session_from_store(store, 1)
     assert "Monitoring interrupted (server restart)" in render_report(data)
     store.close()
+
+
+def test_the_store_marks_and_records_in_one_go(db_url: str) -> None:
+    t0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    with Store(db_url) as store:
+        running, ended = (store.create_session(b, label=b, scenario=None, seed=None,
+                          protocol=None, alarm_profile=None, patient={}, started_wall=t0)
+                          for b in ("a", "b"))  # fmt: skip
+        tick = TickWrite()
+        tick.session_updates[running] = {"last_t_s": 42.0, "last_write_wall": t0}
+        tick.session_updates[ended] = {"last_t_s": 7.0, "last_write_wall": t0}
+        store.write_tick(tick)
+        store.end_session(ended)
+        assert store.session(running)["last_write_wall"] == t0
+        restart = t0 + timedelta(minutes=2, seconds=13)
+        assert store.mark_running_interrupted(restart_wall=restart) == [running]
+        [ev] = store.session_events(running)
+        assert (ev["seq"], ev["t_s"], ev["kind"], ev["source"]) == (
+            1,
+            42.0,
+            "monitoring_interrupted",
+            "system",
+        )
+        assert ev["detail"]["gap_s"] == 133.0
+        assert store.session_events(ended) == []  # ended sessions were not interrupted
+        assert store.interruption_events() == {running: [ev]}
+        assert store.interruption_events([ended]) == {}
+        assert store.mark_running_interrupted(restart_wall=restart) == []  # once only
