@@ -50,6 +50,7 @@ def key_path(loc: Sequence[str | int]) -> str:
         if isinstance(part, int):
             out += f"[{part + 1}]"
         else:
+            part = part if len(part) <= MAX_SHOWN_CHARS else f"{part[:40]}…"  # a key is input too
             out += f".{part}" if out else str(part)
     return out or "(top level)"
 

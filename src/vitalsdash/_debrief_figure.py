@@ -14,7 +14,6 @@ base64-encoded), which keeps a 6-hour report small.
 
 from __future__ import annotations
 
-import html
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -25,6 +24,7 @@ from plotly.subplots import make_subplots
 
 from . import _interruptions
 from ._debrief_types import SessionData
+from ._text import plotly_text
 
 PRIORITY_COLOURS = {"HIGH": "#d62728", "MEDIUM": "#d9a400", "LOW": "#17a2b8"}
 PHASE_COLOURS = {
@@ -112,9 +112,7 @@ def _clock(t_s: float) -> str:
     return f"{s // 3600:d}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
-def _esc(x: Any) -> str:
-    """Text for Plotly hover labels: Plotly renders a subset of HTML, so escape it."""
-    return html.escape(str(x), quote=False)
+_esc = plotly_text  # hover labels: Plotly renders a subset of HTML
 
 
 def _limit_steps(

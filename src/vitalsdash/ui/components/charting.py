@@ -7,6 +7,7 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import html
 
+from vitalsdash._text import MAX_NOTE_CHARS
 from vitalsdash.ui import fmt
 
 KINDS = {
@@ -56,7 +57,7 @@ def layout() -> dbc.Card:
                             dbc.Input(
                                 id="chart-text",
                                 type="text",
-                                maxLength=2000,
+                                maxLength=MAX_NOTE_CHARS,
                                 placeholder="note (optional)",
                             ),
                             dbc.Button("Chart", id="chart-submit", color="primary"),

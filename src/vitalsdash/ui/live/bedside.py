@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from vitalsdash import _interruptions
+from vitalsdash._text import plotly_text
 from vitalsdash.actions import INSTRUCTOR_ONLY
 from vitalsdash.runtime import Runtime
 from vitalsdash.ui import fmt, series
@@ -131,7 +132,7 @@ def _markers(rt: Runtime, sid: int, cursor: dict[str, Any]) -> dict[str, tuple[l
             xs, ys, ts = ev["action"]
             xs.append(series.xt(row["t_s"]))
             ys.append(1)
-            ts.append(f"{fmt.clock(row['t_s'])} {text}")
+            ts.append(plotly_text(f"{fmt.clock(row['t_s'])} {text}"))  # people typed parts
     for row in rt.feed.alarm_events_since(sid, seq["alarm"]):
         seq["alarm"] = row["seq"]
         prio = row.get("priority")
@@ -141,7 +142,7 @@ def _markers(rt: Runtime, sid: int, cursor: dict[str, Any]) -> dict[str, tuple[l
             ys.append(0)
             v, lim = row.get("value"), row.get("limit_value")
             detail = "" if v is None else f" {v:g}" + ("" if lim is None else f" (limit {lim:g})")
-            ts.append(f"{fmt.clock(row['t_s'])} {row['condition']}{detail}")
+            ts.append(plotly_text(f"{fmt.clock(row['t_s'])} {row['condition']}{detail}"))
     for row in rt.feed.session_events_since(sid, seq["session"]):
         seq["session"] = row["seq"]
         if row.get("kind") == _interruptions.INTERRUPTED:  # a band on the chart, in words
@@ -202,9 +203,9 @@ def _backfill(rt: Runtime, view: BedView, out: dict[str, Any]) -> dict[str, Any]
         "t": dict.fromkeys(CHANNELS, last_t),
         "seq": dict.fromkeys(SEQS, 0),
         "phases": [],
+        "gaps": [],
         "o2": 0,
         "shown": Shown(SHOWN),
-        "gaps": [],
     }
     data = series.downsample(rows, CHANNELS, view.t_s)
     out["figure"] = trends.figure(data, _markers(rt, sid, cur))
@@ -218,9 +219,9 @@ def _load(cursor: dict[str, Any]) -> dict[str, Any]:
         "t": dict(zip(CHANNELS, cursor["t"], strict=True)),
         "seq": dict(zip(SEQS, cursor["seq"], strict=True)),
         "phases": [list(p) for p in cursor["ph"]],
+        "gaps": [list(g) for g in cursor.get("ip") or []],
         "o2": cursor.get("o2", 0),
         "shown": Shown(SHOWN, cursor["sh"]),
-        "gaps": [list(g) for g in cursor.get("ip") or []],
     }
 
 
@@ -230,9 +231,9 @@ def _dump(cur: dict[str, Any], now: float) -> dict[str, Any]:
         "t": [cur["t"][ch] for ch in CHANNELS],
         "seq": [cur["seq"][k] for k in SEQS],
         "ph": cur["phases"],
+        "ip": cur["gaps"],
         "o2": cur["o2"],
         "sh": cur["shown"].pack(),
-        "ip": cur["gaps"],
         "now": now,
     }
 
