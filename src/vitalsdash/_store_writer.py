@@ -92,7 +92,10 @@ class StoreWriter:
             if s is not None:
                 s.pending.clear()
                 self.ended.pop(s.session_id, None)
-                self.stored_t_s[s.session_id] = float(s.t_s)
+                if s.status == "ended":
+                    self.stored_t_s.pop(s.session_id, None)
+                else:
+                    self.stored_t_s[s.session_id] = float(s.t_s)
         return None
 
     def flush_tick(self, beds: Iterable[Bed]) -> None:
@@ -251,7 +254,7 @@ class Snapshot:
             writer.orphans[bed.session.session_id] = writer.wall()
         bed.session = s = self.session
         bed.protocol, bed.readiness = self.bed[0], self.bed[1]
-        del bed.history[self.bed[2]:]
+        del bed.history[self.bed[2] :]
         if s is None:
             return
         for k, v in self.fields.items():

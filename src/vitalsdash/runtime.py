@@ -29,8 +29,8 @@ from typing import Any
 from vitalsdash import _interruptions
 from vitalsdash import protocol as proto
 from vitalsdash._bed import BedSession, Pending, alarm_event_row
-from vitalsdash._health import Health, HealthCheck
-from vitalsdash._store_writer import StoreWriter
+from vitalsdash._health import Health, HealthCheck, error_text
+from vitalsdash._store_writer import Snapshot, StoreWriter
 from vitalsdash.actions import (
     ALARM_ACTIONS,
     CLINIC_ACTIONS,
@@ -44,7 +44,7 @@ from vitalsdash.clock import Clock, SimControl, SystemClock
 from vitalsdash.config import BedConfig, ClinicConfig
 from vitalsdash.feed import Feed
 from vitalsdash.model import Phase
-from vitalsdash.store import Store, StoreError, TickWrite
+from vitalsdash.store import Store, StoreError, StoreWriteError, TickWrite
 from vitalsim import ConfigError, find_scenario, load_scenario
 
 log = logging.getLogger(__name__)
@@ -451,11 +451,15 @@ class Runtime:
                                       f"{bed.session.status}" + (": resume or close it first"
                                       if bed.session.status == "interrupted" else ""),
                                       status=409)  # fmt: skip
+                snap = Snapshot(bed, source_copy=False, alarm_copy=False)
                 try:
                     sid = self._start_session(bed, clean)
                 except ConfigError as exc:  # an unknown scenario, protocol or profile name
                     raise ActionError("bad_params", f"start_session: {exc}") from None
-                self._flush()
+                except StoreError as exc:  # the session's row was not created
+                    snap.restore(bed, self._writer)
+                    raise _not_stored(kind, exc) from None
+                self._store_action(bed, kind, snap)
                 return {"ok": True, "session_id": sid}
             s = bed.session
             if s is None or s.status not in ("running", "interrupted"):
@@ -467,14 +471,30 @@ class Runtime:
             if s.status != "running":
                 raise ActionError("interrupted", f"{bed_id}'s session was interrupted: "
                                      "resume or close it first", status=409)  # fmt: skip
-            self._apply(bed, s, kind, clean, actor, t)
+            snap = Snapshot(bed, source_copy=kind in PATIENT_ACTIONS or kind == "inject_event",
+                            alarm_copy=kind in ALARM_ACTIONS)  # fmt: skip
+            try:
+                self._apply(bed, s, kind, clean, actor, t)
+            except ActionError:
+                snap.restore(bed, self._writer)
+                raise
             s.update_readiness()
             bed.readiness = s.readiness
             s.pending.actions.append({"session_id": s.session_id, "t_s": t, "actor": actor,
                                       "kind": kind, "params": clean, "outcome": "ok",
                                       "reason": None})  # fmt: skip
-            self._flush()
+            self._store_action(bed, kind, snap)
             return {"ok": True, "t_s": t}
+
+    def _store_action(self, bed: Bed, kind: str, snap: Snapshot) -> None:
+        """Store the bed's rows with the action's; if the store refuses them, put the bed
+        back as it was before the action and answer 503: 200 means applied and stored."""
+        try:
+            self._flush(bed)
+        except StoreError as exc:
+            snap.restore(bed, self._writer)
+            log.warning("%s: %s not stored, undone: %s", bed.id, kind, exc)
+            raise _not_stored(kind, exc) from None
 
     def _apply(self, bed: Bed, s: BedSession, kind: str, p: dict[str, Any], actor: str,
                t: float) -> None:  # fmt: skip
@@ -493,10 +513,10 @@ class Runtime:
                      "value": p["value"], "text": p["text"], "actor": actor})  # fmt: skip
                 if p["kind"] == "alertness" and p["value"] is not None:
                     s.alertness = (t, float(p["value"]))
-            elif kind == "end_session":
+            elif kind == "end_session":  # stored with its rows, in one transaction
                 s.status = "ended"
                 s.record_phase(Phase.ENDED, t)
-                self.store.end_session(s.session_id, "ended")
+                self._writer.ended[s.session_id] = self.wall()
         except SourceActionError as exc:
             raise ActionError("not_possible", str(exc), status=409) from None
         except AlarmActionError as exc:
@@ -509,6 +529,7 @@ class Runtime:
         if s.status != "interrupted":
             raise ActionError("conflict", "only an interrupted session can be resumed or "
                                  "closed", status=409)  # fmt: skip
+        snap = Snapshot(bed, source_copy=False, alarm_copy=False)
         try:
             if kind == "close_session":  # it ends where it stopped, at its last written time
                 self.store.close_session(s.session_id)
@@ -517,6 +538,8 @@ class Runtime:
             else:  # it runs on from its last written second (see _rebuild)
                 self.store.resume_session(s.session_id)
                 s.status = "running"
+        except StoreWriteError as exc:
+            raise _not_stored(kind, exc) from None
         except StoreError as exc:
             raise ActionError("conflict", str(exc), status=409) from None
         if kind == "resume_session":  # stored before the answer: who resumed it, and when
@@ -524,7 +547,8 @@ class Runtime:
             s.pending.session_events.append(
                 {"session_id": s.session_id, "t_s": t, "kind": _interruptions.RESUMED,
                  "source": actor, "detail": detail})  # fmt: skip
-            self._flush()
+            # not stored: interrupted again (the next tick writes the status back)
+            self._store_action(bed, kind, snap)
         log.info("%s: session %d %s by %s", bed.id, s.session_id,
                  "closed" if kind == "close_session" else "resumed", actor)  # fmt: skip
         return {"ok": True, "session_id": s.session_id, "status": s.status, "t_s": t}
@@ -548,6 +572,11 @@ def _bed_id_for(key: str, beds: dict[str, Bed]) -> str:
     from vitalsdash._hl7_admission import bed_id_for
 
     return bed_id_for(key, beds)
+
+
+def _not_stored(kind: str, exc: Exception) -> ActionError:
+    return ActionError("not_stored", f"{kind} was not done: the store refused it "
+                       f"({error_text(exc)}); nothing was changed", status=503)  # fmt: skip
 
 
 def _alarm_action(kind: str, p: dict[str, Any], t: float, actor: str) -> AlarmAction:

@@ -39,6 +39,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -80,10 +81,12 @@ __all__ = [
     "SessionEventRow",
     "Store",
     "StoreError",
+    "StoreWriteError",
     "TickWrite",
     "as_event_row",
     "event_record",
     "plain_json",
+    "safe_text",
     "sample_tuples",
 ]
 
@@ -94,7 +97,7 @@ EVENT_KINDS = tuple(_schema.EVENT_TABLES)
 SAMPLE_COLUMNS = ("t_s", "channel", "value", "quality", "true_value")
 """Columns of the DataFrame :meth:`Store.samples` returns."""
 
-_UPDATE_KEYS = frozenset({"last_t_s", "phase", "status", "last_write_wall"})
+_UPDATE_KEYS = frozenset({"last_t_s", "phase", "status", "last_write_wall", "ended_wall"})
 _MISSING = object()
 _PG_SCHEMA_LOCK = 0x76697461  # pg_advisory_xact_lock key held while creating/upgrading
 _SAMPLE_KEYS = ("session_id", "t_s", "channel", "value", "quality", "true_value")
@@ -102,6 +105,12 @@ _SAMPLE_KEYS = ("session_id", "t_s", "channel", "value", "quality", "true_value"
 
 class StoreError(RuntimeError):
     """A store operation that could not be done; nothing of it was written."""
+
+
+class StoreWriteError(StoreError):
+    """The database failed or refused a write (a full disk, a lost connection, a lock held
+    too long, a value it does not take); nothing of it was written; trying the same write
+    later may succeed."""
 
 
 class SchemaVersionError(StoreError):
@@ -208,7 +217,8 @@ class TickWrite:
 
     Each list takes the row dataclasses above or plain dicts with the same keys (samples
     also tuples in SampleRow's order); ``write_tick`` writes ``seq`` into both kinds.
-    ``session_updates`` maps a session id to any of ``last_t_s``, ``phase``, ``status``.
+    ``session_updates`` maps a session id to any of ``last_t_s``, ``phase``, ``status``,
+    ``last_write_wall`` and ``ended_wall`` (datetimes, timezone-aware).
     """
 
     samples: list[SampleRow | tuple[Any, ...] | Row] = field(default_factory=list)
@@ -241,7 +251,7 @@ def plain_json(obj: Any) -> Any:
             return str(obj.value)
         return obj.name
     if isinstance(obj, str):
-        return str(obj)
+        return safe_text(obj)
     if isinstance(obj, int):
         return int(obj)
     if isinstance(obj, float):
@@ -272,8 +282,20 @@ def _opt_float(v: Any) -> float | None:
     return None if math.isnan(v) else v
 
 
+# what PostgreSQL refuses in text and JSON (NUL; lone surrogates are not UTF-8): a row
+# holding one would fail its whole transaction, whatever let it through
+_REFUSED_CHARS = re.compile("[\x00\ud800-\udfff]")
+
+
+def safe_text(v: Any) -> str:
+    """``str(v)`` with NUL and lone surrogates replaced by U+FFFD, so that no text can fail
+    a write (SQLite stores the same text as PostgreSQL)."""
+    text = str(v)
+    return _REFUSED_CHARS.sub("\ufffd", text) if _REFUSED_CHARS.search(text) else text
+
+
 def _opt_str(v: Any) -> str | None:
-    return None if v is None else str(v)
+    return None if v is None else safe_text(v)
 
 
 def _priority(p: Any) -> str | None:
@@ -336,34 +358,34 @@ def event_record(kind: str, row: Any) -> dict[str, Any]:
     base = {"session_id": int(row.session_id), "seq": row.seq, "t_s": float(row.t_s)}
     if kind == "alarm_events":
         base.update(
-            condition=str(row.condition),
-            event=str(row.event),
+            condition=safe_text(row.condition),
+            event=safe_text(row.event),
             priority=_priority(row.priority),
             priority_base=_priority(row.priority_base),
             value=_opt_float(row.value),
             limit_value=_opt_float(row.limit_value),
-            actor=str(row.actor or ""),
+            actor=safe_text(row.actor or ""),
             detail=plain_json(dict(row.detail or {})),
         )
     elif kind == "actions":
         base.update(
-            actor=str(row.actor),
-            kind=str(row.kind),
+            actor=safe_text(row.actor),
+            kind=safe_text(row.kind),
             params=plain_json(dict(row.params or {})),
-            outcome=str(row.outcome),
+            outcome=safe_text(row.outcome),
             reason=_opt_str(row.reason),
         )
     elif kind == "observations":
         base.update(
-            kind=str(row.kind),
+            kind=safe_text(row.kind),
             value=_opt_float(row.value),
             text=_opt_str(row.text),
-            actor=str(row.actor),
+            actor=safe_text(row.actor),
         )
     elif kind == "session_events":
         base.update(
-            kind=str(row.kind),
-            source=str(row.source),
+            kind=safe_text(row.kind),
+            source=safe_text(row.source),
             detail=plain_json(dict(row.detail or {})),
         )
     else:
@@ -585,8 +607,8 @@ class Store:
     ) -> int:
         """A new ``running`` session at t = 0; ``started_wall`` (timezone-aware) anchors it."""
         values = {
-            "bed_id": str(bed_id),
-            "label": str(label),
+            "bed_id": safe_text(bed_id),
+            "label": safe_text(label),
             "scenario": _opt_str(scenario),
             "seed": None if seed is None else int(seed),
             "protocol": _opt_str(protocol),
@@ -603,7 +625,7 @@ class Store:
             with self._writer.begin() as conn:
                 return int(conn.execute(t.insert().values(**values)).inserted_primary_key[0])
         except SQLAlchemyError as exc:
-            raise StoreError(f"session not created: {exc}") from exc
+            raise StoreWriteError(f"session not created: {exc}") from exc
 
     def _transition(
         self,
@@ -629,7 +651,7 @@ class Store:
                     values = values(row)
                 conn.execute(update(t).where(t.c.id == session_id).values(**values))
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot {what} session {session_id}: {exc}") from exc
+            raise StoreWriteError(f"cannot {what} session {session_id}: {exc}") from exc
 
     def end_session(
         self, session_id: int, status: str = "ended", *, ended_wall: datetime | None = None
@@ -719,7 +741,8 @@ class Store:
                 raise
             if isinstance(exc, (SQLAlchemyError, ValueError, TypeError, IndexError)):
                 reason = getattr(exc, "orig", None) or exc
-                raise StoreError(f"tick not written (nothing of it was stored): {reason}") from exc
+                msg = f"tick not written (nothing of it was stored): {reason}"
+                raise StoreWriteError(msg) from exc
             raise
 
     @staticmethod
@@ -744,9 +767,9 @@ class Store:
             (
                 int(s[0]),
                 float(s[1]),
-                str(s[2]),
+                safe_text(s[2]),
                 None if s[3] is None or s[3] != s[3] else float(s[3]),
-                str(s[4]),
+                safe_text(s[4]),
                 None if s[5] is None or s[5] != s[5] else float(s[5]),
             )
             for s in sample_tuples(rows)
@@ -800,6 +823,8 @@ class Store:
                 params["b_status"] = str(changes["status"])
             if "last_write_wall" in changes:
                 params["b_last_write_wall"] = _wall(changes["last_write_wall"])
+            if "ended_wall" in changes:  # an end stored with the tick that ends it
+                params["b_ended_wall"] = _wall(changes["ended_wall"])
             keys = tuple(k[2:] for k in params if k != "b_id")
             if keys:
                 groups.setdefault(keys, []).append(params)

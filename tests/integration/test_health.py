@@ -93,8 +93,15 @@ def test_registered_checks_are_reported_and_degrade_when_not_ok(clinic: Any) -> 
     listener.update(ok=False, error="the listener stopped: OSError: address in use")
     status, body = _health(client)
     assert status == 503
-    assert body["problems"] == [{"check": "mllp", "ok": False, "port": 2575, "connections": 0,
-                                 "error": "the listener stopped: OSError: address in use"}]
+    assert body["problems"] == [
+        {
+            "check": "mllp",
+            "ok": False,
+            "port": 2575,
+            "connections": 0,
+            "error": "the listener stopped: OSError: address in use",
+        }
+    ]
 
     def broken() -> dict[str, Any]:
         raise RuntimeError("check crashed")
