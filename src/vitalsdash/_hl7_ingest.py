@@ -149,9 +149,12 @@ class Hl7Intake:
             return IngestResult(duplicate=True, session_id=stored_in, source=src,
                                 text="duplicate of a stored message; not stored again")  # fmt: skip
         readings = batch.readings
-        if not readings:
-            bed = self.find_bed(key) or self.bed_for(key)
-            return IngestResult(bed_id=bed.id, text="no observations in the message")
+        if not readings:  # nothing to store: no chair is made for it either
+            bed = self.find_bed(key)
+            if bed is None and self.rt.clinic.clinic.unknown_hl7_sources != "create":
+                self.bed_for(key)  # raises: the sender is unknown here
+            return IngestResult(bed_id=bed.id if bed else None,
+                                text="no observations in the message")  # fmt: skip
         receipt = self.rt.wall().timestamp()
         oldest = min(r.t_s for r in readings)
         newest = max(r.t_s for r in readings)

@@ -49,6 +49,7 @@ from vitalsim import ConfigError, find_scenario, load_scenario
 
 log = logging.getLogger(__name__)
 HL7_LAG_S = 2.0  # a real device's bed runs this far behind the wall clock
+HL7_CATCH_UP_S = 300  # at most this many seconds per tick for a bed catching up on a backlog
 Wall = Callable[[], datetime]
 
 
@@ -202,7 +203,8 @@ class Runtime:
                 if s.realtime_start is not None:
                     if not realtime:
                         continue
-                    due = int(now - s.realtime_start - HL7_LAG_S) - s.t_s
+                    # the device's clock (see _hl7_ingest); a backlog over several ticks
+                    due = min(int(now - s.realtime_start - HL7_LAG_S) - s.t_s, HL7_CATCH_UP_S)
                 else:
                     due = seconds
                 if due > 0:
