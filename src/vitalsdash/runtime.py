@@ -29,6 +29,7 @@ from typing import Any
 from vitalsdash import _interruptions
 from vitalsdash import protocol as proto
 from vitalsdash._bed import BedSession, Pending, alarm_event_row
+from vitalsdash._catalogue import StartConfigs, load_start_configs
 from vitalsdash._health import Health, HealthCheck, error_text
 from vitalsdash._store_writer import Snapshot, StoreWriter
 from vitalsdash.actions import (
@@ -36,16 +37,17 @@ from vitalsdash.actions import (
     CLINIC_ACTIONS,
     PATIENT_ACTIONS,
     ActionError,
+    load_session_files,
     validate,
 )
 from vitalsdash.adapters import ReplaySource, SimulatorSource, Source, SourceActionError
-from vitalsdash.alarms import AlarmAction, AlarmActionError, AlarmEngine, load_profile
+from vitalsdash.alarms import AlarmAction, AlarmActionError, AlarmEngine
 from vitalsdash.clock import Clock, SimControl, SystemClock
 from vitalsdash.config import BedConfig, ClinicConfig
 from vitalsdash.feed import Feed
 from vitalsdash.model import Phase
 from vitalsdash.store import Store, StoreError, StoreWriteError, TickWrite
-from vitalsim import ConfigError, find_scenario, load_scenario
+from vitalsim import ConfigError
 
 log = logging.getLogger(__name__)
 HL7_LAG_S = 2.0  # a real device's bed runs this far behind the wall clock
@@ -259,30 +261,29 @@ class Runtime:
         return tick
 
     # -- sessions -----------------------------------------------------------------------
-    def _make_source(self, cfg: BedConfig, params: dict[str, Any], program: Any) -> Source:
+    def _make_source(self, cfg: BedConfig, params: dict[str, Any], program: Any,
+                     scenario: Any = None) -> Source:  # fmt: skip
         if cfg.source == "replay":
             return ReplaySource(cfg.recording or "")
         if cfg.source == "hl7":
             from vitalsdash.adapters.hl7 import Hl7Source
 
             return Hl7Source(cfg.hl7_source or cfg.id, wall=self.wall)  # the session's wall
-        scenario = load_scenario(find_scenario(params.get("scenario") or cfg.scenario or ""))
         seed = params.get("seed")
         return SimulatorSource(scenario, cfg.seed if seed is None else int(seed), program)
 
     def _start_session(self, bed: Bed, params: dict[str, Any], session_id: int | None = None,
-                       started_wall: datetime | None = None) -> int:  # fmt: skip
+                       started_wall: datetime | None = None,
+                       configs: StartConfigs | None = None) -> int:  # fmt: skip
         """A new session on ``bed`` (or, with ``session_id``, the objects of a stored one,
         at t = 0, for :meth:`_rebuild`). ``params`` are start_session's; they are kept in
         the session_started event, so the session can be rebuilt. ``started_wall``: its
-        wall-clock start when not now (an HL7 session starts at its first observation)."""
+        wall-clock start when not now (an HL7 session starts at its first observation).
+        ``configs``: its files, already read (submit reads them before taking the lock)."""
         cfg = bed.config
-        protocol_cfg = proto.load_protocol(params.get("protocol") or cfg.protocol)
-        profile = load_profile(
-            params.get("alarm_profile") or cfg.alarm_profile,
-            max_audio_pause_s=self.clinic.clinic.max_audio_pause_s,
-        )
-        source = self._make_source(cfg, params, protocol_cfg.nibp)
+        c = configs or load_start_configs(cfg, params, self.clinic.clinic.max_audio_pause_s)
+        protocol_cfg, profile = c.protocol, c.profile
+        source = self._make_source(cfg, params, protocol_cfg.nibp, c.scenario)
         started = self.wall() if started_wall is None else started_wall
         scenario_name = getattr(getattr(source, "scenario", None), "name", None)
         patient = {}
@@ -441,6 +442,12 @@ class Runtime:
         if kind in CLINIC_ACTIONS:
             clean = validate(kind, params, actor, CLINIC_ACTIONS)
             return self._clinic_action(kind, clean)
+        files, known = None, self.beds.get(str(bed_id))
+        if kind == "start_session" and known is not None:  # read before the lock: no tick waits
+            validate(kind, None, actor)  # first who may start one, then whether the bed is free
+            _refuse_if_busy(known)
+            files = load_session_files(known.config, validate(kind, params, actor),
+                                       self.clinic.clinic.max_audio_pause_s)  # fmt: skip
         with self.lock:
             bed = self.beds.get(str(bed_id))
             if bed is None:
@@ -448,14 +455,10 @@ class Runtime:
                                      f"{', '.join(self.beds)}", status=404)  # fmt: skip
             clean = validate(kind, params, actor)
             if kind == "start_session":
-                if bed.session is not None and bed.session.status in ("running", "interrupted"):
-                    raise ActionError("conflict", f"{bed_id} already has a session "
-                                      f"{bed.session.status}" + (": resume or close it first"
-                                      if bed.session.status == "interrupted" else ""),
-                                      status=409)  # fmt: skip
+                _refuse_if_busy(bed)
                 snap = Snapshot(bed, source_copy=False, alarm_copy=False)
                 try:
-                    sid = self._start_session(bed, clean)
+                    sid = self._start_session(bed, clean, configs=files)
                 except ConfigError as exc:  # an unknown scenario, protocol or profile name
                     raise ActionError("bad_params", f"start_session: {exc}") from None
                 except StoreError as exc:  # the session's row was not created
@@ -567,6 +570,14 @@ class Runtime:
 
 REPLAYED_ACTIONS = frozenset({*PATIENT_ACTIONS, *ALARM_ACTIONS, "chart", "inject_event"})
 """The logged actions that changed a session's source or engine: applied again on rebuild."""
+
+
+def _refuse_if_busy(bed: Bed) -> None:
+    s = bed.session
+    if s is not None and s.status in ("running", "interrupted"):
+        then = ": resume or close it first" if s.status == "interrupted" else ""
+        raise ActionError("conflict", f"{bed.id} already has a session {s.status}{then}",
+                          status=409)  # fmt: skip
 
 
 def _bed_id_for(key: str, beds: dict[str, Bed]) -> str:
