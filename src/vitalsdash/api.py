@@ -5,18 +5,21 @@ Every user mistake is a 4xx with ``{"error": code, "message": why}``; nothing ch
 
 from __future__ import annotations
 
+import logging
 import math
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Flask, jsonify, request
-from werkzeug.exceptions import HTTPException
+from flask import Blueprint, Flask, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
-from vitalsdash import _interruptions
+from vitalsdash import _ids, _interruptions
 from vitalsdash.actions import CLINIC_ACTIONS, ActionError
 from vitalsdash.runtime import Runtime
 
 MAX_BODY_BYTES = 64 * 1024
+_ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+log = logging.getLogger(__name__)
 
 
 def _error(code: str, message: str, status: int):
@@ -46,14 +49,31 @@ def create_api(runtime: Runtime) -> Blueprint:
 
     @api.errorhandler(HTTPException)
     def _http(exc: HTTPException):
-        return _error(exc.name.lower().replace(" ", "_"), exc.description or exc.name,
-                      exc.code or 500)  # fmt: skip
+        response, status = _error(exc.name.lower().replace(" ", "_"),
+                                  exc.description or exc.name, exc.code or 500)  # fmt: skip
+        response.headers.update((k, v) for k, v in exc.get_headers() if k == "Allow")
+        return response, status
 
     @api.app_errorhandler(404)
     @api.app_errorhandler(405)
     def _routing(exc: HTTPException):
         """A mistyped API path or a wrong method is a JSON error too (the UI's are not)."""
         return _http(exc) if request.path.startswith(api.url_prefix or "/api") else exc
+
+    @api.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        """A bug answers a JSON 500 too; its traceback goes to the log, not to the client."""
+        log.error("%s %s failed", request.method, request.path, exc_info=exc)
+        return _error("internal_error", "the server failed on this request; the error "
+                      "is logged", 500)  # fmt: skip
+
+    @api.route("", methods=_ALL_METHODS)
+    @api.route("/", methods=_ALL_METHODS)
+    @api.route("/<path:_rest>", methods=_ALL_METHODS)
+    def _unknown(_rest: str = ""):
+        """Any other /api path: without this, the dashboard's page router (a catch-all
+        ``/<path>`` GET route) answers it with the app's HTML page and a 200."""
+        raise _no_route()
 
     @api.get("/health")
     def health():
@@ -76,7 +96,7 @@ def create_api(runtime: Runtime) -> Blueprint:
         return jsonify(_clean(_interruptions.annotate(rows, found)))
 
     def _session_or_404(session_id: int):
-        s = runtime.store.session(session_id)
+        s = runtime.store.session(session_id) if _ids.in_range(session_id) else None
         if s is None:
             raise ActionError("unknown_session", f"no session {session_id}", status=404)
         return s
@@ -140,6 +160,23 @@ def create_api(runtime: Runtime) -> Blueprint:
                                       body.get("actor", "instructor")))  # fmt: skip
 
     return api
+
+
+def _no_route() -> HTTPException:
+    """404, or 405 when the path exists for other methods (the catch-all above matches
+    every method, so routing alone would never say 405)."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    allowed = []
+    for method in _ALL_METHODS:
+        try:
+            rule, _ = adapter.match(method=method, return_rule=True)
+        except HTTPException:
+            continue
+        if rule.endpoint != request.endpoint:
+            allowed.append(method)
+    if allowed:
+        return MethodNotAllowed(valid_methods=allowed)
+    return NotFound(f"no API route {request.path} (the routes are listed in the README)")
 
 
 def _json_body() -> dict[str, Any]:

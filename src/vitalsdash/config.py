@@ -7,7 +7,7 @@ naming the file, the key and the reason.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -21,6 +21,11 @@ IEC_MAX_AUDIO_PAUSE_S = 300.0
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+HOST_NAME = r"^([A-Za-z0-9_-]{1,63}\.)*[A-Za-z0-9_-]{1,63}\.?$|^\[[0-9A-Fa-f:.]{2,45}\]$"
+HostName = Annotated[str, Field(pattern=HOST_NAME, max_length=253)]
+"""A DNS name or IPv4 address (``ward.example.org``, ``10.0.0.5``), or ``[IPv6]``; no port."""
 
 
 class ClinicSection(_Model):
@@ -43,6 +48,15 @@ class ClinicSection(_Model):
     live_updates: Literal["poll", "push"] = "poll"  # bedside pages: poll, or a pushed stream
     # a bed whose rows the store refuses holds (retrying) this long, then its session faults
     store_fault_after_s: float = Field(default=30.0, gt=0, le=3600.0)
+    # HTTP (docs/security.md): host names the server answers to besides loopback and the
+    # address it binds to; open connections at most (~40 browsers, each a push stream
+    # and a few parallel requests); a request must arrive whole (headers and body) within
+    # the receive timeout of its first byte; a connection with no request running (a push
+    # stream is one) closes after the idle timeout
+    allowed_hosts: tuple[HostName, ...] = Field(default=(), max_length=32)
+    http_max_connections: int = Field(default=200, ge=10, le=500)
+    http_receive_timeout_s: int = Field(default=10, ge=1, le=300)
+    http_idle_timeout_s: int = Field(default=30, ge=2, le=3600)
 
 
 class BedConfig(_Model):

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from waitress.server import create_server
-
-from vitalsdash.config import ClinicConfig, load_clinic
+from vitalsdash import _http_guard
+from vitalsdash._http_server import create_http_server
+from vitalsdash.config import ClinicConfig, ClinicSection, load_clinic
 from vitalsdash.feed import Feed
 from vitalsdash.runtime import Runtime
 from vitalsdash.store import Store
@@ -54,18 +54,26 @@ def build_runtime(opts: ServeOptions) -> Runtime:
     return runtime
 
 
-def create_wsgi_app(runtime: Runtime, headless: bool):
+def create_wsgi_app(runtime: Runtime, headless: bool, bind_host: str | None = None):
+    """The Flask app (API only, or the dashboard's server), answering only to loopback
+    names, ``bind_host`` and the clinic's ``allowed_hosts`` (``_http_guard``)."""
     if headless:
         from vitalsdash.api import create_server
 
-        return create_server(runtime)
-    from vitalsdash.ui.app import create_app
+        app = create_server(runtime)
+    else:
+        from vitalsdash.ui.app import create_app
 
-    return create_app(runtime).server
+        app = create_app(runtime).server
+    _http_guard.install(app, bind_host, *runtime.clinic.clinic.allowed_hosts)
+    return app
 
 
-def http_server(app: Any, host: str, port: int, stream_threads: int = 0) -> Any:
-    """waitress serving the WSGI ``app`` (not yet running: ``.run()``; ``.effective_port``).
+def http_server(
+    app: Any, host: str, port: int, stream_threads: int = 0, limits: ClinicSection | None = None
+) -> Any:
+    """waitress serving the WSGI ``app`` (not yet running: ``.run()``; ``.effective_port``)
+    with the connection limit and timeouts of ``limits`` (``_http_server``).
 
     Call it once the clinic and the app are built: what exists by then (imported modules,
     the Dash app, the runtime: ~190,000 objects, against ~5,000 more after 6 hours of a
@@ -76,8 +84,12 @@ def http_server(app: Any, host: str, port: int, stream_threads: int = 0) -> Any:
     median; its server wait in benchmarks/bench_ui_open.py ~490 -> ~290 ms). Objects
     created later are collected as before.
     """
-    server = create_server(app, host=host, port=port, threads=HTTP_THREADS + stream_threads,
-                           ident="vitalsdash", clear_untrusted_proxy_headers=True)  # fmt: skip
+    c = limits or ClinicSection()
+    server = create_http_server(app, host, port, threads=HTTP_THREADS + stream_threads,
+                                max_connections=c.http_max_connections,
+                                receive_timeout_s=c.http_receive_timeout_s,
+                                idle_timeout_s=c.http_idle_timeout_s,
+                                ident="vitalsdash", clear_untrusted_proxy_headers=True)  # fmt: skip
     gc.collect()  # start-up garbage is freed, not frozen
     gc.freeze()
     return server
@@ -85,13 +97,14 @@ def http_server(app: Any, host: str, port: int, stream_threads: int = 0) -> Any:
 
 def serve(opts: ServeOptions) -> int:
     runtime = build_runtime(opts)
-    app = create_wsgi_app(runtime, opts.headless)
+    app = create_wsgi_app(runtime, opts.headless, opts.host)
     streams = None
     if not opts.headless:
         from vitalsdash.ui.live.stream import hub_of
 
         streams = hub_of(app)
-    server = http_server(app, opts.host, opts.port, streams.max_streams if streams else 0)
+    server = http_server(app, opts.host, opts.port, streams.max_streams if streams else 0,
+                         runtime.clinic.clinic)  # fmt: skip
     runtime.run_in_thread()
     gateway = None
     if opts.mllp_port is not None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import pytest
 from werkzeug.serving import make_server
 
+from vitalsdash import _http_guard
 from vitalsdash.clock import ManualClock
 from vitalsdash.config import BedConfig, ClinicConfig, ClinicSection
 from vitalsdash.feed import Feed
@@ -73,6 +74,7 @@ def clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clinic]:
     runtime.start()
     runtime.advance(START_S)
     app = create_app(runtime)
+    _http_guard.install(app.server, "127.0.0.1")  # as serve.create_wsgi_app does
     server = make_server("127.0.0.1", 0, app.server, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="dash-test-server", daemon=True)
     thread.start()

@@ -25,6 +25,7 @@ LABELS = {
     "expected": "Expected responses",
 }
 FORMAT_LABELS = {"csv": "CSV", "parquet": "Parquet"}
+NOTICE_ID = "review-notice"
 
 
 def button_id(table: str, fmt: str) -> dict[str, str]:
@@ -35,9 +36,13 @@ def file_name(session_id: int, table: str, fmt: str) -> str:
     return f"session-{session_id}-{table.replace('_', '-')}.{fmt}"
 
 
+def is_download(table: str, fmt: str) -> bool:
+    return table in EXPORT_TABLES and fmt in EXPORT_FORMATS
+
+
 def table_download(loaded: Loaded, table: str, fmt: str) -> dict[str, Any]:
     """``dcc.Download`` data for one table (ValueError for an unknown table or format)."""
-    if table not in EXPORT_TABLES or fmt not in EXPORT_FORMATS:
+    if not is_download(table, fmt):
         raise ValueError(f"no download {table!r} as {fmt!r}")
     content = table_bytes(loaded.data, table, fmt, debrief=loaded.debrief)
     return dcc.send_bytes(content, file_name(loaded.session_id, table, fmt))
@@ -84,6 +89,7 @@ def card() -> html.Section:
                 className="review-report-btn",
                 title="The debrief report as one file that works offline",
             ),
+            html.P(id=NOTICE_ID, className="review-error", role="alert"),
             dcc.Download(id="review-download"),
             dcc.Download(id="review-report-download"),
         ],

@@ -6,12 +6,18 @@ here, so they can be unit-tested without an app (importing a page module needs o
 
 from __future__ import annotations
 
+import json
 import logging
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import dcc, html, no_update
+from dash import dcc, html, no_update, set_props
+from flask import Response, abort
 
+from vitalsdash._render_slots import RenderBusyError, RenderSlots
 from vitalsdash.report import clock, duration
 from vitalsdash.ui import fmt
 from vitalsdash.ui._runtime import get_runtime
@@ -33,6 +39,10 @@ GRAPH_CONFIG = {
     "toImageButtonOptions": {"format": "png", "filename": "session-timeline"},
 }
 MAX_PHASE_BUTTONS = 8
+RENDER_SLOTS = RenderSlots(2)
+"""Reports and exports built at once for the review page's downloads (a few hundred ms
+and up to ~150 MB each for a 6-hour session); more are refused with a 503."""
+NOTICE_ID = review_downloads.NOTICE_ID
 log = logging.getLogger(__name__)
 
 
@@ -277,12 +287,43 @@ def _review(loaded: Loaded) -> html.Div:
 # --- the callbacks' work ----------------------------------------------------------------
 
 
-def figure_for(session_id: int, values: str, x_range: Any = None) -> dict[str, Any]:
+def _callback_session(session_id: Any) -> Loaded | None:
+    """The session a callback's State names (sent by the browser, so untrusted: "abc",
+    10**30, a session since deleted); None, with a message on the page, if there is none."""
+    try:
+        return load(get_runtime().store, parse_session_id(session_id))
+    except ReviewError as exc:
+        notify(str(exc))
+        return None
+
+
+def notify(message: str) -> None:
+    """A one-line message under the downloads (a callback's outcome other than its output)."""
+    set_props(NOTICE_ID, {"children": message})
+
+
+@contextmanager
+def _render_slot() -> Iterator[None]:
+    """One of the bounded render slots, or a 503 with Retry-After and a JSON message."""
+    try:
+        with RENDER_SLOTS.slot():
+            yield
+    except RenderBusyError as exc:
+        body = json.dumps({"error": "busy", "message": str(exc)})
+        abort(Response(body, 503, {"Retry-After": str(exc.retry_after_s)},
+                       mimetype="application/json"))  # fmt: skip
+
+
+def figure_for(session_id: Any, values: str, x_range: Any = None) -> Any:
     """The timeline with ``values`` measured or true (noise-free), showing ``x_range``
     (minutes; the part the reader was looking at) when one is given."""
     if values not in VALUES:
-        raise ValueError(f"values must be one of {', '.join(VALUES)}")
-    fig = load(get_runtime().store, int(session_id)).figure(values)
+        notify(f"values must be one of {', '.join(VALUES)}")
+        return no_update
+    loaded = _callback_session(session_id)
+    if loaded is None:
+        return no_update
+    fig = loaded.figure(values)
     if not _is_range(x_range):
         return fig
     layout = {
@@ -297,24 +338,36 @@ def _is_x_axis(key: str) -> bool:
 
 
 def _is_range(r: Any) -> bool:
-    return (
+    if not (
         isinstance(r, (list, tuple))
         and len(r) == 2
         and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in r)
-        and r[0] < r[1]
-    )
+    ):
+        return False
+    try:  # from the browser: 1e999 parses as inf, 10**400 has no float
+        lo, hi = float(r[0]), float(r[1])
+    except OverflowError:
+        return False
+    return math.isfinite(lo) and math.isfinite(hi) and lo < hi
 
 
-def download_for(session_id: int, trigger: Any) -> Any:
+def download_for(session_id: Any, trigger: Any) -> Any:
     """The file a download button asks for (``trigger`` is the button's id)."""
     if not isinstance(trigger, dict) or trigger.get("type") != "review-dl":
         return no_update
-    loaded = load(get_runtime().store, int(session_id))
-    return review_downloads.table_download(loaded, str(trigger["table"]), str(trigger["fmt"]))
+    table, fmt = str(trigger.get("table")), str(trigger.get("fmt"))
+    if not review_downloads.is_download(table, fmt):
+        notify(f"There is no download {table[:40]!r} as {fmt[:10]!r}.")
+        return no_update
+    with _render_slot():
+        loaded = _callback_session(session_id)
+        return no_update if loaded is None else review_downloads.table_download(loaded, table, fmt)
 
 
-def report_for(session_id: int, n_clicks: int | None) -> Any:
+def report_for(session_id: Any, n_clicks: int | None) -> Any:
     """The HTML report of the session, as ``vitalsdash report`` writes it."""
     if not n_clicks:
         return no_update
-    return review_downloads.report_download(load(get_runtime().store, int(session_id)))
+    with _render_slot():
+        loaded = _callback_session(session_id)
+        return no_update if loaded is None else review_downloads.report_download(loaded)
