@@ -376,3 +376,25 @@ def test_text_postgres_refuses_is_stored_safely_and_poisons_nothing(db_url: str)
             assert notes == ["x\ufffdy"]
     finally:
         c.store.close()
+
+
+def test_a_device_beds_refused_actions_stay_409_and_its_alarm_actions_are_stored(
+    tmp_path: Path,
+) -> None:
+    """The snapshot taken before an action copies only a simulated patient (a device's
+    source holds locks and connections); a device refuses pump actions, unchanged."""
+    store = Store(tmp_path / "dev.sqlite")
+    beds = [BedConfig(id="dev", source="hl7")]
+    rt = Runtime(ClinicConfig(beds=beds), store, Feed(store), clock=ManualClock())
+    rt.start()
+    rt.hl7_source_for("dev")  # the device's first message starts its session
+    client = create_server(rt).test_client()
+    r = client.post("/api/beds/dev/actions", json={"kind": "pause_pump"})
+    assert r.status_code == 409
+    assert r.get_json()["error"] == "not_possible"
+    r = client.post("/api/beds/dev/actions",
+                    json={"kind": "alarm_off", "params": {"channel": "SPO2"}})  # fmt: skip
+    assert r.status_code == 200
+    sid = rt.beds["dev"].session.session_id  # type: ignore[union-attr]
+    assert [a["kind"] for a in store.actions(sid)] == ["alarm_off"]
+    store.close()
