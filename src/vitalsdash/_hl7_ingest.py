@@ -6,8 +6,11 @@ reason). In order:
 
 1. A message id (MSH-10) already stored from the same sender is a resend (a lost ACK, a
    reconnect, a restart): answered AA again, nothing stored twice. The ids are kept in
-   the store (``hl7_received``), written in the same transaction as the samples, so this
-   holds across a crash.
+   the store (``hl7_received``, primary key sender + id), written in the same
+   transaction as the samples, so this holds across a crash. The check is in memory:
+   a sender's last ``RECENT_IDS`` ids are read from the store when it is first seen
+   (a device resends what was not acknowledged: its latest few), and the key refuses
+   anything older that slips past (then answered as the resend it is).
 2. Time policy. Each reading's time is its OBX-14, else OBR-7, else MSH-7 (the parser's
    rule). Older than ``hl7_max_age_s`` or more than ``hl7_max_ahead_s`` after receipt:
    AE naming the time, the distance and the limit.
@@ -51,7 +54,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("vitalsdash.hl7")
 CONTROL_ID_MAX = 199  # HL7 v2.5+ MSH-10
-_SEEN_MAX = 8192  # recent ids kept in memory; older ones are looked up in the store
+DUPLICATE = "duplicate of a stored message; not stored again"
+RECENT_IDS = 4096  # per sender, the ids kept in memory for the resend check
 
 
 @dataclass(frozen=True)
@@ -92,7 +96,7 @@ class Hl7Intake:
         self.max_ahead_s = float(c.hl7_max_ahead_s)
         self.admission = Admission(c.hl7_new_beds_per_min, c.hl7_max_new_beds,
                                    runtime.control.clock.now)  # fmt: skip
-        self._seen: OrderedDict[tuple[str, str], int] = OrderedDict()
+        self._seen: dict[str, OrderedDict[str, int]] = {}  # sender -> recent ids -> session
         self.stored = 0
         self.duplicates = 0
 
@@ -147,7 +151,7 @@ class Hl7Intake:
             bed = self.find_bed(key)
             src = bed.session.source if bed is not None and bed.session is not None else None
             return IngestResult(duplicate=True, session_id=stored_in, source=src,
-                                text="duplicate of a stored message; not stored again")  # fmt: skip
+                                text=DUPLICATE)  # fmt: skip
         readings = batch.readings
         if not readings:  # nothing to store: no chair is made for it either
             bed = self.find_bed(key)
@@ -176,6 +180,11 @@ class Hl7Intake:
         try:
             self.rt.store.write_tick(tick)
         except StoreError as exc:
+            stored_in = self._in_store(skey, cid)
+            if stored_in is not None:  # an old id the memory had lost: a resend
+                self.duplicates += 1
+                return IngestResult(duplicate=True, session_id=stored_in, source=src,
+                                    text=DUPLICATE)  # fmt: skip
             log.warning("HL7 %s from %r not stored: %s", cid[:40], key[:80], exc)
             raise Hl7Error("AE", f"receiver could not store the message: {exc}",
                            kind="store_failed", err_code=207) from None  # fmt: skip
@@ -207,19 +216,27 @@ class Hl7Intake:
                            "OBX-14", kind="future_time", err_code=102)  # fmt: skip
 
     def _stored_in(self, skey: str, cid: str) -> int | None:
-        sid = self._seen.get((skey, cid))
-        if sid is not None:
-            return sid
+        seen = self._seen.get(skey)
+        if seen is None:
+            try:
+                recent = self.rt.store.hl7_recent(skey, RECENT_IDS)
+            except Exception as exc:  # cannot tell: refuse rather than risk storing twice
+                raise Hl7Error("AE", f"receiver could not check for a resend: {exc}",
+                               kind="store_failed", err_code=207) from None  # fmt: skip
+            seen = self._seen[skey] = OrderedDict(recent)
+        return seen.get(cid)
+
+    def _in_store(self, skey: str, cid: str) -> int | None:
         try:
             return self.rt.store.hl7_received(skey, cid)
-        except Exception as exc:  # cannot tell: refuse rather than risk storing twice
-            raise Hl7Error("AE", f"receiver could not check for a resend: {exc}",
-                           kind="store_failed", err_code=207) from None  # fmt: skip
+        except Exception:
+            return None
 
     def _remember(self, skey: str, cid: str, sid: int) -> None:
-        self._seen[(skey, cid)] = sid
-        if len(self._seen) > _SEEN_MAX:
-            self._seen.popitem(last=False)
+        seen = self._seen.setdefault(skey, OrderedDict())
+        seen[cid] = sid
+        if len(seen) > RECENT_IDS:
+            seen.popitem(last=False)
 
     def stats(self) -> dict[str, int]:
         return {"stored_readings": self.stored, "duplicates": self.duplicates,

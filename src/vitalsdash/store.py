@@ -762,6 +762,15 @@ class Store:
             sid = conn.execute(stmt).scalar()
         return None if sid is None else int(sid)
 
+    def hl7_recent(self, sender: str, limit: int) -> dict[str, int]:
+        """The ``limit`` HL7 message ids last stored from ``sender``: id -> session."""
+        t = _schema.hl7_received
+        stmt = (select(t.c.control_id, t.c.session_id).where(t.c.sender == str(sender))
+                .order_by(t.c.received_wall.desc()).limit(int(limit)))  # fmt: skip
+        with self._engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        return {str(c): int(sid) for c, sid in reversed(rows)}
+
     def _insert_samples(self, conn: Connection, rows: list[Any]) -> None:
         params = [
             (

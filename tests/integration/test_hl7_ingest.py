@@ -302,3 +302,18 @@ def test_the_bed_evaluates_stored_readings_without_storing_them_again(clinic: Cl
     assert clinic.rt.bed_summary("CHAIR5")["session"]["latest"]["HR"]["value"] == 200.0
     log = clinic.store.alarm_events(s.session_id)
     assert any(e["condition"] == "HR_HI" for e in log)  # the alarm engine saw them
+
+
+def test_a_resend_older_than_the_memory_is_still_stored_once(
+    clinic: Clinic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vitalsdash import _hl7_ingest
+
+    monkeypatch.setattr(_hl7_ingest, "RECENT_IDS", 2)  # the store's key is the last guard
+    first = oru("OLD-1", "CHAIR6", [(HR, "70", BPM, ts(NOW))])
+    assert clinic.send(first)[0] == "AA"
+    for i in range(3):
+        at = ts(NOW + timedelta(seconds=i + 1))
+        assert clinic.send(oru(f"NEW-{i}", "CHAIR6", [(HR, "71", BPM, at)]))[0] == "AA"
+    assert clinic.send(first)[:2] == ("AA", "duplicate of a stored message; not stored again")
+    assert len(clinic.samples("CHAIR6")) == 4
