@@ -560,7 +560,8 @@ def _add_interruption(shapes: list, notes: list, t_s: float, text: str) -> None:
             "y": 0.5,
             "xref": "x",
             "yref": "paper",
-            "xanchor": "left",
+            "xanchor": "right",
+            "textangle": -90,  # upwards beside the band: it fits wherever the band is
             "showarrow": False,
             "text": _esc(text),
             "hovertext": _esc(f"{_clock(t_s)} {text}"),

@@ -116,12 +116,13 @@
                           yanchor: "top", font: { size: 11, color: spec.t } } });
     });
     /* Where monitoring was interrupted (a server restart): session time did not move, so
-       it is a point on the axis; a wide translucent band with its label in words. */
+       it is a point on the axis; a wide translucent band with its label in words, written
+       upwards beside it, so that it fits wherever the band is. */
     (spec.i || []).forEach(function (g) {
       out.push({ type: "line", xref: "x", x0: g[0], x1: g[0], yref: "paper", y0: 0, y1: 1,
                  layer: "above", opacity: 0.55, line: { color: spec.w, width: 8 },
                  name: "interruption",
-                 label: { text: g[1], textposition: "start", textangle: 0, xanchor: "left",
+                 label: { text: g[1], textposition: "middle", textangle: -90, xanchor: "center",
                           yanchor: "bottom", font: { size: 12, color: spec.w } } });
     });
     return out;
