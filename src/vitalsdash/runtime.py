@@ -7,7 +7,9 @@ then appends it to the live feed. Actions are validated and applied under the sa
 at the bed's current session second, and logged with their actor.
 
 Interrupted sessions. A session the last process left ``running`` (it crashed or was
-killed) is marked ``interrupted`` on start-up. A simulator or replay bed whose latest
+killed) is marked ``interrupted`` on start-up, with a ``monitoring_interrupted`` event at
+its last written second (the wall-clock gap since that write, see ``_interruptions``); a
+resume adds ``monitoring_resumed`` (who, when). A simulator or replay bed whose latest
 session was interrupted gets it back, rebuilt exactly as it was at its last written second
 (same scenario, seed and protocol, the logged actions applied again at their times: the
 sources and the alarm engine are deterministic), and is not autostarted: the instructor

@@ -28,7 +28,9 @@ or power loss may roll back the most recent commits, the file staying consistent
 loss is out of scope for a training tool (use ``synchronous=FULL`` or PostgreSQL if it
 ever matters). Foreign keys are on; a busy timeout lets readers in other processes
 wait out a checkpoint. On start-up the runtime calls :meth:`Store.mark_running_interrupted`:
-sessions left ``running`` by a crash become ``interrupted`` and can be resumed or closed.
+sessions left ``running`` by a crash become ``interrupted`` and can be resumed or closed;
+given the restart's wall time it also records a ``monitoring_interrupted`` session event in
+each, measured from the session's ``last_write_wall`` (set by every tick's update).
 
 Schema. ``schema_meta.schema_version`` names the layout; opening an older database
 upgrades it (``_store_schema.MIGRATIONS``), a newer one raises :class:`SchemaVersionError`.
