@@ -113,3 +113,35 @@ def test_registered_checks_are_reported_and_degrade_when_not_ok(clinic: Any) -> 
 
     rt.add_health_check("mllp", lambda: {"ok": True})
     assert _health(client)[0] == 200
+
+
+def test_a_failing_tick_is_degraded_until_one_succeeds(clinic: Any) -> None:
+    rt, _, client = clinic
+    real = rt.tick
+    failing = threading.Event()
+
+    def tick() -> int:
+        if failing.is_set():
+            raise RuntimeError("source exploded")
+        return real()
+
+    rt.tick = tick  # type: ignore[method-assign]
+    n = rt.tick_count
+    failing.set()
+    deadline = threading.Event()
+    for _ in range(int(WAIT_S / 0.05)):  # the loop runs a tick every 0.05 s
+        if rt._health.tick_failure is not None:
+            break
+        deadline.wait(0.05)
+    status, body = _health(client)
+    assert status == 503
+    (problem,) = body["problems"]
+    assert problem["message"] == "the last tick failed"
+    assert problem["error"] == "RuntimeError: source exploded"
+    failing.clear()
+    assert rt.wait_for_tick(rt.tick_count, WAIT_S) > n
+    for _ in range(int(WAIT_S / 0.05)):
+        if rt._health.tick_failure is None:
+            break
+        deadline.wait(0.05)
+    assert _health(client)[0] == 200
