@@ -15,6 +15,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]"})
+WILDCARD_HOSTS = frozenset({"0.0.0.0", "[::]"})
+"""Bind addresses that mean "every interface": never a name to answer to (pages on other
+sites can send requests to http://0.0.0.0:port, which reach this machine)."""
 SECURITY_HEADERS = (
     ("Content-Security-Policy", "frame-ancestors 'none'"),
     ("X-Frame-Options", "DENY"),
@@ -55,7 +58,7 @@ def allowed_host_names(*extra: str | None) -> frozenset[str]:
         if ":" in host and not host.startswith("["):  # a bare IPv6 address (--host ::1)
             host = f"[{host}]"
         name = host_name(host)
-        if name:
+        if name and name not in WILDCARD_HOSTS:
             names.add(name)
     return frozenset(names)
 

@@ -125,6 +125,12 @@ def serve(opts: ServeOptions) -> int:
     print(f"vitalsdash ({mode}) on http://{opts.host}:{server.effective_port}  "
           f"[{len(runtime.beds)} beds, x{runtime.control.speed:g}]  "
           "Training tool - not a medical device. Ctrl+C to stop.", flush=True)  # fmt: skip
+    if opts.host not in _http_guard.LOOPBACK_HOSTS | {"::1"}:
+        names = sorted(_http_guard.allowed_host_names(opts.host,
+                                                      *runtime.clinic.clinic.allowed_hosts))
+        print(f"answering to the host names {', '.join(names)} only (no logins: see "
+              "docs/security.md); add the names browsers use to allowed_hosts in the "
+              "clinic file", flush=True)  # fmt: skip
     try:
         server.run()
     except KeyboardInterrupt:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -18,8 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from werkzeug.exceptions import HTTPException
 
+from vitalsdash._http_guard import HostGuard, allowed_host_names
 from vitalsdash.api import create_server
 from vitalsdash.clock import ManualClock
 from vitalsdash.config import BedConfig, ClinicConfig
@@ -266,6 +270,43 @@ def test_a_foreign_host_cannot_act(server: Server):
 def test_our_host_names_are_answered(server: Server, host: str):
     status, _, _ = server.request("GET", "/api/health", headers={"Host": host.format(port=1)})
     assert status == 200
+
+
+LOOPBACK_HOST = re.compile(r"(127\.0\.0\.1|localhost|\[::1\])\.?(:\d+)?")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    host=st.one_of(
+        st.text(max_size=40),
+        st.from_regex(r"\A[a-zA-Z0-9.:\[\]-]{0,30}\Z"),
+        st.sampled_from(["localhost", "127.0.0.1:80", "[::1]", "LocalHost.:1"]).map(
+            lambda h: h + "x" if len(h) % 2 else h
+        ),
+    ),
+    path=st.sampled_from(["/api/beds", "/", "/_dash-update-component"]),
+)
+def test_any_host_header_is_ours_or_refused(host: str, path: str):
+    """Answered only for a loopback name (any port, any case, a final dot); otherwise a
+    421 the app never saw, JSON under /api; the framing headers either way."""
+    seen: list[str] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        seen.append(environ["PATH_INFO"])
+        start_response("200 OK", [("X-Frame-Options", "SAMEORIGIN")])
+        return [b"ok"]
+
+    got: dict[str, Any] = {}
+    guard = HostGuard(app, allowed_host_names("127.0.0.1"))
+    body = b"".join(guard({"HTTP_HOST": host, "PATH_INFO": path},
+                          lambda status, headers, exc_info=None: got.update(
+                              status=status, headers=dict(headers))))  # fmt: skip
+    ours = LOOPBACK_HOST.fullmatch(host.strip().lower()) is not None
+    assert got["status"] == ("200 OK" if ours else "421 Misdirected Request")
+    assert seen == ([path] if ours else [])
+    assert got["headers"]["X-Frame-Options"] == "DENY"
+    if not ours and path.startswith("/api/"):
+        assert json.loads(body)["error"] == "misdirected_request"
 
 
 @pytest.mark.parametrize(
