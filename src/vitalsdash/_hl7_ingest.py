@@ -133,7 +133,6 @@ class Hl7Intake:
         if s is None or s.status != "running":
             self.rt._start_session(bed, {}, started_wall=datetime.fromtimestamp(first, UTC))
             s = bed.session
-            s.source.prestored = True  # ingest stores its readings; the bed must not
         return s
 
     # -- messages ----------------------------------------------------------------------
@@ -193,6 +192,7 @@ class Hl7Intake:
             self.rt.feed.append(tick)
         except Exception:  # stored: live pages read the store instead
             log.exception("HL7 %s: live feed append failed (the samples are stored)", cid[:40])
+        src.prestored = True  # stored here: the bed evaluates them and must not store them
         src.queue(readings)
         # the bed's clock: wall-clock pace from the newest observation, never back
         now = self.rt.control.clock.now()
