@@ -50,6 +50,7 @@ from vitalsdash.feed import Feed
 from vitalsdash.model import Phase
 from vitalsdash.store import Store, StoreError, StoreWriteError, TickWrite
 from vitalsim import ConfigError
+from vitalsim._tomlconfig import shown
 
 log = logging.getLogger(__name__)
 HL7_LAG_S = 2.0  # a real device's bed runs this far behind the wall clock
@@ -440,7 +441,7 @@ class Runtime:
                actor: str = "trainee") -> dict[str, Any]:  # fmt: skip
         """Validate and apply one action now; raise ActionError and change nothing."""
         if not isinstance(kind, str):  # e.g. a list from JSON: not an action, and unhashable
-            raise ActionError("unknown_action", f"action kind must be a string, got {kind!r}")
+            raise ActionError("unknown_action", f"action kind must be a string, got {shown(kind)}")
         if kind in CLINIC_ACTIONS:
             clean = validate(kind, params, actor, CLINIC_ACTIONS)
             return self._clinic_action(kind, clean)
@@ -453,7 +454,7 @@ class Runtime:
         with self.lock:
             bed = self.beds.get(str(bed_id))
             if bed is None:
-                raise ActionError("unknown_bed", f"no bed {bed_id!r}; beds: "
+                raise ActionError("unknown_bed", f"no bed {shown(bed_id)}; beds: "
                                      f"{', '.join(self.beds)}", status=404)  # fmt: skip
             clean = validate(kind, params, actor)
             if kind == "start_session":
