@@ -118,7 +118,8 @@ Actions (``[[actions]]``)
 ``reassure``, ``nibp_start`` (nothing more); ``set_rate`` (rate_mg_per_kg_h 0..3,
 required); ``give_antihypertensive`` (drug, default "labetalol"; dose_mg 1..100,
 required); ``give_antiemetic`` (drug, default "ondansetron"; dose_mg 0<x<=100,
-required); ``oxygen_on`` (flow_l_min 1..15, default 2).
+required); ``oxygen_on`` (flow_l_min 1..15, default 2). A drug must be one the model has
+an effect for (:data:`DRUGS`).
 
 Expected responses (``[[expected]]``)
 -------------------------------------
