@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_store_postgres import postgres_server, postgres_url  # noqa: F401  (fixtures)
 
 from vitalsdash.adapters._hl7_parse import format_ts
 from vitalsdash.adapters._mllp import END, SB
@@ -74,7 +75,7 @@ class Wire:
 
 
 class Clinic:
-    def __init__(self, db: Path, beds: tuple[BedConfig, ...] = (), **settings: Any) -> None:
+    def __init__(self, db: Path | str, beds: tuple[BedConfig, ...] = (), **settings: Any) -> None:
         self.store = Store(db)
         self.clock = ManualClock(1000.0)
         section = ClinicSection(**settings)
@@ -317,3 +318,25 @@ def test_a_resend_older_than_the_memory_is_still_stored_once(
         assert clinic.send(oru(f"NEW-{i}", "CHAIR6", [(HR, "71", BPM, at)]))[0] == "AA"
     assert clinic.send(first)[:2] == ("AA", "duplicate of a stored message; not stored again")
     assert len(clinic.samples("CHAIR6")) == 4
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return str(tmp_path / "both.sqlite")
+    return request.getfixturevalue("postgres_url")
+
+
+def test_stored_once_with_long_and_non_ascii_keys_on_either_database(db_url: str) -> None:
+    location = "STATION-" + "Ü" * 250 + "^^BETT1"  # a key longer than the id column
+    c = Clinic(db_url)
+    try:
+        msg = oru("X" * 199, location, [(HR, "70", BPM, ts(NOW))])
+        assert c.send(msg)[0] == "AA"
+        assert c.send(msg)[1] == "duplicate of a stored message; not stored again"
+        (bed,) = c.rt.beds.values()
+        assert c.samples(bed.id) == [(NOW, "HR", 70.0)]
+        code, text, _ = c.send(oru("Y" * 200, location, [(HR, "70", BPM, ts(NOW))]))
+        assert (code, text) == ("AR", "MSH-10 is 200 characters long; at most 199 are accepted")
+    finally:
+        c.close()
