@@ -185,6 +185,7 @@ class Hl7Intake:
                 return IngestResult(duplicate=True, session_id=stored_in, source=src,
                                     text=DUPLICATE)  # fmt: skip
             log.warning("HL7 %s from %r not stored: %s", cid[:40], key[:80], exc)
+            self.rt.note_store_error(exc)  # /api/health: the store refuses writes
             raise Hl7Error("AE", f"receiver could not store the message: {exc}",
                            kind="store_failed", err_code=207) from None  # fmt: skip
         self._remember(skey, cid, sid)

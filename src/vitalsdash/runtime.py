@@ -166,6 +166,11 @@ class Runtime:
         makes the clinic degraded."""
         self._health.checks[name] = fn
 
+    def note_store_error(self, exc: BaseException | str) -> None:
+        """A write the store refused outside the tick loop (an HL7 message): for a while
+        ``/api/health`` says so (see :meth:`health`)."""
+        self._health.store_failed(exc)
+
     def health(self) -> dict[str, Any]:
         """``status`` "ok", or "degraded" with ``problems``: ticks stalled (none completed
         for 5 tick periods and at least 5 s) or failing, the store refusing writes (within

@@ -10,6 +10,7 @@ seconds, never sleeps.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -20,8 +21,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import hl7
 import pytest
+from hl7.mllp import open_hl7_connection
 from sqlalchemy import event
+from test_hl7_runtime import SENT_AT
+from test_hl7_runtime import Clinic as Hl7Clinic
 from test_store_postgres import postgres_server, postgres_url  # noqa: F401  (fixtures)
 
 from vitalsdash.api import create_server
@@ -30,6 +35,7 @@ from vitalsdash.config import BedConfig, ClinicConfig, ClinicSection
 from vitalsdash.feed import Feed
 from vitalsdash.runtime import Runtime
 from vitalsdash.store import EVENT_KINDS, Store, sample_tuples
+from vitalsim.stream import Observation, build_oru
 
 pytestmark = pytest.mark.integration
 DISK_FULL = "database or disk is full"
@@ -398,3 +404,43 @@ def test_a_device_beds_refused_actions_stay_409_and_its_alarm_actions_are_stored
     sid = rt.beds["dev"].session.session_id  # type: ignore[union-attr]
     assert [a["kind"] for a in store.actions(sid)] == ["alarm_off"]
     store.close()
+
+
+def test_an_hl7_message_the_store_refuses_is_answered_ae_and_degrades_health(
+    tmp_path: Path,
+) -> None:
+    def send(port: int, control_id: str) -> str:
+        text = build_oru([Observation(5.0, "HR", 71.0)], control_id=control_id,
+                         epoch0=SENT_AT.timestamp(), device_id="0012AB34CD56EF78",
+                         location="INFUSION^^CHAIR7", patient_id="P1")  # fmt: skip
+
+        async def talk() -> hl7.Message:
+            reader, writer = await open_hl7_connection("127.0.0.1", port)
+            try:
+                writer.writemessage(hl7.parse(text))
+                await writer.drain()
+                return await asyncio.wait_for(reader.readmessage(), 30)
+            finally:
+                writer.close()
+                await writer.wait_closed()
+
+        return str(asyncio.run(talk()).segment("MSA")[1])
+
+    c = Hl7Clinic(tmp_path / "hl7.sqlite")
+    try:
+        client = create_server(c.rt).test_client()
+        assert send(c.gateway.port, "OK000001") == "AA"
+        assert client.get("/api/health").status_code == 200
+        faults = Faults(c.store)
+        faults.full = True
+        assert send(c.gateway.port, "FULL0001") == "AE"
+        r = client.get("/api/health")
+        assert r.status_code == 503
+        (problem,) = [p for p in r.get_json()["problems"] if p["check"] == "store"]
+        assert DISK_FULL in problem["error"]
+        faults.full = False
+        assert send(c.gateway.port, "FULL0001") == "AA"  # the sender's retry is stored
+        c.clock.advance(6.0)  # out of health's window (5 s)
+        assert client.get("/api/health").status_code == 200
+    finally:
+        c.close()
