@@ -86,7 +86,10 @@ class StoreWriter:
         except Exception as exc:  # StoreError, or whatever a broken driver raises
             self.health.store_failed(exc)
             return exc
-        self.feed.append(tick)
+        try:
+            self.feed.append(tick)
+        except Exception:  # stored: live pages read the store instead; never write it twice
+            log.exception("live feed append failed (the rows are stored)")
         for bed in beds:
             s = bed.session
             if s is not None:
