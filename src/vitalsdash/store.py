@@ -292,8 +292,10 @@ _REFUSED_CHARS = re.compile("[\x00\ud800-\udfff]")
 def safe_text(v: Any) -> str:
     """``str(v)`` with NUL and lone surrogates replaced by U+FFFD, so that no text can fail
     a write (SQLite stores the same text as PostgreSQL)."""
-    text = str(v)
-    return _REFUSED_CHARS.sub("\ufffd", text) if _REFUSED_CHARS.search(text) else text
+    text = v if type(v) is str else str(v)
+    if text.isascii() and "\x00" not in text:  # the common case, fast (no surrogates)
+        return text
+    return _REFUSED_CHARS.sub("\ufffd", text)
 
 
 def _opt_str(v: Any) -> str | None:
