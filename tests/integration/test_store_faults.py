@@ -160,6 +160,12 @@ def test_a_bed_whose_rows_fail_holds_the_others_go_on_and_it_resumes_with_nothin
         assert problem["state"] == "held"
         assert "injected fault" in problem["error"]
         assert problem["pending_rows"] >= held
+        note = {"kind": "chart", "params": {"kind": "sedation", "value": 1}}
+        assert c.post("chair1", note).status_code == 200  # a healthy bed's action is stored
+        assert len(c.store.observations(c.session("chair1").session_id)) == 1
+        r = c.post("chair2", note)  # the held bed's is refused, not applied
+        assert (r.status_code, r.get_json()["error"]) == (503, "not_stored")
+        assert not bad.pending.observations
         c.run(5)  # (25 s held: the fault bound is 30 s)
         assert bad.t_s == 61  # its memory does not grow while it holds
         assert sum(len(getattr(bad.pending, k)) for k in ("samples", "alarm_events")) == held
