@@ -141,6 +141,7 @@ from typing import Annotated, Any, ClassVar, Literal, Self, TypeAlias
 
 import numpy as np
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -198,6 +199,7 @@ __all__ = [
     "Timeline",
     "Vasovagal",
     "check_event",
+    "drug_check",
     "find_scenario",
     "known_drug",
     "list_scenarios",
@@ -846,26 +848,21 @@ def known_drug(kind: str, drug: str) -> str:
     return drug
 
 
+def drug_check(kind: str) -> AfterValidator:
+    """The check of a ``drug`` field for action ``kind``, to put in its ``Annotated`` type."""
+    return AfterValidator(lambda drug: known_drug(kind, drug))
+
+
 class GiveAntihypertensive(_ActionBase):
     kind: Literal["give_antihypertensive"]
-    drug: Text = DRUGS["give_antihypertensive"][0]
+    drug: Annotated[Text, drug_check("give_antihypertensive")] = DRUGS["give_antihypertensive"][0]
     dose_mg: float = Field(ge=1, le=100)
-
-    @field_validator("drug")
-    @classmethod
-    def _known(cls, v: str) -> str:
-        return known_drug("give_antihypertensive", v)
 
 
 class GiveAntiemetic(_ActionBase):
     kind: Literal["give_antiemetic"]
-    drug: Text = DRUGS["give_antiemetic"][0]
+    drug: Annotated[Text, drug_check("give_antiemetic")] = DRUGS["give_antiemetic"][0]
     dose_mg: float = Field(gt=0, le=100)
-
-    @field_validator("drug")
-    @classmethod
-    def _known(cls, v: str) -> str:
-        return known_drug("give_antiemetic", v)
 
 
 class OxygenOn(_ActionBase):

@@ -12,7 +12,7 @@ session's scenario, protocol and alarm profile are names from the catalogue, nev
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -26,7 +26,7 @@ from pydantic import (
 from vitalsdash._catalogue import StartConfigs, check_name, load_start_configs
 from vitalsdash._text import MAX_NAME_CHARS, MAX_NOTE_CHARS, NoteText, ShortText
 from vitalsim._tomlconfig import ConfigError, problems_from, shown
-from vitalsim.scenario import DRUGS, EVENT_KINDS, check_event, known_drug
+from vitalsim.scenario import DRUGS, EVENT_KINDS, check_event, drug_check
 
 Actor = Literal["trainee", "instructor", "system"]
 MAX_EVENT_PARAMS = 12
@@ -67,23 +67,15 @@ class SetRate(_P):
 
 
 class Drug(_P):
-    drug: ShortText = DRUGS["give_antihypertensive"][0]
+    drug: Annotated[ShortText, drug_check("give_antihypertensive")] = DRUGS[
+        "give_antihypertensive"
+    ][0]
     dose_mg: float = _num(gt=0, le=100)
-
-    @field_validator("drug")
-    @classmethod
-    def _known(cls, v: str) -> str:
-        return known_drug("give_antihypertensive", v)
 
 
 class Antiemetic(_P):
-    drug: ShortText = DRUGS["give_antiemetic"][0]
+    drug: Annotated[ShortText, drug_check("give_antiemetic")] = DRUGS["give_antiemetic"][0]
     dose_mg: float = _num(gt=0, le=100)
-
-    @field_validator("drug")
-    @classmethod
-    def _known(cls, v: str) -> str:
-        return known_drug("give_antiemetic", v)
 
 
 class Oxygen(_P):
