@@ -11,10 +11,7 @@ it comes again).
 
 from __future__ import annotations
 
-import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -22,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from served import Served, free_port
 
 from vitalsdash.store import Store
 from vitalsim.stream import Observation, StreamStats, start_epoch, stream
@@ -37,61 +35,24 @@ tick_s = 0.25
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def start_listening(rx: Served, mllp: int) -> None:
+    """Start (or restart) the receiver; it is ready once the MLLP port takes a connection."""
 
+    def listening() -> bool:
+        socket.create_connection(("127.0.0.1", mllp), timeout=1).close()
+        return True
 
-class Receiver:
-    """``vitalsdash run --headless --mllp-port`` as a process."""
-
-    def __init__(self, tmp: Path, db: Path, http: int, mllp: int) -> None:
-        (tmp / "clinic.toml").write_text(CLINIC)
-        self.cmd = [sys.executable, "-m", "vitalsdash.cli", "run", "--headless",
-                    "--port", str(http), "--mllp-port", str(mllp), "--db", str(db),
-                    "--clinic", str(tmp / "clinic.toml")]  # fmt: skip
-        self.tmp, self.mllp = tmp, mllp
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.runs = 0
-
-    def start(self) -> None:
-        self.runs += 1
-        log = (self.tmp / f"receiver-{self.runs}.log").open("w")
-        self.proc = subprocess.Popen(self.cmd, cwd=self.tmp, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + WAIT_S
-        while time.monotonic() < deadline:  # listening once a connection is taken
-            assert self.proc.poll() is None, self.output()
-            try:
-                socket.create_connection(("127.0.0.1", self.mllp), timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.1)
-        raise AssertionError(f"the receiver did not listen: {self.output()}")
-
-    def output(self) -> str:
-        return (self.tmp / f"receiver-{self.runs}.log").read_text()
-
-    def kill9(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(WAIT_S)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(WAIT_S)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(WAIT_S)
+    rx.start()
+    rx.wait_for("the MLLP listener", listening)
 
 
 def test_kill_9_mid_stream_loses_and_duplicates_no_acknowledged_observation(
     tmp_path: Path,
 ) -> None:
-    db = tmp_path / "hl7.sqlite"
-    rx = Receiver(tmp_path, db, free_port(), free_port())
+    db, mllp = tmp_path / "hl7.sqlite", free_port()
+    (tmp_path / "clinic.toml").write_text(CLINIC)
+    rx = Served(tmp_path, "--headless", "--mllp-port", str(mllp), "--db", str(db),
+                "--clinic", str(tmp_path / "clinic.toml"), timeout_s=WAIT_S)  # fmt: skip
     acked: list[tuple[str, list[Observation]]] = []
     result: dict[str, StreamStats | BaseException] = {}
     epoch0 = start_epoch(None, SPEED, DURATION_S)
@@ -99,7 +60,7 @@ def test_kill_9_mid_stream_loses_and_duplicates_no_acknowledged_observation(
     def send() -> None:
         try:
             result["stats"] = stream(
-                "hypertensive-responder", f"mllp://127.0.0.1:{rx.mllp}", speed=SPEED, seed=5,
+                "hypertensive-responder", f"mllp://127.0.0.1:{mllp}", speed=SPEED, seed=5,
                 duration_s=DURATION_S, location="INFUSION^^CHAIR4",
                 start_wall=datetime.fromtimestamp(epoch0, UTC), ack_timeout_s=3.0,
                 backoff_s=0.05, max_backoff_s=0.5, max_naks=3,
@@ -107,7 +68,7 @@ def test_kill_9_mid_stream_loses_and_duplicates_no_acknowledged_observation(
         except BaseException as exc:  # reported by the test below
             result["error"] = exc
 
-    rx.start()
+    start_listening(rx, mllp)
     sender = threading.Thread(target=send, name="hl7-sender", daemon=True)
     try:
         sender.start()
@@ -115,9 +76,9 @@ def test_kill_9_mid_stream_loses_and_duplicates_no_acknowledged_observation(
         while len(acked) < 40 and time.monotonic() < deadline:
             time.sleep(0.02)
         assert len(acked) >= 40, rx.output()
-        rx.kill9()  # mid-stream: the sender now waits for an ACK that never comes
+        rx.kill()  # mid-stream: the sender now waits for an ACK that never comes
         killed_after = len(acked)
-        rx.start()  # same ports, same database
+        start_listening(rx, mllp)  # same ports, same database
         sender.join(WAIT_S * 3)
         assert not sender.is_alive(), "the stream did not finish"
     finally:

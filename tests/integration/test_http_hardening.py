@@ -10,7 +10,6 @@ import json
 import re
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from served import Served, free_port, vitalsdash
 from werkzeug.exceptions import HTTPException
 
 from vitalsdash._http_guard import HostGuard, allowed_host_names
@@ -55,91 +55,23 @@ seed = 3
 """
 
 
-def _vitalsdash(*args: str) -> list[str]:
-    return [sys.executable, "-m", "vitalsdash.cli", *args]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """``vitalsdash run`` (the dashboard) in a child process."""
-
-    def __init__(self, tmp: Path) -> None:
-        (tmp / "clinic.toml").write_text(CLINIC_TOML)
-        self.port = free_port()
-        self.log = (tmp / "server.log").open("w")
-        cmd = _vitalsdash("run", "--port", str(self.port), "--db", str(tmp / "store.sqlite"),
-                          "--clinic", str(tmp / "clinic.toml"))  # fmt: skip
-        self.proc = subprocess.Popen(cmd, cwd=tmp, stdout=self.log, stderr=subprocess.STDOUT)
-        self.log_path = tmp / "server.log"
-
-    def output(self) -> str:
-        return self.log_path.read_text()[-3000:]
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        body: Any = None,
-        headers: dict[str, str] | None = None,
-        timeout: float = TIMEOUT_S,
-    ) -> tuple[int, http.client.HTTPMessage, bytes]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        hdrs = {"Host": f"127.0.0.1:{self.port}", **(headers or {})}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            hdrs.setdefault("Content-Type", "application/json")
-        try:
-            conn.request(method, path, body=data, headers=hdrs)
-            r = conn.getresponse()
-            return r.status, r.headers, r.read()
-        finally:
-            conn.close()
-
-    def json(self, method: str, path: str, body: Any = None, **kw: Any) -> tuple[int, Any]:
-        status, headers, data = self.request(method, path, body, **kw)
-        assert headers.get_content_type() == "application/json", (status, data[:200])
-        return status, json.loads(data)
-
-    def wait_ready(self) -> None:
-        deadline = time.monotonic() + TIMEOUT_S
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, f"server exited: {self.output()}"
-            try:
-                status, _, _ = self.request("GET", "/api/health", timeout=5)
-                if status == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        pytest.fail(f"the server did not start: {self.output()}")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.log.close()
-
-
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = Server(tmp_path_factory.mktemp("edge"))
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """``vitalsdash run`` (the dashboard) in a child process."""
+    tmp = tmp_path_factory.mktemp("edge")
+    (tmp / "clinic.toml").write_text(CLINIC_TOML)
+    srv = Served(tmp, "--db", str(tmp / "store.sqlite"), "--clinic", str(tmp / "clinic.toml"),
+                 timeout_s=TIMEOUT_S, poll_s=0.2, http_timeout_s=TIMEOUT_S)  # fmt: skip
     try:
-        srv.wait_ready()
+        srv.start()
+        srv.wait_for("the server to start",
+                     lambda: srv.request("GET", "/api/health", timeout=5)[0] == 200)  # fmt: skip
         yield srv
     finally:
         srv.stop()
 
 
-def session_id(server: Server) -> int:
+def session_id(server: Served) -> int:
     _, beds = server.json("GET", "/api/beds")
     return int(beds[0]["session"]["id"])
 
@@ -194,7 +126,7 @@ class Slowloris:
                 entry[0].close()
 
 
-def test_slowloris_does_not_stall_the_server(server: Server):
+def test_slowloris_does_not_stall_the_server(server: Served):
     """110 connections trickling header bytes (more than the connection limit): pages,
     the API and callbacks still answer, and the trickling connections are closed."""
     with Slowloris(server.port, 110) as attack:
@@ -210,7 +142,7 @@ def test_slowloris_does_not_stall_the_server(server: Server):
         assert status == 200
 
 
-def test_an_idle_connection_is_closed(server: Server):
+def test_an_idle_connection_is_closed(server: Served):
     """After a complete request on a kept-alive connection, and with no request at all."""
     with socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT_S) as kept:
         kept.sendall(f"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n\r\n".encode())
@@ -223,7 +155,7 @@ def test_an_idle_connection_is_closed(server: Server):
         assert silent.recv(65536) == b""
 
 
-def test_a_push_stream_outlives_the_idle_timeout(server: Server):
+def test_a_push_stream_outlives_the_idle_timeout(server: Served):
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=TIMEOUT_S)
     try:
         conn.request("GET", "/_vitals/bed/chair1/stream", headers={"Host": "localhost"})
@@ -244,7 +176,7 @@ def test_a_push_stream_outlives_the_idle_timeout(server: Server):
 # --- Host names and headers ----------------------------------------------------------------
 
 
-def test_a_foreign_host_is_refused_on_api_and_pages(server: Server):
+def test_a_foreign_host_is_refused_on_api_and_pages(server: Served):
     status, body = server.json("GET", "/api/beds", headers={"Host": FOREIGN})
     assert status == 421
     assert body["error"] == "misdirected_request"
@@ -256,7 +188,7 @@ def test_a_foreign_host_is_refused_on_api_and_pages(server: Server):
     assert b"vitalsdash" not in page.lower()  # nothing of the app
 
 
-def test_a_foreign_host_cannot_act(server: Server):
+def test_a_foreign_host_cannot_act(server: Served):
     status, _ = server.json("POST", "/api/beds/chair1/actions", {"kind": "pause_pump"},
                             headers={"Host": FOREIGN})  # fmt: skip
     assert status == 421
@@ -267,7 +199,7 @@ def test_a_foreign_host_cannot_act(server: Server):
 @pytest.mark.parametrize(
     "host", ["localhost", "LOCALHOST:{port}", "127.0.0.1", "[::1]:{port}", "ward.example.org"]
 )
-def test_our_host_names_are_answered(server: Server, host: str):
+def test_our_host_names_are_answered(server: Served, host: str):
     status, _, _ = server.request("GET", "/api/health", headers={"Host": host.format(port=1)})
     assert status == 200
 
@@ -312,7 +244,7 @@ def test_any_host_header_is_ours_or_refused(host: str, path: str):
 @pytest.mark.parametrize(
     "path", ["/", "/review", "/assets/console.css", "/api/health", "/api/nope", "/_dash-layout"]
 )
-def test_every_response_forbids_framing(server: Server, path: str):
+def test_every_response_forbids_framing(server: Served, path: str):
     _, headers, _ = server.request("GET", path)
     assert headers["Content-Security-Policy"] == "frame-ancestors 'none'"
     assert headers["X-Frame-Options"] == "DENY"
@@ -324,13 +256,13 @@ def test_every_response_forbids_framing(server: Server, path: str):
 
 
 @pytest.mark.parametrize("path", ["/api/nope", "/api/beds/chair1/nope", "/api", "/api/"])
-def test_an_unknown_api_path_is_a_json_404(server: Server, path: str):
+def test_an_unknown_api_path_is_a_json_404(server: Served, path: str):
     status, body = server.json("GET", path)
     assert status == 404
     assert body["error"] == "not_found"
 
 
-def test_a_wrong_method_on_an_api_path_is_a_json_405(server: Server):
+def test_a_wrong_method_on_an_api_path_is_a_json_405(server: Served):
     status, headers, data = server.request("POST", "/api/health", {"kind": "x"})
     assert status == 405
     assert json.loads(data)["error"] == "method_not_allowed"
@@ -339,7 +271,7 @@ def test_a_wrong_method_on_an_api_path_is_a_json_405(server: Server):
 
 @pytest.mark.parametrize("big", BIG_IDS)
 @pytest.mark.parametrize("suffix", ["", "/samples", "/events"])
-def test_out_of_range_session_ids_are_404(server: Server, big: str, suffix: str):
+def test_out_of_range_session_ids_are_404(server: Served, big: str, suffix: str):
     status, body = server.json("GET", f"/api/sessions/{big}{suffix}")
     assert status == 404
     assert body["error"] == "unknown_session"
@@ -370,7 +302,7 @@ def test_an_unexpected_error_is_a_json_500_and_logged(
 
 
 def dash_callback(
-    server: Server, output: str, inputs: list[dict[str, Any]], state: list[dict[str, Any]]
+    server: Served, output: str, inputs: list[dict[str, Any]], state: list[dict[str, Any]]
 ) -> tuple[int, http.client.HTTPMessage, bytes]:
     oid, prop = output.rsplit(".", 1)
     body = {
@@ -383,7 +315,7 @@ def dash_callback(
     return server.request("POST", "/_dash-update-component", body)
 
 
-def timeline_callback(server: Server, sid: Any):
+def timeline_callback(server: Served, sid: Any):
     return dash_callback(
         server,
         "review-timeline.figure",
@@ -395,7 +327,7 @@ def timeline_callback(server: Server, sid: Any):
     )
 
 
-def report_callback(server: Server, sid: Any):
+def report_callback(server: Served, sid: Any):
     return dash_callback(
         server,
         "review-report-download.data",
@@ -404,7 +336,7 @@ def report_callback(server: Server, sid: Any):
     )
 
 
-def table_callback(server: Server, sid: Any, table: str = "samples", fmt: str = "csv"):
+def table_callback(server: Served, sid: Any, table: str = "samples", fmt: str = "csv"):
     button = {"type": "review-dl", "table": table, "fmt": fmt}
     changed = json.dumps(button, separators=(",", ":"), sort_keys=True) + ".n_clicks"
     body = {
@@ -424,13 +356,13 @@ def notice(data: bytes) -> str:
 
 @pytest.mark.parametrize("sid", ["abc", 10**30, "99999999999999999999", -1, None, 1.5, 424242])
 @pytest.mark.parametrize("call", [timeline_callback, report_callback, table_callback])
-def test_review_callbacks_with_bad_ids_say_no_such_session(server: Server, call, sid):
+def test_review_callbacks_with_bad_ids_say_no_such_session(server: Served, call, sid):
     status, _, data = call(server, sid)
     assert status == 200, data[:300]
     assert "no session" in notice(data)
 
 
-def test_review_callbacks_work_with_a_real_session(server: Server):
+def test_review_callbacks_work_with_a_real_session(server: Served):
     sid = session_id(server)
     status, _, data = timeline_callback(server, sid)
     assert status == 200
@@ -441,7 +373,7 @@ def test_review_callbacks_work_with_a_real_session(server: Server):
 
 
 @pytest.mark.parametrize("page", ["abc", "99999999999999999999", str(10**30), "-1", "0"])
-def test_the_review_page_of_a_bad_id_says_so(server: Server, page: str):
+def test_the_review_page_of_a_bad_id_says_so(server: Served, page: str):
     status, _, _ = server.request("GET", f"/review/{page}")
     assert status == 200  # the shell; the page router's callback fills it in
     body = {
@@ -459,7 +391,7 @@ def test_the_review_page_of_a_bad_id_says_so(server: Server, page: str):
     assert "no session" in text.lower()
 
 
-def test_concurrent_report_downloads_are_bounded(server: Server):
+def test_concurrent_report_downloads_are_bounded(server: Served):
     """Twelve report downloads at once: some are built, the rest refused at once with
     503, Retry-After and a message; the API keeps answering."""
     sid = session_id(server)
@@ -517,7 +449,7 @@ def db_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(_vitalsdash(*args), capture_output=True, text=True, timeout=120)
+    return subprocess.run(vitalsdash(*args), capture_output=True, text=True, timeout=120)
 
 
 @pytest.mark.parametrize(

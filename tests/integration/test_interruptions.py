@@ -10,21 +10,14 @@ so the gap is exact.
 
 from __future__ import annotations
 
-import json
 import signal
-import socket
 import sqlite3
 import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
+from served import Served, vitalsdash
 from sqlalchemy import create_engine, inspect, text
 from test_store_postgres import postgres_server, postgres_url  # noqa: F401  (fixtures)
 
@@ -61,74 +54,31 @@ seed = 11
 # --- a real server, killed -----------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _vitalsdash() -> list[str]:
-    script = Path(sys.executable).parent / "vitalsdash"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "vitalsdash.cli"]
-
-
-class Server:
-    def __init__(self, workdir: Path, db: Path, clinic: Path) -> None:
-        self.port = _free_port()
-        cmd = [*_vitalsdash(), "run", "--headless", "--db", str(db), "--port", str(self.port),
-               "--clinic", str(clinic)]  # fmt: skip
-        self.log = (workdir / f"server-{self.port}.log").open("w")
-        self.proc = subprocess.Popen(cmd, cwd=workdir, stdout=self.log, stderr=subprocess.STDOUT)
-
-    def get(self, path: str) -> Any:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=10) as r:
-            return json.load(r)
-
-    def wait_for(self, what: str, check: Callable[[], Any]) -> Any:
-        deadline = time.monotonic() + TIMEOUT_S
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, f"server exited: {self.output()}"
-            try:
-                found = check()
-            except (urllib.error.URLError, ConnectionError):
-                found = None
-            if found:
-                return found
-            time.sleep(0.1)
-        pytest.fail(f"timed out waiting for {what}: {self.output()}")
-
-    def output(self) -> str:
-        self.log.flush()
-        return Path(self.log.name).read_text()[-3000:]
-
-    def stop(self, sig: int) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        code = self.proc.wait(timeout=TIMEOUT_S)
-        self.log.close()
-        return code
+def start_server(workdir: Path, db: Path, clinic: Path) -> Served:
+    return Served(workdir, "--headless", "--db", str(db), "--clinic", str(clinic),
+                  timeout_s=TIMEOUT_S).start()  # fmt: skip
 
 
 def test_kill_9_then_restart_records_the_interruption_in_api_and_report(tmp_path: Path):
     db, clinic = tmp_path / "clinic.sqlite", tmp_path / "clinic.toml"
     clinic.write_text(CLINIC_TOML)
-    first = Server(tmp_path, db, clinic)
+    first = start_server(tmp_path, db, clinic)
     try:
         first.wait_for("data", lambda: [s for s in first.get("/api/sessions")
                                         if s["last_t_s"] >= 120])  # fmt: skip
     finally:
-        assert first.stop(signal.SIGKILL) == -signal.SIGKILL
+        assert first.kill() == -signal.SIGKILL
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as c:
         [(sid, last_t, status)] = c.execute("SELECT id, last_t_s, status FROM sessions")
     assert status == "running"  # what the crash left behind
 
-    second = Server(tmp_path, db, clinic)
+    second = start_server(tmp_path, db, clinic)
     try:
         session = second.wait_for("the restart", lambda: second.get(f"/api/sessions/{sid}"))
         events = second.get(f"/api/sessions/{sid}/events")["session_events"]
         listed = {s["id"]: s for s in second.get("/api/sessions")}
     finally:
-        assert second.stop(signal.SIGTERM) == 0
+        assert second.stop() == 0
     [gap] = [e for e in events if e["kind"] == "monitoring_interrupted"]
     assert gap["t_s"] == last_t  # at the last stored second
     assert gap["detail"]["gap_s"] > 0
@@ -145,7 +95,7 @@ def test_kill_9_then_restart_records_the_interruption_in_api_and_report(tmp_path
         assert entry["gap_s"] == gap["detail"]["gap_s"]
 
     out = tmp_path / "r.html"
-    done = subprocess.run([*_vitalsdash(), "report", str(sid), "--db", str(db), "--out", str(out)],
+    done = subprocess.run(vitalsdash("report", str(sid), "--db", str(db), "--out", str(out)),
                           cwd=tmp_path, capture_output=True, text=True, timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr
     html = out.read_text()

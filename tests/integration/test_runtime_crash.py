@@ -14,22 +14,15 @@ proves in-process that a resumed session continues exactly as if it had never st
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import socket
 import sqlite3
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from served import Served
 
 from vitalsdash.actions import ActionError
 from vitalsdash.clock import ManualClock
@@ -64,80 +57,15 @@ TIMEOUT_S = 30.0
 # --- a real server process ---------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def start_server(workdir: Path, db: Path, clinic: Path) -> Served:
+    args = ("--headless", "--speed", "120", "--db", str(db), "--clinic", str(clinic))
+    return Served(workdir, *args, timeout_s=TIMEOUT_S, poll_s=0.05, http_timeout_s=5).start()
 
 
-class Server:
-    def __init__(self, workdir: Path, db: Path, clinic: Path) -> None:
-        self.port = free_port()
-        cmd = [
-            sys.executable,
-            "-m",
-            "vitalsdash.cli",
-            "run",
-            "--headless",
-            "--port",
-            str(self.port),
-            "--speed",
-            "120",
-            "--db",
-            str(db),
-            "--clinic",
-            str(clinic),
-        ]
-        self.log = (workdir / f"server-{self.port}.log").open("w")
-        self.proc = subprocess.Popen(cmd, cwd=workdir, stdout=self.log, stderr=subprocess.STDOUT)
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def get(self, path: str) -> Any:
-        with urllib.request.urlopen(self.url(path), timeout=5) as r:
-            return json.load(r)
-
-    def post(self, path: str, body: dict[str, Any]) -> tuple[int, Any]:
-        req = urllib.request.Request(
-            self.url(path),
-            data=json.dumps(body).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        try:
-            with urllib.request.urlopen(req, timeout=5) as r:
-                return r.status, json.load(r)
-        except urllib.error.HTTPError as e:
-            return e.code, json.load(e)
-
-    def wait_for(self, what: str, check: Callable[[], Any]) -> Any:
-        """Bounded polling: the first truthy ``check()``, or fail after TIMEOUT_S."""
-        deadline = time.monotonic() + TIMEOUT_S
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, f"server exited: {self.output()}"
-            try:
-                found = check()
-            except (urllib.error.URLError, ConnectionError):
-                found = None
-            if found:
-                return found
-            time.sleep(0.05)
-        pytest.fail(f"timed out waiting for {what}: {self.output()}")
-
-    def ticks_past(self, n: int) -> Any:
-        return self.wait_for(
-            f"{n} ticks", lambda: (h := self.get("/api/health"))["ticks"] >= n and h
-        )
-
-    def output(self) -> str:
-        self.log.flush()
-        return Path(self.log.name).read_text()[-3000:]
-
-    def kill(self, sig: int) -> int:
-        self.proc.send_signal(sig)
-        code = self.proc.wait(timeout=TIMEOUT_S)
-        self.log.close()
-        return code
+def ticks_past(server: Served, n: int) -> Any:
+    return server.wait_for(
+        f"{n} ticks", lambda: (h := server.get("/api/health"))["ticks"] >= n and h
+    )
 
 
 def read_only(db: Path) -> sqlite3.Connection:
@@ -187,12 +115,12 @@ def workdir(tmp_path: Path) -> Path:
 
 def test_sigkill_mid_session_loses_nothing_and_sessions_can_be_resumed_or_closed(workdir):
     db, clinic = workdir / "tmp" / "x.sqlite", workdir / "tmp" / "clinic.toml"
-    first = Server(workdir, db, clinic)
+    first = start_server(workdir, db, clinic)
     try:
-        first.ticks_past(8)  # 8 ticks of 30 simulated seconds
+        ticks_past(first, 8)  # 8 ticks of 30 simulated seconds
         before = counts(db)
     finally:
-        assert first.kill(signal.SIGKILL) == -signal.SIGKILL
+        assert first.kill() == -signal.SIGKILL
     after = counts(db)
     assert all(after[t] >= before[t] for t in DATA_TABLES)
     assert before["samples"] > 0
@@ -203,9 +131,9 @@ def test_sigkill_mid_session_loses_nothing_and_sessions_can_be_resumed_or_closed
     assert len(running) == 2
     assert min(last.values()) >= 240
 
-    second = Server(workdir, db, clinic)
+    second = start_server(workdir, db, clinic)
     try:
-        second.ticks_past(3)
+        ticks_past(second, 3)
         interrupted = second.get("/api/sessions?status=interrupted")
         assert sorted(s["id"] for s in interrupted) == sorted(running)
         assert second.get("/api/sessions?status=running") == []  # no autostart over them
@@ -262,7 +190,7 @@ def test_sigkill_mid_session_loses_nothing_and_sessions_can_be_resumed_or_closed
         assert body["session_id"] > max(one, two)
         assert second.get("/api/sessions?status=interrupted") == []
     finally:
-        assert second.kill(signal.SIGTERM) == 0  # a clean stop
+        assert second.stop() == 0  # a clean stop
     check_complete_ticks(db)  # chair1 ran on with no gap and no second twice
     with read_only(db) as c:
         assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
