@@ -13,9 +13,10 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
+from mllp_client import MllpClient
 
-from vitalsdash.adapters._mllp import END, SB
-from vitalsdash.adapters.hl7 import Hl7Gateway, SourceRegistry, read_ack
+from vitalsdash.adapters._mllp import SB
+from vitalsdash.adapters.hl7 import Hl7Gateway, SourceRegistry
 from vitalsim.stream import Observation, build_oru
 
 pytestmark = pytest.mark.integration
@@ -23,11 +24,10 @@ WAIT_S = 20.0
 LIMITS = {"idle_timeout_s": 0.6, "frame_timeout_s": 0.6, "max_connections": 3}
 
 
-def message(cid: str) -> bytes:
-    text = build_oru([Observation(0.0, "HR", 70.0)], control_id=cid,
+def message(cid: str) -> str:
+    return build_oru([Observation(0.0, "HR", 70.0)], control_id=cid,
                      epoch0=datetime.now(UTC).timestamp(), device_id="0012AB34CD56EF78",
                      location="INFUSION^^CHAIR1", patient_id="P1")  # fmt: skip
-    return SB + text.encode() + END
 
 
 @pytest.fixture
@@ -37,18 +37,8 @@ def gateway() -> Iterator[Hl7Gateway]:
     g.stop()
 
 
-def connect(g: Hl7Gateway) -> socket.socket:
-    s = socket.create_connection(("127.0.0.1", g.port), timeout=WAIT_S)
-    return s
-
-
-def ack(s: socket.socket) -> str:
-    buf = b""
-    while END not in buf:
-        data = s.recv(65536)
-        assert data, "closed before the ACK"
-        buf += data
-    return read_ack(buf[buf.index(SB) + 1 : buf.index(END)].decode())[0]
+def connect(g: Hl7Gateway) -> MllpClient:
+    return MllpClient(g.port, timeout=WAIT_S)
 
 
 def closed_by_peer(s: socket.socket) -> bool:
@@ -76,9 +66,8 @@ def eventually(check: Callable[[], bool]) -> bool:
 def test_an_idle_connection_is_closed(gateway: Hl7Gateway) -> None:
     s = connect(gateway)
     try:
-        s.sendall(message("IDLE1"))
-        assert ack(s) == "AA"
-        assert closed_by_peer(s)  # then nothing more: closed after the idle limit
+        assert s.send(message("IDLE1"))[0] == "AA"
+        assert closed_by_peer(s.sock)  # then nothing more: closed after the idle limit
     finally:
         s.close()
     assert gateway.stats()["idle_closed"] == 1
@@ -86,7 +75,7 @@ def test_an_idle_connection_is_closed(gateway: Hl7Gateway) -> None:
 
 
 def test_a_half_sent_frame_is_closed_even_while_bytes_trickle(gateway: Hl7Gateway) -> None:
-    s = connect(gateway)
+    s = connect(gateway).sock
     try:
         s.sendall(SB + b"MSH|^~\\&|SLOW")
         deadline = time.monotonic() + WAIT_S
@@ -120,11 +109,10 @@ def test_connections_beyond_the_cap_are_refused_and_counted(gateway: Hl7Gateway)
     held = [connect(gateway) for _ in range(3)]
     try:
         for i, s in enumerate(held):  # each one is served (and so registered)
-            s.sendall(message(f"CAP{i}"))
-            assert ack(s) == "AA"
+            assert s.send(message(f"CAP{i}"))[0] == "AA"
         extra = connect(gateway)
         try:
-            assert closed_by_peer(extra)
+            assert closed_by_peer(extra.sock)
         finally:
             extra.close()
         assert gateway.stats()["refused_connections"] == 1
@@ -141,8 +129,7 @@ def test_connections_beyond_the_cap_are_refused_and_counted(gateway: Hl7Gateway)
     assert eventually(lambda: gateway.stats()["open_connections"] == 0)
     s = connect(gateway)
     try:
-        s.sendall(message("CAP9"))
-        assert ack(s) == "AA"
+        assert s.send(message("CAP9"))[0] == "AA"
     finally:
         s.close()
 

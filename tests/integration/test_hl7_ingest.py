@@ -9,17 +9,16 @@ new-chair rate are exact.
 from __future__ import annotations
 
 import re
-import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from mllp_client import MllpClient
 from test_store_postgres import postgres_server, postgres_url  # noqa: F401  (fixtures)
 
 from vitalsdash.adapters._hl7_parse import format_ts
-from vitalsdash.adapters._mllp import END, SB
 from vitalsdash.adapters.hl7 import Hl7Gateway, read_ack
 from vitalsdash.clock import ManualClock
 from vitalsdash.config import BedConfig, ClinicConfig, ClinicSection
@@ -51,29 +50,6 @@ def oru(cid: str, location: str, obx: list[tuple[str, str, str, str]], *,
     return "\r".join(segs) + "\r"
 
 
-class Wire:
-    """One MLLP connection: send a message, read its ACK."""
-
-    def __init__(self, port: int) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.buf = b""
-
-    def send(self, text: str) -> tuple[str, str, str]:
-        self.sock.sendall(SB + text.encode("utf-8") + END)
-        while END not in self.buf:
-            data = self.sock.recv(65536)
-            assert data, "the receiver closed the connection"
-            self.buf += data
-        block, _, self.buf = self.buf.partition(END)
-        ack = block[block.index(SB) + 1 :].decode("ascii")
-        err = next((s for s in ack.split("\r") if s.startswith("ERR")), "")
-        code, _cid, text_ = read_ack(ack)
-        return code, text_, err
-
-    def close(self) -> None:
-        self.sock.close()
-
-
 class Clinic:
     def __init__(self, db: Path | str, beds: tuple[BedConfig, ...] = (), **settings: Any) -> None:
         self.store = Store(db)
@@ -83,13 +59,17 @@ class Clinic:
                           Feed(self.store), clock=self.clock, wall=self.wall)  # fmt: skip
         self.rt.start()
         self.gateway = Hl7Gateway.for_runtime(self.rt, port=0).start()
-        self.wire = Wire(self.gateway.port)
+        self.wire = MllpClient(self.gateway.port)
 
     def wall(self) -> datetime:
         return NOW + timedelta(seconds=self.clock.now() - 1000.0)
 
     def send(self, text: str) -> tuple[str, str, str]:
-        return self.wire.send(text)
+        """(MSA-1 code, MSA-3 text, the ERR segment or "") of the message's ACK."""
+        ack = self.wire.exchange(text)
+        code, _cid, reason = read_ack(ack)
+        err = next((s for s in ack.split("\r") if s.startswith("ERR")), "")
+        return code, reason, err
 
     def samples(self, bed_id: str) -> list[tuple[datetime, str, float]]:
         """Every stored sample of the bed's sessions as (wall time, channel, value)."""
@@ -308,7 +288,7 @@ def test_the_bed_evaluates_stored_readings_without_storing_them_again(clinic: Cl
 def test_a_resend_older_than_the_memory_is_still_stored_once(
     clinic: Clinic, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from vitalsdash import _hl7_ingest
+    from vitalsdash.runtime import _hl7_ingest
 
     monkeypatch.setattr(_hl7_ingest, "RECENT_IDS", 2)  # the store's key is the last guard
     first = oru("OLD-1", "CHAIR6", [(HR, "70", BPM, ts(NOW))])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-import struct
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -15,6 +14,7 @@ import pytest
 from hl7.mllp import open_hl7_connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from mllp_client import MllpClient, framed
 
 from vitalsdash.adapters import SourceActionError
 from vitalsdash.adapters.hl7 import (
@@ -62,10 +62,6 @@ def hr(value: str = "72", ts: str = "20261121101500+0000", sid: str = "1") -> st
             f"264864^MDC_DIM_BEAT_PER_MIN^MDC|||||R|||{ts}")  # fmt: skip
 
 
-def framed(text: str | bytes) -> bytes:
-    return SB + (text.encode() if isinstance(text, str) else text) + EB
-
-
 def acks_in(data: bytes) -> list[tuple[str, str, str]]:
     out = []
     for chunk in data.split(EB):
@@ -73,32 +69,6 @@ def acks_in(data: bytes) -> list[tuple[str, str, str]]:
         if i >= 0 and chunk[i + 1 :]:
             out.append(read_ack(chunk[i + 1 :].decode("ascii")))
     return out
-
-
-class Client:
-    """A raw MLLP client that keeps its connection."""
-
-    def __init__(self, port: int) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-        self.buf = b""
-
-    def ack(self) -> tuple[str, str, str]:
-        while EB not in self.buf:
-            data = self.sock.recv(65536)
-            if not data:
-                raise ConnectionError("closed")
-            self.buf += data
-        frame, _, self.buf = self.buf.partition(EB)
-        return read_ack(frame[frame.index(SB) + 1 :].decode("ascii"))
-
-    def send(self, data: bytes | str) -> tuple[str, str, str]:
-        self.sock.sendall(framed(data) if isinstance(data, str) else data)
-        return self.ack()
-
-    def close(self, reset: bool = False) -> None:
-        if reset:  # RST instead of FIN
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        self.sock.close()
 
 
 def exchange(port: int, payload: bytes) -> tuple[list[tuple[str, str, str]], bool]:
@@ -227,7 +197,7 @@ def test_oversized_message_gets_ar_and_the_connection_stays_usable(
     gateway: Hl7Gateway, registry: SourceRegistry
 ) -> None:
     huge = message("BIG1", hr("70")) + "NTE|1||" + "x" * 70_000 + "\r"
-    c = Client(gateway.port)
+    c = MllpClient(gateway.port, timeout=5)
     code, cid, text = c.send(huge)
     assert (code, cid) == ("AR", "BIG1")
     assert "too large" in text
@@ -311,10 +281,10 @@ def test_an_unknown_source_gets_a_new_bed_by_default(gateway: Hl7Gateway,
 def test_a_resent_message_is_acknowledged_but_stored_once(
     gateway: Hl7Gateway, registry: SourceRegistry
 ) -> None:
-    c = Client(gateway.port)
+    c = MllpClient(gateway.port, timeout=5)
     assert c.send(DOC)[:2] == ("AA", "MSG00042")
     c.close()
-    c = Client(gateway.port)
+    c = MllpClient(gateway.port, timeout=5)
     code, cid, text = c.send(DOC)
     c.close()
     assert (code, cid) == ("AA", "MSG00042")
@@ -336,7 +306,7 @@ def test_pipelined_messages_get_their_acks_in_order(gateway: Hl7Gateway) -> None
 def test_reconnections_are_taken_in_stride_and_noted(gateway: Hl7Gateway,
                                                      registry: SourceRegistry) -> None:  # fmt: skip
     for i in range(3):
-        c = Client(gateway.port)
+        c = MllpClient(gateway.port, timeout=5)
         assert c.send(message(f"R{i}", hr(str(70 + i), f"2026112110150{i}+0000")))[0] == "AA"
         c.close(reset=i == 1)
         wait_until(lambda: gateway.stats()["open_connections"] == 0)
@@ -351,12 +321,12 @@ def test_reconnections_are_taken_in_stride_and_noted(gateway: Hl7Gateway,
 
 
 def test_a_broken_connection_does_not_affect_others(gateway: Hl7Gateway) -> None:
-    a, b = Client(gateway.port), Client(gateway.port)
+    a, b = MllpClient(gateway.port, timeout=5), MllpClient(gateway.port, timeout=5)
     a.sock.sendall(SB + message("HALF", hr()).encode()[:50])  # a frame never finished
     assert b.send(message("B1", hr()))[:2] == ("AA", "B1")
     a.close(reset=True)
     assert b.send(message("B2", hr()))[:2] == ("AA", "B2")
-    c = Client(gateway.port)
+    c = MllpClient(gateway.port, timeout=5)
     c.sock.sendall(SB + b"MSH|^~\\&|x" + SB + framed(message("C1", hr()))[1:])
     assert c.ack()[0] == "AR"  # the cut frame
     assert c.ack()[:2] == ("AA", "C1")
@@ -373,7 +343,7 @@ def test_listener_binds_loopback_by_default_and_stops_cleanly() -> None:
     port = lst.port
     assert port > 0
     assert lst.running
-    c = Client(port)
+    c = MllpClient(port, timeout=5)
     wait_until(lambda: lst.stats()["open_connections"] == 1)
     lst.stop()
     assert not lst.running
@@ -395,7 +365,7 @@ def test_ack_is_sent_only_after_the_callback_returned() -> None:
         order.append(f"stored {batch.control_id}")
 
     with MllpListener(on_batch, port=0) as lst:
-        c = Client(lst.port)
+        c = MllpClient(lst.port, timeout=5)
         c.send(message("O1", hr()))
         order.append("acked")
         c.close()
@@ -411,7 +381,7 @@ def test_callback_errors_become_ae_and_are_not_remembered_as_accepted() -> None:
             raise RuntimeError("disk full")
 
     with MllpListener(flaky, port=0) as lst:
-        c = Client(lst.port)
+        c = MllpClient(lst.port, timeout=5)
         assert c.send(message("F1", hr()))[0] == "AE"
         assert c.send(message("F1", hr()))[0] == "AA"  # the retry is stored, not deduplicated
         c.close()

@@ -9,7 +9,6 @@ units, timestamps near and far, stray delimiters) and sent over ONE MLLP connect
 from __future__ import annotations
 
 import itertools
-import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,10 +16,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from mllp_client import MllpClient
 
 from vitalsdash.adapters._hl7_parse import Hl7Error, format_ts, parse_oru
-from vitalsdash.adapters._mllp import END, SB
-from vitalsdash.adapters.hl7 import Hl7Gateway, read_ack
+from vitalsdash.adapters.hl7 import Hl7Gateway
 from vitalsdash.clock import ManualClock
 from vitalsdash.config import ClinicConfig, ClinicSection
 from vitalsdash.feed import Feed
@@ -77,17 +76,10 @@ class Target:
                           clock=self.clock, wall=lambda: NOW)  # fmt: skip
         self.rt.start()
         self.gateway = Hl7Gateway.for_runtime(self.rt, port=0).start()
-        self.sock = socket.create_connection(("127.0.0.1", self.gateway.port), timeout=30)
-        self.buf = b""
+        self.wire = MllpClient(self.gateway.port, timeout=30)
 
     def send(self, text: str) -> tuple[str, str]:
-        self.sock.sendall(SB + text.encode("utf-8") + END)
-        while END not in self.buf:
-            data = self.sock.recv(65536)
-            assert data, "the receiver closed the connection"
-            self.buf += data
-        block, _, self.buf = self.buf.partition(END)
-        code, _, reason = read_ack(block[block.index(SB) + 1 :].decode("ascii"))
+        code, _, reason = self.wire.send(text)
         return code, reason
 
     def stored(self) -> set[tuple[float, str, float]]:
@@ -107,7 +99,7 @@ class Target:
 def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
     t = Target(tmp_path_factory.mktemp("hl7prop") / "prop.sqlite")
     yield t
-    t.sock.close()
+    t.wire.close()
     t.gateway.stop()
     t.store.close()
 
