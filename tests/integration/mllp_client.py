@@ -1,5 +1,6 @@
-"""A raw MLLP client for the HL7 tests: one connection to 127.0.0.1 that keeps its socket,
-sends framed messages and reads their ACKs in order.
+"""MLLP clients for the HL7 tests: a raw one (one connection to 127.0.0.1 that keeps its
+socket, sends framed messages and reads their ACKs in order), and one message sent by the
+``hl7`` package's own client.
 
 Test modules import it as ``from mllp_client import ...`` (tests/integration is on
 ``sys.path`` under pytest's default import mode).
@@ -7,8 +8,12 @@ Test modules import it as ``from mllp_client import ...`` (tests/integration is 
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import struct
+
+import hl7
+from hl7.mllp import open_hl7_connection
 
 from vitalsdash.adapters._mllp import END, SB
 from vitalsdash.adapters.hl7 import read_ack
@@ -51,3 +56,20 @@ class MllpClient:
         if reset:  # RST instead of FIN
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.sock.close()
+
+
+def send_by_hl7_package(port: int, text: str, timeout_s: float = 5.0) -> hl7.Message:
+    """Send one message with the ``hl7`` package's MLLP client on a connection of its own;
+    the ACK (at most ``timeout_s`` to wait for it)."""
+
+    async def talk() -> hl7.Message:
+        reader, writer = await open_hl7_connection("127.0.0.1", port)
+        try:
+            writer.writemessage(hl7.parse(text))
+            await writer.drain()
+            return await asyncio.wait_for(reader.readmessage(), timeout_s)
+        finally:
+            writer.close()
+            await writer.wait_closed()
+
+    return asyncio.run(talk())

@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 from mllp_client import MllpClient
-from test_store_postgres import postgres_server, postgres_url  # noqa: F401  (fixtures)
 
 from vitalsdash.adapters._hl7_parse import format_ts
 from vitalsdash.adapters.hl7 import Hl7Gateway, read_ack
@@ -298,13 +297,6 @@ def test_a_resend_older_than_the_memory_is_still_stored_once(
         assert clinic.send(oru(f"NEW-{i}", "CHAIR6", [(HR, "71", BPM, at)]))[0] == "AA"
     assert clinic.send(first)[:2] == ("AA", "duplicate of a stored message; not stored again")
     assert len(clinic.samples("CHAIR6")) == 4
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return str(tmp_path / "both.sqlite")
-    return request.getfixturevalue("postgres_url")
 
 
 def test_stored_once_with_long_and_non_ascii_keys_on_either_database(db_url: str) -> None:

@@ -9,13 +9,12 @@ when the bed evaluates what arrived.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import hl7
 import pytest
-from hl7.mllp import open_hl7_connection
+from mllp_client import send_by_hl7_package
 
 from vitalsdash.adapters.hl7 import Hl7Gateway
 from vitalsdash.clock import ManualClock
@@ -94,17 +93,7 @@ def send_one(port: int, location: str) -> hl7.Message:
         patient_id="P1",
     )
 
-    async def talk() -> hl7.Message:
-        reader, writer = await open_hl7_connection("127.0.0.1", port)
-        try:
-            writer.writemessage(hl7.parse(text))
-            await writer.drain()
-            return await asyncio.wait_for(reader.readmessage(), 5)
-        finally:
-            writer.close()
-            await writer.wait_closed()
-
-    return asyncio.run(talk())
+    return send_by_hl7_package(port, text, timeout_s=5)
 
 
 def test_an_unknown_sender_gets_a_bed_and_its_readings_are_stored(clinic: Clinic):

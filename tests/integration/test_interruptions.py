@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 from served import Served, vitalsdash
 from sqlalchemy import create_engine, inspect, text
-from test_store_postgres import postgres_server, postgres_url  # noqa: F401  (fixtures)
 
 from vitalsdash.api import create_server
 from vitalsdash.clock import ManualClock
@@ -251,13 +250,6 @@ def test_a_page_open_across_the_restart_gets_the_marker(tmp_path: Path) -> None:
 
 
 # --- the store, on SQLite and PostgreSQL ------------------------------------------------------
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return str(tmp_path / "store.sqlite")
-    return request.getfixturevalue("postgres_url")
 
 
 def test_a_database_from_before_the_last_write_column_opens_and_is_marked(db_url: str):

@@ -10,7 +10,6 @@ seconds, never sleeps.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
@@ -21,13 +20,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import hl7
 import pytest
-from hl7.mllp import open_hl7_connection
+from mllp_client import send_by_hl7_package
 from sqlalchemy import event
 from test_hl7_runtime import SENT_AT
 from test_hl7_runtime import Clinic as Hl7Clinic
-from test_store_postgres import postgres_server, postgres_url  # noqa: F401  (fixtures)
 
 from vitalsdash.api import create_server
 from vitalsdash.clock import ManualClock
@@ -127,13 +124,6 @@ def clinic(tmp_path: Path) -> Iterator[Clinic]:
 
 
 # --- one bad bed ---------------------------------------------------------------------------
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return str(tmp_path / "faults.sqlite")
-    return request.getfixturevalue("postgres_url")
 
 
 def test_a_bed_whose_rows_fail_holds_the_others_go_on_and_it_resumes_with_nothing_lost(
@@ -420,17 +410,7 @@ def test_an_hl7_message_the_store_refuses_is_answered_ae_and_degrades_health(
                          epoch0=SENT_AT.timestamp(), device_id="0012AB34CD56EF78",
                          location="INFUSION^^CHAIR7", patient_id="P1")  # fmt: skip
 
-        async def talk() -> hl7.Message:
-            reader, writer = await open_hl7_connection("127.0.0.1", port)
-            try:
-                writer.writemessage(hl7.parse(text))
-                await writer.drain()
-                return await asyncio.wait_for(reader.readmessage(), 30)
-            finally:
-                writer.close()
-                await writer.wait_closed()
-
-        return str(asyncio.run(talk()).segment("MSA")[1])
+        return str(send_by_hl7_package(port, text, timeout_s=30).segment("MSA")[1])
 
     c = Hl7Clinic(tmp_path / "hl7.sqlite")
     try:
