@@ -42,11 +42,13 @@ MAX_RATE_MG_PER_KG_H = 3.0
 MAX_BOLUS_MG = 100.0  # as the scenario files allow
 COMPLETION_SNAP_S = 1e-6  # a pump completion this close to a whole second is on it
 
-PATIENT_ACTIONS = frozenset({
+PATIENT_ACTIONS: tuple[str, ...] = (
     "start_infusion", "pause_pump", "resume_pump", "set_rate", "stop_infusion",
     "give_antihypertensive", "give_antiemetic", "oxygen_on", "oxygen_off", "reposition",
     "reassure", "nibp_start",
-})  # fmt: skip
+)  # fmt: skip
+"""What the patient or the pump can be asked to do live; the one list (vitalsdash derives
+its patient actions from it)."""
 
 
 class ActionError(ValueError):

@@ -209,6 +209,8 @@ __all__ = [
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCENARIO_DIR = Path("config") / "scenarios"
+SHIPPED_SCENARIOS = Path(__file__).resolve().parent / "_scenarios"
+"""The scenarios packed into an installed wheel (absent in a checkout)."""
 MAX_SESSION_S = 12 * 3600.0
 
 PhaseName: TypeAlias = Literal["baseline", "infusion", "observation"]
@@ -1099,7 +1101,7 @@ def load_scenario(path: str | Path) -> Scenario:
 
 
 def _scenario_dirs() -> list[Path]:
-    dirs = [Path.cwd() / SCENARIO_DIR, REPO_ROOT / SCENARIO_DIR]
+    dirs = [Path.cwd() / SCENARIO_DIR, REPO_ROOT / SCENARIO_DIR, SHIPPED_SCENARIOS]
     out: list[Path] = []
     for d in dirs:
         if d.is_dir() and all(not _same(d, o) for o in out):

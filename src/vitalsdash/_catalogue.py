@@ -16,12 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from vitalsdash.alarms import AlarmProfile, load_profile
-from vitalsdash.alarms._profile import list_profiles, profile_path
+from vitalsdash.adapters.simulator import find_scenario, list_scenarios, load_scenario
+from vitalsdash.alarms import AlarmProfile, list_profiles, load_profile, profile_path
 from vitalsdash.config import BedConfig
 from vitalsdash.protocol import ProtocolConfig, list_protocols, load_protocol, protocol_path
-from vitalsim import ConfigError, find_scenario, list_scenarios, load_scenario
-from vitalsim._tomlconfig import shown
+from vitalsdash.tomlconfig import ConfigError, shown
 
 What = Literal["scenario", "protocol", "alarm_profile"]
 NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")

@@ -1,9 +1,10 @@
 """The session timeline as one Plotly figure (report and review page share it).
 
 Private to :mod:`vitalsdash.report`, which re-exports :func:`timeline_figure`. Plotly only,
-never Dash. Rows, top to bottom: HR, SpO2, RR (lines with the limit band in force), NIBP
-(readings as points), pump rate, alarm episodes (one line per condition, coloured by
-priority, escalations included), and what people and the scenario did. Phases shade the
+never Dash. Rows, top to bottom: the continuous channels of the registry (HR, SpO2, RR:
+lines with the limit band in force), its periodic panels (NIBP: readings as points), pump
+rate, alarm episodes (one line per condition, coloured by priority, escalations included),
+and what people and the scenario did. Phases shade the
 background; injected and scripted events are dotted vertical lines; where monitoring
 was interrupted (a server restart) a wide orange line says so in words.
 
@@ -22,9 +23,12 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from . import _interruptions
+from vitalsdash.durations import hms
+
+from . import _interruptions, channels
 from ._debrief_types import SessionData
 from ._text import plotly_text
+from .channels import ChannelInfo
 
 PRIORITY_COLOURS = {"HIGH": "#d62728", "MEDIUM": "#d9a400", "LOW": "#17a2b8"}
 PHASE_COLOURS = {
@@ -54,17 +58,16 @@ SCENARIO_EVENT_KINDS = frozenset(
         "cuff_failure",
     }
 )
-_VITALS = (
-    ("HR", "HR (bpm)", "HR", "#1f77b4"),
-    ("SPO2", "SpO₂ (%)", "SPO2", "#6a3d9a"),
-    ("RR", "RR (/min)", "RR", "#2ca02c"),
-)
-_NIBP = (
-    ("NIBP_SYS", "SYS", "triangle-down"),
-    ("NIBP_DIA", "DIA", "triangle-up"),
-    ("NIBP_MAP", "MAP", "line-ew-open"),
-)
-_ROWS = 7
+
+
+def _rows() -> tuple[tuple[ChannelInfo, ...], tuple[tuple[ChannelInfo, ...], ...]]:
+    """The registry's continuous channels (one line row each) and its periodic panels
+    (one row of points each, NIBP's sys/dia/map together), in panel order."""
+    lines = tuple(p[0] for p in channels.panels().values() if p[0].continuous)
+    points = tuple(p for p in channels.panels().values() if p[0].periodic)
+    return lines, points
+
+
 VALUE_COLUMNS = {"measured": "value", "true": "true_value"}
 """``timeline_figure(values=...)``: which sample column the vital-sign rows draw."""
 
@@ -105,11 +108,6 @@ def minmax_downsample(
 
 def _f32(a: Any) -> np.ndarray:
     return np.asarray(a, dtype=np.float32)
-
-
-def _clock(t_s: float) -> str:
-    s = round(t_s)
-    return f"{s // 3600:d}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
 _esc = plotly_text  # hover labels: Plotly renders a subset of HTML
@@ -206,49 +204,54 @@ def timeline_figure(
         {e.condition for e in debrief.episodes} | {s.condition for s in debrief.suppressed}
     )
     alarm_h = max(0.10, 0.028 * max(len(conds), 1))
-    heights = [0.15, 0.11, 0.09, 0.15, 0.07, alarm_h, 0.12]
+    lines, points = _rows()
+    pump_row = len(lines) + len(points) + 1
+    n_rows = pump_row + 2
+    heights = [c.print_height for c in lines] + [p[0].print_height for p in points]
+    heights += [0.07, alarm_h, 0.12]
     fig = make_subplots(
-        rows=_ROWS, cols=1, shared_xaxes=True, vertical_spacing=0.012, row_heights=heights
+        rows=n_rows, cols=1, shared_xaxes=True, vertical_spacing=0.012, row_heights=heights
     )
     end_t = float(debrief.end_t_s)
     events = data.alarm_events
-    for row, (ch, label, short, colour) in enumerate(_VITALS, start=1):
-        _add_band(fig, row, events, short, end_t)
-        t, v = _series(data, ch, column)
+    for row, c in enumerate(lines, start=1):
+        _add_band(fig, row, events, c.short, end_t)
+        t, v = _series(data, c.id, column)
         t, v = minmax_downsample(t, v, max_points)
         fig.add_trace(
             go.Scatter(
                 x=_f32(t / 60.0),
                 y=_f32(v),
                 mode="lines",
-                name=short,
-                line={"color": colour, "width": 1.2},
-                hovertemplate=f"%{{y:.0f}} at %{{x:.1f}} min<extra>{short}{tag}</extra>",
+                name=c.short,
+                line={"color": c.print_colour, "width": 1.2},
+                hovertemplate=f"%{{y:.0f}} at %{{x:.1f}} min<extra>{c.short}{tag}</extra>",
             ),
             row=row,
             col=1,
         )
-        fig.update_yaxes(title_text=label, row=row, col=1)
-    _add_band(fig, 4, events, "SYS", end_t)
-    for ch, short, symbol in _NIBP:
-        t, v = _series(data, ch, column)
-        fig.add_trace(
-            go.Scatter(
-                x=_f32(t / 60.0),
-                y=_f32(v),
-                mode="markers",
-                name=short,
-                marker={
-                    "symbol": symbol,
-                    "size": 7 if short != "MAP" else 9,
-                    "color": "#444" if short == "MAP" else "#b22222",
-                },
-                hovertemplate=f"{short}{tag} %{{y:.0f}} at %{{x:.1f}} min<extra></extra>",
-            ),
-            row=4,
-            col=1,
-        )
-    fig.update_yaxes(title_text="NIBP (mmHg)", row=4, col=1)
+        fig.update_yaxes(title_text=f"{c.label} ({c.unit})", row=row, col=1)
+    for row, panel in enumerate(points, start=len(lines) + 1):
+        _add_band(fig, row, events, panel[0].short, end_t)
+        for c in panel:
+            t, v = _series(data, c.id, column)
+            fig.add_trace(
+                go.Scatter(
+                    x=_f32(t / 60.0),
+                    y=_f32(v),
+                    mode="markers",
+                    name=c.short,
+                    marker={
+                        "symbol": c.marker or "circle",
+                        "size": 9 if c.secondary else 7,
+                        "color": c.print_colour,
+                    },
+                    hovertemplate=f"{c.short}{tag} %{{y:.0f}} at %{{x:.1f}} min<extra></extra>",
+                ),
+                row=row,
+                col=1,
+            )
+        fig.update_yaxes(title_text=f"{panel[0].panel_label} ({panel[0].unit})", row=row, col=1)
     t, v = _series(data, "PUMP_RATE")
     if len(t):
         keep = np.r_[True, np.diff(np.nan_to_num(v, nan=-1.0)) != 0]
@@ -264,12 +267,12 @@ def timeline_figure(
             fillcolor="rgba(255,127,14,0.15)",
             hovertemplate="%{y:.2f} mg/kg/h from %{x:.1f} min<extra>pump</extra>",
         ),
-        row=5,
+        row=pump_row,
         col=1,
     )
-    fig.update_yaxes(title_text="pump (mg/kg/h)", row=5, col=1, rangemode="tozero")
-    _add_alarms(fig, debrief, conds, end_t)
-    _add_activity(fig, data, debrief)
+    fig.update_yaxes(title_text="pump (mg/kg/h)", row=pump_row, col=1, rangemode="tozero")
+    _add_alarms(fig, debrief, conds, end_t, pump_row + 1)
+    _add_activity(fig, data, debrief, pump_row + 2)
     _add_phases_and_events(fig, data, debrief)
     fig.update_xaxes(
         showgrid=True,
@@ -280,7 +283,7 @@ def timeline_figure(
         mirror=True,
         ticks="outside",
     )
-    fig.update_xaxes(title_text="minutes from session start", row=_ROWS, col=1)
+    fig.update_xaxes(title_text="minutes from session start", row=n_rows, col=1)
     fig.update_xaxes(range=[0, end_t / 60.0])
     fig.update_yaxes(
         showgrid=True,
@@ -318,15 +321,14 @@ def _segments(e: Any, end_t: float) -> list[tuple[float, float, str]]:
     return out
 
 
-def _add_alarms(fig: go.Figure, debrief: Any, conds: list[str], end_t: float) -> None:
-    row = 6
+def _add_alarms(fig: go.Figure, debrief: Any, conds: list[str], end_t: float, row: int) -> None:
     lines: dict[str, tuple[list, list, list]] = {p: ([], [], []) for p in PRIORITY_COLOURS}
     tails: tuple[list, list] = ([], [])
     acks: tuple[list, list, list] = ([], [], [])
     for e in debrief.episodes:
         peak = "" if e.peak_value is None else f", peak {e.peak_value:g}"
-        ended = "still active" if e.end_t_s is None else f"to {_clock(e.end_t_s)}"
-        label = _esc(f"{e.condition} #{e.number} {e.priority}: {_clock(e.start_t_s)} {ended}{peak}")
+        ended = "still active" if e.end_t_s is None else f"to {hms(e.end_t_s)}"
+        label = _esc(f"{e.condition} #{e.number} {e.priority}: {hms(e.start_t_s)} {ended}{peak}")
         for a, b, prio in _segments(e, end_t):
             xs, ys, tx = lines.setdefault(prio, ([], [], []))
             xs += [a / 60.0, b / 60.0, None]
@@ -338,7 +340,7 @@ def _add_alarms(fig: go.Figure, debrief: Any, conds: list[str], end_t: float) ->
         if e.ack_t_s is not None:
             acks[0].append(e.ack_t_s / 60.0)
             acks[1].append(e.condition)
-            acks[2].append(_esc(f"acknowledged by {e.ack_actor or '?'} at {_clock(e.ack_t_s)}"))
+            acks[2].append(_esc(f"acknowledged by {e.ack_actor or '?'} at {hms(e.ack_t_s)}"))
     fig.add_trace(
         go.Scatter(
             x=tails[0],
@@ -421,8 +423,7 @@ def _params_text(params: Mapping[str, Any]) -> str:
     return ", ".join(items)
 
 
-def _add_activity(fig: go.Figure, data: SessionData, debrief: Any) -> None:
-    row = 7
+def _add_activity(fig: go.Figure, data: SessionData, debrief: Any, row: int) -> None:
     rows: dict[str, tuple[list, list, str, str]] = {
         "trainee": ([], [], "#1f77b4", "circle"),
         "instructor": ([], [], "#9467bd", "diamond"),
@@ -440,12 +441,12 @@ def _add_activity(fig: go.Figure, data: SessionData, debrief: Any) -> None:
         extra = _params_text(a.params)
         rows[lane][0].append(a.t_s / 60.0)
         rows[lane][1].append(
-            _esc(f"{_clock(a.t_s)} {a.actor} {a.kind}{' ' + extra if extra else ''}{refused}")
+            _esc(f"{hms(a.t_s)} {a.actor} {a.kind}{' ' + extra if extra else ''}{refused}")
         )
     for o in data.observations:
         what = o.text if o.kind == "note" else (o.value if o.value is not None else o.text)
         rows["charted"][0].append(o.t_s / 60.0)
-        rows["charted"][1].append(_esc(f"{_clock(o.t_s)} {o.kind}: {what}"))
+        rows["charted"][1].append(_esc(f"{hms(o.t_s)} {o.kind}: {what}"))
     for ev in data.session_events:
         if ev.kind in SCENARIO_EVENT_KINDS:
             lane = "scenario"
@@ -455,7 +456,7 @@ def _add_activity(fig: go.Figure, data: SessionData, debrief: Any) -> None:
             continue
         detail = _params_text(ev.detail)
         rows[lane][0].append(ev.t_s / 60.0)
-        rows[lane][1].append(_esc(f"{_clock(ev.t_s)} {ev.kind} ({ev.source}) {detail}"))
+        rows[lane][1].append(_esc(f"{hms(ev.t_s)} {ev.kind} ({ev.source}) {detail}"))
     lanes = [k for k, v in rows.items() if v[0]]
     for lane in lanes:
         xs, tx, colour, symbol = rows[lane]
@@ -564,7 +565,7 @@ def _add_interruption(shapes: list, notes: list, t_s: float, text: str) -> None:
             "textangle": -90,  # upwards beside the band: it fits wherever the band is
             "showarrow": False,
             "text": _esc(text),
-            "hovertext": _esc(f"{_clock(t_s)} {text}"),
+            "hovertext": _esc(f"{hms(t_s)} {text}"),
             "bgcolor": "rgba(255,255,255,0.85)",
             "font": {"size": 11, "color": INTERRUPTION_COLOUR},
         }

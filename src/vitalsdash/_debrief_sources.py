@@ -23,10 +23,11 @@ from vitalsdash.alarms._replay import (
     read_actions_frame,
     replay,
 )
+from vitalsdash.errors import VitalsdashError
 from vitalsdash.protocol import ProtocolConfig, list_protocols, load_protocol
 from vitalsdash.recording import RecordingError, read_events, read_recording
 from vitalsdash.store import AlarmEventRow, Store, event_record
-from vitalsim._tomlconfig import ConfigError
+from vitalsdash.tomlconfig import ConfigError
 
 from ._debrief_episodes import profile_conditions
 from ._debrief_types import (
@@ -57,7 +58,7 @@ _ALARM_KINDS = {
 }
 
 
-class DebriefSourceError(ValueError):
+class DebriefSourceError(VitalsdashError, ValueError):
     """A session or recording that cannot be debriefed; ``str()`` says which and why."""
 
 
@@ -82,7 +83,7 @@ def _by_name(name_or_path: str | Path, load: Any, candidates: Any) -> Any:
 
 def resolve_scenario(name_or_path: str | Path) -> Any:
     """A scenario by file, file name, or display name."""
-    from vitalsim.scenario import find_scenario, list_scenarios, load_scenario
+    from vitalsdash.adapters.simulator import find_scenario, list_scenarios, load_scenario
 
     return _by_name(name_or_path, lambda n: load_scenario(find_scenario(n)), list_scenarios)
 
@@ -275,7 +276,7 @@ def _record_of_alarm_action(a: AlarmAction, row: dict[str, str]) -> Action:
     if a.condition:
         params["condition"] = a.condition
     if a.channel is not None:
-        params["channel"] = a.channel.value
+        params["channel"] = str(a.channel)
     if a.which:
         params["which"] = a.which
     if a.value is not None:
@@ -283,7 +284,7 @@ def _record_of_alarm_action(a: AlarmAction, row: dict[str, str]) -> Action:
     if a.phase is not None:
         params["phase"] = a.phase.value
     if a.baseline:
-        params.update({ch.value: v for ch, v in a.baseline.items()})
+        params.update({str(ch): v for ch, v in a.baseline.items()})
     return Action(a.t_s, str(a.kind), str(a.actor), params)
 
 

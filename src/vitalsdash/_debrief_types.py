@@ -9,20 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-PATIENT_ACTIONS: tuple[str, ...] = (
-    "pause_pump",
-    "resume_pump",
-    "set_rate",
-    "stop_infusion",
-    "give_antihypertensive",
-    "give_antiemetic",
-    "oxygen_on",
-    "oxygen_off",
-    "reposition",
-    "reassure",
-    "nibp_start",
-)
-"""What a trainee can do to the patient or the pump (the runtime's patient actions)."""
+from vitalsdash.adapters.simulator import PATIENT_ACTIONS as PATIENT_ACTIONS
 
 END_ACTIONS: tuple[str, ...] = ("end_session", "discharge")
 """Actions that end the session: the discharge decision."""

@@ -21,8 +21,9 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from vitalsdash.configdir import config_dirs
 from vitalsdash.model import Phase
-from vitalsim._tomlconfig import ConfigError, load_toml_model
+from vitalsdash.tomlconfig import ConfigError, load_toml_model
 
 PROTOCOLS_DIR = Path("config") / "protocols"
 
@@ -161,22 +162,17 @@ class ProtocolConfig(_Table):
         return self.protocol.name
 
 
-def repo_root() -> Path:
-    """The checkout this module lives in (src/vitalsdash/ -> repo)."""
-    return Path(__file__).resolve().parents[2]
-
-
 def _folders(cwd: Path | None) -> list[Path]:
-    return [(cwd or Path.cwd()) / PROTOCOLS_DIR, repo_root() / PROTOCOLS_DIR]
+    return config_dirs("protocols", cwd)
 
 
 def list_protocols(cwd: Path | None = None) -> list[str]:
-    """Names of the protocols under config/protocols/ (cwd, then the repo root), sorted."""
+    """Names of the protocols under config/protocols/ (cwd, then the shipped config), sorted."""
     return sorted({p.stem for d in _folders(cwd) if d.is_dir() for p in d.glob("*.toml")})
 
 
 def protocol_path(name_or_path: str | Path, cwd: Path | None = None) -> Path:
-    """Resolve NAME to config/protocols/NAME.toml (cwd first, then the repo root).
+    """Resolve NAME to config/protocols/NAME.toml (cwd first, then the shipped config).
 
     Anything that looks like a path (a .toml suffix or a directory part) is used as is.
     """

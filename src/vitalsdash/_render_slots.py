@@ -13,8 +13,10 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from vitalsdash.errors import VitalsdashError
 
-class RenderBusyError(Exception):
+
+class RenderBusyError(VitalsdashError):
     """Every render slot is taken; try again after ``retry_after_s``."""
 
     def __init__(self, limit: int, retry_after_s: int) -> None:

@@ -25,8 +25,10 @@ from pydantic import (
 
 from vitalsdash._catalogue import StartConfigs, check_name, load_start_configs
 from vitalsdash._text import MAX_NAME_CHARS, MAX_NOTE_CHARS, NoteText, ShortText
-from vitalsim._tomlconfig import ConfigError, problems_from, shown
-from vitalsim.scenario import DRUGS, EVENT_KINDS, check_event, drug_check
+from vitalsdash.adapters.simulator import DRUGS, EVENT_KINDS, check_event, drug_check
+from vitalsdash.adapters.simulator import PATIENT_ACTIONS as _PATIENT_ACTION_KINDS
+from vitalsdash.errors import VitalsdashError
+from vitalsdash.tomlconfig import ConfigError, problems_from, shown
 
 Actor = Literal["trainee", "instructor", "system"]
 MAX_EVENT_PARAMS = 12
@@ -35,7 +37,7 @@ MAX_EVENT_PARAMS = 12
 __all__ = ["MAX_NAME_CHARS", "MAX_NOTE_CHARS", "ActionError", "load_session_files", "validate"]
 
 
-class ActionError(Exception):
+class ActionError(VitalsdashError):
     status = 400
 
     def __init__(self, code: str, message: str, status: int | None = None):
@@ -152,12 +154,14 @@ class SetSpeed(_P):
     speed: float = Field(ge=1, le=120)
 
 
-PATIENT_ACTIONS: dict[str, type[_P]] = {
+_PATIENT_PARAMS: dict[str, type[_P]] = {
     "pause_pump": NoParams, "resume_pump": NoParams, "set_rate": SetRate,
     "stop_infusion": NoParams, "give_antihypertensive": Drug, "give_antiemetic": Antiemetic,
     "oxygen_on": Oxygen, "oxygen_off": NoParams, "reposition": NoParams, "reassure": NoParams,
     "nibp_start": NoParams,
 }  # fmt: skip
+PATIENT_ACTIONS: dict[str, type[_P]] = {k: _PATIENT_PARAMS[k] for k in _PATIENT_ACTION_KINDS}
+"""The simulator's patient actions (one list, adapters.simulator) with their parameters."""
 ALARM_ACTIONS: dict[str, type[_P]] = {
     "acknowledge": Condition, "pause_audio": NoParams, "resume_audio": NoParams,
     "reset": OptionalCondition, "set_limit": SetLimit, "alarm_off": ChannelOnly,

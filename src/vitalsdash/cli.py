@@ -11,13 +11,14 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from vitalsdash.errors import VitalsdashError
 from vitalsdash.recording import RecordingError
-from vitalsim._tomlconfig import ConfigError, read_toml
+from vitalsdash.tomlconfig import ConfigError, read_toml
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
 
-class UsageError(Exception):
+class UsageError(VitalsdashError):
     """A mistake in what the user asked for; printed as one ``error:`` line, exit 2."""
 
 
@@ -262,7 +263,7 @@ def _check_protocol(path: Path) -> str:
 
 
 def _check_scenario(path: Path) -> str:
-    from vitalsim.scenario import load_scenario
+    from vitalsdash.adapters.simulator import load_scenario
 
     load_scenario(path)
     return "OK"
@@ -280,6 +281,7 @@ CONFIG_CHECKS: dict[str, Callable[[Path], str]] = {
     "protocols": _check_protocol,
     "scenarios": _check_scenario,
     "config": _check_clinic,  # config/clinic.toml
+    "_config": _check_clinic,  # the clinic file shipped in the wheel
 }
 """Validator per config folder name; files elsewhere get a TOML syntax check."""
 
@@ -294,10 +296,9 @@ def _checker(path: Path) -> Callable[[Path], str]:
 
 
 def _config_root() -> Path:
-    from vitalsdash.alarms._profile import repo_root
+    from vitalsdash.configdir import config_root
 
-    here = Path.cwd() / "config"
-    return here if here.is_dir() else repo_root() / "config"
+    return config_root()
 
 
 def _check_config(args: argparse.Namespace) -> int:

@@ -11,9 +11,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from vitalsim._tomlconfig import ConfigError, load_toml_model
+from vitalsdash.configdir import config_dirs
+from vitalsdash.tomlconfig import ConfigError, load_toml_model
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CLINIC = Path("config") / "clinic.toml"
 MAX_SPEED = 120.0
 IEC_MAX_AUDIO_PAUSE_S = 300.0
@@ -99,26 +99,22 @@ class ClinicConfig(_Model):
 
 
 def resolve_config_path(name_or_path: str | Path, folder: str, what: str) -> Path:
-    """A file given as a path, or ``NAME`` in ``config/<folder>/`` (cwd first, then repo)."""
+    """A file given as a path, or ``NAME`` in ``config/<folder>/`` (see vitalsdash.configdir)."""
     p = Path(name_or_path)
     if p.suffix == ".toml" and p.is_file():
         return p
-    for root in (Path.cwd(), REPO_ROOT):
-        candidate = root / "config" / folder / f"{p.stem if p.suffix == '.toml' else p}.toml"
+    for d in config_dirs(folder):
+        candidate = d / f"{p.stem if p.suffix == '.toml' else p}.toml"
         if candidate.is_file():
             return candidate
-    known = sorted(
-        {
-            f.stem
-            for root in (Path.cwd(), REPO_ROOT)
-            for f in (root / "config" / folder).glob("*.toml")
-        }
-    )
+    known = sorted({f.stem for d in config_dirs(folder) for f in d.glob("*.toml")})
     raise ConfigError(p, [("(file)", f"no such {what}; available: {', '.join(known) or 'none'}")])
 
 
 def load_clinic(path: str | Path | None = None) -> ClinicConfig:
     if path is None:
-        local = Path.cwd() / DEFAULT_CLINIC
-        path = local if local.is_file() else REPO_ROOT / DEFAULT_CLINIC
+        path = next(
+            (d / "clinic.toml" for d in config_dirs() if (d / "clinic.toml").is_file()),
+            Path.cwd() / DEFAULT_CLINIC,
+        )
     return load_toml_model(path, ClinicConfig)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from vitalsdash.model import Channel, Phase, Quality, Sample, mean_arterial_pressure
-from vitalsim._tomlconfig import ConfigError
+from vitalsdash.tomlconfig import ConfigError
 
 from ._protocol_config import (
     BaselineRules,

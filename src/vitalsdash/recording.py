@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from vitalsdash.errors import VitalsdashError
 from vitalsdash.model import Channel, Quality
 
 REQUIRED = ("t", "channel", "value", "quality")
@@ -19,7 +20,7 @@ OPTIONAL = ("true_value",)
 EVENT_COLUMNS = ("t", "kind", "source", "detail")
 
 
-class RecordingError(ValueError):
+class RecordingError(VitalsdashError, ValueError):
     """A recording (or its events sidecar) that cannot be used; ``str()`` says where and why."""
 
     def __init__(self, path: str | Path, where: str, reason: str):

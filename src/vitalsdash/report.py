@@ -36,6 +36,8 @@ from vitalsdash import __version__, _interruptions
 from vitalsdash.alarms import AlarmEvent, Priority
 from vitalsdash.alarms._replay import ACTION_COLUMNS, FULL_COLUMNS, write_log
 from vitalsdash.debrief import Debrief, SessionData, compute_debrief
+from vitalsdash.durations import hms
+from vitalsdash.errors import VitalsdashError
 from vitalsdash.recording import events_path
 
 from ._debrief_figure import figure_json, minmax_downsample, timeline_figure
@@ -86,7 +88,7 @@ CHROMIUM_FLAGS = (
 """Flags that keep Chromium quiet offline (docs dash-notes.md)."""
 
 
-class ReportError(RuntimeError):
+class ReportError(VitalsdashError, RuntimeError):
     """The report or export could not be made (no Chromium, a failed print, a bad table)."""
 
 
@@ -99,13 +101,8 @@ def _e(x: Any) -> str:
 
 
 def clock(t_s: float | None) -> str:
-    """Seconds from the start as H:MM:SS ("" for None)."""
-    if t_s is None or (isinstance(t_s, float) and math.isnan(t_s)):
-        return ""
-    s = round(t_s)
-    sign = "-" if s < 0 else ""
-    s = abs(s)
-    return f"{sign}{s // 3600:d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+    """Seconds from the start as H:MM:SS ("" for None; rules in vitalsdash.durations)."""
+    return hms(t_s)
 
 
 def duration(s: float | None) -> str:

@@ -70,6 +70,7 @@ from sqlalchemy.pool import StaticPool
 
 from vitalsdash import __version__, _interruptions
 from vitalsdash import _store_schema as _schema
+from vitalsdash.errors import VitalsdashError
 
 __all__ = [
     "EVENT_KINDS",
@@ -105,7 +106,7 @@ _PG_SCHEMA_LOCK = 0x76697461  # pg_advisory_xact_lock key held while creating/up
 _SAMPLE_KEYS = ("session_id", "t_s", "channel", "value", "quality", "true_value")
 
 
-class StoreError(RuntimeError):
+class StoreError(VitalsdashError, RuntimeError):
     """A store operation that could not be done; nothing of it was written."""
 
 

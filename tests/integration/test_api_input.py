@@ -18,17 +18,18 @@ import pytest
 from test_api import Clinic
 
 from vitalsdash import cli
+from vitalsdash.adapters.simulator import load_scenario
 from vitalsdash.clock import ManualClock
 from vitalsdash.config import BedConfig, ClinicConfig, ClinicSection, load_clinic
 from vitalsdash.debrief import compute_debrief, session_from_store
+from vitalsdash.errors import ConfigError
 from vitalsdash.feed import Feed
 from vitalsdash.protocol import load_protocol
 from vitalsdash.report import render_report, timeline_figure
 from vitalsdash.runtime import Runtime
 from vitalsdash.store import Store
+from vitalsdash.tomlconfig import MAX_TOML_BYTES
 from vitalsdash.ui.live.bedside import bedside_tick
-from vitalsim import ConfigError, load_scenario
-from vitalsim._tomlconfig import MAX_TOML_BYTES
 
 pytestmark = pytest.mark.integration
 

@@ -8,8 +8,8 @@ import pytest
 from alarm_helpers import REPO
 
 from vitalsdash.alarms import Priority, load_profile, profile_path
+from vitalsdash.errors import ConfigError
 from vitalsdash.model import Channel, Phase
-from vitalsim._tomlconfig import ConfigError
 
 pytestmark = pytest.mark.unit
 

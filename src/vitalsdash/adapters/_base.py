@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from vitalsdash.errors import VitalsdashError
 
-class SourceActionError(ValueError):
+
+class SourceActionError(VitalsdashError, ValueError):
     """The source cannot take this action now (or ever); nothing was changed."""
 
 

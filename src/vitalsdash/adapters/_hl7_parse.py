@@ -42,6 +42,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
+from vitalsdash import channels
+from vitalsdash.channels import KPA_TO_MMHG  # noqa: F401  (public: tests convert with it)
+from vitalsdash.errors import VitalsdashError
+
 from ._base import Reading
 
 KEY_KINDS = ("location", "device", "patient")
@@ -52,16 +56,10 @@ DEFAULT_KEY_ORDER: tuple[str, ...] = KEY_KINDS
 HR_CODES = {147842: 0, 149530: 1, 149522: 2, 149546: 3}
 """Heart rate sources, best first: ECG, oximeter pulse, generic pulse, NIBP pulse."""
 
-CHANNEL_OF_CODE: dict[int, str | None] = {
-    147842: "HR",  # MDC_ECG_HEART_RATE
-    149530: "HR",  # MDC_PULS_OXIM_PULS_RATE
-    149522: "HR",  # MDC_PULS_RATE
-    149546: "HR",  # MDC_PULS_RATE_NON_INV
-    150456: "SPO2",  # MDC_PULS_OXIM_SAT_O2
-    150021: "NIBP_SYS",  # MDC_PRESS_BLD_NONINV_SYS
-    150022: "NIBP_DIA",  # MDC_PRESS_BLD_NONINV_DIA
-    150023: "NIBP_MAP",  # MDC_PRESS_BLD_NONINV_MEAN
-    151562: "RR",  # MDC_RESP_RATE
+CHANNEL_OF_CODE: dict[int, str | None] = {}
+"""MDC code -> channel id, from the channel registry; None: a known code that carries no
+channel (kept current by ``_sync_channels``)."""
+_NO_CHANNEL = {
     150344: None,  # MDC_TEMP: known, no channel in the model
     150020: None,  # MDC_PRESS_BLD_NONINV: container (hierarchy) row
 }
@@ -79,8 +77,6 @@ CODE_OF_MNEMONIC = {
     "MDC_PRESS_BLD_NONINV": 150020,
 }
 MNEMONIC_OF_CODE = {v: k for k, v in CODE_OF_MNEMONIC.items()}
-
-KPA_TO_MMHG = 1000.0 / 133.322387415
 
 # unit token -> how to recognise it
 _UNIT_MNEMONICS = {
@@ -108,24 +104,29 @@ _UNIT_UCUM = {
     "{breath}/min": "resp", "{resp}/min": "resp", "rpm": "resp", "br/min": "resp",
     "mm[hg]": "mmHg", "mmhg": "mmHg", "kpa": "kPa", "cel": "degC",
 }  # fmt: skip
-UNIT_FACTORS: dict[str, dict[str, float]] = {
-    "HR": {"bpm": 1.0, "per_min": 1.0},
-    "RR": {"resp": 1.0, "per_min": 1.0, "bpm": 1.0},
-    "SPO2": {"%": 1.0},
-    "NIBP_SYS": {"mmHg": 1.0, "kPa": KPA_TO_MMHG},
-    "NIBP_DIA": {"mmHg": 1.0, "kPa": KPA_TO_MMHG},
-    "NIBP_MAP": {"mmHg": 1.0, "kPa": KPA_TO_MMHG},
-}
+UNIT_FACTORS: dict[str, dict[str, float]] = {}
+"""Unit token -> factor to the channel's unit, per channel (from the channel registry)."""
 
-RANGES: dict[str, tuple[float, float]] = {
-    "HR": (0.0, 350.0),
-    "SPO2": (0.0, 100.0),
-    "RR": (0.0, 150.0),
-    "NIBP_SYS": (0.0, 350.0),
-    "NIBP_DIA": (0.0, 350.0),
-    "NIBP_MAP": (0.0, 350.0),
-}
+RANGES: dict[str, tuple[float, float]] = {}
 """Plausible values per channel (inclusive, in the model's units); outside is AE."""
+
+
+def _sync_channels() -> None:
+    """Fill the three tables above from the channel registry (in place: importers keep them)."""
+    CHANNEL_OF_CODE.clear()
+    CHANNEL_OF_CODE.update(_NO_CHANNEL)
+    CHANNEL_OF_CODE.update(channels.by_hl7_code())
+    with_codes = [c for c in channels.all_channels() if c.hl7_codes]
+    UNIT_FACTORS.clear()
+    UNIT_FACTORS.update({c.id: dict(c.hl7_units) for c in with_codes})
+    RANGES.clear()
+    RANGES.update({c.id: c.valid_range for c in with_codes})
+    if "_code_for" in globals():
+        _code_for.cache_clear()
+
+
+_sync_channels()
+channels.on_change(_sync_channels)
 
 _NO_RESULT_STATUS = frozenset("XDWNIO")
 _NUMERIC_TYPES = frozenset({"NM", "SN", "ST", ""})
@@ -140,7 +141,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # --- errors, results -----------------------------------------------------------------------
 
 
-class Hl7Error(ValueError):
+class Hl7Error(VitalsdashError, ValueError):
     """Why a message is not accepted: AE (content error) or AR (rejected), with a reason.
 
     ``field`` names where (``"OBX-5"``, ``"MSH-9"``); ``seq`` is the 1-based occurrence of
@@ -192,7 +193,7 @@ class ObservationBatch:
 
     ``readings[i].t_s`` is the observation's **wall-clock time as POSIX seconds (UTC)**;
     :class:`~vitalsdash.adapters.hl7.Hl7Source` re-bases it onto the session. Values are
-    in the model's units (``vitalsdash.model.UNITS``), quality ``"ok"``, no truth.
+    in the model's units (the channel registry's ``unit``), quality ``"ok"``, no truth.
     """
 
     control_id: str

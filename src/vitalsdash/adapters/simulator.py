@@ -1,19 +1,128 @@
-"""The in-process virtual patient as a source."""
+"""The in-process virtual patient as a source, and the simulator's catalogue.
+
+This is the one module of vitalsdash that imports vitalsim (an import contract in
+pyproject.toml holds it so). Everything else asks here: the scenario files (found with
+vitalsdash's own config lookup, loaded and checked by the simulator), the event kinds and
+drugs an action may name, and the patient actions. The simulator's ConfigError comes out
+as vitalsdash's, with the same file, keys and reasons.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
-from vitalsim import ActionError, ConfigError, LiveSimulation, Scenario, make_event
-from vitalsim.engine import PATIENT_ACTIONS
+from pydantic import AfterValidator
+
+from vitalsdash.configdir import config_dirs
+from vitalsdash.errors import ConfigError
+from vitalsim import ActionError, LiveSimulation, Scenario, make_event
+from vitalsim import ConfigError as SimConfigError
+from vitalsim import scenario as _scenario
+from vitalsim.engine import PATIENT_ACTIONS as _SIM_ACTIONS
 from vitalsim.sensors import NibpProgram
 
 from ._base import Note, PumpStatus, Reading, SourceActionError
 
+__all__ = [
+    "DRUGS",
+    "EVENT_KINDS",
+    "EVENT_MODELS",
+    "PATIENT_ACTIONS",
+    "Scenario",
+    "SimulatorSource",
+    "check_event",
+    "drug_check",
+    "find_scenario",
+    "list_scenarios",
+    "load_scenario",
+]
+
+PATIENT_ACTIONS: tuple[str, ...] = tuple(k for k in _SIM_ACTIONS if k != "start_infusion")
+"""What a trainee can do to the patient or the pump: the simulator's actions, except
+starting the infusion, which the session does. The one list; actions, the runtime and the
+debrief derive theirs from it."""
+EVENT_KINDS: tuple[str, ...] = _scenario.EVENT_KINDS
+"""The events an instructor may inject, as the simulator names them."""
+DRUGS: dict[str, tuple[str, ...]] = _scenario.DRUGS
+"""The drugs the simulator models, per action (the first is the default)."""
+
+
+def _event_models() -> dict[str, type[Any]]:
+    """Each event kind's model (its fields, ranges and defaults), for forms that ask for one."""
+    out: dict[str, type[Any]] = {}
+    for name in _scenario.__all__:
+        obj = getattr(_scenario, name, None)
+        fields = getattr(obj, "model_fields", None)
+        if not isinstance(obj, type) or not fields or "kind" not in fields:
+            continue
+        for value in getattr(fields["kind"].annotation, "__args__", ()):
+            if value in EVENT_KINDS:
+                out[value] = obj
+    return out
+
+
+EVENT_MODELS: dict[str, type[Any]] = _event_models()
+
+
+@contextmanager
+def _as_vitalsdash_error() -> Iterator[None]:
+    try:
+        yield
+    except SimConfigError as exc:
+        raise ConfigError(exc.path, exc.problems) from None
+
+
+def drug_check(kind: str) -> AfterValidator:
+    """The check of a ``drug`` field for action ``kind``, to put in its ``Annotated`` type."""
+    return _scenario.drug_check(kind)
+
+
+def check_event(kind: str, params: dict[str, Any]) -> None:
+    """Validate a live event's kind and magnitudes; ConfigError names the keys and why."""
+    with _as_vitalsdash_error():
+        _scenario.check_event(kind, params)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file; ConfigError (file, key, reason) on any problem."""
+    with _as_vitalsdash_error():
+        return _scenario.load_scenario(path)
+
+
+def list_scenarios() -> list[Path]:
+    """Scenario files in ``config/scenarios/`` (see vitalsdash.configdir); a name found in
+    more than one folder comes from the first. Sorted by name."""
+    found: dict[str, Path] = {}
+    for d in config_dirs("scenarios"):
+        for p in sorted(d.glob("*.toml")) if d.is_dir() else ():
+            found.setdefault(p.stem, p)
+    return [found[k] for k in sorted(found)]
+
+
+def find_scenario(name_or_path: str | Path) -> Path:
+    """An existing file as is; else ``NAME`` or ``NAME.toml`` in the scenario folders."""
+    given = Path(name_or_path)
+    if given.is_file():
+        return given
+    name = str(name_or_path)
+    for d in config_dirs("scenarios"):
+        for candidate in (d / name, d / f"{name}.toml"):
+            if candidate.is_file():
+                return candidate
+    available = ", ".join(p.stem for p in list_scenarios()) or "none"
+    where = " or ".join(str(d) for d in config_dirs("scenarios"))
+    raise ConfigError(
+        name,
+        [("(file)", f"no such scenario file, nor {name!r} in {where}; available: {available}")],
+    )
+
 
 class SimulatorSource:
     kind = "simulator"
-    actions = PATIENT_ACTIONS - {"start_infusion"}
+    actions = frozenset(PATIENT_ACTIONS)
 
     def __init__(
         self, scenario: Scenario, seed: int, program: NibpProgram | None = None,
@@ -48,7 +157,7 @@ class SimulatorSource:
     def inject(self, kind: str, params: dict[str, Any]) -> None:
         try:
             event = make_event(kind, self.sim.t_s, self.scenario.timeline, **params)
-        except ConfigError as exc:
+        except SimConfigError as exc:
             raise SourceActionError("; ".join(f"{k}: {why}" for k, why in exc.problems)) from None
         self.sim.inject(event)
 

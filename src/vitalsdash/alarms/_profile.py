@@ -20,36 +20,20 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.fields import FieldInfo
 
-from vitalsdash.model import Channel, Phase
-from vitalsim._tomlconfig import ConfigError, load_toml_model
+from vitalsdash import channels
+from vitalsdash.channels import Condition
+from vitalsdash.configdir import config_dirs
+from vitalsdash.model import Phase
+from vitalsdash.tomlconfig import ConfigError, load_toml_model
 
 from ._types import Priority
-
-ALARMED_CHANNELS: tuple[Channel, ...] = (
-    Channel.HR,
-    Channel.SPO2,
-    Channel.RR,
-    Channel.NIBP_SYS,
-    Channel.NIBP_DIA,
-    Channel.NIBP_MAP,
-)
-"""Channels with alarm limits; PUMP_RATE and the concentrations are never alarmed."""
 
 CLINIC_MAX_AUDIO_PAUSE_S = 300.0
 """Upper bound for any clinic's audio pause maximum (alarms.md)."""
 
 SAT_SECONDS_SETTINGS = (0, 10, 25, 50, 100)
-
-VALUE_RANGES: dict[Channel, tuple[float, float]] = {
-    Channel.HR: (0.0, 300.0),
-    Channel.SPO2: (0.0, 100.0),
-    Channel.RR: (0.0, 150.0),
-    Channel.NIBP_SYS: (0.0, 300.0),
-    Channel.NIBP_DIA: (0.0, 300.0),
-    Channel.NIBP_MAP: (0.0, 300.0),
-}
-"""Where a limit may be set for each channel (profile and set_limit alike)."""
 
 PRIORITY = Annotated[Priority, BeforeValidator(Priority.parse)]
 _LIMIT_FIELDS = ("low", "high", "critical_low", "critical_high")
@@ -103,21 +87,11 @@ def _check_sat(v: int) -> int:
 
 
 class ChannelTable(_Strict):
-    HR: ChannelSettings | None = None
-    SPO2: ChannelSettings | None = None
-    RR: ChannelSettings | None = None
-    NIBP_SYS: ChannelSettings | None = None
-    NIBP_DIA: ChannelSettings | None = None
-    NIBP_MAP: ChannelSettings | None = None
+    """One optional ChannelSettings per alarmed channel of the registry (built below)."""
 
 
 class OverrideTable(_Strict):
-    HR: ChannelOverride | None = None
-    SPO2: ChannelOverride | None = None
-    RR: ChannelOverride | None = None
-    NIBP_SYS: ChannelOverride | None = None
-    NIBP_DIA: ChannelOverride | None = None
-    NIBP_MAP: ChannelOverride | None = None
+    """One optional ChannelOverride per alarmed channel of the registry (built below)."""
 
 
 class PhaseSettings(_Strict):
@@ -145,7 +119,7 @@ class Rule(_Strict):
     """
 
     name: str
-    channel: Literal["HR", "SPO2", "RR", "NIBP_SYS", "NIBP_DIA", "NIBP_MAP"]
+    channel: str
     direction: Literal["high", "low"]
     threshold: float | None = None
     baseline_delta: float | None = Field(None, gt=0)
@@ -162,6 +136,14 @@ class Rule(_Strict):
     def _name(cls, v: str) -> str:
         if not _NAME.match(v):
             raise ValueError("must be upper case letters, digits and _, e.g. SYS_RISE")
+        return v
+
+    @field_validator("channel")
+    @classmethod
+    def _alarmed_channel(cls, v: str) -> str:
+        ids = alarmed_ids()
+        if v not in ids:
+            raise ValueError(f"must be one of {', '.join(ids)}")
         return v
 
     @model_validator(mode="after")
@@ -213,13 +195,16 @@ class AlarmProfile(_Strict):
             seen.add(rule.name)
         return self
 
-    def channel(self, ch: Channel, phase: Phase | None = None) -> dict[str, Any]:
-        """The channel's settings in force for ``phase``, as a dict (missing channel: all off)."""
-        base = getattr(self.channels, ch.value)
-        out: dict[str, Any] = (base or ChannelSettings()).model_dump()
+    def channel(self, ch: str, phase: Phase | None = None) -> dict[str, Any]:
+        """The channel's settings in force for ``phase``, as a dict. A channel the profile
+        leaves out has its registry defaults (none for a built-in one: all off)."""
+        base = getattr(self.channels, ch, None)
+        if base is None:
+            base = ChannelSettings(**channels.get(ch).default_limits)
+        out: dict[str, Any] = base.model_dump()
         if phase is not None:
             ph = getattr(self.phases, phase.value)
-            over = getattr(ph.channels, ch.value) if ph is not None else None
+            over = getattr(ph.channels, ch, None) if ph is not None else None
             if over is not None:
                 out.update(over.model_dump(exclude_unset=True))
         return out
@@ -233,53 +218,66 @@ class AlarmProfile(_Strict):
     def problems(self) -> list[tuple[str, str]]:
         """Checks across keys (limit order, ranges), for the base and every phase override."""
         found: list[tuple[str, str]] = []
-        for ch in ALARMED_CHANNELS:
-            found += [
-                (f"channels.{ch.value}.{k}", why) for k, why in limit_problems(ch, self.channel(ch))
-            ]
+        sat = [c.id for c in channels.alarmed() if c.supports(Condition.SAT_SECONDS)]
+        for ch in alarmed_ids():
+            base = limit_problems(ch, self.channel(ch))
+            found += [(f"channels.{ch}.{k}", why) for k, why in base]
             for phase in Phase:
                 ph = getattr(self.phases, phase.value)
-                if ph is None or getattr(ph.channels, ch.value) is None:
+                if ph is None or getattr(ph.channels, ch, None) is None:
                     continue
                 merged = self.channel(ch, phase)
-                prefix = f"phases.{phase.value}.channels.{ch.value}"
+                prefix = f"phases.{phase.value}.channels.{ch}"
                 found += [(f"{prefix}.{k}", why) for k, why in limit_problems(ch, merged)]
-            if ch is not Channel.SPO2 and self.channel(ch)["sat_seconds"]:
-                found.append(
-                    (f"channels.{ch.value}.sat_seconds", "SatSeconds applies to SPO2 only")
-                )
+            if ch not in sat and self.channel(ch)["sat_seconds"]:
+                why = f"SatSeconds applies to {' and '.join(sat)} only"
+                found.append((f"channels.{ch}.sat_seconds", why))
         return found
 
 
-SHORT: dict[Channel, str] = {
-    Channel.HR: "HR",
-    Channel.SPO2: "SPO2",
-    Channel.RR: "RR",
-    Channel.NIBP_SYS: "SYS",
-    Channel.NIBP_DIA: "DIA",
-    Channel.NIBP_MAP: "MAP",
-}
-"""Condition name prefix per channel (SYS_HI rather than NIBP_SYS_HI, as monitors show it)."""
+def alarmed_ids() -> tuple[str, ...]:
+    """Channels with alarm limits, in the registry's order; pump rate and the
+    concentrations are never alarmed."""
+    return tuple(c.id for c in channels.alarmed())
 
-TECHNICAL: tuple[str, ...] = (
-    "NO_DATA_HR",
-    "NO_DATA_SPO2",
-    "NO_DATA_RR",
-    "SENSOR_OFF",
-    "CUFF_FAIL",
-    "NIBP_OVERDUE",
-)
+
+def technical_condition_names() -> tuple[str, ...]:
+    """NO_DATA per continuous channel that supports it, then probe and cuff conditions."""
+    regs = channels.all_channels()
+    names = [f"NO_DATA_{c.id}" for c in regs if c.supports(Condition.NO_DATA)]
+    if any(c.supports(Condition.SENSOR_OFF) for c in regs):
+        names.append("SENSOR_OFF")
+    if any(c.supports(Condition.CUFF_FAIL) for c in regs):
+        names += ["CUFF_FAIL", "NIBP_OVERDUE"]
+    return tuple(names)
 
 
 def builtin_condition_names() -> tuple[str, ...]:
     """Names of the per-parameter and technical conditions every profile has."""
-    limits = tuple(f"{SHORT[ch]}_{d}" for ch in ALARMED_CHANNELS for d in ("HI", "LO"))
-    return limits + TECHNICAL
+    limits = tuple(f"{c.short}_{d}" for c in channels.alarmed() for d in ("HI", "LO"))
+    return limits + technical_condition_names()
 
 
-def limit_problems(ch: Channel, s: dict[str, Any]) -> list[tuple[str, str]]:
+def _build_tables() -> None:
+    """(Re)build the per-channel tables from the registry: an unknown channel key in a
+    profile is an unknown key, and a registered channel may be configured."""
+    ids = alarmed_ids()
+    for table, settings in ((ChannelTable, ChannelSettings), (OverrideTable, ChannelOverride)):
+        table.__pydantic_fields__ = {
+            ch: FieldInfo.from_annotated_attribute(settings | None, None) for ch in ids
+        }
+        table.model_rebuild(force=True)
+    for model in (PhaseSettings, PhaseTable, AlarmProfile):
+        model.model_rebuild(force=True)
+
+
+_build_tables()
+channels.on_change(_build_tables)
+
+
+def limit_problems(ch: str, s: dict[str, Any]) -> list[tuple[str, str]]:
     """Range and order of one channel's limits: critical_low <= low < high <= critical_high."""
-    lo_range, hi_range = VALUE_RANGES[ch]
+    lo_range, hi_range = channels.get(ch).limit_range or (0.0, 0.0)
     out: list[tuple[str, str]] = []
     for key in _LIMIT_FIELDS:
         v = s.get(key)
@@ -295,13 +293,8 @@ def limit_problems(ch: Channel, s: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
-def repo_root() -> Path:
-    """The checkout this module lives in (src/vitalsdash/alarms/ -> repo)."""
-    return Path(__file__).resolve().parents[3]
-
-
 def profile_path(name_or_path: str | Path, cwd: Path | None = None) -> Path:
-    """Resolve a profile name to config/alarms/NAME.toml under the cwd or the repo root.
+    """Resolve a profile name to config/alarms/NAME.toml under the cwd or the shipped config.
 
     Anything that looks like a path (has a suffix or a directory part) is used as is.
     """
@@ -320,11 +313,11 @@ def profile_path(name_or_path: str | Path, cwd: Path | None = None) -> Path:
 
 
 def _folders(cwd: Path | None) -> list[Path]:
-    return [(cwd or Path.cwd()) / "config" / "alarms", repo_root() / "config" / "alarms"]
+    return config_dirs("alarms", cwd)
 
 
 def list_profiles(cwd: Path | None = None) -> list[str]:
-    """Names of the profiles under config/alarms/ (cwd, then the repo root), sorted."""
+    """Names of the profiles under config/alarms/ (cwd, then the shipped config), sorted."""
     return sorted({p.stem for d in _folders(cwd) if d.is_dir() for p in d.glob("*.toml")})
 
 

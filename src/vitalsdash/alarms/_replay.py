@@ -17,14 +17,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from vitalsdash.model import Channel, Phase, Quality, Sample
+from vitalsdash.durations import hms
+from vitalsdash.model import Channel, Phase, Quality, Sample, channel_of
 from vitalsdash.protocol import alarm_baseline, baseline_from
 from vitalsdash.recording import RecordingError
 
 from ._actions import apply_action
 from ._conditions import process_rows, tick
 from ._engine import new_state
-from ._profile import ALARMED_CHANNELS, AlarmProfile
+from ._profile import AlarmProfile, alarmed_ids
 from ._state import AlarmState
 from ._types import LIMIT_KINDS, ActionKind, Actor, AlarmAction, AlarmActionError, AlarmEvent
 
@@ -84,9 +85,9 @@ def baseline_action(rec: pd.DataFrame, phases: Sequence[AlarmAction]) -> AlarmAc
     start = next((a.t_s for a in phases if a.phase is Phase.INFUSION), None)
     if start is None:
         return None
-    before = rec[(rec["t"] < start) & rec["channel"].isin([c.value for c in ALARMED_CHANNELS])]
+    before = rec[(rec["t"] < start) & rec["channel"].isin(alarmed_ids())]
     samples = [
-        Sample(t, Channel(ch), v, Quality(q))
+        Sample(t, channel_of(ch) or ch, v, Quality(q))
         for t, ch, v, q in zip(before["t"].tolist(), before["channel"].tolist(),
                                before["value"].tolist(), before["quality"].tolist(),
                                strict=True)
@@ -200,7 +201,7 @@ def _apply_logged(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> N
     try:
         apply_action(st, a, events)
     except AlarmActionError as exc:
-        target = a.condition or (a.channel.value if a.channel else "")
+        target = a.condition or (str(a.channel) if a.channel else "")
         events.append(
             AlarmEvent(
                 a.t_s,
@@ -342,24 +343,19 @@ def write_log(events: Sequence[AlarmEvent], path: str | Path, *, full: bool = Fa
             w.writerow(row)
 
 
-def _hms(seconds: float) -> str:
-    s = round(seconds)
-    return f"{s // 3600:d}:{s % 3600 // 60:02d}:{s % 60:02d}"
-
-
 def print_summary(summary: Summary, *, samples: int, duration_s: float, file=None) -> None:
     file = file or sys.stdout
-    print(f"samples: {samples}  duration: {_hms(duration_s)}", file=file)
+    print(f"samples: {samples}  duration: {hms(duration_s)}", file=file)
     if not summary.episodes:
         print("episodes: none", file=file)
     else:
         print(f"{'condition':<14} {'priority':<8} {'episodes':>8} {'time in alarm':>14}", file=file)
         for (cond, prio), count in summary.episodes.items():
-            tia = _hms(summary.time_in_alarm_s.get((cond, prio), 0.0))
+            tia = hms(summary.time_in_alarm_s.get((cond, prio), 0.0))
             print(f"{cond:<14} {prio:<8} {count:>8} {tia:>14}", file=file)
     per = ", ".join(f"{c} {n}" for c, n in summary.suppressed.items())
     print(f"suppressed: {summary.suppressed_total}" + (f" ({per})" if per else ""), file=file)
     total = sum(summary.time_in_alarm_s.values())
-    print(f"time in alarm (all conditions): {_hms(total)}", file=file)
+    print(f"time in alarm (all conditions): {hms(total)}", file=file)
     if summary.still_active:
         print(f"still active at the end: {', '.join(summary.still_active)}", file=file)

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import Any
 
-from vitalsdash.model import Channel, Phase
+from vitalsdash.errors import VitalsdashError
+from vitalsdash.model import Channel, Phase, channel_of
 
 
 class Priority(IntEnum):
@@ -66,7 +67,7 @@ LIMIT_KINDS: tuple[str, ...] = ("low", "high", "critical_low", "critical_high")
 """The limits of one channel that ``set_limit`` may change."""
 
 
-class AlarmActionError(ValueError):
+class AlarmActionError(VitalsdashError, ValueError):
     """An action that cannot be applied now; the engine state is left unchanged.
 
     ``code`` is a short machine-readable reason (the API maps it to a 4xx answer).
@@ -88,11 +89,11 @@ class AlarmAction:
     t_s: float
     actor: Actor = Actor.TRAINEE
     condition: str | None = None
-    channel: Channel | None = None
+    channel: str | None = None  # a registered channel id
     which: str | None = None
     value: float | None = None
     phase: Phase | None = None
-    baseline: Mapping[Channel, float] | None = None
+    baseline: Mapping[str, float] | None = None
 
     @classmethod
     def acknowledge(cls, condition: str, t_s: float, actor: Actor = Actor.TRAINEE) -> AlarmAction:
@@ -159,11 +160,11 @@ class AlarmAction:
         return cls(ActionKind.SET_BASELINE, t_s, Actor(actor), baseline=values)
 
 
-def _channel(value: Channel | str) -> Channel:
-    try:
-        return Channel(value)
-    except ValueError:
-        raise AlarmActionError("unknown_channel", f"unknown channel {value!r}") from None
+def _channel(value: Channel | str) -> str:
+    ch = channel_of(str(value)) if isinstance(value, str) else None
+    if ch is None:
+        raise AlarmActionError("unknown_channel", f"unknown channel {value!r}")
+    return ch
 
 
 @dataclass(frozen=True, slots=True)

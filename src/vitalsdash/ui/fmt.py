@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from vitalsdash.durations import hms
+
 DASH = "–"
 PHASE_NAMES = {
     "baseline": "Baseline",
@@ -22,9 +24,8 @@ def num(value: float | None, digits: int = 0) -> str:
 
 
 def clock(t_s: float) -> str:
-    """Elapsed session time as H:MM:SS."""
-    t = max(0, int(t_s))
-    return f"{t // 3600}:{t % 3600 // 60:02d}:{t % 60:02d}"
+    """Elapsed session time as H:MM:SS: a running clock (vitalsdash.durations)."""
+    return hms(t_s, elapsed=True)
 
 
 def mmss(t_s: float) -> str:

@@ -8,12 +8,12 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from vitalsdash.adapters.simulator import list_scenarios, load_scenario
 from vitalsdash.ui.components import instructor_activity as activity
 from vitalsdash.ui.components import instructor_events as events
 from vitalsdash.ui.components import instructor_truth as truth
 from vitalsdash.ui.components.instructor_forms import button, labelled
 from vitalsdash.ui.components.instructor_live import SPEEDS, card_class
-from vitalsim import list_scenarios, load_scenario
 
 RANDOM_SCENARIO = "uneventful-depression"
 """A "random patient" is this scenario (nothing scripted) with a new seed."""
@@ -36,7 +36,7 @@ def _scenario_names(files: tuple[tuple[str, str, float], ...]) -> tuple[tuple[st
 
 
 def scenario_options() -> list[dict[str, str]]:
-    """Every scenario file (``vitalsim.list_scenarios``) as "Name (file)"."""
+    """Every scenario file (``adapters.simulator.list_scenarios``) as "Name (file)"."""
     files = tuple((p.stem, str(p), p.stat().st_mtime) for p in list_scenarios())
     return [{"label": f"{name} ({stem})", "value": stem} for stem, name in _scenario_names(files)]
 
@@ -218,5 +218,6 @@ def card(
     )
 
 
-def layout_card(bed: Any, status: str | None) -> html.Section:
-    return card(bed.id, bed.config.display_name, bed.config.scenario, status, scenario_options())
+def layout_card(chair: Any) -> html.Section:
+    """The card of one chair, from the runtime's ``TruthView`` of it."""
+    return card(chair.bed_id, chair.label, chair.scenario, chair.status, scenario_options())

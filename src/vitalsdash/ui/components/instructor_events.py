@@ -17,11 +17,10 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from annotated_types import Ge, Gt, Le, Lt
 from dash import html
-from pydantic import BaseModel
 
 from vitalsdash.actions import ActionError
+from vitalsdash.adapters.simulator import EVENT_KINDS, EVENT_MODELS
 from vitalsdash.ui.components.instructor_forms import labelled
-from vitalsim import scenario as sc
 
 TIMING = ("onset_min", "duration_min", "offset_min")
 DEFAULT_DURATION_MIN = 10.0
@@ -142,26 +141,10 @@ def _field(kind: str, key: str, info: Any) -> Field:
     return Field(key, label, _unit(key), low, high, low_open, default, required, numeric)
 
 
-def _event_models() -> dict[str, type[BaseModel]]:
-    out: dict[str, type[BaseModel]] = {}
-    for name in sc.__all__:
-        obj = getattr(sc, name, None)
-        if not (isinstance(obj, type) and issubclass(obj, BaseModel)):
-            continue
-        kind = obj.model_fields.get("kind")
-        if kind is None:
-            continue
-        for value in typing.get_args(kind.annotation):
-            if value in sc.EVENT_KINDS:
-                out[value] = obj
-    return out
-
-
 def _forms() -> dict[str, EventForm]:
-    models = _event_models()
     forms: dict[str, EventForm] = {}
-    for kind in sc.EVENT_KINDS:
-        fields = models[kind].model_fields
+    for kind in EVENT_KINDS:
+        fields = EVENT_MODELS[kind].model_fields
         mags = tuple(
             _field(kind, k, f) for k, f in fields.items() if k not in ("at", "kind", *TIMING)
         )

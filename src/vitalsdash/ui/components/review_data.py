@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vitalsdash.debrief import Debrief, SessionData, compute_debrief, session_from_store
+from vitalsdash.errors import VitalsdashError
 from vitalsdash.report import timeline_figure
 from vitalsdash.store import Store
 from vitalsdash.ui.components.review_figure import dark_timeline
@@ -31,7 +32,7 @@ LOGS = ("actions", "observations", "alarm_events", "session_events")
 VALUES = ("measured", "true")
 
 
-class ReviewError(LookupError):
+class ReviewError(VitalsdashError, LookupError):
     """A session that cannot be reviewed; ``str()`` says why, for the page."""
 
 

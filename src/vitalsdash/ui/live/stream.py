@@ -21,6 +21,7 @@ from typing import Any
 from flask import Flask, Response
 from plotly.io.json import to_json_plotly
 
+from vitalsdash.errors import VitalsdashError
 from vitalsdash.runtime import Runtime
 from vitalsdash.ui.live.bedside import bedside_tick, component_props
 
@@ -39,7 +40,7 @@ def stream_path(bed_id: str) -> str:
     return f"/_vitals/bed/{bed_id}/stream"
 
 
-class StreamsFullError(Exception):
+class StreamsFullError(VitalsdashError):
     """Every stream slot is taken."""
 
 
@@ -67,7 +68,7 @@ class StreamHub:
         """The SSE byte stream for ``bed_id``'s page; a slot is taken at once (KeyError for
         an unknown bed, StreamsFullError when none is free) and freed when the stream ends
         or is closed, even before it started."""
-        if bed_id not in self.runtime.beds:
+        if self.runtime.view(bed_id) is None:
             raise KeyError(bed_id)
         with self._count:
             if self._closed.is_set() or self.open_streams >= self.max_streams:
