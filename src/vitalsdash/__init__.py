@@ -4,3 +4,5 @@ Training tool, not a medical device.
 """
 
 __version__ = "0.1.0"
+
+__all__ = ["__version__"]

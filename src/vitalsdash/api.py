@@ -15,7 +15,9 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from vitalsdash import _ids, _interruptions
 from vitalsdash.actions import CLINIC_ACTIONS, ActionError
-from vitalsdash.runtime import Runtime
+from vitalsdash.runtime import Command, Runtime, bed_summary
+
+__all__ = ["MAX_BODY_BYTES", "create_api", "create_server"]
 
 MAX_BODY_BYTES = 64 * 1024
 _ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -83,7 +85,7 @@ def create_api(runtime: Runtime) -> Blueprint:
 
     @api.get("/beds")
     def beds():
-        return jsonify(_clean([runtime.bed_summary(b) for b in runtime.beds]))
+        return jsonify(_clean([bed_summary(v) for v in runtime.views().beds]))
 
     @api.get("/sessions")
     def sessions():
@@ -146,8 +148,8 @@ def create_api(runtime: Runtime) -> Blueprint:
         if isinstance(body.get("kind"), str) and body["kind"] in CLINIC_ACTIONS:
             raise ActionError("wrong_endpoint", f"{body['kind']} acts on the whole clinic: "
                               "POST it to /api/clinic/actions", status=400)  # fmt: skip
-        result = runtime.submit(bed_id, body.get("kind"), body.get("params"),
-                                body.get("actor", "trainee"))  # fmt: skip
+        result = runtime.submit(Command(body.get("kind"), bed_id, body.get("params"),
+                                        body.get("actor", "trainee")))  # fmt: skip
         return jsonify(result)
 
     @api.post("/clinic/actions")
@@ -156,8 +158,8 @@ def create_api(runtime: Runtime) -> Blueprint:
         if not (isinstance(body.get("kind"), str) and body["kind"] in CLINIC_ACTIONS):
             raise ActionError("unknown_action", f"clinic actions are {', '.join(CLINIC_ACTIONS)};"
                               " a bed's actions go to /api/beds/<id>/actions")  # fmt: skip
-        return jsonify(runtime.submit(None, body.get("kind"), body.get("params"),
-                                      body.get("actor", "instructor")))  # fmt: skip
+        return jsonify(runtime.submit(Command(body.get("kind"), None, body.get("params"),
+                                              body.get("actor", "instructor"))))  # fmt: skip
 
     return api
 

@@ -15,6 +15,8 @@ from vitalsdash.errors import VitalsdashError
 from vitalsdash.recording import RecordingError
 from vitalsdash.tomlconfig import ConfigError, read_toml
 
+__all__ = ["CONFIG_CHECKS", "UsageError", "build_parser", "main"]
+
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
 

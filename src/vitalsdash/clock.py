@@ -12,6 +12,8 @@ from typing import Protocol
 
 from vitalsdash.config import MAX_SPEED
 
+__all__ = ["Clock", "ManualClock", "SimControl", "SystemClock"]
+
 
 class Clock(Protocol):
     def now(self) -> float:

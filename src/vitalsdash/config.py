@@ -14,6 +14,18 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from vitalsdash.configdir import config_dirs
 from vitalsdash.tomlconfig import ConfigError, load_toml_model
 
+__all__ = [
+    "DEFAULT_CLINIC",
+    "IEC_MAX_AUDIO_PAUSE_S",
+    "MAX_SPEED",
+    "BedConfig",
+    "ClinicConfig",
+    "ClinicSection",
+    "HostName",
+    "load_clinic",
+    "resolve_config_path",
+]
+
 DEFAULT_CLINIC = Path("config") / "clinic.toml"
 MAX_SPEED = 120.0
 IEC_MAX_AUDIO_PAUSE_S = 300.0

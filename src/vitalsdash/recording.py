@@ -15,6 +15,16 @@ import pandas as pd
 from vitalsdash.errors import VitalsdashError
 from vitalsdash.model import Channel, Quality
 
+__all__ = [
+    "EVENT_COLUMNS",
+    "OPTIONAL",
+    "REQUIRED",
+    "RecordingError",
+    "events_path",
+    "read_events",
+    "read_recording",
+]
+
 REQUIRED = ("t", "channel", "value", "quality")
 OPTIONAL = ("true_value",)
 EVENT_COLUMNS = ("t", "kind", "source", "detail")

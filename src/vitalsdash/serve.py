@@ -24,6 +24,16 @@ from vitalsdash.feed import Feed
 from vitalsdash.runtime import Runtime
 from vitalsdash.store import Store
 
+__all__ = [
+    "DEFAULT_DB",
+    "HTTP_THREADS",
+    "ServeOptions",
+    "build_runtime",
+    "create_wsgi_app",
+    "http_server",
+    "serve",
+]
+
 log = logging.getLogger(__name__)
 DEFAULT_DB = Path("var") / "vitalsdash.sqlite"
 HTTP_THREADS = 8
@@ -122,8 +132,9 @@ def serve(opts: ServeOptions) -> int:
     signal.signal(signal.SIGINT, _shutdown)
     signal.signal(signal.SIGTERM, _shutdown)
     mode = "API only" if opts.headless else "dashboard"
+    clinic_now = runtime.views()
     print(f"vitalsdash ({mode}) on http://{opts.host}:{server.effective_port}  "
-          f"[{len(runtime.beds)} beds, x{runtime.control.speed:g}]  "
+          f"[{len(clinic_now.beds)} beds, x{clinic_now.speed:g}]  "
           "Training tool - not a medical device. Ctrl+C to stop.", flush=True)  # fmt: skip
     if opts.host not in _http_guard.LOOPBACK_HOSTS | {"::1"}:
         names = sorted(_http_guard.allowed_host_names(opts.host,

@@ -12,6 +12,8 @@ from vitalsdash.recording import read_events, read_recording
 
 from ._base import Note, PumpStatus, Reading, SourceActionError
 
+__all__ = ["ReplaySource"]
+
 
 class ReplaySource:
     kind = "replay"

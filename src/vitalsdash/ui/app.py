@@ -20,6 +20,8 @@ from vitalsdash.ui._runtime import set_runtime
 from vitalsdash.ui.components.shell import navbar
 from vitalsdash.ui.live import stream
 
+__all__ = ["ASSETS", "PLOTLY_JS", "PLOTLY_JS_VERSION", "create_app", "plotly_scripts"]
+
 UI_DIR = Path(__file__).resolve().parent
 PAGES = UI_DIR / "pages"
 ASSETS = UI_DIR / "assets"

@@ -6,6 +6,8 @@ import math
 
 from vitalsdash.durations import hms
 
+__all__ = ["DASH", "PHASE_NAMES", "age", "clock", "limit_pair", "mmss", "num", "phase"]
+
 DASH = "–"
 PHASE_NAMES = {
     "baseline": "Baseline",

@@ -11,6 +11,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+__all__ = ["X_OFFSET_MS", "Series", "buckets", "by_channel", "clean", "downsample", "minmax", "xt"]
+
 Sample = tuple[float, str, float, str]
 Series = tuple[list[int], list[float | None]]
 """x values (see ``xt``) and y values (None where the signal is missing: a gap in the line)."""
