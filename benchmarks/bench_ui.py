@@ -94,7 +94,8 @@ def bedside(app: Any, rt: Runtime, bed: str, ticks: int, step_s: int) -> dict[st
         inputs = [{"id": "bed-interval", "property": "n_intervals", "value": n},
                   {"id": "bed-refresh", "property": "data", "value": 0}]  # fmt: skip
         state = [{"id": "bed-cursor", "property": "data", "value": cursor},
-                 {"id": "bed-id", "property": "data", "value": bed}]  # fmt: skip
+                 {"id": "bed-id", "property": "data", "value": bed},
+                 {"id": "bed-push", "property": "data", "value": None}]  # fmt: skip
         resp, size, wall, cpu = ep.post(inputs, state, outputs)
         got = resp.get("response", {}).get("bed-cursor", {})
         if "data" in got:

@@ -20,19 +20,17 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from vitalsdash import channels
 from vitalsdash import protocol as proto
 from vitalsdash.adapters import Note, Reading, Source
 from vitalsdash.alarms import AlarmAction, AlarmEngine, AlarmEvent, step
-from vitalsdash.model import NIBP_CHANNELS, Channel, Phase, Quality, Sample
+from vitalsdash.model import Phase, Quality, Sample, channel_of
 from vitalsdash.protocol import alarm_baseline
 
 SOURCE_PHASES = {"baseline": Phase.BASELINE, "infusion": Phase.INFUSION,
                  "observation": Phase.OBSERVATION}  # fmt: skip
-_CHANNELS = {c.value: c for c in Channel}
 BASELINE_KEEP_SAMPLES = 3 * 3600  # HR and SpO2 each second, RR and NIBP now and then
 _QUALITY = {q.value: q for q in Quality}
-# what ``protocol.baseline_from`` reads; nothing else is kept during the baseline phase
-_BASELINE_CHANNELS = frozenset({Channel.HR, Channel.SPO2, *NIBP_CHANNELS})
 _NO_BASELINE = proto.Baseline(None, None, None, None, None, 0)
 
 
@@ -120,7 +118,7 @@ class BedSession:
                                                  baseline_from)  # fmt: skip
             samples = []
             for r in by_second.get(sec, ()):
-                ch = _CHANNELS.get(r.channel)
+                ch = channel_of(r.channel)
                 if ch is None:
                     continue
                 q = _QUALITY.get(r.quality, Quality.OK)
@@ -133,7 +131,8 @@ class BedSession:
                          "value": r.value, "quality": r.quality,
                          "true_value": r.true_value})  # fmt: skip
                 self._remember(r, ch)
-                if self.phase is Phase.BASELINE and ch in _BASELINE_CHANNELS:
+                # what ``protocol.baseline_from`` reads; nothing else is kept then
+                if self.phase is Phase.BASELINE and channels.get(ch).baseline:
                     self.baseline_samples.append(samples[-1])
                     if len(self.baseline_samples) > 2 * BASELINE_KEEP_SAMPLES:
                         # a real device's bed may never leave the baseline: keep the last hour
@@ -152,15 +151,16 @@ class BedSession:
         self.queued += self._readiness_actions(float(self.t_s))
         self.readiness = self.discharge_readiness(float(self.t_s))
 
-    def _remember(self, r: Reading, ch: Channel) -> None:
+    def _remember(self, r: Reading, ch: str) -> None:
         """Latest values for numerics and readiness; a lost SpO2/HR signal is no value."""
+        periodic = channels.get(ch).periodic
         if r.quality != "invalid" and not math.isnan(r.value):
             self.latest[r.channel] = (r.t_s, r.value, r.quality)
             if r.quality == "ok":
                 self.clean[r.channel] = (r.t_s, r.value)
-            if ch in NIBP_CHANNELS:
+            if periodic:
                 self.last_nibp[r.channel] = (r.t_s, r.value)
-        elif ch not in NIBP_CHANNELS:
+        elif not periodic:
             self.latest.pop(r.channel, None)
             self.lost[r.channel] = r.t_s
 

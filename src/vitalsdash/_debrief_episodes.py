@@ -15,18 +15,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vitalsdash.model import Channel
+from vitalsdash import channels
+from vitalsdash.channels import Condition
 
 PRIORITY_RANK = {"LOW": 1, "MEDIUM": 2, "HIGH": 3}
 TECHNICAL_PREFIXES = ("NO_DATA", "SENSOR_OFF", "CUFF_FAIL", "NIBP_OVERDUE")
-SHORT_TO_CHANNEL = {
-    "HR": Channel.HR,
-    "SPO2": Channel.SPO2,
-    "RR": Channel.RR,
-    "SYS": Channel.NIBP_SYS,
-    "DIA": Channel.NIBP_DIA,
-    "MAP": Channel.NIBP_MAP,
-}
 END_EVENTS = ("normal", "latched")
 
 
@@ -47,14 +40,20 @@ def condition_info(name: str, rules: Mapping[str, ConditionInfo] | None = None) 
     if name.startswith(TECHNICAL_PREFIXES):
         ch = name.removeprefix("NO_DATA_") if name.startswith("NO_DATA_") else None
         if name in ("SENSOR_OFF",):
-            ch = Channel.SPO2.value
+            ch = _first_with(Condition.SENSOR_OFF)
         elif name in ("CUFF_FAIL", "NIBP_OVERDUE"):
-            ch = Channel.NIBP_SYS.value
+            ch = _first_with(Condition.CUFF_FAIL)
         return ConditionInfo(ch, None, True)
     prefix, _, suffix = name.rpartition("_")
-    if prefix in SHORT_TO_CHANNEL and suffix in ("HI", "LO"):
-        return ConditionInfo(SHORT_TO_CHANNEL[prefix].value, "high" if suffix == "HI" else "low")
+    short = {c.short: c.id for c in channels.alarmed()}
+    if prefix in short and suffix in ("HI", "LO"):
+        return ConditionInfo(short[prefix], "high" if suffix == "HI" else "low")
     return ConditionInfo(None, None)
+
+
+def _first_with(condition: Condition) -> str | None:
+    """The channel that carries a probe or cuff condition (SpO2; NIBP systolic)."""
+    return next((c.id for c in channels.alarmed() if c.supports(condition)), None)
 
 
 def profile_conditions(profile: Any) -> dict[str, ConditionInfo]:

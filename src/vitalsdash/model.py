@@ -1,4 +1,4 @@
-"""The shared vocabulary of the monitor: channels, units, sample quality and phases.
+"""The shared vocabulary of the monitor: channel ids, sample quality and phases.
 
 Every layer (adapters, alarms, store, ui) speaks these names, so a recording from the
 simulator, a replayed file and an HL7 feed all mean the same thing by ``NIBP_SYS``.
@@ -10,8 +10,14 @@ import math
 from dataclasses import dataclass
 from enum import StrEnum
 
+from vitalsdash import channels
+
 
 class Channel(StrEnum):
+    """The built-in channel ids, for code about one channel in particular (the SpO2 probe,
+    the NIBP cuff). Any other channel is a plain ``str`` id: its facts are in the registry
+    (vitalsdash.channels), and a ``Channel`` equals and hashes as its ``str``."""
+
     HR = "HR"
     SPO2 = "SPO2"
     RR = "RR"
@@ -23,25 +29,15 @@ class Channel(StrEnum):
     KET_CE = "KET_CE"
 
 
-UNITS: dict[Channel, str] = {
-    Channel.HR: "bpm",
-    Channel.SPO2: "%",
-    Channel.RR: "/min",
-    Channel.NIBP_SYS: "mmHg",
-    Channel.NIBP_DIA: "mmHg",
-    Channel.NIBP_MAP: "mmHg",
-    Channel.PUMP_RATE: "mg/kg/h",
-    Channel.KET_CP: "ng/mL",
-    Channel.KET_CE: "ng/mL",
-}
+_BUILT_IN = {c.value: c for c in Channel}
 
-NIBP_CHANNELS: frozenset[Channel] = frozenset(
-    {Channel.NIBP_SYS, Channel.NIBP_DIA, Channel.NIBP_MAP}
-)
-"""Channels reported once per completed cuff measurement, not continuously."""
 
-CONTINUOUS_CHANNELS: frozenset[Channel] = frozenset({Channel.HR, Channel.SPO2, Channel.RR})
-"""Vital signs a monitor streams every second or every few seconds."""
+def channel_of(name: str) -> str | None:
+    """The id of a registered channel (a ``Channel`` for a built-in one), None if unknown."""
+    built_in = _BUILT_IN.get(name)
+    if built_in is not None:
+        return built_in
+    return name if channels.is_known(name) else None
 
 
 class Quality(StrEnum):
@@ -63,7 +59,7 @@ class Sample:
     """One measured value of one channel at ``t_s`` seconds from session start."""
 
     t_s: float
-    channel: Channel
+    channel: str  # a registered channel id (a ``Channel`` for a built-in one)
     value: float
     quality: Quality = Quality.OK
 

@@ -28,7 +28,7 @@ def surge(clinic):
 
 
 def test_surge_colours_the_tile_and_the_banner(page: Page, clinic, surge) -> None:
-    top = _signals(clinic).alarms[0].priority.name.lower()
+    top = _signals(clinic).alarms[0].priority.lower()
     page.goto(clinic.url + "/")
     expect(page.locator(f'.tile[data-bed="{BED}"]')).to_have_class(f"tile alarm-{top}")
     expect(page.locator('.tile[data-bed="chair1"]')).to_have_class("tile")
@@ -39,9 +39,9 @@ def test_surge_colours_the_tile_and_the_banner(page: Page, clinic, surge) -> Non
     expect(rows).to_have_count(len(sig.alarms))
     for i, a in enumerate(sig.alarms):  # by priority, then newest
         expect(rows.nth(i)).to_have_attribute("data-condition", a.condition)
-        expect(rows.nth(i)).to_have_attribute("data-priority", a.priority.name)
+        expect(rows.nth(i)).to_have_attribute("data-priority", a.priority)
         expect(rows.nth(i)).to_contain_text(a.marker)
-    expect(page.locator("#bed-audio")).to_have_attribute("data-audio", sig.audio.priority.name)
+    expect(page.locator("#bed-audio")).to_have_attribute("data-audio", sig.audio.priority)
     text = page.locator("body").inner_text().lower()
     for secret in ("surge", "hypertensive", "inject", "scenario"):
         assert secret not in text  # trainees never see what the scenario has in store
@@ -63,7 +63,7 @@ def test_acknowledge_silences_that_alarm_only(page: Page, clinic, surge) -> None
     assert by_cond[other].sounding
     assert not by_cond[other].acknowledged
     expect(page.locator("#bed-audio")).to_have_attribute(
-        "data-audio", _signals(clinic).audio.priority.name
+        "data-audio", _signals(clinic).audio.priority
     )
 
 
@@ -78,7 +78,7 @@ def test_audio_pause_counts_down(page: Page, clinic, surge) -> None:
     clinic.advance(30)
     sig = _signals(clinic)
     expect(countdown).to_have_text(f"Audio paused {fmt.mmss(sig.pause_remaining_s)}")
-    expected = "none" if sig.audio is None else sig.audio.priority.name
+    expected = "none" if sig.audio is None else sig.audio.priority
     expect(page.locator("#bed-audio")).to_have_attribute("data-audio", expected)
     page.locator("#alarm-pause-audio").click()
     expect(page.locator("#alarm-pause-audio")).to_have_text("Pause audio")

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from vitalsdash.config import BedConfig
-from vitalsdash.runtime import Bed
+from vitalsdash.runtime._core import Bed  # a test hook: a chair added for the test
 
 pytestmark = pytest.mark.browser
 BED = "chair8"

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from vitalsdash.config import BedConfig
-from vitalsdash.runtime import Bed
+from vitalsdash.runtime._core import Bed  # a test hook: a chair added for the test
 
 pytestmark = pytest.mark.browser
 BED = "chair9"
@@ -126,7 +126,7 @@ def test_alarm_off_shows_a_reminder_until_it_is_on(
     notice = card.locator(".set-off-notice")
     expect(notice).to_have_text(re.compile(r"^⚠ Alarms OFF: RR since \d:\d\d:\d\d$"))
     expect(row.locator(".lim-state")).to_have_text("OFF")
-    assert [n.channel.value for n in clinic.view(BED).signals.alarms_off] == ["RR"]
+    assert [n.channel for n in clinic.view(BED).signals.alarms_off] == ["RR"]
     offs = [
         r
         for r in clinic.runtime.feed.alarm_events_since(_sid(clinic), 0)

@@ -1,4 +1,4 @@
-"""Which HL7 senders become chairs and what they are called (``vitalsdash._hl7_admission``)."""
+"""Which HL7 senders become chairs and what they are called (``runtime._hl7_admission``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vitalsdash._hl7_admission import (
+from vitalsdash.adapters._hl7_parse import Hl7Error
+from vitalsdash.config import BedConfig
+from vitalsdash.runtime._hl7_admission import (
     LABEL_MAX,
     SENDER_KEY_MAX,
     Admission,
@@ -17,8 +19,6 @@ from vitalsdash._hl7_admission import (
     sender_key,
     unique_label,
 )
-from vitalsdash.adapters._hl7_parse import Hl7Error
-from vitalsdash.config import BedConfig
 
 pytestmark = pytest.mark.unit
 

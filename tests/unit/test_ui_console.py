@@ -358,7 +358,7 @@ def test_console_actions_go_through_the_runtime_as_the_instructor(rt: Runtime) -
 
 def test_the_table_shows_the_limits_the_engine_evaluates(rt: Runtime) -> None:
     engine = rt.beds["chair1"].session.engine
-    table = settings_limits.in_force(engine)
+    table = rt.view("chair1").limits_in_force
     limits = engine.limits()
     for ch, _, _, prefix in settings_limits.CHANNELS:
         assert table[ch]["high"] == limits[f"{prefix}_HI"]
@@ -369,7 +369,7 @@ def test_the_table_shows_the_limits_the_engine_evaluates(rt: Runtime) -> None:
 
 def test_an_edit_applies_in_a_valid_order_and_is_logged(rt: Runtime) -> None:
     s = rt.beds["chair1"].session
-    table = settings_limits.in_force(s.engine)
+    table = rt.view("chair1").limits_in_force
     lo, hi = table["HR"]["low"], table["HR"]["high"]
     # a new low above the old high: only valid after the high has moved
     values = {("HR", "low"): hi + 5, ("HR", "high"): hi + 20, ("RR", "low"): table["RR"]["low"]}

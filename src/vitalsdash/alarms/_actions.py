@@ -9,10 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from vitalsdash.model import Channel
-
 from ._conditions import nibp_deadline, refresh_quiet, schedule
-from ._profile import ALARMED_CHANNELS, limit_problems
+from ._profile import alarmed_ids, limit_problems
 from ._settings import apply_settings, auto_limits, channel_settings
 from ._state import ACTIVE, AlarmState, Cond
 from ._types import LIMIT_KINDS, ActionKind, AlarmAction, AlarmActionError, AlarmEvent
@@ -56,8 +54,8 @@ def _condition(st: AlarmState, name: str | None) -> Cond:
     return c
 
 
-def _alarmed(ch: Channel | None) -> Channel:
-    if ch is None or ch not in ALARMED_CHANNELS:
+def _alarmed(ch: str | None) -> str:
+    if ch is None or ch not in alarmed_ids():
         raise AlarmActionError("unknown_channel", f"channel {ch!r} has no alarms")
     return ch
 
@@ -132,15 +130,15 @@ def _reset(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> None:
             c.priority = c.base
 
 
-def _check_limits(st: AlarmState, edits: dict[tuple[Channel, str], float]) -> None:
+def _check_limits(st: AlarmState, edits: dict[tuple[str, str], float]) -> None:
     saved = dict(st.user_limits)
     try:
         st.user_limits.update(edits)
-        for ch in sorted({ch for ch, _ in edits}, key=ALARMED_CHANNELS.index):
+        for ch in sorted({ch for ch, _ in edits}, key=alarmed_ids().index):
             problems = limit_problems(ch, channel_settings(st, ch))
             if problems:
                 key, why = problems[0]
-                raise AlarmActionError("limit_out_of_range", f"{ch.value} {key}: {why}")
+                raise AlarmActionError("limit_out_of_range", f"{ch} {key}: {why}")
     finally:
         st.user_limits.clear()
         st.user_limits.update(saved)
@@ -149,9 +147,9 @@ def _check_limits(st: AlarmState, edits: dict[tuple[Channel, str], float]) -> No
 def _limits_changed(
     st: AlarmState, a: AlarmAction, events: list[AlarmEvent], edits: dict, target: str
 ) -> None:
-    before = {f"{ch.value}.{w}": channel_settings(st, ch)[w] for ch, w in edits}
+    before = {f"{ch}.{w}": channel_settings(st, ch)[w] for ch, w in edits}
     st.user_limits.update(edits)
-    after = {f"{ch.value}.{w}": v for (ch, w), v in edits.items()}
+    after = {f"{ch}.{w}": v for (ch, w), v in edits.items()}
     _log(st, a, events, target, detail={"before": before, "after": after})
     apply_settings(st, a.t_s, events, str(a.actor), str(a.kind))
 
@@ -164,7 +162,7 @@ def _set_limit(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> None
         raise AlarmActionError("limit_out_of_range", "a limit needs a numeric value")
     edits = {(ch, a.which): float(a.value)}
     _check_limits(st, edits)
-    _limits_changed(st, a, events, edits, ch.value)
+    _limits_changed(st, a, events, edits, str(ch))
 
 
 def _auto_limits(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> None:
@@ -176,24 +174,24 @@ def _auto_limits(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> No
 
 
 def _alarm_off(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> None:
-    chan = st.chans[_alarmed(a.channel).value]
+    chan = st.chans[_alarmed(a.channel)]
     if chan.off:
-        raise AlarmActionError("already_off", f"{chan.channel.value} alarms are already off")
+        raise AlarmActionError("already_off", f"{chan.channel} alarms are already off")
     chan.off = True
     chan.off_since = a.t_s
     chan.next_off_reminder = a.t_s + st.profile.alarm_off_reminder_s
     schedule(st, chan.next_off_reminder)
-    _log(st, a, events, chan.channel.value, detail={"before": "on", "after": "off"})
+    _log(st, a, events, str(chan.channel), detail={"before": "on", "after": "off"})
     apply_settings(st, a.t_s, events, str(a.actor), "alarm_off")
 
 
 def _alarm_on(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> None:
-    chan = st.chans[_alarmed(a.channel).value]
+    chan = st.chans[_alarmed(a.channel)]
     if not chan.off:
-        raise AlarmActionError("already_on", f"{chan.channel.value} alarms are already on")
+        raise AlarmActionError("already_on", f"{chan.channel} alarms are already on")
     chan.off = False
     chan.next_off_reminder = float("inf")
-    _log(st, a, events, chan.channel.value, detail={"before": "off", "after": "on"})
+    _log(st, a, events, str(chan.channel), detail={"before": "off", "after": "on"})
     apply_settings(st, a.t_s, events, str(a.actor), "alarm_on")
     refresh_quiet(chan)
 
@@ -214,10 +212,10 @@ def _set_baseline(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> N
     for ch, v in a.baseline.items():
         _alarmed(ch)
         if v != v:
-            raise AlarmActionError("bad_baseline", f"baseline for {ch.value} is not a number")
-    before = {ch.value: st.baseline.get(ch) for ch in a.baseline}
+            raise AlarmActionError("bad_baseline", f"baseline for {ch} is not a number")
+    before = {str(ch): st.baseline.get(ch) for ch in a.baseline}
     st.baseline.update(a.baseline)
-    after = {ch.value: v for ch, v in a.baseline.items()}
+    after = {str(ch): v for ch, v in a.baseline.items()}
     _log(st, a, events, "", detail={"before": before, "after": after})
     apply_settings(st, a.t_s, events, str(a.actor), "set_baseline")
 

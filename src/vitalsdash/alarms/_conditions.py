@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from vitalsdash.model import Channel
-
 from ._signals import AUDIO
 from ._state import ACTIVE, CLEARING, INF, NORMAL, PENDING, AlarmState, Chan, Cond, refresh_quiet
 from ._types import AlarmEvent, Priority
@@ -262,19 +260,19 @@ def set_inhibited(
 
 
 def _nibp_chans(st: AlarmState) -> list[Chan]:
-    return [ch for ch in st.chans.values() if ch.nibp]
+    return [ch for ch in st.chans.values() if ch.cuff]
 
 
 def on_invalid(st: AlarmState, ch: Chan, t: float, events: list[AlarmEvent]) -> None:
     """A row without a usable value: probe off (SpO2) or failed cuff (NIBP)."""
-    if ch.channel is Channel.SPO2:
+    if ch.probe:
         off = st.conds["SENSOR_OFF"]
         if off.state == NORMAL:
             tech_on(st, off, t, events, reason="invalid_sample")
             set_inhibited(st, [ch], True, t, "SENSOR_OFF", events)
             if ch.no_data is not None and ch.no_data.state != NORMAL:
                 tech_off(st, ch.no_data, t, events, reason="inhibited by SENSOR_OFF")
-    elif ch.nibp:
+    elif ch.cuff:
         fail = st.conds["CUFF_FAIL"]
         if fail.state == NORMAL:
             tech_on(st, fail, t, events, reason="invalid_reading")
@@ -286,7 +284,7 @@ def on_value(st: AlarmState, ch: Chan, t: float, v: float, events: list[AlarmEve
     nd = ch.no_data
     if nd is not None and nd.state != NORMAL:
         tech_off(st, nd, t, events, reason="data")
-    if ch.nibp:
+    if ch.cuff:
         fail = st.conds["CUFF_FAIL"]
         if fail.state != NORMAL:
             tech_off(st, fail, t, events, reason="reading")
@@ -297,7 +295,7 @@ def on_value(st: AlarmState, ch: Chan, t: float, v: float, events: list[AlarmEve
             tech_off(st, overdue, t, events, reason="reading")
         st.nibp_overdue_at = nibp_deadline(st)
         _schedule(st, st.nibp_overdue_at)
-    elif ch.channel is Channel.SPO2:
+    elif ch.probe:
         off = st.conds["SENSOR_OFF"]
         if off.state != NORMAL:
             tech_off(st, off, t, events, reason="data")
@@ -391,7 +389,7 @@ def _due(st: AlarmState, now: float, events: list[AlarmEvent]) -> None:
             done = c.clearing_t + p.clear_delay_s
             if now >= done:
                 end_episode(st, c, now, events)
-                refresh_quiet(st.chans[c.channel.value])
+                refresh_quiet(st.chans[c.channel])
             else:
                 nxt = min(nxt, done)
     for ch in st.chans.values():
@@ -401,7 +399,7 @@ def _due(st: AlarmState, now: float, events: list[AlarmEvent]) -> None:
                 events.append(
                     AlarmEvent(
                         now,
-                        ch.channel.value,
+                        str(ch.channel),
                         "alarm_off_reminder",
                         bed=st.bed,
                         detail={"off_since_s": ch.off_since},

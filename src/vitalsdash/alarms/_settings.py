@@ -8,19 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from vitalsdash.model import Channel
+from vitalsdash import channels
+from vitalsdash.channels import Condition
 
 from ._conditions import end_episode, suppress
-from ._profile import ALARMED_CHANNELS, Rule
+from ._profile import Rule
 from ._state import INF, PENDING, AlarmState, Cond, refresh_quiet
 from ._types import AlarmEvent
 
 
-def channel_settings(st: AlarmState, ch: Channel) -> dict[str, Any]:
+def channel_settings(st: AlarmState, ch: str) -> dict[str, Any]:
     """Profile settings for the current phase with the user's limit edits on top."""
     s = st.profile.channel(ch, st.phase)
     for (uch, which), value in st.user_limits.items():
-        if uch is ch:
+        if uch == ch:
             s[which] = value
     return s
 
@@ -30,7 +31,7 @@ def _rule_limit(st: AlarmState, rule: Rule) -> float | None:
         return None
     if rule.threshold is not None:
         return rule.threshold
-    base = st.baseline.get(Channel(rule.channel))
+    base = st.baseline.get(rule.channel)
     if base is None:
         return None
     sign = 1.0 if rule.direction == "high" else -1.0
@@ -47,9 +48,11 @@ def apply_settings(
 ) -> None:
     """Recompute every condition's settings; log each changed limit; end disabled episodes."""
     p = st.profile
-    for ch in ALARMED_CHANNELS:
-        chan = st.chans[ch.value]
+    for info in channels.alarmed():
+        ch = info.id
+        chan = st.chans[ch]
         s = channel_settings(st, ch)
+        sat_low = info.supports(Condition.SAT_SECONDS)
         if chan.continuous:
             chan.stale_timeout = s["stale_timeout_s"] or p.stale_timeout_s
         for c in chan.conds:
@@ -58,7 +61,7 @@ def apply_settings(
                 critical = s["critical_high"] if c.hi else s["critical_low"]
                 delay = 0.0 if c.nibp else s["delay_s"]
                 readings, hyst = 1, s["hysteresis"]
-                sat = s["sat_seconds"] if (ch is Channel.SPO2 and not c.hi) else 0
+                sat = s["sat_seconds"] if (sat_low and not c.hi) else 0
                 latch = s["latch"] or p.latch
             else:
                 limit, critical = _rule_limit(st, c.rule), None
@@ -114,22 +117,18 @@ def _apply(
     c.enabled = enabled
 
 
-def auto_limits(st: AlarmState) -> dict[tuple[Channel, str], float]:
-    """Limits from the baseline (Mindray adult formulas), kept inside the critical limits."""
+def auto_limits(st: AlarmState) -> dict[tuple[str, str], float]:
+    """Limits from the baseline (Mindray adult formulas, in the channel registry), kept
+    inside the critical limits."""
     b = st.baseline
-    out: dict[tuple[Channel, str], float] = {}
-    formulas = {
-        Channel.HR: (lambda x: 0.8 * x, lambda x: 1.25 * x),
-        Channel.RR: (lambda x: 0.5 * x, lambda x: 1.5 * x),
-        Channel.NIBP_SYS: (lambda x: 0.68 * x + 10, lambda x: 0.86 * x + 38),
-        Channel.NIBP_DIA: (lambda x: 0.68 * x + 6, lambda x: 0.86 * x + 32),
-        Channel.NIBP_MAP: (lambda x: 0.68 * x + 8, lambda x: 0.86 * x + 35),
-    }
-    for ch, (lo_f, hi_f) in formulas.items():
-        if ch not in b:
+    out: dict[tuple[str, str], float] = {}
+    for info in channels.alarmed():
+        ch = info.id
+        if info.auto_limits is None or ch not in b:
             continue
+        (lo_a, lo_b), (hi_a, hi_b) = info.auto_limits
         s = channel_settings(st, ch)
-        lo, hi = float(round(lo_f(b[ch]))), float(round(hi_f(b[ch])))
+        lo, hi = float(round(lo_a * b[ch] + lo_b)), float(round(hi_a * b[ch] + hi_b))
         if s["critical_low"] is not None:
             lo = max(lo, s["critical_low"])
         if s["critical_high"] is not None:

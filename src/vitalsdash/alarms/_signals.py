@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vitalsdash.model import Channel
-
 from ._state import ACTIVE, NORMAL, AlarmState, Cond
 from ._types import ConditionState, Priority
 
@@ -46,7 +44,7 @@ class AlarmSignal:
     """The visual (and audio) signal of one active or latched condition."""
 
     condition: str
-    channel: Channel
+    channel: str  # a registered channel id
     state: ConditionState
     priority: Priority
     base_priority: Priority
@@ -69,7 +67,7 @@ class AlarmSignal:
 class AlarmOffNotice:
     """A parameter whose alarms are off: shown persistently, with a periodic reminder."""
 
-    channel: Channel
+    channel: str  # a registered channel id
     since_s: float
     reminding: bool
     next_reminder_s: float
@@ -136,7 +134,7 @@ def signals(st: AlarmState, now: float) -> Signals:
         if sounding:
             loudest = max(loudest, c.priority)
         colour, hz, duty, marker = VISUAL[c.priority]
-        chan = st.chans[c.channel.value]
+        chan = st.chans[c.channel]
         no_data = chan.no_data is not None and chan.no_data.state >= ACTIVE
         unknown = not c.technical and (no_data or (c.nibp and overdue))
         sig = AlarmSignal(

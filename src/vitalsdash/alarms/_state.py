@@ -9,9 +9,11 @@ from __future__ import annotations
 import copy
 import math
 
-from vitalsdash.model import NIBP_CHANNELS, Channel, Phase
+from vitalsdash import channels
+from vitalsdash.channels import Condition
+from vitalsdash.model import Phase, channel_of
 
-from ._profile import ALARMED_CHANNELS, SHORT, AlarmProfile, Rule
+from ._profile import AlarmProfile, Rule
 from ._types import Priority
 
 # Condition states as small ints on the hot path; ConditionState is the public view.
@@ -65,7 +67,7 @@ class Cond:
     def __init__(
         self,
         name: str,
-        channel: Channel,
+        channel: str,
         hi: bool,
         base: Priority,
         *,
@@ -80,7 +82,7 @@ class Cond:
         self.technical = technical
         self.rule = rule
         self.label = label or name
-        self.nibp = channel in NIBP_CHANNELS
+        self.nibp = channels.get(channel).periodic
         # settings in force (filled by _settings.apply)
         self.enabled = technical
         self.limit: float = INF if hi else -INF
@@ -125,6 +127,7 @@ class Chan:
         "channel",
         "conds",
         "continuous",
+        "cuff",
         "hi",
         "hi_c",
         "inhibited",
@@ -136,15 +139,19 @@ class Chan:
         "no_data",
         "off",
         "off_since",
+        "probe",
         "quiet",
         "stale_timeout",
     )
 
-    def __init__(self, channel: Channel, t0: float):
+    def __init__(self, channel: str, t0: float):
         self.channel = channel
         self.conds: list[Cond] = []
-        self.nibp = channel in NIBP_CHANNELS
+        info = channels.get(channel)
+        self.nibp = info.periodic
         self.continuous = not self.nibp
+        self.probe = info.supports(Condition.SENSOR_OFF)  # invalid: SENSOR_OFF
+        self.cuff = info.supports(Condition.CUFF_FAIL)  # invalid: CUFF_FAIL; NIBP_OVERDUE
         self.quiet = False
         self.lo = self.hi = self.lo_c = self.hi_c = 0.0
         self.last_usable_t = t0
@@ -189,8 +196,8 @@ class AlarmState:
         self.bed = bed
         self.now = t0_s
         self.phase = Phase.BASELINE
-        self.baseline: dict[Channel, float] = {}
-        self.user_limits: dict[tuple[Channel, str], float] = {}
+        self.baseline: dict[str, float] = {}
+        self.user_limits: dict[tuple[str, str], float] = {}
         self.pause_until: float | None = None
         self.next_due = INF
         self.chans: dict[str, Chan] = {}
@@ -199,16 +206,18 @@ class AlarmState:
         self.nibp_ref_t = t0_s
         self.nibp_overdue_at = INF
         tech = profile.technical_priority
-        for ch in ALARMED_CHANNELS:
+        alarmed = channels.alarmed()
+        for info in alarmed:
+            ch = channel_of(info.id) or info.id
             chan = Chan(ch, t0_s)
-            self.chans[ch.value] = chan
+            self.chans[ch] = chan
             for hi, suffix, word in ((True, "HI", "HIGH"), (False, "LO", "LOW")):
-                name = f"{SHORT[ch]}_{suffix}"
-                cond = Cond(name, ch, hi, profile.limit_priority, label=f"{SHORT[ch]} {word}")
+                name = f"{info.short}_{suffix}"
+                cond = Cond(name, ch, hi, profile.limit_priority, label=f"{info.short} {word}")
                 self.conds[name] = cond
                 chan.conds.append(cond)
         for rule in profile.rules:
-            ch = Channel(rule.channel)
+            ch = self.chans[rule.channel].channel
             cond = Cond(
                 rule.name,
                 ch,
@@ -218,19 +227,28 @@ class AlarmState:
                 label=rule.message or rule.name.replace("_", " "),
             )
             self.conds[rule.name] = cond
-            self.chans[ch.value].conds.append(cond)
-        for ch in (Channel.HR, Channel.SPO2, Channel.RR):
-            cond = Cond(
-                f"NO_DATA_{ch.value}", ch, True, tech, technical=True, label=f"NO DATA {SHORT[ch]}"
-            )
-            self.conds[cond.name] = cond
-            self.chans[ch.value].no_data = cond
-        for name, ch, label in (
-            ("SENSOR_OFF", Channel.SPO2, "SpO2 SENSOR OFF"),
-            ("CUFF_FAIL", Channel.NIBP_SYS, "NIBP CUFF FAIL"),
-            ("NIBP_OVERDUE", Channel.NIBP_SYS, "NIBP OVERDUE"),
+            self.chans[ch].conds.append(cond)
+        for info in alarmed:
+            if info.supports(Condition.NO_DATA):
+                chan = self.chans[info.id]
+                name = f"NO_DATA_{info.id}"
+                label = f"NO DATA {info.short}"
+                cond = Cond(name, chan.channel, True, tech, technical=True, label=label)
+                self.conds[name] = cond
+                chan.no_data = cond
+        # one probe and one cuff condition, on the first channel that has a probe or a cuff
+        for kind, names in (
+            (Condition.SENSOR_OFF, (("SENSOR_OFF", "SENSOR OFF"),)),
+            (Condition.CUFF_FAIL, (("CUFF_FAIL", "CUFF FAIL"), ("NIBP_OVERDUE", "OVERDUE"))),
         ):
-            self.conds[name] = Cond(name, ch, True, tech, technical=True, label=label)
+            info = next((c for c in alarmed if c.supports(kind)), None)
+            if info is None:
+                continue
+            for name, words in names:
+                label = f"{info.alarm_label} {words}"
+                self.conds[name] = Cond(
+                    name, self.chans[info.id].channel, True, tech, technical=True, label=label
+                )
 
     def snapshot(self) -> AlarmState:
         """A deep copy that shares only the (immutable) profile."""

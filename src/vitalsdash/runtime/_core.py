@@ -32,8 +32,6 @@ from vitalsdash import _interruptions
 from vitalsdash import protocol as proto
 from vitalsdash._bed import BedSession, Pending, alarm_event_row
 from vitalsdash._catalogue import StartConfigs, load_start_configs
-from vitalsdash._health import Health, HealthCheck, error_text
-from vitalsdash._store_writer import Snapshot, StoreWriter
 from vitalsdash.actions import (
     ALARM_ACTIONS,
     CLINIC_ACTIONS,
@@ -48,11 +46,14 @@ from vitalsdash.clock import Clock, SimControl, SystemClock
 from vitalsdash.config import BedConfig, ClinicConfig
 from vitalsdash.feed import Feed
 from vitalsdash.model import Phase
+from vitalsdash.runtime import _views
+from vitalsdash.runtime._commands import SET_LIMITS, Command
+from vitalsdash.runtime._health import Health, HealthCheck, error_text
+from vitalsdash.runtime._store_writer import Snapshot, StoreWriter
 from vitalsdash.store import Store, StoreError, StoreWriteError, TickWrite
-from vitalsim import ConfigError
-from vitalsim._tomlconfig import shown
+from vitalsdash.tomlconfig import ConfigError, shown
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("vitalsdash.runtime")
 HL7_LAG_S = 2.0  # a real device's bed runs this far behind the wall clock
 HL7_CATCH_UP_S = 300  # at most this many seconds per tick for a bed catching up on a backlog
 Wall = Callable[[], datetime]
@@ -69,6 +70,7 @@ class Bed:
     protocol: Any = None
     readiness: Any = None
     history: list[int] = field(default_factory=list)
+    patient: dict[str, Any] = field(default_factory=dict)  # its session's, for the views
 
     @property
     def id(self) -> str:
@@ -315,6 +317,7 @@ class Runtime:
             bed.session.realtime_start = self.control.clock.now()
         bed.protocol = protocol_cfg
         bed.readiness = None
+        bed.patient = patient
         bed.history.append(session_id)
         bed.session.pending.alarm_events.extend(_alarm_rows(bed.session, first_events))
         bed.session.pending.session_events.append(
@@ -398,42 +401,41 @@ class Runtime:
 
     def _hl7(self) -> Any:
         if self._hl7_intake is None:
-            from vitalsdash._hl7_ingest import Hl7Intake
+            from vitalsdash.runtime._hl7_ingest import Hl7Intake
 
             self._hl7_intake = Hl7Intake(self)
         return self._hl7_intake
 
     # -- views (read-only; the UI and the API never hold authoritative state) ----------
-    def bed_summary(self, bed_id: str) -> dict[str, Any]:
+    def view(self, bed_id: str) -> _views.BedView | None:
+        """One bed now, as a trainee may see it (None: no such bed)."""
         with self.lock:
-            bed = self.beds[bed_id]
-            s = bed.session
-            out: dict[str, Any] = {
-                "id": bed.id,
-                "label": bed.config.display_name,
-                "source": bed.config.source,
-                "session": None,
-            }
-            if s is None:
-                return out
-            now = float(s.t_s)
-            sig = s.engine.signals(now)
-            pump = s.source.pump()
-            out["session"] = {
-                "id": s.session_id, "status": s.status, "phase": s.phase.value, "t_s": now,
-                "latest": {ch: {"t_s": t, "value": v, "quality": q}
-                           for ch, (t, v, q) in s.latest.items()},
-                "alarms": [{"condition": a.condition, "priority": a.priority.name,
-                            "message": a.message, "acknowledged": a.acknowledged}
-                           for a in sig.alarms],
-                "audio_paused": sig.audio_paused, "pause_remaining_s": sig.pause_remaining_s,
-                "pump": None if pump is None else {
-                    "rate_mg_per_kg_h": pump.rate_mg_per_kg_h, "running": pump.running,
-                    "dose_given_mg_per_kg": pump.dose_given_mg_per_kg},
-                "readiness": None if bed.readiness is None else {
-                    "ready": bed.readiness.ready, "missing": list(bed.readiness.missing)},
-            }  # fmt: skip
-            return out
+            bed = self.beds.get(bed_id)
+            return None if bed is None else _views.bed_view(bed)
+
+    def views(self, beds: bool = True) -> _views.ClinicView:
+        """The clinic now: speed, pause, ticks and every bed's view, taken together
+        (``beds=False``: the clock only, for a page that shows nothing else)."""
+        with self.lock:
+            c = self.control
+            return _views.ClinicView(
+                self.clinic.clinic.name, c.speed, c.paused, self.tick_count,
+                self.clinic.clinic.live_updates,
+                tuple(_views.bed_view(b) for b in self.beds.values()) if beds else (),
+            )  # fmt: skip
+
+    def truth(self, bed_id: str) -> _views.TruthView | None:
+        """What only the instructor sees of one bed (None: no such bed)."""
+        with self.lock:
+            bed = self.beds.get(bed_id)
+            return None if bed is None else _views.truth_view(bed)
+
+    def bed_summary(self, bed_id: str) -> dict[str, Any]:
+        """The bed as ``/api/beds`` shows it (KeyError: no such bed)."""
+        view = self.view(bed_id)
+        if view is None:
+            raise KeyError(bed_id)
+        return _views.summary(view)
 
     def session_bed(self, session_id: int) -> Bed | None:
         for bed in self.beds.values():
@@ -442,11 +444,18 @@ class Runtime:
         return None
 
     # -- actions ------------------------------------------------------------------------
-    def submit(self, bed_id: str | None, kind: str, params: Any = None,
+    def submit(self, command: Command | str | None, kind: Any = None, params: Any = None,
                actor: str = "trainee") -> dict[str, Any]:  # fmt: skip
-        """Validate and apply one action now; raise ActionError and change nothing."""
+        """Validate and apply one command now: a plain dict; ActionError changes nothing.
+
+        ``submit(Command(...))``, or the same as ``submit(bed_id, kind, params, actor)``."""
+        if not isinstance(command, Command):
+            command = Command(kind, command, params, actor)
+        bed_id, kind, params, actor = command.bed_id, command.kind, command.params, command.actor
         if not isinstance(kind, str):  # e.g. a list from JSON: not an action, and unhashable
             raise ActionError("unknown_action", f"action kind must be a string, got {shown(kind)}")
+        if kind == SET_LIMITS:
+            return self._set_limits(bed_id, params, actor)
         if kind in CLINIC_ACTIONS:
             clean = validate(kind, params, actor, CLINIC_ACTIONS)
             return self._clinic_action(kind, clean)
@@ -498,6 +507,61 @@ class Runtime:
                                       "reason": None})  # fmt: skip
             self._store_action(bed, kind, snap)
             return {"ok": True, "t_s": t}
+
+    def _set_limits(self, bed_id: Any, params: Any, actor: str) -> dict[str, Any]:
+        """Several limit edits of one bed, all or none (see ``_commands``)."""
+        raw = params.get("limits") if isinstance(params, dict) else None
+        if not isinstance(raw, list) or len(raw) > MAX_LIMIT_EDITS:
+            raise ActionError("bad_params", f"set_limits: params.limits must be a list of at "
+                              f"most {MAX_LIMIT_EDITS} edits")  # fmt: skip
+        edits = [validate("set_limit", e, actor) for e in raw]
+        with self.lock:
+            bed, s = self._running(bed_id)
+            t = float(s.t_s)
+            now = _views.limits_in_force(s.engine)
+            wanted = [e for e in edits
+                      if (old := now.get(e["channel"], {}).get(e["which"])) is None
+                      or abs(e["value"] - old) > 1e-9]  # fmt: skip
+            if not wanted:
+                return {"ok": True, "t_s": t, "applied": []}
+            snap = Snapshot(bed, source_copy=False, alarm_copy=True)
+            done: list[dict[str, Any]] = []
+            todo = list(wanted)
+            while todo:  # each pass applies what is valid now; none in a pass: no order works
+                error: ActionError | None = None
+                before = len(todo)
+                for e in list(todo):
+                    try:
+                        self._apply(bed, s, "set_limit", e, actor, t)
+                    except ActionError as exc:
+                        error = error or exc
+                        continue
+                    todo.remove(e)
+                    done.append(e)
+                    s.pending.actions.append({"session_id": s.session_id, "t_s": t,
+                                              "actor": actor, "kind": "set_limit", "params": e,
+                                              "outcome": "ok", "reason": None})  # fmt: skip
+                if len(todo) == before and error is not None:
+                    snap.restore(bed, self._writer)
+                    raise error
+            s.update_readiness()
+            bed.readiness = s.readiness
+            self._store_action(bed, SET_LIMITS, snap)
+            return {"ok": True, "t_s": t, "applied": done}
+
+    def _running(self, bed_id: Any) -> tuple[Bed, BedSession]:
+        """The bed and its running session, or ActionError (unknown bed, none running)."""
+        bed = self.beds.get(str(bed_id))
+        if bed is None:
+            raise ActionError("unknown_bed", f"no bed {shown(bed_id)}; beds: "
+                              f"{', '.join(self.beds)}", status=404)  # fmt: skip
+        s = bed.session
+        if s is None or s.status not in ("running", "interrupted"):
+            raise ActionError("no_session", f"{bed_id} has no session running", status=409)
+        if s.status != "running":
+            raise ActionError("interrupted", f"{bed_id}'s session was interrupted: "
+                              "resume or close it first", status=409)  # fmt: skip
+        return bed, s
 
     def _store_action(self, bed: Bed, kind: str, snap: Snapshot) -> None:
         """Store the bed's rows with the action's; if the store refuses them, put the bed
@@ -576,6 +640,8 @@ class Runtime:
         return {"ok": True, "speed": self.control.speed, "paused": self.control.paused}
 
 
+MAX_LIMIT_EDITS = 64
+"""At most this many edits in one ``set_limits`` (the settings table has 24 cells)."""
 REPLAYED_ACTIONS = frozenset({*PATIENT_ACTIONS, *ALARM_ACTIONS, "chart", "inject_event"})
 """The logged actions that changed a session's source or engine: applied again on rebuild."""
 
@@ -590,7 +656,7 @@ def _refuse_if_busy(bed: Bed) -> None:
 
 def _bed_id_for(key: str, beds: dict[str, Bed]) -> str:
     """A bed id from a sender's key: ASCII letters, digits, - and _ only, unique."""
-    from vitalsdash._hl7_admission import bed_id_for
+    from vitalsdash.runtime._hl7_admission import bed_id_for
 
     return bed_id_for(key, beds)
 

@@ -15,7 +15,7 @@ reason). In order:
    rule). Older than ``hl7_max_age_s`` or more than ``hl7_max_ahead_s`` after receipt:
    AE naming the time, the distance and the limit.
 3. Admission: the sender's bed (the clinic file's ``hl7_source``/id), or a new chair
-   within the caps of :mod:`vitalsdash._hl7_admission`.
+   within the caps of :mod:`vitalsdash.runtime._hl7_admission`.
 4. Session: the bed's running session, or a new one anchored at the message's first
    observation (so nothing of it falls before its start). An observation before the
    running session's start is AE (it belongs to no session of this chair).
@@ -38,19 +38,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from vitalsdash._hl7_admission import (
+from vitalsdash.adapters._hl7_parse import Hl7Error, ObservationBatch
+from vitalsdash.config import BedConfig
+from vitalsdash.runtime._hl7_admission import (
     Admission,
     bed_id_for,
     clean_label,
     sender_key,
     unique_label,
 )
-from vitalsdash.adapters._hl7_parse import Hl7Error, ObservationBatch
-from vitalsdash.config import BedConfig
 from vitalsdash.store import StoreError, TickWrite
 
 if TYPE_CHECKING:
-    from vitalsdash.runtime import Bed, Runtime
+    from vitalsdash.runtime._core import Bed, Runtime
 
 log = logging.getLogger("vitalsdash.hl7")
 CONTROL_ID_MAX = 199  # HL7 v2.5+ MSH-10
@@ -108,7 +108,7 @@ class Hl7Intake:
     def bed_for(self, key: str) -> Bed:
         """The sender's bed; a new chair when the clinic creates them and the caps allow;
         else Hl7Error (AR)."""
-        from vitalsdash.runtime import Bed
+        from vitalsdash.runtime._core import Bed
 
         bed = self.find_bed(key)
         if bed is not None:

@@ -26,13 +26,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from vitalsdash._health import Health, error_text
 from vitalsdash.clock import Clock
 from vitalsdash.feed import Feed
+from vitalsdash.runtime._health import Health, error_text
 from vitalsdash.store import Store, StoreError, TickWrite
 
 if TYPE_CHECKING:
-    from vitalsdash.runtime import Bed
+    from vitalsdash.runtime._core import Bed
 
 log = logging.getLogger("vitalsdash.runtime")
 MAX_BACKOFF_S = 5.0

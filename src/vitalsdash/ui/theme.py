@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from vitalsdash import channels
+
 ASSETS = Path(__file__).resolve().parent / "assets"
 STYLESHEET = ASSETS / "monitor.css"
 
@@ -21,10 +23,8 @@ PALETTE: dict[str, str] = {
     "text": "#e8edf2",
     "muted": "#9aa6b2",
     "stale": "#8c96a0",
-    "hr": "#3fe07a",
-    "spo2": "#4cc9ff",
-    "nibp": "#f2f2f2",
-    "rr": "#d0a8ff",
+    # one colour per panel of vital signs, from the channel registry: "hr", "spo2", "nibp", "rr"
+    **{key.lower(): chans[0].colour for key, chans in channels.panels().items()},
     "pump": "#ffb36b",
     "high": "#d0102b",
     "high-text": "#ff6b7a",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import html
 
-from vitalsdash.alarms import Signals
+from vitalsdash.runtime import SignalsView
 from vitalsdash.ui import fmt
 
 Row = tuple[str, str, str, str, int, int, str]
@@ -22,7 +22,7 @@ the order bedside.js reads them in."""
 NONE_TEXT = "No active alarms"
 
 
-def rows(signals: Signals | None) -> list[Row]:
+def rows(signals: SignalsView | None) -> list[Row]:
     """The banner's rows, already ordered by priority then newest (as Signals are)."""
     if signals is None:
         return []
@@ -32,7 +32,7 @@ def rows(signals: Signals | None) -> list[Row]:
         out.append(
             (
                 a.condition,
-                a.priority.name,
+                a.priority,
                 a.marker,
                 msg,
                 int(a.acknowledged),

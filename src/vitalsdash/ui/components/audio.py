@@ -8,17 +8,17 @@ from __future__ import annotations
 
 from dash import html
 
-from vitalsdash.alarms import Signals
+from vitalsdash.runtime import SignalsView
 
 NONE = "none"
 
 
-def state(signals: Signals | None) -> tuple[str, str, str]:
+def state(signals: SignalsView | None) -> tuple[str, str, str]:
     """(pattern, pulses, repeat seconds) from the engine's audio signal."""
     a = None if signals is None else signals.audio
     if a is None:
         return NONE, "0", "0"
-    return a.priority.name, str(a.pulses), f"{a.repeat_s:g}"
+    return a.priority, str(a.pulses), f"{a.repeat_s:g}"
 
 
 def element(element_id: str) -> html.Div:

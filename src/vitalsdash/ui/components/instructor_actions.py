@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vitalsdash.actions import ActionError
-from vitalsdash.runtime import Runtime
+from vitalsdash.runtime import Command, Runtime
 from vitalsdash.ui import fmt
 from vitalsdash.ui.components import instructor_events as events
 from vitalsdash.ui.components.instructor_controls import RANDOM_SCENARIO
@@ -41,11 +41,6 @@ def new_seed() -> int:
     return random.SystemRandom().randrange(1, 2**31)
 
 
-def _now(rt: Runtime, bed_id: str) -> str:
-    with rt.lock:
-        bed = rt.beds.get(bed_id)
-        s = None if bed is None else bed.session
-        return "" if s is None else f" at {fmt.clock(s.t_s)}"
 
 
 def request(action: str, values: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
@@ -78,11 +73,11 @@ def request(action: str, values: dict[str, Any]) -> tuple[str, dict[str, Any], s
 def perform(rt: Runtime, bed_id: str, action: str, values: dict[str, Any]) -> Outcome:
     try:
         kind, params, message = request(action, values)
-        rt.submit(bed_id, kind, params, ACTOR)
+        done = rt.submit(Command(kind, bed_id, params, ACTOR))
     except ActionError as exc:
         return Outcome(False, exc.message)
     if action == "inject":
-        message = f"Injected{_now(rt, bed_id)}: {message}"
+        message = f"Injected at {fmt.clock(done['t_s'])}: {message}"
     return Outcome(True, message)
 
 
@@ -90,10 +85,10 @@ def simulation(rt: Runtime, control: Any) -> Outcome:
     """Speed (an int x1..x120) or "pause" (pause or resume, whichever applies)."""
     try:
         if control == "pause":
-            kind = "resume_simulation" if rt.control.paused else "pause_simulation"
-            rt.submit(None, kind, {}, ACTOR)
+            kind = "resume_simulation" if rt.views(beds=False).paused else "pause_simulation"
+            rt.submit(Command(kind, None, {}, ACTOR))
             return Outcome(True, "Simulation resumed" if kind == "resume_simulation" else "Paused")
-        rt.submit(None, "set_speed", {"speed": control}, ACTOR)
-        return Outcome(True, f"Speed x{rt.control.speed:g}")
+        done = rt.submit(Command("set_speed", None, {"speed": control}, ACTOR))
+        return Outcome(True, f"Speed x{done['speed']:g}")
     except ActionError as exc:
         return Outcome(False, exc.message)

@@ -8,10 +8,9 @@ so missed ticks heal themselves.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from vitalsdash.runtime import Runtime
+from vitalsdash.runtime import Runtime, TruthView
 from vitalsdash.ui import fmt
 from vitalsdash.ui.components import instructor_activity as activity
 from vitalsdash.ui.components import instructor_truth as truth
@@ -22,26 +21,12 @@ SLOTS = ("status", "patient", "card", *truth.KEYS)
 SIM_SLOTS = ("sim", "pause", *(f"x{s}" for s in SPEEDS))
 
 
-@dataclass
-class BedNow:
-    bed_id: str
-    session_id: int | None
-    status: str | None
-    phase: str | None
-    t_s: float
-    truth: dict[str, float] | None
+BedNow = TruthView
+"""A chair as the instructor sees it (the runtime's view, with the hidden truth)."""
 
 
 def snapshot(rt: Runtime, bed_id: str) -> BedNow | None:
-    with rt.lock:
-        bed = rt.beds.get(bed_id)
-        if bed is None:
-            return None
-        s = bed.session
-        if s is None:
-            return BedNow(bed_id, None, None, None, 0.0, None)
-        hidden = s.source.truth() if s.status in ("running", "interrupted") else None
-        return BedNow(bed_id, s.session_id, s.status, s.phase.value, float(s.t_s), hidden)
+    return rt.truth(bed_id)
 
 
 def card_class(status: str | None) -> str:
@@ -63,7 +48,7 @@ def status_text(now: BedNow) -> str:
 
 def sim_state(rt: Runtime) -> tuple[str, str]:
     """(state text, pause button text)."""
-    c = rt.control
+    c = rt.views(beds=False)
     if c.paused:
         return f"Paused · x{c.speed:g} when resumed", "Resume"
     return f"Running · x{c.speed:g}", "Pause"
@@ -127,7 +112,7 @@ def sim_tick(rt: Runtime, packed: list[Any] | None) -> tuple[dict[str, Any], lis
     text, button = sim_state(rt)
     shown.put(out, "sim", text)
     shown.put(out, "pause", button)
-    speed = rt.control.speed
+    speed = rt.views(beds=False).speed
     for s in SPEEDS:
         shown.put(out, f"x{s}", speed == s)
     return out, shown.pack()

@@ -1,40 +1,45 @@
-"""Large bedside numerics: HR, SpO2, NIBP (with its age) and RR, with units and limits.
+"""Large bedside numerics: one box per panel of the channel registry (a periodic panel
+with the age of its reading), with units and limits.
 
-A numeric box takes the colour class of the highest active alarm on its parameter; an
-NIBP reading older than the program interval + 60 s is greyed.
+A numeric box takes the colour class of the highest active alarm on its parameter; a
+cuff reading older than the program interval + 60 s is greyed.
 """
 
 from __future__ import annotations
 
 from dash import html
 
-from vitalsdash.alarms import Signals
+from vitalsdash import channels
+from vitalsdash.runtime import SignalsView
 from vitalsdash.ui import fmt
 from vitalsdash.ui.state import BedView
 
-BOXES = (
-    # key, label, unit, limit conditions (lo, hi)
-    ("HR", "HR", "bpm", ("HR_LO", "HR_HI")),
-    ("SPO2", "SpO₂", "%", ("SPO2_LO", "SPO2_HI")),
-    ("NIBP", "NIBP", "mmHg", ("SYS_LO", "SYS_HI")),
-    ("RR", "RR", "/min", ("RR_LO", "RR_HI")),
-)
-CHANNEL_BOX = {
-    "HR": "HR",
-    "SPO2": "SPO2",
-    "RR": "RR",
-    "NIBP_SYS": "NIBP",
-    "NIBP_DIA": "NIBP",
-    "NIBP_MAP": "NIBP",
-}
+
+def boxes() -> tuple[tuple[str, str, str, tuple[str, str]], ...]:
+    """One box per panel of the channel registry, in rank order: (key, label, unit, limit
+    conditions (lo, hi)). A periodic panel (NIBP) shows sys/dia with its mean below."""
+    out = []
+    for key, chans in channels.panels().items():
+        head = chans[0]
+        out.append((key, head.panel_label, head.unit, (f"{head.short}_LO", f"{head.short}_HI")))
+    return tuple(out)
+
+
+def channel_box() -> dict[str, str]:
+    """Channel id -> the key of the box that shows it."""
+    return {c.id: key for key, chans in channels.panels().items() for c in chans}
+
+
+BOXES = boxes()
+"""The built-in boxes (HR, SpO2, NIBP, RR): the bedside's declared outputs."""
 
 
 def _box(key: str, label: str, unit: str) -> html.Div:
     head = [html.Span(label, className="num-label"), html.Span(unit, className="num-unit")]
     value: list = [html.Span(fmt.DASH, id=f"num-{key}-value", className="num-value")]
-    if key == "NIBP":
-        head.append(html.Span("", id="num-NIBP-age", className="num-age"))
-        value.append(html.Span("", id="num-NIBP-map", className="num-sub"))
+    if channels.panels()[key][0].periodic:
+        head.append(html.Span("", id=f"num-{key}-age", className="num-age"))
+        value.append(html.Span("", id=f"num-{key}-map", className="num-sub"))
     head.append(html.Span("", id=f"num-{key}-limits", className="num-limits"))
     return html.Div(
         [html.Div(head, className="num-head"), html.Div(value, className="num-line")],
@@ -44,18 +49,19 @@ def _box(key: str, label: str, unit: str) -> html.Div:
 
 
 def layout() -> html.Div:
-    return html.Div([_box(k, label, unit) for k, label, unit, _ in BOXES], className="numerics")
+    return html.Div([_box(k, label, unit) for k, label, unit, _ in boxes()], className="numerics")
 
 
-def alarm_classes(signals: Signals | None) -> dict[str, str]:
+def alarm_classes(signals: SignalsView | None) -> dict[str, str]:
     """Per numeric box, the class of its highest active alarm ("" when none)."""
     out: dict[str, str] = {}
     if signals is None:
         return out
+    box_of = channel_box()
     for a in signals.alarms:  # highest priority first
-        box = CHANNEL_BOX.get(a.channel.value)
+        box = box_of.get(str(a.channel))
         if box and box not in out and not a.technical:
-            out[box] = f"alarm-{a.priority.name.lower()}"
+            out[box] = f"alarm-{a.priority.lower()}"
     return out
 
 
@@ -64,17 +70,33 @@ def values(view: BedView) -> dict[str, str]:
     limits = view.limits or {}
     classes = alarm_classes(view.signals)
     out: dict[str, str] = {}
-    for key, _, _, (lo, hi) in BOXES:
+    panels = channels.panels()
+    for key, _, _, (lo, hi) in boxes():
         out[f"num-{key}-limits"] = fmt.limit_pair(limits.get(lo), limits.get(hi))
         out[f"num-{key}-box"] = f"num-box num-{key.lower()} {classes.get(key, '')}".strip()
-    for ch in ("HR", "SPO2", "RR"):
-        out[f"num-{ch}-value"] = fmt.num(view.value(ch))
-    nibp = view.last_nibp or {}
-    sys_, dia, mean = (nibp.get(c, (None, None))[1] for c in ("NIBP_SYS", "NIBP_DIA", "NIBP_MAP"))
-    out["num-NIBP-value"] = f"{fmt.num(sys_)}/{fmt.num(dia)}" if sys_ is not None else fmt.DASH
-    out["num-NIBP-map"] = f"({fmt.num(mean)})" if mean is not None else ""
+        if panels[key][0].periodic:
+            out.update(_periodic(view, key, panels[key]))
+            if view.nibp_stale() and out[f"num-{key}-value"] != fmt.DASH:
+                out[f"num-{key}-box"] += " stale"
+        else:
+            c = panels[key][0]
+            out[f"num-{key}-value"] = fmt.num(view.value(c.id), c.precision)
+    return out
+
+
+def _periodic(view: BedView, key: str, chans: tuple[channels.ChannelInfo, ...]) -> dict[str, str]:
+    """A measured panel: main/second value (NIBP sys/dia), the mean in brackets, its age."""
+    last = view.last_nibp or {}
+    main = [last.get(c.id, (None, None))[1] for c in chans if not c.secondary]
+    sub = [last.get(c.id, (None, None))[1] for c in chans if c.secondary]
+    digits = chans[0].precision
+    first = main[0] if main else None
+    out = {
+        f"num-{key}-value": "/".join(fmt.num(v, digits) for v in main)
+        if first is not None
+        else fmt.DASH,
+        f"num-{key}-map": f"({fmt.num(sub[0], digits)})" if sub and sub[0] is not None else "",
+    }
     age = view.nibp_age_s()
-    out["num-NIBP-age"] = "no reading yet" if age is None else fmt.age(age)
-    if view.nibp_stale() and sys_ is not None:
-        out["num-NIBP-box"] += " stale"
+    out[f"num-{key}-age"] = "no reading yet" if age is None else fmt.age(age)
     return out

@@ -17,6 +17,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html, no_update, set_props
 from flask import Response, abort
 
+from vitalsdash import channels
 from vitalsdash._render_slots import RenderBusyError, RenderSlots
 from vitalsdash.report import clock, duration
 from vitalsdash.ui import fmt
@@ -29,7 +30,7 @@ from vitalsdash.ui.components.review_data import (
     load,
     parse_session_id,
 )
-from vitalsdash.ui.components.review_figure import LINES, MARKERS
+from vitalsdash.ui.components.review_figure import LINES, MARKERS, channel_colours
 
 GRAPH_CONFIG = {
     "displaylogo": False,
@@ -49,7 +50,7 @@ log = logging.getLogger(__name__)
 def sessions_layout(**_: Any) -> html.Div:
     """``/review``: every session in the store, newest first."""
     rt = get_runtime()
-    return review_list.layout(rt.store.sessions(), rt.beds)
+    return review_list.layout(rt.store.sessions(), {b.bed_id for b in rt.views().beds})
 
 
 # --- pieces ------------------------------------------------------------------------------
@@ -79,7 +80,7 @@ def header(loaded: Loaded) -> html.Div:
         ("length", f"{clock(loaded.debrief.end_t_s)} ({duration(loaded.debrief.end_t_s)})"),
     ]
     links: list[Any] = [dcc.Link("← All sessions", href="/review")]
-    if bed in get_runtime().beds:
+    if get_runtime().view(bed) is not None:
         links.append(dcc.Link("Bedside", href=f"/bed/{bed}"))
     items = [
         html.Span([html.Span(k, className="review-meta-key"), html.Span(str(v))])
@@ -130,14 +131,21 @@ def _key(label: str, colour: str, shape: str = "line") -> html.Span:
     )
 
 
+def _channel_keys() -> list[html.Span]:
+    """One key per continuous channel (a line) and per periodic panel (a dot)."""
+    lines, markers = channel_colours()
+    out = [_key(c.label, lines[c.short]) for c in channels.of_kind(channels.Kind.CONTINUOUS)]
+    for panel in channels.panels().values():
+        if panel[0].periodic:
+            out.append(_key(panel[0].panel_label, markers[panel[0].short], "dot"))
+    return out
+
+
 def key() -> html.Div:
     """What the marks mean (the figure has no legend: too many traces)."""
     return html.Div(
         [
-            _key("HR", LINES["HR"]),
-            _key("SpO₂", LINES["SPO2"]),
-            _key("RR", LINES["RR"]),
-            _key("NIBP", MARKERS["SYS"], "dot"),
+            *_channel_keys(),
             _key("pump", LINES["pump"]),
             _key("limits", "#3fe07a", "dash"),
             _key("HIGH", LINES["HIGH"], "bar"),

@@ -1,11 +1,12 @@
 """Alarm limits per chair: the table of limits in force, and applying an edit of it.
 
 The values shown are the ones the bed's alarm engine evaluates now (the profile for the
-current phase with every edit on top). Applying is all or nothing: the edits are tried
-first on a copy of the engine (``AlarmEngine.snapshot``), in an order that keeps every
-step valid (raising a high limit before the low one follows it up, say), and submitted to
-the runtime only when all of them pass, each one a ``set_limit`` action that the alarm log
-records with its old and new values. A rejected edit comes back as the engine's message.
+current phase with every edit on top), from the runtime's view. Applying is all or
+nothing: the changed cells go to the runtime as one ``set_limits`` command, which applies
+them on the engine in an order that keeps every step valid (raising a high limit before
+the low one follows it up, say) and stores them together, each one a ``set_limit`` action
+that the alarm log records with its old and new values, or none of them. A rejected edit
+comes back as the engine's message.
 """
 
 from __future__ import annotations
@@ -17,22 +18,25 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from vitalsdash import channels
 from vitalsdash.actions import ActionError
-from vitalsdash.alarms import AlarmAction, AlarmActionError, AlarmEngine
-from vitalsdash.runtime import Runtime
+from vitalsdash.runtime import Command, LimitEdit, Runtime, set_limits
 from vitalsdash.ui import fmt
 from vitalsdash.ui.components.instructor_forms import button, dom_id
 
-# channel, label, unit, condition prefix
-CHANNELS: tuple[tuple[str, str, str, str], ...] = (
-    ("HR", "HR", "bpm", "HR"),
-    ("SPO2", "SpO₂", "%", "SPO2"),
-    ("RR", "RR", "/min", "RR"),
-    ("NIBP_SYS", "NIBP SYS", "mmHg", "SYS"),
-    ("NIBP_DIA", "NIBP DIA", "mmHg", "DIA"),
-    ("NIBP_MAP", "NIBP MAP", "mmHg", "MAP"),
-)
-CHANNEL_LABEL = {ch: label for ch, label, _, _ in CHANNELS}
+
+def channel_rows() -> tuple[tuple[str, str, str, str], ...]:
+    """(channel, label, unit, condition prefix) per alarmed channel of the registry."""
+    return tuple((c.id, c.label, c.unit, c.short) for c in channels.alarmed())
+
+
+def label_of(ch: str) -> str:
+    """The nurse's name of a channel (its id when it is not registered)."""
+    return channels.get(ch).label if channels.is_known(ch) else ch
+
+
+CHANNELS = channel_rows()
+"""The built-in rows (a channel registered later is in ``channel_rows()``)."""
 WHICH: tuple[tuple[str, str], ...] = (
     ("critical_low", "Critical low"),
     ("low", "Low"),
@@ -74,45 +78,22 @@ class BedLimits:
         return (self.session_id, self.status, self.phase, self.limits, sorted(self.off))
 
 
-def _finite(v: float | None) -> float | None:
-    return None if v is None or math.isinf(v) or math.isnan(v) else float(v)
-
-
-def in_force(engine: AlarmEngine) -> Limits:
-    """Per channel, the four limits the engine evaluates now (None: not alarmed).
-
-    A channel whose alarms are off keeps its limits (they apply again when it is back on).
-    """
-    conds = engine.state.conds
-    out: Limits = {}
-    for ch, _, _, prefix in CHANNELS:
-        hi, lo = conds.get(f"{prefix}_HI"), conds.get(f"{prefix}_LO")
-        out[ch] = {
-            "critical_low": None if lo is None else _finite(lo.critical),
-            "low": None if lo is None else _finite(lo.limit),
-            "high": None if hi is None else _finite(hi.limit),
-            "critical_high": None if hi is None else _finite(hi.critical),
-        }
-    return out
-
-
 def snapshot(rt: Runtime, bed_id: str) -> BedLimits | None:
-    with rt.lock:
-        bed = rt.beds.get(bed_id)
-        if bed is None:
-            return None
-        out = BedLimits(bed_id, bed.config.display_name)
-        s = bed.session
-        if s is None:
-            return out
-        now = float(s.t_s)
-        sig = s.engine.signals(now)
-        out.session_id, out.status, out.phase, out.t_s = s.session_id, s.status, s.phase.value, now
-        out.profile = s.engine.profile.name
-        out.limits = in_force(s.engine)
-        out.off = {n.channel.value: float(n.since_s) for n in sig.alarms_off}
-        out.reminding = tuple(n.channel.value for n in sig.alarms_off if n.reminding)
+    """The chair's settings from the runtime's view (the limits its engine evaluates now)."""
+    view = rt.view(bed_id)
+    if view is None:
+        return None
+    out = BedLimits(bed_id, view.label)
+    if view.session_id is None:
         return out
+    out.session_id, out.status, out.phase, out.t_s = (view.session_id, view.status, view.phase,
+                                                      view.t_s)  # fmt: skip
+    out.profile = view.profile
+    out.limits = {ch: dict(row) for ch, row in view.limits_in_force.items()}
+    offs = view.signals.alarms_off if view.signals is not None else ()
+    out.off = {str(n.channel): float(n.since_s) for n in offs}
+    out.reminding = tuple(str(n.channel) for n in offs if n.reminding)
+    return out
 
 
 # -- applying ------------------------------------------------------------------------------
@@ -134,13 +115,13 @@ def edits(limits: Limits, values: dict[tuple[str, str], Any]) -> list[tuple[str,
     Raises ActionError for a cell emptied (a limit cannot be removed: its alarm can be
     turned off) or not a number."""
     out = []
-    for ch, _, unit, _ in CHANNELS:
+    for ch, _, unit, _ in channel_rows():
         for which, wlabel in WHICH:
             if (ch, which) not in values:
                 continue
             now = limits.get(ch, {}).get(which)
             v = _number(values[(ch, which)])
-            name = f"{CHANNEL_LABEL[ch]} {wlabel.lower()}"
+            name = f"{label_of(ch)} {wlabel.lower()}"
             if v is None:
                 if now is None:
                     continue
@@ -156,52 +137,26 @@ def edits(limits: Limits, values: dict[tuple[str, str], Any]) -> list[tuple[str,
     return out
 
 
-def plan(
-    engine: AlarmEngine, wanted: list[tuple[str, str, float]], t_s: float, actor: str
-) -> list[tuple[str, str, float]]:
-    """``wanted`` in an order in which each edit is valid, tried on a copy of the engine;
-    raises ActionError with the engine's message when they cannot all be applied."""
-    trial = engine.snapshot()
-    todo, done = list(wanted), []
-    while todo:
-        error: AlarmActionError | None = None
-        before = len(todo)
-        for e in list(todo):
-            ch, which, value = e
-            try:
-                trial.act(AlarmAction.set_limit(ch, which, value, t_s, actor), t_s)
-            except AlarmActionError as exc:
-                error = error or exc
-                continue
-            todo.remove(e)
-            done.append(e)
-        if len(todo) == before and error is not None:  # a pass without progress: no order works
-            raise ActionError(error.code, str(error))
-    return done
-
-
 def apply(rt: Runtime, bed_id: str, values: dict[tuple[str, str], Any], actor: str) -> Outcome:
-    """Apply the table's edits: all of them (each one logged) or none."""
+    """Apply the table's edits: all of them (each one logged) or none, in one ``set_limits``
+    command that the runtime validates on the bed's engine."""
     if actor not in ACTORS:
         actor = "instructor"
     try:
-        with rt.lock:  # no tick between the trial and the real thing
-            bed = rt.beds.get(bed_id)
-            s = None if bed is None else bed.session
-            if s is None or s.status != "running":
-                raise ActionError("no_session", f"{bed_id} has no session running.")
-            wanted = edits(in_force(s.engine), values)
-            if not wanted:
-                return Outcome(True, "Nothing changed.")
-            order = plan(s.engine, wanted, float(s.t_s), actor)
-            for ch, which, value in order:
-                rt.submit(
-                    bed_id, "set_limit", {"channel": ch, "which": which, "value": value}, actor
-                )
+        now = snapshot(rt, bed_id)
+        if now is None or not now.editable:
+            raise ActionError("no_session", f"{bed_id} has no session running.")
+        wanted = edits(now.limits, values)
+        if not wanted:
+            return Outcome(True, "Nothing changed.")
+        done = rt.submit(set_limits(bed_id, [LimitEdit(*e) for e in wanted], actor))
     except ActionError as exc:
         return Outcome(False, exc.message)
-    done = ", ".join(f"{CHANNEL_LABEL[ch]} {w.replace('_', ' ')} {v:g}" for ch, w, v in order)
-    return Outcome(True, f"Limits set: {done}")
+    order = [(e["channel"], e["which"], e["value"]) for e in done["applied"]]
+    if not order:
+        return Outcome(True, "Nothing changed.")
+    text = ", ".join(f"{label_of(ch)} {w.replace('_', ' ')} {v:g}" for ch, w, v in order)
+    return Outcome(True, f"Limits set: {text}")
 
 
 def submit(
@@ -209,7 +164,7 @@ def submit(
 ) -> Outcome:
     """alarm_off, alarm_on, auto_limits: the runtime's message when it says no."""
     try:
-        rt.submit(bed_id, kind, params, actor if actor in ACTORS else "instructor")
+        rt.submit(Command(kind, bed_id, params, actor if actor in ACTORS else "instructor"))
     except ActionError as exc:
         return Outcome(False, exc.message)
     return Outcome(True, message)
@@ -233,7 +188,7 @@ def _cell(bed_id: str, ch: str, which: str, wlabel: str, value: float | None) ->
         className="lim-input",
     )
     name = html.Label(
-        f"{CHANNEL_LABEL[ch]} {wlabel.lower()}",
+        f"{label_of(ch)} {wlabel.lower()}",
         htmlFor=dom_id(control.id),
         className="visually-hidden",
     )
@@ -245,7 +200,7 @@ def _cell(bed_id: str, ch: str, which: str, wlabel: str, value: float | None) ->
 
 
 def _toggle(bed_id: str, ch: str, off: bool) -> Any:
-    label = CHANNEL_LABEL[ch]
+    label = label_of(ch)
     if off:
         return button(
             "Turn on",
@@ -278,7 +233,7 @@ def table(b: BedLimits) -> list[Any]:
         )
     )
     rows = []
-    for ch, label, unit, _ in CHANNELS:
+    for ch, label, unit, _ in channel_rows():
         off = ch in b.off
         state = html.Span("OFF" if off else "On", className="lim-state " + ("off" if off else "on"))
         rows.append(
@@ -323,6 +278,6 @@ def off_notice(b: BedLimits) -> tuple[str, str]:
     """(text, class) of the persistent alarm-off reminder."""
     if not b.off:
         return "", "set-off-notice"
-    parts = [f"{CHANNEL_LABEL[ch]} since {fmt.clock(t)}" for ch, t in sorted(b.off.items())]
+    parts = [f"{label_of(ch)} since {fmt.clock(t)}" for ch, t in sorted(b.off.items())]
     cls = "set-off-notice" + (" reminding" if b.reminding else "")
     return "⚠ Alarms OFF: " + "; ".join(parts), cls

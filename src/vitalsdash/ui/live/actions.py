@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vitalsdash.actions import ActionError
-from vitalsdash.runtime import Runtime
+from vitalsdash.runtime import Command, Runtime
 
 SIMPLE: dict[str, tuple[str, str]] = {
     "pump-pause": ("pause_pump", "Pump paused"),
@@ -89,12 +89,10 @@ def request(
 def perform(rt: Runtime, bed_id: str, trigger: Any, values: dict[str, Any]) -> Outcome:
     """Submit the action a control stands for; the outcome in words."""
     try:
-        with rt.lock:
-            bed = rt.beds.get(bed_id)
-            s = None if bed is None else bed.session
-            paused = bool(s is not None and s.engine.signals(float(s.t_s)).audio_paused)
+        view = rt.view(bed_id)
+        paused = bool(view is not None and view.signals is not None and view.signals.audio_paused)
         kind, params, message = request(trigger, values, paused)
-        rt.submit(bed_id, kind, params, "trainee")
+        rt.submit(Command(kind, bed_id, params, "trainee"))
     except ActionError as exc:
         return Outcome(False, exc.message)
     return Outcome(True, message)

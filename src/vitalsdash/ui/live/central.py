@@ -14,7 +14,7 @@ from typing import Any
 from vitalsdash.runtime import Runtime
 from vitalsdash.ui import fmt, series
 from vitalsdash.ui.components import audio, pump_panel, sparkline
-from vitalsdash.ui.state import BedView, bed_view
+from vitalsdash.ui.state import BedView
 
 FIELDS: tuple[tuple[str, str], ...] = (
     ("tile", "className"),
@@ -41,6 +41,7 @@ class CentralUpdate:
     extends: dict[str, list[Any]] = field(default_factory=dict)
     cursor: dict[str, Any] = field(default_factory=dict)
     audio: tuple[str, str, str] = (audio.NONE, "0", "0")
+    speed: tuple[float, bool] = (1.0, False)  # (speed, paused)
 
 
 def tile_values(view: BedView) -> dict[tuple[str, str], str]:
@@ -59,7 +60,7 @@ def tile_values(view: BedView) -> dict[tuple[str, str], str]:
         return out
     sig = view.signals
     top = sig.alarms[0] if sig is not None and sig.alarms else None
-    out[("tile", "className")] = "tile" + (f" alarm-{top.priority.name.lower()}" if top else "")
+    out[("tile", "className")] = "tile" + (f" alarm-{top.priority.lower()}" if top else "")
     out[("phase", "children")] = f"{fmt.phase(view.phase)} · {fmt.clock(view.t_s)}"
     out[("hr", "children")] = fmt.num(view.value("HR"))
     out[("spo2", "children")] = fmt.num(view.value("SPO2"))
@@ -114,8 +115,11 @@ def central_tick(
     cursor = dict(cursor or {})
     up = CentralUpdate()
     loudest: tuple[int, tuple[str, str, str]] = (0, (audio.NONE, "0", "0"))
+    clinic = runtime.views()  # every bed and the clock, taken together
+    up.speed = (clinic.speed, clinic.paused)
+    views = {v.bed_id: v for v in clinic.beds}
     for bed_id in bed_ids:
-        view = bed_view(runtime, bed_id)
+        view = views.get(bed_id)
         if view is None:
             continue
         for key, value in tile_values(view).items():

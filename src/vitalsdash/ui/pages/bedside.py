@@ -36,6 +36,7 @@ from dash import (
 )
 from dash.exceptions import PreventUpdate
 
+from vitalsdash.runtime import BedView
 from vitalsdash.ui._runtime import get_runtime
 from vitalsdash.ui.components import (
     alarm_banner,
@@ -81,12 +82,8 @@ VALUES = [
 ]
 
 
-def _patient(bed_id: str) -> str:
-    rt = get_runtime()
-    bed = rt.beds.get(bed_id)
-    if bed is None or bed.session is None:
-        return ""
-    info = (rt.store.session(bed.session.session_id) or {}).get("patient") or {}
+def _patient(view: BedView) -> str:
+    info = view.patient
     parts = []
     if info.get("age_years"):
         parts.append(f"{info['age_years']:.0f} y")
@@ -129,7 +126,7 @@ def _trend_card() -> html.Div:
 
 def layout(bed_id: str | None = None, **_: Any) -> html.Div:
     rt = get_runtime()
-    bed = rt.beds.get(bed_id or "")
+    bed = rt.view(bed_id or "")
     if bed is None:
         return html.Div(
             [
@@ -140,12 +137,12 @@ def layout(bed_id: str | None = None, **_: Any) -> html.Div:
             className="page",
         )
     stream = None
-    if rt.clinic.clinic.live_updates == "push":
-        stream = dash.get_relative_path(stream_path(bed.id))
+    if rt.views().live_updates == "push":
+        stream = dash.get_relative_path(stream_path(bed.bed_id))
     head = html.Div(
         [
-            html.Span(bed.config.display_name, className="bed-name"),
-            html.Span(_patient(bed.id), className="bed-patient"),
+            html.Span(bed.label, className="bed-name"),
+            html.Span(_patient(bed), className="bed-patient"),
             html.Span("", id="bed-phase", className="bed-phase"),
             dcc.Link("← Central station", href="/", className="bed-back"),
         ],
@@ -153,7 +150,7 @@ def layout(bed_id: str | None = None, **_: Any) -> html.Div:
     )
     return html.Div(
         [
-            dcc.Store(id="bed-id", data=bed.id),
+            dcc.Store(id="bed-id", data=bed.bed_id),
             dcc.Store(id="bed-cursor"),
             dcc.Store(id="bed-push", data=stream),
             html.Div(id="bed-live", **{"data-stream": stream or ""}, hidden=True),

@@ -18,12 +18,13 @@ TICK_MS = 1000
 
 def layout(**_: Any) -> html.Div:
     rt = get_runtime()
-    beds = [(b.id, b.config.display_name) for b in rt.beds.values()]
+    clinic = rt.views()
+    beds = [(b.bed_id, b.label) for b in clinic.beds]
     return html.Div(
         [
             html.Div(
                 [
-                    html.Span(rt.clinic.clinic.name, className="central-clinic"),
+                    html.Span(clinic.name, className="central-clinic"),
                     html.Span("", id="central-speed"),
                 ],
                 className="central-head",
@@ -79,7 +80,7 @@ def central_update(
     out.append(up.cursor)
     pattern, pulses, repeat = up.audio
     out += [pattern, pulses, repeat] if pattern != shown_audio else [no_update] * 3
-    c = rt.control
-    speed = f"{'paused · ' if c.paused else ''}x{c.speed:g}"
+    speed_x, paused = up.speed
+    speed = f"{'paused · ' if paused else ''}x{speed_x:g}"
     out.append(speed if speed != shown_speed else no_update)
     return out

@@ -34,17 +34,17 @@ BED_OUTPUTS: list[tuple[str, str, str]] = [
 
 def layout(**_: Any) -> html.Div:
     rt = get_runtime()
-    with rt.lock:
-        beds = [(b, None if b.session is None else b.session.status) for b in rt.beds.values()]
+    clinic = rt.views()
+    chairs = [c for c in (rt.truth(b.bed_id) for b in clinic.beds) if c is not None]
     return html.Div(
         [
             dcc.Interval(id="ins-interval", interval=TICK_MS),
             dcc.Store(id="ins-cursor"),
             dcc.Store(id="ins-refresh-sim", data=0),
             dcc.Store(id="ins-refresh-bed", data=0),
-            controls.sim_bar(rt.control.speed, rt.control.paused),
+            controls.sim_bar(clinic.speed, clinic.paused),
             html.Div("", id="ins-sim-msg", className="ins-msg", role="status"),
-            html.Div([controls.layout_card(b, status) for b, status in beds], className="ins-grid"),
+            html.Div([controls.layout_card(c) for c in chairs], className="ins-grid"),
         ],
         className="page console-page instructor-page",
     )

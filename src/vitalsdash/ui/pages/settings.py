@@ -67,8 +67,7 @@ def _card(bed_id: str, label: str) -> html.Section:
 
 def layout(**_: Any) -> html.Div:
     rt = get_runtime()
-    with rt.lock:
-        beds = [(b.id, b.config.display_name) for b in rt.beds.values()]
+    beds = [(b.bed_id, b.label) for b in rt.views().beds]
     return html.Div(
         [
             dcc.Interval(id="set-interval", interval=TICK_MS),
@@ -171,7 +170,7 @@ def settings_action(*args: Any) -> tuple[Any, ...]:
     else:
         ch = trigger["ch"]
         on = kind == "set-on"
-        label = limits.CHANNEL_LABEL.get(ch, ch)
+        label = limits.label_of(ch)
         message = f"{label} alarms {'on' if on else 'OFF'}"
         outcome = limits.submit(
             rt, bed_id, "alarm_on" if on else "alarm_off", {"channel": ch}, actor, message

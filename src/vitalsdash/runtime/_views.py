@@ -1,0 +1,310 @@
+"""What readers of the runtime may see: one bed, the clinic, an instructor's hidden truth.
+
+Views are built under the runtime's lock from its beds and are plain, immutable data
+(``_codec.Plain``): pages, the API and push streams read them instead of the runtime's
+objects, and could read them in another process (docs/architecture.md, "The seam").
+A ``BedView`` holds only what a trainee may see; the simulated patient's hidden state is
+a separate ``TruthView`` for the instructor's console.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from vitalsdash import protocol as proto
+from vitalsdash.runtime._codec import Plain, empty, frozen
+
+if TYPE_CHECKING:
+    from vitalsdash.runtime._core import Bed
+
+NIBP_GRACE_S = 60.0
+"""An NIBP reading older than the program interval plus this is shown greyed (alarms.md)."""
+LIMIT_KEYS = ("critical_low", "low", "high", "critical_high")
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmView(Plain):
+    """One active or latched alarm as the monitor shows it (highest priority first)."""
+
+    condition: str
+    channel: str
+    priority: str  # HIGH, MEDIUM, LOW
+    marker: str
+    message: str
+    acknowledged: bool
+    sounding: bool
+    since_s: float
+    technical: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AudioView(Plain):
+    """The audio signal that should sound now: ``pulses`` a burst, every ``repeat_s``."""
+
+    priority: str
+    pulses: int
+    repeat_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmOffView(Plain):
+    """A parameter whose alarms are off, since when, and whether its reminder shows."""
+
+    channel: str
+    since_s: float
+    reminding: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SignalsView(Plain):
+    alarms: tuple[AlarmView, ...] = ()
+    audio: AudioView | None = None
+    audio_paused: bool = False
+    pause_remaining_s: float = 0.0
+    alarms_off: tuple[AlarmOffView, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PumpView(Plain):
+    rate_mg_per_kg_h: float
+    running: bool
+    dose_given_mg_per_kg: float
+    started_s: float | None = None
+    ended_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CriterionView(Plain):
+    name: str
+    met: bool
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReadinessView(Plain):
+    """The protocol's discharge readiness (observation and ready phases only)."""
+
+    ready: bool
+    criteria: tuple[CriterionView, ...] = ()
+    missing: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class BaselineView(Plain):
+    sys_mmhg: float | None = None
+    dia_mmhg: float | None = None
+    map_mmhg: float | None = None
+    hr_bpm: float | None = None
+    spo2_pct: float | None = None
+    n_nibp_readings: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class BedView(Plain):
+    """One bed now, as a trainee may see it (``session_id`` None: no session yet).
+
+    ``latest``: channel -> (t_s, value, quality) of its last valid reading; ``last_nibp``:
+    NIBP channel -> (t_s, value); ``limits``: condition -> limit in force (None: not
+    evaluated); ``limits_in_force``: channel -> the four limits of the settings table;
+    ``patient``: the facts the bedside shows (age, sex, weight)."""
+
+    bed_id: str
+    label: str
+    source: str = "simulator"
+    session_id: int | None = None
+    status: str | None = None
+    phase: str | None = None
+    t_s: float = 0.0
+    latest: Mapping[str, tuple[float, float, str]] = field(default_factory=empty)
+    last_nibp: Mapping[str, tuple[float, float]] = field(default_factory=empty)
+    signals: SignalsView | None = None
+    limits: Mapping[str, float | None] = field(default_factory=empty)
+    limits_in_force: Mapping[str, Mapping[str, float | None]] = field(default_factory=empty)
+    profile: str = ""
+    pump: PumpView | None = None
+    nibp_interval_s: float | None = None
+    baseline: BaselineView | None = None
+    readiness: ReadinessView | None = None
+    patient: Mapping[str, Any] = field(default_factory=empty)
+
+    def value(self, channel: str) -> float | None:
+        """The current value of a channel (None when there is none)."""
+        entry = self.latest.get(channel)
+        return None if entry is None else entry[1]
+
+    def nibp_age_s(self) -> float | None:
+        entry = self.last_nibp.get("NIBP_SYS")
+        return None if entry is None else max(0.0, self.t_s - entry[0])
+
+    def nibp_stale(self) -> bool:
+        """The last NIBP reading is older than the interval + 60 s (or there is none)."""
+        age = self.nibp_age_s()
+        if age is None:
+            return True
+        return self.nibp_interval_s is not None and age > self.nibp_interval_s + NIBP_GRACE_S
+
+
+@dataclass(frozen=True, slots=True)
+class ClinicView(Plain):
+    """The clinic now: its simulation clock and every bed, in the configured order."""
+
+    name: str
+    speed: float
+    paused: bool
+    tick_count: int
+    live_updates: str
+    beds: tuple[BedView, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TruthView(Plain):
+    """What only the instructor sees of one bed: its configured scenario and, while a
+    simulated session runs (or is interrupted), the patient's hidden state."""
+
+    bed_id: str
+    label: str
+    scenario: str | None = None
+    session_id: int | None = None
+    status: str | None = None
+    phase: str | None = None
+    t_s: float = 0.0
+    truth: Mapping[str, float] | None = None
+
+
+# -- building (under the runtime's lock) ---------------------------------------------------
+
+
+def _name(v: Any) -> str:
+    return str(getattr(v, "value", v))
+
+
+def _finite(v: float | None) -> float | None:
+    return None if v is None or math.isinf(v) or math.isnan(v) else float(v)
+
+
+def limits_in_force(engine: Any) -> dict[str, dict[str, float | None]]:
+    """Per channel with limit alarms, the four limits the engine evaluates now (None: not
+    alarmed). A channel whose alarms are off keeps its limits (they apply again when on)."""
+    out: dict[str, dict[str, float | None]] = {}
+    for name, c in engine.state.conds.items():
+        if c.technical or not name.endswith(("_HI", "_LO")):
+            continue
+        row = out.setdefault(_name(c.channel), dict.fromkeys(LIMIT_KEYS))
+        if name.endswith("_HI"):
+            row["high"], row["critical_high"] = _finite(c.limit), _finite(c.critical)
+        else:
+            row["low"], row["critical_low"] = _finite(c.limit), _finite(c.critical)
+    return out
+
+
+def signals_view(sig: Any) -> SignalsView:
+    audio = sig.audio
+    return SignalsView(
+        alarms=tuple(
+            AlarmView(
+                a.condition,
+                _name(a.channel),
+                a.priority.name,
+                a.marker,
+                a.message,
+                bool(a.acknowledged),
+                bool(a.sounding),
+                float(a.since_s),
+                bool(a.technical),
+            )
+            for a in sig.alarms
+        ),
+        audio=None
+        if audio is None
+        else AudioView(audio.priority.name, int(audio.pulses), float(audio.repeat_s)),
+        audio_paused=bool(sig.audio_paused),
+        pause_remaining_s=float(sig.pause_remaining_s),
+        alarms_off=tuple(
+            AlarmOffView(_name(n.channel), float(n.since_s), bool(n.reminding))
+            for n in sig.alarms_off
+        ),
+    )
+
+
+def _pump(p: Any) -> PumpView | None:
+    if p is None:
+        return None
+    return PumpView(float(p.rate_mg_per_kg_h), bool(p.running), float(p.dose_given_mg_per_kg),
+                    p.started_s, p.ended_s)  # fmt: skip
+
+
+def _readiness(r: Any) -> ReadinessView | None:
+    if r is None:
+        return None
+    return ReadinessView(bool(r.ready),
+                         tuple(CriterionView(c.name, bool(c.met), c.detail) for c in r.criteria),
+                         tuple(r.missing))  # fmt: skip
+
+
+def _baseline(b: Any) -> BaselineView | None:
+    if b is None:
+        return None
+    return BaselineView(b.sys_mmhg, b.dia_mmhg, b.map_mmhg, b.hr_bpm, b.spo2_pct,
+                        int(b.n_nibp_readings))  # fmt: skip
+
+
+def bed_view(bed: Bed) -> BedView:
+    cfg = bed.config
+    s = bed.session
+    if s is None:
+        return BedView(bed.id, cfg.display_name, cfg.source)
+    now = float(s.t_s)
+    interval = None
+    if bed.protocol is not None:
+        try:
+            interval = proto.nibp_interval_s(bed.protocol, s.phase)
+        except (KeyError, ValueError):
+            interval = None
+    return BedView(
+        bed_id=bed.id, label=cfg.display_name, source=cfg.source, session_id=s.session_id,
+        status=s.status, phase=s.phase.value, t_s=now, latest=frozen(s.latest),
+        last_nibp=frozen(s.last_nibp), signals=signals_view(s.engine.signals(now)),
+        limits=frozen(s.engine.limits()),
+        limits_in_force=frozen({k: frozen(v) for k, v in limits_in_force(s.engine).items()}),
+        profile=s.engine.profile.name, pump=_pump(s.source.pump()), nibp_interval_s=interval,
+        baseline=_baseline(s.baseline), readiness=_readiness(bed.readiness),
+        patient=frozen(bed.patient),
+    )  # fmt: skip
+
+
+def truth_view(bed: Bed) -> TruthView:
+    cfg = bed.config
+    s = bed.session
+    if s is None:
+        return TruthView(bed.id, cfg.display_name, cfg.scenario)
+    hidden = s.source.truth() if s.status in ("running", "interrupted") else None
+    return TruthView(bed.id, cfg.display_name, cfg.scenario, s.session_id, s.status,
+                     s.phase.value, float(s.t_s),
+                     None if hidden is None else frozen(hidden))  # fmt: skip
+
+
+def summary(view: BedView) -> dict[str, Any]:
+    """The bed as ``/api/beds`` shows it."""
+    out: dict[str, Any] = {"id": view.bed_id, "label": view.label, "source": view.source,
+                           "session": None}  # fmt: skip
+    if view.session_id is None:
+        return out
+    sig = view.signals or SignalsView()
+    pump = view.pump
+    out["session"] = {
+        "id": view.session_id, "status": view.status, "phase": view.phase, "t_s": view.t_s,
+        "latest": {ch: {"t_s": t, "value": v, "quality": q}
+                   for ch, (t, v, q) in view.latest.items()},
+        "alarms": [{"condition": a.condition, "priority": a.priority, "message": a.message,
+                    "acknowledged": a.acknowledged} for a in sig.alarms],
+        "audio_paused": sig.audio_paused, "pause_remaining_s": sig.pause_remaining_s,
+        "pump": None if pump is None else {
+            "rate_mg_per_kg_h": pump.rate_mg_per_kg_h, "running": pump.running,
+            "dose_given_mg_per_kg": pump.dose_given_mg_per_kg},
+        "readiness": None if view.readiness is None else {
+            "ready": view.readiness.ready, "missing": list(view.readiness.missing)},
+    }  # fmt: skip
+    return out
