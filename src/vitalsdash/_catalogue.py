@@ -2,8 +2,9 @@
 
 Over the API (and the UI) a session names its scenario, protocol and alarm profile: a
 short name that must be a file of ``config/scenarios/``, ``config/protocols/`` or
-``config/alarms/`` (under the current directory, then the repository). Paths are for
-trusted operators only: the command line and the clinic file (``BedConfig``).
+``config/alarms/`` (under the current directory, then the shipped config: see
+:mod:`vitalsdash.configdir`). Paths are for trusted operators only: the command line and
+the clinic file (``BedConfig``).
 
 :func:`load_start_configs` reads and validates the three files; the runtime calls it
 before it takes its lock, so a slow disk delays only the request that asked.
