@@ -19,6 +19,8 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from vitalsdash.durations import span_in_words
+
 INTERRUPTED = "monitoring_interrupted"
 RESUMED = "monitoring_resumed"
 KINDS = (INTERRUPTED, RESUMED)
@@ -45,17 +47,7 @@ def resumed_detail(actor: str, wall: datetime) -> dict[str, Any]:
 
 def duration_words(seconds: float | None) -> str:
     """``133`` -> ``"2 min 13 s"``; ``3725`` -> ``"1 h 2 min"``; None -> ``""``."""
-    if seconds is None:
-        return ""
-    s = max(0, round(float(seconds)))
-    if s < 60:
-        return f"{s} s"
-    if s < 3600:
-        m, r = divmod(s, 60)
-        return f"{m} min {r} s" if r else f"{m} min"
-    h, r = divmod(s, 3600)
-    m = r // 60
-    return f"{h} h {m} min" if m else f"{h} h"
+    return span_in_words(seconds)
 
 
 def label(detail: Mapping[str, Any] | None) -> str:

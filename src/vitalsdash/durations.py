@@ -1,7 +1,7 @@
-"""Session time as people read it: the one ``H:MM:SS`` formatter.
+"""Session time and spans as people read them: the one home of their formatting.
 
-Rules (the monitor, the review pages, the report, the alarm replay and the timeline
-figure all follow them):
+:func:`hms` is the one ``H:MM:SS`` formatter. Its rules (the monitor, the review pages,
+the report, the alarm replay and the timeline figure all follow them):
 
 - ``None`` or NaN is no time at all: ``""``.
 - Hours are neither padded nor capped: ``0:05:00``, ``12:00:00``, ``100:00:00``.
@@ -10,13 +10,19 @@ figure all follow them):
 - A negative time keeps its sign (``-0:00:05``: before the session's time zero).
 - A running clock (``elapsed=True``) shows the whole seconds that have passed instead:
   13.9 s is still ``0:00:13``, and it never shows less than ``0:00:00``.
+
+A span in words comes in two widths, both rounded to the nearest whole second, ``""`` for
+``None``, seconds under a minute, minutes under an hour, then hours and minutes:
+:func:`span_in_columns` pads the second unit to two digits so a table's column lines up
+(``3 min 05 s``, ``1 h 02 min``); :func:`span_in_words` reads as a sentence and drops a
+zero second unit (``2 min 13 s``, ``2 min``, ``1 h``), never below ``0 s``.
 """
 
 from __future__ import annotations
 
 import math
 
-__all__ = ["hms"]
+__all__ = ["hms", "span_in_columns", "span_in_words"]
 
 
 def hms(t_s: float | None, *, elapsed: bool = False) -> str:
@@ -27,3 +33,30 @@ def hms(t_s: float | None, *, elapsed: bool = False) -> str:
     sign = "-" if s < 0 else ""
     s = abs(s)
     return f"{sign}{s // 3600:d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+def span_in_columns(s: float | None) -> str:
+    """A span for a table: "45 s", "3 min 05 s" or "1 h 02 min"."""
+    if s is None:
+        return ""
+    s = round(s)
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s // 3600} h {s % 3600 // 60:02d} min"
+
+
+def span_in_words(seconds: float | None) -> str:
+    """A span for a sentence: ``133`` -> "2 min 13 s", ``3725`` -> "1 h 2 min"."""
+    if seconds is None:
+        return ""
+    s = max(0, round(float(seconds)))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        m, r = divmod(s, 60)
+        return f"{m} min {r} s" if r else f"{m} min"
+    h, r = divmod(s, 3600)
+    m = r // 60
+    return f"{h} h {m} min" if m else f"{h} h"

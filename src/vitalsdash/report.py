@@ -36,7 +36,7 @@ from vitalsdash import __version__, _interruptions
 from vitalsdash.alarms import AlarmEvent, Priority
 from vitalsdash.alarms._replay import ACTION_COLUMNS, FULL_COLUMNS, write_log
 from vitalsdash.debrief import Debrief, SessionData, compute_debrief
-from vitalsdash.durations import hms
+from vitalsdash.durations import hms, span_in_columns
 from vitalsdash.errors import VitalsdashError
 from vitalsdash.recording import events_path
 
@@ -106,15 +106,8 @@ def clock(t_s: float | None) -> str:
 
 
 def duration(s: float | None) -> str:
-    """A duration as "45 s", "3 min 05 s" or "1 h 02 min"."""
-    if s is None:
-        return ""
-    s = round(s)
-    if s < 60:
-        return f"{s} s"
-    if s < 3600:
-        return f"{s // 60} min {s % 60:02d} s"
-    return f"{s // 3600} h {s % 3600 // 60:02d} min"
+    """A duration as "45 s", "3 min 05 s" or "1 h 02 min" (vitalsdash.durations)."""
+    return span_in_columns(s)
 
 
 def num(v: Any) -> str:

@@ -12,7 +12,7 @@ import pytest
 from vitalsdash import actions, configdir, debrief, errors
 from vitalsdash.adapters import simulator
 from vitalsdash.alarms import list_profiles
-from vitalsdash.durations import hms
+from vitalsdash.durations import hms, span_in_columns, span_in_words
 from vitalsdash.protocol import list_protocols
 from vitalsdash.tomlconfig import MAX_TOML_BYTES, ConfigError, load_toml_model, read_toml
 
@@ -140,3 +140,13 @@ def test_patient_actions_are_the_simulators_less_starting_the_infusion():
     assert tuple(actions.PATIENT_ACTIONS) == simulator.PATIENT_ACTIONS
     assert debrief.PATIENT_ACTIONS == simulator.PATIENT_ACTIONS
     assert simulator.SimulatorSource.actions == frozenset(simulator.PATIENT_ACTIONS)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "columns", "words"),
+    [(None, "", ""), (45, "45 s", "45 s"), (185, "3 min 05 s", "3 min 5 s"),
+     (120, "2 min 00 s", "2 min"), (3725, "1 h 02 min", "1 h 2 min"), (3600, "1 h 00 min", "1 h")],
+)  # fmt: skip
+def test_a_span_reads_in_columns_or_in_words(seconds, columns, words):
+    assert span_in_columns(seconds) == columns
+    assert span_in_words(seconds) == words
