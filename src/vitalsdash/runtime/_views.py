@@ -9,7 +9,6 @@ a separate ``TruthView`` for the instructor's console.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -182,7 +181,7 @@ def _name(v: Any) -> str:
 
 
 def _finite(v: float | None) -> float | None:
-    return None if v is None or math.isinf(v) or math.isnan(v) else float(v)
+    return None if v is None or v - v != 0 else float(v)  # inf - inf and nan - nan: nan
 
 
 def limits_in_force(engine: Any) -> dict[str, dict[str, float | None]]:
@@ -190,10 +189,14 @@ def limits_in_force(engine: Any) -> dict[str, dict[str, float | None]]:
     alarmed). A channel whose alarms are off keeps its limits (they apply again when on)."""
     out: dict[str, dict[str, float | None]] = {}
     for name, c in engine.state.conds.items():
-        if c.technical or not name.endswith(("_HI", "_LO")):
+        side = name[-3:]
+        if c.technical or (side != "_HI" and side != "_LO"):
             continue
-        row = out.setdefault(_name(c.channel), dict.fromkeys(LIMIT_KEYS))
-        if name.endswith("_HI"):
+        ch = _name(c.channel)
+        row = out.get(ch)
+        if row is None:
+            row = out[ch] = dict.fromkeys(LIMIT_KEYS)
+        if side == "_HI":
             row["high"], row["critical_high"] = _finite(c.limit), _finite(c.critical)
         else:
             row["low"], row["critical_low"] = _finite(c.limit), _finite(c.critical)
