@@ -29,7 +29,7 @@ from vitalsdash.protocol import alarm_baseline
 
 SOURCE_PHASES = {"baseline": Phase.BASELINE, "infusion": Phase.INFUSION,
                  "observation": Phase.OBSERVATION}  # fmt: skip
-BASELINE_KEEP_SAMPLES = 3 * 3600  # HR and SpO2 each second, RR and NIBP now and then
+BASELINE_KEEP_SAMPLES = 3 * 3600  # two 1 Hz channels for an hour and a half, and the rest
 _QUALITY = {q.value: q for q in Quality}
 _NO_BASELINE = proto.Baseline(None, None, None, None, None, 0)
 
@@ -152,7 +152,7 @@ class BedSession:
         self.readiness = self.discharge_readiness(float(self.t_s))
 
     def _remember(self, r: Reading, ch: str) -> None:
-        """Latest values for numerics and readiness; a lost SpO2/HR signal is no value."""
+        """Latest values for numerics and readiness; a lost continuous signal is no value."""
         periodic = channels.get(ch).periodic
         if r.quality != "invalid" and not math.isnan(r.value):
             self.latest[r.channel] = (r.t_s, r.value, r.quality)
@@ -196,14 +196,11 @@ class BedSession:
         """The protocol's readiness at ``now`` (observation and ready only; else None)."""
         if self.protocol is None or self.phase not in (Phase.OBSERVATION, Phase.READY):
             return None
-        nibp = self.last_nibp
-        latest = proto.Latest(
-            sys_mmhg=nibp.get("NIBP_SYS", (None, None))[1],
-            dia_mmhg=nibp.get("NIBP_DIA", (None, None))[1],
-            nibp_t_s=nibp.get("NIBP_SYS", (None, None))[0],
-            hr_bpm=proto.clean_value(self.clean.get("HR"), self.lost.get("HR"), now),
-            spo2_pct=proto.clean_value(self.clean.get("SPO2"), self.lost.get("SPO2"), now),
-        )
+        values = {
+            ch: proto.clean_value(self.clean.get(ch), self.lost.get(ch), now)
+            for ch in proto.READINESS_CHANNELS
+        }
+        latest = proto.latest_of(self.last_nibp, values)
         active = [a.condition for a in self.engine.signals(now).alarms]
         return proto.discharge_readiness(self.protocol, self.baseline or _NO_BASELINE, latest,
                                          now, self.infusion_end_s, active,

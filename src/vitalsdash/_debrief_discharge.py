@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -17,6 +17,8 @@ import pandas as pd
 
 from vitalsdash.model import Channel, Phase, Quality, Sample
 from vitalsdash.protocol import (
+    NIBP_CHANNELS,
+    READINESS_CHANNELS,
     Baseline,
     Criterion,
     Latest,
@@ -25,6 +27,7 @@ from vitalsdash.protocol import (
     baseline_from,
     clean_value,
     discharge_readiness,
+    latest_of,
     nibp_readings,
 )
 
@@ -158,12 +161,12 @@ class ReadinessJudge:
         if self.infusion_start_s is not None:
             before = df[df[tcol] < self.infusion_start_s]
             self.baseline = baseline_from(_samples(before, tcol))
-        nibp = df[df["channel"].isin(["NIBP_SYS", "NIBP_DIA", "NIBP_MAP"])]
+        nibp = df[df["channel"].isin([str(c) for c in NIBP_CHANNELS])]
         self.readings = nibp_readings(_samples(nibp, tcol))
         self.reading_t = np.array([r.t_s for r in self.readings], dtype=float)
         # per channel: clean samples (t, value) and the times of lost (invalid) ones
         self.cont: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-        for ch in ("HR", "SPO2"):
+        for ch in map(str, READINESS_CHANNELS):
             g = df[df["channel"] == ch]
             t = g[tcol].to_numpy(dtype=float)
             v = g["value"].to_numpy(dtype=float)
@@ -187,13 +190,10 @@ class ReadinessJudge:
             j = int(np.searchsorted(lost, t_s, "left")) - 1
             clean = (float(t[k]), float(v[k])) if k >= 0 else None
             vals[ch] = clean_value(clean, float(lost[j]) if j >= 0 else None, t_s)
-        return Latest(
-            sys_mmhg=r.sys_mmhg if r else None,
-            dia_mmhg=r.dia_mmhg if r else None,
-            nibp_t_s=r.t_s if r else None,
-            hr_bpm=vals["HR"],
-            spo2_pct=vals["SPO2"],
-        )
+        latest = latest_of({}, vals)
+        if r is None:
+            return latest
+        return replace(latest, sys_mmhg=r.sys_mmhg, dia_mmhg=r.dia_mmhg, nibp_t_s=r.t_s)
 
     def alertness_at(self, t_s: float) -> float | None:
         """The last alertness charted up to ``t_s``, if charted after the infusion ended."""

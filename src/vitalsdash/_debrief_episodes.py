@@ -34,7 +34,7 @@ class ConditionInfo:
 
 def condition_info(name: str, rules: Mapping[str, ConditionInfo] | None = None) -> ConditionInfo:
     """The channel and direction of ``name``: a profile rule, a built-in ``SYS_HI``-style
-    name, or a technical condition (``NO_DATA_SPO2`` watches SPO2 but has no direction)."""
+    name, or a technical condition (``NO_DATA_<ID>`` watches that channel, no direction)."""
     if rules and name in rules:
         return rules[name]
     if name.startswith(TECHNICAL_PREFIXES):
@@ -52,7 +52,7 @@ def condition_info(name: str, rules: Mapping[str, ConditionInfo] | None = None) 
 
 
 def _first_with(condition: Condition) -> str | None:
-    """The channel that carries a probe or cuff condition (SpO2; NIBP systolic)."""
+    """The first channel that carries a probe or a cuff condition (the registry's order)."""
     return next((c.id for c in channels.alarmed() if c.supports(condition)), None)
 
 

@@ -1,10 +1,10 @@
 """The session timeline as one Plotly figure (report and review page share it).
 
 Private to :mod:`vitalsdash.report`, which re-exports :func:`timeline_figure`. Plotly only,
-never Dash. Rows, top to bottom: the continuous channels of the registry (HR, SpO2, RR:
-lines with the limit band in force), its periodic panels (NIBP: readings as points), pump
-rate, alarm episodes (one line per condition, coloured by priority, escalations included),
-and what people and the scenario did. Phases shade the
+never Dash. Rows, top to bottom: the continuous channels of the registry (heart rate,
+saturation, respiration: lines with the limit band in force), its periodic panels (NIBP:
+readings as points), pump rate, alarm episodes (one line per condition, coloured by
+priority, escalations included), and what people and the scenario did. Phases shade the
 background; injected and scripted events are dotted vertical lines; where monitoring
 was interrupted (a server restart) a wide orange line says so in words.
 

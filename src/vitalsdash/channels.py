@@ -16,12 +16,14 @@ from types import MappingProxyType
 
 __all__ = [
     "KPA_TO_MMHG",
+    "Channel",
     "ChannelInfo",
     "Condition",
     "Kind",
     "alarmed",
     "all_channels",
     "by_hl7_code",
+    "channel_of",
     "get",
     "is_known",
     "of_kind",
@@ -30,6 +32,33 @@ __all__ = [
     "register",
     "unregister",
 ]
+
+
+class Channel(StrEnum):
+    """The built-in channel ids, for code about one channel in particular (the pump rate
+    that drives the phases, the protocol's criteria). Any other channel is a plain ``str``
+    id; a ``Channel`` equals and hashes as its ``str``. Facts live in the records below."""
+
+    HR = "HR"
+    SPO2 = "SPO2"
+    RR = "RR"
+    NIBP_SYS = "NIBP_SYS"
+    NIBP_DIA = "NIBP_DIA"
+    NIBP_MAP = "NIBP_MAP"
+    PUMP_RATE = "PUMP_RATE"
+    KET_CP = "KET_CP"
+    KET_CE = "KET_CE"
+
+
+_BUILT_IN: dict[str, Channel] = {c.value: c for c in Channel}
+
+
+def channel_of(name: str) -> str | None:
+    """The id of a registered channel (a ``Channel`` for a built-in one), None if unknown."""
+    built_in = _BUILT_IN.get(name)
+    if built_in is not None:
+        return built_in
+    return name if name in _REGISTRY else None
 
 
 class Kind(StrEnum):

@@ -1,7 +1,8 @@
-"""The shared vocabulary of the monitor: channel ids, sample quality and phases.
+"""The shared vocabulary of the monitor: sample quality, phases and samples.
 
 Every layer (adapters, alarms, store, ui) speaks these names, so a recording from the
-simulator, a replayed file and an HL7 feed all mean the same thing by ``NIBP_SYS``.
+simulator, a replayed file and an HL7 feed mean the same thing by a channel id; the
+channels themselves (and ``Channel``, re-exported here) are in vitalsdash.channels.
 """
 
 from __future__ import annotations
@@ -10,34 +11,9 @@ import math
 from dataclasses import dataclass
 from enum import StrEnum
 
-from vitalsdash import channels
+from vitalsdash.channels import Channel, channel_of
 
-
-class Channel(StrEnum):
-    """The built-in channel ids, for code about one channel in particular (the SpO2 probe,
-    the NIBP cuff). Any other channel is a plain ``str`` id: its facts are in the registry
-    (vitalsdash.channels), and a ``Channel`` equals and hashes as its ``str``."""
-
-    HR = "HR"
-    SPO2 = "SPO2"
-    RR = "RR"
-    NIBP_SYS = "NIBP_SYS"
-    NIBP_DIA = "NIBP_DIA"
-    NIBP_MAP = "NIBP_MAP"
-    PUMP_RATE = "PUMP_RATE"
-    KET_CP = "KET_CP"
-    KET_CE = "KET_CE"
-
-
-_BUILT_IN = {c.value: c for c in Channel}
-
-
-def channel_of(name: str) -> str | None:
-    """The id of a registered channel (a ``Channel`` for a built-in one), None if unknown."""
-    built_in = _BUILT_IN.get(name)
-    if built_in is not None:
-        return built_in
-    return name if channels.is_known(name) else None
+__all__ = ["Channel", "Phase", "Quality", "Sample", "channel_of", "mean_arterial_pressure"]
 
 
 class Quality(StrEnum):

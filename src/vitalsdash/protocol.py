@@ -19,7 +19,7 @@ Choices (clinical.md, "Monitoring protocol defaults"):
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -42,6 +42,8 @@ from ._protocol_readiness import Baseline, Criterion, Latest, Readiness, dischar
 
 __all__ = [
     "CLEAN_WITHIN_S",
+    "NIBP_CHANNELS",
+    "READINESS_CHANNELS",
     "Baseline",
     "BaselineRules",
     "ConfigError",
@@ -61,6 +63,7 @@ __all__ = [
     "clean_value",
     "discharge_readiness",
     "latest_from",
+    "latest_of",
     "list_protocols",
     "load_protocol",
     "nibp_interval_s",
@@ -68,6 +71,12 @@ __all__ = [
     "pre_infusion_check",
     "protocol_path",
 ]
+
+
+NIBP_CHANNELS: tuple[Channel, ...] = (Channel.NIBP_SYS, Channel.NIBP_DIA, Channel.NIBP_MAP)
+"""The cuff's channels: one reading is their values at one time."""
+READINESS_CHANNELS: tuple[Channel, ...] = (Channel.HR, Channel.SPO2)
+"""The continuous vital signs discharge readiness looks at (as ``clean_value``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +94,7 @@ def nibp_readings(samples: Iterable[Sample]) -> list[NibpReading]:
     """
     by_t: dict[float, dict[Channel, float]] = {}
     for s in samples:
-        if s.channel in (Channel.NIBP_SYS, Channel.NIBP_DIA, Channel.NIBP_MAP) and s.usable:
+        if s.channel in NIBP_CHANNELS and s.usable:
             by_t.setdefault(s.t_s, {})[s.channel] = s.value
     out = []
     for t, v in sorted(by_t.items()):
@@ -148,13 +157,28 @@ def clean_value(
     return clean[1] if clean[0] >= now - CLEAN_WITHIN_S else None
 
 
+def latest_of(
+    last_nibp: Mapping[str, tuple[float, float]], values: Mapping[str, float | None]
+) -> Latest:
+    """``Latest`` from the last cuff value per channel ((t, value)) and the readiness
+    channels' ``clean_value`` per channel (both keyed by channel id)."""
+    sys_, dia = last_nibp.get(Channel.NIBP_SYS), last_nibp.get(Channel.NIBP_DIA)
+    return Latest(
+        sys_mmhg=sys_[1] if sys_ else None,
+        dia_mmhg=dia[1] if dia else None,
+        nibp_t_s=sys_[0] if sys_ else None,
+        hr_bpm=values.get(Channel.HR),
+        spo2_pct=values.get(Channel.SPO2),
+    )
+
+
 def latest_from(samples: Iterable[Sample]) -> Latest:
     """Most recent values: the last valid NIBP reading with its time; HR and SpO2 as
     ``clean_value`` at the time of each channel's last sample."""
     samples = list(samples)
     cont: dict[Channel, float | None] = {}
-    for ch in (Channel.HR, Channel.SPO2):
-        mine = sorted((s for s in samples if s.channel is ch), key=lambda s: s.t_s)
+    for ch in READINESS_CHANNELS:
+        mine = sorted((s for s in samples if s.channel == ch), key=lambda s: s.t_s)
         clean = [s for s in mine if s.usable and s.quality is Quality.OK]
         lost = [s.t_s for s in mine if not s.usable]
         if mine:

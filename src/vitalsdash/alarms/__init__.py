@@ -5,7 +5,13 @@ now_s) -> (state, events)``; ``AlarmEngine`` wraps it with a log and ``signals(n
 """
 
 from ._engine import AlarmEngine, new_state, step
-from ._profile import AlarmProfile, list_profiles, load_profile, profile_path
+from ._profile import (
+    AlarmProfile,
+    limit_condition_names,
+    list_profiles,
+    load_profile,
+    profile_path,
+)
 from ._signals import AlarmOffNotice, AlarmSignal, AudioPattern, Signals
 from ._state import AlarmState
 from ._types import (
@@ -33,6 +39,7 @@ __all__ = [
     "ConditionState",
     "Priority",
     "Signals",
+    "limit_condition_names",
     "list_profiles",
     "load_profile",
     "new_state",

@@ -264,7 +264,7 @@ def _nibp_chans(st: AlarmState) -> list[Chan]:
 
 
 def on_invalid(st: AlarmState, ch: Chan, t: float, events: list[AlarmEvent]) -> None:
-    """A row without a usable value: probe off (SpO2) or failed cuff (NIBP)."""
+    """A row without a usable value: probe off or failed cuff (the channel's conditions)."""
     if ch.probe:
         off = st.conds["SENSOR_OFF"]
         if off.state == NORMAL:

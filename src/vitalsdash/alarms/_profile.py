@@ -44,7 +44,7 @@ class _Strict(BaseModel):
 
 
 class ChannelSettings(_Strict):
-    """Limits and timing of one channel. A missing limit (e.g. SpO2 high) is not alarmed."""
+    """Limits and timing of one channel. A missing limit (a saturation's high) is not alarmed."""
 
     low: float | None = None
     high: float | None = None
@@ -252,10 +252,14 @@ def technical_condition_names() -> tuple[str, ...]:
     return tuple(names)
 
 
+def limit_condition_names() -> tuple[str, ...]:
+    """The per-parameter limit conditions (HR_HI, HR_LO, ..., SYS_HI as monitors say it)."""
+    return tuple(f"{c.short}_{d}" for c in channels.alarmed() for d in ("HI", "LO"))
+
+
 def builtin_condition_names() -> tuple[str, ...]:
     """Names of the per-parameter and technical conditions every profile has."""
-    limits = tuple(f"{c.short}_{d}" for c in channels.alarmed() for d in ("HI", "LO"))
-    return limits + technical_condition_names()
+    return limit_condition_names() + technical_condition_names()
 
 
 def _build_tables() -> None:

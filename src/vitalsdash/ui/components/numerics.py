@@ -31,7 +31,7 @@ def channel_box() -> dict[str, str]:
 
 
 BOXES = boxes()
-"""The built-in boxes (HR, SpO2, NIBP, RR): the bedside's declared outputs."""
+"""The boxes of the channels registered at import: the bedside's declared outputs."""
 
 
 def _box(key: str, label: str, unit: str) -> html.Div:

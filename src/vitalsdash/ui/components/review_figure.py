@@ -13,15 +13,13 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from vitalsdash import channels
 from vitalsdash._debrief_figure import INTERRUPTION
 from vitalsdash.ui.theme import PALETTE
 
 GRID = "#1d252e"
 AXIS = "#3a4654"
 LINES = {
-    "HR": PALETTE["hr"],
-    "SPO2": PALETTE["spo2"],
-    "RR": PALETTE["rr"],
     "pump": PALETTE["pump"],
     "HIGH": PALETTE["high-text"],
     "MEDIUM": PALETTE["medium"],
@@ -29,9 +27,6 @@ LINES = {
     "latched": PALETTE["muted"],
 }
 MARKERS = {
-    "SYS": PALETTE["nibp"],
-    "DIA": PALETTE["nibp"],
-    "MAP": PALETTE["muted"],
     "acknowledged": PALETTE["text"],
     "suppressed": PALETTE["muted"],
     "trainee": PALETTE["link"],
@@ -40,7 +35,8 @@ MARKERS = {
     "scenario": "#f4a261",
     "device": PALETTE["muted"],
 }
-"""Trace name -> colour on the dark panel (names as timeline_figure gives them)."""
+"""Trace name -> colour on the dark panel (names as timeline_figure gives them); the
+channels' own come from the registry (``channel_colours``)."""
 BAND_LINE = "rgba(63,224,122,0.55)"
 BAND_FILL = "rgba(63,224,122,0.09)"
 EVENT_LINE = "rgba(244,162,97,0.6)"
@@ -48,6 +44,17 @@ PUMP_FILL = "rgba(255,179,107,0.16)"
 FONT = '"DejaVu Sans", "Inter", "Roboto", "Helvetica Neue", Arial, sans-serif'
 
 _RGBA = re.compile(r"rgba\((\d+),\s*(\d+),\s*(\d+),\s*([\d.]+)\)")
+
+
+def channel_colours() -> tuple[dict[str, str], dict[str, str]]:
+    """Line and marker colours of the registry's channels by trace name (their short name):
+    continuous channels draw lines, periodic ones points (a secondary one muted)."""
+    lines = {c.short: c.colour for c in channels.of_kind(channels.Kind.CONTINUOUS)}
+    markers = {
+        c.short: PALETTE["muted"] if c.secondary else c.colour
+        for c in channels.of_kind(channels.Kind.PERIODIC)
+    }
+    return lines, markers
 
 
 def on_dark(colour: str | None) -> str | None:
@@ -68,18 +75,20 @@ def dark_timeline(fig: go.Figure, *, uirevision: str | None = None) -> go.Figure
     ``uirevision`` keeps the reader's zoom when the figure is replaced (the values
     toggle)."""
     panel, text, muted = PALETTE["panel"], PALETTE["text"], PALETTE["muted"]
+    chan_lines, chan_markers = channel_colours()
+    lines, markers = {**chan_lines, **LINES}, {**chan_markers, **MARKERS}
     for trace in fig.data:
         name = trace.name or ""
         if name.endswith(("low limit", "high limit")):
             trace.line.color = BAND_LINE
             if trace.fill:
                 trace.fillcolor = BAND_FILL
-        elif name in LINES:
-            trace.line.color = LINES[name]
+        elif name in lines:
+            trace.line.color = lines[name]
             if name == "pump":
                 trace.fillcolor = PUMP_FILL
-        elif name in MARKERS:
-            trace.marker.color = MARKERS[name]
+        elif name in markers:
+            trace.marker.color = markers[name]
     shapes = []
     for shape in fig.layout.shapes:
         s = shape.to_plotly_json()

@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 
 from dash import Patch, html
 
+from vitalsdash.alarms import limit_condition_names
 from vitalsdash.ui import fmt
 from vitalsdash.ui.components.instructor_forms import prepend_capped
 
@@ -26,10 +27,6 @@ CAUSES = {
 }
 
 
-BUILTIN = frozenset(
-    f"{p}_{d}" for p in ("HR", "SPO2", "RR", "SYS", "DIA", "MAP") for d in ("HI", "LO")
-)
-"""The per-parameter conditions (the table's limits); the others are baseline rules."""
 
 
 class Change(NamedTuple):
@@ -57,7 +54,8 @@ def _group(rows: list[dict[str, Any]]) -> Change:
     limits by name, the baseline rules counted."""
     first = rows[0]
     cause = str((first.get("detail") or {}).get("cause") or "")
-    named = [r for r in rows if str(r.get("condition")) in BUILTIN]
+    builtin = set(limit_condition_names())  # the table's limits; others are baseline rules
+    named = [r for r in rows if str(r.get("condition")) in builtin]
     rules = len(rows) - len(named)
     text = "; ".join(_limit_text(r) for r in named)
     if rules:

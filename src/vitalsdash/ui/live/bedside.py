@@ -14,7 +14,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from vitalsdash import _interruptions
+from vitalsdash import _interruptions, channels
 from vitalsdash._text import plotly_text
 from vitalsdash.actions import INSTRUCTOR_ONLY
 from vitalsdash.runtime import Runtime
@@ -31,9 +31,18 @@ from vitalsdash.ui.components import (
 from vitalsdash.ui.live.shown import Shown
 from vitalsdash.ui.state import BedView, bed_view
 
-CONTINUOUS = ("HR", "SPO2", "RR")
-NIBP = ("NIBP_SYS", "NIBP_DIA", "NIBP_MAP")
+
+def _groups() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The charted channels read every tick (continuous) and those read only after a new
+    reading (periodic: NIBP), from the channel registry."""
+    shown = trends.chart().channels
+    periodic = tuple(c.id for c in channels.of_kind(channels.Kind.PERIODIC) if c.id in shown)
+    return tuple(ch for ch in shown if ch not in periodic), periodic
+
+
+CONTINUOUS, NIBP = _groups()
 CHANNELS = (*CONTINUOUS, *NIBP)
+_PERIODIC_BOXES = tuple(k for k, *_ in numerics.BOXES if channels.panels()[k][0].periodic)
 LATE_S = 120.0
 """A silent channel never makes a tick re-read more than this many seconds of the others."""
 RECENT_OBS = 5
@@ -42,7 +51,7 @@ SHOWN = (
     "bed-phase", "decor", "alarms", "alarm-banner", "audio-countdown", "alarm-pause-audio",
     "alarm-off-notice", "audio", "pump-status", "oxygen-state", "readiness", "chart-recent",
     *[f"num-{k}-{part}" for k, *_ in numerics.BOXES for part in ("value", "limits", "box")],
-    "num-NIBP-map", "num-NIBP-age",
+    *[f"num-{k}-{part}" for k in _PERIODIC_BOXES for part in ("map", "age")],
 )  # fmt: skip
 """Panels whose checksums the cursor carries, in this order."""
 WIRED = {"alarms": "a", "decor": "d", "readiness": "r"}
@@ -61,8 +70,11 @@ PANELS: dict[str, tuple[str, str]] = {
         for part in ("value", "limits")
     },
     **{f"num-{k}-box": (f"num-{k}-box", "className") for k, *_ in numerics.BOXES},
-    "num-NIBP-map": ("num-NIBP-map", "children"),
-    "num-NIBP-age": ("num-NIBP-age", "children"),
+    **{
+        f"num-{k}-{part}": (f"num-{k}-{part}", "children")
+        for k in _PERIODIC_BOXES
+        for part in ("map", "age")
+    },
     "alarm-banner": ("alarm-banner", "className"),
     "audio-countdown": ("audio-countdown", "children"),
     "alarm-pause-audio": ("alarm-pause-audio", "children"),
@@ -177,9 +189,11 @@ def _new_points(rt: Runtime, view: BedView, cursor: dict[str, Any]) -> dict[str,
     NIBP only when the bed has a reading newer than the cursor."""
     sid = view.session_id
     cur = cursor["t"]
-    out: dict[str, tuple[list, list]] = {ch: ([], []) for ch in CHANNELS}
-    last_nibp = (view.last_nibp or {}).get("NIBP_SYS", (-1.0, None))[0]
-    groups = (CONTINUOUS, NIBP) if last_nibp > cur["NIBP_SYS"] else (CONTINUOUS,)
+    continuous, periodic = _groups()
+    out: dict[str, tuple[list, list]] = {ch: ([], []) for ch in (*continuous, *periodic)}
+    last = view.last_nibp or {}
+    new = any(last.get(ch, (-1.0, None))[0] > cur[ch] for ch in periodic)
+    groups = (continuous, periodic) if new else (continuous,)
     for group in groups:
         after = max(min(cur[ch] for ch in group), view.t_s - LATE_S)
         for t, ch, v, q in rt.feed.samples_since(sid, after, group):
@@ -196,18 +210,18 @@ def _backfill(rt: Runtime, view: BedView, out: dict[str, Any]) -> dict[str, Any]
     """The whole session so far (downsampled when long) as a fresh figure, and its cursor."""
     sid = view.session_id
     assert sid is not None
-    rows = rt.feed.samples_since(sid, None, CHANNELS)
+    rows = rt.feed.samples_since(sid, None, trends.chart().channels)
     last_t = max((r[0] for r in rows[-64:]), default=-1.0)
     cur: dict[str, Any] = {
         "sid": sid,
-        "t": dict.fromkeys(CHANNELS, last_t),
+        "t": dict.fromkeys(trends.chart().channels, last_t),
         "seq": dict.fromkeys(SEQS, 0),
         "phases": [],
         "gaps": [],
         "o2": 0,
         "shown": Shown(SHOWN),
     }
-    data = series.downsample(rows, CHANNELS, view.t_s)
+    data = series.downsample(rows, trends.chart().channels, view.t_s)
     out["figure"] = trends.figure(data, _markers(rt, sid, cur))
     return cur
 
@@ -216,7 +230,7 @@ def _load(cursor: dict[str, Any]) -> dict[str, Any]:
     """The compact cursor the browser keeps, unpacked."""
     return {
         "sid": cursor["sid"],
-        "t": dict(zip(CHANNELS, cursor["t"], strict=True)),
+        "t": dict(zip(trends.chart().channels, cursor["t"], strict=True)),
         "seq": dict(zip(SEQS, cursor["seq"], strict=True)),
         "phases": [list(p) for p in cursor["ph"]],
         "gaps": [list(g) for g in cursor.get("ip") or []],
@@ -228,7 +242,7 @@ def _load(cursor: dict[str, Any]) -> dict[str, Any]:
 def _dump(cur: dict[str, Any], now: float) -> dict[str, Any]:
     return {
         "sid": cur["sid"],
-        "t": [cur["t"][ch] for ch in CHANNELS],
+        "t": [cur["t"][ch] for ch in trends.chart().channels],
         "seq": [cur["seq"][k] for k in SEQS],
         "ph": cur["phases"],
         "ip": cur["gaps"],
@@ -263,7 +277,7 @@ def _panels(view: BedView, cur: dict[str, Any], out: dict[str, Any]) -> None:
     countdown = f"Audio paused {fmt.mmss(sig.pause_remaining_s)}" if paused else ""
     shown.put(out, "audio-countdown", countdown)
     shown.put(out, "alarm-pause-audio", "Resume audio" if paused else "Pause audio")
-    off = ", ".join(n.channel.value for n in sig.alarms_off) if sig is not None else ""
+    off = ", ".join(str(n.channel) for n in sig.alarms_off) if sig is not None else ""
     shown.put(out, "alarm-off-notice", f"Alarms OFF: {off}" if off else "")
     pattern, pulses, repeat = audio.state(sig)
     if shown.put(out, "audio", pattern):
