@@ -106,6 +106,10 @@ def layout(**_: Any) -> html.Div:
     )
 
 
+REFRESH_KEY = "#refresh"
+"""The cursor's key for the last refresh drawn (no bed id has a #)."""
+
+
 def _bed(d: dict[str, Any]) -> str:
     return d["id"]["bed"]
 
@@ -118,16 +122,21 @@ def _bed(d: dict[str, Any]) -> str:
     State("set-cursor", "data"),
 )
 def settings_update(_n: Any, refresh: dict | None, cursor: dict | None) -> list[Any]:
-    """One tick for every chair: only what changed."""
+    """One tick for every chair: only what changed.
+
+    A redraw (undo edits) is done by the first tick whose answer follows the refresh: the
+    cursor remembers the last refresh drawn, so a tick answer the browser drops (a newer
+    interval tick overtook it) leaves the redraw to the next one."""
     rt = get_runtime()
     cursor = cursor or {}
-    redraw = (refresh or {}).get("redraw") if ctx.triggered_id == "set-refresh" else None
+    refresh = refresh or {}
+    redraw = refresh.get("redraw") if refresh.get("n") != cursor.get(REFRESH_KEY) else None
     bed_ids = [_bed(o) for o in ctx.outputs_list[0]]
     ticks = {b: bed_tick(rt, b, cursor.get(b), redraw=b == redraw) for b in bed_ids}
     out: list[Any] = []
     for i, (slot, _, _) in enumerate(OUTPUTS):
         out.append([ticks[_bed(o)].get(slot, no_update) for o in ctx.outputs_list[i]])
-    out.append({b: t["cursor"] for b, t in ticks.items()})
+    out.append({**{b: t["cursor"] for b, t in ticks.items()}, REFRESH_KEY: refresh.get("n")})
     return out
 
 
