@@ -13,29 +13,27 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import channels
 from ._debrief_episodes import Episode
 from ._debrief_types import Action
 
 PUMP_ACTIONS = frozenset({"pause_pump", "set_rate", "stop_infusion"})
 """Actions that only make sense while the pump is delivering."""
 
-_BP_HIGH = PUMP_ACTIONS | {"give_antihypertensive", "reassure", "nibp_start"}
-_BP_LOW = PUMP_ACTIONS | {"reposition", "nibp_start"}
-ADDRESSING_ACTIONS: dict[tuple[str, str], frozenset[str]] = {
-    ("NIBP_SYS", "high"): _BP_HIGH,
-    ("NIBP_DIA", "high"): _BP_HIGH,
-    ("NIBP_MAP", "high"): _BP_HIGH,
-    ("NIBP_SYS", "low"): _BP_LOW,
-    ("NIBP_DIA", "low"): _BP_LOW,
-    ("NIBP_MAP", "low"): _BP_LOW,
-    ("HR", "high"): PUMP_ACTIONS | {"reassure", "give_antihypertensive"},
-    ("HR", "low"): PUMP_ACTIONS | {"reposition"},
-    ("SPO2", "low"): PUMP_ACTIONS | {"oxygen_on", "reposition"},
-    ("RR", "low"): PUMP_ACTIONS | {"oxygen_on", "reposition"},
-    ("RR", "high"): PUMP_ACTIONS | {"reassure"},
-}
-"""Patient actions that address an alarm on (channel, direction). Acknowledging the
-condition always counts too, and so does any action a scenario expects for it."""
+
+
+def _addressing() -> dict[tuple[str, str], frozenset[str]]:
+    return {
+        (c.id, direction): PUMP_ACTIONS | acts
+        for c in channels.all_channels()
+        for direction, acts in c.responses.items()
+    }
+
+
+ADDRESSING_ACTIONS: dict[tuple[str, str], frozenset[str]] = _addressing()
+"""Patient actions that address an alarm on (channel, direction), from the channel
+registry (as registered at import). Acknowledging the condition always counts too, and so
+does any action a scenario expects for it."""
 
 TECHNICAL_ADDRESSING: dict[str, frozenset[str]] = {
     "CUFF_FAIL": frozenset({"nibp_start"}),
@@ -51,7 +49,7 @@ def addressing_actions(
         kinds = set(TECHNICAL_ADDRESSING.get(e.condition, frozenset()))
     else:
         key = (e.channel or "", e.direction or "")
-        kinds = set(ADDRESSING_ACTIONS.get(key, PUMP_ACTIONS))
+        kinds = set(_addressing().get(key, PUMP_ACTIONS))
     if expected_do:
         kinds |= set(expected_do.get(e.condition, ()))
     return frozenset(kinds)

@@ -113,6 +113,8 @@ class ChannelInfo:
     print_colour: str = "#333333"  # on white paper (report, review timeline)
     print_height: float = 0.1  # its row's share of the report timeline's height
     baseline: bool = False  # its baseline is measured before the infusion
+    responses: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """Patient actions (besides the pump's) that address its "high" or "low" alarm."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "short", self.short or self.id)
@@ -122,6 +124,7 @@ class ChannelInfo:
         object.__setattr__(self, "panel_label", self.panel_label or self.label)
         object.__setattr__(self, "default_limits", MappingProxyType(dict(self.default_limits)))
         object.__setattr__(self, "hl7_units", MappingProxyType(dict(self.hl7_units)))
+        object.__setattr__(self, "responses", MappingProxyType(dict(self.responses)))
 
     @property
     def alarmed(self) -> bool:
@@ -228,6 +231,10 @@ _NIBP = {
     "alarm_label": "NIBP",
     "trend_range": (50.0, 200.0),
     "baseline": True,
+    "responses": {
+        "high": frozenset({"give_antihypertensive", "reassure", "nibp_start"}),
+        "low": frozenset({"reposition", "nibp_start"}),
+    },
     "print_height": 0.15,
     "rank": 30,
     "trend_height": 0.26,
@@ -238,6 +245,10 @@ for _info in (
         valid_range=(0.0, 350.0), limit_range=(0.0, 300.0),
         conditions=frozenset({Condition.LIMITS, Condition.NO_DATA}),
         auto_limits=((0.8, 0.0), (1.25, 0.0)),
+        responses={
+            "high": frozenset({"reassure", "give_antihypertensive"}),
+            "low": frozenset({"reposition"}),
+        },
         # ECG heart rate, pulse oximeter pulse rate, pulse rate, non-invasive pulse rate
         hl7_codes=(147842, 149530, 149522, 149546),
         hl7_units={"bpm": 1.0, "per_min": 1.0},
@@ -251,6 +262,7 @@ for _info in (
             {Condition.LIMITS, Condition.NO_DATA, Condition.SENSOR_OFF, Condition.SAT_SECONDS}
         ),
         alarm_label="SpO2", hl7_codes=(150456,), hl7_units={"%": 1.0},  # MDC_PULS_OXIM_SAT_O2
+        responses={"low": frozenset({"oxygen_on", "reposition"})},
         trend_range=(85.0, 100.0), baseline=True, print_colour="#6a3d9a", print_height=0.11,
         rank=20, trend_height=0.17,
     ),
@@ -259,6 +271,7 @@ for _info in (
         valid_range=(0.0, 150.0), limit_range=(0.0, 150.0),
         conditions=frozenset({Condition.LIMITS, Condition.NO_DATA}),
         auto_limits=((0.5, 0.0), (1.5, 0.0)),
+        responses={"low": frozenset({"oxygen_on", "reposition"}), "high": frozenset({"reassure"})},
         hl7_codes=(151562,), hl7_units={"resp": 1.0, "per_min": 1.0, "bpm": 1.0},  # MDC_RESP_RATE
         trend_range=(0.0, 32.0), print_colour="#2ca02c", print_height=0.09, rank=40,
     ),
