@@ -113,6 +113,8 @@ class ChannelInfo:
     print_colour: str = "#333333"  # on white paper (report, review timeline)
     print_height: float = 0.1  # its row's share of the report timeline's height
     baseline: bool = False  # its baseline is measured before the infusion
+    tile: bool = False  # its panel is on the central station's tile
+    sparkline_range: tuple[float, float] | None = None  # drawn on the tile's sparkline
     responses: Mapping[str, frozenset[str]] = field(default_factory=dict)
     """Patient actions (besides the pump's) that address its "high" or "low" alarm."""
 
@@ -238,6 +240,7 @@ _NIBP = {
     "print_height": 0.15,
     "rank": 30,
     "trend_height": 0.26,
+    "tile": True,
 }
 for _info in (
     ChannelInfo(
@@ -253,7 +256,7 @@ for _info in (
         hl7_codes=(147842, 149530, 149522, 149546),
         hl7_units={"bpm": 1.0, "per_min": 1.0},
         trend_range=(40.0, 140.0), baseline=True, print_colour="#1f77b4", print_height=0.15,
-        rank=10, trend_height=0.195,
+        rank=10, trend_height=0.195, tile=True, sparkline_range=(40.0, 150.0),
     ),
     ChannelInfo(
         "SPO2", "SpO₂", "%", Kind.CONTINUOUS, colour="#4cc9ff",
@@ -264,7 +267,7 @@ for _info in (
         alarm_label="SpO2", hl7_codes=(150456,), hl7_units={"%": 1.0},  # MDC_PULS_OXIM_SAT_O2
         responses={"low": frozenset({"oxygen_on", "reposition"})},
         trend_range=(85.0, 100.0), baseline=True, print_colour="#6a3d9a", print_height=0.11,
-        rank=20, trend_height=0.17,
+        rank=20, trend_height=0.17, tile=True, sparkline_range=(80.0, 101.0),
     ),
     ChannelInfo(
         "RR", "RR", "/min", Kind.CONTINUOUS, colour="#d0a8ff",
@@ -278,7 +281,7 @@ for _info in (
     ChannelInfo(
         "NIBP_SYS", "NIBP SYS", short="SYS", marker="triangle-down",
         trend_label="Systolic", print_colour="#b22222",
-        auto_limits=((0.68, 10.0), (0.86, 38.0)),
+        auto_limits=((0.68, 10.0), (0.86, 38.0)), sparkline_range=(60.0, 230.0),
         hl7_codes=(150021,), **_NIBP,  # MDC_PRESS_BLD_NONINV_SYS
     ),
     ChannelInfo(

@@ -11,6 +11,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from vitalsdash import channels
+
 __all__ = ["X_OFFSET_MS", "Series", "buckets", "by_channel", "clean", "downsample", "minmax", "xt"]
 
 Sample = tuple[float, str, float, str]
@@ -111,35 +113,39 @@ def buckets(
     width_s: float,
     carry: float | None,
 ) -> tuple[list[int], dict[str, list[float | None]], float | None]:
-    """Sparkline points: the mean HR and SpO2 (whole numbers) of each whole ``width_s``
-    bucket in [start_s, end_s), and the systolic pressure carried forward from its last
-    reading. Returns (bucket ends in whole session seconds, {"HR", "SPO2", "NIBP_SYS":
-    values}, last systolic)."""
+    """Sparkline points: the mean (whole numbers) of each continuous sparkline channel in
+    each whole ``width_s`` bucket in [start_s, end_s), and the periodic one (systolic
+    pressure) carried forward from its last reading. Returns (bucket ends in whole session
+    seconds, {channel: values}, the periodic channel's last value)."""
+    drawn = [c for c in channels.all_channels() if c.sparkline_range is not None]
+    means = [c.id for c in drawn if not c.periodic]
+    held = next((c.id for c in drawn if c.periodic), None)
     n = int((end_s - start_s) // width_s)
     if n <= 0:
-        return [], {"HR": [], "SPO2": [], "NIBP_SYS": []}, carry
-    sums = {"HR": [0.0] * n, "SPO2": [0.0] * n}
-    counts = {"HR": [0] * n, "SPO2": [0] * n}
-    sys_at: list[float | None] = [None] * n
+        return [], {c.id: [] for c in drawn}, carry
+    sums = {ch: [0.0] * n for ch in means}
+    counts = {ch: [0] * n for ch in means}
+    held_at: list[float | None] = [None] * n
     for t, ch, v, q in rows:
         i = int((t - start_s) // width_s)
         if not 0 <= i < n or q == "invalid" or math.isnan(v):
             continue
-        if ch == "NIBP_SYS":
-            sys_at[i] = v
+        if ch == held:
+            held_at[i] = v
         elif ch in sums:
             sums[ch][i] += v
             counts[ch][i] += 1
     xs = [round(start_s + (i + 1) * width_s) for i in range(n)]
     out: dict[str, list[float | None]] = {}
-    for name in ("HR", "SPO2"):
+    for name in means:
         out[name] = [
             round(s / c) if c else None for s, c in zip(sums[name], counts[name], strict=True)
         ]
-    sys_line: list[float | None] = []
-    for value in sys_at:
-        if value is not None:
-            carry = value
-        sys_line.append(carry)
-    out["NIBP_SYS"] = sys_line
-    return xs, out, carry
+    if held is not None:
+        line: list[float | None] = []
+        for value in held_at:
+            if value is not None:
+                carry = value
+            line.append(carry)
+        out[held] = line
+    return xs, {c.id: out[c.id] for c in drawn}, carry

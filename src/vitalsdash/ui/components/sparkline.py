@@ -1,4 +1,5 @@
-"""A tile's sparkline: HR, SpO2 and systolic pressure over the last 30 minutes (SVG).
+"""A tile's sparkline: the channels with a ``sparkline_range`` in the registry (heart
+rate, saturation and systolic pressure) over the last 30 minutes (SVG).
 
 The x axis is hidden, so it is plain session seconds (shorter than date values)."""
 
@@ -6,21 +7,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from vitalsdash.ui.theme import PALETTE
+from vitalsdash import channels
 
 WINDOW_S = 1800.0
 BUCKET_S = 15.0
 MAX_POINTS = int(WINDOW_S // BUCKET_S)
-KEYS = ("HR", "SPO2", "NIBP_SYS")
+
+
+def lines() -> tuple[channels.ChannelInfo, ...]:
+    """The channels drawn, in the registry's order."""
+    return tuple(c for c in channels.all_channels() if c.sparkline_range is not None)
+
+
+def keys() -> tuple[str, ...]:
+    return tuple(c.id for c in lines())
 
 
 def figure(xs: list[int] | None = None, ys: dict[str, list] | None = None) -> dict[str, Any]:
-    """Three overlaid lines, each on its own hidden scale; no axes, no interaction."""
+    """Overlaid lines, each on its own hidden scale; no axes, no interaction."""
     xs = xs or []
     ys = ys or {}
-    colours = {"HR": PALETTE["hr"], "SPO2": PALETTE["spo2"], "NIBP_SYS": PALETTE["nibp"]}
+    drawn = lines()
     data = []
-    for i, key in enumerate(KEYS):
+    for i, c in enumerate(drawn):
+        key = c.id
         data.append(
             {
                 "type": "scatter",
@@ -30,9 +40,9 @@ def figure(xs: list[int] | None = None, ys: dict[str, list] | None = None) -> di
                 "yaxis": "y" if i == 0 else f"y{i + 1}",
                 "hoverinfo": "skip",
                 "line": {
-                    "color": colours[key],
+                    "color": c.colour,
                     "width": 1.4,
-                    **({"shape": "hv", "dash": "dot"} if key == "NIBP_SYS" else {}),
+                    **({"shape": "hv", "dash": "dot"} if c.periodic else {}),
                 },
             }
         )
@@ -46,17 +56,23 @@ def figure(xs: list[int] | None = None, ys: dict[str, list] | None = None) -> di
             "plot_bgcolor": "rgba(0,0,0,0)",
             "showlegend": False,
             "xaxis": hidden,
-            "yaxis": {**hidden, "range": [40, 150]},
-            "yaxis2": {**hidden, "overlaying": "y", "range": [80, 101]},
-            "yaxis3": {**hidden, "overlaying": "y", "range": [60, 230]},
+            **{
+                "yaxis" if i == 0 else f"yaxis{i + 1}": {
+                    **hidden,
+                    **({} if i == 0 else {"overlaying": "y"}),
+                    "range": [_whole(v) for v in c.sparkline_range or ()],
+                }
+                for i, c in enumerate(drawn)
+            },
         },
     }
 
 
 def extend(xs: list[int], ys: dict[str, list]) -> list[Any]:
-    """``extendData`` appending the same buckets to the three lines."""
-    return [
-        {"x": [xs, xs, xs], "y": [ys["HR"], ys["SPO2"], ys["NIBP_SYS"]]},
-        [0, 1, 2],
-        MAX_POINTS,
-    ]
+    """``extendData`` appending the same buckets to every line."""
+    ks = keys()
+    return [{"x": [xs] * len(ks), "y": [ys[k] for k in ks]}, list(range(len(ks))), MAX_POINTS]
+
+
+def _whole(v: float) -> float | int:
+    return int(v) if v == int(v) else v

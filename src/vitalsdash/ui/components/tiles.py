@@ -4,10 +4,23 @@ from __future__ import annotations
 
 from dash import dcc, html
 
+from vitalsdash import channels
 from vitalsdash.ui import fmt
 from vitalsdash.ui.components import sparkline
 
-FIELDS = ("phase", "hr", "spo2", "nibp", "nibp-age", "nibp-box", "pump", "alarm")
+
+def panels() -> list[tuple[str, tuple[channels.ChannelInfo, ...]]]:
+    """The registry's panels on a tile, keyed by their lower-case id ("hr", "nibp")."""
+    return [(k.lower(), chans) for k, chans in channels.panels().items() if chans[0].tile]
+
+
+FIELDS = (
+    "phase",
+    *[key for key, _ in panels()],
+    *[f"{key}-{part}" for key, chans in panels() if chans[0].periodic for part in ("age", "box")],
+    "pump",
+    "alarm",
+)
 """Tile parts the live callback updates (ids ``{"type": "tile-<field>", "bed": id}``)."""
 
 
@@ -28,22 +41,32 @@ def _num(label: str, unit: str, field: str, bed_id: str, cls: str) -> html.Div:
     )
 
 
-def tile(bed_id: str, label: str) -> html.Div:
-    nibp = html.Div(
+def _measured(label: str, unit: str, key: str, bed_id: str) -> html.Div:
+    """A periodic panel (NIBP): its value and the age of the reading."""
+    return html.Div(
         [
             html.Div(
                 [
-                    html.Span("NIBP", className="tnum-label"),
-                    html.Span("mmHg", className="tnum-unit"),
+                    html.Span(label, className="tnum-label"),
+                    html.Span(unit, className="tnum-unit"),
                 ],
                 className="tnum-head",
             ),
-            html.Div(fmt.DASH, id=_id("nibp", bed_id), className="tnum-value"),
-            html.Div("", id=_id("nibp-age", bed_id), className="tnum-age"),
+            html.Div(fmt.DASH, id=_id(key, bed_id), className="tnum-value"),
+            html.Div("", id=_id(f"{key}-age", bed_id), className="tnum-age"),
         ],
-        id=_id("nibp-box", bed_id),
-        className="tnum tnum-nibp",
+        id=_id(f"{key}-box", bed_id),
+        className=f"tnum tnum-{key}",
     )
+
+
+def tile(bed_id: str, label: str) -> html.Div:
+    nums = [
+        _measured(c[0].panel_label, c[0].unit, key, bed_id)
+        if c[0].periodic
+        else _num(c[0].label, c[0].unit, key, bed_id, f"tnum-{key}")
+        for key, c in panels()
+    ]
     link = dcc.Link(
         [
             html.Div(
@@ -54,11 +77,7 @@ def tile(bed_id: str, label: str) -> html.Div:
                 className="tile-head",
             ),
             html.Div(
-                [
-                    _num("HR", "bpm", "hr", bed_id, "tnum-hr"),
-                    _num("SpO₂", "%", "spo2", bed_id, "tnum-spo2"),
-                    nibp,
-                ],
+                nums,
                 className="tile-nums",
             ),
             html.Div("", id=_id("pump", bed_id), className="tile-pump"),

@@ -13,17 +13,12 @@ from typing import Any
 
 from vitalsdash.runtime import Runtime
 from vitalsdash.ui import fmt, series
-from vitalsdash.ui.components import audio, pump_panel, sparkline
+from vitalsdash.ui.components import audio, pump_panel, sparkline, tiles
 from vitalsdash.ui.state import BedView
 
 FIELDS: tuple[tuple[str, str], ...] = (
     ("tile", "className"),
-    ("phase", "children"),
-    ("hr", "children"),
-    ("spo2", "children"),
-    ("nibp", "children"),
-    ("nibp-age", "children"),
-    ("nibp-box", "className"),
+    *[(f, "className" if f.endswith("-box") else "children") for f in tiles.FIELDS[:-2]],
     ("pump", "children"),
     ("pump", "className"),
     ("alarm", "children"),
@@ -50,10 +45,11 @@ def tile_values(view: BedView) -> dict[tuple[str, str], str]:
     if view.session_id is None:
         out[("tile", "className")] = "tile no-session"
         out[("phase", "children")] = "No session"
-        for key in ("hr", "spo2", "nibp"):
+        for key, chans in tiles.panels():
             out[(key, "children")] = fmt.DASH
-        out[("nibp-age", "children")] = ""
-        out[("nibp-box", "className")] = "tnum tnum-nibp"
+            if chans[0].periodic:
+                out[(f"{key}-age", "children")] = ""
+                out[(f"{key}-box", "className")] = f"tnum tnum-{key}"
         out[("pump", "children")] = ""
         out[("pump", "className")] = "tile-pump"
         out[("alarm", "children")] = ""
@@ -62,15 +58,19 @@ def tile_values(view: BedView) -> dict[tuple[str, str], str]:
     top = sig.alarms[0] if sig is not None and sig.alarms else None
     out[("tile", "className")] = "tile" + (f" alarm-{top.priority.lower()}" if top else "")
     out[("phase", "children")] = f"{fmt.phase(view.phase)} · {fmt.clock(view.t_s)}"
-    out[("hr", "children")] = fmt.num(view.value("HR"))
-    out[("spo2", "children")] = fmt.num(view.value("SPO2"))
-    nibp = view.last_nibp or {}
-    sys_, dia = nibp.get("NIBP_SYS", (None, None))[1], nibp.get("NIBP_DIA", (None, None))[1]
-    out[("nibp", "children")] = fmt.DASH if sys_ is None else f"{fmt.num(sys_)}/{fmt.num(dia)}"
-    age = view.nibp_age_s()
-    out[("nibp-age", "children")] = "" if age is None else fmt.age(age)
-    stale = sys_ is not None and view.nibp_stale()
-    out[("nibp-box", "className")] = "tnum tnum-nibp" + (" stale" if stale else "")
+    last = view.last_nibp or {}
+    for key, chans in tiles.panels():
+        head = chans[0]
+        if not head.periodic:
+            out[(key, "children")] = fmt.num(view.value(head.id), head.precision)
+            continue
+        main = [last.get(c.id, (None, None))[1] for c in chans if not c.secondary]
+        shown = "/".join(fmt.num(v, head.precision) for v in main)
+        out[(key, "children")] = fmt.DASH if main[0] is None else shown
+        age = view.nibp_age_s()
+        out[(f"{key}-age", "children")] = "" if age is None else fmt.age(age)
+        stale = main[0] is not None and view.nibp_stale()
+        out[(f"{key}-box", "className")] = f"tnum tnum-{key}" + (" stale" if stale else "")
     word, cls, rate, dose = pump_panel.state(view.pump)
     out[("pump", "children")] = f"Pump {word.lower()} · {rate} · {dose}"
     out[("pump", "className")] = f"tile-pump {cls}"
@@ -97,7 +97,7 @@ def _spark(runtime: Runtime, view: BedView, entry: list[Any] | None) -> tuple[st
         if fresh:
             return "figure", sparkline.figure(), [view.session_id, start, carry]
         return "", None, entry or []
-    rows = runtime.feed.samples_since(view.session_id, start - 1e-6, sparkline.KEYS)
+    rows = runtime.feed.samples_since(view.session_id, start - 1e-6, sparkline.keys())
     xs, ys, carry = series.buckets(rows, start, end, width, carry)
     new_entry = [view.session_id, end, carry]
     if fresh:
