@@ -5,9 +5,12 @@ runtime would) runs in this process; the devices are separate processes, each wi
 connection that sends a message, waits for its AA, sends the next (no pipelining).
 Messages are the devices.md shape: HR, SpO2, RR every message, NIBP sys/dia/mean with a
 hierarchy row in every 30th. Target (issue "HL7 adapter"): sustained >= 2,000 messages/s.
-Prints figures; asserts nothing.
+With ``--stored`` the gateway feeds a real runtime with a SQLite store in a temporary
+folder, as ``vitalsdash run --mllp-port`` does: each AA then means the message is stored
+(one transaction per message), and the runtime ticks every 0.5 s. Prints figures;
+asserts nothing.
 
-    .venv/bin/python benchmarks/bench_hl7.py [--seconds 10] [--clients 1,4]
+    .venv/bin/python benchmarks/bench_hl7.py [--seconds 10] [--clients 1,4] [--stored]
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import multiprocessing as mp
 import socket
 import statistics
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -83,7 +87,9 @@ def _device(port: int, bed: int, seconds: float, start: mp.Event, out: mp.Queue)
     out.put((n, naks, lat))
 
 
-def run(clients: int, seconds: float) -> None:
+def run(clients: int, seconds: float, stored: bool = False) -> None:
+    if stored:
+        return run_stored(clients, seconds)
     reg = SourceRegistry(anchor=datetime.now(UTC))
     with Hl7Gateway(reg, port=0) as gw:
         ctx = mp.get_context("fork")
@@ -106,6 +112,48 @@ def run(clients: int, seconds: float) -> None:
         for p in procs:
             p.join()
         stats = gw.stats()
+    _report(clients, seconds, results, stats, f"{drained:,} readings drained")
+
+
+def _devices(port: int, clients: int, seconds: float) -> list[tuple[int, int, list[float]]]:
+    """Run the device processes against ``port``; their (messages, NAKs, latencies)."""
+    ctx = mp.get_context("fork")
+    start, out = ctx.Event(), ctx.Queue()
+    procs = [ctx.Process(target=_device, args=(port, b, seconds, start, out))
+             for b in range(clients)]  # fmt: skip
+    for p in procs:
+        p.start()
+    time.sleep(0.3)
+    start.set()
+    results = [out.get() for _ in procs]
+    for p in procs:
+        p.join()
+    return results
+
+
+def run_stored(clients: int, seconds: float) -> None:
+    from vitalsdash.config import ClinicConfig
+    from vitalsdash.feed import Feed
+    from vitalsdash.runtime import Runtime
+    from vitalsdash.store import Store
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(str(Path(tmp) / "bench.sqlite"))
+        runtime = Runtime(ClinicConfig(), store, Feed(store))
+        runtime.start()
+        runtime.run_in_thread()
+        try:
+            with Hl7Gateway.for_runtime(runtime, port=0) as gw:
+                results = _devices(gw.port, clients, seconds)
+                stats = gw.stats()
+            sessions = len(store.sessions())
+        finally:
+            runtime.stop()
+            store.close()
+    _report(clients, seconds, results, stats, f"stored through the runtime ({sessions} sessions)")
+
+
+def _report(clients: int, seconds: float, results: list, stats: dict, extra: str) -> None:
     total = sum(n for n, _, _ in results)
     naks = sum(k for _, k, _ in results)
     lat = sorted(x for _, _, ls in results for x in ls)
@@ -115,16 +163,18 @@ def run(clients: int, seconds: float) -> None:
           f"{total / seconds:,.0f} msg/s (target >= 2,000); "
           f"ACK latency p50 {p50:.2f} ms, p99 {p99:.2f} ms; NAKs {naks}; "
           f"listener accepted {stats['accepted']:,}, rejected {stats['rejected']}; "
-          f"{drained:,} readings drained")  # fmt: skip
+          f"{extra}")  # fmt: skip
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--clients", default="1,4", help="comma-separated device counts")
+    ap.add_argument("--stored", action="store_true",
+                    help="through a runtime with a SQLite store (AA = stored)")  # fmt: skip
     args = ap.parse_args()
     for c in (int(x) for x in args.clients.split(",")):
-        run(c, args.seconds)
+        run(c, args.seconds, args.stored)
 
 
 if __name__ == "__main__":
