@@ -21,7 +21,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from vitalsdash.configdir import config_dirs
+from vitalsdash.configdir import catalogue, config_dirs
 from vitalsdash.model import Phase
 from vitalsdash.tomlconfig import ConfigError, load_toml_model
 
@@ -168,7 +168,7 @@ def _folders(cwd: Path | None) -> list[Path]:
 
 def list_protocols(cwd: Path | None = None) -> list[str]:
     """Names of the protocols under config/protocols/ (cwd, then the shipped config), sorted."""
-    return sorted({p.stem for d in _folders(cwd) if d.is_dir() for p in d.glob("*.toml")})
+    return list(catalogue("protocols", cwd))
 
 
 def protocol_path(name_or_path: str | Path, cwd: Path | None = None) -> Path:

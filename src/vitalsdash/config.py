@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from vitalsdash.configdir import config_dirs
+from vitalsdash.configdir import catalogue, config_dirs
 from vitalsdash.tomlconfig import ConfigError, load_toml_model
 
 __all__ = [
@@ -119,7 +119,7 @@ def resolve_config_path(name_or_path: str | Path, folder: str, what: str) -> Pat
         candidate = d / f"{p.stem if p.suffix == '.toml' else p}.toml"
         if candidate.is_file():
             return candidate
-    known = sorted({f.stem for d in config_dirs(folder) for f in d.glob("*.toml")})
+    known = list(catalogue(folder))
     raise ConfigError(p, [("(file)", f"no such {what}; available: {', '.join(known) or 'none'}")])
 
 

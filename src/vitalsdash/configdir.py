@@ -37,6 +37,16 @@ def config_dirs(folder: str = "", cwd: Path | None = None) -> list[Path]:
     return out
 
 
+def catalogue(folder: str, cwd: Path | None = None) -> dict[str, Path]:
+    """The ``*.toml`` files of ``config/<folder>`` by name, sorted; a name found in more
+    than one of :func:`config_dirs` comes from the first."""
+    found: dict[str, Path] = {}
+    for d in config_dirs(folder, cwd):
+        for p in sorted(d.glob("*.toml")) if d.is_dir() else ():
+            found.setdefault(p.stem, p)
+    return dict(sorted(found.items()))
+
+
 def config_root(cwd: Path | None = None) -> Path:
     """``config/`` under the current directory if there is one, else the shipped one."""
     here = (cwd or Path.cwd()) / "config"

@@ -1,6 +1,7 @@
 """HL7 v2 ORU^R01 (IHE PCD-01) to readings, and the ACKs that answer it. Pure functions.
 
-The contract is /work/shared/docs/devices.md. Rules this module applies:
+What the receiver promises is in docs/hl7.md; the MDC codes are in vitalsdash.channels.
+Rules this module applies:
 
 - Segments end in ``\\r``; ``\\r\\n`` and bare ``\\n`` are accepted too. The separators
   are the message's own (MSH-1, MSH-2); escape sequences are decoded where values are
@@ -694,8 +695,9 @@ def build_ack(
             if _SEGMENT_ID.fullmatch(seg) and num.isdigit():
                 loc = f"{seg}^{error.seq}^{num}"
         table = _ERR_TEXT.get(error.err_code, "Application internal error")
-        out.append(f"ERR||{loc}|{error.err_code}^{table}^HL70357|E||||"
-                   f"{escape(error.reason, ACK_TEXT_MAX)}")
+        out.append(
+            f"ERR||{loc}|{error.err_code}^{table}^HL70357|E||||{escape(error.reason, ACK_TEXT_MAX)}"
+        )
     return "\r".join(out) + "\r"
 
 

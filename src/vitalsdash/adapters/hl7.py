@@ -1,7 +1,6 @@
 """Bedside monitors over HL7 v2: IHE PCD-01 ORU^R01 messages received by MLLP.
 
-Three parts (the contract is /work/shared/docs/devices.md; the receiver's rules are
-docs/hl7.md):
+Three parts (the contract and the receiver's rules are in docs/hl7.md):
 
 - :func:`parse_oru` (pure): one message -> :class:`ObservationBatch` (control id, source
   key, readings with wall-clock times) or :class:`Hl7Error` (AE/AR, reason, field). The

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import AfterValidator
 
-from vitalsdash.configdir import config_dirs
+from vitalsdash.configdir import catalogue, config_dirs
 from vitalsdash.errors import ConfigError
 from vitalsim import ActionError, LiveSimulation, Scenario, make_event
 from vitalsim import ConfigError as SimConfigError
@@ -95,11 +95,7 @@ def load_scenario(path: str | Path) -> Scenario:
 def list_scenarios() -> list[Path]:
     """Scenario files in ``config/scenarios/`` (see vitalsdash.configdir); a name found in
     more than one folder comes from the first. Sorted by name."""
-    found: dict[str, Path] = {}
-    for d in config_dirs("scenarios"):
-        for p in sorted(d.glob("*.toml")) if d.is_dir() else ():
-            found.setdefault(p.stem, p)
-    return [found[k] for k in sorted(found)]
+    return list(catalogue("scenarios").values())
 
 
 def find_scenario(name_or_path: str | Path) -> Path:

@@ -24,7 +24,7 @@ from pydantic.fields import FieldInfo
 
 from vitalsdash import channels
 from vitalsdash.channels import Condition
-from vitalsdash.configdir import config_dirs
+from vitalsdash.configdir import catalogue, config_dirs
 from vitalsdash.model import Phase
 from vitalsdash.tomlconfig import ConfigError, load_toml_model
 
@@ -322,7 +322,7 @@ def _folders(cwd: Path | None) -> list[Path]:
 
 def list_profiles(cwd: Path | None = None) -> list[str]:
     """Names of the profiles under config/alarms/ (cwd, then the shipped config), sorted."""
-    return sorted({p.stem for d in _folders(cwd) if d.is_dir() for p in d.glob("*.toml")})
+    return list(catalogue("alarms", cwd))
 
 
 def load_profile(

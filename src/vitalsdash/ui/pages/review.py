@@ -1,4 +1,4 @@
-"""Session review (issue 7): the whole session on one timeline, the training metrics of the
+"""Session review: the whole session on one timeline, the training metrics of the
 debrief and the exports. ``/review`` lists the sessions; ``/review/<session>`` reviews one.
 
 The timeline is the HTML report's (``report.timeline_figure``, min/max per time bucket for
