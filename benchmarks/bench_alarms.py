@@ -101,7 +101,7 @@ def _best(fn, repeat: int = 3) -> float:
 
 def bench(tmpdir: Path, suffix: str) -> None:
     from vitalsdash.alarms import load_profile
-    from vitalsdash.alarms._replay import replay
+    from vitalsdash.alarms.replay import replay
     from vitalsdash.cli import main as cli
     from vitalsdash.recording import read_recording
 

@@ -28,12 +28,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from vitalsdash import _bed
 from vitalsdash.adapters import SimulatorSource
 from vitalsdash.clock import ManualClock
 from vitalsdash.config import BedConfig, ClinicConfig, ClinicSection, load_clinic
 from vitalsdash.feed import Feed
-from vitalsdash.runtime import Runtime
+from vitalsdash.runtime import Runtime, _bed
 from vitalsdash.store import Store
 from vitalsim import _rng, sensors
 

@@ -8,7 +8,7 @@ Target (issue 5): "a 6-hour session opens on the bedside view in <= 2 s".
    infusion, then observation); the other chairs run the 40-min depression protocol. Time
    stands still afterwards (no runtime thread), so every open sees the same data.
 2. Serves it as ``vitalsdash run`` does: ``create_app(rt).server`` under waitress through
-   ``vitalsdash.serve.http_server`` (``create_server(app, host="127.0.0.1", port=0,
+   ``vitalsdash.server.http_server`` (``create_server(app, host="127.0.0.1", port=0,
    threads=8)``, then ``gc.freeze()`` of the start-up heap). Every server is a forked child
    process, created before Playwright starts: one long-lived server, warmed by one untimed
    browser visit, and ``--fresh`` servers that each see exactly one open (the first
@@ -162,7 +162,7 @@ def fork_server(rt: Runtime) -> Child:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             rt.store._engine.dispose(close=False)  # the parent's pooled connections stay its own
-            from vitalsdash.serve import http_server
+            from vitalsdash.server import http_server
             from vitalsdash.ui.app import create_app
 
             t0 = time.perf_counter()

@@ -23,11 +23,11 @@ from pydantic import (
     model_validator,
 )
 
-from vitalsdash._catalogue import StartConfigs, check_name, load_start_configs
-from vitalsdash._text import MAX_NAME_CHARS, MAX_NOTE_CHARS, NoteText, ShortText
 from vitalsdash.adapters.simulator import DRUGS, EVENT_KINDS, check_event, drug_check
 from vitalsdash.adapters.simulator import PATIENT_ACTIONS as _PATIENT_ACTION_KINDS
+from vitalsdash.catalogue import StartConfigs, check_name, load_start_configs
 from vitalsdash.errors import VitalsdashError
+from vitalsdash.text import MAX_NAME_CHARS, MAX_NOTE_CHARS, NoteText, ShortText
 from vitalsdash.tomlconfig import ConfigError, problems_from, shown
 
 Actor = Literal["trainee", "instructor", "system"]

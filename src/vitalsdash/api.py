@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, Flask, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
-from vitalsdash import _ids, _interruptions
+from vitalsdash import ids, interruptions
 from vitalsdash.actions import CLINIC_ACTIONS, ActionError
 from vitalsdash.runtime import Command, Runtime, bed_summary
 
@@ -95,10 +95,10 @@ def create_api(runtime: Runtime) -> Blueprint:
         rows = runtime.store.sessions(status=status)
         found = runtime.store.interruption_events(None if status is None else
                                                   [r["id"] for r in rows])  # fmt: skip
-        return jsonify(_clean(_interruptions.annotate(rows, found)))
+        return jsonify(_clean(interruptions.annotate(rows, found)))
 
     def _session_or_404(session_id: int):
-        s = runtime.store.session(session_id) if _ids.in_range(session_id) else None
+        s = runtime.store.session(session_id) if ids.in_range(session_id) else None
         if s is None:
             raise ActionError("unknown_session", f"no session {session_id}", status=404)
         return s
@@ -107,7 +107,7 @@ def create_api(runtime: Runtime) -> Blueprint:
     def session(session_id: int):
         rows = [_session_or_404(session_id)]
         found = runtime.store.interruption_events([session_id])
-        return jsonify(_clean(_interruptions.annotate(rows, found)[0]))
+        return jsonify(_clean(interruptions.annotate(rows, found)[0]))
 
     @api.get("/sessions/<int:session_id>/samples")
     def samples(session_id: int):

@@ -31,7 +31,7 @@ def _alarms_replay(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from vitalsdash.alarms import load_profile
-    from vitalsdash.alarms._replay import (
+    from vitalsdash.alarms.replay import (
         baseline_action,
         phase_actions,
         print_summary,
@@ -99,7 +99,7 @@ def _add_alarms(sub: argparse._SubParsersAction) -> None:
 def _open_store(db: str | None):
     """The store at ``--db`` (default: the one `vitalsdash run` uses); a missing SQLite file
     is a mistake, not a new empty database."""
-    from vitalsdash.serve import DEFAULT_DB
+    from vitalsdash.server import DEFAULT_DB
     from vitalsdash.store import Store, StoreError
 
     target = db or str(DEFAULT_DB)
@@ -112,7 +112,7 @@ def _open_store(db: str | None):
 
 
 def _session_id(text: str) -> int:
-    from vitalsdash._ids import MAX_ROW_ID
+    from vitalsdash.ids import MAX_ROW_ID
 
     try:
         sid = int(text)
@@ -327,7 +327,7 @@ def _add_check_config(sub: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from vitalsdash.serve import ServeOptions, serve
+    from vitalsdash.server import ServeOptions, serve
 
     if not 1 <= args.port <= 65535:
         raise UsageError(f"--port must be 1-65535, got {args.port}")

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 import pytest
 from werkzeug.serving import make_server
 
-from vitalsdash import _http_guard
 from vitalsdash.clock import ManualClock
 from vitalsdash.config import BedConfig, ClinicConfig, ClinicSection
 from vitalsdash.feed import Feed
 from vitalsdash.report import CHROMIUM_FLAGS as REPORT_FLAGS
 from vitalsdash.report import chromium_path
 from vitalsdash.runtime import Runtime
+from vitalsdash.server import _guard as _http_guard
 from vitalsdash.store import Store
 
 CHROMIUM_FLAGS = [*REPORT_FLAGS, "--autoplay-policy=no-user-gesture-required"]

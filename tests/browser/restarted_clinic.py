@@ -14,11 +14,11 @@ from pathlib import Path
 
 from werkzeug.serving import make_server
 
-from vitalsdash import _http_guard
 from vitalsdash.clock import ManualClock
 from vitalsdash.config import BedConfig, ClinicConfig, ClinicSection
 from vitalsdash.feed import Feed
 from vitalsdash.runtime import Runtime
+from vitalsdash.server import _guard as _http_guard
 from vitalsdash.store import Store
 
 GAP_S = 133

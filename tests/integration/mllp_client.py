@@ -15,8 +15,8 @@ import struct
 import hl7
 from hl7.mllp import open_hl7_connection
 
-from vitalsdash.adapters._mllp import END, SB
 from vitalsdash.adapters.hl7 import read_ack
+from vitalsdash.adapters.hl7._mllp import END, SB
 
 
 def framed(text: str | bytes) -> bytes:

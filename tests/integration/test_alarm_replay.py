@@ -217,7 +217,7 @@ def test_check_config_reports_a_bad_profile(tmp_path, capsys):
 
 def test_progress_reports_every_row(tmp_path):
     from vitalsdash.alarms import load_profile
-    from vitalsdash.alarms._replay import replay as run
+    from vitalsdash.alarms.replay import replay as run
 
     rec = make_recording(tmp_path / "rec.csv", minutes=90)
     done: list[int] = []

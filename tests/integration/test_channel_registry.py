@@ -14,7 +14,7 @@ import pytest
 from vitalsdash import channels
 from vitalsdash.adapters import simulator
 from vitalsdash.adapters._base import Reading
-from vitalsdash.adapters._hl7_parse import parse_oru
+from vitalsdash.adapters.hl7._parse import parse_oru
 from vitalsdash.api import create_server
 from vitalsdash.channels import ChannelInfo, Condition, Kind
 from vitalsdash.clock import ManualClock
@@ -24,9 +24,10 @@ from vitalsdash.feed import Feed
 from vitalsdash.report import render_report, timeline_figure
 from vitalsdash.runtime import Runtime
 from vitalsdash.store import Store
-from vitalsdash.ui.components import numerics, settings_limits, trends
-from vitalsdash.ui.components.review_figure import dark_timeline
 from vitalsdash.ui.live import bedside
+from vitalsdash.ui.review.figure import dark_timeline
+from vitalsdash.ui.settings import limits as settings_limits
+from vitalsdash.ui.widgets import numerics, trends
 
 pytestmark = pytest.mark.integration
 

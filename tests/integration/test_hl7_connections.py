@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 import pytest
 from mllp_client import MllpClient
 
-from vitalsdash.adapters._mllp import SB
 from vitalsdash.adapters.hl7 import Hl7Gateway, SourceRegistry
+from vitalsdash.adapters.hl7._mllp import SB
 from vitalsim.stream import Observation, build_oru
 
 pytestmark = pytest.mark.integration

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from mllp_client import MllpClient
 
-from vitalsdash.adapters._hl7_parse import format_ts
 from vitalsdash.adapters.hl7 import Hl7Gateway, read_ack
+from vitalsdash.adapters.hl7._parse import format_ts
 from vitalsdash.clock import ManualClock
 from vitalsdash.config import BedConfig, ClinicConfig, ClinicSection
 from vitalsdash.feed import Feed

@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mllp_client import MllpClient
 
-from vitalsdash.adapters._hl7_parse import Hl7Error, format_ts, parse_oru
 from vitalsdash.adapters.hl7 import Hl7Gateway
+from vitalsdash.adapters.hl7._parse import Hl7Error, format_ts, parse_oru
 from vitalsdash.clock import ManualClock
 from vitalsdash.config import ClinicConfig, ClinicSection
 from vitalsdash.feed import Feed

@@ -23,11 +23,11 @@ from hypothesis import strategies as st
 from served import Served, free_port, vitalsdash
 from werkzeug.exceptions import HTTPException
 
-from vitalsdash._http_guard import HostGuard, allowed_host_names
 from vitalsdash.api import create_server
 from vitalsdash.clock import ManualClock
 from vitalsdash.config import BedConfig, ClinicConfig
 from vitalsdash.runtime import Runtime
+from vitalsdash.server._guard import HostGuard, allowed_host_names
 from vitalsdash.store import Store
 
 pytestmark = pytest.mark.integration
@@ -423,7 +423,7 @@ def test_concurrent_report_downloads_are_bounded(server: Served):
 
 def test_a_render_beyond_the_bound_is_refused_at_once():
     """The bound itself, without timing: with every slot held, the next download is a 503."""
-    from vitalsdash.ui.components import review_page
+    from vitalsdash.ui.review import page as review_page
 
     with ExitStack() as held:
         for _ in range(review_page.RENDER_SLOTS.limit):

@@ -28,8 +28,8 @@ from vitalsdash.feed import Feed
 from vitalsdash.report import render_report, timeline_figure
 from vitalsdash.runtime import Runtime
 from vitalsdash.store import SCHEMA_VERSION, Store, TickWrite
-from vitalsdash.ui.components.review_figure import dark_timeline
 from vitalsdash.ui.live.bedside import bedside_tick
+from vitalsdash.ui.review.figure import dark_timeline
 from vitalsdash.ui.theme import PALETTE
 
 pytestmark = pytest.mark.integration

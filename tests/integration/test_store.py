@@ -23,7 +23,6 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 from test_store_postgres import postgres_server, postgres_url  # noqa: F401  (fixtures)
 
-from vitalsdash import _store_schema
 from vitalsdash.alarms import AlarmEvent, Priority
 from vitalsdash.model import Channel, Quality
 from vitalsdash.store import (
@@ -38,6 +37,7 @@ from vitalsdash.store import (
     StoreError,
     TickWrite,
 )
+from vitalsdash.store import _schema as _store_schema
 
 pytestmark = pytest.mark.integration
 

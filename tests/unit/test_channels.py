@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from vitalsdash import channels
-from vitalsdash.adapters._hl7_parse import CHANNEL_OF_CODE, RANGES
+from vitalsdash.adapters.hl7._parse import CHANNEL_OF_CODE, RANGES
 from vitalsdash.alarms import AlarmProfile, limit_condition_names
 from vitalsdash.channels import Channel, ChannelInfo, Condition, Kind, channel_of
 

@@ -519,7 +519,7 @@ _QUALITIES = st.sampled_from(["ok", "ok", "ok", "artefact", "invalid"])
 def test_judge_takes_hr_from_the_last_clean_sample(rows, at) -> None:
     """The debrief judges readiness on the values the live bed would have used: the last
     clean HR before ``at``, unless the signal was lost after it or it is over 60 s old."""
-    from vitalsdash._debrief_discharge import ReadinessJudge
+    from vitalsdash.debrief._discharge import ReadinessJudge
     from vitalsdash.protocol import CLEAN_WITHIN_S
 
     rows = sorted({t: (t, q, v) for t, q, v in rows}.values())  # one sample a second

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vitalsdash.adapters._hl7_parse import Hl7Error
+from vitalsdash.adapters.hl7._parse import Hl7Error
 from vitalsdash.config import BedConfig
 from vitalsdash.runtime._hl7_admission import (
     LABEL_MAX,

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vitalsdash.adapters._hl7_parse import KPA_TO_MMHG, peek_header, split_message
 from vitalsdash.adapters.hl7 import Hl7Error, build_ack, parse_oru, parse_ts, read_ack
+from vitalsdash.adapters.hl7._parse import KPA_TO_MMHG, peek_header, split_message
 
 pytestmark = pytest.mark.unit
 

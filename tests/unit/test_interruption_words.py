@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vitalsdash import _interruptions as ints
-from vitalsdash.ui.components import trends
+from vitalsdash import interruptions as ints
+from vitalsdash.ui.widgets import trends
 
 pytestmark = pytest.mark.unit
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -42,7 +42,7 @@ RUNTIME_PKG = SRC / "runtime"
 INSIDE = frozenset({"lock", "beds", "engine", "source", "control", "session"})
 """Attributes of the runtime (and of its beds and sessions) that only runtime/ may touch."""
 RUNTIME_NAMES = frozenset({"rt", "runtime"})
-PRIVATE_OUTSIDE = frozenset({"vitalsdash._bed"})
+PRIVATE_OUTSIDE = frozenset({"vitalsdash.runtime._bed"})
 """Runtime-private modules that still live beside the package."""
 
 

@@ -16,17 +16,15 @@ from vitalsdash.feed import Feed
 from vitalsdash.runtime import Runtime
 from vitalsdash.store import Store
 from vitalsdash.ui import theme
-from vitalsdash.ui.components import (
-    instructor_actions,
-    instructor_activity,
-    instructor_events,
-    instructor_forms,
-    instructor_live,
-    instructor_truth,
-    settings_limits,
-    settings_live,
-    settings_log,
-)
+from vitalsdash.ui.instructor import actions as instructor_actions
+from vitalsdash.ui.instructor import activity as instructor_activity
+from vitalsdash.ui.instructor import events as instructor_events
+from vitalsdash.ui.instructor import forms as instructor_forms
+from vitalsdash.ui.instructor import live as instructor_live
+from vitalsdash.ui.instructor import truth as instructor_truth
+from vitalsdash.ui.settings import limits as settings_limits
+from vitalsdash.ui.settings import live as settings_live
+from vitalsdash.ui.settings import log as settings_log
 from vitalsim import ConfigError, find_scenario, load_scenario, make_event
 from vitalsim.scenario import EVENT_KINDS
 

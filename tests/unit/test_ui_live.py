@@ -13,11 +13,11 @@ from vitalsdash.config import BedConfig, ClinicConfig, ClinicSection
 from vitalsdash.feed import Feed
 from vitalsdash.runtime import Runtime
 from vitalsdash.store import Store
-from vitalsdash.ui.components import numerics, trends
 from vitalsdash.ui.live.actions import perform
 from vitalsdash.ui.live.bedside import action_text, bedside_tick
 from vitalsdash.ui.live.central import FIELDS, central_tick
 from vitalsdash.ui.state import BedView
+from vitalsdash.ui.widgets import numerics, trends
 
 pytestmark = pytest.mark.unit
 

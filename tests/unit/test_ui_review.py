@@ -19,14 +19,12 @@ from vitalsdash.report import clock, duration, table_bytes, timeline_figure
 from vitalsdash.runtime import Runtime
 from vitalsdash.store import Store
 from vitalsdash.ui import _runtime, theme
-from vitalsdash.ui.components import (
-    review_data,
-    review_downloads,
-    review_figure,
-    review_list,
-    review_metrics,
-    review_page,
-)
+from vitalsdash.ui.review import data as review_data
+from vitalsdash.ui.review import downloads as review_downloads
+from vitalsdash.ui.review import figure as review_figure
+from vitalsdash.ui.review import list as review_list
+from vitalsdash.ui.review import metrics as review_metrics
+from vitalsdash.ui.review import page as review_page
 
 pytestmark = pytest.mark.unit
 

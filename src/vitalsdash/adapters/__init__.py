@@ -1,8 +1,8 @@
 """Sources of vital signs for a bed: the simulator, a replayed recording, an HL7 device."""
 
-from ._base import Note, PumpStatus, Reading, Source, SourceActionError
-from .replay import ReplaySource
-from .simulator import SimulatorSource
+from vitalsdash.adapters._base import Note, PumpStatus, Reading, Source, SourceActionError
+from vitalsdash.adapters.replay import ReplaySource
+from vitalsdash.adapters.simulator import SimulatorSource
 
 __all__ = [
     "Note",

@@ -8,9 +8,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from vitalsdash.adapters._base import Note, PumpStatus, Reading, SourceActionError
 from vitalsdash.recording import read_events, read_recording
-
-from ._base import Note, PumpStatus, Reading, SourceActionError
 
 __all__ = ["ReplaySource"]
 

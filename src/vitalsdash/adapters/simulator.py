@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import AfterValidator
 
+from vitalsdash.adapters._base import Note, PumpStatus, Reading, SourceActionError
 from vitalsdash.configdir import catalogue, config_dirs
 from vitalsdash.errors import ConfigError
 from vitalsim import ActionError, LiveSimulation, Scenario, make_event
@@ -23,8 +24,6 @@ from vitalsim import ConfigError as SimConfigError
 from vitalsim import scenario as _scenario
 from vitalsim.engine import PATIENT_ACTIONS as _SIM_ACTIONS
 from vitalsim.sensors import NibpProgram
-
-from ._base import Note, PumpStatus, Reading, SourceActionError
 
 __all__ = [
     "DRUGS",

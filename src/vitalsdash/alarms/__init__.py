@@ -4,17 +4,17 @@ See docs/alarms.md for the specification. The core is ``step(state, samples, act
 now_s) -> (state, events)``; ``AlarmEngine`` wraps it with a log and ``signals(now)``.
 """
 
-from ._engine import AlarmEngine, new_state, step
-from ._profile import (
+from vitalsdash.alarms._engine import AlarmEngine, new_state, step
+from vitalsdash.alarms._profile import (
     AlarmProfile,
     limit_condition_names,
     list_profiles,
     load_profile,
     profile_path,
 )
-from ._signals import AlarmOffNotice, AlarmSignal, AudioPattern, Signals
-from ._state import AlarmState
-from ._types import (
+from vitalsdash.alarms._signals import AlarmOffNotice, AlarmSignal, AudioPattern, Signals
+from vitalsdash.alarms._state import AlarmState
+from vitalsdash.alarms._types import (
     ActionKind,
     Actor,
     AlarmAction,

@@ -9,11 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ._conditions import nibp_deadline, refresh_quiet, schedule
-from ._profile import alarmed_ids, limit_problems
-from ._settings import apply_settings, auto_limits, channel_settings
-from ._state import ACTIVE, AlarmState, Cond
-from ._types import LIMIT_KINDS, ActionKind, AlarmAction, AlarmActionError, AlarmEvent
+from vitalsdash.alarms._conditions import nibp_deadline, refresh_quiet, schedule
+from vitalsdash.alarms._profile import alarmed_ids, limit_problems
+from vitalsdash.alarms._settings import apply_settings, auto_limits, channel_settings
+from vitalsdash.alarms._state import ACTIVE, AlarmState, Cond
+from vitalsdash.alarms._types import (
+    LIMIT_KINDS,
+    ActionKind,
+    AlarmAction,
+    AlarmActionError,
+    AlarmEvent,
+)
 
 
 def apply_action(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> None:

@@ -9,9 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._signals import AUDIO
-from ._state import ACTIVE, CLEARING, INF, NORMAL, PENDING, AlarmState, Chan, Cond, refresh_quiet
-from ._types import AlarmEvent, Priority
+from vitalsdash.alarms._signals import AUDIO
+from vitalsdash.alarms._state import (
+    ACTIVE,
+    CLEARING,
+    INF,
+    NORMAL,
+    PENDING,
+    AlarmState,
+    Chan,
+    Cond,
+    refresh_quiet,
+)
+from vitalsdash.alarms._types import AlarmEvent, Priority
 
 MIN_AUDIO_S = {
     Priority.HIGH: AUDIO[Priority.HIGH].burst_s / 2,

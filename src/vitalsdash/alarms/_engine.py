@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from vitalsdash.alarms._actions import apply_action
+from vitalsdash.alarms._conditions import nibp_deadline, process_rows, schedule, tick
+from vitalsdash.alarms._profile import AlarmProfile
+from vitalsdash.alarms._settings import apply_settings
+from vitalsdash.alarms._signals import Signals, condition_state, signals
+from vitalsdash.alarms._state import AlarmState
+from vitalsdash.alarms._types import AlarmAction, AlarmActionError, AlarmEvent, ConditionState
 from vitalsdash.model import Phase, Sample
-
-from ._actions import apply_action
-from ._conditions import nibp_deadline, process_rows, schedule, tick
-from ._profile import AlarmProfile
-from ._settings import apply_settings
-from ._signals import Signals, condition_state, signals
-from ._state import AlarmState
-from ._types import AlarmAction, AlarmActionError, AlarmEvent, ConditionState
 
 
 def new_state(

@@ -23,12 +23,11 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 
 from vitalsdash import channels
+from vitalsdash.alarms._types import Priority
 from vitalsdash.channels import Condition
 from vitalsdash.configdir import catalogue, config_dirs
 from vitalsdash.model import Phase
 from vitalsdash.tomlconfig import ConfigError, load_toml_model
-
-from ._types import Priority
 
 CLINIC_MAX_AUDIO_PAUSE_S = 300.0
 """Upper bound for any clinic's audio pause maximum (alarms.md)."""

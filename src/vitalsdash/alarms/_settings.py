@@ -9,12 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from vitalsdash import channels
+from vitalsdash.alarms._conditions import end_episode, suppress
+from vitalsdash.alarms._profile import Rule
+from vitalsdash.alarms._state import INF, PENDING, AlarmState, Cond, refresh_quiet
+from vitalsdash.alarms._types import AlarmEvent
 from vitalsdash.channels import Condition
-
-from ._conditions import end_episode, suppress
-from ._profile import Rule
-from ._state import INF, PENDING, AlarmState, Cond, refresh_quiet
-from ._types import AlarmEvent
 
 
 def channel_settings(st: AlarmState, ch: str) -> dict[str, Any]:

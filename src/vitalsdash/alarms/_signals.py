@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._state import ACTIVE, NORMAL, AlarmState, Cond
-from ._types import ConditionState, Priority
+from vitalsdash.alarms._state import ACTIVE, NORMAL, AlarmState, Cond
+from vitalsdash.alarms._types import ConditionState, Priority
 
 
 @dataclass(frozen=True, slots=True)

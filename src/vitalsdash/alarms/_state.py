@@ -10,11 +10,10 @@ import copy
 import math
 
 from vitalsdash import channels
+from vitalsdash.alarms._profile import AlarmProfile, Rule
+from vitalsdash.alarms._types import Priority
 from vitalsdash.channels import Condition
 from vitalsdash.model import Phase, channel_of
-
-from ._profile import AlarmProfile, Rule
-from ._types import Priority
 
 # Condition states as small ints on the hot path; ConditionState is the public view.
 NORMAL, PENDING, ACTIVE, CLEARING = 0, 1, 2, 3

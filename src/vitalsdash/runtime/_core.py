@@ -8,7 +8,7 @@ at the bed's current session second, and logged with their actor.
 
 Interrupted sessions. A session the last process left ``running`` (it crashed or was
 killed) is marked ``interrupted`` on start-up, with a ``monitoring_interrupted`` event at
-its last written second (the wall-clock gap since that write, see ``_interruptions``); a
+its last written second (the wall-clock gap since that write, see ``interruptions``); a
 resume adds ``monitoring_resumed`` (who, when). A simulator or replay bed whose latest
 session was interrupted gets it back, rebuilt exactly as it was at its last written second
 (same scenario, seed and protocol, the logged actions applied again at their times: the
@@ -28,10 +28,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from vitalsdash import _interruptions
+from vitalsdash import interruptions
 from vitalsdash import protocol as proto
-from vitalsdash._bed import BedSession, Pending, alarm_event_row
-from vitalsdash._catalogue import StartConfigs, load_start_configs
 from vitalsdash.actions import (
     ALARM_ACTIONS,
     CLINIC_ACTIONS,
@@ -42,11 +40,13 @@ from vitalsdash.actions import (
 )
 from vitalsdash.adapters import ReplaySource, SimulatorSource, Source, SourceActionError
 from vitalsdash.alarms import AlarmAction, AlarmActionError, AlarmEngine
+from vitalsdash.catalogue import StartConfigs, load_start_configs
 from vitalsdash.clock import Clock, SimControl, SystemClock
 from vitalsdash.config import BedConfig, ClinicConfig
 from vitalsdash.feed import Feed
 from vitalsdash.model import Phase
 from vitalsdash.runtime import _views
+from vitalsdash.runtime._bed import BedSession, Pending, alarm_event_row
 from vitalsdash.runtime._commands import SET_LIMITS, Command
 from vitalsdash.runtime._health import Health, HealthCheck, error_text
 from vitalsdash.runtime._store_writer import Snapshot, StoreWriter
@@ -620,9 +620,9 @@ class Runtime:
         except StoreError as exc:
             raise ActionError("conflict", str(exc), status=409) from None
         if kind == "resume_session":  # stored before the answer: who resumed it, and when
-            detail = _interruptions.resumed_detail(actor, self.wall())
+            detail = interruptions.resumed_detail(actor, self.wall())
             s.pending.session_events.append(
-                {"session_id": s.session_id, "t_s": t, "kind": _interruptions.RESUMED,
+                {"session_id": s.session_id, "t_s": t, "kind": interruptions.RESUMED,
                  "source": actor, "detail": detail})  # fmt: skip
             # not stored: interrupted again (the next tick writes the status back)
             self._store_action(bed, kind, snap)

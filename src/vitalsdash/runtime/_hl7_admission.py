@@ -16,7 +16,7 @@ import unicodedata
 from collections import deque
 from collections.abc import Callable, Iterable
 
-from vitalsdash.adapters._hl7_parse import Hl7Error
+from vitalsdash.adapters.hl7 import Hl7Error
 
 LABEL_MAX = 40
 """Characters of a chair label taken from a sender's key."""

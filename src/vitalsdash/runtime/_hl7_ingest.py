@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from vitalsdash.adapters._hl7_parse import Hl7Error, ObservationBatch
+from vitalsdash.adapters.hl7 import Hl7Error, ObservationBatch
 from vitalsdash.config import BedConfig
 from vitalsdash.runtime._hl7_admission import (
     Admission,

@@ -17,8 +17,8 @@ from plotly.offline import get_plotlyjs_version
 from vitalsdash.api import create_api
 from vitalsdash.runtime import Runtime
 from vitalsdash.ui._runtime import set_runtime
-from vitalsdash.ui.components.shell import navbar
 from vitalsdash.ui.live import stream
+from vitalsdash.ui.widgets.shell import navbar
 
 __all__ = ["ASSETS", "PLOTLY_JS", "PLOTLY_JS_VERSION", "create_app", "plotly_scripts"]
 

@@ -14,12 +14,14 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from vitalsdash import _interruptions, channels
-from vitalsdash._text import plotly_text
+from vitalsdash import channels, interruptions
 from vitalsdash.actions import INSTRUCTOR_ONLY
 from vitalsdash.runtime import Runtime
+from vitalsdash.text import plotly_text
 from vitalsdash.ui import fmt, series
-from vitalsdash.ui.components import (
+from vitalsdash.ui.live.shown import Shown
+from vitalsdash.ui.state import BedView, bed_view
+from vitalsdash.ui.widgets import (
     alarm_banner,
     audio,
     charting,
@@ -28,8 +30,6 @@ from vitalsdash.ui.components import (
     readiness,
     trends,
 )
-from vitalsdash.ui.live.shown import Shown
-from vitalsdash.ui.state import BedView, bed_view
 
 
 def _groups() -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -157,8 +157,8 @@ def _markers(rt: Runtime, sid: int, cursor: dict[str, Any]) -> dict[str, tuple[l
             ts.append(plotly_text(f"{fmt.clock(row['t_s'])} {row['condition']}{detail}"))
     for row in rt.feed.session_events_since(sid, seq["session"]):
         seq["session"] = row["seq"]
-        if row.get("kind") == _interruptions.INTERRUPTED:  # a band on the chart, in words
-            cursor["gaps"].append([series.xt(row["t_s"]), _interruptions.label(row.get("detail"))])
+        if row.get("kind") == interruptions.INTERRUPTED:  # a band on the chart, in words
+            cursor["gaps"].append([series.xt(row["t_s"]), interruptions.label(row.get("detail"))])
         elif row.get("kind") == "phase":
             phase = (row.get("detail") or {}).get("phase")
             new = not cursor["phases"] or cursor["phases"][-1][1] != phase

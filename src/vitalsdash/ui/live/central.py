@@ -13,8 +13,8 @@ from typing import Any
 
 from vitalsdash.runtime import Runtime
 from vitalsdash.ui import fmt, series
-from vitalsdash.ui.components import audio, pump_panel, sparkline, tiles
 from vitalsdash.ui.state import BedView
+from vitalsdash.ui.widgets import audio, pump_panel, sparkline, tiles
 
 FIELDS: tuple[tuple[str, str], ...] = (
     ("tile", "className"),

@@ -38,7 +38,10 @@ from dash.exceptions import PreventUpdate
 
 from vitalsdash.runtime import BedView
 from vitalsdash.ui._runtime import get_runtime
-from vitalsdash.ui.components import (
+from vitalsdash.ui.live.actions import SIMPLE, perform
+from vitalsdash.ui.live.bedside import DECLARED, bedside_tick, component_props
+from vitalsdash.ui.live.stream import stream_path
+from vitalsdash.ui.widgets import (
     alarm_banner,
     audio,
     charting,
@@ -48,9 +51,6 @@ from vitalsdash.ui.components import (
     readiness,
     trends,
 )
-from vitalsdash.ui.live.actions import SIMPLE, perform
-from vitalsdash.ui.live.bedside import DECLARED, bedside_tick, component_props
-from vitalsdash.ui.live.stream import stream_path
 
 
 def _title(bed_id: str | None = None, **_: Any) -> str:

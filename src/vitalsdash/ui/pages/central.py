@@ -8,8 +8,8 @@ import dash
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from vitalsdash.ui._runtime import get_runtime
-from vitalsdash.ui.components import audio, tiles
 from vitalsdash.ui.live.central import FIELDS, central_tick
+from vitalsdash.ui.widgets import audio, tiles
 
 dash.register_page(__name__, path="/", name="Central station", title="Central station · vitalsdash")
 

@@ -1,9 +1,9 @@
 """Instructor console: sessions, live scenario events, speed and pause, hidden patient state,
 and what the trainees do, for every chair. The only page with the truth and the events.
 
-One Interval drives one callback (components/instructor_live.py) that re-sends a panel only
+One Interval drives one callback (instructor/live.py) that re-sends a panel only
 when it changed and appends new activity rows; the buttons go through ``Runtime.submit``
-as the instructor (components/instructor_actions.py) and then refresh at once.
+as the instructor (instructor/actions.py) and then refresh at once.
 """
 
 from __future__ import annotations
@@ -14,10 +14,8 @@ import dash
 from dash import ALL, MATCH, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from vitalsdash.ui._runtime import get_runtime
-from vitalsdash.ui.components import instructor_actions as actions
-from vitalsdash.ui.components import instructor_controls as controls
-from vitalsdash.ui.components import instructor_events as events
-from vitalsdash.ui.components.instructor_live import bed_tick, sim_tick
+from vitalsdash.ui.instructor import actions, controls, events
+from vitalsdash.ui.instructor.live import bed_tick, sim_tick
 
 dash.register_page(__name__, path="/instructor", name="Instructor", title="Instructor · vitalsdash")
 

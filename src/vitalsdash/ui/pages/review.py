@@ -4,8 +4,8 @@ debrief and the exports. ``/review`` lists the sessions; ``/review/<session>`` r
 The timeline is the HTML report's (``report.timeline_figure``, min/max per time bucket for
 long sessions) in the monitor's colours; the metrics are ``debrief.compute_debrief``'s;
 the downloads are ``report.table_bytes`` and ``report.render_report``. Loading is cached
-per session revision (components/review_data.py), so a 6-hour session opens quickly again.
-The layout and the callbacks' work live in components/review_page.py (plain functions).
+per session revision (review/data.py), so a 6-hour session opens quickly again.
+The layout and the callbacks' work live in review/page.py (plain functions).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 import dash
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, no_update
 
-from vitalsdash.ui.components import review_page
+from vitalsdash.ui.review import page as review_page
 
 
 def _title(session_id: str | None = None, **_: Any) -> str:

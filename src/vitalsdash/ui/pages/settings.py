@@ -1,8 +1,8 @@
 """Settings: alarm limits per chair, effective at once and logged; alarm off/on per
 parameter with a persistent reminder; auto-limits from the patient's baseline.
 
-One Interval drives one callback (components/settings_live.py); every change goes through
-``Runtime.submit`` (components/settings_limits.py), so the engine validates it and the
+One Interval drives one callback (settings/live.py); every change goes through
+``Runtime.submit`` (settings/limits.py), so the engine validates it and the
 alarm log records it with its old and new values.
 """
 
@@ -15,9 +15,9 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from vitalsdash.ui._runtime import get_runtime
-from vitalsdash.ui.components import settings_limits as limits
-from vitalsdash.ui.components import settings_log as changelog
-from vitalsdash.ui.components.settings_live import bed_tick
+from vitalsdash.ui.settings import limits
+from vitalsdash.ui.settings import log as changelog
+from vitalsdash.ui.settings.live import bed_tick
 
 dash.register_page(__name__, path="/settings", name="Settings", title="Settings · vitalsdash")
 

@@ -1,0 +1,101 @@
+"""Training metrics for the debrief: what the alarms did and what the trainee did about them.
+
+Pure functions over one session's record (:class:`SessionData`), whatever its source: the
+store (a live or finished session) or a recording evaluated through the alarm engine with
+an actions file. Times are seconds from the session start. See docs/debrief.md for the
+definition of every metric.
+
+Typical use::
+
+    data = session_from_store(store, session_id)        # or session_from_recording(path)
+    report = compute_debrief(data)
+    for e in report.episodes: ...
+"""
+
+from vitalsdash.debrief._metrics import (
+    ADDRESSING_ACTIONS,
+    DEFAULT_PROFILE,
+    DEFAULT_PROTOCOL,
+    DEFAULT_SILENCED_LIMIT_S,
+    END_ACTIONS,
+    PATIENT_ACTIONS,
+    PUMP_ACTIONS,
+    SAMPLE_COLUMNS,
+    Action,
+    ConditionInfo,
+    Debrief,
+    DebriefSourceError,
+    DischargeDecision,
+    Episode,
+    Escalation,
+    ExpectedResult,
+    Observation,
+    PhaseSpan,
+    ReadinessJudge,
+    SessionData,
+    SessionEvent,
+    SilencedUnresolved,
+    Suppressed,
+    addressing_actions,
+    alarm_episodes,
+    compute_debrief,
+    condition_info,
+    discharge_decision,
+    infusion_times,
+    phase_changes,
+    phase_spans,
+    protocol_of_scenario,
+    read_actions_file,
+    resolve_protocol,
+    resolve_scenario,
+    score_expected,
+    session_from_frames,
+    session_from_recording,
+    session_from_store,
+    silenced_unresolved,
+    suppressed_excursions,
+)
+
+__all__ = [
+    "ADDRESSING_ACTIONS",
+    "DEFAULT_PROFILE",
+    "DEFAULT_PROTOCOL",
+    "DEFAULT_SILENCED_LIMIT_S",
+    "END_ACTIONS",
+    "PATIENT_ACTIONS",
+    "PUMP_ACTIONS",
+    "SAMPLE_COLUMNS",
+    "Action",
+    "ConditionInfo",
+    "Debrief",
+    "DebriefSourceError",
+    "DischargeDecision",
+    "Episode",
+    "Escalation",
+    "ExpectedResult",
+    "Observation",
+    "PhaseSpan",
+    "ReadinessJudge",
+    "SessionData",
+    "SessionEvent",
+    "SilencedUnresolved",
+    "Suppressed",
+    "addressing_actions",
+    "alarm_episodes",
+    "compute_debrief",
+    "condition_info",
+    "discharge_decision",
+    "infusion_times",
+    "phase_changes",
+    "phase_spans",
+    "protocol_of_scenario",
+    "read_actions_file",
+    "resolve_protocol",
+    "resolve_scenario",
+    "score_expected",
+    "session_from_frames",
+    "session_from_recording",
+    "session_from_store",
+    "silenced_unresolved",
+    "suppressed_excursions",
+]

@@ -1,0 +1,1 @@
+"""The instructor console's parts: live strip, hidden truth, events, controls, activity."""

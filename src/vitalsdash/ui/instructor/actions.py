@@ -1,0 +1,92 @@
+"""The instructor's buttons as runtime actions, submitted as the instructor.
+
+A rejection comes back as the runtime's message (``ActionError``), never a traceback.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from vitalsdash.actions import ActionError
+from vitalsdash.runtime import Command, Runtime
+from vitalsdash.ui import fmt
+from vitalsdash.ui.instructor import events
+from vitalsdash.ui.instructor.controls import RANDOM_SCENARIO
+
+ACTOR = "instructor"
+MAX_SEED = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class Outcome:
+    ok: bool
+    message: str
+
+
+def _seed(raw: Any) -> int | None:
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise ActionError("bad_params", "The seed must be a whole number.") from None
+    if not value.is_integer():
+        raise ActionError("bad_params", "The seed must be a whole number.")
+    return int(value)
+
+
+def new_seed() -> int:
+    return random.SystemRandom().randrange(1, 2**31)
+
+
+def request(action: str, values: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
+    """(kind, params, success message) for one of the chair's buttons; raises ActionError.
+
+    ``values``: "scenario", "seed", "kind" and "mags" (the event form's values by key)."""
+    if action == "start":
+        scenario = values.get("scenario") or None
+        if scenario is None:
+            raise ActionError("bad_params", "Choose a scenario first.")
+        seed = _seed(values.get("seed"))
+        msg = f"Session started: {scenario}" + ("" if seed is None else f", seed {seed}")
+        return "start_session", {"scenario": scenario, "seed": seed}, msg
+    if action == "random":
+        seed = new_seed()
+        msg = f"Random patient: {RANDOM_SCENARIO}, seed {seed}"
+        return "start_session", {"scenario": RANDOM_SCENARIO, "seed": seed}, msg
+    if action == "end":
+        return "end_session", {}, "Session ended"
+    if action == "resume":
+        return "resume_session", {}, "Session resumed"
+    if action == "close":
+        return "close_session", {}, "Session closed"
+    if action == "inject":
+        kind, params = events.params(values.get("kind"), values.get("mags") or {})
+        return "inject_event", {"kind": kind, "params": params}, events.describe(kind, params)
+    raise ActionError("unknown_control", f"unknown control {action!r}")
+
+
+def perform(rt: Runtime, bed_id: str, action: str, values: dict[str, Any]) -> Outcome:
+    try:
+        kind, params, message = request(action, values)
+        done = rt.submit(Command(kind, bed_id, params, ACTOR))
+    except ActionError as exc:
+        return Outcome(False, exc.message)
+    if action == "inject":
+        message = f"Injected at {fmt.clock(done['t_s'])}: {message}"
+    return Outcome(True, message)
+
+
+def simulation(rt: Runtime, control: Any) -> Outcome:
+    """Speed (an int x1..x120) or "pause" (pause or resume, whichever applies)."""
+    try:
+        if control == "pause":
+            kind = "resume_simulation" if rt.views(beds=False).paused else "pause_simulation"
+            rt.submit(Command(kind, None, {}, ACTOR))
+            return Outcome(True, "Simulation resumed" if kind == "resume_simulation" else "Paused")
+        done = rt.submit(Command("set_speed", None, {"speed": control}, ACTOR))
+        return Outcome(True, f"Speed x{done['speed']:g}")
+    except ActionError as exc:
+        return Outcome(False, exc.message)

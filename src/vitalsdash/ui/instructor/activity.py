@@ -1,0 +1,96 @@
+"""What happens at a chair, newest first: actions by anyone, alarms raised, acknowledgements.
+
+Actions come from the session's action log; acknowledgements from the alarm log (it knows
+how long the alarm sounded before); alarm onsets give the context a trainee acted in.
+The list is capped: a growing container slows every round-trip (dash-notes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, NamedTuple
+
+from dash import Patch, html
+
+from vitalsdash.ui import fmt
+from vitalsdash.ui.instructor import events as instructor_events
+from vitalsdash.ui.instructor.forms import prepend_capped
+from vitalsdash.ui.live.bedside import ACTION_TEXT
+
+CAP = 12
+MARKERS = {"HIGH": "***", "MEDIUM": "**", "LOW": "*"}
+WHO = {"trainee": "Trainee", "instructor": "Instructor", "system": "System", "alarm": "Alarm"}
+
+
+class Row(NamedTuple):
+    t_s: float
+    order: int  # within one second: alarms first, then what was done about them
+    who: str
+    text: str
+    priority: str  # alarm rows: HIGH/MEDIUM/LOW; "" otherwise
+
+
+def action_row(r: dict[str, Any]) -> Row | None:
+    """One logged action (acknowledgements come from the alarm log instead)."""
+    kind = str(r.get("kind") or "")
+    if kind == "acknowledge":
+        return None
+    p = r.get("params") or {}
+    if kind == "inject_event":
+        text = "Injected " + instructor_events.describe(str(p.get("kind")), p.get("params") or {})
+    else:
+        render = ACTION_TEXT.get(kind)
+        text = render(p) if render else kind.replace("_", " ").capitalize()
+    if r.get("outcome") not in (None, "ok"):
+        text += f" (rejected: {r.get('reason') or r.get('outcome')})"
+    return Row(float(r["t_s"]), 2, str(r.get("actor") or "trainee"), text, "")
+
+
+def alarm_row(r: dict[str, Any]) -> Row | None:
+    """An alarm raised, or acknowledged; None for the rest of the alarm log."""
+    event = r.get("event")
+    cond = str(r.get("condition") or "")
+    if event == "active":
+        prio = str(r.get("priority") or "")
+        v, lim = r.get("value"), r.get("limit_value")
+        text = f"{MARKERS.get(prio, '')} {cond}".strip()
+        if v is not None:
+            text += f" {v:g}" + ("" if lim is None else f" (limit {lim:g})")
+        return Row(float(r["t_s"]), 1, "alarm", text, prio)
+    if event == "acknowledged":
+        after = (r.get("detail") or {}).get("after_s")
+        text = f"Acknowledged {cond}" + ("" if after is None else f" after {after:.0f} s")
+        return Row(float(r["t_s"]), 2, str(r.get("actor") or "trainee"), text, "")
+    return None
+
+
+def rows(actions: Iterable[dict[str, Any]], alarms: Iterable[dict[str, Any]]) -> list[Row]:
+    """Newest first, at most CAP."""
+    found = [x for x in map(action_row, actions) if x is not None]
+    found += [x for x in map(alarm_row, alarms) if x is not None]
+    found.sort(key=lambda x: (x.t_s, x.order), reverse=True)
+    return found[:CAP]
+
+
+def item(row: Row) -> html.Li:
+    cls = f"act-row who-{row.who}" + (f" prio-{row.priority.lower()}" if row.priority else "")
+    return html.Li(
+        [
+            html.Span(fmt.clock(row.t_s), className="act-time"),
+            html.Span(WHO.get(row.who, row.who.capitalize()), className="act-who"),
+            html.Span(row.text, className="act-text"),
+        ],
+        className=cls,
+        **{"data-who": row.who},
+    )
+
+
+def render(found: list[Row]) -> list[Any]:
+    if not found:
+        return [html.Li("Nothing yet", className="act-empty")]
+    return [item(r) for r in found]
+
+
+def patch(new: list[Row], shown: int) -> tuple[Patch, int]:
+    """New rows (newest first) on top of a list showing ``shown`` rows, capped."""
+    return prepend_capped([item(r) for r in new], shown, CAP)

@@ -1,0 +1,117 @@
+"""The instructor console's tick: every chair's state, hidden truth and activity, the speed.
+
+The browser keeps a small cursor: per chair a checksum of every panel it has drawn and
+the seqs of the last action and alarm event its activity list shows. A tick re-sends a
+panel only when its checksum changed and appends only the new activity rows (a Patch),
+so missed ticks heal themselves.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vitalsdash.runtime import Runtime, TruthView
+from vitalsdash.ui import fmt
+from vitalsdash.ui.instructor import activity, truth
+from vitalsdash.ui.live.shown import Shown
+
+SPEEDS = (1, 10, 30, 60, 120)
+SLOTS = ("status", "patient", "card", *truth.KEYS)
+SIM_SLOTS = ("sim", "pause", *(f"x{s}" for s in SPEEDS))
+
+
+BedNow = TruthView
+"""A chair as the instructor sees it (the runtime's view, with the hidden truth)."""
+
+
+def snapshot(rt: Runtime, bed_id: str) -> BedNow | None:
+    return rt.truth(bed_id)
+
+
+def card_class(status: str | None) -> str:
+    """The chair card's class: its state decides which panels show (assets/console.css):
+    start (no session running), live (truth, events), interrupted (resume or close)."""
+    state = status if status in ("running", "interrupted", "ended") else "none"
+    return f"ins-card st-{state}"
+
+
+def status_text(now: BedNow) -> str:
+    if now.session_id is None:
+        return "No session"
+    if now.status == "ended":
+        return f"Session ended at {fmt.clock(now.t_s)}"
+    if now.status == "interrupted":
+        return f"Interrupted at {fmt.clock(now.t_s)}: resume or close it"
+    return f"{fmt.phase(now.phase)} · {fmt.clock(now.t_s)}"
+
+
+def sim_state(rt: Runtime) -> tuple[str, str]:
+    """(state text, pause button text)."""
+    c = rt.views(beds=False)
+    if c.paused:
+        return f"Paused · x{c.speed:g} when resumed", "Resume"
+    return f"Running · x{c.speed:g}", "Pause"
+
+
+def _activity(
+    rt: Runtime, now: BedNow, cur: list[Any] | None, out: dict[str, Any]
+) -> list[Any] | None:
+    """New activity rows of one chair; its cursor [sid, action seq, alarm seq, rows shown]."""
+    sid = now.session_id
+    if sid is None:
+        if cur is not None:
+            out["activity"] = activity.render([])
+        return None
+    if cur is None or cur[0] != sid:
+        acts = rt.feed.actions_since(sid, 0)
+        alarms = rt.feed.alarm_events_since(sid, 0)
+        found = activity.rows(acts, alarms)
+        out["activity"] = activity.render(found)
+        aseq = acts[-1]["seq"] if acts else 0
+        eseq = alarms[-1]["seq"] if alarms else 0
+        return [sid, aseq, eseq, len(found)]
+    _, aseq, eseq, shown = cur
+    acts = rt.feed.actions_since(sid, aseq)
+    alarms = rt.feed.alarm_events_since(sid, eseq)
+    if acts:
+        aseq = acts[-1]["seq"]
+    if alarms:
+        eseq = alarms[-1]["seq"]
+    new = activity.rows(acts, alarms)
+    if new:
+        out["activity"], shown = activity.patch(new, shown)
+    return [sid, aseq, eseq, shown]
+
+
+def bed_tick(rt: Runtime, bed_id: str, cursor: dict[str, Any] | None) -> dict[str, Any]:
+    """What changed at one chair: keys of SLOTS, "activity", and "cursor" (always)."""
+    out: dict[str, Any] = {}
+    cursor = cursor or {}
+    now = snapshot(rt, bed_id)
+    if now is None:
+        return {"status": "No such chair", "cursor": cursor}
+    shown = Shown(SLOTS, cursor.get("sh"))
+    shown.put(out, "status", status_text(now))
+    if shown.sums.get("patient") != now.session_id:
+        row = rt.store.session(now.session_id) if now.session_id is not None else None
+        out["patient"] = truth.session_line(row)
+        shown.sums["patient"] = now.session_id
+    shown.put(out, "card", card_class(now.status))
+    if now.truth is not None:
+        for key, text in truth.values(now.truth).items():
+            shown.put(out, key, text)
+    act = _activity(rt, now, cursor.get("act"), out)
+    return {**out, "cursor": {"sh": shown.pack(), "act": act}}
+
+
+def sim_tick(rt: Runtime, packed: list[Any] | None) -> tuple[dict[str, Any], list[Any]]:
+    """The clinic's speed and pause: (changed slots, packed checksums)."""
+    out: dict[str, Any] = {}
+    shown = Shown(SIM_SLOTS, packed)
+    text, button = sim_state(rt)
+    shown.put(out, "sim", text)
+    shown.put(out, "pause", button)
+    speed = rt.views(beds=False).speed
+    for s in SPEEDS:
+        shown.put(out, f"x{s}", speed == s)
+    return out, shown.pack()
