@@ -6,6 +6,8 @@ a query raises OverflowError (or a driver error) instead of finding nothing.
 
 from __future__ import annotations
 
+__all__ = ["MAX_ROW_ID", "in_range"]
+
 MAX_ROW_ID = 2**63 - 1
 
 

@@ -21,6 +21,19 @@ from typing import Any
 
 from vitalsdash.durations import span_in_words
 
+__all__ = [
+    "INTERRUPTED",
+    "KINDS",
+    "RESUMED",
+    "annotate",
+    "duration_words",
+    "interrupted_detail",
+    "label",
+    "resumed_detail",
+    "resumed_label",
+    "summarise",
+]
+
 INTERRUPTED = "monitoring_interrupted"
 RESUMED = "monitoring_resumed"
 KINDS = (INTERRUPTED, RESUMED)

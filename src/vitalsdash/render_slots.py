@@ -15,6 +15,8 @@ from contextlib import contextmanager
 
 from vitalsdash.errors import VitalsdashError
 
+__all__ = ["RenderBusyError", "RenderSlots"]
+
 
 class RenderBusyError(VitalsdashError):
     """Every render slot is taken; try again after ``retry_after_s``."""

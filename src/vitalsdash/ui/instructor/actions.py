@@ -15,6 +15,8 @@ from vitalsdash.ui import fmt
 from vitalsdash.ui.instructor import events
 from vitalsdash.ui.instructor.controls import RANDOM_SCENARIO
 
+__all__ = ["perform", "simulation"]
+
 ACTOR = "instructor"
 MAX_SEED = 2**63 - 1
 

@@ -17,6 +17,8 @@ from vitalsdash.ui.instructor import events as instructor_events
 from vitalsdash.ui.instructor.forms import prepend_capped
 from vitalsdash.ui.live.bedside import ACTION_TEXT
 
+__all__ = ["CAP", "Row", "patch", "render", "rows"]
+
 CAP = 12
 MARKERS = {"HIGH": "***", "MEDIUM": "**", "LOW": "*"}
 WHO = {"trainee": "Trainee", "instructor": "Instructor", "system": "System", "alarm": "Alarm"}

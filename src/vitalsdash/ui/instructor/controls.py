@@ -13,6 +13,8 @@ from vitalsdash.ui.instructor import activity, events, truth
 from vitalsdash.ui.instructor.forms import button, labelled
 from vitalsdash.ui.instructor.live import SPEEDS, card_class
 
+__all__ = ["RANDOM_SCENARIO", "layout_card", "sim_bar"]
+
 RANDOM_SCENARIO = "uneventful-depression"
 """A "random patient" is this scenario (nothing scripted) with a new seed."""
 

@@ -11,6 +11,8 @@ from typing import Any
 
 from dash import Patch, html
 
+__all__ = ["button", "dom_id", "labelled", "prepend_capped"]
+
 VARIANTS = ("go", "warn", "danger", "plain")
 
 

@@ -15,6 +15,8 @@ from vitalsdash.ui import fmt
 from vitalsdash.ui.instructor import activity, truth
 from vitalsdash.ui.live.shown import Shown
 
+__all__ = ["SPEEDS", "bed_tick", "card_class", "sim_tick"]
+
 SPEEDS = (1, 10, 30, 60, 120)
 SLOTS = ("status", "patient", "card", *truth.KEYS)
 SIM_SLOTS = ("sim", "pause", *(f"x{s}" for s in SPEEDS))

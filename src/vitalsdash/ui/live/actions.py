@@ -12,6 +12,8 @@ from typing import Any
 from vitalsdash.actions import ActionError
 from vitalsdash.runtime import Command, Runtime
 
+__all__ = ["SIMPLE", "perform"]
+
 SIMPLE: dict[str, tuple[str, str]] = {
     "pump-pause": ("pause_pump", "Pump paused"),
     "pump-resume": ("resume_pump", "Pump resumed"),

@@ -31,6 +31,8 @@ from vitalsdash.ui.widgets import (
     trends,
 )
 
+__all__ = ["ACTION_TEXT", "DECLARED", "action_text", "bedside_tick", "component_props"]
+
 
 def _groups() -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The charted channels read every tick (continuous) and those read only after a new

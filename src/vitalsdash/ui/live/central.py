@@ -16,6 +16,8 @@ from vitalsdash.ui import fmt, series
 from vitalsdash.ui.state import BedView
 from vitalsdash.ui.widgets import audio, pump_panel, sparkline, tiles
 
+__all__ = ["FIELDS", "central_tick"]
+
 FIELDS: tuple[tuple[str, str], ...] = (
     ("tile", "className"),
     *[(f, "className" if f.endswith("-box") else "children") for f in tiles.FIELDS[:-2]],

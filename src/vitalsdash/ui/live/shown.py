@@ -9,6 +9,8 @@ import zlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
+__all__ = ["Shown"]
+
 
 def crc(value: Any) -> int:
     if isinstance(value, str):

@@ -25,6 +25,8 @@ from vitalsdash.errors import VitalsdashError
 from vitalsdash.runtime import Runtime
 from vitalsdash.ui.live.bedside import bedside_tick, component_props
 
+__all__ = ["HEARTBEAT_S", "StreamHub", "StreamsFullError", "hub_of", "install", "stream_path"]
+
 MAX_STREAMS = 32
 """Open streams at most; each holds a server thread (serve adds as many)."""
 PERIOD_S = 1.0

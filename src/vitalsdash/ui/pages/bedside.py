@@ -52,6 +52,8 @@ from vitalsdash.ui.widgets import (
     trends,
 )
 
+__all__ = ["layout"]
+
 
 def _title(bed_id: str | None = None, **_: Any) -> str:
     return f"{bed_id or 'Bed'} · bedside · vitalsdash"

@@ -11,6 +11,8 @@ from vitalsdash.ui._runtime import get_runtime
 from vitalsdash.ui.live.central import FIELDS, central_tick
 from vitalsdash.ui.widgets import audio, tiles
 
+__all__ = ["layout"]
+
 dash.register_page(__name__, path="/", name="Central station", title="Central station · vitalsdash")
 
 TICK_MS = 1000

@@ -17,6 +17,8 @@ from vitalsdash.ui._runtime import get_runtime
 from vitalsdash.ui.instructor import actions, controls, events
 from vitalsdash.ui.instructor.live import bed_tick, sim_tick
 
+__all__ = ["layout"]
+
 dash.register_page(__name__, path="/instructor", name="Instructor", title="Instructor · vitalsdash")
 
 TICK_MS = 1000

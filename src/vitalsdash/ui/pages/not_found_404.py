@@ -7,6 +7,8 @@ from typing import Any
 import dash
 from dash import dcc, html
 
+__all__ = ["layout"]
+
 dash.register_page(__name__, path="/404", name="Not found", title="Not found · vitalsdash")
 
 

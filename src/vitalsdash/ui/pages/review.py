@@ -17,6 +17,8 @@ from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, 
 
 from vitalsdash.ui.review import page as review_page
 
+__all__ = ["layout"]
+
 
 def _title(session_id: str | None = None, **_: Any) -> str:
     return f"Review session {session_id} · vitalsdash"

@@ -19,6 +19,8 @@ from vitalsdash.ui.settings import limits
 from vitalsdash.ui.settings import log as changelog
 from vitalsdash.ui.settings.live import bed_tick
 
+__all__ = ["layout"]
+
 dash.register_page(__name__, path="/settings", name="Settings", title="Settings · vitalsdash")
 
 TICK_MS = 1000

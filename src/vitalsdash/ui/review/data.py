@@ -22,6 +22,8 @@ from vitalsdash.report import timeline_figure
 from vitalsdash.store import Store
 from vitalsdash.ui.review.figure import dark_timeline
 
+__all__ = ["VALUES", "Loaded", "ReviewError", "clear_cache", "load", "parse_session_id"]
+
 log = logging.getLogger(__name__)
 
 CACHE_SIZE = 4

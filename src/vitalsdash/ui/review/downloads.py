@@ -14,6 +14,8 @@ from dash import dcc, html
 from vitalsdash.report import EXPORT_FORMATS, EXPORT_TABLES, render_report, table_bytes
 from vitalsdash.ui.review.data import Loaded
 
+__all__ = ["NOTICE_ID", "button_id", "card", "is_download", "report_download", "table_download"]
+
 LABELS = {
     "samples": "Samples",
     "events": "Phase, scenario and device events",

@@ -12,6 +12,8 @@ from dash import dcc, html
 from vitalsdash.report import clock
 from vitalsdash.ui import fmt
 
+__all__ = ["layout", "status_badge", "when"]
+
 MAX_ROWS = 200
 STATUS_COLOURS = {"running": "success", "interrupted": "warning", "ended": "secondary"}
 

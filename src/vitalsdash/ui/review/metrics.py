@@ -27,6 +27,8 @@ from vitalsdash.report import (
 )
 from vitalsdash.report import episode_rows as report_episode_rows
 
+__all__ = ["episode_rows", "observations_section", "summary_items", "table"]
+
 NONE = "–"
 
 

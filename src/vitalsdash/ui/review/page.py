@@ -34,6 +34,15 @@ from vitalsdash.ui.review.data import (
 )
 from vitalsdash.ui.review.figure import LINES, MARKERS, channel_colours
 
+__all__ = [
+    "RENDER_SLOTS",
+    "download_for",
+    "figure_for",
+    "report_for",
+    "review_layout",
+    "sessions_layout",
+]
+
 GRAPH_CONFIG = {
     "displaylogo": False,
     "responsive": True,

@@ -24,6 +24,19 @@ from vitalsdash.runtime import Command, LimitEdit, Runtime, set_limits
 from vitalsdash.ui import fmt
 from vitalsdash.ui.instructor.forms import button, dom_id
 
+__all__ = [
+    "CHANNELS",
+    "Outcome",
+    "apply",
+    "channel_rows",
+    "head_text",
+    "label_of",
+    "off_notice",
+    "snapshot",
+    "submit",
+    "table",
+]
+
 
 def channel_rows() -> tuple[tuple[str, str, str, str], ...]:
     """(channel, label, unit, condition prefix) per alarmed channel of the registry."""

@@ -11,6 +11,8 @@ from vitalsdash.ui.live.shown import Shown
 from vitalsdash.ui.settings import limits
 from vitalsdash.ui.settings import log as changelog
 
+__all__ = ["bed_tick"]
+
 SLOTS = ("head", "body", "notice", "notice-cls")
 
 

@@ -16,6 +16,8 @@ from vitalsdash.alarms import limit_condition_names
 from vitalsdash.ui import fmt
 from vitalsdash.ui.instructor.forms import prepend_capped
 
+__all__ = ["changes", "patch", "render"]
+
 CAP = 8
 CAUSES = {
     "set_limit": "edit",

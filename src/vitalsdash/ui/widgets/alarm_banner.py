@@ -16,6 +16,8 @@ from dash import html
 from vitalsdash.runtime import SignalsView
 from vitalsdash.ui import fmt
 
+__all__ = ["layout", "rows"]
+
 Row = tuple[str, str, str, str, int, int, str]
 """(condition, priority, marker, message, acknowledged 0/1, sounding 0/1, "since h:mm:ss"),
 the order bedside.js reads them in."""

@@ -10,6 +10,8 @@ from dash import html
 
 from vitalsdash.runtime import SignalsView
 
+__all__ = ["NONE", "element", "state"]
+
 NONE = "none"
 
 

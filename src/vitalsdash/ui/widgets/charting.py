@@ -10,6 +10,8 @@ from dash import html
 from vitalsdash.text import MAX_NOTE_CHARS
 from vitalsdash.ui import fmt
 
+__all__ = ["layout", "render"]
+
 KINDS = {
     "sedation": "Sedation (0–10)",
     "dissociation": "Dissociation (0–10)",

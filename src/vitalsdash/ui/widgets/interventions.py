@@ -5,6 +5,8 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import html
 
+__all__ = ["layout"]
+
 
 def layout() -> dbc.Card:
     return dbc.Card(

@@ -14,6 +14,8 @@ from vitalsdash.runtime import SignalsView
 from vitalsdash.ui import fmt
 from vitalsdash.ui.state import BedView
 
+__all__ = ["BOXES", "boxes", "layout", "values"]
+
 
 def boxes() -> tuple[tuple[str, str, str, tuple[str, str]], ...]:
     """One box per panel of the channel registry, in rank order: (key, label, unit, limit

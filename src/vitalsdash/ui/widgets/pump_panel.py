@@ -9,6 +9,8 @@ from dash import dcc, html
 
 from vitalsdash.ui import fmt
 
+__all__ = ["layout", "render", "state"]
+
 
 def state(pump: Any) -> tuple[str, str, str, str]:
     """(state word, state class, rate text, dose text) for a PumpStatus (or None)."""

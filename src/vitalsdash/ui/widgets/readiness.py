@@ -7,6 +7,8 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import html
 
+__all__ = ["layout", "wire"]
+
 NONE_TEXT = "Assessed once the infusion has ended."
 
 Wire = list | None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import html
 
+__all__ = ["navbar"]
+
 NOTICE = "Training tool — not a medical device"
 LINKS = (
     ("Central station", "/"),

@@ -9,6 +9,8 @@ from typing import Any
 
 from vitalsdash import channels
 
+__all__ = ["BUCKET_S", "WINDOW_S", "extend", "figure", "keys"]
+
 WINDOW_S = 1800.0
 BUCKET_S = 15.0
 MAX_POINTS = int(WINDOW_S // BUCKET_S)
