@@ -1,1 +1,0 @@
-"""Layout pieces and their renderers, one job per module."""
