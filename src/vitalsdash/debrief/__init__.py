@@ -1,16 +1,21 @@
 """Training metrics for the debrief: what the alarms did and what the trainee did about them.
 
-Pure functions over one session's record (:class:`SessionData`), whatever its source: the
-store (a live or finished session) or a recording evaluated through the alarm engine with
-an actions file. Times are seconds from the session start. See docs/debrief.md for the
-definition of every metric.
+Pure functions over one session's record (:class:`SessionData`), from the store or from a
+recording replayed through the alarm engine; docs/debrief.md defines every metric.
+
+- ``_sources``: a session's record from the store or from a recording and actions file;
+- ``_episodes``: alarm episodes from the alarm log;
+- ``_expected``: the first action per episode and the scenario's expected responses;
+- ``_discharge``: the discharge decision against readiness, and the phases;
+- ``_metrics``: :func:`compute_debrief`, which puts them together;
+- ``_types``: the records all of them read.
 
 Typical use::
 
     data = session_from_store(store, session_id)        # or session_from_recording(path)
     report = compute_debrief(data)
-    for e in report.episodes: ...
 """
+
 
 from vitalsdash.debrief._metrics import (
     ADDRESSING_ACTIONS,

@@ -1,12 +1,13 @@
 """Start the clinic: store, feed, runtime thread, and the web server on 127.0.0.1.
 
-The runtime is created here (not at import time), so reloaders and test fixtures do not
-start it twice. With ``headless`` only the JSON API is served.
+- ``_serve``: builds the runtime and the WSGI app (dashboard and JSON API, or the API alone
+  with ``headless``) and runs them;
+- ``_http``: waitress with a connection limit and receive and idle timeouts;
+- ``_guard``: the HTTP edge (which Host names are answered, security headers).
 
-The HTTP server is waitress, one process with a thread pool, because the runtime lives in
-this process's memory. Per request it costs about a third of werkzeug's development server
-(``benchmarks/bench_ui_load.py``), which matters when every open page polls once a second.
+docs/security.md says what the edge refuses and why.
 """
+
 
 from vitalsdash.server._serve import (
     DEFAULT_DB,
