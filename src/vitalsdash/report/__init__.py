@@ -1,44 +1,42 @@
-"""The debrief report (one self-contained HTML file, optionally PDF) and the exports.
+"""The debrief as documents: the HTML report (optionally PDF) and the exported tables.
 
-- :func:`render_report` builds ONE HTML file that works offline: plotly.js is inlined
-  once, the timeline is a Plotly figure (:func:`timeline_figure`), and every text that a
-  person typed (notes, labels, reasons) is escaped. A print stylesheet lays it out on
-  A4 landscape. :func:`render_pdf` prints it through headless Chromium.
-- :func:`export_tables` / :func:`table_bytes` / :func:`export_session` write the session
-  as files: samples in the ``vitalsim run`` recording format with its events sidecar (so
-  ``vitalsdash alarms replay`` reads them), the alarm log in replay's ``--full`` format,
-  the trainee's alarm actions in replay's actions format, actions, observations and the
-  debrief's episode and expected-response tables.
+The CLI (``vitalsdash report``, ``vitalsdash export``) and the review page use what this
+package exports; its modules are private to it:
 
-Plotly only; nothing here imports Dash. The review page calls the same functions.
+- ``_tables``: the debrief's tables as rows of words and numbers (the report and the
+  review page show the same ones), with the time and number formats they use.
+- ``_figure``: the session timeline as one Plotly figure (report and review page).
+- ``_sections``: the report's sections as escaped HTML fragments.
+- ``_html``: the one self-contained HTML file (:func:`render_report`, :func:`write_report`).
+- ``_pdf``: printing that file to PDF with headless Chromium.
+- ``_export``: the session as CSV or Parquet tables that the project's tools read back.
+- ``_errors``: :class:`ReportError`.
+
+Plotly only; nothing here imports Dash.
 """
 
-from vitalsdash.report._report import (
-    CHROMIUM_FLAGS,
-    DISCLAIMER,
-    EPISODE_HEADERS,
+from vitalsdash.report._errors import ReportError
+from vitalsdash.report._export import (
     EXPORT_FORMATS,
     EXPORT_TABLES,
-    INTERRUPTION,
-    NEVER,
-    SILENCED_HEADERS,
-    ReportError,
-    chromium_path,
-    clock,
-    duration,
-    episode_rows,
     export_file_names,
     export_session,
     export_tables,
-    minmax_downsample,
+    table_bytes,
+)
+from vitalsdash.report._figure import INTERRUPTION, minmax_downsample, timeline_figure
+from vitalsdash.report._html import DISCLAIMER, render_report, write_report
+from vitalsdash.report._pdf import CHROMIUM_FLAGS, chromium_path, render_pdf
+from vitalsdash.report._tables import (
+    EPISODE_HEADERS,
+    NEVER,
+    SILENCED_HEADERS,
+    clock,
+    duration,
+    episode_rows,
     num,
     params_text,
-    render_pdf,
-    render_report,
     silenced_rows,
-    table_bytes,
-    timeline_figure,
-    write_report,
 )
 
 __all__ = [

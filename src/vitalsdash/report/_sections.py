@@ -1,0 +1,289 @@
+"""The sections of the HTML report, each as an HTML fragment.
+
+:func:`sections` lists them in reading order; :func:`meta_table` is the header's table of
+what the session was. Every text that a person typed (notes, labels, reasons) goes
+through :func:`esc`, and :func:`html_table` escapes every cell, so nothing typed can
+become markup. The rows the review page also shows come from :mod:`._tables`.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from vitalsdash import interruptions
+from vitalsdash.debrief import Debrief, SessionData
+from vitalsdash.report._tables import (
+    EPISODE_HEADERS,
+    SILENCED_HEADERS,
+    clock,
+    duration,
+    episode_rows,
+    num,
+    params_text,
+    silenced_rows,
+)
+
+
+def esc(x: Any) -> str:
+    """Escape anything for HTML text and attributes."""
+    return html.escape("" if x is None else str(x), quote=True)
+
+
+def html_table(
+    headers: Sequence[str], rows: Iterable[Sequence[Any]], cls: str = "", empty: str = "none"
+) -> str:
+    """An HTML table; every cell is escaped. Rows may carry a class as ``(cls, cells)``."""
+    body = []
+    for r in rows:
+        rcls = ""
+        if isinstance(r, tuple) and len(r) == 2 and isinstance(r[1], (list, tuple)):
+            rcls, r = r
+        cells = "".join(f"<td>{esc(c)}</td>" for c in r)
+        body.append(f'<tr class="{esc(rcls)}">{cells}</tr>' if rcls else f"<tr>{cells}</tr>")
+    if not body:
+        return f'<p class="empty">{esc(empty)}</p>'
+    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
+    return (
+        f'<table class="{esc(cls)}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+def meta_table(data: SessionData, debrief: Debrief) -> str:
+    """The header's table: session, bed, recording, scenario, duration, patient ..."""
+    info = data.info
+    rows: list[tuple[str, Any]] = []
+    if data.session_id is not None:
+        rows.append(("session", data.session_id))
+    for key, label in (
+        ("label", "label"),
+        ("bed_id", "bed"),
+        ("recording", "recording"),
+        ("scenario", "scenario"),
+        ("seed", "seed"),
+        ("protocol", "protocol"),
+        ("alarm_profile", "alarm profile"),
+        ("status", "status"),
+        ("started_wall", "started (UTC)"),
+    ):
+        v = info.get(key)
+        if v not in (None, ""):
+            rows.append((label, v.isoformat(timespec="seconds") if isinstance(v, datetime) else v))
+    rows.append(("duration", f"{clock(debrief.end_t_s)} ({duration(debrief.end_t_s)})"))
+    patient = info.get("patient")
+    if isinstance(patient, Mapping) and patient:
+        rows.append(("patient", params_text(patient)))
+    body = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows)
+    return f'<table class="meta">{body}</table>'
+
+
+def _cards(debrief: Debrief) -> str:
+    s = debrief.summary()
+    exp = s["expected"]
+    prio = s["episodes_by_priority"]
+    items = [
+        (
+            s["episodes"],
+            f"alarm episodes (HIGH {prio.get('HIGH', 0)}, MEDIUM "
+            f"{prio.get('MEDIUM', 0)}, LOW {prio.get('LOW', 0)})",
+        ),
+        (duration(s["median_time_to_ack_s"]) or "–", "median time to acknowledge"),
+        (duration(s["median_time_to_action_s"]) or "–", "median time to first action"),
+        (s["never_acknowledged"], "episodes never acknowledged"),
+        (s["silenced_unresolved"], "silenced but not resolved"),
+        (s["suppressed"], "nuisance excursions suppressed"),
+        (f"{exp['met']} / {exp['late']} / {exp['missed']}", "expected: met / late / missed"),
+        (s["discharge"], "discharge decision"),
+    ]
+    return (
+        '<div class="cards">'
+        + "".join(
+            f'<div class="card"><div class="v">{esc(v)}</div><div class="k">{esc(k)}</div></div>'
+            for v, k in items
+        )
+        + "</div>"
+    )
+
+
+def _expected_section(debrief: Debrief) -> str:
+    rows = [
+        (
+            r.status,
+            [
+                r.status.replace("_", " "),
+                r.trigger_condition,
+                clock(r.trigger_t_s),
+                " or ".join(r.do),
+                duration(r.within_s),
+                clock(r.deadline_t_s),
+                f"{r.action_kind} at {clock(r.action_t_s)}" if r.action_kind else "",
+                duration(r.response_s),
+            ],
+        )
+        for r in debrief.expected
+    ]
+    return html_table(
+        ["result", "alarm", "active at", "expected", "within", "deadline", "done", "response"],
+        rows,
+        empty="The scenario declares no expected responses (or none was triggered).",
+    )
+
+
+def _episodes_section(debrief: Debrief) -> str:
+    return html_table(EPISODE_HEADERS, episode_rows(debrief), empty="No alarm episode.")
+
+
+def _silenced_section(debrief: Debrief) -> str:
+    intro = (
+        f'<p class="note">Acknowledged or audio-paused alarms still active at the end of '
+        f"the session, or for more than {duration(debrief.silenced_limit_s)} after being "
+        "silenced.</p>"
+    )
+    return intro + html_table(SILENCED_HEADERS, silenced_rows(debrief))
+
+
+def _never_acked_section(debrief: Debrief) -> str:
+    rows = [
+        (
+            f"prio-{e.priority}",
+            [
+                f"{e.condition} #{e.number}",
+                e.priority,
+                clock(e.start_t_s),
+                duration(e.duration_s),
+                "technical" if e.technical else "",
+            ],
+        )
+        for e in debrief.never_acknowledged
+    ]
+    return html_table(["alarm", "priority", "start", "duration", ""], rows)
+
+
+def _suppressed_section(debrief: Debrief) -> str:
+    per = debrief.suppressed_by_condition
+    head = (
+        f"<p>{len(debrief.suppressed)} excursion(s) ended within their condition delay and "
+        "never sounded"
+        + (": " + ", ".join(f"{c} {n}" for c, n in per.items()) if per else "")
+        + ".</p>"
+    )
+    rows = [
+        [clock(s.t_s), s.condition, duration(s.duration_s), num(s.worst_value), num(s.limit)]
+        for s in debrief.suppressed
+    ]
+    return head + html_table(["at", "condition", "lasted", "worst value", "limit"], rows)
+
+
+def _discharge_section(debrief: Debrief) -> str:
+    d = debrief.discharge
+    cls = "ok" if d.ready else "bad"
+    parts = [f'<p class="{cls}">{esc(d.verdict)}</p>']
+    if d.decided:
+        parts.append(f"<p>Session ended by {esc(d.actor)} at {esc(clock(d.t_s))}.</p>")
+    if d.first_ready_t_s is not None:
+        parts.append(f"<p>Readiness was first met at {esc(clock(d.first_ready_t_s))}.</p>")
+    elif d.ready is not None:
+        parts.append("<p>Readiness was never met during the session.</p>")
+    if d.protocol:
+        parts.append(
+            f'<p class="note">Judged by the protocol “{esc(d.protocol)}” at '
+            f"{esc(clock(d.evaluated_t_s))}.</p>"
+        )
+    if d.criteria:
+        parts.append(
+            html_table(
+                ["criterion", "met", "detail"],
+                [[c.name, "yes" if c.met else "NO", c.detail] for c in d.criteria],
+            )
+        )
+    return "".join(parts)
+
+
+def _actions_section(data: SessionData) -> str:
+    rows = [
+        [
+            clock(a.t_s),
+            a.actor,
+            a.kind,
+            params_text(a.params),
+            a.outcome + (f": {a.reason}" if a.reason else ""),
+        ]
+        for a in data.actions
+    ]
+    return html_table(["at", "by", "action", "parameters", "outcome"], rows, empty="No action.")
+
+
+def _observations_section(data: SessionData) -> str:
+    rows = [[clock(o.t_s), o.actor, o.kind, num(o.value), o.text or ""] for o in data.observations]
+    return html_table(["at", "by", "kind", "score", "note"], rows, empty="Nothing charted.")
+
+
+def _interruption_text(ev: Any) -> tuple[str, str] | None:
+    """An interruption event in plain words: (what, detail); None for other events."""
+    d = ev.detail or {}
+    if ev.kind == interruptions.INTERRUPTED:
+        walls = [f"{what} {_wall_text(d.get(key))}" for what, key in
+                 (("last data", "last_write_wall"), ("restart", "restart_wall"))
+                 if d.get(key)]  # fmt: skip
+        return interruptions.label(d), ", ".join(walls)
+    if ev.kind == interruptions.RESUMED:
+        return interruptions.resumed_label(d), _wall_text(d.get("wall"))
+    return None
+
+
+def _wall_text(iso: Any) -> str:
+    try:
+        return datetime.fromisoformat(str(iso)).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    except ValueError:
+        return str(iso or "")
+
+
+def _interruptions_note(data: SessionData) -> str:
+    """A line under the summary when monitoring stopped during the session."""
+    found = interruptions.summarise(data.session_events)
+    if not found:
+        return ""
+    parts = []
+    for i in found:
+        how_long = interruptions.duration_words(i["gap_s"]) or "for an unknown time"
+        by = f"resumed by {i['resumed_by']}" if i["resumed_by"] else "not resumed"
+        parts.append(f"at {clock(i['t_s'])} for {how_long} (server restart; {by})")
+    times = "once" if len(found) == 1 else f"{len(found)} times"
+    return (
+        f'<p class="interrupted">Monitoring was interrupted {times}: {esc("; ".join(parts))}. '
+        f"No data exist for {'that period' if len(found) == 1 else 'those periods'}; session "
+        "time resumed where it stopped.</p>"
+    )
+
+
+def _events_section(data: SessionData) -> str:
+    rows = []
+    for ev in data.session_events:
+        if ev.kind in ("nibp_start",):
+            continue
+        plain = _interruption_text(ev)
+        if plain is not None:
+            rows.append([clock(ev.t_s), plain[0], ev.source, plain[1]])
+        else:
+            rows.append([clock(ev.t_s), ev.kind, ev.source, params_text(ev.detail)])
+    return html_table(["at", "event", "source", "detail"], rows, empty="No event.")
+
+
+def sections(data: SessionData, debrief: Debrief) -> list[tuple[str, str, str]]:
+    """The report's sections in reading order as (id, heading, HTML); the summary first
+    (the report puts the timeline right after it)."""
+    return [
+        ("summary", "Summary", _cards(debrief) + _interruptions_note(data)),
+        ("expected", "Expected responses", _expected_section(debrief)),
+        ("episodes", "Alarm episodes", _episodes_section(debrief)),
+        ("silenced", "Silenced but not resolved", _silenced_section(debrief)),
+        ("never-acked", "Never acknowledged", _never_acked_section(debrief)),
+        ("suppressed", "Suppressed nuisance excursions", _suppressed_section(debrief)),
+        ("discharge", "Discharge decision", _discharge_section(debrief)),
+        ("actions", "Actions", _actions_section(data)),
+        ("observations", "Charted observations", _observations_section(data)),
+        ("events", "Scenario, device and phase events", _events_section(data)),
+    ]

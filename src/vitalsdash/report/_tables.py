@@ -1,0 +1,97 @@
+"""The debrief's tables as rows of words and numbers, for people to read.
+
+The HTML report and the review page show the same tables with the same words: both take
+their rows and headers from here, so a change of wording reaches both. Times and spans
+follow :mod:`vitalsdash.durations`, the one home of their formatting. No HTML here (the
+report escapes the cells when it writes them) and no Dash.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from vitalsdash.debrief import Debrief
+from vitalsdash.durations import hms, span_in_columns
+
+
+def clock(t_s: float | None) -> str:
+    """Seconds from the start as H:MM:SS ("" for None).
+
+    A thin wrapper over :func:`vitalsdash.durations.hms`, kept so the report's cells and
+    the review page read the same name for the same job."""
+    return hms(t_s)
+
+
+def duration(s: float | None) -> str:
+    """A duration as "45 s", "3 min 05 s" or "1 h 02 min" ("" for None).
+
+    A thin wrapper over :func:`vitalsdash.durations.span_in_columns` (a span in a table
+    column), kept for the same reason as :func:`clock`."""
+    return span_in_columns(s)
+
+
+def num(v: Any) -> str:
+    """A value as the report prints it ("" when there is none)."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    f = float(v)
+    return f"{f:g}" if abs(f) < 1e6 else f"{f:.6g}"
+
+
+def params_text(p: Mapping[str, Any]) -> str:
+    """Parameters as "key=value, ...", leaving out the empty ones (a cell stays short)."""
+    return ", ".join(f"{k}={v}" for k, v in p.items() if v not in (None, "", {}))
+
+
+EPISODE_HEADERS = ("alarm", "priority", "start", "end", "duration", "peak", "limit",
+                   "time to acknowledge", "first action", "notes")  # fmt: skip
+NEVER = "never"
+
+
+def episode_rows(debrief: Debrief) -> list[tuple[str, list[str]]]:
+    """One row of text per alarm episode, with its CSS class: the report and the review
+    page show the same table."""
+    unresolved = {(s.episode.condition, s.episode.number) for s in debrief.silenced_unresolved}
+    rows = []
+    for e in debrief.episodes:
+        prio = e.priority if e.priority == e.start_priority else f"{e.start_priority}→{e.priority}"
+        end = "still active" if e.end_t_s is None else clock(e.end_t_s)
+        if e.latched:
+            end += (f" (latched, reset {clock(e.reset_t_s)})" if e.reset_t_s is not None
+                    else " (latched, not reset)")  # fmt: skip
+        ack = NEVER if e.ack_t_s is None else f"{duration(e.time_to_ack_s)} ({e.ack_actor})"
+        act = ("" if e.first_action_kind is None
+               else f"{e.first_action_kind} after {duration(e.time_to_action_s)}")  # fmt: skip
+        notes = []
+        if e.technical:
+            notes.append("technical")
+        if (e.condition, e.number) in unresolved:
+            notes.append("silenced, not resolved")
+        if e.audio_paused_t_s is not None:
+            notes.append(f"audio paused at {clock(e.audio_paused_t_s)}")
+        notes.extend(f"{esc.before}→{esc.after} at {clock(esc.t_s)} ({esc.reason})"
+                     for esc in e.escalations)  # fmt: skip
+        rows.append((f"prio-{e.priority}", [
+            f"{e.condition} #{e.number}", prio, clock(e.start_t_s), end, duration(e.duration_s),
+            num(e.peak_value), num(e.limit), ack, act, "; ".join(notes)]))  # fmt: skip
+    return rows
+
+
+SILENCED_HEADERS = ("alarm", "priority", "silenced", "then", "first action")
+
+
+def silenced_rows(debrief: Debrief) -> list[tuple[str, list[str]]]:
+    """One row per alarm silenced but not resolved (report and review page alike)."""
+    return [
+        (f"prio-{s.episode.priority}", [
+            f"{s.episode.condition} #{s.episode.number}",
+            s.episode.priority,
+            f"{s.silenced_by.replace('_', ' ')} at {clock(s.silenced_t_s)}",
+            "still active at the end" if s.still_active
+            else f"active {duration(s.active_after_s)} more",
+            s.episode.first_action_kind or "no action",
+        ])
+        for s in debrief.silenced_unresolved
+    ]  # fmt: skip
