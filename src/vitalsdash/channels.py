@@ -29,6 +29,7 @@ __all__ = [
     "of_kind",
     "on_change",
     "panels",
+    "pump_rate_channel",
     "register",
     "unregister",
 ]
@@ -117,6 +118,9 @@ class ChannelInfo:
     sparkline_range: tuple[float, float] | None = None  # drawn on the tile's sparkline
     responses: Mapping[str, frozenset[str]] = field(default_factory=dict)
     """Patient actions (besides the pump's) that address its "high" or "low" alarm."""
+    pump_rate: bool = False
+    """The infusion pump's rate: a recording without phases starts and ends the infusion
+    where it leaves and returns to 0 (one channel has it)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "short", self.short or self.id)
@@ -213,6 +217,14 @@ def panels() -> dict[str, tuple[ChannelInfo, ...]]:
     return {k: tuple(v) for k, v in out.items()}
 
 
+def pump_rate_channel() -> str:
+    """The id of the infusion pump's rate channel; LookupError if none is registered."""
+    for c in _REGISTRY.values():
+        if c.pump_rate:
+            return c.id
+    raise LookupError("no pump rate channel is registered")
+
+
 def by_hl7_code() -> dict[int, str]:
     """MDC observation code -> channel id."""
     return {code: c.id for c in _REGISTRY.values() for code in c.hl7_codes}
@@ -297,7 +309,8 @@ for _info in (
         auto_limits=((0.68, 8.0), (0.86, 35.0)),
         hl7_codes=(150023,), **_NIBP,  # MDC_PRESS_BLD_NONINV_MEAN
     ),
-    ChannelInfo("PUMP_RATE", "Pump rate", "mg/kg/h", Kind.HIDDEN, precision=2, colour="#ffb36b"),
+    ChannelInfo("PUMP_RATE", "Pump rate", "mg/kg/h", Kind.HIDDEN, precision=2, colour="#ffb36b",
+                pump_rate=True),
     ChannelInfo("KET_CP", "Ketamine Cp", "ng/mL", Kind.HIDDEN),
     ChannelInfo("KET_CE", "Ketamine Ce", "ng/mL", Kind.HIDDEN),
 ):  # fmt: skip

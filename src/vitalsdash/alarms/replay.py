@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from vitalsdash import channels
 from vitalsdash.alarms._actions import apply_action
 from vitalsdash.alarms._conditions import process_rows, tick
 from vitalsdash.alarms._engine import new_state
@@ -31,7 +32,7 @@ from vitalsdash.alarms._types import (
     AlarmEvent,
 )
 from vitalsdash.durations import hms
-from vitalsdash.model import Channel, Phase, Quality, Sample, channel_of
+from vitalsdash.model import Phase, Quality, Sample, channel_of
 from vitalsdash.protocol import alarm_baseline, baseline_from
 from vitalsdash.recording import RecordingError
 
@@ -44,10 +45,10 @@ ACTION_COLUMNS = ("t", "action", "actor", "target", "value")
 
 
 def phase_actions(rec: pd.DataFrame, events: pd.DataFrame | None) -> list[AlarmAction]:
-    """Phase changes from the events sidecar (kind ``phase``), else derived from PUMP_RATE.
+    """Phase changes from the events sidecar (kind ``phase``), else from the pump's rate.
 
-    Without a sidecar: baseline until the first PUMP_RATE > 0, infusion from then, and
-    observation after the last change of PUMP_RATE to 0 (if the pump stays off).
+    Without a sidecar: baseline until the pump rate first goes above 0, infusion from
+    then, and observation after its last change to 0 (if the pump stays off).
     """
     if events is not None:
         rows = events[events["kind"].str.strip().str.lower() == "phase"]
@@ -58,7 +59,7 @@ def phase_actions(rec: pd.DataFrame, events: pd.DataFrame | None) -> list[AlarmA
                 out.append(AlarmAction.set_phase(phase, float(t)))
         if out:
             return out
-    pump = rec[rec["channel"] == Channel.PUMP_RATE.value]
+    pump = rec[rec["channel"] == channels.pump_rate_channel()]
     if pump.empty:
         return []
     t = pump["t"].to_numpy()

@@ -93,12 +93,15 @@ class ReadinessView(Plain):
 
 @dataclass(frozen=True, slots=True)
 class BaselineView(Plain):
-    sys_mmhg: float | None = None
-    dia_mmhg: float | None = None
-    map_mmhg: float | None = None
-    hr_bpm: float | None = None
-    spo2_pct: float | None = None
+    """The patient's baseline: channel id -> value, for the channels the protocol took
+    one of (``protocol.Baseline.by_channel``), and how many cuff readings it rests on."""
+
+    values: Mapping[str, float] = field(default_factory=empty)
     n_nibp_readings: int = 0
+
+    def value(self, channel: str) -> float | None:
+        """The baseline of a channel (None when the protocol took none)."""
+        return self.values.get(channel)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,8 +138,9 @@ class BedView(Plain):
         return None if entry is None else entry[1]
 
     def nibp_age_s(self) -> float | None:
-        entry = self.last_nibp.get("NIBP_SYS")
-        return None if entry is None else max(0.0, self.t_s - entry[0])
+        """Seconds since the last cuff reading (None when there is none)."""
+        t = proto.last_nibp_t_s(self.last_nibp)
+        return None if t is None else max(0.0, self.t_s - t)
 
     def nibp_stale(self) -> bool:
         """The last NIBP reading is older than the interval + 60 s (or there is none)."""
@@ -247,11 +251,10 @@ def _readiness(r: Any) -> ReadinessView | None:
                          tuple(r.missing))  # fmt: skip
 
 
-def _baseline(b: Any) -> BaselineView | None:
+def _baseline(b: proto.Baseline | None) -> BaselineView | None:
     if b is None:
         return None
-    return BaselineView(b.sys_mmhg, b.dia_mmhg, b.map_mmhg, b.hr_bpm, b.spo2_pct,
-                        int(b.n_nibp_readings))  # fmt: skip
+    return BaselineView(frozen(b.by_channel()), int(b.n_nibp_readings))
 
 
 def bed_view(bed: Bed) -> BedView:

@@ -18,6 +18,7 @@ from itertools import pairwise
 from typing import Any
 
 from vitalsdash import channels
+from vitalsdash.runtime import BaselineView
 from vitalsdash.ui.theme import PALETTE
 
 EVENT_TRACES = ("action", "LOW", "MEDIUM", "HIGH")
@@ -261,18 +262,9 @@ def compact(
 DECOR_LIMITS = _BUILT_IN.decor_limits
 
 
-BASELINE_FIELDS = {
-    "HR": "hr_bpm",
-    "SPO2": "spo2_pct",
-    "NIBP_SYS": "sys_mmhg",
-    "NIBP_DIA": "dia_mmhg",
-}
-"""The fields of the patient's baseline (the protocol's) drawn as dashed lines."""
-
-
 def decor_key(
     limits: dict[str, float | None],
-    baseline: Any,
+    baseline: BaselineView | None,
     phases: list[list[Any]],
     gaps: Sequence[Sequence[Any]] = (),
 ) -> tuple:
@@ -287,7 +279,7 @@ def decor_key(
 
 def decor(
     limits: dict[str, float | None],
-    baseline: Any,
+    baseline: BaselineView | None,
     phases: list[list[Any]],
     gaps: Sequence[Sequence[Any]] = (),
 ) -> dict[str, Any]:
@@ -318,10 +310,10 @@ def decor(
                 for v in (limits.get(f"{c.short}_LO"), limits.get(f"{c.short}_HI")):
                     if v is not None:
                         lines.append([lay.axis[row], _y(v), PALETTE["muted"], "dot", ""])
-    if baseline is not None:
+    if baseline is not None:  # the patient's baseline of each main value (not the NIBP mean)
         for row, chans in lay.panels.items():
             for c in chans:
-                v = getattr(baseline, BASELINE_FIELDS.get(c.id, ""), None)
+                v = None if c.secondary else baseline.value(c.id)
                 if v is not None:
                     lines.append(
                         [lay.axis[row], _y(v), PALETTE["muted"], "dash", f"baseline {v:.0f}"]
