@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from vitalsdash.channels import Channel, channel_of
 
-__all__ = ["Channel", "Phase", "Quality", "Sample", "channel_of", "mean_arterial_pressure"]
+__all__ = ["Channel", "Phase", "Quality", "Sample", "channel_of"]
 
 
 class Quality(StrEnum):
@@ -42,8 +42,3 @@ class Sample:
     @property
     def usable(self) -> bool:
         return self.quality is not Quality.INVALID and not math.isnan(self.value)
-
-
-def mean_arterial_pressure(sys_mmhg: float, dia_mmhg: float) -> float:
-    """MAP for display when the device does not measure it (DBP + pulse pressure / 3)."""
-    return dia_mmhg + (sys_mmhg - dia_mmhg) / 3.0

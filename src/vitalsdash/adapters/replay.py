@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from vitalsdash import channels
 from vitalsdash.adapters._base import Note, PumpStatus, Reading, SourceActionError
 from vitalsdash.recording import read_events, read_recording
 
@@ -27,6 +28,7 @@ class ReplaySource:
                               df["quality"].astype(str).tolist(),
                               df["true_value"].astype(float).tolist(), strict=True))  # fmt: skip
         self._i = 0
+        self._pump_channel = channels.pump_rate_channel()
         self._notes = _read_events(self.path)
         self._j = 0
         self._now = 0.0
@@ -39,7 +41,7 @@ class ReplaySource:
         out = []
         for t, ch, v, q, tv in self._rows[self._i : k]:
             out.append(Reading(t, ch, v, q, None if math.isnan(tv) else tv))
-            if ch == "PUMP_RATE":
+            if ch == self._pump_channel:
                 self._track_pump(t, v)
         self._i, self._now = k, float(t1_s)
         return out

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -189,10 +189,7 @@ class ReadinessJudge:
             j = int(np.searchsorted(lost, t_s, "left")) - 1
             clean = (float(t[k]), float(v[k])) if k >= 0 else None
             vals[ch] = clean_value(clean, float(lost[j]) if j >= 0 else None, t_s)
-        latest = latest_of({}, vals)
-        if r is None:
-            return latest
-        return replace(latest, sys_mmhg=r.sys_mmhg, dia_mmhg=r.dia_mmhg, nibp_t_s=r.t_s)
+        return latest_of({} if r is None else r.by_channel(), vals)
 
     def alertness_at(self, t_s: float) -> float | None:
         """The last alertness charted up to ``t_s``, if charted after the infusion ended."""

@@ -123,7 +123,7 @@ def _pump_series(samples: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray] 
     if samples is None or samples.empty:
         return None
     tcol = "t_s" if "t_s" in samples.columns else "t"
-    pump = samples[samples["channel"] == "PUMP_RATE"]
+    pump = samples[samples["channel"] == channels.pump_rate_channel()]
     if pump.empty:
         return None
     return pump[tcol].to_numpy(dtype=float), pump["value"].fillna(0.0).to_numpy(dtype=float)

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from vitalsdash.model import Channel, Quality, Sample, mean_arterial_pressure
+from vitalsdash.model import Channel, Quality, Sample
 from vitalsdash.protocol._config import ProtocolConfig
 
 EPS = 1e-9
@@ -85,6 +85,11 @@ class NibpReading:
         """Cuff channel id -> (t_s, value): the reading as ``latest_of`` takes it."""
         values = (self.sys_mmhg, self.dia_mmhg, self.map_mmhg)
         return {ch: (self.t_s, v) for ch, v in zip(NIBP_CHANNELS, values, strict=True)}
+
+
+def mean_arterial_pressure(sys_mmhg: float, dia_mmhg: float) -> float:
+    """MAP for display when the device does not measure it (DBP + pulse pressure / 3)."""
+    return dia_mmhg + (sys_mmhg - dia_mmhg) / 3.0
 
 
 def nibp_readings(samples: Iterable[Sample]) -> list[NibpReading]:

@@ -251,7 +251,7 @@ def timeline_figure(
                 col=1,
             )
         fig.update_yaxes(title_text=f"{panel[0].panel_label} ({panel[0].unit})", row=row, col=1)
-    t, v = _series(data, "PUMP_RATE")
+    t, v = _series(data, channels.pump_rate_channel())
     if len(t):
         keep = np.r_[True, np.diff(np.nan_to_num(v, nan=-1.0)) != 0]
         t, v = np.r_[t[keep], end_t], np.r_[v[keep], v[-1]]
