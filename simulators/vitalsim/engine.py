@@ -444,9 +444,23 @@ def samples_of(chunk: Chunk, patient: int = 0, prev_rate: float | None = None) -
     return rows
 
 
+_TRUTH_OF: dict[str, str] = {
+    "HR": "hr", "NIBP_SYS": "sbp", "NIBP_DIA": "dbp", "NIBP_MAP": "map", "SPO2": "spo2",
+    "RR": "rr", "KET_CE": "ce", "dissociation": "dissociation", "nausea": "nausea",
+    "anxiety": "anxiety",
+}  # fmt: skip
+"""A key of :attr:`Snapshot.truth` -> the computed vital it is."""
+TRUTH_KEYS: tuple[str, ...] = (*_TRUTH_OF, "PUMP_RATE")
+"""The keys of :attr:`Snapshot.truth`, in the order an instructor reads them: the channel
+ids the readings carry, what the patient feels, and the pump's programmed rate."""
+
+
 @dataclass
 class Snapshot:
-    """What the instructor (not the trainee) can see of the patient right now."""
+    """What the instructor (not the trainee) can see of the patient right now.
+
+    ``truth`` is the noise-free hidden state keyed by :data:`TRUTH_KEYS` (the same ids
+    the readings carry for what is a channel)."""
 
     t_s: int
     phase: str
@@ -594,10 +608,12 @@ class LiveSimulation:
         i = self.t_s - int(self._buffer.t_s[0])
         tr = {k: float(v[0, i]) for k, v in self._buffer.truth.items()}
         pump = self.pump
+        truth = {key: tr[name] for key, name in _TRUTH_OF.items()}
+        truth["PUMP_RATE"] = pump.rate_mg_per_kg_h
         return Snapshot(
             self.t_s, self._buffer.phases[i], pump.rate_mg_per_kg_h, pump.running,
             pump.delivered_mg_per_kg, self._start.o2_flow_l_min, tr["cp"], tr["ce"],
-            tr["dissociation"], tr["nausea"], tr["anxiety"], tr,
+            tr["dissociation"], tr["nausea"], tr["anxiety"], truth,
         )  # fmt: skip
 
     @property

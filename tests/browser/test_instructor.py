@@ -48,7 +48,7 @@ def _session(clinic):
 
 def _truth_bp(clinic) -> str:
     t = _session(clinic).source.truth()
-    return f"{t['sbp']:.0f}/{t['dbp']:.0f} ({t['map']:.0f})"
+    return f"{t['NIBP_SYS']:.0f}/{t['NIBP_DIA']:.0f} ({t['NIBP_MAP']:.0f})"
 
 
 def test_start_a_session_from_a_scenario(page: Page, clinic, spare, errors: list[str]) -> None:
@@ -69,14 +69,14 @@ def test_start_a_session_from_a_scenario(page: Page, clinic, spare, errors: list
     expect(card.locator(".truth-grid")).to_be_visible()
     expect(card.get_by_role("button", name="Start session")).to_be_hidden()
     clinic.advance(60)
-    expect(card.locator('.truth[data-key="bp"] .truth-value')).to_have_text(_truth_bp(clinic))
+    expect(card.locator('.truth[data-key="NIBP"] .truth-value')).to_have_text(_truth_bp(clinic))
     assert errors == []
 
 
 def test_a_surge_raises_the_true_bp(page: Page, clinic, spare, errors: list[str]) -> None:
     page.goto(clinic.url + "/instructor")
     card = _card(page)
-    sbp0 = _session(clinic).source.truth()["sbp"]
+    sbp0 = _session(clinic).source.truth()["NIBP_SYS"]
     expect(card.get_by_label("Event")).to_have_value("hypertensive_surge")
     card.get_by_label("SBP rise").fill("60")
     card.get_by_label("Onset").fill("1")
@@ -91,8 +91,8 @@ def test_a_surge_raises_the_true_bp(page: Page, clinic, spare, errors: list[str]
     assert actions[-1]["params"]["params"]["onset_min"] == 1
     clinic.advance(300)
     t = _session(clinic).source.truth()
-    assert t["sbp"] > sbp0 + 40
-    expect(card.locator('.truth[data-key="bp"] .truth-value')).to_have_text(_truth_bp(clinic))
+    assert t["NIBP_SYS"] > sbp0 + 40
+    expect(card.locator('.truth[data-key="NIBP"] .truth-value')).to_have_text(_truth_bp(clinic))
     nibp_t, nibp = clinic.view(BED).last_nibp["NIBP_SYS"]
     assert nibp_t > 120  # measured (every 5 min in the baseline) after the onset
     assert nibp > sbp0 + 30

@@ -74,6 +74,10 @@ def test_every_event_kind_has_a_form_with_its_required_keys() -> None:
     assert surge["sbp_rise_mmhg"].unit == "mmHg"
     assert not surge["dbp_rise_mmhg"].required
     assert surge["dbp_rise_mmhg"].start is None  # empty: 0.6 x the SBP rise
+    assert surge["dbp_rise_mmhg"].derived == "0.6 × SBP rise"  # the input's placeholder
+    assert surge["sbp_rise_mmhg"].start == 40  # the model's suggested value
+    assert (surge["sbp_rise_mmhg"].label, surge["hr_rise_bpm"].label) == ("SBP rise", "HR rise")
+    assert instructor_events.FORMS["vasovagal"].label == "Vasovagal episode"
     assert [f.key for f in instructor_events.FORMS["probe_off"].timing] == ["duration_min"]
 
 
@@ -85,7 +89,8 @@ def test_the_form_as_it_opens_makes_a_valid_event(kind: str) -> None:
     assert got_kind == kind
     timeline = load_scenario(find_scenario("uneventful-depression")).timeline
     event = make_event(kind, 600.0, timeline, **params)
-    assert event.duration_min == instructor_events.DEFAULT_DURATION_MIN
+    duration = next(f for f in form.timing if f.key == "duration_min")
+    assert event.duration_min == duration.start == 10  # the models' suggested duration
     assert instructor_events.describe(kind, params).startswith(form.label)
 
 
@@ -143,32 +148,54 @@ def test_dom_ids_are_the_ones_dash_renders() -> None:
 def test_truth_values_are_formatted_and_missing_ones_dashed() -> None:
     v = instructor_truth.values(
         {
-            "hr": 71.6,
-            "sbp": 151.2,
-            "dbp": 90.4,
-            "map": 110.6,
-            "spo2": 97.2,
-            "rr": 14.0,
-            "ce": 180.44,
+            "HR": 71.6,
+            "NIBP_SYS": 151.2,
+            "NIBP_DIA": 90.4,
+            "NIBP_MAP": 110.6,
+            "SPO2": 97.2,
+            "RR": 14.0,
+            "KET_CE": 180.44,
             "dissociation": 6.66,
             "nausea": 0.0,
             "anxiety": 0.123,
-            "pump_rate_mg_per_kg_h": 0.75,
+            "PUMP_RATE": 0.75,
         }
     )
     assert v == {
-        "hr": "72",
-        "bp": "151/90 (111)",
-        "spo2": "97",
-        "rr": "14",
-        "ce": "180",
+        "HR": "72",
+        "NIBP": "151/90 (111)",
+        "SPO2": "97",
+        "RR": "14",
+        "KET_CE": "180",
         "dissociation": "6.7",
         "nausea": "0.0",
         "anxiety": "0.12",
-        "pump": "0.75",
+        "PUMP_RATE": "0.75",
     }
     assert set(instructor_truth.values(None).values()) == {"–"}
     assert set(instructor_truth.values(None)) == set(instructor_truth.KEYS)
+    # NIBP without its diastolic is a dash; its mean is left out when unknown
+    assert instructor_truth.values({"NIBP_SYS": 151.0})["NIBP"] == "–"
+    assert instructor_truth.values({"NIBP_SYS": 151.0, "NIBP_DIA": 90.0})["NIBP"] == "151/90"
+
+
+def test_truth_boxes_come_from_the_registry_and_the_simulator() -> None:
+    boxes = {i.key: i for i in instructor_truth.ITEMS}
+    assert list(boxes) == [
+        "HR", "NIBP", "SPO2", "RR", "KET_CE", "dissociation", "nausea", "anxiety", "PUMP_RATE",
+    ]  # fmt: skip
+    assert [(b.label, b.unit) for b in boxes.values()] == [
+        ("HR", "bpm"), ("NIBP", "mmHg"), ("SpO₂", "%"), ("RR", "/min"), ("Ketamine Ce", "ng/mL"),
+        ("Dissociation", "0–10"), ("Nausea", "0–10"), ("Anxiety", "0–1"),
+        ("Pump rate", "mg/kg/h"),
+    ]  # fmt: skip
+    assert [b.css for b in boxes.values()] == [
+        "t-hr", "t-nibp truth-wide", "t-spo2", "t-rr", "t-drug", "t-feel", "t-feel", "t-feel",
+        "t-drug",
+    ]  # fmt: skip
+    css = CONSOLE_CSS.read_text(encoding="utf-8")
+    for cls in {c for b in boxes.values() for c in b.css.split()}:
+        assert f".{cls} " in css, cls
 
 
 def test_activity_merges_actions_and_alarms_newest_first() -> None:
@@ -267,7 +294,7 @@ def test_the_tick_sends_everything_once_then_only_changes(rt: Runtime) -> None:
     assert first["patient"].startswith("Hypertensive responder · seed 12")
     assert first["card"] == "ins-card st-running"
     truth = rt.beds["chair1"].session.source.truth()
-    assert first["hr"] == f"{truth['hr']:.0f}"
+    assert first["HR"] == f"{truth['HR']:.0f}"
     assert len(first["activity"]) >= 1
     cursor = first["cursor"]
     assert len(_json(cursor)) < 400
@@ -283,7 +310,7 @@ def test_the_tick_sends_everything_once_then_only_changes(rt: Runtime) -> None:
     assert idle["status"] == "No session"
     assert idle["card"] == "ins-card st-none"
     assert "activity" not in idle
-    assert "hr" not in idle
+    assert "HR" not in idle
 
 
 def test_an_interrupted_session_offers_resume_and_close(rt: Runtime) -> None:
@@ -292,7 +319,7 @@ def test_an_interrupted_session_offers_resume_and_close(rt: Runtime) -> None:
     out = instructor_live.bed_tick(rt, "chair1", None)
     assert out["card"] == "ins-card st-interrupted"
     assert out["status"] == "Interrupted at 0:15:00: resume or close it"
-    assert "hr" in out  # its hidden state as it stopped
+    assert "HR" in out  # its hidden state as it stopped
     refused = instructor_actions.perform(
         rt, "chair1", "inject", {"kind": "nausea", "mags": {"severity": 3, "duration_min": 5}}
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +24,18 @@ from vitalsim import ActionError, LiveSimulation, Scenario, make_event
 from vitalsim import ConfigError as SimConfigError
 from vitalsim import scenario as _scenario
 from vitalsim.engine import PATIENT_ACTIONS as _SIM_ACTIONS
+from vitalsim.engine import TRUTH_KEYS as _SIM_TRUTH_KEYS
 from vitalsim.sensors import NibpProgram
 
 __all__ = [
     "DRUGS",
     "EVENT_KINDS",
     "EVENT_MODELS",
+    "EVENT_TITLES",
+    "FELT",
     "PATIENT_ACTIONS",
+    "TRUTH_KEYS",
+    "Felt",
     "Scenario",
     "SimulatorSource",
     "check_event",
@@ -47,6 +53,30 @@ EVENT_KINDS: tuple[str, ...] = _scenario.EVENT_KINDS
 """The events an instructor may inject, as the simulator names them."""
 DRUGS: dict[str, tuple[str, ...]] = _scenario.DRUGS
 """The drugs the simulator models, per action (the first is the default)."""
+EVENT_TITLES: dict[str, str] = _scenario.EVENT_TITLES
+"""Each event kind's name as a nurse reads it, from the simulator's event models (whose
+fields carry their own ``title`` and, in ``json_schema_extra``, a ``suggested`` starting
+value or the ``derived`` rule of an empty one)."""
+TRUTH_KEYS: tuple[str, ...] = _SIM_TRUTH_KEYS
+"""The keys of :meth:`SimulatorSource.truth`, in the order an instructor reads them: channel
+ids (facts in the channel registry) and the :data:`FELT` items no monitor measures."""
+
+
+@dataclass(frozen=True, slots=True)
+class Felt:
+    """A hidden-state item that is no channel: what the simulated patient feels."""
+
+    label: str
+    unit: str
+    precision: int
+
+
+FELT: dict[str, Felt] = {
+    "dissociation": Felt("Dissociation", "0–10", 1),
+    "nausea": Felt("Nausea", "0–10", 1),
+    "anxiety": Felt("Anxiety", "0–1", 2),
+}
+"""The truth's items the channel registry does not know, with how to show them."""
 
 
 def _event_models() -> dict[str, type[Any]]:
@@ -162,5 +192,5 @@ class SimulatorSource:
                           p.delivered_mg_per_kg, p.started_s, p.ended_s)  # fmt: skip
 
     def truth(self) -> dict[str, float]:
-        snap = self.sim.snapshot()
-        return {**snap.truth, "pump_rate_mg_per_kg_h": snap.pump_rate_mg_per_kg_h}
+        """The patient's noise-free state now, keyed by :data:`TRUTH_KEYS`."""
+        return dict(self.sim.snapshot().truth)

@@ -1,10 +1,12 @@
 """The instructor's event form: a kind, its magnitudes, its onset and duration.
 
-The fields of each kind come from vitalsim's own event models (``vitalsim.scenario``:
-names, ranges, defaults, which are required), so the form cannot drift from what the
-simulator accepts. The inputs carry no min/max (a browser would turn an out-of-range number
-into "no value"): the range is shown as a hint and the runtime's validation has the last
-word, its message shown as is.
+The fields of each kind come from vitalsim's own event models, read through the simulator
+adapter: names, ranges, defaults, which are required, and the words (the kind's and each
+field's title), the value a required field starts with (``suggested``) and the placeholder
+of an optional one whose empty value is computed (``derived``). So the form cannot drift
+from what the simulator accepts. The inputs carry no min/max (a browser would turn an
+out-of-range number into "no value"): the range is shown as a hint and the runtime's
+validation has the last word, its message shown as is.
 """
 
 from __future__ import annotations
@@ -19,56 +21,10 @@ from annotated_types import Ge, Gt, Le, Lt
 from dash import html
 
 from vitalsdash.actions import ActionError
-from vitalsdash.adapters.simulator import EVENT_KINDS, EVENT_MODELS
+from vitalsdash.adapters.simulator import EVENT_KINDS, EVENT_MODELS, EVENT_TITLES
 from vitalsdash.ui.instructor.forms import labelled
 
 TIMING = ("onset_min", "duration_min", "offset_min")
-DEFAULT_DURATION_MIN = 10.0
-
-KIND_LABELS: dict[str, str] = {
-    "hypertensive_surge": "Hypertensive surge",
-    "tachycardia": "Tachycardia",
-    "vasovagal": "Vasovagal episode",
-    "desaturation": "Desaturation",
-    "emergence_anxiety": "Emergence anxiety",
-    "nausea": "Nausea",
-    "motion_artefacts": "Motion artefacts",
-    "probe_off": "SpO₂ probe off",
-    "cuff_failure": "NIBP cuff failure",
-}
-FIELD_LABELS: dict[str, str] = {
-    "sbp_rise_mmhg": "SBP rise",
-    "dbp_rise_mmhg": "DBP rise",
-    "hr_rise_bpm": "HR rise",
-    "hr_drop_bpm": "HR drop",
-    "sbp_drop_mmhg": "SBP drop",
-    "dbp_drop_mmhg": "DBP drop",
-    "spo2_drop_pct": "SpO₂ drop",
-    "rr_drop_per_min": "RR drop",
-    "cause": "Cause",
-    "anxiety": "Anxiety",
-    "severity": "Severity",
-    "episodes_per_min": "Episodes",
-    "onset_min": "Onset",
-    "duration_min": "Duration",
-    "offset_min": "Offset",
-}
-SUGGESTED: dict[tuple[str, str], float] = {
-    ("hypertensive_surge", "sbp_rise_mmhg"): 40,
-    ("tachycardia", "hr_rise_bpm"): 30,
-    ("vasovagal", "hr_drop_bpm"): 25,
-    ("vasovagal", "sbp_drop_mmhg"): 40,
-    ("desaturation", "spo2_drop_pct"): 10,
-    ("emergence_anxiety", "anxiety"): 0.6,
-    ("nausea", "severity"): 6,
-    ("motion_artefacts", "episodes_per_min"): 4,
-}
-"""Starting values for required magnitudes (the models have no default for them)."""
-DERIVED: dict[str, str] = {
-    "dbp_rise_mmhg": "0.6 × SBP rise",
-    "dbp_drop_mmhg": "0.6 × SBP drop",
-}
-"""Optional magnitudes whose empty value means a derived default."""
 _UNITS = (("_mmhg", "mmHg"), ("_bpm", "bpm"), ("_pct", "%"), ("_per_min", "/min"), ("_min", "min"))
 
 
@@ -83,6 +39,7 @@ class Field:
     default: Any
     required: bool
     numeric: bool
+    derived: str = ""  # an empty value means this default, computed ("0.6 × SBP rise")
 
     @property
     def hint(self) -> str:
@@ -117,7 +74,7 @@ def _unit(key: str) -> str:
     return {"anxiety": "0–1", "severity": "0–10"}.get(key, "")
 
 
-def _field(kind: str, key: str, info: Any) -> Field:
+def _field(key: str, info: Any) -> Field:
     low = high = None
     low_open = False
     for m in info.metadata:
@@ -132,24 +89,20 @@ def _field(kind: str, key: str, info: Any) -> Field:
     required = info.is_required()
     args = set(typing.get_args(info.annotation)) | {info.annotation}
     numeric = bool(args & {float, int})
-    default = None if required else info.default
-    if required and (kind, key) in SUGGESTED:
-        default = SUGGESTED[(kind, key)]
-    if key == "duration_min":
-        default = DEFAULT_DURATION_MIN
-    label = FIELD_LABELS.get(key, key.replace("_", " ").capitalize())
-    return Field(key, label, _unit(key), low, high, low_open, default, required, numeric)
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    default = extra.get("suggested") if required else info.default
+    label = info.title or key.replace("_", " ").capitalize()
+    derived = str(extra.get("derived", ""))
+    return Field(key, label, _unit(key), low, high, low_open, default, required, numeric, derived)
 
 
 def _forms() -> dict[str, EventForm]:
     forms: dict[str, EventForm] = {}
     for kind in EVENT_KINDS:
         fields = EVENT_MODELS[kind].model_fields
-        mags = tuple(
-            _field(kind, k, f) for k, f in fields.items() if k not in ("at", "kind", *TIMING)
-        )
-        timing = tuple(_field(kind, k, fields[k]) for k in TIMING if k in fields)
-        forms[kind] = EventForm(kind, KIND_LABELS.get(kind, kind.replace("_", " ")), mags, timing)
+        mags = tuple(_field(k, f) for k, f in fields.items() if k not in ("at", "kind", *TIMING))
+        timing = tuple(_field(k, fields[k]) for k in TIMING if k in fields)
+        forms[kind] = EventForm(kind, EVENT_TITLES.get(kind, kind.replace("_", " ")), mags, timing)
     return forms
 
 
@@ -173,7 +126,7 @@ def _input(bed_id: str, f: Field) -> html.Label:
         step="any" if f.numeric else None,
         value=f.start,
         size="sm",
-        placeholder=DERIVED.get(f.key, ""),
+        placeholder=f.derived,
     )
     return labelled(label, control, f.hint)
 

@@ -3,58 +3,86 @@
 ``source.truth()`` is noise-free and artefact-free (what the monitor would show with
 perfect sensors), plus what no monitor measures: the effect-site concentration, the
 dissociation, nausea and anxiety the simulated patient feels. Never shown to trainees.
+The boxes follow the simulator's truth keys: a channel is shown as the channel registry
+says (label, unit, decimals, its panel's colour; a panel's channels in one box), a felt
+item as the simulator adapter says.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from dash import html
 
+from vitalsdash import channels
+from vitalsdash.adapters.simulator import FELT, TRUTH_KEYS
 from vitalsdash.ui import fmt
 
-# key, label, unit, css class (colour of the matching monitor channel)
-ITEMS: tuple[tuple[str, str, str, str], ...] = (
-    ("hr", "HR", "bpm", "t-hr"),
-    ("bp", "BP", "mmHg", "t-nibp"),
-    ("spo2", "SpO₂", "%", "t-spo2"),
-    ("rr", "RR", "/min", "t-rr"),
-    ("ce", "Ce", "ng/mL", "t-drug"),
-    ("dissociation", "Dissociation", "0–10", "t-feel"),
-    ("nausea", "Nausea", "0–10", "t-feel"),
-    ("anxiety", "Anxiety", "0–1", "t-feel"),
-    ("pump", "Pump", "mg/kg/h", "t-drug"),
-)
-KEYS = tuple(k for k, *_ in ITEMS)
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One box of the strip: a panel of the channel registry (NIBP's systolic, diastolic
+    and mean in one) or a felt item of the simulator. ``key`` is its panel id (or the felt
+    item's key): the box's ``data-key`` and the tick's slot."""
+
+    key: str
+    label: str
+    unit: str
+    css: str  # the colour class (assets/console.css): its panel's, the drug's or the felt's
+    main: tuple[str, ...]  # truth keys shown "sys/dia"
+    extra: tuple[str, ...] = ()  # shown after them in brackets (the mean)
+    precision: int = 0
+
+
+def _item(key: str, keys: list[str]) -> Item | None:
+    """The box of a panel's channels (``keys``) or of a felt item; None for a key the
+    strip cannot name."""
+    if not channels.is_known(keys[0]):
+        f = FELT.get(key)
+        return None if f is None else Item(key, f.label, f.unit, "t-feel", (key,), (), f.precision)
+    chans = [channels.get(k) for k in keys]
+    first = chans[0]
+    css = f"t-{key.lower()}" if first.shown else "t-drug"
+    if len(chans) > 1:
+        css += " truth-wide"
+    main = tuple(c.id for c in chans if not c.secondary)
+    extra = tuple(c.id for c in chans if c.secondary)
+    return Item(key, first.panel_label, first.unit, css, main, extra, first.precision)
+
+
+def _items() -> tuple[Item, ...]:
+    """The simulator's truth keys as boxes, in its order; a panel's channels in one box."""
+    grouped: dict[str, list[str]] = {}
+    for key in TRUTH_KEYS:
+        panel = channels.get(key).panel if channels.is_known(key) else key
+        grouped.setdefault(panel, []).append(key)
+    items = (_item(key, keys) for key, keys in grouped.items())
+    return tuple(i for i in items if i is not None)
+
+
+ITEMS: tuple[Item, ...] = _items()
+KEYS = tuple(i.key for i in ITEMS)
 
 
 def truth_id(bed_id: str, key: str) -> dict[str, str]:
     return {"type": "ins-truth", "bed": bed_id, "k": key}
 
 
+def _text(item: Item, t: dict[str, float]) -> str:
+    """The box's text, "151/90 (111)": the main values joined, the extra ones in brackets;
+    a dash unless every main value is known."""
+    if any(t.get(k) is None for k in item.main):
+        return fmt.DASH
+    text = "/".join(fmt.num(t[k], item.precision) for k in item.main)
+    extra = [fmt.num(t[k], item.precision) for k in item.extra if t.get(k) is not None]
+    return text + "".join(f" ({x})" for x in extra)
+
+
 def values(truth: dict[str, float] | None) -> dict[str, str]:
     """The text of every item (a dash for what the source does not know)."""
     t = truth or {}
-
-    def g(key: str, digits: int = 0) -> str:
-        return fmt.num(t.get(key), digits)
-
-    bp = fmt.DASH
-    if t.get("sbp") is not None and t.get("dbp") is not None:
-        bp = f"{g('sbp')}/{g('dbp')}"
-        if t.get("map") is not None:
-            bp += f" ({g('map')})"
-    return {
-        "hr": g("hr"),
-        "bp": bp,
-        "spo2": g("spo2"),
-        "rr": g("rr"),
-        "ce": g("ce"),
-        "dissociation": g("dissociation", 1),
-        "nausea": g("nausea", 1),
-        "anxiety": g("anxiety", 2),
-        "pump": g("pump_rate_mg_per_kg_h", 2),
-    }
+    return {i.key: _text(i, t) for i in ITEMS}
 
 
 def panel(bed_id: str) -> html.Div:
@@ -63,20 +91,22 @@ def panel(bed_id: str) -> html.Div:
         [
             html.Div(
                 [
-                    html.Div(label, className="truth-label"),
+                    html.Div(i.label, className="truth-label"),
                     html.Div(
                         [
-                            html.Span(fmt.DASH, id=truth_id(bed_id, key), className="truth-value"),
-                            html.Span(unit, className="truth-unit"),
+                            html.Span(
+                                fmt.DASH, id=truth_id(bed_id, i.key), className="truth-value"
+                            ),
+                            html.Span(i.unit, className="truth-unit"),
                         ],
                         className="truth-line",
                     ),
                 ],
-                className=f"truth {cls}",
-                title=f"{label} ({unit}), true value",
-                **{"data-key": key},
+                className=f"truth {i.css}",
+                title=f"{i.label} ({i.unit}), true value",
+                **{"data-key": i.key},
             )
-            for key, label, unit, cls in ITEMS
+            for i in ITEMS
         ],
         className="truth-grid",
         role="group",
