@@ -1,12 +1,12 @@
 """The session store: SQLAlchemy Core over a SQLite file (default) or PostgreSQL (by URL).
 
 One writer (the runtime) commits everything a tick produced, for every bed, in ONE
-transaction (:meth:`Store.write_tick`); readers (UI, reports, the feed's fallback) use
-short read transactions on pooled connections, so the store may be shared by threads.
+transaction (:meth:`Store.write_tick`); the reads (``_reads``) use short read
+transactions on pooled connections, so the store may be shared by threads. What a tick
+carries and how its rows are encoded is ``_codec``; the tables are ``_schema``.
 
 Times are seconds from session start (``t_s``); each session row carries its wall-clock
-anchor ``started_wall`` (UTC). JSON columns take dicts of plain values (enums are stored
-by value, NaN and infinities as null) and read back as dicts.
+anchor ``started_wall`` (UTC).
 
 Sequence numbers. ``alarm_events``, ``actions``, ``observations`` and ``session_events``
 each number their rows per session 1, 2, 3... The STORE assigns them inside the tick's
@@ -16,10 +16,6 @@ numbers (dict rows get a ``"seq"`` key); any ``seq`` the caller set is overwritt
 restored if the tick fails. The feed and the API use them as cursors (``since_seq`` is
 exclusive). Only one process may write a given database (the runtime); the
 (session_id, seq) primary key refuses a second writer's clash instead of interleaving.
-
-Sample cursors are times: ``samples(since_t=x)`` returns rows with ``t_s > x`` (and
-``t_s <= until_t``), ordered by t, then insertion. The runtime must write each session's
-samples in non-decreasing tick order for a time cursor to never skip a late sample.
 
 Durability. SQLite runs in WAL mode with ``synchronous=NORMAL``: a commit is appended to
 the WAL (in the OS's page cache) before ``write_tick`` returns, so killing the process
@@ -33,29 +29,21 @@ given the restart's wall time it also records a ``monitoring_interrupted`` sessi
 each, measured from the session's ``last_write_wall`` (set by every tick's update).
 
 Schema. ``schema_meta.schema_version`` names the layout; opening an older database
-upgrades it (``_store_schema.MIGRATIONS``), a newer one raises :class:`SchemaVersionError`.
+upgrades it (``_schema.MIGRATIONS``), a newer one raises :class:`SchemaVersionError`.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
-import re
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from enum import Enum
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
-import numpy as np
-import pandas as pd
 from sqlalchemy import (
     Connection,
     Engine,
-    Table,
-    and_,
     bindparam,
     create_engine,
     event,
@@ -71,34 +59,21 @@ from sqlalchemy.pool import StaticPool
 from vitalsdash import __version__, interruptions
 from vitalsdash.errors import VitalsdashError
 from vitalsdash.store import _schema
-
-__all__ = [
-    "EVENT_KINDS",
-    "SAMPLE_COLUMNS",
-    "SCHEMA_VERSION",
-    "ActionRow",
-    "AlarmEventRow",
-    "ObservationRow",
-    "SampleRow",
-    "SchemaVersionError",
-    "SessionEventRow",
-    "Store",
-    "StoreError",
-    "StoreWriteError",
-    "TickWrite",
-    "as_event_row",
-    "event_record",
-    "plain_json",
-    "safe_text",
-    "sample_tuples",
-]
+from vitalsdash.store._codec import (
+    TickWrite,
+    as_event_row,
+    event_record,
+    json_dumps,
+    opt_str,
+    parse_wall,
+    plain_json,
+    safe_text,
+    sample_tuples,
+    wall_text,
+)
+from vitalsdash.store._reads import StoreReads
 
 SCHEMA_VERSION = _schema.SCHEMA_VERSION
-EVENT_KINDS = tuple(_schema.EVENT_TABLES)
-"""The per-session logs numbered by seq: alarm_events, actions, observations, session_events."""
-
-SAMPLE_COLUMNS = ("t_s", "channel", "value", "quality", "true_value")
-"""Columns of the DataFrame :meth:`Store.samples` returns."""
 
 _UPDATE_KEYS = frozenset({"last_t_s", "phase", "status", "last_write_wall", "ended_wall"})
 _MISSING = object()
@@ -120,284 +95,6 @@ class SchemaVersionError(StoreError):
     """The database's schema version is newer than this code understands (or unreadable)."""
 
 
-# --------------------------------------------------------------------------- tick rows
-
-
-class SampleRow(NamedTuple):
-    """One sample of one session (a tuple: plain 6-tuples in this order work too)."""
-
-    session_id: int
-    t_s: float
-    channel: str  # a model.Channel or any channel name
-    value: float | None  # NaN or None when there is no usable value (stored as NULL)
-    quality: str = "ok"  # a model.Quality: ok | artefact | invalid
-    true_value: float | None = None  # the simulator's noiseless value, if known
-
-    @classmethod
-    def of(cls, session_id: int, sample: Any, true_value: float | None = None) -> SampleRow:
-        """From a ``model.Sample``."""
-        return cls(session_id, sample.t_s, sample.channel, sample.value, sample.quality, true_value)
-
-
-@dataclass(slots=True)
-class AlarmEventRow:
-    """One line of the alarm log of a session."""
-
-    session_id: int
-    t_s: float
-    condition: str
-    event: str
-    priority: str | None = None  # HIGH | MEDIUM | LOW in force (alarms.Priority accepted)
-    priority_base: str | None = None  # as the profile gives it
-    value: float | None = None
-    limit_value: float | None = None
-    actor: str = ""
-    detail: Mapping[str, Any] = field(default_factory=dict)
-    seq: int | None = None  # assigned by Store.write_tick
-
-    @classmethod
-    def of(cls, session_id: int, ev: Any) -> AlarmEventRow:
-        """From an ``alarms.AlarmEvent`` (read by attribute; the store does not import alarms)."""
-        return cls(
-            session_id,
-            ev.t_s,
-            ev.condition,
-            str(ev.event),
-            ev.priority,
-            ev.base_priority,
-            ev.value,
-            ev.limit,
-            str(ev.actor or ""),
-            dict(ev.detail or {}),
-        )
-
-
-@dataclass(slots=True)
-class ActionRow:
-    """Something a trainee, instructor or the system did, and whether it was carried out."""
-
-    session_id: int
-    t_s: float
-    actor: str
-    kind: str
-    params: Mapping[str, Any] = field(default_factory=dict)
-    outcome: str = "ok"  # ok | refused
-    reason: str | None = None  # why it was refused
-    seq: int | None = None
-
-
-@dataclass(slots=True)
-class ObservationRow:
-    """A clinical observation scored or noted by a person (sedation, nausea, ... note)."""
-
-    session_id: int
-    t_s: float
-    kind: str  # sedation | dissociation | nausea | pain | alertness | note
-    value: float | None = None
-    text: str | None = None
-    actor: str = "trainee"
-    seq: int | None = None
-
-
-@dataclass(slots=True)
-class SessionEventRow:
-    """A phase change, a scripted or injected scenario event, or a device note."""
-
-    session_id: int
-    t_s: float
-    kind: str
-    source: str = "system"
-    detail: Mapping[str, Any] = field(default_factory=dict)
-    seq: int | None = None
-
-
-Row = Mapping[str, Any]
-
-
-@dataclass(slots=True)
-class TickWrite:
-    """Everything one runtime tick produced across all beds, written in one transaction.
-
-    Each list takes the row dataclasses above or plain dicts with the same keys (samples
-    also tuples in SampleRow's order); ``write_tick`` writes ``seq`` into both kinds.
-    ``session_updates`` maps a session id to any of ``last_t_s``, ``phase``, ``status``,
-    ``last_write_wall`` and ``ended_wall`` (datetimes, timezone-aware).
-    """
-
-    samples: list[SampleRow | tuple[Any, ...] | Row] = field(default_factory=list)
-    alarm_events: list[AlarmEventRow | Row] = field(default_factory=list)
-    actions: list[ActionRow | Row] = field(default_factory=list)
-    observations: list[ObservationRow | Row] = field(default_factory=list)
-    session_events: list[SessionEventRow | Row] = field(default_factory=list)
-    session_updates: dict[int, dict[str, Any]] = field(default_factory=dict)
-    # (sender, MSH-10, session id) of HL7 messages whose samples are in this tick
-    hl7_received: list[tuple[str, str, int]] = field(default_factory=list)
-
-    def events(self) -> dict[str, list[Any]]:
-        return {
-            "alarm_events": self.alarm_events,
-            "actions": self.actions,
-            "observations": self.observations,
-            "session_events": self.session_events,
-        }
-
-
-# ------------------------------------------------------------------ value normalising
-
-
-def plain_json(obj: Any) -> Any:
-    """A JSON-safe copy: enums by value (IntEnums by name), NaN/inf as None, tuples as lists."""
-    if obj is None or isinstance(obj, bool):
-        return obj
-    if isinstance(obj, Enum):
-        if isinstance(obj, str):
-            return str(obj.value)
-        return obj.name
-    if isinstance(obj, str):
-        return safe_text(obj)
-    if isinstance(obj, int):
-        return int(obj)
-    if isinstance(obj, float):
-        return float(obj) if math.isfinite(obj) else None
-    if isinstance(obj, np.generic):
-        return plain_json(obj.item())
-    if isinstance(obj, Mapping):
-        return {str(plain_json(k)): plain_json(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [plain_json(v) for v in obj]
-    if isinstance(obj, (set, frozenset)):
-        return sorted((plain_json(v) for v in obj), key=repr)
-    if isinstance(obj, datetime):
-        return obj.isoformat()
-    if isinstance(obj, timedelta):
-        return obj.total_seconds()
-    raise TypeError(f"cannot store a {type(obj).__name__} in a JSON column: {obj!r}")
-
-
-def _json_dumps(obj: Any) -> str:
-    return json.dumps(plain_json(obj), separators=(",", ":"), allow_nan=False)
-
-
-def _opt_float(v: Any) -> float | None:
-    if v is None:
-        return None
-    v = float(v)
-    return None if math.isnan(v) else v
-
-
-# what PostgreSQL refuses in text and JSON (NUL; lone surrogates are not UTF-8): a row
-# holding one would fail its whole transaction, whatever let it through
-_REFUSED_CHARS = re.compile("[\x00\ud800-\udfff]")
-
-
-def safe_text(v: Any) -> str:
-    """``str(v)`` with NUL and lone surrogates replaced by U+FFFD, so that no text can fail
-    a write (SQLite stores the same text as PostgreSQL)."""
-    text = v if type(v) is str else str(v)
-    if text.isascii() and "\x00" not in text:  # the common case, fast (no surrogates)
-        return text
-    return _REFUSED_CHARS.sub("\ufffd", text)
-
-
-def _opt_str(v: Any) -> str | None:
-    return None if v is None else safe_text(v)
-
-
-def _priority(p: Any) -> str | None:
-    if p is None:
-        return None
-    if isinstance(p, Enum) and not isinstance(p, str):
-        return p.name
-    return str(p).upper()
-
-
-_ROW_TYPES: dict[str, type] = {
-    "alarm_events": AlarmEventRow,
-    "actions": ActionRow,
-    "observations": ObservationRow,
-    "session_events": SessionEventRow,
-}
-
-
-def as_event_row(kind: str, row: Any) -> Any:
-    """The row dataclass of ``kind`` for ``row``: the row itself, or one built from a dict
-    with the same keys (unknown keys are an error; ``seq`` is read if present)."""
-    if not isinstance(row, Mapping):
-        return row
-    cls = _ROW_TYPES[kind]
-    names = set(cls.__dataclass_fields__)
-    unknown = set(row) - names
-    if unknown:
-        raise ValueError(f"{kind} row with unknown keys {sorted(unknown)}: {dict(row)!r}")
-    return cls(**row)
-
-
-def sample_tuples(rows: Iterable[Any]) -> list[tuple[Any, ...]]:
-    """Samples as 6-tuples (session_id, t_s, channel, value, quality, true_value) from
-    SampleRows, shorter tuples (quality "ok" and true_value None by default) or dicts."""
-    out: list[tuple[Any, ...]] = []
-    for s in rows:
-        if isinstance(s, tuple):
-            out.append(s if len(s) == 6 else SampleRow(*s))
-        else:
-            out.append(
-                (
-                    s["session_id"],
-                    s["t_s"],
-                    s["channel"],
-                    s.get("value"),
-                    s.get("quality", "ok"),
-                    s.get("true_value"),
-                )
-            )
-    return out
-
-
-def event_record(kind: str, row: Any) -> dict[str, Any]:
-    """The dict a read returns for one event row (also the insert parameters).
-
-    The feed builds its ring entries with this function, so a feed read and a store read
-    of the same events compare equal.
-    """
-    row = as_event_row(kind, row)
-    base = {"session_id": int(row.session_id), "seq": row.seq, "t_s": float(row.t_s)}
-    if kind == "alarm_events":
-        base.update(
-            condition=safe_text(row.condition),
-            event=safe_text(row.event),
-            priority=_priority(row.priority),
-            priority_base=_priority(row.priority_base),
-            value=_opt_float(row.value),
-            limit_value=_opt_float(row.limit_value),
-            actor=safe_text(row.actor or ""),
-            detail=plain_json(dict(row.detail or {})),
-        )
-    elif kind == "actions":
-        base.update(
-            actor=safe_text(row.actor),
-            kind=safe_text(row.kind),
-            params=plain_json(dict(row.params or {})),
-            outcome=safe_text(row.outcome),
-            reason=_opt_str(row.reason),
-        )
-    elif kind == "observations":
-        base.update(
-            kind=safe_text(row.kind),
-            value=_opt_float(row.value),
-            text=_opt_str(row.text),
-            actor=safe_text(row.actor),
-        )
-    elif kind == "session_events":
-        base.update(
-            kind=safe_text(row.kind),
-            source=safe_text(row.source),
-            detail=plain_json(dict(row.detail or {})),
-        )
-    else:
-        raise ValueError(f"unknown event kind {kind!r} (one of {', '.join(EVENT_KINDS)})")
-    return base
-
-
 def _get_seq(row: Any) -> Any:
     return row.get("seq", _MISSING) if isinstance(row, Mapping) else row.seq
 
@@ -409,26 +106,6 @@ def _set_seq(row: Any, seq: Any) -> None:
         row.pop("seq", None)
     else:
         row["seq"] = seq
-
-
-def _wall(dt: datetime) -> str:
-    if not isinstance(dt, datetime):
-        raise TypeError(f"expected a datetime, got {type(dt).__name__}")
-    if dt.tzinfo is None or dt.utcoffset() is None:
-        raise ValueError(f"wall-clock times must be timezone-aware (got naive {dt.isoformat()})")
-    return dt.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def _parse_wall(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text)
-
-
-def _session_dict(row: Any) -> dict[str, Any]:
-    d = dict(row._mapping)
-    d["started_wall"] = _parse_wall(d["started_wall"])
-    d["ended_wall"] = _parse_wall(d["ended_wall"])
-    d["last_write_wall"] = _parse_wall(d.get("last_write_wall"))
-    return d
 
 
 def _url_of(url_or_path: str | os.PathLike[str] | URL) -> URL:
@@ -447,7 +124,7 @@ def _url_of(url_or_path: str | os.PathLike[str] | URL) -> URL:
 # ------------------------------------------------------------------------------ store
 
 
-class Store:
+class Store(StoreReads):
     """The database of sessions, samples and events.
 
     ``Store(path)`` opens (creating it and its parent folders) a SQLite file;
@@ -469,7 +146,7 @@ class Store:
             raise StoreError(f"{self._name}: {self.dialect} databases are not supported "
                              "(use a SQLite file path or a postgresql:// URL)")  # fmt: skip
         kwargs: dict[str, Any] = {
-            "json_serializer": _json_dumps,
+            "json_serializer": json_dumps,
             "json_deserializer": json.loads,
         }
         if self.dialect == "sqlite":
@@ -614,14 +291,14 @@ class Store:
         values = {
             "bed_id": safe_text(bed_id),
             "label": safe_text(label),
-            "scenario": _opt_str(scenario),
+            "scenario": opt_str(scenario),
             "seed": None if seed is None else int(seed),
-            "protocol": _opt_str(protocol),
-            "alarm_profile": _opt_str(alarm_profile),
+            "protocol": opt_str(protocol),
+            "alarm_profile": opt_str(alarm_profile),
             "patient": plain_json(dict(patient)),
             "status": "running",
             "phase": None,
-            "started_wall": _wall(started_wall),
+            "started_wall": wall_text(started_wall),
             "last_t_s": 0.0,
             "ended_wall": None,
         }
@@ -665,7 +342,7 @@ class Store:
         or as given (``close_session`` dates an interrupted one at its last time instead);
         or a running one stops resumably: ``interrupted`` (e.g. a clean shutdown)."""
         if status == "ended":
-            wall = _wall(ended_wall or datetime.now(UTC))
+            wall = wall_text(ended_wall or datetime.now(UTC))
             values: dict[str, Any] = {"status": "ended", "phase": "ended", "ended_wall": wall}
             allowed: tuple[str, ...] = ("running", "interrupted")
         elif status == "interrupted":
@@ -691,12 +368,12 @@ class Store:
                 if ids:
                     conn.execute(update(t).where(t.c.id.in_(ids)).values(status="interrupted"))
                 if ids and restart_wall is not None:
-                    _wall(restart_wall)  # timezone-aware, or refused
+                    wall_text(restart_wall)  # timezone-aware, or refused
                     events = [
                         {"session_id": int(r.id), "t_s": float(r.last_t_s),
                          "kind": interruptions.INTERRUPTED, "source": "system",
                          "detail": interruptions.interrupted_detail(
-                             _parse_wall(r.last_write_wall), restart_wall)}
+                             parse_wall(r.last_write_wall), restart_wall)}
                         for r in rows
                     ]  # fmt: skip
                     self._insert_events(conn, "session_events", events)
@@ -716,7 +393,7 @@ class Store:
 
         def values(row: Any) -> dict[str, Any]:
             end = datetime.fromisoformat(row.started_wall) + timedelta(seconds=row.last_t_s)
-            return {"status": "ended", "phase": "ended", "ended_wall": _wall(end)}
+            return {"status": "ended", "phase": "ended", "ended_wall": wall_text(end)}
 
         self._transition(session_id, ("interrupted",), values, "close")
 
@@ -752,29 +429,10 @@ class Store:
 
     @staticmethod
     def _insert_hl7_received(conn: Connection, rows: list[tuple[str, str, int]]) -> None:
-        now = _wall(datetime.now(UTC))
+        now = wall_text(datetime.now(UTC))
         conn.execute(_schema.hl7_received.insert(),
                      [{"sender": str(k), "control_id": str(c), "session_id": int(sid),
                        "received_wall": now} for k, c, sid in rows])  # fmt: skip
-
-    def hl7_received(self, sender: str, control_id: str) -> int | None:
-        """The session whose samples hold HL7 message ``control_id`` from ``sender``, if
-        it was stored (``TickWrite.hl7_received``); None if not."""
-        t = _schema.hl7_received
-        stmt = select(t.c.session_id).where(t.c.sender == str(sender),
-                                            t.c.control_id == str(control_id))  # fmt: skip
-        with self._engine.connect() as conn:
-            sid = conn.execute(stmt).scalar()
-        return None if sid is None else int(sid)
-
-    def hl7_recent(self, sender: str, limit: int) -> dict[str, int]:
-        """The ``limit`` HL7 message ids last stored from ``sender``: id -> session."""
-        t = _schema.hl7_received
-        stmt = (select(t.c.control_id, t.c.session_id).where(t.c.sender == str(sender))
-                .order_by(t.c.received_wall.desc()).limit(int(limit)))  # fmt: skip
-        with self._engine.connect() as conn:
-            rows = conn.execute(stmt).all()
-        return {str(c): int(sid) for c, sid in reversed(rows)}
 
     def _insert_samples(self, conn: Connection, rows: list[Any]) -> None:
         params = [
@@ -832,13 +490,13 @@ class Store:
             if "last_t_s" in changes:
                 params["b_last_t_s"] = float(changes["last_t_s"])
             if "phase" in changes:
-                params["b_phase"] = _opt_str(changes["phase"])
+                params["b_phase"] = opt_str(changes["phase"])
             if "status" in changes:
                 params["b_status"] = str(changes["status"])
             if "last_write_wall" in changes:
-                params["b_last_write_wall"] = _wall(changes["last_write_wall"])
+                params["b_last_write_wall"] = wall_text(changes["last_write_wall"])
             if "ended_wall" in changes:  # an end stored with the tick that ends it
-                params["b_ended_wall"] = _wall(changes["ended_wall"])
+                params["b_ended_wall"] = wall_text(changes["ended_wall"])
             keys = tuple(k[2:] for k in params if k != "b_id")
             if keys:
                 groups.setdefault(keys, []).append(params)
@@ -860,155 +518,7 @@ class Store:
             )
             conn.execute(stmt, rows)
 
-    # -- reads
-
-    def session(self, session_id: int) -> dict[str, Any] | None:
-        t = _schema.sessions
-        with self._engine.connect() as conn:
-            row = conn.execute(select(t).where(t.c.id == session_id)).first()
-        return None if row is None else _session_dict(row)
-
-    def sessions(
-        self, status: str | None = None, bed_id: str | None = None
-    ) -> list[dict[str, Any]]:
-        """Sessions, oldest first, optionally only those with ``status`` and/or on ``bed_id``."""
-        t = _schema.sessions
-        stmt = select(t).order_by(t.c.id)
-        if status is not None:
-            stmt = stmt.where(t.c.status == status)
-        if bed_id is not None:
-            stmt = stmt.where(t.c.bed_id == bed_id)
-        with self._engine.connect() as conn:
-            return [_session_dict(r) for r in conn.execute(stmt)]
-
-    def samples(
-        self,
-        session_id: int,
-        since_t: float | None = None,
-        until_t: float | None = None,
-        channels: Iterable[str] | None = None,
-    ) -> pd.DataFrame:
-        """Samples with ``since_t < t_s <= until_t`` (either end open when None), ordered by
-        t, then insertion. Columns t_s, channel, value (NaN when none), quality, true_value."""
-        t = _schema.samples
-        stmt = select(t.c.t_s, t.c.channel, t.c.value, t.c.quality, t.c.true_value).where(
-            t.c.session_id == session_id
-        )
-        if since_t is not None:
-            stmt = stmt.where(t.c.t_s > float(since_t))
-        if until_t is not None:
-            stmt = stmt.where(t.c.t_s <= float(until_t))
-        if channels is not None:
-            stmt = stmt.where(t.c.channel.in_(sorted({str(c) for c in channels})))
-        stmt = stmt.order_by(t.c.t_s, t.c.id)
-        with self._engine.connect() as conn:
-            rows = conn.execute(stmt).all()
-        if not rows:
-            cols: dict[str, Any] = {c: pd.Series(dtype="float64") for c in SAMPLE_COLUMNS}
-            cols["channel"] = pd.Series(dtype=object)
-            cols["quality"] = pd.Series(dtype=object)
-            return pd.DataFrame(cols)
-        ts, chs, vals, qs, tvs = zip(*rows, strict=True)
-        return pd.DataFrame(
-            {
-                "t_s": np.asarray(ts, dtype="float64"),
-                "channel": pd.Series(chs, dtype=object),
-                "value": np.asarray([np.nan if v is None else v for v in vals], dtype="float64"),
-                "quality": pd.Series(qs, dtype=object),
-                "true_value": np.asarray(
-                    [np.nan if v is None else v for v in tvs], dtype="float64"
-                ),
-            }
-        )
-
-    def latest_samples(self, session_id: int) -> dict[str, tuple[float, float, str]]:
-        """Per channel, the last sample (greatest t, then last inserted): (t, value, quality)."""
-        t = _schema.samples
-        top = (
-            select(t.c.channel, func.max(t.c.t_s).label("t_max"))
-            .where(t.c.session_id == session_id)
-            .group_by(t.c.channel)
-            .subquery()
-        )
-        stmt = (
-            select(t.c.channel, t.c.t_s, t.c.value, t.c.quality)
-            .join(top, and_(t.c.channel == top.c.channel, t.c.t_s == top.c.t_max))
-            .where(t.c.session_id == session_id)
-            .order_by(t.c.id)
-        )
-        out: dict[str, tuple[float, float, str]] = {}
-        with self._engine.connect() as conn:
-            for ch, ts, v, q in conn.execute(stmt):
-                out[ch] = (ts, math.nan if v is None else v, q)
-        return out
-
-    def _events(
-        self, kind: str, session_id: int, since_seq: int | None, limit: int | None
-    ) -> list[dict[str, Any]]:
-        table: Table = _schema.EVENT_TABLES[kind]
-        stmt = select(table).where(table.c.session_id == session_id)
-        if since_seq is not None:
-            stmt = stmt.where(table.c.seq > since_seq)
-        stmt = stmt.order_by(table.c.seq)
-        if limit is not None:
-            stmt = stmt.limit(limit)
-        with self._engine.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(stmt)]
-
-    def alarm_events(
-        self, session_id: int, since_seq: int | None = None, limit: int | None = None
-    ) -> list[dict[str, Any]]:
-        """Alarm log rows with ``seq > since_seq``, by seq."""
-        return self._events("alarm_events", session_id, since_seq, limit)
-
-    def actions(
-        self, session_id: int, since_seq: int | None = None, limit: int | None = None
-    ) -> list[dict[str, Any]]:
-        return self._events("actions", session_id, since_seq, limit)
-
-    def observations(
-        self, session_id: int, since_seq: int | None = None, limit: int | None = None
-    ) -> list[dict[str, Any]]:
-        return self._events("observations", session_id, since_seq, limit)
-
-    def session_events(
-        self, session_id: int, since_seq: int | None = None, limit: int | None = None
-    ) -> list[dict[str, Any]]:
-        return self._events("session_events", session_id, since_seq, limit)
-
-    def interruption_events(
-        self, session_ids: Iterable[int] | None = None
-    ) -> dict[int, list[dict[str, Any]]]:
-        """The ``monitoring_interrupted``/``monitoring_resumed`` session events of the given
-        sessions (all when None) in one read, by session, each in seq order."""
-        t = _schema.session_events
-        stmt = select(t).where(t.c.kind.in_(interruptions.KINDS))
-        if session_ids is not None:
-            stmt = stmt.where(t.c.session_id.in_([int(i) for i in session_ids]))
-        out: dict[int, list[dict[str, Any]]] = {}
-        with self._engine.connect() as conn:
-            for r in conn.execute(stmt.order_by(t.c.session_id, t.c.seq)):
-                out.setdefault(int(r.session_id), []).append(dict(r._mapping))
-        return out
-
-    def events(
-        self, kind: str, session_id: int, since_seq: int | None = None, limit: int | None = None
-    ) -> list[dict[str, Any]]:
-        """Any of the four logs by name (``EVENT_KINDS``)."""
-        if kind not in _schema.EVENT_TABLES:
-            raise ValueError(f"unknown event kind {kind!r} (one of {', '.join(EVENT_KINDS)})")
-        return self._events(kind, session_id, since_seq, limit)
-
-    def last_seq(self, session_id: int, kind: str) -> int:
-        """The highest seq of ``kind`` (an ``EVENT_KINDS`` name) in the session; 0 if none."""
-        if kind not in _schema.EVENT_TABLES:
-            raise ValueError(f"unknown event kind {kind!r} (one of {', '.join(EVENT_KINDS)})")
-        table = _schema.EVENT_TABLES[kind]
-        with self._engine.connect() as conn:
-            top = conn.execute(
-                select(func.max(table.c.seq)).where(table.c.session_id == session_id)
-            ).scalar()
-        return int(top or 0)
+    # -- checks
 
     def integrity_check(self) -> list[str]:
         """Problems found (empty when fine): SQLite's integrity and foreign-key checks;

@@ -1,0 +1,208 @@
+"""The store's reads: short read transactions on pooled connections, so any thread may read.
+
+Sample cursors are times: ``samples(since_t=x)`` returns rows with ``t_s > x`` (and
+``t_s <= until_t``), ordered by t, then insertion; the runtime writes each session's
+samples in non-decreasing tick order, so a time cursor never skips a late sample. Event
+cursors are sequence numbers (``since_seq`` is exclusive).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, Table, and_, func, select
+
+from vitalsdash import interruptions
+from vitalsdash.store import _schema
+from vitalsdash.store._codec import EVENT_KINDS, parse_wall
+
+SAMPLE_COLUMNS = ("t_s", "channel", "value", "quality", "true_value")
+"""Columns of the DataFrame :meth:`Store.samples` returns."""
+
+
+def _session_dict(row: Any) -> dict[str, Any]:
+    d = dict(row._mapping)
+    d["started_wall"] = parse_wall(d["started_wall"])
+    d["ended_wall"] = parse_wall(d["ended_wall"])
+    d["last_write_wall"] = parse_wall(d.get("last_write_wall"))
+    return d
+
+
+class StoreReads:
+    """The read half of :class:`~vitalsdash.store.Store` (it inherits these methods); it
+    needs only the store's engine."""
+
+    _engine: Engine
+
+    def session(self, session_id: int) -> dict[str, Any] | None:
+        t = _schema.sessions
+        with self._engine.connect() as conn:
+            row = conn.execute(select(t).where(t.c.id == session_id)).first()
+        return None if row is None else _session_dict(row)
+
+    def sessions(
+        self, status: str | None = None, bed_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Sessions, oldest first, optionally only those with ``status`` and/or on ``bed_id``."""
+        t = _schema.sessions
+        stmt = select(t).order_by(t.c.id)
+        if status is not None:
+            stmt = stmt.where(t.c.status == status)
+        if bed_id is not None:
+            stmt = stmt.where(t.c.bed_id == bed_id)
+        with self._engine.connect() as conn:
+            return [_session_dict(r) for r in conn.execute(stmt)]
+
+    def samples(
+        self,
+        session_id: int,
+        since_t: float | None = None,
+        until_t: float | None = None,
+        channels: Iterable[str] | None = None,
+    ) -> pd.DataFrame:
+        """Samples with ``since_t < t_s <= until_t`` (either end open when None), ordered by
+        t, then insertion. Columns t_s, channel, value (NaN when none), quality, true_value."""
+        t = _schema.samples
+        stmt = select(t.c.t_s, t.c.channel, t.c.value, t.c.quality, t.c.true_value).where(
+            t.c.session_id == session_id
+        )
+        if since_t is not None:
+            stmt = stmt.where(t.c.t_s > float(since_t))
+        if until_t is not None:
+            stmt = stmt.where(t.c.t_s <= float(until_t))
+        if channels is not None:
+            stmt = stmt.where(t.c.channel.in_(sorted({str(c) for c in channels})))
+        stmt = stmt.order_by(t.c.t_s, t.c.id)
+        with self._engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        if not rows:
+            cols: dict[str, Any] = {c: pd.Series(dtype="float64") for c in SAMPLE_COLUMNS}
+            cols["channel"] = pd.Series(dtype=object)
+            cols["quality"] = pd.Series(dtype=object)
+            return pd.DataFrame(cols)
+        ts, chs, vals, qs, tvs = zip(*rows, strict=True)
+        return pd.DataFrame(
+            {
+                "t_s": np.asarray(ts, dtype="float64"),
+                "channel": pd.Series(chs, dtype=object),
+                "value": np.asarray([np.nan if v is None else v for v in vals], dtype="float64"),
+                "quality": pd.Series(qs, dtype=object),
+                "true_value": np.asarray(
+                    [np.nan if v is None else v for v in tvs], dtype="float64"
+                ),
+            }
+        )
+
+    def latest_samples(self, session_id: int) -> dict[str, tuple[float, float, str]]:
+        """Per channel, the last sample (greatest t, then last inserted): (t, value, quality)."""
+        t = _schema.samples
+        top = (
+            select(t.c.channel, func.max(t.c.t_s).label("t_max"))
+            .where(t.c.session_id == session_id)
+            .group_by(t.c.channel)
+            .subquery()
+        )
+        stmt = (
+            select(t.c.channel, t.c.t_s, t.c.value, t.c.quality)
+            .join(top, and_(t.c.channel == top.c.channel, t.c.t_s == top.c.t_max))
+            .where(t.c.session_id == session_id)
+            .order_by(t.c.id)
+        )
+        out: dict[str, tuple[float, float, str]] = {}
+        with self._engine.connect() as conn:
+            for ch, ts, v, q in conn.execute(stmt):
+                out[ch] = (ts, math.nan if v is None else v, q)
+        return out
+
+    def _events(
+        self, kind: str, session_id: int, since_seq: int | None, limit: int | None
+    ) -> list[dict[str, Any]]:
+        table: Table = _schema.EVENT_TABLES[kind]
+        stmt = select(table).where(table.c.session_id == session_id)
+        if since_seq is not None:
+            stmt = stmt.where(table.c.seq > since_seq)
+        stmt = stmt.order_by(table.c.seq)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        with self._engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(stmt)]
+
+    def alarm_events(
+        self, session_id: int, since_seq: int | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Alarm log rows with ``seq > since_seq``, by seq."""
+        return self._events("alarm_events", session_id, since_seq, limit)
+
+    def actions(
+        self, session_id: int, since_seq: int | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        return self._events("actions", session_id, since_seq, limit)
+
+    def observations(
+        self, session_id: int, since_seq: int | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        return self._events("observations", session_id, since_seq, limit)
+
+    def session_events(
+        self, session_id: int, since_seq: int | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        return self._events("session_events", session_id, since_seq, limit)
+
+    def interruption_events(
+        self, session_ids: Iterable[int] | None = None
+    ) -> dict[int, list[dict[str, Any]]]:
+        """The ``monitoring_interrupted``/``monitoring_resumed`` session events of the given
+        sessions (all when None) in one read, by session, each in seq order."""
+        t = _schema.session_events
+        stmt = select(t).where(t.c.kind.in_(interruptions.KINDS))
+        if session_ids is not None:
+            stmt = stmt.where(t.c.session_id.in_([int(i) for i in session_ids]))
+        out: dict[int, list[dict[str, Any]]] = {}
+        with self._engine.connect() as conn:
+            for r in conn.execute(stmt.order_by(t.c.session_id, t.c.seq)):
+                out.setdefault(int(r.session_id), []).append(dict(r._mapping))
+        return out
+
+    def events(
+        self, kind: str, session_id: int, since_seq: int | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Any of the four logs by name (``EVENT_KINDS``)."""
+        if kind not in _schema.EVENT_TABLES:
+            raise ValueError(f"unknown event kind {kind!r} (one of {', '.join(EVENT_KINDS)})")
+        return self._events(kind, session_id, since_seq, limit)
+
+    def last_seq(self, session_id: int, kind: str) -> int:
+        """The highest seq of ``kind`` (an ``EVENT_KINDS`` name) in the session; 0 if none."""
+        if kind not in _schema.EVENT_TABLES:
+            raise ValueError(f"unknown event kind {kind!r} (one of {', '.join(EVENT_KINDS)})")
+        table = _schema.EVENT_TABLES[kind]
+        with self._engine.connect() as conn:
+            top = conn.execute(
+                select(func.max(table.c.seq)).where(table.c.session_id == session_id)
+            ).scalar()
+        return int(top or 0)
+
+    # -- HL7 messages already stored (the runtime's check for resends)
+
+    def hl7_received(self, sender: str, control_id: str) -> int | None:
+        """The session whose samples hold HL7 message ``control_id`` from ``sender``, if
+        it was stored (``TickWrite.hl7_received``); None if not."""
+        t = _schema.hl7_received
+        stmt = select(t.c.session_id).where(t.c.sender == str(sender),
+                                            t.c.control_id == str(control_id))  # fmt: skip
+        with self._engine.connect() as conn:
+            sid = conn.execute(stmt).scalar()
+        return None if sid is None else int(sid)
+
+    def hl7_recent(self, sender: str, limit: int) -> dict[str, int]:
+        """The ``limit`` HL7 message ids last stored from ``sender``: id -> session."""
+        t = _schema.hl7_received
+        stmt = (select(t.c.control_id, t.c.session_id).where(t.c.sender == str(sender))
+                .order_by(t.c.received_wall.desc()).limit(int(limit)))  # fmt: skip
+        with self._engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        return {str(c): int(sid) for c, sid in reversed(rows)}
