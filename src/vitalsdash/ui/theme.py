@@ -23,7 +23,7 @@ PALETTE: dict[str, str] = {
     "text": "#e8edf2",
     "muted": "#9aa6b2",
     "stale": "#8c96a0",
-    # one colour per panel of vital signs, from the channel registry: "hr", "spo2", "nibp", "rr"
+    # one colour per panel of vital signs, from the channel registry (its id in lower case)
     **{key.lower(): chans[0].colour for key, chans in channels.panels().items()},
     "pump": "#ffb36b",
     "high": "#d0102b",
@@ -54,11 +54,8 @@ CONTRAST_PAIRS: list[tuple[str, str, float]] = [
     ("medium", "panel", 4.5),
     ("on-low", "low", 4.5),
     ("low", "panel", 4.5),
-    # large numerics (>= 24 px bold): 3:1
-    ("hr", "panel", 3.0),
-    ("spo2", "panel", 3.0),
-    ("nibp", "panel", 3.0),
-    ("rr", "panel", 3.0),
+    # large numerics (>= 24 px bold): 3:1, every panel of vital signs in its colour
+    *((key.lower(), "panel", 3.0) for key in channels.panels()),
     ("stale", "panel", 3.0),
     ("on-high", "high", 3.0),
 ]

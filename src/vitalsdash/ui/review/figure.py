@@ -19,6 +19,7 @@ from vitalsdash.ui.theme import PALETTE
 
 GRID = "#1d252e"
 AXIS = "#3a4654"
+INSTRUCTOR = "#d0a8ff"  # the instructor's marks on the timeline (lilac)
 LINES = {
     "pump": PALETTE["pump"],
     "HIGH": PALETTE["high-text"],
@@ -30,7 +31,7 @@ MARKERS = {
     "acknowledged": PALETTE["text"],
     "suppressed": PALETTE["muted"],
     "trainee": PALETTE["link"],
-    "instructor": PALETTE["rr"],
+    "instructor": INSTRUCTOR,
     "charted": PALETTE["ok"],
     "scenario": "#f4a261",
     "device": PALETTE["muted"],

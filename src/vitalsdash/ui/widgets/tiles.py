@@ -10,7 +10,7 @@ from vitalsdash.ui.widgets import sparkline
 
 
 def panels() -> list[tuple[str, tuple[channels.ChannelInfo, ...]]]:
-    """The registry's panels on a tile, keyed by their lower-case id ("hr", "nibp")."""
+    """The registry's panels on a tile, keyed by their id in lower case."""
     return [(k.lower(), chans) for k, chans in channels.panels().items() if chans[0].tile]
 
 
