@@ -188,7 +188,7 @@ def evaluate(st: AlarmState, c: Cond, t: float, v: float, events: list[AlarmEven
             return
         if s == NORMAL:
             if c.delay <= 0.0 and c.min_readings <= 1 and not c.sat:
-                activate(st, c, t, v, c.base, "reading" if c.nibp else "no_delay", events)
+                activate(st, c, t, v, c.base, "reading" if c.periodic else "no_delay", events)
                 return
             c.state = PENDING
             c.pending_t = t
@@ -218,14 +218,14 @@ def evaluate(st: AlarmState, c: Cond, t: float, v: float, events: list[AlarmEven
             c.state = CLEARING
             c.clearing_t = t
             emit(st, events, t, c, "clearing", v, lim)
-            if c.nibp:
+            if c.periodic:
                 _schedule(st, t + st.profile.clear_delay_s)
             elif st.profile.clear_delay_s <= 0:
                 end_episode(st, c, t, events)
     elif viol:
         c.state = ACTIVE
         emit(st, events, t, c, "reactivated", v, lim)
-    elif not c.nibp and t - c.clearing_t >= st.profile.clear_delay_s:
+    elif not c.periodic and t - c.clearing_t >= st.profile.clear_delay_s:
         end_episode(st, c, t, events)
 
 
@@ -395,7 +395,7 @@ def _due(st: AlarmState, now: float, events: list[AlarmEvent]) -> None:
                 c.next_reminder_t = now + p.ack_reminder_s
                 emit(st, events, now, c, "reminder", c.value, _limit(c))
             nxt = min(nxt, c.next_reminder_t)
-        if c.state == CLEARING and c.nibp and not c.inhibited:
+        if c.state == CLEARING and c.periodic and not c.inhibited:
             done = c.clearing_t + p.clear_delay_s
             if now >= done:
                 end_episode(st, c, now, events)

@@ -58,7 +58,7 @@ def apply_settings(
             if c.rule is None:
                 limit = s["high"] if c.hi else s["low"]
                 critical = s["critical_high"] if c.hi else s["critical_low"]
-                delay = 0.0 if c.nibp else s["delay_s"]
+                delay = 0.0 if c.periodic else s["delay_s"]
                 readings, hyst = 1, s["hysteresis"]
                 sat = s["sat_seconds"] if (sat_low and not c.hi) else 0
                 latch = s["latch"] or p.latch

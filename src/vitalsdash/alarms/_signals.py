@@ -136,7 +136,7 @@ def signals(st: AlarmState, now: float) -> Signals:
         colour, hz, duty, marker = VISUAL[c.priority]
         chan = st.chans[c.channel]
         no_data = chan.no_data is not None and chan.no_data.state >= ACTIVE
-        unknown = not c.technical and (no_data or (c.nibp and overdue))
+        unknown = not c.technical and (no_data or (c.periodic and overdue))
         sig = AlarmSignal(
             c.name,
             c.channel,

@@ -48,8 +48,8 @@ class Cond:
         "min_readings",
         "name",
         "next_reminder_t",
-        "nibp",
         "pending_t",
+        "periodic",
         "priority",
         "readings",
         "reminder_until",
@@ -81,7 +81,7 @@ class Cond:
         self.technical = technical
         self.rule = rule
         self.label = label or name
-        self.nibp = channels.get(channel).periodic
+        self.periodic = channels.get(channel).periodic
         # settings in force (filled by _settings.apply)
         self.enabled = technical
         self.limit: float = INF if hi else -INF
@@ -134,10 +134,10 @@ class Chan:
         "lo",
         "lo_c",
         "next_off_reminder",
-        "nibp",
         "no_data",
         "off",
         "off_since",
+        "periodic",
         "probe",
         "quiet",
         "stale_timeout",
@@ -147,8 +147,8 @@ class Chan:
         self.channel = channel
         self.conds: list[Cond] = []
         info = channels.get(channel)
-        self.nibp = info.periodic
-        self.continuous = not self.nibp
+        self.periodic = info.periodic
+        self.continuous = not self.periodic
         self.probe = info.supports(Condition.SENSOR_OFF)  # invalid: SENSOR_OFF
         self.cuff = info.supports(Condition.CUFF_FAIL)  # invalid: CUFF_FAIL; NIBP_OVERDUE
         self.quiet = False

@@ -34,7 +34,14 @@ from vitalsdash.debrief._types import (
     SessionEvent,
 )
 from vitalsdash.errors import VitalsdashError
-from vitalsdash.protocol import ProtocolConfig, list_protocols, load_protocol
+from vitalsdash.protocol import (
+    NibpProgram,
+    ObservationRules,
+    ProtocolConfig,
+    ProtocolInfo,
+    list_protocols,
+    load_protocol,
+)
 from vitalsdash.recording import RecordingError, read_events, read_recording
 from vitalsdash.store import AlarmEventRow, Store, event_record
 from vitalsdash.tomlconfig import ConfigError
@@ -100,16 +107,15 @@ def protocol_of_scenario(sc: Any) -> ProtocolConfig:
         info.update(dose_mg_per_kg=float(p.dose_mg_per_kg), over_min=float(p.over_min))
     else:
         info.update(rate_mg_per_kg_h=float(p.rate_mg_per_kg_h), for_min=float(p.for_min))
-    return ProtocolConfig.model_validate(
-        {
-            "protocol": info,
-            "nibp": {
-                "baseline_every_min": float(sc.nibp.baseline_every_min),
-                "infusion_every_min": float(sc.nibp.infusion_every_min),
-                "observation_every_min": float(sc.nibp.observation_every_min),
-            },
-            "observation": {"min_minutes": float(p.observation_min)},
-        }
+    program = {
+        "baseline_every_min": float(sc.nibp.baseline_every_min),
+        "infusion_every_min": float(sc.nibp.infusion_every_min),
+        "observation_every_min": float(sc.nibp.observation_every_min),
+    }
+    return ProtocolConfig(
+        protocol=ProtocolInfo.model_validate(info),
+        nibp=NibpProgram.model_validate(program),
+        observation=ObservationRules(min_minutes=float(p.observation_min)),
     )
 
 
