@@ -50,6 +50,7 @@ from vitalsdash.runtime._bed import BedSession, Pending, alarm_event_row
 from vitalsdash.runtime._commands import SET_LIMITS, Command
 from vitalsdash.runtime._health import Health, HealthCheck, error_text
 from vitalsdash.runtime._store_writer import Snapshot, StoreWriter
+from vitalsdash.runtime._view_cache import CountingLock, ViewCache
 from vitalsdash.store import Store, StoreError, StoreWriteError, TickWrite
 from vitalsdash.tomlconfig import ConfigError, shown
 
@@ -91,7 +92,8 @@ class Runtime:
         self.feed = feed if feed is not None else Feed(store)
         self.control = SimControl(clock or SystemClock(), clinic.clinic.speed)
         self.wall = wall
-        self.lock = threading.RLock()
+        self.lock = CountingLock()  # every section under it may change the beds: counted
+        self._view_cache = ViewCache(self.lock)  # so each bed's views are built once per change
         self.beds: dict[str, Bed] = {b.id: Bed(b) for b in clinic.beds}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -407,28 +409,31 @@ class Runtime:
         return self._hl7_intake
 
     # -- views (read-only; the UI and the API never hold authoritative state) ----------
+    # Read under the lock taken plainly: a view is built once after each change (a tick,
+    # a command, an HL7 message) and the same frozen object handed to every reader.
     def view(self, bed_id: str) -> _views.BedView | None:
         """One bed now, as a trainee may see it (None: no such bed)."""
-        with self.lock:
+        with self.lock.plain:
             bed = self.beds.get(bed_id)
-            return None if bed is None else _views.bed_view(bed)
+            return None if bed is None else self._view_cache.get(bed, _views.bed_view)
 
     def views(self, beds: bool = True) -> _views.ClinicView:
         """The clinic now: speed, pause, ticks and every bed's view, taken together
         (``beds=False``: the clock only, for a page that shows nothing else)."""
-        with self.lock:
+        with self.lock.plain:
             c = self.control
             return _views.ClinicView(
                 self.clinic.clinic.name, c.speed, c.paused, self.tick_count,
                 self.clinic.clinic.live_updates,
-                tuple(_views.bed_view(b) for b in self.beds.values()) if beds else (),
+                tuple(self._view_cache.get(b, _views.bed_view) for b in self.beds.values())
+                if beds else (),
             )  # fmt: skip
 
     def truth(self, bed_id: str) -> _views.TruthView | None:
         """What only the instructor sees of one bed (None: no such bed)."""
-        with self.lock:
+        with self.lock.plain:
             bed = self.beds.get(bed_id)
-            return None if bed is None else _views.truth_view(bed)
+            return None if bed is None else self._view_cache.get(bed, _views.truth_view)
 
     def bed_summary(self, bed_id: str) -> dict[str, Any]:
         """The bed as ``/api/beds`` shows it (KeyError: no such bed)."""
