@@ -37,7 +37,7 @@ from vitalsdash.store import Store
 
 pytestmark = pytest.mark.unit
 
-SRC = Path(__file__).resolve().parents[2] / "src" / "vitalsdash"
+SRC = Path(__file__).resolve().parents[3] / "src" / "vitalsdash"
 RUNTIME_PKG = SRC / "runtime"
 INSIDE = frozenset({"lock", "beds", "engine", "source", "control", "session"})
 """Attributes of the runtime (and of its beds and sessions) that only runtime/ may touch."""

@@ -17,7 +17,7 @@ import pytest
 from vitalsdash.cli import main
 
 pytestmark = pytest.mark.integration
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 SCENARIOS = REPO / "config" / "scenarios"
 PHYSIOLOGICAL = ("HR_", "SPO2_", "RR_")
 

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
-from test_store_postgres import postgres_server, postgres_url  # noqa: F401  (fixtures)
 
 from vitalsdash.alarms import AlarmEvent, Priority
 from vitalsdash.model import Channel, Quality

@@ -2,8 +2,8 @@
 socket, sends framed messages and reads their ACKs in order), and one message sent by the
 ``hl7`` package's own client.
 
-Test modules import it as ``from mllp_client import ...`` (tests/integration is on
-``sys.path`` under pytest's default import mode).
+Test modules import it as ``from mllp_client import ...`` (tests/helpers is on
+``sys.path``: pytest's ``pythonpath``).
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ from vitalsdash.protocol import (
 
 pytestmark = pytest.mark.unit
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 SHIPPED = ("depression-40min", "chronic-pain-4h")
 CFG = load_protocol("depression-40min")
 END_S = 3000.0  # end of the infusion in the readiness tests

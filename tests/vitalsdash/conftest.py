@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_store_postgres import postgres_server, postgres_url  # noqa: F401  (fixtures)
+from postgres import postgres_server, postgres_url  # noqa: F401  (fixtures)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

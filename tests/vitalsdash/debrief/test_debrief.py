@@ -31,7 +31,7 @@ from vitalsim.cli import main as vitalsim
 from vitalsim.scenario import ExpectedResponse
 
 pytestmark = pytest.mark.unit
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def ev(

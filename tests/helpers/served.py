@@ -2,8 +2,8 @@
 
 Shared by the integration tests that need a real server process (a crash and restart,
 the HTTP edge, ``kill -9`` of the HL7 receiver). Test modules import it as
-``from served import ...``: pytest's default import mode puts tests/integration on
-``sys.path``, as it does tests/unit for ``alarm_helpers``.
+``from served import ...`` (tests/helpers is on ``sys.path``: pytest's ``pythonpath``).
+
 """
 
 from __future__ import annotations
