@@ -16,49 +16,58 @@ Typical use::
     report = compute_debrief(data)
 """
 
-
-from vitalsdash.debrief._metrics import (
-    ADDRESSING_ACTIONS,
-    DEFAULT_PROFILE,
-    DEFAULT_PROTOCOL,
-    DEFAULT_SILENCED_LIMIT_S,
-    END_ACTIONS,
-    PATIENT_ACTIONS,
-    PUMP_ACTIONS,
-    SAMPLE_COLUMNS,
-    Action,
-    ConditionInfo,
-    Debrief,
-    DebriefSourceError,
+from vitalsdash.adapters.simulator import PATIENT_ACTIONS
+from vitalsdash.debrief._discharge import (
     DischargeDecision,
-    Episode,
-    Escalation,
-    ExpectedResult,
-    Observation,
     PhaseSpan,
     ReadinessJudge,
-    SessionData,
-    SessionEvent,
-    SilencedUnresolved,
-    Suppressed,
-    addressing_actions,
-    alarm_episodes,
-    compute_debrief,
-    condition_info,
     discharge_decision,
     infusion_times,
     phase_changes,
     phase_spans,
+)
+from vitalsdash.debrief._episodes import (
+    ConditionInfo,
+    Episode,
+    Escalation,
+    Suppressed,
+    condition_info,
+    suppressed_excursions,
+)
+from vitalsdash.debrief._expected import (
+    ADDRESSING_ACTIONS,
+    PUMP_ACTIONS,
+    ExpectedResult,
+    addressing_actions,
+    score_expected,
+)
+from vitalsdash.debrief._metrics import (
+    DEFAULT_SILENCED_LIMIT_S,
+    Debrief,
+    SilencedUnresolved,
+    alarm_episodes,
+    compute_debrief,
+    silenced_unresolved,
+)
+from vitalsdash.debrief._sources import (
+    DEFAULT_PROFILE,
+    DEFAULT_PROTOCOL,
+    DebriefSourceError,
     protocol_of_scenario,
     read_actions_file,
     resolve_protocol,
     resolve_scenario,
-    score_expected,
     session_from_frames,
     session_from_recording,
     session_from_store,
-    silenced_unresolved,
-    suppressed_excursions,
+)
+from vitalsdash.debrief._types import (
+    END_ACTIONS,
+    SAMPLE_COLUMNS,
+    Action,
+    Observation,
+    SessionData,
+    SessionEvent,
 )
 
 __all__ = [

@@ -3,79 +3,14 @@
 Pure functions and plain data: nothing here reads a clock; every time is seconds from the
 session start, passed in by the runtime. Protocol files live in config/protocols/. The
 criteria about particular vital signs (baseline, pre-infusion check, discharge readiness)
-are in ``_readiness``, the one module of the protocol that names channels; this one
-re-exports them for the package.
+are in ``_readiness``, the one module of the protocol that names channels.
 """
 
 from __future__ import annotations
 
 from vitalsdash.model import Phase
-from vitalsdash.protocol._config import (
-    BaselineRules,
-    DischargeCriteria,
-    NibpProgram,
-    ObservationRules,
-    PreInfusionLimits,
-    ProtocolConfig,
-    ProtocolInfo,
-    list_protocols,
-    load_protocol,
-    protocol_path,
-)
-from vitalsdash.protocol._readiness import (
-    CLEAN_WITHIN_S,
-    NIBP_CHANNELS,
-    READINESS_CHANNELS,
-    Baseline,
-    Criterion,
-    Latest,
-    NibpReading,
-    PreInfusionCheck,
-    Readiness,
-    baseline_from,
-    clean_value,
-    discharge_readiness,
-    last_nibp_t_s,
-    latest_from,
-    latest_of,
-    nibp_readings,
-    pre_infusion_check,
-)
-from vitalsdash.tomlconfig import ConfigError
-
-__all__ = [
-    "CLEAN_WITHIN_S",
-    "NIBP_CHANNELS",
-    "READINESS_CHANNELS",
-    "Baseline",
-    "BaselineRules",
-    "ConfigError",
-    "Criterion",
-    "DischargeCriteria",
-    "Latest",
-    "NibpProgram",
-    "NibpReading",
-    "ObservationRules",
-    "PhaseTracker",
-    "PreInfusionCheck",
-    "PreInfusionLimits",
-    "ProtocolConfig",
-    "ProtocolInfo",
-    "Readiness",
-    "alarm_baseline",
-    "baseline_from",
-    "clean_value",
-    "discharge_readiness",
-    "last_nibp_t_s",
-    "latest_from",
-    "latest_of",
-    "list_protocols",
-    "load_protocol",
-    "nibp_interval_s",
-    "nibp_readings",
-    "pre_infusion_check",
-    "protocol_path",
-]
+from vitalsdash.protocol._config import ProtocolConfig
+from vitalsdash.protocol._readiness import Baseline, Readiness
 
 
 def alarm_baseline(baseline: Baseline) -> dict[str, float]:

@@ -8,7 +8,6 @@
 docs/security.md says what the edge refuses and why.
 """
 
-
 from vitalsdash.server._serve import (
     DEFAULT_DB,
     HTTP_THREADS,

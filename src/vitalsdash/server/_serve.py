@@ -24,16 +24,6 @@ from vitalsdash.server import _guard as _http_guard
 from vitalsdash.server._http import create_http_server
 from vitalsdash.store import Store
 
-__all__ = [
-    "DEFAULT_DB",
-    "HTTP_THREADS",
-    "ServeOptions",
-    "build_runtime",
-    "create_wsgi_app",
-    "http_server",
-    "serve",
-]
-
 log = logging.getLogger(__name__)
 DEFAULT_DB = Path("var") / "vitalsdash.sqlite"
 HTTP_THREADS = 8
