@@ -1,6 +1,6 @@
 """The runtime: CPU per bed-second at x60 and resident memory over 8 simulated hours.
 
-Figures (issue 4): 32 simulator beds at x60 on a manual clock (one tick = one wall second
+Figures: 32 simulator beds at x60 on a manual clock (one tick = one wall second
 = 60 simulated seconds): process CPU time per bed-second (CPU / (beds x simulated s)),
 and how it splits between the simulator, the alarm engine, the store's write and the
 feed; then resident memory (RSS) for 8 simulated hours at x120 (ticks of 60 s, as

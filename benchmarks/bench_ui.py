@@ -2,7 +2,7 @@
 
 Posts to ``/_dash-update-component`` with ``app.server.test_client()`` exactly as the
 browser does (see dash-notes "Measuring"), carrying the cursor and shown values forward
-from each response. Targets (issue 5): a bedside tick <= 2 KB and <= 2 ms of server time;
+from each response. Targets: a bedside tick <= 2 KB and <= 2 ms of server time;
 a central-station tick for 16 chairs <= 10 KB; a 6-hour session's bedside view opens in
 <= 2 s. Prints figures; asserts nothing.
 """

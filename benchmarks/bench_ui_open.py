@@ -1,6 +1,6 @@
 """Opening a 6-hour session's bedside view in Chromium: cold, warm reload, from the central station.
 
-Target (issue 5): "a 6-hour session opens on the bedside view in <= 2 s".
+Target: "a 6-hour session opens on the bedside view in <= 2 s".
 
 1. Builds the clinic of bench_ui.py (16 chairs, the shipped scenarios in turn, seeds
    100..115, a ManualClock, ``advance()`` in 60 s steps) to 6 simulated hours (about 15 s
