@@ -20,6 +20,7 @@ from vitalsdash.alarms.replay import (
     action_from_row,
     baseline_action,
     phase_actions,
+    pump_actions,
     read_actions_frame,
     replay,
 )
@@ -401,6 +402,7 @@ def session_from_frames(
     base = baseline_action(rec, engine_actions)
     if base is not None:  # as `vitalsdash alarms replay` (and the runtime): baseline first
         engine_actions.insert(0, base)
+    engine_actions += pump_actions(events)  # after the phases of the same second, as live
     engine_actions += list(alarm_actions)
     log, _ = replay(rec, prof, engine_actions)
     alarm_events = [
