@@ -250,7 +250,16 @@ def compute_debrief(
         episodes=tuple(eps),
         silenced_unresolved=tuple(silenced_unresolved(eps, end, silenced_limit_s)),
         suppressed=tuple(suppressed_excursions(data.alarm_events)),
-        expected=tuple(score_expected(data.expected, eps, data.actions, end, data.samples)),
+        expected=tuple(
+            score_expected(
+                data.expected,
+                eps,
+                data.actions,
+                end,
+                data.samples,
+                judge_pump=data.pump_follows_actions,
+            )
+        ),
         discharge=discharge_decision(
             data.protocol, data.samples, eps, data.actions, data.observations, changes, end
         ),

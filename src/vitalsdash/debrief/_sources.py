@@ -25,6 +25,7 @@ from vitalsdash.alarms.replay import (
     replay,
 )
 from vitalsdash.debrief._episodes import profile_conditions
+from vitalsdash.debrief._expected import PUMP_ACTIONS
 from vitalsdash.debrief._types import (
     END_ACTIONS,
     PATIENT_ACTIONS,
@@ -450,6 +451,7 @@ def session_from_frames(
         expected=tuple(sc.expected) if sc is not None else (),
         protocol=cfg,
         conditions=profile_conditions(prof),
+        pump_follows_actions=not any(a.kind in PUMP_ACTIONS for a in actions),
     )
 
 
