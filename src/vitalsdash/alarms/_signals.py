@@ -120,11 +120,15 @@ def _message(c: Cond, marker: str) -> str:
 
 
 def _pump_message(st: AlarmState, now: float, marker: str) -> str:
-    """How long the pump has been paused, in whole minutes: "Pump paused 2 min"."""
+    """How long the pump has been paused: "Pump paused 2 min" (whole minutes; seconds
+    under a minute, for a profile that reminds that early)."""
     since = st.pump_paused_since
     if since is None:
         return f"{marker} Pump paused"
-    return f"{marker} Pump paused {int((now - since) // 60)} min"
+    paused = max(0.0, now - since)
+    if paused < 60:
+        return f"{marker} Pump paused {int(paused)} s"
+    return f"{marker} Pump paused {int(paused // 60)} min"
 
 
 def signals(st: AlarmState, now: float) -> Signals:

@@ -117,6 +117,8 @@ def test_the_delay_is_the_profiles():
     assert not _active(bed)
     bed.feed(40.0)
     assert _active(bed)
+    [sig] = [a for a in bed.engine.signals(40.0).alarms if a.condition == PUMP_PAUSED]
+    assert sig.message == "* Pump paused 30 s"  # under a minute: in seconds
 
 
 def test_a_second_paused_report_keeps_the_first_pause_time():
