@@ -97,3 +97,33 @@ def test_the_instructor_sees_what_the_pump_delivered(session):
     assert rates.loc[PAUSE_S : RESUME_S - 1].eq(0.0).all()
     assert rates.loc[RESUME_S : PAUSE2_S - 1].eq(0.3).all()
     assert rt.truth(BED).truth["PUMP_RATE"] == 0.0  # stopped
+
+
+def test_a_paused_pump_rebuilt_after_a_crash_reminds_on_time(tmp_path_factory):
+    """The process dies while the pump is paused; the rebuilt session (the logged actions
+    applied again) knows the pump is paused and since when: the reminder comes at 2 min."""
+    d = tmp_path_factory.mktemp("pump-crash")
+    cfg = ClinicConfig(clinic=ClinicSection(speed=60, tick_s=1.0),
+                       beds=[BedConfig(id=BED, scenario="chronic-pain-4h", seed=8)])  # fmt: skip
+    store = Store(d / "crash.sqlite")
+    first = Runtime(cfg, store, Feed(store), clock=ManualClock())
+    first.start()
+    advance_into_infusion(first, BED, 900, PAUSE_S)
+    first.submit(Command("pause_pump", BED, {}, "trainee"))
+    first.advance(60)
+    sid = first.view(BED).session_id
+    store.close()  # the crash: the session is still running in the store
+
+    store = Store(d / "crash.sqlite")
+    try:
+        second = Runtime(cfg, store, Feed(store), clock=ManualClock())
+        second.start()
+        second.submit(Command("resume_session", BED, {}, "instructor"))
+        pump = second.view(BED).pump
+        assert (pump.state, pump.paused_since_s) == ("paused", float(PAUSE_S))
+        second.advance(PAUSE_S + 121 - int(second.view(BED).t_s))
+        rows = [(e["t_s"], e["event"]) for e in store.alarm_events(sid)
+                if e["condition"] == "PUMP_PAUSED"]  # fmt: skip
+        assert rows == [(PAUSE_S + 120.0, "active")]
+    finally:
+        store.close()
