@@ -85,7 +85,7 @@ def pump_actions(events: pd.DataFrame | None) -> list[AlarmAction]:
     for t, detail in zip(rows["t"].tolist(), rows["detail"].tolist(), strict=True):
         try:
             data = json.loads(detail)
-        except ValueError:
+        except (TypeError, ValueError):  # no text, or not JSON: no report of the pump
             continue
         state = data.get("state") if isinstance(data, dict) else None
         if state in PUMP_STATES and state != last:

@@ -16,6 +16,7 @@ Typical use::
     report = compute_debrief(data)
 """
 
+
 from vitalsdash.debrief._metrics import (
     ADDRESSING_ACTIONS,
     DEFAULT_PROFILE,
