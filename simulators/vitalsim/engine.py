@@ -51,6 +51,14 @@ PATIENT_ACTIONS: tuple[str, ...] = (
 its patient actions from it)."""
 
 
+PUMP_STATES: tuple[str, ...] = ("not_started", "running", "paused", "stopped", "finished")
+"""A pump's states: before the infusion, delivering, paused (the rate kept, nothing given),
+stopped by the nurse, finished (the whole dose given)."""
+PUMP_KINDS = ("pause_pump", "resume_pump", "set_rate", "stop_infusion")
+_PUMP_VERB = {"pause_pump": "pause", "resume_pump": "resume", "set_rate": "change",
+              "stop_infusion": "stop"}  # fmt: skip
+
+
 class ActionError(ValueError):
     """An action the patient or pump cannot take now; nothing was changed."""
 
@@ -75,6 +83,19 @@ class PumpState:
     running: bool = False
     started_s: float | None = None
     ended_s: float | None = None
+    stopped: bool = False
+    """Ended by ``stop_infusion`` (not by having given the whole dose)."""
+    paused_s: float | None = None
+    """When the running pump was paused (None: not paused)."""
+
+    @property
+    def state(self) -> str:
+        """What the pump's display says: one of :data:`PUMP_STATES`."""
+        if self.started_s is None:
+            return "not_started"
+        if self.ended_s is not None:
+            return "stopped" if self.stopped else "finished"
+        return "running" if self.running else "paused"
 
     @property
     def delivering_mg_per_kg_h(self) -> float:
@@ -351,24 +372,23 @@ def apply_action(
                 started_s=float(now),
             ),
         )
-    if kind in ("pause_pump", "resume_pump", "set_rate", "stop_infusion"):
-        if pump.started_s is None or pump.ended_s is not None:
-            raise ActionError("the pump has no infusion in progress")
+    if kind in PUMP_KINDS:
+        _check_in_progress(pump, kind)
         if kind == "pause_pump":
             if not pump.running:
                 raise ActionError("the pump is already paused")
-            return replace(st, pump=replace(pump, running=False))
+            return replace(st, pump=replace(pump, running=False, paused_s=float(now)))
         if kind == "resume_pump":
             if pump.running:
                 raise ActionError("the pump is already running")
-            return replace(st, pump=replace(pump, running=True))
-        if kind == "set_rate":
+            return replace(st, pump=replace(pump, running=True, paused_s=None))
+        if kind == "set_rate":  # a paused pump keeps the new rate and stays paused
             rate = _number(params, "rate_mg_per_kg_h")
             _check_rate(rate)
             return replace(st, pump=replace(pump, rate_mg_per_kg_h=rate))
-        return replace(
-            st, pump=replace(pump, running=False, remaining_mg_per_kg=0.0, ended_s=float(now))
-        )
+        stopped = replace(pump, running=False, remaining_mg_per_kg=0.0, ended_s=float(now),
+                          stopped=True, paused_s=None)  # fmt: skip
+        return replace(st, pump=stopped)
     if kind == "oxygen_on":
         flow = _number(params, "flow_l_min", 2.0)
         if not 1 <= flow <= 15:
@@ -390,6 +410,30 @@ def apply_action(
             )
     iv = Intervention(float(now), kind, dict(params), actor)
     return replace(st, interventions=(*st.interventions, iv))
+
+
+def _check_in_progress(pump: PumpState, kind: str) -> None:
+    """Refuse a pump action when there is no infusion to act on, saying why."""
+    verb = _PUMP_VERB[kind]
+    state = pump.state
+    if state == "not_started":
+        raise ActionError(f"the infusion has not started yet: there is nothing to {verb}")
+    if state == "stopped":
+        raise ActionError(
+            f"the infusion was stopped at {_clock(pump.ended_s)}: a stopped infusion cannot "
+            f"be restarted, so there is nothing to {verb}"
+        )
+    if state == "finished":
+        raise ActionError(
+            f"the infusion is complete (the whole dose was given by {_clock(pump.ended_s)}): "
+            f"there is nothing to {verb}"
+        )
+
+
+def _clock(t_s: float | None) -> str:
+    """Session time as H:MM:SS (the monitor's clock)."""
+    s = math.ceil(t_s or 0.0)
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
 def _number(params: dict[str, Any], key: str, default: float = math.nan) -> float:
@@ -452,7 +496,8 @@ _TRUTH_OF: dict[str, str] = {
 """A key of :attr:`Snapshot.truth` -> the computed vital it is."""
 TRUTH_KEYS: tuple[str, ...] = (*_TRUTH_OF, "PUMP_RATE")
 """The keys of :attr:`Snapshot.truth`, in the order an instructor reads them: the channel
-ids the readings carry, what the patient feels, and the pump's programmed rate."""
+ids the readings carry, what the patient feels, and the rate the pump delivers (0 while
+it is paused, whatever rate is set on it)."""
 
 
 @dataclass
@@ -460,7 +505,8 @@ class Snapshot:
     """What the instructor (not the trainee) can see of the patient right now.
 
     ``truth`` is the noise-free hidden state keyed by :data:`TRUTH_KEYS` (the same ids
-    the readings carry for what is a channel)."""
+    the readings carry for what is a channel). ``pump_rate_mg_per_kg_h`` is what the pump
+    delivers now; ``pump_set_rate_mg_per_kg_h`` the rate set on it (kept while paused)."""
 
     t_s: int
     phase: str
@@ -474,6 +520,8 @@ class Snapshot:
     nausea: float
     anxiety: float
     truth: dict[str, float]
+    pump_set_rate_mg_per_kg_h: float = 0.0
+    pump_state: str = "not_started"
 
 
 class LiveSimulation:
@@ -584,10 +632,18 @@ class LiveSimulation:
         return st
 
     def apply(self, kind: str, actor: str = "trainee", **params: Any) -> None:
-        """Apply an action at the current second (raises ActionError, changing nothing)."""
+        """Apply an action at the current second (raises ActionError, changing nothing).
+
+        An action that changes the pump's state or rate is followed in the log by the
+        pump's own report (``pump``: state, the rate set, the rate delivered), as a real
+        pump reports its status; the monitor's alarms follow the pump from it."""
+        before = self.pump
         st = apply_action(self.cohort, self._state_now(), kind, params, actor)
         self._reset_from(st)
         self.log.append((float(self.t_s), kind, actor, dict(params)))
+        after = st.pump
+        if (after.state, after.rate_mg_per_kg_h) != (before.state, before.rate_mg_per_kg_h):
+            self.log.append((float(self.t_s), "pump", "device", pump_report(after)))
 
     def inject(self, event: Any) -> None:
         """Add a scripted event (instructor), effective from its ``at_s``."""
@@ -608,18 +664,29 @@ class LiveSimulation:
         i = self.t_s - int(self._buffer.t_s[0])
         tr = {k: float(v[0, i]) for k, v in self._buffer.truth.items()}
         pump = self.pump
+        delivering = float(self._buffer.pump_rate[i])  # this second's, as PUMP_RATE records
         truth = {key: tr[name] for key, name in _TRUTH_OF.items()}
-        truth["PUMP_RATE"] = pump.rate_mg_per_kg_h
+        truth["PUMP_RATE"] = delivering
         return Snapshot(
-            self.t_s, self._buffer.phases[i], pump.rate_mg_per_kg_h, pump.running,
+            self.t_s, self._buffer.phases[i], delivering, pump.running,
             pump.delivered_mg_per_kg, self._start.o2_flow_l_min, tr["cp"], tr["ce"],
-            tr["dissociation"], tr["nausea"], tr["anxiety"], truth,
+            tr["dissociation"], tr["nausea"], tr["anxiety"], truth, pump.rate_mg_per_kg_h,
+            pump.state,
         )  # fmt: skip
 
     @property
     def pump(self) -> PumpState:
         """The pump now (cheap: no action happened since the buffer's start state)."""
         return self._start.pump.delivered_until(self._start.t_s, self.t_s)
+
+
+def pump_report(pump: PumpState) -> dict[str, Any]:
+    """What the pump reports of itself: its state, the rate set on it and what it delivers."""
+    return {
+        "state": pump.state,
+        "rate_mg_per_kg_h": pump.rate_mg_per_kg_h,
+        "delivering_mg_per_kg_h": pump.delivering_mg_per_kg_h,
+    }
 
 
 _SENSOR_ARRAYS = ("hr", "hr_q", "spo2", "spo2_q", "rr", "rr_q")

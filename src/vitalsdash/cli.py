@@ -35,6 +35,7 @@ def _alarms_replay(args: argparse.Namespace) -> int:
         baseline_action,
         phase_actions,
         print_summary,
+        pump_actions,
         read_actions,
         replay,
         summarize,
@@ -44,10 +45,12 @@ def _alarms_replay(args: argparse.Namespace) -> int:
 
     profile = load_profile(args.profile)
     rec = read_recording(args.recording)
-    actions = list(phase_actions(rec, read_events(args.recording)))
+    events = read_events(args.recording)
+    actions = list(phase_actions(rec, events))
     base = baseline_action(rec, actions)
     if base is not None:
         actions.insert(0, base)
+    actions += pump_actions(events)  # after the phases of the same second, as live
     if args.actions:
         actions += read_actions(args.actions)
     n = len(rec)

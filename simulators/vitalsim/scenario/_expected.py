@@ -30,6 +30,7 @@ ALARM_CONDITIONS: tuple[str, ...] = (
     "SENSOR_OFF",
     "CUFF_FAIL",
     "NIBP_OVERDUE",
+    "PUMP_PAUSED",
 )
 """Alarm condition names an ``[[expected]]`` entry may refer to (see docs alarms.md)."""
 

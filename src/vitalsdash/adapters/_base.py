@@ -29,11 +29,27 @@ class Reading:
 
 @dataclass(frozen=True)
 class PumpStatus:
+    """An infusion pump as it reports itself. ``rate_mg_per_kg_h`` is the rate set on it
+    (a paused pump keeps it); ``delivering_mg_per_kg_h`` what it gives now (0 while paused,
+    stopped or finished). ``stopped``: ended by the nurse, not by giving the whole dose."""
+
     rate_mg_per_kg_h: float
     running: bool
     dose_given_mg_per_kg: float
     started_s: float | None
     ended_s: float | None
+    delivering_mg_per_kg_h: float = 0.0
+    paused_since_s: float | None = None
+    stopped: bool = False
+
+    @property
+    def state(self) -> str:
+        """not_started, running, paused, stopped or finished (the pump's display)."""
+        if self.started_s is None:
+            return "not_started"
+        if self.ended_s is not None:
+            return "stopped" if self.stopped else "finished"
+        return "running" if self.running else "paused"
 
 
 @dataclass(frozen=True)

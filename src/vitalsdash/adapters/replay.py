@@ -68,7 +68,9 @@ class ReplaySource:
         raise SourceActionError("events cannot be injected into a replayed recording")
 
     def pump(self) -> PumpStatus:
-        return PumpStatus(self._rate, self._rate > 0, math.nan, self._started, self._ended)
+        # a recording holds the rate delivered: the rate set on a paused pump is not in it
+        return PumpStatus(self._rate, self._rate > 0, math.nan, self._started, self._ended,
+                          self._rate)  # fmt: skip
 
     def truth(self) -> None:
         return None

@@ -188,9 +188,11 @@ class SimulatorSource:
 
     def pump(self) -> PumpStatus:
         p = self.sim.pump
-        return PumpStatus(p.delivering_mg_per_kg_h if p.running else 0.0, p.running,
-                          p.delivered_mg_per_kg, p.started_s, p.ended_s)  # fmt: skip
+        return PumpStatus(p.rate_mg_per_kg_h, p.running, p.delivered_mg_per_kg, p.started_s,
+                          p.ended_s, p.delivering_mg_per_kg_h, p.paused_s,
+                          p.stopped)  # fmt: skip
 
     def truth(self) -> dict[str, float]:
-        """The patient's noise-free state now, keyed by :data:`TRUTH_KEYS`."""
+        """The patient's noise-free state now, keyed by :data:`TRUTH_KEYS`; the pump's
+        entry is the rate it delivers (0 while paused), not the rate set on it."""
         return dict(self.sim.snapshot().truth)

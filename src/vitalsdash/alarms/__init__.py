@@ -6,6 +6,7 @@ now_s) -> (state, events)``; ``AlarmEngine`` wraps it with a log and ``signals(n
 
 from vitalsdash.alarms._engine import AlarmEngine, new_state, step
 from vitalsdash.alarms._profile import (
+    PUMP_PAUSED,
     AlarmProfile,
     limit_condition_names,
     list_profiles,
@@ -15,6 +16,7 @@ from vitalsdash.alarms._profile import (
 from vitalsdash.alarms._signals import AlarmOffNotice, AlarmSignal, AudioPattern, Signals
 from vitalsdash.alarms._state import AlarmState
 from vitalsdash.alarms._types import (
+    PUMP_STATES,
     ActionKind,
     Actor,
     AlarmAction,
@@ -25,6 +27,8 @@ from vitalsdash.alarms._types import (
 )
 
 __all__ = [
+    "PUMP_PAUSED",
+    "PUMP_STATES",
     "ActionKind",
     "Actor",
     "AlarmAction",

@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from vitalsdash.alarms._conditions import nibp_deadline, refresh_quiet, schedule
-from vitalsdash.alarms._profile import alarmed_ids, limit_problems
+from vitalsdash.alarms._conditions import nibp_deadline, refresh_quiet, schedule, tech_off
+from vitalsdash.alarms._profile import PUMP_PAUSED, alarmed_ids, limit_problems
 from vitalsdash.alarms._settings import apply_settings, auto_limits, channel_settings
 from vitalsdash.alarms._state import ACTIVE, AlarmState, Cond
 from vitalsdash.alarms._types import (
     LIMIT_KINDS,
+    PUMP_STATES,
     ActionKind,
     AlarmAction,
     AlarmActionError,
@@ -226,6 +227,27 @@ def _set_baseline(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> N
     apply_settings(st, a.t_s, events, str(a.actor), "set_baseline")
 
 
+def _set_pump(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> None:
+    """The pump's own report of its state: a pause starts the PUMP_PAUSED delay (counted
+    from the pause, not restarted by a rate set while paused); running again, stopped or
+    finished ends the reminder."""
+    if a.pump not in PUMP_STATES:
+        raise AlarmActionError(
+            "unknown_pump_state", f"set_pump needs one of {', '.join(PUMP_STATES)}"
+        )
+    before, st.pump_state = st.pump_state, a.pump
+    _log(st, a, events, "", detail={"before": before, "after": a.pump})
+    if a.pump == "paused":
+        if st.pump_paused_since is None:
+            st.pump_paused_since = a.t_s
+            schedule(st, a.t_s + st.profile.pump_paused_after_s)
+        return
+    st.pump_paused_since = None
+    reminder = st.conds.get(PUMP_PAUSED)
+    if reminder is not None:
+        tech_off(st, reminder, a.t_s, events, reason=a.pump)
+
+
 _HANDLERS: dict[ActionKind, Callable[[AlarmState, AlarmAction, list[AlarmEvent]], None]] = {
     ActionKind.ACKNOWLEDGE: _acknowledge,
     ActionKind.PAUSE_AUDIO: _pause,
@@ -237,4 +259,5 @@ _HANDLERS: dict[ActionKind, Callable[[AlarmState, AlarmAction, list[AlarmEvent]]
     ActionKind.ALARM_ON: _alarm_on,
     ActionKind.SET_PHASE: _set_phase,
     ActionKind.SET_BASELINE: _set_baseline,
+    ActionKind.SET_PUMP: _set_pump,
 }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from vitalsdash.alarms._profile import PUMP_PAUSED
 from vitalsdash.alarms._signals import AUDIO
 from vitalsdash.alarms._state import (
     ACTIVE,
@@ -379,6 +380,14 @@ def _due(st: AlarmState, now: float, events: list[AlarmEvent]) -> None:
             tech_on(st, overdue, now, events, reason="overdue", last_reading_s=st.last_nibp_t)
         else:
             nxt = min(nxt, st.nibp_overdue_at)
+    paused = st.conds.get(PUMP_PAUSED)
+    if paused is not None and paused.state == NORMAL and st.pump_paused_since is not None:
+        due = st.pump_paused_since + p.pump_paused_after_s
+        if now >= due:
+            tech_on(st, paused, now, events, reason="pump_paused",
+                    paused_since_s=st.pump_paused_since)  # fmt: skip
+        else:
+            nxt = min(nxt, due)
     for c in st.conds.values():
         if c.state < ACTIVE:
             continue

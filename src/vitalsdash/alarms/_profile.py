@@ -33,6 +33,8 @@ CLINIC_MAX_AUDIO_PAUSE_S = 300.0
 """Upper bound for any clinic's audio pause maximum (alarms.md)."""
 
 SAT_SECONDS_SETTINGS = (0, 10, 25, 50, 100)
+MAX_PUMP_PAUSED_AFTER_S = 3600.0
+"""A paused pump is brought back to mind within the hour at the latest."""
 
 PRIORITY = Annotated[Priority, BeforeValidator(Priority.parse)]
 _LIMIT_FIELDS = ("low", "high", "critical_low", "critical_high")
@@ -176,6 +178,18 @@ class AlarmProfile(_Strict):
     ack_reminder_s: float = Field(120.0, gt=0)
     escalation_s: float = Field(60.0, gt=0)
     alarm_off_reminder_s: float = Field(300.0, gt=0)
+    pump_paused_after_s: float = 120.0
+    """A paused pump raises PUMP_PAUSED (LOW) after this long, until resumed or stopped."""
+
+    @field_validator("pump_paused_after_s")
+    @classmethod
+    def _pump_paused_after(cls, v: float) -> float:
+        if not 0 < v <= MAX_PUMP_PAUSED_AFTER_S:
+            raise ValueError(
+                f"the paused-pump reminder needs a delay of more than 0 and at most "
+                f"{MAX_PUMP_PAUSED_AFTER_S:g} seconds, got {v:g}"
+            )
+        return v
 
     @field_validator("audio_pause_s")
     @classmethod
@@ -240,14 +254,21 @@ def alarmed_ids() -> tuple[str, ...]:
     return tuple(c.id for c in channels.alarmed())
 
 
+PUMP_PAUSED = "PUMP_PAUSED"
+"""The reminder of a paused infusion pump (technical, LOW): on the pump rate channel."""
+
+
 def technical_condition_names() -> tuple[str, ...]:
-    """NO_DATA per continuous channel that supports it, then probe and cuff conditions."""
+    """NO_DATA per continuous channel that supports it, probe and cuff conditions, and the
+    paused pump's reminder when a pump rate channel is registered."""
     regs = channels.all_channels()
     names = [f"NO_DATA_{c.id}" for c in regs if c.supports(Condition.NO_DATA)]
     if any(c.supports(Condition.SENSOR_OFF) for c in regs):
         names.append("SENSOR_OFF")
     if any(c.supports(Condition.CUFF_FAIL) for c in regs):
         names += ["CUFF_FAIL", "NIBP_OVERDUE"]
+    if any(c.pump_rate for c in regs):
+        names.append(PUMP_PAUSED)
     return tuple(names)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vitalsdash.alarms._profile import PUMP_PAUSED
 from vitalsdash.alarms._state import ACTIVE, NORMAL, AlarmState, Cond
 from vitalsdash.alarms._types import ConditionState, Priority
 
@@ -118,6 +119,18 @@ def _message(c: Cond, marker: str) -> str:
     return f"{marker} {c.label} {c.value:g} {sign} {c.limit:g}"
 
 
+def _pump_message(st: AlarmState, now: float, marker: str) -> str:
+    """How long the pump has been paused: "Pump paused 2 min" (whole minutes; seconds
+    under a minute, for a profile that reminds that early)."""
+    since = st.pump_paused_since
+    if since is None:
+        return f"{marker} Pump paused"
+    paused = max(0.0, now - since)
+    if paused < 60:
+        return f"{marker} Pump paused {int(paused)} s"
+    return f"{marker} Pump paused {int(paused // 60)} min"
+
+
 def signals(st: AlarmState, now: float) -> Signals:
     """The signals at ``now`` (read-only; the engine state is not changed)."""
     paused = st.pause_until is not None and now < st.pause_until
@@ -134,8 +147,8 @@ def signals(st: AlarmState, now: float) -> Signals:
         if sounding:
             loudest = max(loudest, c.priority)
         colour, hz, duty, marker = VISUAL[c.priority]
-        chan = st.chans[c.channel]
-        no_data = chan.no_data is not None and chan.no_data.state >= ACTIVE
+        chan = st.chans.get(c.channel)  # the paused pump's reminder watches no alarmed channel
+        no_data = chan is not None and chan.no_data is not None and chan.no_data.state >= ACTIVE
         unknown = not c.technical and (no_data or (c.periodic and overdue))
         sig = AlarmSignal(
             c.name,
@@ -147,7 +160,7 @@ def signals(st: AlarmState, now: float) -> Signals:
             hz,
             duty,
             marker,
-            _message(c, marker),
+            _pump_message(st, now, marker) if c.name == PUMP_PAUSED else _message(c, marker),
             c.acked,
             sounding,
             c.active_t,

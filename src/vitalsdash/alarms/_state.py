@@ -10,7 +10,7 @@ import copy
 import math
 
 from vitalsdash import channels
-from vitalsdash.alarms._profile import AlarmProfile, Rule
+from vitalsdash.alarms._profile import PUMP_PAUSED, AlarmProfile, Rule
 from vitalsdash.alarms._types import Priority
 from vitalsdash.channels import Condition
 from vitalsdash.model import Phase, channel_of
@@ -204,6 +204,8 @@ class AlarmState:
         self.last_nibp_t: float | None = None
         self.nibp_ref_t = t0_s
         self.nibp_overdue_at = INF
+        self.pump_state = "not_started"  # as the pump last reported it (set_pump)
+        self.pump_paused_since: float | None = None
         tech = profile.technical_priority
         alarmed = channels.alarmed()
         for info in alarmed:
@@ -248,6 +250,11 @@ class AlarmState:
                 self.conds[name] = Cond(
                     name, self.chans[info.id].channel, True, tech, technical=True, label=label
                 )
+        pump = next((c.id for c in channels.all_channels() if c.pump_rate), None)
+        if pump is not None:  # a reminder, never more urgent than what it reminds of: LOW
+            self.conds[PUMP_PAUSED] = Cond(
+                PUMP_PAUSED, pump, True, Priority.LOW, technical=True, label="Pump paused"
+            )
 
     def snapshot(self) -> AlarmState:
         """A deep copy that shares only the (immutable) profile."""

@@ -55,6 +55,7 @@ class ActionKind(StrEnum):
     AUTO_LIMITS = "auto_limits"
     SET_PHASE = "set_phase"
     SET_BASELINE = "set_baseline"
+    SET_PUMP = "set_pump"
 
 
 class Actor(StrEnum):
@@ -65,6 +66,8 @@ class Actor(StrEnum):
 
 LIMIT_KINDS: tuple[str, ...] = ("low", "high", "critical_low", "critical_high")
 """The limits of one channel that ``set_limit`` may change."""
+PUMP_STATES: tuple[str, ...] = ("not_started", "running", "paused", "stopped", "finished")
+"""What an infusion pump reports of itself (``set_pump``); only "paused" raises a reminder."""
 
 
 class AlarmActionError(VitalsdashError, ValueError):
@@ -94,6 +97,7 @@ class AlarmAction:
     value: float | None = None
     phase: Phase | None = None
     baseline: Mapping[str, float] | None = None
+    pump: str | None = None  # set_pump: one of PUMP_STATES
 
     @classmethod
     def acknowledge(cls, condition: str, t_s: float, actor: Actor = Actor.TRAINEE) -> AlarmAction:
@@ -158,6 +162,11 @@ class AlarmAction:
     ) -> AlarmAction:
         values = {_channel(ch): float(v) for ch, v in baseline.items()}
         return cls(ActionKind.SET_BASELINE, t_s, Actor(actor), baseline=values)
+
+    @classmethod
+    def set_pump(cls, state: str, t_s: float, actor: Actor = Actor.SYSTEM) -> AlarmAction:
+        """The infusion pump is now in ``state`` (one of :data:`PUMP_STATES`), as it reported."""
+        return cls(ActionKind.SET_PUMP, t_s, Actor(actor), pump=str(state))
 
 
 def _channel(value: Channel | str) -> str:

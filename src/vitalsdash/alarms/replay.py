@@ -25,6 +25,7 @@ from vitalsdash.alarms._profile import AlarmProfile, alarmed_ids
 from vitalsdash.alarms._state import AlarmState
 from vitalsdash.alarms._types import (
     LIMIT_KINDS,
+    PUMP_STATES,
     ActionKind,
     Actor,
     AlarmAction,
@@ -71,6 +72,25 @@ def phase_actions(rec: pd.DataFrame, events: pd.DataFrame | None) -> list[AlarmA
     stops = np.flatnonzero(on[:-1] & ~on[1:]) + 1
     if stops.size and not on[stops[-1] :].any():
         out.append(AlarmAction.set_phase(Phase.OBSERVATION, float(t[stops[-1]])))
+    return out
+
+
+def pump_actions(events: pd.DataFrame | None) -> list[AlarmAction]:
+    """The pump's reports from the events sidecar (kind ``pump``, ``{"state": "paused"}``),
+    each change of state once, as the live runtime gives them to the engine."""
+    if events is None:
+        return []
+    rows = events[events["kind"].str.strip().str.lower() == "pump"]
+    out, last = [], "not_started"
+    for t, detail in zip(rows["t"].tolist(), rows["detail"].tolist(), strict=True):
+        try:
+            data = json.loads(detail)
+        except (TypeError, ValueError):  # no text, or not JSON: no report of the pump
+            continue
+        state = data.get("state") if isinstance(data, dict) else None
+        if state in PUMP_STATES and state != last:
+            out.append(AlarmAction.set_pump(state, float(t)))
+            last = state
     return out
 
 
@@ -125,7 +145,8 @@ def read_actions(path: str | Path) -> list[AlarmAction]:
     """Read an actions CSV: ``t,action,actor,target,value`` (actor, target, value optional).
 
     ``target`` is a condition (acknowledge, reset), a channel (alarm_off, alarm_on,
-    set_baseline), ``CHANNEL.which`` for set_limit (e.g. ``HR.high``) or a phase.
+    set_baseline), ``CHANNEL.which`` for set_limit (e.g. ``HR.high``), a phase, or the
+    pump's state (set_pump).
     """
     path = Path(path)
     df = read_actions_frame(path)
@@ -197,6 +218,13 @@ def action_from_row(row: dict[str, str]) -> AlarmAction:
                 raise ValueError(f"column target: unknown phase {target!r}") from None
         case ActionKind.SET_BASELINE:
             return AlarmAction.set_baseline({need_target("a channel"): number()}, t, actor)
+        case ActionKind.SET_PUMP:
+            state = need_target("the pump's state").lower()
+            if state not in PUMP_STATES:
+                raise ValueError(
+                    f"column target: pump state must be one of {', '.join(PUMP_STATES)}"
+                )
+            return AlarmAction.set_pump(state, t, actor)
     raise ValueError(f"unsupported action {kind.value}")  # pragma: no cover
 
 

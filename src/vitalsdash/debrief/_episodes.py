@@ -19,7 +19,7 @@ from vitalsdash import channels
 from vitalsdash.channels import Condition
 
 PRIORITY_RANK = {"LOW": 1, "MEDIUM": 2, "HIGH": 3}
-TECHNICAL_PREFIXES = ("NO_DATA", "SENSOR_OFF", "CUFF_FAIL", "NIBP_OVERDUE")
+TECHNICAL_PREFIXES = ("NO_DATA", "SENSOR_OFF", "CUFF_FAIL", "NIBP_OVERDUE", "PUMP_PAUSED")
 END_EVENTS = ("normal", "latched")
 
 
@@ -43,6 +43,8 @@ def condition_info(name: str, rules: Mapping[str, ConditionInfo] | None = None) 
             ch = _first_with(Condition.SENSOR_OFF)
         elif name in ("CUFF_FAIL", "NIBP_OVERDUE"):
             ch = _first_with(Condition.CUFF_FAIL)
+        elif name == "PUMP_PAUSED":
+            ch = next((c.id for c in channels.all_channels() if c.pump_rate), None)
         return ConditionInfo(ch, None, True)
     prefix, _, suffix = name.rpartition("_")
     short = {c.short: c.id for c in channels.alarmed()}

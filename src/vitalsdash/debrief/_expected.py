@@ -16,9 +16,14 @@ import pandas as pd
 from vitalsdash import channels
 from vitalsdash.debrief._episodes import Episode
 from vitalsdash.debrief._types import Action
+from vitalsdash.durations import hms
 
 PUMP_ACTIONS = frozenset({"pause_pump", "set_rate", "stop_infusion"})
 """Actions that only make sense while the pump is delivering."""
+
+LOWERING_ACTIONS = frozenset({"pause_pump", "set_rate"})
+"""Pump actions that count only when the pump then delivered less (stopping the infusion
+ends it for good, paused or not: it always counts when done)."""
 
 
 def _addressing() -> dict[tuple[str, str], frozenset[str]]:
@@ -37,6 +42,7 @@ does any action a scenario expects for it."""
 TECHNICAL_ADDRESSING: dict[str, frozenset[str]] = {
     "CUFF_FAIL": frozenset({"nibp_start"}),
     "NIBP_OVERDUE": frozenset({"nibp_start"}),
+    "PUMP_PAUSED": frozenset({"resume_pump", "stop_infusion"}),
 }
 
 
@@ -104,6 +110,10 @@ class ExpectedResult:
     ``status``: ``met`` (a ``do`` action within ``within_s`` of ``trigger_t_s``), ``late``
     (one after the deadline, before the next occurrence or the end), ``missed`` (none),
     ``not_applicable`` (every ``do`` action needs the pump and it was not running).
+    A pause or a rate change counts only when it took effect: the pump then delivered less
+    (a rate set on a paused pump changes nothing until it is resumed; a higher rate is no
+    response); a refused action never counts. ``note`` says, in words, which actions did
+    not count and why.
     """
 
     index: int  # which [[expected]] entry (0-based, file order)
@@ -117,6 +127,7 @@ class ExpectedResult:
     action_t_s: float | None = None
     action_kind: str | None = None
     response_s: float | None = None
+    note: str = ""
 
 
 def _pump_series(samples: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray] | None:
@@ -140,6 +151,50 @@ def pump_running(pump: tuple[np.ndarray, np.ndarray] | None, t0: float, t1: floa
     return bool((seg > 0).any())
 
 
+def rate_around(pump: tuple[np.ndarray, np.ndarray] | None, t_s: float
+                ) -> tuple[float, float] | None:  # fmt: skip
+    """The rate the pump delivered just before ``t_s`` and from ``t_s`` on (an action at
+    ``t_s`` shows in that second's rate); None when the session has no pump rate."""
+    if pump is None:
+        return None
+    t, v = pump
+    i_before = int(np.searchsorted(t, t_s, "left")) - 1
+    i_after = int(np.searchsorted(t, t_s, "right")) - 1
+    before = float(v[i_before]) if i_before >= 0 else 0.0
+    after = float(v[i_after]) if i_after >= 0 else 0.0
+    return before, after
+
+
+def _what(a: Action) -> str:
+    """A pump action as the nurse would say it."""
+    if a.kind == "set_rate":
+        rate = a.params.get("rate_mg_per_kg_h")
+        return f"Rate set to {rate:g} mg/kg/h" if isinstance(rate, int | float) else "Rate set"
+    return {"pause_pump": "Pump paused", "stop_infusion": "Infusion stopped"}.get(
+        a.kind, a.kind.replace("_", " ").capitalize()
+    )
+
+
+def why_not_counted(a: Action, pump: tuple[np.ndarray, np.ndarray] | None) -> str | None:
+    """Why an action of an expected response did not count (None: it counts): refused, or
+    a pause or rate change after which the pump did not deliver less."""
+    when = hms(a.t_s)
+    if not a.done:
+        return f"{_what(a)} at {when} was refused ({a.reason or 'not possible'})"
+    if a.kind not in LOWERING_ACTIONS:
+        return None
+    rates = rate_around(pump, a.t_s)
+    if rates is None:
+        return None  # nobody knows what the pump gave: it counts
+    before, after = rates
+    if before <= 0:
+        return (f"{_what(a)} at {when}: the pump was giving nothing (paused or stopped), "
+                "so delivery did not change")  # fmt: skip
+    if after >= before:
+        return f"{_what(a)} at {when}: delivery did not go down ({before:g} → {after:g} mg/kg/h)"
+    return None
+
+
 def score_expected(
     expected: Sequence[Any],
     episodes: Sequence[Episode],
@@ -147,16 +202,19 @@ def score_expected(
     end_t_s: float,
     samples: pd.DataFrame | None = None,
     actor: str = "trainee",
+    *,
+    judge_pump: bool = True,
 ) -> list[ExpectedResult]:
     """Score each occurrence of each expected response.
 
     An occurrence starts when an episode of a ``when`` condition starts while no other
     episode of those conditions is active (so "HR_LO or SYS_LO" together is one
     occurrence, timed from the first). Its window for a late response runs until the next
-    occurrence of the same entry, or the end of the session.
+    occurrence of the same entry, or the end of the session. ``judge_pump``: whether the
+    pump rate samples show what the pump actions did (see ``why_not_counted``).
     """
     pump = _pump_series(samples)
-    mine = sorted((a for a in actions if a.done and a.actor == actor), key=lambda a: a.t_s)
+    tried = sorted((a for a in actions if a.actor == actor), key=lambda a: a.t_s)
     out: list[ExpectedResult] = []
     for idx, exp in enumerate(expected):
         when = tuple(exp.when)
@@ -180,16 +238,19 @@ def score_expected(
                     )
                 )
                 continue
-            hit = next(
-                (
-                    a
-                    for a in mine
-                    if a.kind in do
-                    and start <= a.t_s
-                    and (a.t_s < window_end or (k + 1 == len(triggers) and a.t_s <= window_end))
-                ),
-                None,
-            )
+            hit, skipped = None, []
+            for a in tried:
+                in_window = start <= a.t_s and (
+                    a.t_s < window_end or (k + 1 == len(triggers) and a.t_s <= window_end)
+                )
+                if not in_window or a.kind not in do:
+                    continue
+                why = why_not_counted(a, pump if judge_pump else None)
+                if why is None:
+                    hit = a
+                    break
+                skipped.append(why)
+            note = f"Not counted: {'; '.join(skipped)}." if skipped else ""
             if hit is None:
                 status = "missed"
             elif hit.t_s <= deadline:
@@ -209,6 +270,7 @@ def score_expected(
                     None if hit is None else hit.t_s,
                     None if hit is None else hit.kind,
                     None if hit is None else hit.t_s - start,
+                    note,
                 )
             )
     out.sort(key=lambda r: (r.trigger_t_s, r.index))

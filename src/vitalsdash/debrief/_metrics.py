@@ -177,12 +177,14 @@ def compute_debrief(
         expected=data.expected,
     )
     changes = phase_changes(data.session_events, data.alarm_events)
+    expected = score_expected(data.expected, eps, data.actions, end, data.samples,
+                              judge_pump=data.pump_follows_actions)  # fmt: skip
     return Debrief(
         end_t_s=end,
         episodes=tuple(eps),
         silenced_unresolved=tuple(silenced_unresolved(eps, end, silenced_limit_s)),
         suppressed=tuple(suppressed_excursions(data.alarm_events)),
-        expected=tuple(score_expected(data.expected, eps, data.actions, end, data.samples)),
+        expected=tuple(expected),
         discharge=discharge_decision(
             data.protocol, data.samples, eps, data.actions, data.observations, changes, end
         ),

@@ -20,10 +20,12 @@ from vitalsdash.alarms.replay import (
     action_from_row,
     baseline_action,
     phase_actions,
+    pump_actions,
     read_actions_frame,
     replay,
 )
 from vitalsdash.debrief._episodes import profile_conditions
+from vitalsdash.debrief._expected import PUMP_ACTIONS
 from vitalsdash.debrief._types import (
     END_ACTIONS,
     PATIENT_ACTIONS,
@@ -401,6 +403,7 @@ def session_from_frames(
     base = baseline_action(rec, engine_actions)
     if base is not None:  # as `vitalsdash alarms replay` (and the runtime): baseline first
         engine_actions.insert(0, base)
+    engine_actions += pump_actions(events)  # after the phases of the same second, as live
     engine_actions += list(alarm_actions)
     log, _ = replay(rec, prof, engine_actions)
     alarm_events = [
@@ -448,6 +451,7 @@ def session_from_frames(
         expected=tuple(sc.expected) if sc is not None else (),
         protocol=cfg,
         conditions=profile_conditions(prof),
+        pump_follows_actions=not any(a.kind in PUMP_ACTIONS for a in actions),
     )
 
 

@@ -82,3 +82,7 @@ class SessionData:
     expected: tuple[Any, ...] = ()  # vitalsim ExpectedResponse entries
     protocol: Any = None  # protocol.ProtocolConfig, or None when unknown
     conditions: dict[str, Any] = field(default_factory=dict)  # profile rules: ConditionInfo
+    pump_follows_actions: bool = True
+    """The pump rate samples show what the pump actions did (a live session, a recording's
+    own scripted actions); False when pump actions were laid over a recording afterwards
+    (an actions file), so their effect cannot be judged from what the pump delivered."""

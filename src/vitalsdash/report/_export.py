@@ -242,6 +242,7 @@ def _expected_frame(db: Debrief) -> pd.DataFrame:
                     r.action_t_s,
                     r.action_kind or "",
                     r.response_s,
+                    r.note,
                 )
                 for r in db.expected
             ],
@@ -257,6 +258,7 @@ def _expected_frame(db: Debrief) -> pd.DataFrame:
                 "action_t",
                 "action",
                 "response_s",
+                "note",
             ],
         )
     )

@@ -121,12 +121,23 @@ def _expected_section(debrief: Debrief) -> str:
                 clock(r.deadline_t_s),
                 f"{r.action_kind} at {clock(r.action_t_s)}" if r.action_kind else "",
                 duration(r.response_s),
+                r.note,  # actions that did not count (refused, or changed nothing)
             ],
         )
         for r in debrief.expected
     ]
     return html_table(
-        ["result", "alarm", "active at", "expected", "within", "deadline", "done", "response"],
+        [
+            "result",
+            "alarm",
+            "active at",
+            "expected",
+            "within",
+            "deadline",
+            "done",
+            "response",
+            "note",
+        ],
         rows,
         empty="The scenario declares no expected responses (or none was triggered).",
     )

@@ -23,7 +23,7 @@ from typing import Any
 from vitalsdash import channels
 from vitalsdash import protocol as proto
 from vitalsdash.adapters import Note, Reading, Source
-from vitalsdash.alarms import AlarmAction, AlarmEngine, AlarmEvent, step
+from vitalsdash.alarms import PUMP_STATES, AlarmAction, AlarmEngine, AlarmEvent, step
 from vitalsdash.model import Phase, Quality, Sample, channel_of
 from vitalsdash.protocol import alarm_baseline
 
@@ -80,6 +80,7 @@ class BedSession:
     protocol: Any = None  # the session's ProtocolConfig (discharge readiness), if any
     readiness: Any = None  # the protocol's Readiness at t_s (observation and ready only)
     queued: list[AlarmAction] = field(default_factory=list)  # for the engine, at second t_s
+    pump_state: str = "not_started"  # the pump's state as last given to the alarm engine
     pending: Pending = field(default_factory=Pending)
 
     def act(self, action: AlarmAction, now_s: float) -> list[AlarmEvent]:
@@ -109,6 +110,7 @@ class BedSession:
         for sec in range(self.t_s, t1):
             actions, self.queued = self.queued, []
             actions += self._readiness_actions(float(sec))
+            pump: list[AlarmAction] = []  # after the second's phases, as a replay orders them
             for n in notes.get(sec, ()):
                 self.pending.session_events.append(
                     {"session_id": sid, "t_s": n.t_s, "kind": n.kind, "source": n.source,
@@ -116,6 +118,9 @@ class BedSession:
                 if n.kind == "phase" and n.detail.get("phase") in SOURCE_PHASES:
                     actions += self._enter_phase(SOURCE_PHASES[n.detail["phase"]], sec,
                                                  baseline_from)  # fmt: skip
+                elif n.kind == "pump":
+                    pump += self._pump_reported(n.detail.get("state"), sec)
+            actions += pump
             samples = []
             for r in by_second.get(sec, ()):
                 ch = channel_of(r.channel)
@@ -185,6 +190,14 @@ class BedSession:
             self.infusion_end_s = float(sec)
         out.append(AlarmAction.set_phase(phase, float(sec)))
         return out
+
+    def _pump_reported(self, state: Any, sec: int) -> list[AlarmAction]:
+        """The pump's report of its state (a ``pump`` note) for the alarm engine, once per
+        change: a paused pump raises PUMP_PAUSED after the profile's delay."""
+        if state not in PUMP_STATES or state == self.pump_state:
+            return []
+        self.pump_state = state
+        return [AlarmAction.set_pump(state, float(sec))]
 
     # -- discharge readiness ----------------------------------------------------------
     def _alertness_score(self) -> float | None:

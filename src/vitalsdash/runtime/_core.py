@@ -45,7 +45,7 @@ from vitalsdash.clock import Clock, SimControl, SystemClock
 from vitalsdash.config import BedConfig, ClinicConfig
 from vitalsdash.feed import Feed
 from vitalsdash.model import Phase
-from vitalsdash.runtime import _views
+from vitalsdash.runtime import _pump, _views
 from vitalsdash.runtime._bed import BedSession, Pending, alarm_event_row
 from vitalsdash.runtime._commands import SET_LIMITS, Command
 from vitalsdash.runtime._health import Health, HealthCheck, error_text
@@ -511,7 +511,7 @@ class Runtime:
                                       "kind": kind, "params": clean, "outcome": "ok",
                                       "reason": None})  # fmt: skip
             self._store_action(bed, kind, snap)
-            return {"ok": True, "t_s": t}
+            return {"ok": True, "t_s": t, **_pump.reply(kind, s)}
 
     def _set_limits(self, bed_id: Any, params: Any, actor: str) -> dict[str, Any]:
         """Several limit edits of one bed, all or none (see ``_commands``)."""

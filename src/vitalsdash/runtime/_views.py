@@ -68,11 +68,19 @@ class SignalsView(Plain):
 
 @dataclass(frozen=True, slots=True)
 class PumpView(Plain):
+    """The infusion pump: ``rate_mg_per_kg_h`` is the rate set on it (kept while paused),
+    ``delivering_mg_per_kg_h`` what it gives now; ``state`` not_started, running, paused,
+    stopped (by the nurse) or finished (the whole dose given); ``paused_since_s`` when the
+    running pump was paused."""
+
     rate_mg_per_kg_h: float
     running: bool
     dose_given_mg_per_kg: float
     started_s: float | None = None
     ended_s: float | None = None
+    delivering_mg_per_kg_h: float = 0.0
+    state: str = ""
+    paused_since_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,11 +244,17 @@ def signals_view(sig: Any) -> SignalsView:
     )
 
 
+def pump_view(p: Any) -> PumpView | None:
+    """A source's pump status (None: the source has no pump) as a view."""
+    return _pump(p)
+
+
 def _pump(p: Any) -> PumpView | None:
     if p is None:
         return None
     return PumpView(float(p.rate_mg_per_kg_h), bool(p.running), float(p.dose_given_mg_per_kg),
-                    p.started_s, p.ended_s)  # fmt: skip
+                    p.started_s, p.ended_s, float(p.delivering_mg_per_kg_h), str(p.state),
+                    p.paused_since_s)  # fmt: skip
 
 
 def _readiness(r: Any) -> ReadinessView | None:
@@ -292,6 +306,16 @@ def truth_view(bed: Bed) -> TruthView:
                      None if hidden is None else frozen(hidden))  # fmt: skip
 
 
+def pump_summary(pump: PumpView) -> dict[str, Any]:
+    """The pump as the API shows it (``/api/beds`` and the reply to a pump action)."""
+    return {
+        "state": pump.state, "rate_mg_per_kg_h": pump.rate_mg_per_kg_h,
+        "delivering_mg_per_kg_h": pump.delivering_mg_per_kg_h, "running": pump.running,
+        "dose_given_mg_per_kg": pump.dose_given_mg_per_kg,
+        "paused_since_s": pump.paused_since_s,
+    }  # fmt: skip
+
+
 def summary(view: BedView) -> dict[str, Any]:
     """The bed as ``/api/beds`` shows it."""
     out: dict[str, Any] = {"id": view.bed_id, "label": view.label, "source": view.source,
@@ -307,9 +331,7 @@ def summary(view: BedView) -> dict[str, Any]:
         "alarms": [{"condition": a.condition, "priority": a.priority, "message": a.message,
                     "acknowledged": a.acknowledged} for a in sig.alarms],
         "audio_paused": sig.audio_paused, "pause_remaining_s": sig.pause_remaining_s,
-        "pump": None if pump is None else {
-            "rate_mg_per_kg_h": pump.rate_mg_per_kg_h, "running": pump.running,
-            "dose_given_mg_per_kg": pump.dose_given_mg_per_kg},
+        "pump": None if pump is None else pump_summary(pump),
         "readiness": None if view.readiness is None else {
             "ready": view.readiness.ready, "missing": list(view.readiness.missing)},
     }  # fmt: skip

@@ -170,10 +170,12 @@ def test_events(clinic: Clinic):
 def test_pause_pump_changes_the_pump(clinic: Clinic):
     r = clinic.post("chair1", {"kind": "pause_pump"})
     assert r.status_code == 200
-    assert r.get_json() == {"ok": True, "t_s": 900.0}
+    reply = r.get_json()
+    assert (reply["ok"], reply["t_s"], reply["pump"]["state"]) == (True, 900.0, "paused")
     pump = clinic.rt.bed_summary("chair1")["session"]["pump"]
+    assert pump == reply["pump"]
     assert pump["running"] is False
-    assert pump["rate_mg_per_kg_h"] == 0
+    assert pump["delivering_mg_per_kg_h"] == 0  # the rate set on it is kept (0.75)
     acts = clinic.store.actions(clinic.sid())
     assert [(a["kind"], a["actor"], a["t_s"], a["outcome"]) for a in acts] == [
         ("pause_pump", "trainee", 900.0, "ok")

@@ -77,6 +77,15 @@ def pump(rate: float, until: float = 4000.0) -> pd.DataFrame:
     )
 
 
+def pump_steps(steps: list[tuple[float, float]], until: float = 4000.0) -> pd.DataFrame:
+    """The rate the pump delivered, (from t, rate) steps: a row every 10 s and at each
+    change, as the simulator writes PUMP_RATE."""
+    ts = sorted({*range(0, int(until), 10), *(int(t) for t, _ in steps)})
+    rates = [next(r for t0, r in reversed(steps) if t0 <= t) for t in ts]
+    return pd.DataFrame({"t_s": [float(t) for t in ts], "channel": "PUMP_RATE",
+                         "value": rates, "quality": "ok", "true_value": rates})  # fmt: skip
+
+
 # --- episodes from a hand-built log ----------------------------------------------------------
 
 
@@ -269,7 +278,8 @@ def test_expected_responses_met_late_missed_and_not_applicable() -> None:
         # 2000: nothing before the next occurrence: missed
         Action(3010, "stop_infusion", actor="instructor"),  # not the trainee
     ]
-    samples = pd.concat([pump(0.75, 2900), pump(0.0, 4000).query("t_s >= 2900")])
+    # what the pump delivered: the actions above took effect, then it was stopped
+    samples = pump_steps([(0, 0.75), (160, 0.0), (170, 0.75), (1240, 0.3), (2900, 0.0)])
     exp = [expected("SYS_HI", ["pause_pump", "set_rate", "stop_infusion"], 3)]
     eps = alarm_episodes(log, 4000.0, actions)
     got = [

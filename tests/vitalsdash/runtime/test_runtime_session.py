@@ -284,13 +284,14 @@ def test_every_event_is_stored_and_the_feed_agrees(run: Run, bed: str):
 
 def export_recording(store: Store, sid: int, path: Path) -> Path:
     """The session's samples in the `vitalsim run` format (full precision) and the sidecar
-    of its phase rows; the alarm actions people took as an actions file. Returns it."""
+    of its phase rows and the pump's reports; the alarm actions people took as an actions
+    file. Returns it."""
     df = store.samples(sid).rename(columns={"t_s": "t"})
     df[["t", "channel", "value", "quality", "true_value"]].to_csv(path, index=False)
     phases = [
-        (e["t_s"], "phase", e["source"], json.dumps(e["detail"]))
+        (e["t_s"], e["kind"], e["source"], json.dumps(e["detail"]))
         for e in store.session_events(sid)
-        if e["kind"] == "phase"
+        if e["kind"] in ("phase", "pump")
     ]
     side = path.with_name(f"{path.stem}.events.csv")
     pd.DataFrame(phases, columns=["t", "kind", "source", "detail"]).to_csv(side, index=False)

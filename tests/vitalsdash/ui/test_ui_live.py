@@ -117,7 +117,7 @@ def test_actions_say_what_happened_or_why_not(rt: Runtime) -> None:
     bad = do("pump-set-rate", **{"pump-rate-input": 5})
     assert not bad.ok
     assert "less than or equal to 3" in bad.message
-    assert do("pump-pause").message == "Pump paused"
+    assert do("pump-pause").message.startswith("Pump paused: nothing is given until you resume")
     assert rt.beds["chair2"].session.source.pump().running is False
     again = do("pump-pause")
     assert not again.ok

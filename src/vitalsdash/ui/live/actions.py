@@ -94,7 +94,8 @@ def perform(rt: Runtime, bed_id: str, trigger: Any, values: dict[str, Any]) -> O
         view = rt.view(bed_id)
         paused = bool(view is not None and view.signals is not None and view.signals.audio_paused)
         kind, params, message = request(trigger, values, paused)
-        rt.submit(Command(kind, bed_id, params, "trainee"))
+        reply = rt.submit(Command(kind, bed_id, params, "trainee"))
     except ActionError as exc:
         return Outcome(False, exc.message)
-    return Outcome(True, message)
+    # the runtime's own sentence when it has one: what the pump did ("still paused")
+    return Outcome(True, str(reply.get("message") or message))

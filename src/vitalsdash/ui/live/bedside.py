@@ -284,7 +284,7 @@ def _panels(view: BedView, cur: dict[str, Any], out: dict[str, Any]) -> None:
     pattern, pulses, repeat = audio.state(sig)
     if shown.put(out, "audio", pattern):
         out["audio-detail"] = (pulses, repeat)
-    shown.put(out, "pump-status", pump_panel.state(view.pump), pump_panel.render)
+    shown.put(out, "pump-status", pump_panel.state(view.pump, view.t_s), pump_panel.render)
     o2 = cur.get("o2") or 0
     shown.put(out, "oxygen-state", f"Oxygen on, {o2:g} L/min" if o2 else "Oxygen off")
     shown.put(out, "readiness", readiness.wire(view.readiness))

@@ -73,8 +73,8 @@ def tile_values(view: BedView) -> dict[tuple[str, str], str]:
         out[(f"{key}-age", "children")] = "" if age is None else fmt.age(age)
         stale = main[0] is not None and view.nibp_stale()
         out[(f"{key}-box", "className")] = f"tnum tnum-{key}" + (" stale" if stale else "")
-    word, cls, rate, dose = pump_panel.state(view.pump)
-    out[("pump", "children")] = f"Pump {word.lower()} · {rate} · {dose}"
+    text, cls = pump_panel.tile_text(view.pump, view.t_s)
+    out[("pump", "children")] = text
     out[("pump", "className")] = f"tile-pump {cls}"
     if top is None:
         out[("alarm", "children")] = ""

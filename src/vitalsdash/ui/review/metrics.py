@@ -230,6 +230,7 @@ def expected_rows(debrief: Debrief) -> list[tuple[str, list[Any]]]:
                 clock(r.deadline_t_s),
                 f"{r.action_kind} at {clock(r.action_t_s)}" if r.action_kind else NONE,
                 duration(r.response_s) or NONE,
+                r.note or NONE,  # actions that did not count (refused, or changed nothing)
             ],
         )
         for r in debrief.expected
@@ -240,11 +241,21 @@ def expected_section(debrief: Debrief) -> html.Section:
     return section(
         "Expected responses",
         table(
-            ("result", "alarm", "active at", "expected", "within", "deadline", "done", "response"),
+            (
+                "result",
+                "alarm",
+                "active at",
+                "expected",
+                "within",
+                "deadline",
+                "done",
+                "response",
+                "note",
+            ),
             expected_rows(debrief),
             "review-expected",
             "The scenario declares no expected responses (or none was triggered).",
-            wrap=(3, 6),
+            wrap=(3, 6, 8),
         ),
         "review-expected-section",
     )

@@ -2,34 +2,82 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from vitalsdash.ui import fmt
 
-__all__ = ["layout", "render", "state"]
+__all__ = ["PumpShown", "layout", "render", "state", "tile_text"]
 
 
-def state(pump: Any) -> tuple[str, str, str, str]:
-    """(state word, state class, rate text, dose text) for a PumpStatus (or None)."""
+class PumpShown(NamedTuple):
+    """What the pump's display shows: the state word (its badge), its class, the rate
+    line, the dose line and the state's detail (how long paused, when stopped)."""
+
+    word: str
+    cls: str
+    rate: str
+    dose: str
+    detail: str = ""
+
+
+def state(pump: Any, now_s: float | None = None) -> PumpShown:
+    """The display of a PumpView (or None: no pump) at session time ``now_s``.
+
+    A paused pump shows what it delivers (0) and the rate set on it, which it keeps, and
+    how long it has been paused; stopped (by the nurse) and complete (the whole dose given)
+    are told apart."""
     if pump is None:
-        return "No pump", "pump-none", fmt.DASH, fmt.DASH
+        return PumpShown("No pump", "pump-none", fmt.DASH, fmt.DASH)
     dose = f"{pump.dose_given_mg_per_kg:.2f} mg/kg given"
+    set_rate = f"{pump.rate_mg_per_kg_h:.2f} mg/kg/h"
+    kind = pump.state or _state_of(pump)
+    if kind == "not_started":
+        return PumpShown("Not started", "pump-idle", fmt.DASH, dose)
+    if kind == "stopped":
+        when = f"at {fmt.clock(pump.ended_s)}" if pump.ended_s is not None else ""
+        return PumpShown("Stopped", "pump-stopped", "0 mg/kg/h", dose, f"Stopped {when}".strip())
+    if kind == "finished":
+        return PumpShown("Complete", "pump-finished", "0 mg/kg/h", dose, "Whole dose given")
+    if kind == "paused":
+        since = pump.paused_since_s
+        paused = "" if since is None or now_s is None else fmt.mmss(max(0.0, now_s - since))
+        return PumpShown("Paused", "pump-paused", f"0 mg/kg/h · set {set_rate}", dose,
+                         f"for {paused}" if paused else "")  # fmt: skip
+    return PumpShown("Running", "pump-running", set_rate, dose)
+
+
+def _state_of(pump: Any) -> str:
+    """The state of a pump view that does not carry one (an older view)."""
     if pump.started_s is None:
-        return "Not started", "pump-idle", fmt.DASH, dose
+        return "not_started"
     if pump.ended_s is not None:
-        return "Stopped", "pump-stopped", "0 mg/kg/h", dose
-    if not pump.running:
-        return "Paused", "pump-paused", "0 mg/kg/h", dose
-    return "Running", "pump-running", f"{pump.rate_mg_per_kg_h:.2f} mg/kg/h", dose
+        return "stopped"
+    return "running" if pump.running else "paused"
 
 
-def render(data: tuple[str, str, str, str]) -> list[Any]:
-    word, cls, rate, dose = data
+def tile_text(pump: Any, now_s: float | None = None) -> tuple[str, str]:
+    """The central tile's pump line and its class: "Pump PAUSED 2:15 · set 0.40 mg/kg/h ·
+    0.21 mg/kg given" (a paused pump says so first, in capitals, with how long)."""
+    shown = state(pump, now_s)
+    if shown.cls == "pump-paused":
+        head = f"Pump PAUSED {shown.detail.removeprefix('for ')}".rstrip()
+        return f"{head} · set {pump.rate_mg_per_kg_h:.2f} mg/kg/h · {shown.dose}", shown.cls
+    return f"Pump {shown.word.lower()} · {shown.rate} · {shown.dose}", shown.cls
+
+
+def render(data: tuple[str, ...]) -> list[Any]:
+    word, cls, rate, dose, detail = (*data, "")[:5]
     return [
-        html.Span(word, className=f"pump-state {cls}", id="pump-state-word"),
+        html.Div(
+            [
+                html.Span(word, className=f"pump-state {cls}", id="pump-state-word"),
+                html.Span(detail, className=f"pump-detail {cls}"),
+            ],
+            className="pump-head",
+        ),
         html.Div(rate, className="pump-rate"),
         html.Div(dose, className="pump-dose"),
     ]
