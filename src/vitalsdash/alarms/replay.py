@@ -125,7 +125,8 @@ def read_actions(path: str | Path) -> list[AlarmAction]:
     """Read an actions CSV: ``t,action,actor,target,value`` (actor, target, value optional).
 
     ``target`` is a condition (acknowledge, reset), a channel (alarm_off, alarm_on,
-    set_baseline), ``CHANNEL.which`` for set_limit (e.g. ``HR.high``) or a phase.
+    set_baseline; acknowledge_all of one parameter's row, empty for every alarm),
+    ``CHANNEL.which`` for set_limit (e.g. ``HR.high``) or a phase.
     """
     path = Path(path)
     df = read_actions_frame(path)
@@ -174,6 +175,8 @@ def action_from_row(row: dict[str, str]) -> AlarmAction:
     match kind:
         case ActionKind.ACKNOWLEDGE:
             return AlarmAction.acknowledge(need_target("a condition"), t, actor)
+        case ActionKind.ACKNOWLEDGE_ALL:
+            return AlarmAction.acknowledge_all(t, actor, target or None)
         case ActionKind.RESET:
             return AlarmAction.reset(t, target or None, actor)
         case ActionKind.PAUSE_AUDIO:

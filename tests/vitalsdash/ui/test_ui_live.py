@@ -116,7 +116,7 @@ def test_actions_say_what_happened_or_why_not(rt: Runtime) -> None:
     assert do("pump-set-rate").message == "Enter a rate in mg/kg/h first."
     bad = do("pump-set-rate", **{"pump-rate-input": 5})
     assert not bad.ok
-    assert "less than or equal to 3" in bad.message
+    assert bad.message == "Rate (mg/kg/h) must be at most 3 (got 5)"
     assert do("pump-pause").message == "Pump paused"
     assert rt.beds["chair2"].session.source.pump().running is False
     again = do("pump-pause")

@@ -96,5 +96,5 @@ def perform(rt: Runtime, bed_id: str, trigger: Any, values: dict[str, Any]) -> O
         kind, params, message = request(trigger, values, paused)
         rt.submit(Command(kind, bed_id, params, "trainee"))
     except ActionError as exc:
-        return Outcome(False, exc.message)
+        return Outcome(False, exc.words)
     return Outcome(True, message)
