@@ -52,6 +52,7 @@ OBSERVATION_KINDS = ("sedation", "dissociation", "nausea", "pain", "alertness", 
 ACTORS = ("trainee", "instructor", "system")
 _ALARM_KINDS = {
     "acknowledge",
+    "acknowledge_all",
     "pause_audio",
     "resume_audio",
     "reset",
