@@ -28,7 +28,7 @@ from vitalsdash.adapters.simulator import PATIENT_ACTIONS as _PATIENT_ACTION_KIN
 from vitalsdash.catalogue import StartConfigs, check_name, load_start_configs
 from vitalsdash.errors import VitalsdashError
 from vitalsdash.text import MAX_NAME_CHARS, MAX_NOTE_CHARS, NoteText, ShortText
-from vitalsdash.tomlconfig import ConfigError, problems_from, shown
+from vitalsdash.tomlconfig import MISSING, ConfigError, problems_from, shown
 
 Actor = Literal["trainee", "instructor", "system"]
 MAX_EVENT_PARAMS = 12
@@ -119,7 +119,9 @@ class ChannelOnly(_P):
 
 
 class Chart(_P):
-    kind: Literal["sedation", "dissociation", "nausea", "pain", "alertness", "note"]
+    kind: Literal["sedation", "dissociation", "nausea", "pain", "alertness", "note"] = Field(
+        title="Observation"
+    )
     value: float | None = _num(default=None, ge=0, le=10, title="Score")
     text: NoteText | None = None
 
@@ -228,6 +230,8 @@ def _in_words(model: type[_P], problems: list[tuple[str, str]]) -> str:
     for key, why in problems:
         field = model.model_fields.get(key)
         title = field.title if field is not None else None
+        if why == MISSING:
+            why = "is missing"
         out.append(why if key == "(top level)" else f"{title} {why}" if title else f"{key}: {why}")
     text = "; ".join(out)
     return text[:1].upper() + text[1:]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import stat
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,6 +21,7 @@ from vitalsdash.errors import ConfigError
 __all__ = [
     "MAX_SHOWN_CHARS",
     "MAX_TOML_BYTES",
+    "MISSING",
     "ConfigError",
     "key_path",
     "load_toml_model",
@@ -48,11 +49,14 @@ def key_path(loc: Sequence[str | int]) -> str:
     return out or "(top level)"
 
 
+MISSING = "required key is missing"
+
+
 def _n(v: Any) -> str:
     return f"{v:g}" if isinstance(v, float) else str(v)
 
 
-_WORDS: dict[str, Any] = {
+_WORDS: dict[str, Callable[[dict[str, Any]], str]] = {
     "greater_than": lambda c: f"must be more than {_n(c['gt'])}",
     "greater_than_equal": lambda c: f"must be at least {_n(c['ge'])}",
     "less_than": lambda c: f"must be less than {_n(c['lt'])}",
@@ -93,7 +97,7 @@ def _reason(err: dict[str, Any]) -> str:
     if kind == "extra_forbidden":
         return "unknown key (check its spelling and its unit suffix)"
     if kind == "missing":
-        return "required key is missing"
+        return MISSING
     words = _WORDS.get(kind)
     try:
         msg = words(err.get("ctx") or {}) if words is not None else None
