@@ -12,6 +12,8 @@
   var NONE_TEXT = "No active alarms";  // alarm_banner.NONE_TEXT
   var NOT_ASSESSED = "Assessed once the infusion has ended.";  // readiness.NONE_TEXT
   var ackSeq = 0;
+  var openRows = {};  // banner rows whose folded alarms the nurse opened, by group
+
   var decor = { shapes: null, version: 0, tries: 0 };
 
   function el(type, props) {
@@ -32,6 +34,7 @@
     if (folded.length) {
       main.push(el("Details", {
         className: "alarm-more",
+        open: openRows[r[7]] === true,  // a redraw keeps what the nurse opened
         children: [
           el("Summary", { className: "alarm-more-head", children: "+" + folded.length + " more" }),
           el("Ul", {
@@ -235,6 +238,16 @@
       }  // otherwise the browser reconnects by itself, and the stream backfills
     };
   }
+
+  /* "+N more" opened or closed: remembered per row for the next redraw (toggle does not
+     bubble, so it is caught on its way down). */
+  document.addEventListener("toggle", function (ev) {
+    var details = ev.target;
+    var row = details && details.closest ? details.closest("#alarm-list .alarm-row") : null;
+    if (row && details.classList.contains("alarm-more")) {
+      openRows[row.getAttribute("data-group")] = details.open;
+    }
+  }, true);
 
   document.addEventListener("click", function (ev) {
     var target = ev.target;
