@@ -281,3 +281,9 @@ class AlarmState:
         """Make this object equal to a snapshot (keeps the caller's reference valid)."""
         self.__dict__.clear()
         self.__dict__.update(other.__dict__)
+
+
+def condition_labels(profile: AlarmProfile) -> dict[str, str]:
+    """Every condition of ``profile`` in the nurse's words, as its messages name it
+    ("SYS_HI" -> "Systolic high", a rule -> its message): for pages that show a log."""
+    return {name: c.label for name, c in AlarmState(profile).conds.items()}

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from vitalsdash.debrief._discharge import (
@@ -148,6 +148,12 @@ class Debrief:
     silenced_limit_s: float = DEFAULT_SILENCED_LIMIT_S
     groups: tuple[AlarmGroup, ...] = ()
     """The banner rows the episodes made (``alarm_groups``): what the trainee acted on."""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """condition -> the nurse's words (the session's alarm profile), for pages."""
+
+    def words(self, condition: str) -> str:
+        """A condition as pages show it ("Systolic high"); its name when none is known."""
+        return self.labels.get(condition, condition)
 
     @property
     def alarm_episodes(self) -> tuple[Episode, ...]:
@@ -269,4 +275,5 @@ def compute_debrief(
         phases=tuple(phase_spans(changes, end)),
         silenced_limit_s=silenced_limit_s,
         groups=tuple(alarm_groups(eps)),
+        labels=dict(data.labels),
     )

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from vitalsdash.alarms import AlarmAction, AlarmActionError, load_profile
+from vitalsdash.alarms import AlarmAction, AlarmActionError, condition_labels, load_profile
 from vitalsdash.alarms.replay import (
     action_from_row,
     baseline_action,
@@ -191,6 +191,7 @@ def session_from_store(
         expected=tuple(sc.expected) if sc is not None else (),
         protocol=cfg,
         conditions=profile_conditions(profile),
+        labels=condition_labels(profile) if profile is not None else {},
     )
 
 
@@ -449,6 +450,7 @@ def session_from_frames(
         expected=tuple(sc.expected) if sc is not None else (),
         protocol=cfg,
         conditions=profile_conditions(prof),
+        labels=condition_labels(prof),
     )
 
 

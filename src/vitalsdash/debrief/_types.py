@@ -82,3 +82,4 @@ class SessionData:
     expected: tuple[Any, ...] = ()  # vitalsim ExpectedResponse entries
     protocol: Any = None  # protocol.ProtocolConfig, or None when unknown
     conditions: dict[str, Any] = field(default_factory=dict)  # profile rules: ConditionInfo
+    labels: dict[str, str] = field(default_factory=dict)  # condition -> the nurse's words
