@@ -119,3 +119,25 @@ def test_acknowledge_all_takes_no_params_and_is_for_trainee_and_instructor(clini
     assert ok.status_code == 200
     sid = clinic.sid(BED)
     assert clinic.store.actions(sid)[-1]["actor"] == "instructor"
+
+
+def test_a_restart_rebuilds_the_acknowledgements(tmp_path: Path) -> None:
+    """The session rebuilt from the store after a crash replays the logged presses: the
+    rows acknowledged before are acknowledged after, the others still wait."""
+    c = Clinic(tmp_path / "restart.sqlite")
+    _surge(c)
+    assert (
+        c.post(BED, {"kind": "acknowledge", "params": {"channel": "NIBP_SYS"}}).status_code == 200
+    )
+    c.rt.advance(1)
+    before = {a["condition"]: a["acknowledged"] for a in _alarms(c)}
+    assert sorted(set(before.values())) == [False, True]
+    c.store.close()  # the process dies here
+    again = Clinic(tmp_path / "restart.sqlite", t_s=0)
+    try:
+        assert again.post(BED, {"kind": "resume_session"}).status_code == 200
+        assert {a["condition"]: a["acknowledged"] for a in _alarms(again)} == before
+        assert again.post(BED, {"kind": "acknowledge_all"}).status_code == 200
+        assert all(a["acknowledged"] for a in _alarms(again))
+    finally:
+        again.store.close()
