@@ -28,7 +28,7 @@ from vitalsdash.adapters.simulator import PATIENT_ACTIONS as _PATIENT_ACTION_KIN
 from vitalsdash.catalogue import StartConfigs, check_name, load_start_configs
 from vitalsdash.errors import VitalsdashError
 from vitalsdash.text import MAX_NAME_CHARS, MAX_NOTE_CHARS, NoteText, ShortText
-from vitalsdash.tomlconfig import ConfigError, problems_from, shown
+from vitalsdash.tomlconfig import MISSING, ConfigError, problems_from, shown
 
 Actor = Literal["trainee", "instructor", "system"]
 MAX_EVENT_PARAMS = 12
@@ -38,17 +38,23 @@ __all__ = ["MAX_NAME_CHARS", "MAX_NOTE_CHARS", "ActionError", "load_session_file
 
 
 class ActionError(VitalsdashError):
+    """A refused action. ``message`` answers the API (it may name keys); ``words`` is the
+    same refusal as a person reads it in a toast (the message unless given)."""
+
     status = 400
 
-    def __init__(self, code: str, message: str, status: int | None = None):
+    def __init__(self, code: str, message: str, status: int | None = None,
+                 details: dict[str, Any] | None = None, words: str | None = None):  # fmt: skip
         super().__init__(message)
         self.code = code
         self.message = message
+        self.details = details
+        self.words = words or message
         if status is not None:
             self.status = status
 
     def as_dict(self) -> dict[str, Any]:
-        return {"error": self.code, "message": self.message}
+        return {"error": self.code, "message": self.message, **(self.details or {})}
 
 
 def _num(**limits: Any) -> Any:
@@ -65,27 +71,37 @@ class NoParams(_P):
 
 
 class SetRate(_P):
-    rate_mg_per_kg_h: float = _num(gt=0, le=3)
+    rate_mg_per_kg_h: float = _num(gt=0, le=3, title="Rate (mg/kg/h)")
 
 
 class Drug(_P):
     drug: Annotated[ShortText, drug_check("give_antihypertensive")] = DRUGS[
         "give_antihypertensive"
     ][0]
-    dose_mg: float = _num(gt=0, le=100)
+    dose_mg: float = _num(gt=0, le=100, title="Dose (mg)")
 
 
 class Antiemetic(_P):
     drug: Annotated[ShortText, drug_check("give_antiemetic")] = DRUGS["give_antiemetic"][0]
-    dose_mg: float = _num(gt=0, le=100)
+    dose_mg: float = _num(gt=0, le=100, title="Dose (mg)")
 
 
 class Oxygen(_P):
-    flow_l_min: float = _num(default=2.0, ge=1, le=15)
+    flow_l_min: float = _num(default=2.0, ge=1, le=15, title="Oxygen flow (L/min)")
 
 
-class Condition(_P):
-    condition: ShortText
+class Acknowledge(_P):
+    """One alarm (``condition``), or every alarm of one parameter's banner row
+    (``channel``, e.g. NIBP_SYS: its high, low and rule alarms in one action)."""
+
+    condition: ShortText | None = None
+    channel: ShortText | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Acknowledge:
+        if (self.condition is None) == (self.channel is None):
+            raise ValueError("give either condition or channel")
+        return self
 
 
 class OptionalCondition(_P):
@@ -95,7 +111,7 @@ class OptionalCondition(_P):
 class SetLimit(_P):
     channel: ShortText
     which: Literal["low", "high", "critical_low", "critical_high"]
-    value: float = _num()
+    value: float = _num(title="Limit")
 
 
 class ChannelOnly(_P):
@@ -103,8 +119,10 @@ class ChannelOnly(_P):
 
 
 class Chart(_P):
-    kind: Literal["sedation", "dissociation", "nausea", "pain", "alertness", "note"]
-    value: float | None = _num(default=None, ge=0, le=10)
+    kind: Literal["sedation", "dissociation", "nausea", "pain", "alertness", "note"] = Field(
+        title="Observation"
+    )
+    value: float | None = _num(default=None, ge=0, le=10, title="Score")
     text: NoteText | None = None
 
 
@@ -151,7 +169,7 @@ class InjectEvent(_P):
 
 
 class SetSpeed(_P):
-    speed: float = Field(ge=1, le=120)
+    speed: float = Field(ge=1, le=120, title="Speed")
 
 
 _PATIENT_PARAMS: dict[str, type[_P]] = {
@@ -163,9 +181,9 @@ _PATIENT_PARAMS: dict[str, type[_P]] = {
 PATIENT_ACTIONS: dict[str, type[_P]] = {k: _PATIENT_PARAMS[k] for k in _PATIENT_ACTION_KINDS}
 """The simulator's patient actions (one list, adapters.simulator) with their parameters."""
 ALARM_ACTIONS: dict[str, type[_P]] = {
-    "acknowledge": Condition, "pause_audio": NoParams, "resume_audio": NoParams,
+    "acknowledge": Acknowledge, "pause_audio": NoParams, "resume_audio": NoParams,
     "reset": OptionalCondition, "set_limit": SetLimit, "alarm_off": ChannelOnly,
-    "alarm_on": ChannelOnly, "auto_limits": NoParams,
+    "alarm_on": ChannelOnly, "auto_limits": NoParams, "acknowledge_all": NoParams,
 }  # fmt: skip
 SESSION_ACTIONS: dict[str, type[_P]] = {
     "chart": Chart, "start_session": StartSession, "end_session": NoParams,
@@ -194,12 +212,29 @@ def validate(kind: str, params: Any, actor: str, table: dict[str, type[_P]] = AL
         params = {}
     if not isinstance(params, dict):
         raise ActionError("bad_params", "params must be a JSON object")
+    model = table[kind]
     try:
-        return table[kind].model_validate(params).model_dump(exclude_none=False)
+        return model.model_validate(params).model_dump(exclude_none=False)
     except ValidationError as exc:
+        problems = problems_from(exc)
         detail = "; ".join(why if k == "(top level)" else f"{k}: {why}"
-                           for k, why in problems_from(exc))  # fmt: skip
-        raise ActionError("bad_params", f"{kind}: {detail}") from None
+                           for k, why in problems)  # fmt: skip
+        raise ActionError("bad_params", f"{kind}: {detail}",
+                          words=_in_words(model, problems)) from None  # fmt: skip
+
+
+def _in_words(model: type[_P], problems: list[tuple[str, str]]) -> str:
+    """The problems as a toast says them: a field by its title ("Rate (mg/kg/h) must be at
+    most 3 (got 5)"), one without a title by its key."""
+    out = []
+    for key, why in problems:
+        field = model.model_fields.get(key)
+        title = field.title if field is not None else None
+        if why == MISSING:
+            why = "is missing"
+        out.append(why if key == "(top level)" else f"{title} {why}" if title else f"{key}: {why}")
+    text = "; ".join(out)
+    return text[:1].upper() + text[1:]
 
 
 def load_session_files(cfg: Any, params: dict[str, Any], max_audio_pause_s: float) -> StartConfigs:

@@ -94,7 +94,7 @@ class ChannelInfo:
     """What a device may report; a value outside it is refused on input (HL7)."""
     limit_range: tuple[float, float] | None = None
     """Where an alarm limit may be set (profile and set_limit); None: never alarmed."""
-    alarm_label: str = ""  # in technical alarm messages ("SpO2 SENSOR OFF"); default: label
+    alarm_label: str = ""  # in technical alarm messages ("NIBP cuff failure"); default: label
     short: str = ""  # condition prefix: SYS_HI rather than NIBP_SYS_HI, as monitors show it
     conditions: frozenset[Condition] = frozenset()
     default_limits: Mapping[str, float] = field(default_factory=dict)
@@ -118,6 +118,9 @@ class ChannelInfo:
     sparkline_range: tuple[float, float] | None = None  # drawn on the tile's sparkline
     responses: Mapping[str, frozenset[str]] = field(default_factory=dict)
     """Patient actions (besides the pump's) that address its "high" or "low" alarm."""
+    alarm_word: str = ""
+    """The parameter's word in an alarm message and on its banner row ("Systolic" in
+    "Systolic high 242 > 200"); default: label."""
     pump_rate: bool = False
     """The infusion pump's rate: a recording without phases starts and ends the infusion
     where it leaves and returns to 0 (one channel has it)."""
@@ -125,6 +128,7 @@ class ChannelInfo:
     def __post_init__(self) -> None:
         object.__setattr__(self, "short", self.short or self.id)
         object.__setattr__(self, "alarm_label", self.alarm_label or self.label)
+        object.__setattr__(self, "alarm_word", self.alarm_word or self.label)
         object.__setattr__(self, "trend_label", self.trend_label or self.label)
         object.__setattr__(self, "panel", self.panel or self.id)
         object.__setattr__(self, "panel_label", self.panel_label or self.label)
@@ -291,19 +295,19 @@ for _info in (
         trend_range=(0.0, 32.0), print_colour="#2ca02c", print_height=0.09, rank=40,
     ),
     ChannelInfo(
-        "NIBP_SYS", "NIBP SYS", short="SYS", marker="triangle-down",
+        "NIBP_SYS", "NIBP SYS", short="SYS", marker="triangle-down", alarm_word="Systolic",
         trend_label="Systolic", print_colour="#b22222",
         auto_limits=((0.68, 10.0), (0.86, 38.0)), sparkline_range=(60.0, 230.0),
         hl7_codes=(150021,), **_NIBP,  # MDC_PRESS_BLD_NONINV_SYS
     ),
     ChannelInfo(
-        "NIBP_DIA", "NIBP DIA", short="DIA", marker="triangle-up",
+        "NIBP_DIA", "NIBP DIA", short="DIA", marker="triangle-up", alarm_word="Diastolic",
         trend_label="Diastolic", print_colour="#b22222",
         auto_limits=((0.68, 6.0), (0.86, 32.0)),
         hl7_codes=(150022,), **_NIBP,  # MDC_PRESS_BLD_NONINV_DIA
     ),
     ChannelInfo(
-        "NIBP_MAP", "NIBP MAP", short="MAP", marker="line-ew-open",
+        "NIBP_MAP", "NIBP MAP", short="MAP", marker="line-ew-open", alarm_word="MAP",
         trend_label="Mean", print_colour="#444",
         secondary=True,
         auto_limits=((0.68, 8.0), (0.86, 35.0)),

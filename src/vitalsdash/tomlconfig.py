@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import stat
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,6 +21,7 @@ from vitalsdash.errors import ConfigError
 __all__ = [
     "MAX_SHOWN_CHARS",
     "MAX_TOML_BYTES",
+    "MISSING",
     "ConfigError",
     "key_path",
     "load_toml_model",
@@ -48,20 +49,69 @@ def key_path(loc: Sequence[str | int]) -> str:
     return out or "(top level)"
 
 
+MISSING = "required key is missing"
+
+
+def _n(v: Any) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+_WORDS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "greater_than": lambda c: f"must be more than {_n(c['gt'])}",
+    "greater_than_equal": lambda c: f"must be at least {_n(c['ge'])}",
+    "less_than": lambda c: f"must be less than {_n(c['lt'])}",
+    "less_than_equal": lambda c: f"must be at most {_n(c['le'])}",
+    "multiple_of": lambda c: f"must be a multiple of {_n(c['multiple_of'])}",
+    "finite_number": lambda c: "must be a finite number",
+    "float_type": lambda c: "must be a number",
+    "float_parsing": lambda c: "must be a number",
+    "int_type": lambda c: "must be a whole number",
+    "int_parsing": lambda c: "must be a whole number",
+    "int_from_float": lambda c: "must be a whole number",
+    "bool_type": lambda c: "must be true or false",
+    "bool_parsing": lambda c: "must be true or false",
+    "string_type": lambda c: "must be text",
+    "string_too_short": lambda c: f"must be at least {c['min_length']} characters",
+    "string_too_long": lambda c: f"must be at most {c['max_length']} characters",
+    "too_short": lambda c: f"must have at least {c['min_length']} items",
+    "too_long": lambda c: f"must have at most {c['max_length']} items",
+    "literal_error": lambda c: f"must be {c['expected']}",
+    "enum": lambda c: f"must be {c['expected']}",
+    "list_type": lambda c: "must be a list",
+    "dict_type": lambda c: "must be a table of keys and values",
+    "model_type": lambda c: "must be a table of keys and values",
+}
+"""pydantic's error types in plain words ("must be at most 3"), the one place they are
+worded: config files, API answers and the toasts all read ``problems_from``."""
+
+
+def _got(value: Any) -> str:
+    """A rejected value as people write it: 5 rather than 5.0, text quoted, cut short."""
+    if isinstance(value, float):
+        return f"{value:g}"
+    return shown(value)
+
+
 def _reason(err: dict[str, Any]) -> str:
     kind = err.get("type", "")
     if kind == "extra_forbidden":
         return "unknown key (check its spelling and its unit suffix)"
     if kind == "missing":
-        return "required key is missing"
-    msg = str(err.get("msg", "invalid value"))
-    msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        return MISSING
+    words = _WORDS.get(kind)
+    try:
+        msg = words(err.get("ctx") or {}) if words is not None else None
+    except KeyError:  # a context without the expected key: pydantic's own words
+        msg = None
+    if msg is None:
+        msg = str(err.get("msg", "invalid value"))
+        msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
     if (
         "input" in err
         and kind not in ("model_type", "dict_type")
         and not isinstance(err["input"], dict)
     ):
-        msg += f" (got {shown(err['input'])})"
+        msg += f" (got {_got(err['input'])})"
     return msg
 
 

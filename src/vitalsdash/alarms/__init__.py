@@ -14,7 +14,7 @@ from vitalsdash.alarms._profile import (
     profile_path,
 )
 from vitalsdash.alarms._signals import AlarmOffNotice, AlarmSignal, AudioPattern, Signals
-from vitalsdash.alarms._state import AlarmState
+from vitalsdash.alarms._state import AlarmState, condition_labels
 from vitalsdash.alarms._types import (
     PUMP_STATES,
     ActionKind,
@@ -43,6 +43,7 @@ __all__ = [
     "ConditionState",
     "Priority",
     "Signals",
+    "condition_labels",
     "limit_condition_names",
     "list_profiles",
     "load_profile",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from vitalsdash import channels
 from vitalsdash.alarms._conditions import nibp_deadline, refresh_quiet, schedule, tech_off
 from vitalsdash.alarms._profile import PUMP_PAUSED, alarmed_ids, limit_problems
 from vitalsdash.alarms._settings import apply_settings, auto_limits, channel_settings
@@ -33,6 +34,7 @@ def apply_action(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> No
 
 EVENT_NAMES = {
     ActionKind.ACKNOWLEDGE: "acknowledged",
+    ActionKind.ACKNOWLEDGE_ALL: "acknowledged",
     ActionKind.PAUSE_AUDIO: "audio_paused",
     ActionKind.RESUME_AUDIO: "audio_resumed",
 }
@@ -67,12 +69,43 @@ def _alarmed(ch: str | None) -> str:
     return ch
 
 
+def _word(ch: str) -> str:
+    """The parameter as a nurse names it in a message ("Systolic", "HR")."""
+    return channels.get(ch).alarm_word
+
+
 def _acknowledge(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> None:
     c = _condition(st, a.condition)
     if not (c.state >= ACTIVE or c.latched):
-        raise AlarmActionError("not_active", f"{c.name} is not active, nothing to acknowledge")
+        raise AlarmActionError("not_active", f"{c.label} is not active, nothing to acknowledge")
     if c.acked:
-        raise AlarmActionError("already_acknowledged", f"{c.name} is already acknowledged")
+        raise AlarmActionError("already_acknowledged", f"{c.label} is already acknowledged")
+    _ack(st, c, a, events)
+
+
+def _acknowledge_all(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> None:
+    """One action for every shown, unacknowledged alarm (or one parameter's row): each
+    is acknowledged as if on its own, and its log line says which action did it."""
+    if a.channel is not None:
+        _alarmed(a.channel)
+    targets = [
+        c
+        for c in st.conds.values()
+        if (c.state >= ACTIVE or c.latched)
+        and not c.acked
+        and (a.channel is None or (c.channel == a.channel and not c.technical))
+    ]
+    if not targets:
+        where = "" if a.channel is None else f" {_word(a.channel)}"
+        raise AlarmActionError(
+            "nothing_to_acknowledge", f"no{where} alarm is waiting to be acknowledged"
+        )
+    group = "all" if a.channel is None else str(a.channel)
+    for c in targets:
+        _ack(st, c, a, events, group=group, of=len(targets))
+
+
+def _ack(st: AlarmState, c: Cond, a: AlarmAction, events: list[AlarmEvent], **extra: Any) -> None:
     c.acked = True
     c.escalate_at = None
     c.breakthrough = False
@@ -87,7 +120,7 @@ def _acknowledge(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> No
         priority=c.priority,
         base_priority=c.base,
         value=c.value,
-        detail={"after_s": a.t_s - c.active_t, "episode": c.episode},
+        detail={"after_s": a.t_s - c.active_t, "episode": c.episode, **extra},
     )
 
 
@@ -145,7 +178,8 @@ def _check_limits(st: AlarmState, edits: dict[tuple[str, str], float]) -> None:
             problems = limit_problems(ch, channel_settings(st, ch))
             if problems:
                 key, why = problems[0]
-                raise AlarmActionError("limit_out_of_range", f"{ch} {key}: {why}")
+                words = f"{_word(ch)} {key.replace('_', ' ')}: {why.replace('_', ' ')}"
+                raise AlarmActionError("limit_out_of_range", words)
     finally:
         st.user_limits.clear()
         st.user_limits.update(saved)
@@ -183,7 +217,7 @@ def _auto_limits(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> No
 def _alarm_off(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> None:
     chan = st.chans[_alarmed(a.channel)]
     if chan.off:
-        raise AlarmActionError("already_off", f"{chan.channel} alarms are already off")
+        raise AlarmActionError("already_off", f"{_word(chan.channel)} alarms are already off")
     chan.off = True
     chan.off_since = a.t_s
     chan.next_off_reminder = a.t_s + st.profile.alarm_off_reminder_s
@@ -195,7 +229,7 @@ def _alarm_off(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> None
 def _alarm_on(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> None:
     chan = st.chans[_alarmed(a.channel)]
     if not chan.off:
-        raise AlarmActionError("already_on", f"{chan.channel} alarms are already on")
+        raise AlarmActionError("already_on", f"{_word(chan.channel)} alarms are already on")
     chan.off = False
     chan.next_off_reminder = float("inf")
     _log(st, a, events, str(chan.channel), detail={"before": "off", "after": "on"})
@@ -250,6 +284,7 @@ def _set_pump(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> None:
 
 _HANDLERS: dict[ActionKind, Callable[[AlarmState, AlarmAction, list[AlarmEvent]], None]] = {
     ActionKind.ACKNOWLEDGE: _acknowledge,
+    ActionKind.ACKNOWLEDGE_ALL: _acknowledge_all,
     ActionKind.PAUSE_AUDIO: _pause,
     ActionKind.RESUME_AUDIO: _resume,
     ActionKind.RESET: _reset,

@@ -99,16 +99,20 @@ def activate(
     if prio == Priority.MEDIUM and not c.technical:
         c.escalate_at = t + st.profile.escalation_s
         _schedule(st, c.escalate_at)
-    emit(st, events, t, c, "active", v, _limit(c) if limit is None else limit, **detail)
+    c.episode_limit = _limit(c) if limit is None else limit
+    emit(st, events, t, c, "active", v, c.episode_limit, **detail)
 
 
 def escalate(st: AlarmState, c: Cond, t: float, reason: str, events: list[AlarmEvent]) -> None:
-    """Raise the priority of the running episode (critical limit or left unacknowledged)."""
+    """Raise the priority of the running episode (critical limit or left unacknowledged);
+    a critical value is logged, and shown, against the critical limit it reached."""
     before = c.priority
     c.priority = st.profile.critical_priority
     c.escalate_at = None
     c.audio_hold_until = max(c.audio_hold_until, t + MIN_AUDIO_S[c.priority])
     c.audio_hold_prio = c.priority
+    if reason == "critical" and c.critical is not None:
+        c.episode_limit = c.critical
     emit(
         st,
         events,
@@ -116,7 +120,7 @@ def escalate(st: AlarmState, c: Cond, t: float, reason: str, events: list[AlarmE
         c,
         "escalated",
         c.value,
-        _limit(c),
+        c.episode_limit if reason == "critical" else _limit(c),
         reason=reason,
         before=before.name,
         after=c.priority.name,

@@ -130,7 +130,7 @@ class Rule(_Strict):
     hysteresis: float = Field(0.0, ge=0)
     priority: PRIORITY = Priority.MEDIUM
     phases: list[Phase] | None = None
-    message: str = ""
+    message: str = ""  # the nurse's words on the banner; default: made from the rule
 
     @field_validator("name")
     @classmethod

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vitalsdash.alarms._profile import PUMP_PAUSED
-from vitalsdash.alarms._state import ACTIVE, NORMAL, AlarmState, Cond
+from vitalsdash.alarms._state import ACTIVE, INF, NORMAL, AlarmState, Cond
 from vitalsdash.alarms._types import ConditionState, Priority
 
 
@@ -42,7 +42,10 @@ OFF_REMINDER_WINDOW_S = 10.0
 
 @dataclass(frozen=True, slots=True)
 class AlarmSignal:
-    """The visual (and audio) signal of one active or latched condition."""
+    """The visual (and audio) signal of one active or latched condition.
+
+    ``limit`` is the limit its message compares the value with (``shown_limit``);
+    ``group`` is the banner row it belongs to (``group_of``)."""
 
     condition: str
     channel: str  # a registered channel id
@@ -62,6 +65,14 @@ class AlarmSignal:
     unknown: bool
     inhibited: bool
     technical: bool
+    group: str = ""
+
+
+def group_of(c: Cond) -> str:
+    """The banner row of a condition, as a monitor shows it: one row per parameter (its
+    channel id: SYS_HI, SYS_RISE and SYS_SUST share "NIBP_SYS"), while a technical
+    condition is a row of its own (its name)."""
+    return c.name if c.technical else str(c.channel)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,13 +121,35 @@ def condition_state(c: Cond) -> ConditionState:
     )[c.state]
 
 
+def shown_limit(c: Cond) -> float | None:
+    """The limit an alarm's message compares its value with: the critical limit when the
+    value reaches it, else the limit in force when the value is beyond it, else the limit
+    the episode was raised against (a phase or an edit may have moved the limit since).
+    Never a limit the value does not cross, so the message never contradicts the log."""
+    v = c.value
+    if c.technical or v is None:
+        return None
+    crit = c.critical
+    if crit is not None and (v >= crit if c.hi else v <= crit):
+        return crit
+    for limit in (c.limit, c.episode_limit):
+        if limit is not None and limit not in (INF, -INF) and (v > limit if c.hi else v < limit):
+            return limit
+    return None
+
+
 def _message(c: Cond, marker: str) -> str:
+    """The nurse's words: "Systolic high 242 > 200", "HR no data", a rule's own message."""
     if c.state < ACTIVE:  # latched: the value is back inside; say so, not a false violation
-        return f"{marker} {c.label} (latched, now resolved: reset to clear)"
-    if c.technical or c.value is None:
+        return f"{marker} {c.label}: back in range, reset to clear"
+    if c.technical or c.value is None or c.rule is not None:
         return f"{marker} {c.label}"
-    sign = ">" if c.hi else "<"
-    return f"{marker} {c.label} {c.value:g} {sign} {c.limit:g}"
+    limit = shown_limit(c)
+    if limit is None:  # back inside, waiting out the clear delay
+        return f"{marker} {c.label} {c.value:g}, back in range"
+    beyond = c.value > limit if c.hi else c.value < limit  # else it reached a critical limit
+    sign = (">" if beyond else "≥") if c.hi else ("<" if beyond else "≤")
+    return f"{marker} {c.label} {c.value:g} {sign} {limit:g}"
 
 
 def _pump_message(st: AlarmState, now: float, marker: str) -> str:
@@ -165,10 +198,11 @@ def signals(st: AlarmState, now: float) -> Signals:
             sounding,
             c.active_t,
             c.value,
-            None if c.technical else c.limit,
+            shown_limit(c),
             unknown,
             c.inhibited,
             c.technical,
+            group_of(c),
         )
         items.append(((-c.priority, -c.active_t, c.name), sig))
     items.sort(key=lambda kv: kv[0])

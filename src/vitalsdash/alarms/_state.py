@@ -36,6 +36,7 @@ class Cond:
         "delay",
         "enabled",
         "episode",
+        "episode_limit",
         "escalate_at",
         "excursions",
         "hi",
@@ -103,6 +104,7 @@ class Cond:
         self.sat_sum = 0.0
         self.sat_last_t = -INF
         self.active_t = 0.0
+        self.episode_limit: float | None = None  # the limit the episode was raised against
         self.clearing_t = 0.0
         self.acked = False
         self.next_reminder_t: float | None = None
@@ -187,6 +189,27 @@ def refresh_quiet(ch: Chan) -> None:
     ch.lo, ch.hi, ch.lo_c, ch.hi_c = lo, hi, lo_c, hi_c
 
 
+def rule_label(rule: Rule) -> str:
+    """A profile rule in the nurse's words: its ``message``, or one made from the rule
+    ("Systolic more than 39 above baseline", "Systolic above 159 for 5 min")."""
+    if rule.message:
+        return rule.message
+    word = channels.get(rule.channel).alarm_word
+    side = "above" if rule.direction == "high" else "below"
+    if rule.threshold is not None:
+        text = f"{word} {side} {rule.threshold:g}"
+    else:
+        amounts = [f"{rule.baseline_delta:g}"] if rule.baseline_delta is not None else []
+        if rule.baseline_pct is not None:
+            amounts.append(f"{rule.baseline_pct:g} %")
+        text = f"{word} more than {' or '.join(amounts)} {side} baseline"
+    if rule.duration_s >= 60:
+        text += f" for {rule.duration_s / 60:g} min"
+    elif rule.duration_s > 0:
+        text += f" for {rule.duration_s:g} s"
+    return text
+
+
 class AlarmState:
     """Everything the engine knows about one bed. Mutated in place by ``step``."""
 
@@ -212,9 +235,9 @@ class AlarmState:
             ch = channel_of(info.id) or info.id
             chan = Chan(ch, t0_s)
             self.chans[ch] = chan
-            for hi, suffix, word in ((True, "HI", "HIGH"), (False, "LO", "LOW")):
+            for hi, suffix, word in ((True, "HI", "high"), (False, "LO", "low")):
                 name = f"{info.short}_{suffix}"
-                cond = Cond(name, ch, hi, profile.limit_priority, label=f"{info.short} {word}")
+                cond = Cond(name, ch, hi, profile.limit_priority, label=f"{info.alarm_word} {word}")
                 self.conds[name] = cond
                 chan.conds.append(cond)
         for rule in profile.rules:
@@ -225,7 +248,7 @@ class AlarmState:
                 rule.direction == "high",
                 rule.priority,
                 rule=rule,
-                label=rule.message or rule.name.replace("_", " "),
+                label=rule_label(rule),
             )
             self.conds[rule.name] = cond
             self.chans[ch].conds.append(cond)
@@ -233,20 +256,21 @@ class AlarmState:
             if info.supports(Condition.NO_DATA):
                 chan = self.chans[info.id]
                 name = f"NO_DATA_{info.id}"
-                label = f"NO DATA {info.short}"
+                label = f"{info.alarm_word} no data"
                 cond = Cond(name, chan.channel, True, tech, technical=True, label=label)
                 self.conds[name] = cond
                 chan.no_data = cond
         # one probe and one cuff condition, on the first channel that has a probe or a cuff
         for kind, names in (
-            (Condition.SENSOR_OFF, (("SENSOR_OFF", "SENSOR OFF"),)),
-            (Condition.CUFF_FAIL, (("CUFF_FAIL", "CUFF FAIL"), ("NIBP_OVERDUE", "OVERDUE"))),
+            (Condition.SENSOR_OFF, (("SENSOR_OFF", "probe off"),)),
+            (Condition.CUFF_FAIL, (("CUFF_FAIL", "cuff failure"), ("NIBP_OVERDUE", "overdue"))),
         ):
             info = next((c for c in alarmed if c.supports(kind)), None)
             if info is None:
                 continue
             for name, words in names:
-                label = f"{info.alarm_label} {words}"
+                who = info.alarm_word if kind is Condition.SENSOR_OFF else info.alarm_label
+                label = f"{who} {words}"
                 self.conds[name] = Cond(
                     name, self.chans[info.id].channel, True, tech, technical=True, label=label
                 )
@@ -264,3 +288,9 @@ class AlarmState:
         """Make this object equal to a snapshot (keeps the caller's reference valid)."""
         self.__dict__.clear()
         self.__dict__.update(other.__dict__)
+
+
+def condition_labels(profile: AlarmProfile) -> dict[str, str]:
+    """Every condition of ``profile`` in the nurse's words, as its messages name it
+    ("SYS_HI" -> "Systolic high", a rule -> its message): for pages that show a log."""
+    return {name: c.label for name, c in AlarmState(profile).conds.items()}

@@ -46,6 +46,7 @@ class ConditionState(StrEnum):
 
 class ActionKind(StrEnum):
     ACKNOWLEDGE = "acknowledge"
+    ACKNOWLEDGE_ALL = "acknowledge_all"
     PAUSE_AUDIO = "pause_audio"
     RESUME_AUDIO = "resume_audio"
     RESET = "reset"
@@ -102,6 +103,15 @@ class AlarmAction:
     @classmethod
     def acknowledge(cls, condition: str, t_s: float, actor: Actor = Actor.TRAINEE) -> AlarmAction:
         return cls(ActionKind.ACKNOWLEDGE, t_s, Actor(actor), condition=condition)
+
+    @classmethod
+    def acknowledge_all(
+        cls, t_s: float, actor: Actor = Actor.TRAINEE, channel: Channel | str | None = None
+    ) -> AlarmAction:
+        """Acknowledge every shown, unacknowledged alarm: of the bed, or with ``channel``
+        of that parameter's banner row (its limit and rule conditions, not technical ones)."""
+        ch = None if channel is None else _channel(channel)
+        return cls(ActionKind.ACKNOWLEDGE_ALL, t_s, Actor(actor), channel=ch)
 
     @classmethod
     def pause_audio(cls, t_s: float, actor: Actor = Actor.TRAINEE) -> AlarmAction:

@@ -145,8 +145,9 @@ def read_actions(path: str | Path) -> list[AlarmAction]:
     """Read an actions CSV: ``t,action,actor,target,value`` (actor, target, value optional).
 
     ``target`` is a condition (acknowledge, reset), a channel (alarm_off, alarm_on,
-    set_baseline), ``CHANNEL.which`` for set_limit (e.g. ``HR.high``), a phase, or the
-    pump's state (set_pump).
+    set_baseline; acknowledge_all of one parameter's row, empty for every alarm),
+    ``CHANNEL.which`` for set_limit (e.g. ``HR.high``), a phase, or the pump's state
+    (set_pump).
     """
     path = Path(path)
     df = read_actions_frame(path)
@@ -195,6 +196,8 @@ def action_from_row(row: dict[str, str]) -> AlarmAction:
     match kind:
         case ActionKind.ACKNOWLEDGE:
             return AlarmAction.acknowledge(need_target("a condition"), t, actor)
+        case ActionKind.ACKNOWLEDGE_ALL:
+            return AlarmAction.acknowledge_all(t, actor, target or None)
         case ActionKind.RESET:
             return AlarmAction.reset(t, target or None, actor)
         case ActionKind.PAUSE_AUDIO:

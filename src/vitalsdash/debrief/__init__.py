@@ -27,10 +27,12 @@ from vitalsdash.debrief._discharge import (
     phase_spans,
 )
 from vitalsdash.debrief._episodes import (
+    AlarmGroup,
     ConditionInfo,
     Episode,
     Escalation,
     Suppressed,
+    alarm_groups,
     condition_info,
     suppressed_excursions,
 )
@@ -80,6 +82,7 @@ __all__ = [
     "PUMP_ACTIONS",
     "SAMPLE_COLUMNS",
     "Action",
+    "AlarmGroup",
     "ConditionInfo",
     "Debrief",
     "DebriefSourceError",
@@ -96,6 +99,7 @@ __all__ = [
     "Suppressed",
     "addressing_actions",
     "alarm_episodes",
+    "alarm_groups",
     "compute_debrief",
     "condition_info",
     "discharge_decision",

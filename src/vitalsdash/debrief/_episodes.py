@@ -108,6 +108,8 @@ class Episode:
     ack_t_s: float | None = None
     ack_actor: str | None = None
     audio_paused_t_s: float | None = None
+    group: str = ""  # its banner row: the parameter (channel id), or a technical condition
+    ack_group: str | None = None  # acknowledged with others: "all" or a parameter's row
     first_action_t_s: float | None = None
     first_action_kind: str | None = None
     first_action_actor: str | None = None
@@ -186,6 +188,7 @@ class _Open:
     reset_t: float | None = None
     ack_t: float | None = None
     ack_actor: str | None = None
+    ack_group: str | None = None
 
 
 def _num(v: Any) -> float | None:
@@ -274,6 +277,7 @@ def build_episodes(
                 and (number is None or int(number) == target.number)
             ):
                 target.ack_t, target.ack_actor = t, str(row.get("actor") or "")
+                target.ack_group = None if d.get("group") is None else str(d["group"])
     done.extend(open_.values())
     starts: dict[str, list[float]] = {}
     for o in sorted(done, key=lambda o: o.start_t):
@@ -316,6 +320,8 @@ def build_episodes(
                 escalations=tuple(o.escalations),
                 ack_t_s=o.ack_t,
                 ack_actor=o.ack_actor,
+                group=o.condition if info.technical or info.channel is None else info.channel,
+                ack_group=o.ack_group,
             )
         )
     out.sort(key=lambda e: (e.start_t_s, e.condition))
@@ -353,6 +359,76 @@ def _peak(
     if o.values:
         return (max(o.values) if hi else min(o.values)), None
     return None, None
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmGroup:
+    """One banner row as the trainee saw it: the episodes of one parameter (or one
+    technical condition) that were on screen together, the first one opening the row
+    and the later ones folded under it until none is showing any more.
+
+    What the trainee did about the row counts once: one acknowledgement (of the row, or
+    of every alarm, at its first), one time to acknowledge and one first action, however
+    many conditions one cause raised (one NIBP reading: high, rise over baseline...)."""
+
+    group: str
+    episodes: tuple[Episode, ...]
+
+    @property
+    def start_t_s(self) -> float:
+        return self.episodes[0].start_t_s
+
+    @property
+    def visible_until_s(self) -> float:
+        return max(e.visible_until_s for e in self.episodes)
+
+    @property
+    def priority(self) -> str:
+        return max((e.priority for e in self.episodes), key=lambda p: PRIORITY_RANK.get(p, 0))
+
+    @property
+    def conditions(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(e.condition for e in self.episodes))
+
+    @property
+    def ack_t_s(self) -> float | None:
+        """The first acknowledgement of any of its alarms."""
+        return min((e.ack_t_s for e in self.episodes if e.ack_t_s is not None), default=None)
+
+    @property
+    def time_to_ack_s(self) -> float | None:
+        return None if self.ack_t_s is None else self.ack_t_s - self.start_t_s
+
+    @property
+    def first_action_t_s(self) -> float | None:
+        times = [e.first_action_t_s for e in self.episodes if e.first_action_t_s is not None]
+        return min(times, default=None)
+
+    @property
+    def time_to_action_s(self) -> float | None:
+        t = self.first_action_t_s
+        return None if t is None else t - self.start_t_s
+
+    @property
+    def never_acknowledged(self) -> tuple[Episode, ...]:
+        """Its alarms nobody acknowledged (a later one folded under a row acknowledged
+        before it started sounded again, and counts here)."""
+        return tuple(e for e in self.episodes if e.ack_t_s is None)
+
+
+def alarm_groups(episodes: Sequence[Episode]) -> list[AlarmGroup]:
+    """The banner rows of the session, in order of start: per group (``Episode.group``),
+    an episode that starts while another of its group is still showing joins that row."""
+    by_group: dict[str, list[list[Episode]]] = {}
+    for e in sorted(episodes, key=lambda e: (e.start_t_s, e.condition)):
+        rows = by_group.setdefault(e.group or e.condition, [])
+        if rows and e.start_t_s <= max(x.visible_until_s for x in rows[-1]):
+            rows[-1].append(e)
+        else:
+            rows.append([e])
+    out = [AlarmGroup(g, tuple(row)) for g, rows in by_group.items() for row in rows]
+    out.sort(key=lambda r: (r.start_t_s, r.group))
+    return out
 
 
 def audio_pauses(alarm_events: Iterable[Mapping[str, Any]]) -> list[tuple[float, str]]:

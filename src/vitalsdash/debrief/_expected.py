@@ -26,6 +26,11 @@ LOWERING_ACTIONS = frozenset({"pause_pump", "set_rate"})
 ends it for good, paused or not: it always counts when done)."""
 
 
+ACK_KINDS = {"all": "acknowledge_all"}
+"""How an episode's acknowledgement is named as a first action: "acknowledge" (its own, or
+its banner row's), or "acknowledge_all" when one press acknowledged every alarm."""
+
+
 def _addressing() -> dict[tuple[str, str], frozenset[str]]:
     return {
         (c.id, direction): PUMP_ACTIONS | acts
@@ -89,7 +94,7 @@ def with_first_actions(
             and e.ack_actor == actor
             and (first is None or e.ack_t_s < first[0])
         ):
-            first = (e.ack_t_s, "acknowledge", actor)
+            first = (e.ack_t_s, ACK_KINDS.get(e.ack_group or "", "acknowledge"), actor)
         out.append(
             replace(
                 e,

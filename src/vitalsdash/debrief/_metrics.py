@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from vitalsdash.debrief._discharge import (
@@ -27,9 +27,11 @@ from vitalsdash.debrief._discharge import (
     phase_spans,
 )
 from vitalsdash.debrief._episodes import (
+    AlarmGroup,
     ConditionInfo,
     Episode,
     Suppressed,
+    alarm_groups,
     audio_pauses,
     build_episodes,
     suppressed_excursions,
@@ -74,6 +76,14 @@ class Debrief:
     discharge: DischargeDecision
     phases: tuple[PhaseSpan, ...]
     silenced_limit_s: float = DEFAULT_SILENCED_LIMIT_S
+    groups: tuple[AlarmGroup, ...] = ()
+    """The banner rows the episodes made (``alarm_groups``): what the trainee acted on."""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """condition -> the nurse's words (the session's alarm profile), for pages."""
+
+    def words(self, condition: str) -> str:
+        """A condition as pages show it ("Systolic high"); its name when none is known."""
+        return self.labels.get(condition, condition)
 
     @property
     def alarm_episodes(self) -> tuple[Episode, ...]:
@@ -102,16 +112,22 @@ class Debrief:
         return out
 
     def summary(self) -> dict[str, Any]:
-        """Headline figures (plain values) for a report header or a review page."""
+        """Headline figures (plain values) for a report header or a review page.
+
+        Acknowledgements and first actions count once per banner row (``groups``): one
+        press that silenced the six alarms of one NIBP reading is one acknowledgement per
+        parameter, timed once, not six."""
         eps = self.episodes
-        acks = [e.time_to_ack_s for e in eps if e.time_to_ack_s is not None]
-        acts = [e.time_to_action_s for e in eps if e.time_to_action_s is not None]
+        rows = self.groups or tuple(alarm_groups(eps))
+        acks = [g.time_to_ack_s for g in rows if g.time_to_ack_s is not None]
+        acts = [g.time_to_action_s for g in rows if g.time_to_action_s is not None]
         by_prio: dict[str, int] = {"HIGH": 0, "MEDIUM": 0, "LOW": 0}
         for e in eps:
             by_prio[e.priority] = by_prio.get(e.priority, 0) + 1
         return {
             "duration_s": self.end_t_s,
             "episodes": len(eps),
+            "alarms": len(rows),
             "episodes_by_priority": by_prio,
             "escalated": sum(1 for e in eps if e.escalations),
             "acknowledged": len(acks),
@@ -190,4 +206,6 @@ def compute_debrief(
         ),
         phases=tuple(phase_spans(changes, end)),
         silenced_limit_s=silenced_limit_s,
+        groups=tuple(alarm_groups(eps)),
+        labels=dict(data.labels),
     )

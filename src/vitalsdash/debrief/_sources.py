@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from vitalsdash.alarms import AlarmAction, AlarmActionError, load_profile
+from vitalsdash.alarms import AlarmAction, AlarmActionError, condition_labels, load_profile
 from vitalsdash.alarms.replay import (
     action_from_row,
     baseline_action,
@@ -54,6 +54,7 @@ OBSERVATION_KINDS = ("sedation", "dissociation", "nausea", "pain", "alertness", 
 ACTORS = ("trainee", "instructor", "system")
 _ALARM_KINDS = {
     "acknowledge",
+    "acknowledge_all",
     "pause_audio",
     "resume_audio",
     "reset",
@@ -192,6 +193,7 @@ def session_from_store(
         expected=tuple(sc.expected) if sc is not None else (),
         protocol=cfg,
         conditions=profile_conditions(profile),
+        labels=condition_labels(profile) if profile is not None else {},
     )
 
 
@@ -452,6 +454,7 @@ def session_from_frames(
         protocol=cfg,
         conditions=profile_conditions(prof),
         pump_follows_actions=not any(a.kind in PUMP_ACTIONS for a in actions),
+        labels=condition_labels(prof),
     )
 
 

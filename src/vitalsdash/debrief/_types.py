@@ -86,3 +86,4 @@ class SessionData:
     """The pump rate samples show what the pump actions did (a live session, a recording's
     own scripted actions); False when pump actions were laid over a recording afterwards
     (an actions file), so their effect cannot be judged from what the pump delivered."""
+    labels: dict[str, str] = field(default_factory=dict)  # condition -> the nurse's words

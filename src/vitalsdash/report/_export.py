@@ -120,16 +120,18 @@ def _alarm_actions_frame(data: SessionData) -> pd.DataFrame:
         if not a.done:
             continue
         p = a.params
-        target, value = "", ""
-        if a.kind in ("acknowledge", "reset"):
+        kind, target, value = a.kind, "", ""
+        if a.kind == "acknowledge" and p.get("channel"):  # a parameter's banner row
+            kind, target = "acknowledge_all", str(p["channel"])
+        elif a.kind in ("acknowledge", "reset"):
             target = str(p.get("condition") or "")
         elif a.kind in ("alarm_off", "alarm_on"):
             target = str(p.get("channel") or "")
         elif a.kind == "set_limit":
             target, value = f"{p.get('channel')}.{p.get('which')}", repr(float(p["value"]))
-        elif a.kind not in ("pause_audio", "resume_audio", "auto_limits"):
+        elif a.kind not in ("pause_audio", "resume_audio", "auto_limits", "acknowledge_all"):
             continue
-        rows.append((repr(float(a.t_s)), a.kind, a.actor, target, value))
+        rows.append((repr(float(a.t_s)), kind, a.actor, target, value))
     return pd.DataFrame(rows, columns=list(ACTION_COLUMNS))
 
 

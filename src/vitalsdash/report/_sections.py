@@ -161,7 +161,7 @@ def _never_acked_section(debrief: Debrief) -> str:
         (
             f"prio-{e.priority}",
             [
-                f"{e.condition} #{e.number}",
+                f"{debrief.words(e.condition)} #{e.number}",
                 e.priority,
                 clock(e.start_t_s),
                 duration(e.duration_s),
@@ -178,11 +178,17 @@ def _suppressed_section(debrief: Debrief) -> str:
     head = (
         f"<p>{len(debrief.suppressed)} excursion(s) ended within their condition delay and "
         "never sounded"
-        + (": " + ", ".join(f"{c} {n}" for c, n in per.items()) if per else "")
+        + (": " + ", ".join(f"{debrief.words(c)} {n}" for c, n in per.items()) if per else "")
         + ".</p>"
     )
     rows = [
-        [clock(s.t_s), s.condition, duration(s.duration_s), num(s.worst_value), num(s.limit)]
+        [
+            clock(s.t_s),
+            debrief.words(s.condition),
+            duration(s.duration_s),
+            num(s.worst_value),
+            num(s.limit),
+        ]
         for s in debrief.suppressed
     ]
     return head + html_table(["at", "condition", "lasted", "worst value", "limit"], rows)

@@ -73,8 +73,9 @@ def episode_rows(debrief: Debrief) -> list[tuple[str, list[str]]]:
             notes.append(f"audio paused at {clock(e.audio_paused_t_s)}")
         notes.extend(f"{esc.before}→{esc.after} at {clock(esc.t_s)} ({esc.reason})"
                      for esc in e.escalations)  # fmt: skip
+        name = f"{debrief.words(e.condition)} #{e.number}"
         rows.append((f"prio-{e.priority}", [
-            f"{e.condition} #{e.number}", prio, clock(e.start_t_s), end, duration(e.duration_s),
+            name, prio, clock(e.start_t_s), end, duration(e.duration_s),
             num(e.peak_value), num(e.limit), ack, act, "; ".join(notes)]))  # fmt: skip
     return rows
 
@@ -86,7 +87,7 @@ def silenced_rows(debrief: Debrief) -> list[tuple[str, list[str]]]:
     """One row per alarm silenced but not resolved (report and review page alike)."""
     return [
         (f"prio-{s.episode.priority}", [
-            f"{s.episode.condition} #{s.episode.number}",
+            f"{debrief.words(s.episode.condition)} #{s.episode.number}",
             s.episode.priority,
             f"{s.silenced_by.replace('_', ' ')} at {clock(s.silenced_t_s)}",
             "still active at the end" if s.still_active

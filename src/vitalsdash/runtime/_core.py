@@ -602,7 +602,8 @@ class Runtime:
         except SourceActionError as exc:
             raise ActionError("not_possible", str(exc), status=409) from None
         except AlarmActionError as exc:
-            status = 409 if exc.code in ("not_active", "not_latched") else 400
+            status = 409 if exc.code in ("not_active", "not_latched",
+                                         "nothing_to_acknowledge") else 400  # fmt: skip
             raise ActionError(exc.code, str(exc), status=status) from None
 
     def _resume_or_close(self, bed: Bed, kind: str, t: float, actor: str) -> dict[str, Any]:
@@ -672,6 +673,10 @@ def _not_stored(kind: str, exc: Exception) -> ActionError:
 
 
 def _alarm_action(kind: str, p: dict[str, Any], t: float, actor: str) -> AlarmAction:
+    if kind == "acknowledge_all":
+        return AlarmAction.acknowledge_all(t, actor)
+    if kind == "acknowledge" and p.get("channel") is not None:  # one parameter's banner row
+        return AlarmAction.acknowledge_all(t, actor, p["channel"])
     if kind == "acknowledge":
         return AlarmAction.acknowledge(p["condition"], t, actor)
     if kind == "pause_audio":

@@ -26,7 +26,12 @@ LIMIT_KEYS = ("critical_low", "low", "high", "critical_high")
 
 @dataclass(frozen=True, slots=True)
 class AlarmView(Plain):
-    """One active or latched alarm as the monitor shows it (highest priority first)."""
+    """One active or latched alarm as the monitor shows it.
+
+    Alarms come one banner row at a time (``group``: the parameter, e.g. "NIBP_SYS", or a
+    technical condition's own name), rows by their first alarm's priority, then newest;
+    within a row its highest priority alarm first and the others ``folded`` under it
+    (``group_alarms``)."""
 
     condition: str
     channel: str
@@ -37,6 +42,8 @@ class AlarmView(Plain):
     sounding: bool
     since_s: float
     technical: bool
+    group: str = ""
+    folded: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +146,8 @@ class BedView(Plain):
     baseline: BaselineView | None = None
     readiness: ReadinessView | None = None
     patient: Mapping[str, Any] = field(default_factory=empty)
+    alarm_labels: Mapping[str, str] = field(default_factory=empty)
+    """condition -> the nurse's words for it ("SYS_HI" -> "Systolic high"), for log lines."""
 
     def value(self, channel: str) -> float | None:
         """The current value of a channel (None when there is none)."""
@@ -215,6 +224,16 @@ def limits_in_force(engine: Any) -> dict[str, dict[str, float | None]]:
     return out
 
 
+def group_alarms(alarms: Any) -> list[tuple[Any, bool]]:
+    """(alarm, folded) in banner order: ``alarms`` come by priority, then newest (the
+    engine's order), so the first of each group heads its row and the row stands where
+    its head does; the rest of the group follow it, folded, in the same order."""
+    rows: dict[str, list[Any]] = {}
+    for a in alarms:
+        rows.setdefault(a.group or a.condition, []).append(a)
+    return [(a, i > 0) for members in rows.values() for i, a in enumerate(members)]
+
+
 def signals_view(sig: Any) -> SignalsView:
     audio = sig.audio
     return SignalsView(
@@ -229,8 +248,10 @@ def signals_view(sig: Any) -> SignalsView:
                 bool(a.sounding),
                 float(a.since_s),
                 bool(a.technical),
+                a.group or a.condition,
+                folded,
             )
-            for a in sig.alarms
+            for a, folded in group_alarms(sig.alarms)
         ),
         audio=None
         if audio is None
@@ -292,6 +313,7 @@ def bed_view(bed: Bed) -> BedView:
         profile=s.engine.profile.name, pump=_pump(s.source.pump()), nibp_interval_s=interval,
         baseline=_baseline(s.baseline), readiness=_readiness(bed.readiness),
         patient=frozen(bed.patient),
+        alarm_labels=frozen({n: c.label for n, c in s.engine.state.conds.items()}),
     )  # fmt: skip
 
 
@@ -329,7 +351,8 @@ def summary(view: BedView) -> dict[str, Any]:
         "latest": {ch: {"t_s": t, "value": v, "quality": q}
                    for ch, (t, v, q) in view.latest.items()},
         "alarms": [{"condition": a.condition, "priority": a.priority, "message": a.message,
-                    "acknowledged": a.acknowledged} for a in sig.alarms],
+                    "acknowledged": a.acknowledged, "group": a.group, "folded": a.folded}
+                   for a in sig.alarms],
         "audio_paused": sig.audio_paused, "pause_remaining_s": sig.pause_remaining_s,
         "pump": None if pump is None else pump_summary(pump),
         "readiness": None if view.readiness is None else {

@@ -97,10 +97,10 @@ def _edit(old: str, new: str) -> str:
         (_edit("critical_high = 150", "critical_high = 110"), "channels.HR.critical_high", "high"),
         (_edit("[channels.HR]", "[channels.HX]"), "channels.HX", "unknown key"),
         (_edit("[channels.HR]", "[channels.PUMP_RATE]"), "channels.PUMP_RATE", "unknown key"),
-        (_edit("delay_s = 10", "delay_s = -1"), "channels.HR.delay_s", "greater than or equal"),
+        (_edit("delay_s = 10", "delay_s = -1"), "channels.HR.delay_s", "at least 0 (got -1)"),
         (_edit("audio_pause_s = 120", "audio_pause_s = 400"), "audio_pause_s", "clinic maximum"),
         (_edit("sat_seconds = 0", "sat_seconds = 30"), "channels.SPO2.sat_seconds", "10, 25"),
-        (_edit("hysteresis = 2", "hysteresis = -2"), "channels.HR.hysteresis", "greater"),
+        (_edit("hysteresis = 2", "hysteresis = -2"), "channels.HR.hysteresis", "at least"),
         (_edit("low = 90\n", "low = 190\n"), "channels.SPO2.low", "outside"),
         (_edit("clear_delay_s = 5", "clear_delay_s = 'five'"), "clear_delay_s", "number"),
         (

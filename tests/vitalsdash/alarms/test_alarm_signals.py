@@ -35,9 +35,9 @@ def test_visual_signal_per_priority():
     assert (med.colour, med.marker) == ("yellow", "**")
     assert 0.4 <= med.flash_hz <= 0.8
     assert (low.colour, low.marker, low.flash_hz) == ("cyan", "*", 0.0)
-    assert high.message == "*** HR HIGH 155 > 120"
+    assert high.message == "*** HR high 155 > 150"  # the critical limit that raised it
     assert med.priority is Priority.MEDIUM
-    assert med.message.startswith("** SYS HIGH 165")
+    assert med.message == "** Systolic high 165 > 160"
 
 
 def test_nothing_hides_the_visual_signal_of_an_active_condition():

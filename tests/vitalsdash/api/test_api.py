@@ -266,7 +266,7 @@ BAD = [
         None,
         409,
         "not_active",
-        "SYS_HI",
+        "Systolic high",
     ),
     (
         "ack unknown condition",

@@ -448,7 +448,7 @@ def test_a_rejected_alarm_action_is_marked_refused(tmp_path: Path) -> None:
     alarm_actions, records = read_actions_file(path)
     data = session_from_frames(_recording(), alarm_actions=alarm_actions, actions=records)
     [a] = data.actions
-    assert (a.outcome, a.reason) == ("refused", "HR_HI is not active, nothing to acknowledge")
+    assert (a.outcome, a.reason) == ("refused", "HR high is not active, nothing to acknowledge")
 
 
 def test_actions_file_errors_name_the_line(tmp_path: Path) -> None:

@@ -117,9 +117,9 @@ def test_unknown_name_lists_the_available_protocols():
             "[observation]\nmin_minutes = 60",
             "[observation]\nmin_minutes = -5",
             "observation.min_minutes",
-            "greater than or equal to 0",
+            "must be at least 0 (got -5)",
         ),
-        ("min_minutes = 5 ", "min_minutes = -1 ", "baseline.min_minutes", "greater than or equal"),
+        ("min_minutes = 5 ", "min_minutes = -1 ", "baseline.min_minutes", "at least"),
         ("spo2_floor_pct = 94", "spo2_floor = 94", "discharge.spo2_floor", "unknown key"),
         (
             "over_min = 40",
@@ -132,9 +132,9 @@ def test_unknown_name_lists_the_available_protocols():
             "within_pct_of_baseline = 20",
             "within_pct_of_baseline = 120",
             "discharge.within_pct_of_baseline",
-            "less than or equal to 100",
+            "must be at most 100 (got 120)",
         ),
-        ("min_readings = 2", 'min_readings = "2"', "baseline.min_readings", "valid integer"),
+        ("min_readings = 2", 'min_readings = "2"', "baseline.min_readings", "whole number"),
         ("[nibp]", "[nibp\n", "(syntax)", "not valid TOML"),
     ],
 )

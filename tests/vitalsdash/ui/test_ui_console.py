@@ -263,8 +263,8 @@ def test_activity_merges_actions_and_alarms_newest_first() -> None:
     rows = instructor_activity.rows(actions, alarms)
     assert [(r.who, r.text) for r in rows] == [
         ("trainee", "Pump paused"),
-        ("trainee", "Acknowledged SYS_HI after 10 s"),  # once, from the alarm log
-        ("alarm", "*** SYS_HI 201 (limit 200)"),
+        ("trainee", "Acknowledged Systolic high after 10 s"),  # once, from the alarm log
+        ("alarm", "*** Systolic high 201 (limit 200)"),
         ("instructor", "Injected Nausea: Severity 6 · 10 min"),
     ]
     assert rows[2].priority == "HIGH"
@@ -498,8 +498,8 @@ def test_the_change_log_groups_what_one_action_changed() -> None:
     assert found.pop(0).text == "2 baseline rule limits changed"
     assert [(c.text, c.who, c.why) for c in found] == [
         ("RR alarms OFF", "trainee", ""),
-        ("HR_HI 109 → 130", "instructor", "edit"),
-        ("HR_HI 120 → 109 (+1 baseline rule limit)", "system", "phase change"),
+        ("HR high 109 → 130", "instructor", "edit"),
+        ("HR high 120 → 109 (+1 baseline rule limit)", "system", "phase change"),
     ]
     assert isinstance(settings_log.render(found)[0], html.Li)
 

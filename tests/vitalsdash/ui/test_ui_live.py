@@ -116,7 +116,7 @@ def test_actions_say_what_happened_or_why_not(rt: Runtime) -> None:
     assert do("pump-set-rate").message == "Enter a rate in mg/kg/h first."
     bad = do("pump-set-rate", **{"pump-rate-input": 5})
     assert not bad.ok
-    assert "less than or equal to 3" in bad.message
+    assert bad.message == "Rate (mg/kg/h) must be at most 3 (got 5)"
     assert do("pump-pause").message.startswith("Pump paused: nothing is given until you resume")
     assert rt.beds["chair2"].session.source.pump().running is False
     again = do("pump-pause")
@@ -167,11 +167,13 @@ def test_alarm_rows_are_sent_once_per_change_and_small(rt: Runtime) -> None:
             sent.append((out["wire"]["a"], _size(out)))
     rows, size = max(((r, n) for r, n in sent), key=lambda rn: len(rn[0]))
     assert len(rows) >= 3, rows
-    signals = rt.beds["chair2"].session.engine.signals(rt.beds["chair2"].session.t_s)
-    assert [r[0] for r in sent[-1][0]] == [a.condition for a in signals.alarms]
+    alarms = rt.view("chair2").signals.alarms  # one row per parameter, the rest folded
+    assert [r[0] for r in sent[-1][0]] == [a.condition for a in alarms if not a.folded]
+    assert sum(len(r[8]) for r in sent[-1][0]) == sum(a.folded for a in alarms)
     assert all(a != b for (a, _), (b, _) in pairwise(sent)), "only changes"
     assert size < 2048, f"{len(rows)} alarm rows cost {size} B"
-    _, prio, marker, _, acked, sounding, since = rows[0]
+    _, prio, marker, _, acked, sounding, since, group, _ = rows[0]
+    assert group.startswith("NIBP_")
     assert prio == "HIGH"
     assert marker == "***"
     assert (acked, sounding) == (0, 1)

@@ -176,7 +176,7 @@ def test_the_metrics_are_the_debriefs(rt: Runtime) -> None:
     assert items["never-acked"] == str(s["never_acknowledged"])
     assert items["median-ack"] == (duration(s["median_time_to_ack_s"]) or "–")
     rows = review_metrics.episode_rows(db)
-    assert [r[1][0] for r in rows] == [f"{e.condition} #{e.number}" for e in db.episodes]
+    assert [r[1][0] for r in rows] == [f"{db.words(e.condition)} #{e.number}" for e in db.episodes]
     assert [r[1][2] for r in rows] == [clock(e.start_t_s) for e in db.episodes]
     acked = [e for e in db.episodes if e.ack_t_s is not None]
     assert acked, "the fixture acknowledges its alarms"

@@ -2,8 +2,9 @@
  *
  * The server's tick sends compact "wire" data; this turns it into the chart's extendData,
  * its decor (limit bands, baselines, phase markers), the alarm banner's rows and the
- * readiness list, so the server neither encodes nor sends component trees or shapes. A click on a row's Acknowledge button becomes bed-ack {cond, n}: only a real
- * click (mouse, keyboard or touch) acknowledges, never a row appearing or being redrawn.
+ * readiness list, so the server neither encodes nor sends component trees or shapes. A
+ * click on a row's Acknowledge button becomes bed-ack {cond, group, n}: only a real click
+ * (mouse, keyboard or touch) acknowledges, never a row appearing or being redrawn.
  */
 (function () {
   "use strict";
@@ -11,25 +12,55 @@
   var NONE_TEXT = "No active alarms";  // alarm_banner.NONE_TEXT
   var NOT_ASSESSED = "Assessed once the infusion has ended.";  // readiness.NONE_TEXT
   var ackSeq = 0;
+  var openRows = {};  // banner rows whose folded alarms the nurse opened, by group
+
   var decor = { shapes: null, version: 0, tries: 0 };
 
   function el(type, props) {
     return { type: type, namespace: "dash_html_components", props: props };
   }
 
-  /* One banner row from [condition, priority, marker, message, acked, sounding, since]. */
+  /* One banner row (alarm_banner.rows): [condition, priority, marker, message, acked,
+     sounding, since, group, folded], folded = [[marker, message, acked, sounding], ...]:
+     the parameter's other alarms, behind "+N more". */
   function alarmRow(r) {
     var acked = r[4] === 1;
     var sounding = r[5] === 1;
+    var folded = r[8] || [];
+    var main = [
+      el("Span", { className: "alarm-marker", children: r[2] }),
+      el("Span", { className: "alarm-msg", children: r[3] })
+    ];
+    if (folded.length) {
+      main.push(el("Details", {
+        className: "alarm-more",
+        open: openRows[r[7]] === true,  // a redraw keeps what the nurse opened
+        children: [
+          el("Summary", { className: "alarm-more-head", children: "+" + folded.length + " more" }),
+          el("Ul", {
+            className: "alarm-folded-list",
+            children: folded.map(function (f) {
+              return el("Li", {
+                className: "alarm-folded" + (f[2] === 1 ? " acked" : ""),
+                "data-acknowledged": f[2] === 1 ? "true" : "false",
+                "data-sounding": f[3] === 1 ? "true" : "false",
+                children: f[0] + " " + f[1]
+              });
+            })
+          })
+        ]
+      }));
+    }
     return el("Div", {
       className: "alarm-row alarm-" + r[1].toLowerCase() + (acked ? " acked" : ""),
       "data-condition": r[0],
+      "data-group": r[7],
+      "data-folded": String(folded.length),
       "data-priority": r[1],
       "data-sounding": sounding ? "true" : "false",
       "data-acknowledged": acked ? "true" : "false",
       children: [
-        el("Span", { className: "alarm-marker", children: r[2] }),
-        el("Span", { className: "alarm-msg", children: r[3] }),
+        el("Div", { className: "alarm-main", children: main }),
         el("Span", { className: "alarm-since", children: r[6] }),
         el("Span", { className: "alarm-sound", children: sounding ? "♪ sounding" : "silenced" }),
         el("Button", {
@@ -208,6 +239,16 @@
     };
   }
 
+  /* "+N more" opened or closed: remembered per row for the next redraw (toggle does not
+     bubble, so it is caught on its way down). */
+  document.addEventListener("toggle", function (ev) {
+    var details = ev.target;
+    var row = details && details.closest ? details.closest("#alarm-list .alarm-row") : null;
+    if (row && details.classList.contains("alarm-more")) {
+      openRows[row.getAttribute("data-group")] = details.open;
+    }
+  }, true);
+
   document.addEventListener("click", function (ev) {
     var target = ev.target;
     var button = target && target.closest ? target.closest("#alarm-list .alarm-ack") : null;
@@ -218,7 +259,8 @@
     var dc = window.dash_clientside;
     if (row && dc && dc.set_props) {
       ackSeq += 1;
-      dc.set_props("bed-ack", { data: { cond: row.getAttribute("data-condition"), n: ackSeq } });
+      dc.set_props("bed-ack", { data: { cond: row.getAttribute("data-condition"),
+                                        group: row.getAttribute("data-group"), n: ackSeq } });
     }
   });
 

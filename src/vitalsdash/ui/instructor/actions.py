@@ -75,7 +75,7 @@ def perform(rt: Runtime, bed_id: str, action: str, values: dict[str, Any]) -> Ou
         kind, params, message = request(action, values)
         done = rt.submit(Command(kind, bed_id, params, ACTOR))
     except ActionError as exc:
-        return Outcome(False, exc.message)
+        return Outcome(False, exc.words)
     if action == "inject":
         message = f"Injected at {fmt.clock(done['t_s'])}: {message}"
     return Outcome(True, message)
@@ -91,4 +91,4 @@ def simulation(rt: Runtime, control: Any) -> Outcome:
         done = rt.submit(Command("set_speed", None, {"speed": control}, ACTOR))
         return Outcome(True, f"Speed x{done['speed']:g}")
     except ActionError as exc:
-        return Outcome(False, exc.message)
+        return Outcome(False, exc.words)

@@ -7,12 +7,13 @@ The list is capped: a growing container slows every round-trip (dash-notes).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import itertools
+from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 from dash import Patch, html
 
-from vitalsdash.ui import fmt
+from vitalsdash.ui import alarm_words, fmt
 from vitalsdash.ui.instructor import events as instructor_events
 from vitalsdash.ui.instructor.forms import prepend_capped
 from vitalsdash.ui.live.bedside import ACTION_TEXT
@@ -35,7 +36,7 @@ class Row(NamedTuple):
 def action_row(r: dict[str, Any]) -> Row | None:
     """One logged action (acknowledgements come from the alarm log instead)."""
     kind = str(r.get("kind") or "")
-    if kind == "acknowledge":
+    if kind in ("acknowledge", "acknowledge_all"):
         return None
     p = r.get("params") or {}
     if kind == "inject_event":
@@ -48,28 +49,52 @@ def action_row(r: dict[str, Any]) -> Row | None:
     return Row(float(r["t_s"]), 2, str(r.get("actor") or "trainee"), text, "")
 
 
-def alarm_row(r: dict[str, Any]) -> Row | None:
+def alarm_row(r: dict[str, Any], labels: Mapping[str, str] | None = None) -> Row | None:
     """An alarm raised, or acknowledged; None for the rest of the alarm log."""
     event = r.get("event")
-    cond = str(r.get("condition") or "")
     if event == "active":
         prio = str(r.get("priority") or "")
-        v, lim = r.get("value"), r.get("limit_value")
-        text = f"{MARKERS.get(prio, '')} {cond}".strip()
-        if v is not None:
-            text += f" {v:g}" + ("" if lim is None else f" (limit {lim:g})")
+        text = f"{MARKERS.get(prio, '')} {alarm_words.onset(r, labels)}".strip()
         return Row(float(r["t_s"]), 1, "alarm", text, prio)
     if event == "acknowledged":
         after = (r.get("detail") or {}).get("after_s")
-        text = f"Acknowledged {cond}" + ("" if after is None else f" after {after:.0f} s")
+        text = f"Acknowledged {alarm_words.condition(r.get('condition'), labels)}"
+        text += "" if after is None else f" after {after:.0f} s"
         return Row(float(r["t_s"]), 2, str(r.get("actor") or "trainee"), text, "")
     return None
 
 
-def rows(actions: Iterable[dict[str, Any]], alarms: Iterable[dict[str, Any]]) -> list[Row]:
-    """Newest first, at most CAP."""
+def _together(r: dict[str, Any]) -> Any:
+    """The group of an acknowledgement made for several alarms at once (None for one)."""
+    return (r.get("detail") or {}).get("group") if r.get("event") == "acknowledged" else None
+
+
+def _acks(rows: list[dict[str, Any]], labels: Mapping[str, str] | None) -> list[Row]:
+    """The acknowledgements of one acknowledge_all (or one parameter's row) as one line:
+    one press, one line, naming what it silenced."""
+    out = []
+
+    def key(r: dict[str, Any]) -> tuple[Any, Any, Any]:
+        return r["t_s"], _together(r), r.get("actor")
+
+    for (t, group, actor), batch in itertools.groupby(rows, key=key):
+        names = ", ".join(alarm_words.condition(r.get("condition"), labels) for r in batch)
+        what = "all alarms" if group == "all" else f"{alarm_words.parameter(group)} alarms"
+        out.append(Row(float(t), 2, str(actor or "trainee"), f"Acknowledged {what}: {names}", ""))
+    return out
+
+
+def rows(
+    actions: Iterable[dict[str, Any]],
+    alarms: Iterable[dict[str, Any]],
+    labels: Mapping[str, str] | None = None,
+) -> list[Row]:
+    """Newest first, at most CAP. ``labels``: the bed's condition names in words."""
+    alarms = list(alarms)
     found = [x for x in map(action_row, actions) if x is not None]
-    found += [x for x in map(alarm_row, alarms) if x is not None]
+    found += _acks([r for r in alarms if _together(r) is not None], labels)
+    singles = (alarm_row(r, labels) for r in alarms if _together(r) is None)
+    found += [x for x in singles if x is not None]
     found.sort(key=lambda x: (x.t_s, x.order), reverse=True)
     return found[:CAP]
 

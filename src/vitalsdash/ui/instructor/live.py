@@ -64,10 +64,12 @@ def _activity(
         if cur is not None:
             out["activity"] = activity.render([])
         return None
+    view = rt.view(now.bed_id)
+    labels = view.alarm_labels if view is not None else None
     if cur is None or cur[0] != sid:
         acts = rt.feed.actions_since(sid, 0)
         alarms = rt.feed.alarm_events_since(sid, 0)
-        found = activity.rows(acts, alarms)
+        found = activity.rows(acts, alarms, labels)
         out["activity"] = activity.render(found)
         aseq = acts[-1]["seq"] if acts else 0
         eseq = alarms[-1]["seq"] if alarms else 0
@@ -79,7 +81,7 @@ def _activity(
         aseq = acts[-1]["seq"]
     if alarms:
         eseq = alarms[-1]["seq"]
-    new = activity.rows(acts, alarms)
+    new = activity.rows(acts, alarms, labels)
     if new:
         out["activity"], shown = activity.patch(new, shown)
     return [sid, aseq, eseq, shown]

@@ -6,9 +6,11 @@ into "no value"): the runtime validates, and its message says what the range is.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from vitalsdash import channels
 from vitalsdash.actions import ActionError
 from vitalsdash.runtime import Command, Runtime
 
@@ -23,6 +25,7 @@ SIMPLE: dict[str, tuple[str, str]] = {
     "act-reassure": ("reassure", "Patient reassured"),
     "act-nibp": ("nibp_start", "NIBP measurement started"),
     "alarm-reset": ("reset", "Latched alarms reset"),
+    "alarm-ack-all": ("acknowledge_all", "All alarms acknowledged"),
 }
 
 
@@ -41,13 +44,25 @@ def _needs(value: Any, what: str) -> float:
         raise ActionError("bad_params", f"{what.capitalize()} must be a number.") from None
 
 
+def _ack_row(clicked: Any, labels: Mapping[str, str]) -> tuple[str, dict[str, Any], str]:
+    """A banner row's Acknowledge: a parameter's row acknowledges all its alarms in one
+    action (by channel), a technical condition's row that condition."""
+    clicked = clicked if isinstance(clicked, dict) else {}
+    cond, group = str(clicked.get("cond")), str(clicked.get("group") or clicked.get("cond"))
+    if group != cond and channels.is_known(group):
+        word = channels.get(group).alarm_word
+        return "acknowledge", {"channel": group}, f"{word} alarms acknowledged"
+    return "acknowledge", {"condition": cond}, f"{labels.get(cond, cond)} acknowledged"
+
+
 def request(
-    trigger: Any, values: dict[str, Any], audio_paused: bool
-) -> tuple[str, dict[str, Any], str]:
-    """(action kind, params, success message) for a pressed control; raises ActionError."""
+    trigger: Any, values: dict[str, Any], audio_paused: bool,
+    labels: Mapping[str, str] | None = None,
+) -> tuple[str, dict[str, Any], str]:  # fmt: skip
+    """(action kind, params, success message) for a pressed control; raises ActionError.
+    ``labels``: the bed's condition names in words (``BedView.alarm_labels``)."""
     if trigger == "bed-ack":  # a real click on a banner row (assets/bedside.js)
-        cond = str((values.get("bed-ack") or {}).get("cond"))
-        return "acknowledge", {"condition": cond}, f"{cond} acknowledged"
+        return _ack_row(values.get("bed-ack"), labels or {})
     if trigger in SIMPLE:
         kind, message = SIMPLE[trigger]
         return kind, {}, message
@@ -93,9 +108,10 @@ def perform(rt: Runtime, bed_id: str, trigger: Any, values: dict[str, Any]) -> O
     try:
         view = rt.view(bed_id)
         paused = bool(view is not None and view.signals is not None and view.signals.audio_paused)
-        kind, params, message = request(trigger, values, paused)
+        labels = view.alarm_labels if view is not None else {}
+        kind, params, message = request(trigger, values, paused, labels)
         reply = rt.submit(Command(kind, bed_id, params, "trainee"))
     except ActionError as exc:
-        return Outcome(False, exc.message)
+        return Outcome(False, exc.words)
     # the runtime's own sentence when it has one: what the pump did ("still paused")
     return Outcome(True, str(reply.get("message") or message))

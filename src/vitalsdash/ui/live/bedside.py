@@ -11,14 +11,14 @@ heal themselves because nothing relies on ticks being regular.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from vitalsdash import channels, interruptions
 from vitalsdash.actions import INSTRUCTOR_ONLY
 from vitalsdash.runtime import Runtime
 from vitalsdash.text import plotly_text
-from vitalsdash.ui import fmt, series
+from vitalsdash.ui import alarm_words, fmt, series
 from vitalsdash.ui.live.shown import Shown
 from vitalsdash.ui.state import BedView, bed_view
 from vitalsdash.ui.widgets import (
@@ -54,6 +54,7 @@ SHOWN = (
     "alarm-off-notice", "audio", "pump-status", "oxygen-state", "readiness", "chart-recent",
     *[f"num-{k}-{part}" for k, *_ in numerics.BOXES for part in ("value", "limits", "box")],
     *[f"num-{k}-{part}" for k in _PERIODIC_BOXES for part in ("map", "age")],
+    "alarm-ack-all",
 )  # fmt: skip
 """Panels whose checksums the cursor carries, in this order."""
 WIRED = {"alarms": "a", "decor": "d", "readiness": "r"}
@@ -81,6 +82,7 @@ PANELS: dict[str, tuple[str, str]] = {
     "audio-countdown": ("audio-countdown", "children"),
     "alarm-pause-audio": ("alarm-pause-audio", "children"),
     "alarm-off-notice": ("alarm-off-notice", "children"),
+    "alarm-ack-all": ("alarm-ack-all", "disabled"),
     "audio": ("bed-audio", "data-audio"),
     "audio-pulses": ("bed-audio", "data-audio-pulses"),
     "audio-repeat": ("bed-audio", "data-audio-repeat"),
@@ -102,25 +104,33 @@ ACTION_TEXT: dict[str, Callable[[dict[str, Any]], str]] = {
     "reposition": lambda p: "Repositioned",
     "reassure": lambda p: "Reassured",
     "nibp_start": lambda p: "NIBP started",
-    "acknowledge": lambda p: f"Acknowledged {p.get('condition')}",
+    "acknowledge": lambda p: f"Acknowledged {alarm_words.target(p)}",
+    "acknowledge_all": lambda p: "Acknowledged all alarms",
     "pause_audio": lambda p: "Audio paused",
     "resume_audio": lambda p: "Audio resumed",
     "reset": lambda p: "Alarms reset",
-    "set_limit": lambda p: f"{p.get('channel')} {p.get('which')} limit {p.get('value')}",
-    "alarm_off": lambda p: f"{p.get('channel')} alarms off",
-    "alarm_on": lambda p: f"{p.get('channel')} alarms on",
+    "set_limit": lambda p: (
+        f"{alarm_words.limit(p.get('channel'), p.get('which'))} {fmt.num(p.get('value'))}"
+    ),
+    "alarm_off": lambda p: f"{alarm_words.parameter(p.get('channel'))} alarms off",
+    "alarm_on": lambda p: f"{alarm_words.parameter(p.get('channel'))} alarms on",
     "auto_limits": lambda p: "Auto limits",
     "chart": lambda p: f"Charted {p.get('kind')} {fmt.num(p.get('value'))}".rstrip(" –"),
 }
 
 
-def action_text(row: dict[str, Any]) -> str | None:
-    """A marker's text for one logged action; None for what a trainee must not see."""
+def action_text(row: dict[str, Any], labels: Mapping[str, str] | None = None) -> str | None:
+    """A marker's text for one logged action; None for what a trainee must not see.
+    ``labels``: the bed's condition names in words (``BedView.alarm_labels``)."""
     kind = row.get("kind", "")
     if kind in INSTRUCTOR_ONLY:
         return None
     render = ACTION_TEXT.get(kind)
-    text = render(row.get("params") or {}) if render else kind.replace("_", " ")
+    params = row.get("params") or {}
+    if kind == "acknowledge":
+        text = f"Acknowledged {alarm_words.target(params, labels)}"
+    else:
+        text = render(params) if render else kind.replace("_", " ")
     actor = row.get("actor")
     return text if actor in (None, "trainee") else f"{text} ({actor})"
 
@@ -128,8 +138,11 @@ def action_text(row: dict[str, Any]) -> str | None:
 # -- events --------------------------------------------------------------------------------
 
 
-def _markers(rt: Runtime, sid: int, cursor: dict[str, Any]) -> dict[str, tuple[list, list, list]]:
-    """New action and alarm-onset markers past the cursor; updates phases and oxygen."""
+def _markers(
+    rt: Runtime, sid: int, cursor: dict[str, Any], labels: Mapping[str, str] | None = None
+) -> dict[str, tuple[list, list, list]]:
+    """New action and alarm-onset markers past the cursor; updates phases and oxygen.
+    ``labels``: the bed's condition names in words (``BedView.alarm_labels``)."""
     seq = cursor["seq"]
     ev: dict[str, tuple[list, list, list]] = {
         k: ([], [], []) for k in ("action", "HIGH", "MEDIUM", "LOW")
@@ -141,7 +154,7 @@ def _markers(rt: Runtime, sid: int, cursor: dict[str, Any]) -> dict[str, tuple[l
             cursor["o2"] = (row.get("params") or {}).get("flow_l_min") or 2
         elif kind == "oxygen_off":
             cursor["o2"] = 0
-        text = action_text(row)
+        text = action_text(row, labels)
         if text is not None:
             xs, ys, ts = ev["action"]
             xs.append(series.xt(row["t_s"]))
@@ -154,9 +167,7 @@ def _markers(rt: Runtime, sid: int, cursor: dict[str, Any]) -> dict[str, tuple[l
             xs, ys, ts = ev[prio]
             xs.append(series.xt(row["t_s"]))
             ys.append(0)
-            v, lim = row.get("value"), row.get("limit_value")
-            detail = "" if v is None else f" {v:g}" + ("" if lim is None else f" (limit {lim:g})")
-            ts.append(plotly_text(f"{fmt.clock(row['t_s'])} {row['condition']}{detail}"))
+            ts.append(plotly_text(f"{fmt.clock(row['t_s'])} {alarm_words.onset(row, labels)}"))
     for row in rt.feed.session_events_since(sid, seq["session"]):
         seq["session"] = row["seq"]
         if row.get("kind") == interruptions.INTERRUPTED:  # a band on the chart, in words
@@ -224,7 +235,7 @@ def _backfill(rt: Runtime, view: BedView, out: dict[str, Any]) -> dict[str, Any]
         "shown": Shown(SHOWN),
     }
     data = series.downsample(rows, trends.chart().channels, view.t_s)
-    out["figure"] = trends.figure(data, _markers(rt, sid, cur))
+    out["figure"] = trends.figure(data, _markers(rt, sid, cur, view.alarm_labels))
     return cur
 
 
@@ -279,8 +290,9 @@ def _panels(view: BedView, cur: dict[str, Any], out: dict[str, Any]) -> None:
     countdown = f"Audio paused {fmt.mmss(sig.pause_remaining_s)}" if paused else ""
     shown.put(out, "audio-countdown", countdown)
     shown.put(out, "alarm-pause-audio", "Resume audio" if paused else "Pause audio")
-    off = ", ".join(str(n.channel) for n in sig.alarms_off) if sig is not None else ""
+    off = ", ".join(alarm_words.parameter(n.channel) for n in sig.alarms_off) if sig else ""
     shown.put(out, "alarm-off-notice", f"Alarms OFF: {off}" if off else "")
+    shown.put(out, "alarm-ack-all", not alarm_banner.pending(sig))
     pattern, pulses, repeat = audio.state(sig)
     if shown.put(out, "audio", pattern):
         out["audio-detail"] = (pulses, repeat)
@@ -325,7 +337,7 @@ def bedside_tick(rt: Runtime, bed_id: str, cursor: dict[str, Any] | None) -> dic
     else:
         cur = _load(cursor)
         points = _new_points(rt, view, cur)
-        events = _markers(rt, view.session_id, cur)
+        events = _markers(rt, view.session_id, cur, view.alarm_labels)
         ext = trends.compact(points, events)
         if ext is not None:
             out["wire"] = {"e": ext}

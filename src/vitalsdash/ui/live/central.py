@@ -79,7 +79,7 @@ def tile_values(view: BedView) -> dict[tuple[str, str], str]:
     if top is None:
         out[("alarm", "children")] = ""
     else:
-        more = len(sig.alarms) - 1
+        more = len({a.group for a in sig.alarms}) - 1  # other banner rows (parameters)
         mark = "" if top.sounding else "(silenced) "
         out[("alarm", "children")] = mark + top.message + (f"  (+{more})" if more else "")
     return out

@@ -166,7 +166,10 @@ def suppressed_section(debrief: Debrief) -> html.Section:
     badges = html.Ul(
         [
             html.Li(
-                [html.Span(cond, className="review-cond"), html.Span(str(n), className="count")],
+                [
+                    html.Span(debrief.words(cond), className="review-cond"),
+                    html.Span(str(n), className="count"),
+                ],
                 **{"data-condition": cond},
             )
             for cond, n in per.items()
@@ -181,7 +184,7 @@ def suppressed_section(debrief: Debrief) -> html.Section:
                 "",
                 [
                     clock(s.t_s),
-                    s.condition,
+                    debrief.words(s.condition),
                     duration(s.duration_s),
                     num(s.worst_value),
                     num(s.limit),

@@ -164,7 +164,7 @@ def apply(rt: Runtime, bed_id: str, values: dict[tuple[str, str], Any], actor: s
             return Outcome(True, "Nothing changed.")
         done = rt.submit(set_limits(bed_id, [LimitEdit(*e) for e in wanted], actor))
     except ActionError as exc:
-        return Outcome(False, exc.message)
+        return Outcome(False, exc.words)
     order = [(e["channel"], e["which"], e["value"]) for e in done["applied"]]
     if not order:
         return Outcome(True, "Nothing changed.")
@@ -179,7 +179,7 @@ def submit(
     try:
         rt.submit(Command(kind, bed_id, params, actor if actor in ACTORS else "instructor"))
     except ActionError as exc:
-        return Outcome(False, exc.message)
+        return Outcome(False, exc.words)
     return Outcome(True, message)
 
 

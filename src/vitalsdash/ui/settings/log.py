@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 from dash import Patch, html
 
 from vitalsdash.alarms import limit_condition_names
-from vitalsdash.ui import fmt
+from vitalsdash.ui import alarm_words, fmt
 from vitalsdash.ui.instructor.forms import prepend_capped
 
 __all__ = ["changes", "patch", "render"]
@@ -43,7 +43,8 @@ def _v(x: Any) -> str:
 def _limit_text(r: dict[str, Any]) -> str:
     d = r.get("detail") or {}
     before, after = d.get("before") or {}, d.get("after") or {}
-    text = f"{r.get('condition')} {_v(before.get('limit'))} → {_v(after.get('limit'))}"
+    name = alarm_words.condition(r.get("condition"))
+    text = f"{name} {_v(before.get('limit'))} → {_v(after.get('limit'))}"
     if before.get("critical") != after.get("critical"):
         text += f", critical {_v(before.get('critical'))} → {_v(after.get('critical'))}"
     return text
@@ -93,7 +94,8 @@ def changes(rows: Iterable[dict[str, Any]]) -> list[Change]:
             key = None
             state = "OFF" if event == "alarm_off" else "on"
             who = str(r.get("actor") or "system")
-            found.append(Change(float(r["t_s"]), f"{r.get('condition')} alarms {state}", who, ""))
+            what = alarm_words.parameter(r.get("condition"))
+            found.append(Change(float(r["t_s"]), f"{what} alarms {state}", who, ""))
     flush()
     return found[::-1][:CAP]
 

@@ -74,7 +74,7 @@ def test_a_rejected_action_says_why(page: Page, clinic, errors: list[str]) -> No
     expect(toast).to_contain_text("Enter a rate in mg/kg/h first.")
     page.locator("#pump-rate-input").fill("5")
     page.locator("#pump-set-rate").click()
-    expect(toast).to_contain_text("less than or equal to 3")
+    expect(toast).to_contain_text("Rate (mg/kg/h) must be at most 3 (got 5)")
     assert "Traceback" not in page.content()
     page.locator("#pump-resume").click()  # it runs: the pump says so
     expect(toast).to_contain_text("the pump is already running")

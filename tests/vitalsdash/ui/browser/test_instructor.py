@@ -98,7 +98,7 @@ def test_a_surge_raises_the_true_bp(page: Page, clinic, spare, errors: list[str]
     assert nibp > sbp0 + 30
     injected = card.locator('.act-row[data-who="instructor"]').first
     expect(injected).to_contain_text("Injected Hypertensive surge: SBP rise 60 mmHg")
-    expect(card.locator('.act-row[data-who="alarm"]').first).to_contain_text("SYS_")
+    expect(card.locator('.act-row[data-who="alarm"]').first).to_contain_text("Systolic high")
     assert errors == []
 
 
@@ -173,9 +173,8 @@ def test_trainee_actions_appear_as_they_happen(
     active = [a for a in s.engine.signals(s.t_s).alarms if not a.acknowledged]
     assert active, "the surge left no alarm to acknowledge"
     clinic.runtime.submit(BED, "acknowledge", {"condition": active[0].condition}, "trainee")
-    expect(rows.first).to_contain_text(
-        re.compile(rf"Acknowledged {active[0].condition} after \d+ s")
-    )
+    label = clinic.view(BED).alarm_labels[active[0].condition]  # in words: "Systolic high"
+    expect(rows.first).to_contain_text(re.compile(rf"Acknowledged {label} after \d+ s"))
     expect(rows.first).to_have_attribute("data-who", "trainee")
     for _ in range(14):  # the list keeps the newest rows only
         clinic.runtime.submit(BED, "reposition", {}, "trainee")

@@ -154,7 +154,7 @@ def test_the_review_shows_the_debrief(page: Page, clinic, reviews: Reviews, erro
     rows = _cells(page, "review-episodes")
     assert len(rows) == len(db.episodes)
     for row, e in zip(rows, db.episodes, strict=True):
-        assert row[0] == f"{e.condition} #{e.number}"
+        assert row[0] == f"{db.words(e.condition)} #{e.number}"
         assert row[1].endswith(e.priority)
         assert row[2] == clock(e.start_t_s)
         assert row[3].startswith("still active" if e.end_t_s is None else clock(e.end_t_s))
@@ -168,7 +168,7 @@ def test_the_review_shows_the_debrief(page: Page, clinic, reviews: Reviews, erro
 
     silenced = _cells(page, "review-silenced") if db.silenced_unresolved else []
     assert [r[0] for r in silenced] == [
-        f"{x.episode.condition} #{x.episode.number}" for x in db.silenced_unresolved
+        f"{db.words(x.episode.condition)} #{x.episode.number}" for x in db.silenced_unresolved
     ]
     counts = page.evaluate(
         """() => Object.fromEntries(Array.from(

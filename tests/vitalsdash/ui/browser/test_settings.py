@@ -80,7 +80,7 @@ def test_a_limit_edit_takes_effect_and_is_logged(
     assert row["detail"]["after"]["limit"] == new
     assert row["actor"] == "instructor"
     first = card.locator(".chg-row").first
-    expect(first).to_contain_text(f"HR_HI {old:g} → {new:g}")
+    expect(first).to_contain_text(f"HR high {old:g} → {new:g}")
     expect(first).to_contain_text("instructor · edit")
     clinic.advance(30)  # HR delay 10 s
     sig = clinic.view(BED).signals
