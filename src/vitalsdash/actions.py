@@ -40,15 +40,18 @@ __all__ = ["MAX_NAME_CHARS", "MAX_NOTE_CHARS", "ActionError", "load_session_file
 class ActionError(VitalsdashError):
     status = 400
 
-    def __init__(self, code: str, message: str, status: int | None = None):
+    def __init__(self, code: str, message: str, status: int | None = None,
+                 details: dict[str, Any] | None = None):  # fmt: skip
         super().__init__(message)
         self.code = code
         self.message = message
+        self.details = dict(details or {})  # more for the answer, e.g. a check's reasons
         if status is not None:
             self.status = status
 
     def as_dict(self) -> dict[str, Any]:
-        return {"error": self.code, "message": self.message}
+        """The API's answer: ``error`` and ``message``, and the ``details`` merged in."""
+        return {**self.details, "error": self.code, "message": self.message}
 
 
 def _num(**limits: Any) -> Any:
@@ -106,6 +109,20 @@ class Chart(_P):
     kind: Literal["sedation", "dissociation", "nausea", "pain", "alertness", "note"]
     value: float | None = _num(default=None, ge=0, le=10)
     text: NoteText | None = None
+
+
+class StartInfusion(_P):
+    """``start_infusion``: an instructor may start despite a blocked pre-infusion check,
+    giving the reason (checked like a chart note, and not empty)."""
+
+    override_reason: NoteText | None = None
+
+    @field_validator("override_reason")
+    @classmethod
+    def _a_reason(cls, v: str | None) -> str | None:
+        if v is not None and not v.strip():
+            raise ValueError("give the reason for starting despite the check; it cannot be empty")
+        return None if v is None else v.strip()
 
 
 class StartSession(_P):
@@ -170,6 +187,7 @@ ALARM_ACTIONS: dict[str, type[_P]] = {
 SESSION_ACTIONS: dict[str, type[_P]] = {
     "chart": Chart, "start_session": StartSession, "end_session": NoParams,
     "resume_session": NoParams, "close_session": NoParams, "inject_event": InjectEvent,
+    "start_infusion": StartInfusion,
 }  # fmt: skip
 CLINIC_ACTIONS: dict[str, type[_P]] = {
     "set_speed": SetSpeed, "pause_simulation": NoParams, "resume_simulation": NoParams,

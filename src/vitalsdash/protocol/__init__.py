@@ -4,12 +4,15 @@ Pure functions and plain data: nothing here reads a clock; every time is seconds
 session start, passed in by the runtime. Protocol files live in config/protocols/.
 
 Choices (clinical.md, "Monitoring protocol defaults"):
-- The pre-infusion check judges the LAST valid baseline NIBP reading: it is the state of
-  the patient when the infusion would start (a rising BP is not averaged away by an
-  earlier, calmer reading). Blocked at or above the block limits (SBP >= 160 or
-  DBP >= 100), caution at or above the caution limits (140/90, the threshold of grade 1
-  hypertension), else ok. Blocked takes precedence over not ready (the BP is shown as
-  soon as one reading exists), not ready over caution; ``reasons`` lists all of them.
+- The pre-infusion check is a checklist (``pre_infusion_check``): baseline readings and
+  time, BP, SpO2, HR, alarms showing, and the screening questions, each "pass",
+  "caution" or "blocked" with its words and the limit used; the check's status is the
+  worst item's. BP judges the LAST valid baseline NIBP reading: it is the state of the
+  patient when the infusion would start (a rising BP is not averaged away by an earlier,
+  calmer reading). Blocked at or above the block limits (SBP >= 160 or DBP >= 100),
+  caution at or above the caution limits (140/90, the threshold of grade 1
+  hypertension). A baseline too short or with too few readings blocks (the BP is shown
+  as soon as one reading exists); ``reasons`` lists every item that did not pass.
 - Discharge: SBP, DBP and HR within the percentage of baseline either way, exactly the
   percentage being within. The SBP cap relaxes only the upper bound and is strict: SBP
   below 160 is fine however far it rose, SBP at 160 is not (160 would block a start);
@@ -20,8 +23,10 @@ from vitalsdash.protocol._session import (
     CLEAN_WITHIN_S,
     NIBP_CHANNELS,
     READINESS_CHANNELS,
+    SCREENING_WORDS,
     Baseline,
     BaselineRules,
+    CheckItem,
     ConfigError,
     Criterion,
     DischargeCriteria,
@@ -54,8 +59,10 @@ __all__ = [
     "CLEAN_WITHIN_S",
     "NIBP_CHANNELS",
     "READINESS_CHANNELS",
+    "SCREENING_WORDS",
     "Baseline",
     "BaselineRules",
+    "CheckItem",
     "ConfigError",
     "Criterion",
     "DischargeCriteria",
