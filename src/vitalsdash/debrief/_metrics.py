@@ -59,6 +59,7 @@ from vitalsdash.debrief._sources import (
     session_from_recording,
     session_from_store,
 )
+from vitalsdash.debrief._start import InfusionStart, StartAttempt, infusion_start
 from vitalsdash.debrief._types import (
     END_ACTIONS,
     PATIENT_ACTIONS,
@@ -86,18 +87,21 @@ __all__ = [
     "Episode",
     "Escalation",
     "ExpectedResult",
+    "InfusionStart",
     "Observation",
     "PhaseSpan",
     "ReadinessJudge",
     "SessionData",
     "SessionEvent",
     "SilencedUnresolved",
+    "StartAttempt",
     "Suppressed",
     "addressing_actions",
     "alarm_episodes",
     "compute_debrief",
     "condition_info",
     "discharge_decision",
+    "infusion_start",
     "infusion_times",
     "phase_changes",
     "phase_spans",
@@ -142,6 +146,7 @@ class Debrief:
     discharge: DischargeDecision
     phases: tuple[PhaseSpan, ...]
     silenced_limit_s: float = DEFAULT_SILENCED_LIMIT_S
+    start: InfusionStart | None = None  # how the infusion was started (None: not judged)
 
     @property
     def alarm_episodes(self) -> tuple[Episode, ...]:
@@ -192,6 +197,8 @@ class Debrief:
             "suppressed": len(self.suppressed),
             "expected": self.expected_counts(),
             "discharge": self.discharge.verdict,
+            "start_overridden": self.start is not None and self.start.overridden,
+            "start_refused": 0 if self.start is None else len(self.start.refused),
         }
 
 
@@ -256,4 +263,5 @@ def compute_debrief(
         ),
         phases=tuple(phase_spans(changes, end)),
         silenced_limit_s=silenced_limit_s,
+        start=infusion_start(data.actions, changes),
     )
