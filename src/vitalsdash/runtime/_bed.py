@@ -197,8 +197,11 @@ class BedSession:
         return self.auto_start and self.waiting_to_start()
 
     def pre_infusion_check(self, now: float) -> Any:
-        """The protocol's pre-infusion check at ``now`` (None: not waiting, or no protocol)."""
+        """The protocol's pre-infusion check at ``now`` (None: not waiting, no protocol, or
+        a source whose infusion the monitor does not start: a recording, a real device)."""
         if self.protocol is None or not self.waiting_to_start():
+            return None
+        if not callable(getattr(self.source, "start_infusion", None)):
             return None
         values = {
             ch: proto.clean_value(self.clean.get(ch), self.lost.get(ch), now)

@@ -233,3 +233,23 @@ def test_an_auto_started_session_is_rebuilt_exactly_after_a_crash(tmp_path: Path
     assert after == before
     assert actions(again, "auto") == rows  # started once, by the system, at its second
     store.close()
+
+
+def test_a_device_bed_has_no_check_and_its_infusion_is_not_started_here(tmp_path: Path):
+    """A real device's pump is not the monitor's: no checklist, a start is refused 409
+    (and nothing is logged), even with an instructor's reason."""
+    store = Store(tmp_path / "dev.sqlite")
+    rt = Runtime(ClinicConfig(beds=[BedConfig(id="dev", source="hl7", auto_start=True)]), store,
+                 Feed(store), clock=ManualClock())  # fmt: skip
+    rt.start()
+    rt.hl7_source_for("dev")  # the device's first message starts its session
+    view = rt.view("dev")
+    assert (view.phase, view.pre_infusion, view.infusion_hold_reason) == ("baseline", None, None)
+    assert rt.bed_summary("dev")["session"]["pre_infusion_check"] is None
+    for actor, params in (("trainee", {}), ("instructor", {"override_reason": "device"})):
+        with pytest.raises(ActionError) as err:
+            start(rt, "dev", actor, **params)
+        assert (err.value.code, err.value.status) == ("not_possible", 409)
+        assert "not run by the monitor" in err.value.message
+    assert store.actions(rt.beds["dev"].session.session_id) == []  # type: ignore[union-attr]
+    store.close()
