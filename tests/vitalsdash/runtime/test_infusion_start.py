@@ -7,6 +7,7 @@ speed, or holds with the reason shown.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from vitalsdash.actions import ActionError
 from vitalsdash.clock import ManualClock
 from vitalsdash.config import BedConfig, ClinicConfig, ClinicSection
 from vitalsdash.feed import Feed
-from vitalsdash.runtime import Command, PreInfusionView, Runtime
+from vitalsdash.runtime import BedView, Command, PreInfusionView, Runtime
 from vitalsdash.store import Store
 
 pytestmark = pytest.mark.integration
@@ -71,6 +72,9 @@ def test_the_session_waits_in_the_baseline_until_someone_starts_it(rt: Runtime):
     assert names[6:] == [f"screening_{q}" for q in (
         "uncontrolled_hypertension", "heart_disease", "psychosis", "pregnancy",
         "substance_misuse", "severe_liver_disease")]  # fmt: skip
+    for bed in BEDS:  # the new fields cross the seam unchanged
+        view = rt.view(bed)
+        assert BedView.from_dict(json.loads(json.dumps(view.to_dict()))) == view
     summary = rt.bed_summary("high")["session"]
     assert summary["pre_infusion_check"]["status"] == "blocked"
     assert any("at or above 160/100: do not start" in r
