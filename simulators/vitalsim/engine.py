@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
@@ -57,6 +57,8 @@ stopped by the nurse, finished (the whole dose given)."""
 PUMP_KINDS = ("pause_pump", "resume_pump", "set_rate", "stop_infusion")
 _PUMP_VERB = {"pause_pump": "pause", "resume_pump": "resume", "set_rate": "change",
               "stop_infusion": "stop"}  # fmt: skip
+InfusionStart = Literal["scheduled", "manual"]
+"""Who starts a live session's infusion: its schedule, or an action (see from_scenario)."""
 
 
 class ActionError(ValueError):
@@ -544,6 +546,11 @@ class LiveSimulation:
         self.phase = "baseline"
         self._last_rate: float | None = None
         self.log: list[tuple[float, str, str, dict]] = []
+        # infusion_start="manual": what waits for the real start (see from_scenario)
+        self.infusion_start: InfusionStart = "scheduled"
+        self._planned_start_s: float | None = None
+        self._waiting_events: tuple[Any, ...] = ()
+        self._waiting_actions: tuple[ScheduledAction, ...] = ()
 
     @classmethod
     def from_scenario(
@@ -554,16 +561,40 @@ class LiveSimulation:
         follow_script: bool = False,
         profile: PatientProfile | None = None,
         program: NibpProgram | None = None,
+        infusion_start: InfusionStart = "scheduled",
     ) -> LiveSimulation:
-        """A live patient for ``scenario``; the protocol's infusion starts on schedule.
+        """A live patient for ``scenario``.
 
         With ``follow_script`` the scenario's scripted actions are applied too (a demo);
         without, the trainee's own actions are the only ones.
+
+        ``infusion_start="scheduled"`` (the default, as ``vitalsim run``): the protocol's
+        infusion starts at the end of the baseline (a ``system`` start_infusion).
+        ``"manual"``: nothing starts it; the patient stays in the baseline until someone
+        applies ``start_infusion`` (a monitor's pre-infusion check decides when). The
+        scenario's events and scripted actions written against the infusion (anchors
+        ``infusion``, ``infusion_end``, ``observation``, ``end``) wait for that start and
+        then happen as far from the real start as they were planned from the planned one:
+        ``infusion+10min`` 10 min after the real start, earlier or later than planned.
+        One that would then fall before the real start (``infusion-2min``) happens at
+        the start. Those anchored to ``start`` keep their times.
         """
+        if infusion_start not in ("scheduled", "manual"):
+            raise ValueError(f"infusion_start is 'scheduled' or 'manual', got {infusion_start!r}")
+        manual = infusion_start == "manual"
+        now_events = [e for e in scenario.events if not (manual and _follows_infusion(e))]
         sim = cls(
-            profile or profile_for(scenario, seed), seed, program or scenario.nibp, scenario.events
+            profile or profile_for(scenario, seed), seed, program or scenario.nibp, now_events
         )
-        sim._pending = sorted(scheduled_actions(scenario, follow_script), key=lambda a: a.t_s)
+        plan = scheduled_actions(scenario, follow_script)
+        if manual:
+            scripted = scenario.actions if follow_script else ()
+            plan = [_scheduled(a) for a in scripted if not _follows_infusion(a)]
+            sim.infusion_start = "manual"
+            sim._planned_start_s = float(scenario.timeline.infusion_start_s)
+            sim._waiting_events = tuple(e for e in scenario.events if _follows_infusion(e))
+            sim._waiting_actions = tuple(_scheduled(a) for a in scripted if _follows_infusion(a))
+        sim._pending = sorted(plan, key=lambda a: a.t_s)
         return sim
 
     @property
@@ -644,6 +675,28 @@ class LiveSimulation:
         after = st.pump
         if (after.state, after.rate_mg_per_kg_h) != (before.state, before.rate_mg_per_kg_h):
             self.log.append((float(self.t_s), "pump", "device", pump_report(after)))
+        if kind == "start_infusion":
+            self._release_waiting()
+
+    def _release_waiting(self) -> None:
+        """At the real start (manual mode): the events and scripted actions written
+        against the infusion, moved by the real start minus the planned one."""
+        if self._planned_start_s is None:
+            return
+        now = float(self.t_s)
+        shift = now - self._planned_start_s
+        events = tuple(_moved(e, shift, now) for e in self._waiting_events)
+        actions = [replace(a, t_s=max(self.t_s, round(a.t_s + shift)))
+                   for a in self._waiting_actions]  # fmt: skip
+        self._waiting_events, self._waiting_actions = (), ()
+        self._planned_start_s = None
+        if events:  # from now on: the seconds before keep their values
+            self._reset_from(replace(self._start, events=(*self._start.events, *events)))
+        self._pending = sorted([*self._pending, *actions], key=lambda a: a.t_s)
+        if shift or events or actions:
+            self.log.append((now, "scenario_moved", "system",
+                             {"shift_s": shift, "events": len(events),
+                              "actions": len(actions)}))  # fmt: skip
 
     def inject(self, event: Any) -> None:
         """Add a scripted event (instructor), effective from its ``at_s``."""
@@ -779,6 +832,26 @@ def _note_only(t_s: int, act: ScheduledAction) -> Chunk:
         [],
         [(float(t_s), act.kind, {"actor": act.actor, **act.params})],
     )
+
+
+def _follows_infusion(item: Any) -> bool:
+    """An event or scripted action written against the infusion (not the session start)."""
+    return item.at.anchor != "start"
+
+
+def _scheduled(a: Any) -> ScheduledAction:
+    """A scenario's scripted action at its planned second."""
+    return ScheduledAction(round(a.at_s), a.kind, a.params, a.actor)
+
+
+def _moved(event: Any, shift_s: float, not_before_s: float) -> Any:
+    """A copy of a scenario event, ``shift_s`` later (earlier if negative), not before
+    ``not_before_s``; its clip at the session end moves with it."""
+    out = event.model_copy()
+    out._at_s = max(not_before_s, event.at_s + shift_s)
+    if event._session_end_s is not None:
+        out._session_end_s = max(event._session_end_s + shift_s, out._at_s)
+    return out
 
 
 def profile_for(scenario: Scenario, seed: int, index: int = 0) -> PatientProfile:

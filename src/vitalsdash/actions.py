@@ -48,13 +48,14 @@ class ActionError(VitalsdashError):
         super().__init__(message)
         self.code = code
         self.message = message
-        self.details = details
+        self.details = dict(details or {})  # more for the answer, e.g. a check's reasons
         self.words = words or message
         if status is not None:
             self.status = status
 
     def as_dict(self) -> dict[str, Any]:
-        return {"error": self.code, "message": self.message, **(self.details or {})}
+        """The API's answer: ``error`` and ``message``, and the ``details`` merged in."""
+        return {**self.details, "error": self.code, "message": self.message}
 
 
 def _num(**limits: Any) -> Any:
@@ -126,6 +127,20 @@ class Chart(_P):
     text: NoteText | None = None
 
 
+class StartInfusion(_P):
+    """``start_infusion``: an instructor may start despite a blocked pre-infusion check,
+    giving the reason (checked like a chart note, and not empty)."""
+
+    override_reason: NoteText | None = None
+
+    @field_validator("override_reason")
+    @classmethod
+    def _a_reason(cls, v: str | None) -> str | None:
+        if v is not None and not v.strip():
+            raise ValueError("give the reason for starting despite the check; it cannot be empty")
+        return None if v is None else v.strip()
+
+
 class StartSession(_P):
     scenario: str | None = Field(default=None, strict=True)
     seed: int | None = Field(default=None, ge=0, le=2**63 - 1, strict=True)  # a SQLite INTEGER
@@ -188,6 +203,7 @@ ALARM_ACTIONS: dict[str, type[_P]] = {
 SESSION_ACTIONS: dict[str, type[_P]] = {
     "chart": Chart, "start_session": StartSession, "end_session": NoParams,
     "resume_session": NoParams, "close_session": NoParams, "inject_event": InjectEvent,
+    "start_infusion": StartInfusion,
 }  # fmt: skip
 CLINIC_ACTIONS: dict[str, type[_P]] = {
     "set_speed": SetSpeed, "pause_simulation": NoParams, "resume_simulation": NoParams,

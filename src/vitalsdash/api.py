@@ -47,7 +47,7 @@ def create_api(runtime: Runtime) -> Blueprint:
 
     @api.errorhandler(ActionError)
     def _rejected(exc: ActionError):
-        return _error(exc.code, exc.message, exc.status)
+        return jsonify(exc.as_dict()), exc.status  # with its details (e.g. a check's reasons)
 
     @api.errorhandler(HTTPException)
     def _http(exc: HTTPException):

@@ -81,7 +81,13 @@ class BedConfig(_Model):
     hl7_source: str | None = None  # the sender's key (PV1-3 location etc.); default: the id
     protocol: str = "depression-40min"
     alarm_profile: str = "ketamine-infusion"
+    # Two different starts. `autostart`: the monitor starts a SESSION on this bed when the
+    # server starts (the patient is in the chair, the baseline begins). `auto_start`: the
+    # bed starts the INFUSION by itself at the end of the baseline, as soon as the
+    # pre-infusion check passes (a caution or a block holds it, with the reason shown);
+    # false (the default): the infusion waits for a trainee or an instructor to start it.
     autostart: bool = True
+    auto_start: bool = False
 
     @model_validator(mode="after")
     def _source_needs(self) -> BedConfig:

@@ -28,6 +28,12 @@ File format
     sbp_sensitivity = 3.0  # multiple of the population median ketamine BP response, 0..10
     motion_artefacts_per_h = 2   # 0..120
 
+    [patient.screening]    # answers to the questions asked before each session: "yes" | "no"
+    heart_disease = "no"   # uncontrolled_hypertension, heart_disease, psychosis, pregnancy,
+                           #   substance_misuse, severe_liver_disease; all default "no",
+                           #   except that untreated hypertension answers the first
+                           #   "untreated" when it is left out (care: today's BP decides)
+
     [protocol]
     pk_model = "kamp"      # kamp | domino (default kamp)
     baseline_min = 10      # > 0, default 10
@@ -185,7 +191,14 @@ from ._events import (
 )
 from ._expected import ALARM_CONDITIONS, ExpectedResponse
 from ._file import Scenario, ScenarioFile, find_scenario, list_scenarios, load_scenario
-from ._tables import NibpSettings, PatientSpec, Protocol, ScenarioInfo
+from ._tables import (
+    SCREENING_QUESTIONS,
+    NibpSettings,
+    PatientSpec,
+    Protocol,
+    ScenarioInfo,
+    Screening,
+)
 from ._time import ANCHORS, MAX_SESSION_S, PhaseName, Timeline, TimeRef, parse_time_ref
 
 __all__ = [
@@ -196,6 +209,7 @@ __all__ = [
     "EVENT_KINDS",
     "EVENT_TITLES",
     "MAX_SESSION_S",
+    "SCREENING_QUESTIONS",
     "Action",
     "ConfigError",
     "CuffFailure",
@@ -223,6 +237,7 @@ __all__ = [
     "Scenario",
     "ScenarioFile",
     "ScenarioInfo",
+    "Screening",
     "SetRate",
     "StopInfusion",
     "Tachycardia",

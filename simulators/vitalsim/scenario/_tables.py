@@ -23,8 +23,46 @@ class ScenarioInfo(_Model):
     seed: int | None = Field(default=None, ge=0)
 
 
+Answer = Literal["yes", "no"]
+"""A screening answer as the clinic records it."""
+
+SCREENING_QUESTIONS: tuple[str, ...] = (
+    "uncontrolled_hypertension", "heart_disease", "psychosis", "pregnancy",
+    "substance_misuse", "severe_liver_disease",
+)  # fmt: skip
+"""The contraindication questions a clinic asks before each session, in the order asked."""
+
+
+class Screening(_Model):
+    """The ``[patient.screening]`` table: the patient's answers to the contraindication
+    questions asked before each session ("yes" or "no"; every key optional).
+
+    Every answer defaults to "no", except ``uncontrolled_hypertension``: left out, it is
+    "no" unless the patient has untreated hypertension (``[patient] hypertension =
+    "untreated"``, or an untreated hypertension drawn with the seed), which answers it
+    "untreated" (see :meth:`answers`): a monitor then asks for care, and lets today's
+    blood pressure decide whether the infusion may start. Written out, the answer wins.
+    """
+
+    uncontrolled_hypertension: Answer | None = None
+    heart_disease: Answer = "no"
+    psychosis: Answer = "no"
+    pregnancy: Answer = "no"
+    substance_misuse: Answer = "no"
+    severe_liver_disease: Answer = "no"
+
+    def answers(self, hypertension: str | None = None) -> dict[str, str]:
+        """Question -> "yes" | "no" | "untreated" (the first question only, see above),
+        for a patient whose hypertension status is ``hypertension``."""
+        out = {q: getattr(self, q) for q in SCREENING_QUESTIONS}
+        if out["uncontrolled_hypertension"] is None:
+            out["uncontrolled_hypertension"] = "untreated" if hypertension == "untreated" else "no"
+        return out
+
+
 class PatientSpec(_Model):
-    """The ``[patient]`` table: what is fixed about the patient; None means "sample it"."""
+    """The ``[patient]`` table: what is fixed about the patient; None means "sample it".
+    ``[patient.screening]`` holds the answers to the pre-session questions."""
 
     age_years: float | None = Field(default=None, ge=18, le=100)
     sex: Literal["female", "male"] | None = None
@@ -38,6 +76,7 @@ class PatientSpec(_Model):
     rr_per_min: float | None = Field(default=None, ge=6, le=40)
     sbp_sensitivity: float | None = Field(default=None, ge=0, le=10)
     motion_artefacts_per_h: float | None = Field(default=None, ge=0, le=120)
+    screening: Screening = Field(default_factory=Screening)
 
     @field_validator("dbp_mmhg")
     @classmethod

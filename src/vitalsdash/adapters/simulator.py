@@ -34,6 +34,7 @@ __all__ = [
     "EVENT_TITLES",
     "FELT",
     "PATIENT_ACTIONS",
+    "SCREENING_QUESTIONS",
     "TRUTH_KEYS",
     "Felt",
     "Scenario",
@@ -47,8 +48,12 @@ __all__ = [
 
 PATIENT_ACTIONS: tuple[str, ...] = tuple(k for k in _SIM_ACTIONS if k != "start_infusion")
 """What a trainee can do to the patient or the pump: the simulator's actions, except
-starting the infusion, which the session does. The one list; actions, the runtime and the
-debrief derive theirs from it."""
+starting the infusion, which is a session action behind the pre-infusion check
+(``SimulatorSource.start_infusion``). The one list; actions, the runtime and the debrief
+derive theirs from it."""
+SCREENING_QUESTIONS: tuple[str, ...] = _scenario.SCREENING_QUESTIONS
+"""The contraindication questions asked before each session (the scenario's
+``[patient.screening]`` keys), in the order asked."""
 EVENT_KINDS: tuple[str, ...] = _scenario.EVENT_KINDS
 """The events an instructor may inject, as the simulator names them."""
 DRUGS: dict[str, tuple[str, ...]] = _scenario.DRUGS
@@ -146,18 +151,41 @@ def find_scenario(name_or_path: str | Path) -> Path:
 
 
 class SimulatorSource:
+    """The virtual patient of a bed. Its infusion waits for :meth:`start_infusion`
+    (``infusion_start="manual"``, the runtime's pre-infusion check decides when); the
+    scenario's events and scripted actions written against the infusion move with the
+    real start (see ``vitalsim.LiveSimulation.from_scenario``)."""
+
     kind = "simulator"
     actions = frozenset(PATIENT_ACTIONS)
 
     def __init__(
         self, scenario: Scenario, seed: int, program: NibpProgram | None = None,
-        follow_script: bool = False,
+        follow_script: bool = False, infusion_start: str = "manual",
     ) -> None:  # fmt: skip
         self.scenario = scenario
         self.sim = LiveSimulation.from_scenario(
-            scenario, seed, program=program, follow_script=follow_script
-        )
+            scenario, seed, program=program, follow_script=follow_script,
+            infusion_start=infusion_start,  # type: ignore[arg-type]
+        )  # fmt: skip
         self._noted = 0
+
+    def start_infusion(self, actor: str) -> dict[str, float]:
+        """Start the scenario's infusion now (its rate and dose); the parameters used.
+        SourceActionError if it cannot start (already started)."""
+        p = self.scenario.protocol
+        params = {"rate_mg_per_kg_h": float(p.infusion_rate_mg_per_kg_h),
+                  "dose_mg_per_kg": float(p.total_dose_mg_per_kg)}  # fmt: skip
+        try:
+            self.sim.apply("start_infusion", actor, **params)
+        except ActionError as exc:
+            raise SourceActionError(str(exc)) from None
+        return params
+
+    def screening(self) -> dict[str, str]:
+        """The patient's answers to the pre-session questions (:data:`SCREENING_QUESTIONS`
+        -> "yes" | "no" | "untreated", see ``vitalsim.scenario.Screening``)."""
+        return self.scenario.patient.screening.answers(self.sim.profile.hypertension)
 
     def advance(self, t1_s: int) -> list[Reading]:
         rows = self.sim.advance(max(0, int(t1_s) - self.sim.t_s))

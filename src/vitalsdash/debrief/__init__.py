@@ -7,6 +7,7 @@ recording replayed through the alarm engine; docs/debrief.md defines every metri
 - ``_episodes``: alarm episodes from the alarm log;
 - ``_expected``: the first action per episode and the scenario's expected responses;
 - ``_discharge``: the discharge decision against readiness, and the phases;
+- ``_start``: how the infusion was started (the check, refused attempts, an override);
 - ``_metrics``: :func:`compute_debrief`, which puts them together;
 - ``_types``: the records all of them read.
 
@@ -63,6 +64,11 @@ from vitalsdash.debrief._sources import (
     session_from_recording,
     session_from_store,
 )
+from vitalsdash.debrief._start import (
+    InfusionStart,
+    StartAttempt,
+    infusion_start,
+)
 from vitalsdash.debrief._types import (
     END_ACTIONS,
     SAMPLE_COLUMNS,
@@ -90,12 +96,14 @@ __all__ = [
     "Episode",
     "Escalation",
     "ExpectedResult",
+    "InfusionStart",
     "Observation",
     "PhaseSpan",
     "ReadinessJudge",
     "SessionData",
     "SessionEvent",
     "SilencedUnresolved",
+    "StartAttempt",
     "Suppressed",
     "addressing_actions",
     "alarm_episodes",
@@ -103,6 +111,7 @@ __all__ = [
     "compute_debrief",
     "condition_info",
     "discharge_decision",
+    "infusion_start",
     "infusion_times",
     "phase_changes",
     "phase_spans",

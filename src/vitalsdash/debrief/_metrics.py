@@ -42,6 +42,7 @@ from vitalsdash.debrief._expected import (
     score_expected,
     with_first_actions,
 )
+from vitalsdash.debrief._start import InfusionStart, infusion_start
 from vitalsdash.debrief._types import (
     Action,
     SessionData,
@@ -84,6 +85,8 @@ class Debrief:
     def words(self, condition: str) -> str:
         """A condition as pages show it ("Systolic high"); its name when none is known."""
         return self.labels.get(condition, condition)
+
+    start: InfusionStart | None = None  # how the infusion was started (None: not judged)
 
     @property
     def alarm_episodes(self) -> tuple[Episode, ...]:
@@ -140,6 +143,8 @@ class Debrief:
             "suppressed": len(self.suppressed),
             "expected": self.expected_counts(),
             "discharge": self.discharge.verdict,
+            "start_overridden": self.start is not None and self.start.overridden,
+            "start_refused": 0 if self.start is None else len(self.start.refused),
         }
 
 
@@ -208,4 +213,5 @@ def compute_debrief(
         silenced_limit_s=silenced_limit_s,
         groups=tuple(alarm_groups(eps)),
         labels=dict(data.labels),
+        start=infusion_start(data.actions, changes),
     )

@@ -26,6 +26,7 @@ from vitalsdash.alarms.replay import (
 )
 from vitalsdash.debrief._episodes import profile_conditions
 from vitalsdash.debrief._expected import PUMP_ACTIONS
+from vitalsdash.debrief._start import shift_of
 from vitalsdash.debrief._types import (
     END_ACTIONS,
     PATIENT_ACTIONS,
@@ -199,14 +200,22 @@ def session_from_store(
 
 def _with_scripted_events(events: list[SessionEvent], sc: Any, end_t: float) -> list[SessionEvent]:
     """The scenario's scripted events (the live simulator does not log them) up to the end,
-    as a recording's sidecar lists them: source ``scenario``."""
+    as a recording's sidecar lists them: source ``scenario``. Those written against the
+    infusion are where the session had them: moved with the real start of the infusion
+    (not before it), and left out when it never started."""
     have = {(e.kind, e.t_s) for e in events}
+    started, shift, moved_t = shift_of(events)
     extra = []
     for ev in getattr(sc, "events", ()):
-        if ev.at_s < end_t and (ev.kind, float(ev.at_s)) not in have:
+        at = float(ev.at_s)
+        if getattr(getattr(ev, "at", None), "anchor", "start") != "start":
+            if not started:
+                continue
+            at = at + shift if moved_t is None else max(at + shift, moved_t)
+        if at < end_t and (ev.kind, at) not in have:
             detail = ev.model_dump(mode="json", exclude={"at", "kind"})
-            detail["end_s"] = ev.end_s
-            extra.append(SessionEvent(float(ev.at_s), ev.kind, "scenario", detail))
+            detail["end_s"] = ev.end_s + (at - float(ev.at_s))
+            extra.append(SessionEvent(at, ev.kind, "scenario", detail))
     return sorted([*events, *extra], key=lambda e: e.t_s)
 
 

@@ -25,7 +25,9 @@ from vitalsdash.protocol._readiness import (
     CLEAN_WITHIN_S,
     NIBP_CHANNELS,
     READINESS_CHANNELS,
+    SCREENING_WORDS,
     Baseline,
+    CheckItem,
     Criterion,
     Latest,
     NibpReading,
@@ -40,15 +42,21 @@ from vitalsdash.protocol._readiness import (
     nibp_readings,
     pre_infusion_check,
 )
-from vitalsdash.protocol._session import PhaseTracker, alarm_baseline, nibp_interval_s
+from vitalsdash.protocol._session import (
+    PhaseTracker,
+    alarm_baseline,
+    nibp_interval_s,
+)
 from vitalsdash.tomlconfig import ConfigError
 
 __all__ = [
     "CLEAN_WITHIN_S",
     "NIBP_CHANNELS",
     "READINESS_CHANNELS",
+    "SCREENING_WORDS",
     "Baseline",
     "BaselineRules",
+    "CheckItem",
     "ConfigError",
     "Criterion",
     "DischargeCriteria",

@@ -8,6 +8,7 @@ protocol defaults".
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Annotated, NoReturn, Self
 
@@ -87,12 +88,34 @@ class BaselineRules(_Table):
 
 
 class PreInfusionLimits(_Table):
-    """``[pre_infusion]``: blocked at or above block_*, caution at or above caution_*."""
+    """``[pre_infusion]``: the limits of the check before the infusion starts.
+
+    Blood pressure: blocked at or above block_* (SBP or DBP), caution at or above
+    caution_*. SpO2: blocked below ``spo2_min_pct``. Heart rate: blocked at or above
+    ``hr_block_high_bpm`` or below ``hr_block_low_bpm``, caution at or above
+    ``hr_caution_high_bpm`` or below ``hr_caution_low_bpm`` (a "high" limit is reached at
+    the value, a "low" one only under it, as the BP limits and the SpO2 floor).
+    """
 
     block_sys_mmhg: Sys = 160.0
     block_dia_mmhg: Dia = 100.0
     caution_sys_mmhg: Sys = 140.0
     caution_dia_mmhg: Dia = 90.0
+    spo2_min_pct: float = Field(default=94.0, ge=50, le=100)
+    hr_block_low_bpm: float = Field(default=40.0, ge=20, le=250)
+    hr_caution_low_bpm: float = Field(default=50.0, ge=20, le=250)
+    hr_caution_high_bpm: float = Field(default=100.0, ge=20, le=250)
+    hr_block_high_bpm: float = Field(default=120.0, ge=20, le=250)
+
+    @model_validator(mode="after")
+    def _hr_ordered(self) -> Self:
+        keys = ("hr_block_low_bpm", "hr_caution_low_bpm", "hr_caution_high_bpm",
+                "hr_block_high_bpm")  # fmt: skip
+        for lower, upper in itertools.pairwise(keys):
+            if getattr(self, lower) >= getattr(self, upper):
+                _fail(lower, f"must be below {upper} ({getattr(self, upper):g}), "
+                      f"got {getattr(self, lower):g}")  # fmt: skip
+        return self
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:

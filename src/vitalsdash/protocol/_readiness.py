@@ -6,12 +6,15 @@ values are taken from samples, the pre-infusion check and discharge readiness. T
 of the protocol (phases, the NIBP program) and its readers ask here by channel id.
 
 Choices (clinical.md, "Monitoring protocol defaults"):
-- The pre-infusion check judges the LAST valid baseline NIBP reading: it is the state of
-  the patient when the infusion would start (a rising BP is not averaged away by an
-  earlier, calmer reading). Blocked at or above the block limits (SBP >= 160 or
-  DBP >= 100), caution at or above the caution limits (140/90, the threshold of grade 1
-  hypertension), else ok. Blocked takes precedence over not ready (the BP is shown as
-  soon as one reading exists), not ready over caution; ``reasons`` lists all of them.
+- The pre-infusion check is a checklist (``pre_infusion_check``): baseline readings and
+  time, BP, SpO2, HR, alarms showing, and the screening questions, each "pass",
+  "caution" or "blocked" with its words and the limit used; the check's status is the
+  worst item's. BP judges the LAST valid baseline NIBP reading: it is the state of the
+  patient when the infusion would start (a rising BP is not averaged away by an earlier,
+  calmer reading). Blocked at or above the block limits (SBP >= 160 or DBP >= 100),
+  caution at or above the caution limits (140/90, the threshold of grade 1
+  hypertension). A baseline too short or with too few readings blocks (the BP is shown
+  as soon as one reading exists); ``reasons`` lists every item that did not pass.
 - Discharge: SBP, DBP and HR within the percentage of baseline either way, exactly the
   percentage being within. The SBP cap relaxes only the upper bound and is strict: SBP
   below 160 is fine however far it rose, SBP at 160 is not (160 would block a start);
@@ -213,48 +216,180 @@ def num(v: float) -> str:
     return f"{round(v, 1):g}"
 
 
+CheckStatus = Literal["pass", "caution", "blocked"]
+_RANK: dict[str, int] = {"pass": 0, "caution": 1, "blocked": 2}
+
+SCREENING_WORDS: dict[str, str] = {
+    "uncontrolled_hypertension": "Uncontrolled high blood pressure",
+    "heart_disease": "Heart disease",
+    "psychosis": "Psychosis",
+    "pregnancy": "Pregnancy",
+    "substance_misuse": "Substance misuse",
+    "severe_liver_disease": "Severe liver disease",
+}
+"""The contraindication questions asked before each session, as the checklist words them
+(the keys are the scenario's ``[patient.screening]`` keys, in the order asked)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckItem:
+    """One line of the pre-infusion checklist: what it is, its verdict, and why."""
+
+    name: str  # baseline_readings, baseline_time, bp, spo2, hr, alarms, screening_<question>
+    status: CheckStatus
+    text: str
+
+
 @dataclass(frozen=True, slots=True)
 class PreInfusionCheck:
-    status: Literal["ok", "caution", "blocked", "not_ready"]
+    """May the infusion start? ``status`` is the worst item's: "blocked" (do not start),
+    "caution" (start allowed, after a second look) or "pass". ``reasons``: the words of
+    the items that did not pass, blocked ones first."""
+
+    status: CheckStatus
     reasons: list[str] = field(default_factory=list)
+    items: tuple[CheckItem, ...] = ()
 
     @property
     def may_start(self) -> bool:
-        return self.status in ("ok", "caution")
+        return self.status != "blocked"
+
+
+def _item(name: str, status: CheckStatus, text: str) -> CheckItem:
+    return CheckItem(name, status, text)
+
+
+def _baseline_items(cfg: ProtocolConfig, n_readings: int, elapsed_s: float) -> list[CheckItem]:
+    rules = cfg.baseline
+    need, noun = rules.min_readings, "reading" if rules.min_readings == 1 else "readings"
+    if n_readings < need:
+        readings = _item("baseline_readings", "blocked",
+                         f"{need} baseline BP {noun} needed, {n_readings} taken")  # fmt: skip
+    else:
+        readings = _item("baseline_readings", "pass",
+                         f"{n_readings} baseline BP {'reading' if n_readings == 1 else 'readings'}"
+                         f" taken ({need} needed)")  # fmt: skip
+    minutes = num(rules.min_minutes)
+    so_far = int(max(0.0, elapsed_s) // 60)
+    if elapsed_s < rules.min_minutes * 60.0:
+        time = _item("baseline_time", "blocked",
+                     f"Baseline of {minutes} min needed, {so_far} min so far")  # fmt: skip
+    else:
+        time = _item("baseline_time", "pass", f"Baseline {so_far} min ({minutes} min needed)")
+    return [readings, time]
+
+
+def _bp_item(cfg: ProtocolConfig, last: NibpReading | None) -> CheckItem:
+    lim = cfg.pre_infusion
+    if last is None:
+        return _item("bp", "blocked", "No baseline BP reading yet: take a reading")
+    s, d = last.sys_mmhg, last.dia_mmhg
+    head = f"BP {num(s)}/{num(d)} mmHg"
+    block = f"{num(lim.block_sys_mmhg)}/{num(lim.block_dia_mmhg)}"
+    caution = f"{num(lim.caution_sys_mmhg)}/{num(lim.caution_dia_mmhg)}"
+    if s >= lim.block_sys_mmhg or d >= lim.block_dia_mmhg:
+        return _item("bp", "blocked", f"{head} is at or above {block}: do not start")
+    if s >= lim.caution_sys_mmhg or d >= lim.caution_dia_mmhg:
+        return _item("bp", "caution", f"{head} is at or above {caution}: start with caution")
+    return _item("bp", "pass", f"{head} (below {caution})")
+
+
+def _spo2_item(cfg: ProtocolConfig, spo2: float | None) -> CheckItem:
+    floor = num(cfg.pre_infusion.spo2_min_pct)
+    if spo2 is None:
+        return _item("spo2", "blocked", "SpO2 not available: check the probe")
+    if spo2 < cfg.pre_infusion.spo2_min_pct:
+        return _item("spo2", "blocked", f"SpO2 {num(spo2)}% is below {floor}%: do not start")
+    return _item("spo2", "pass", f"SpO2 {num(spo2)}% ({floor}% or more)")
+
+
+def _hr_item(cfg: ProtocolConfig, hr: float | None) -> CheckItem:
+    lim = cfg.pre_infusion
+    if hr is None:
+        return _item("hr", "blocked", "HR not available: check the probe")
+    head = f"HR {num(hr)} bpm"
+    if hr >= lim.hr_block_high_bpm:
+        return _item("hr", "blocked", f"{head} is at or above {num(lim.hr_block_high_bpm)}: "
+                     "do not start")  # fmt: skip
+    if hr < lim.hr_block_low_bpm:
+        return _item("hr", "blocked", f"{head} is below {num(lim.hr_block_low_bpm)}: do not start")
+    if hr >= lim.hr_caution_high_bpm:
+        return _item("hr", "caution", f"{head} is at or above {num(lim.hr_caution_high_bpm)}: "
+                     "start with caution")  # fmt: skip
+    if hr < lim.hr_caution_low_bpm:
+        return _item("hr", "caution", f"{head} is below {num(lim.hr_caution_low_bpm)}: "
+                     "start with caution")  # fmt: skip
+    return _item("hr", "pass", f"{head} ({num(lim.hr_caution_low_bpm)} to "
+                 f"{num(lim.hr_caution_high_bpm)})")  # fmt: skip
+
+
+def _alarm_item(alarms: Sequence[tuple[str, str]]) -> CheckItem:
+    high = [msg for prio, msg in alarms if prio == "HIGH"]
+    other = [msg for prio, msg in alarms if prio != "HIGH"]
+    if high:
+        return _item("alarms", "blocked", f"High-priority alarm: {'; '.join(high)}: do not start")
+    if other:
+        noun = "Alarm" if len(other) == 1 else "Alarms"
+        return _item("alarms", "caution", f"{noun} active: {'; '.join(other)}")
+    return _item("alarms", "pass", "No active alarm")
+
+
+def _screening_items(cfg: ProtocolConfig, answers: Mapping[str, str]) -> list[CheckItem]:
+    out = []
+    for key, words in SCREENING_WORDS.items():
+        answer = answers.get(key)
+        name = f"screening_{key}"
+        if answer == "no":
+            out.append(_item(name, "pass", f"{words}: no"))
+        elif answer == "yes":
+            out.append(_item(name, "blocked", f"{words}: yes: do not start"))
+        elif answer == "untreated" and key == "uncontrolled_hypertension":
+            block = f"{num(cfg.pre_infusion.block_sys_mmhg)}/{num(cfg.pre_infusion.block_dia_mmhg)}"
+            out.append(_item(name, "caution", f"Untreated high blood pressure: today's BP "
+                             f"must stay below {block}"))  # fmt: skip
+        else:
+            out.append(_item(name, "caution", f"{words}: not asked"))
+    return out
 
 
 def pre_infusion_check(
-    cfg: ProtocolConfig, baseline_nibp_readings: Sequence[Sample], elapsed_s: float
+    cfg: ProtocolConfig,
+    baseline_nibp_readings: Sequence[Sample],
+    elapsed_s: float,
+    latest: Latest | None = None,
+    alarms: Sequence[tuple[str, str]] = (),
+    screening: Mapping[str, str] | None = None,
 ) -> PreInfusionCheck:
-    """May the infusion start? ``elapsed_s`` is the time spent in the baseline phase."""
-    rules, lim = cfg.baseline, cfg.pre_infusion
+    """May the infusion start now? One checklist item per criterion, in this order:
+
+    - baseline readings and time: ``cfg.baseline`` (blocked until both are met);
+    - BP, the LAST valid baseline reading: blocked at or above ``block_*``, caution at or
+      above ``caution_*`` (blocked without a reading);
+    - SpO2 and HR from ``latest`` (the clean current values, as discharge readiness takes
+      them): SpO2 blocked below ``spo2_min_pct``; HR blocked at or above
+      ``hr_block_high_bpm`` or below ``hr_block_low_bpm``, caution at or above
+      ``hr_caution_high_bpm`` or below ``hr_caution_low_bpm``; no value: blocked;
+    - ``alarms`` showing now, as (priority, message): a HIGH one blocks, any other is a
+      caution;
+    - the screening answers (question -> "yes" | "no" | "untreated", see
+      :data:`SCREENING_WORDS`): "yes" blocks; "untreated" (uncontrolled hypertension
+      only: a known untreated hypertension) and a question not answered are cautions.
+
+    ``elapsed_s`` is the time spent in the baseline phase. ``latest`` None leaves SpO2
+    and HR out, ``screening`` None the questions (for a caller that judges only the BP).
+    """
     bp = nibp_readings(baseline_nibp_readings)
-    reasons: list[str] = []
-    if len(bp) < rules.min_readings:
-        noun = "reading" if rules.min_readings == 1 else "readings"
-        reasons.append(f"{rules.min_readings} baseline NIBP {noun} needed, {len(bp)} taken")
-    if elapsed_s < rules.min_minutes * 60.0:
-        reasons.append(
-            f"baseline of {num(rules.min_minutes)} min needed, {int(elapsed_s // 60)} min so far"
-        )
-    not_ready = bool(reasons)
-    blocked = caution = False
-    if bp:
-        s, d = bp[-1].sys_mmhg, bp[-1].dia_mmhg
-        head = f"last baseline BP {num(s)}/{num(d)} mmHg"
-        if s >= lim.block_sys_mmhg or d >= lim.block_dia_mmhg:
-            blocked = True
-            limit = f"{num(lim.block_sys_mmhg)}/{num(lim.block_dia_mmhg)}"
-            reasons.append(f"{head} is at or above {limit}: do not start the infusion")
-        elif s >= lim.caution_sys_mmhg or d >= lim.caution_dia_mmhg:
-            caution = True
-            limit = f"{num(lim.caution_sys_mmhg)}/{num(lim.caution_dia_mmhg)}"
-            reasons.append(f"{head} is at or above {limit}: caution, start allowed")
-    if blocked:
-        return PreInfusionCheck("blocked", reasons)
-    if not_ready:
-        return PreInfusionCheck("not_ready", reasons)
-    return PreInfusionCheck("caution" if caution else "ok", reasons)
+    items = _baseline_items(cfg, len(bp), elapsed_s)
+    items.append(_bp_item(cfg, bp[-1] if bp else None))
+    if latest is not None:
+        items += [_spo2_item(cfg, latest.spo2_pct), _hr_item(cfg, latest.hr_bpm)]
+    items.append(_alarm_item(alarms))
+    if screening is not None:
+        items += _screening_items(cfg, screening)
+    worst = max((i.status for i in items), key=_RANK.__getitem__, default="pass")
+    reasons = [i.text for i in items if i.status == "blocked"]
+    reasons += [i.text for i in items if i.status == "caution"]
+    return PreInfusionCheck(worst, reasons, tuple(items))
 
 
 def _deviation(label: str, unit: str, value: float, base: float, pct: float) -> tuple[bool, str]:

@@ -37,6 +37,7 @@ from vitalsdash.report._tables import (
     num,
     params_text,
     silenced_rows,
+    start_lines,
 )
 
 __all__ = [
@@ -62,6 +63,7 @@ __all__ = [
     "render_pdf",
     "render_report",
     "silenced_rows",
+    "start_lines",
     "table_bytes",
     "timeline_figure",
     "write_report",

@@ -44,6 +44,9 @@ table.meta { width: auto; } table.meta th { width: 11em; }
 tr.met td:first-child, .ok { color: #2a7d2a; font-weight: 600; }
 tr.late td:first-child { color: #b07800; font-weight: 600; }
 tr.missed td:first-child, .bad { color: var(--high); font-weight: 600; }
+.start-bad { color: var(--high); font-weight: 600; } .start-ok { color: #2a7d2a; }
+.start-refused, .start-caution { color: #a07800; font-weight: 600; }
+.start-muted { color: var(--muted); }
 tr.prio-HIGH td:nth-child(2) { color: var(--high); font-weight: 600; }
 tr.prio-MEDIUM td:nth-child(2) { color: #a07800; font-weight: 600; }
 tr.prio-LOW td:nth-child(2) { color: var(--low); font-weight: 600; }

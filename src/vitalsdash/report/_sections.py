@@ -24,6 +24,7 @@ from vitalsdash.report._tables import (
     num,
     params_text,
     silenced_rows,
+    start_lines,
 )
 
 
@@ -219,6 +220,13 @@ def _discharge_section(debrief: Debrief) -> str:
     return "".join(parts)
 
 
+def _start_section(debrief: Debrief) -> str:
+    lines = start_lines(debrief)
+    if not lines:
+        return '<p class="empty">Not judged.</p>'
+    return "".join(f'<p class="start-{esc(cls)}">{esc(text)}</p>' for cls, text in lines)
+
+
 def _actions_section(data: SessionData) -> str:
     rows = [
         [
@@ -294,6 +302,7 @@ def sections(data: SessionData, debrief: Debrief) -> list[tuple[str, str, str]]:
     (the report puts the timeline right after it)."""
     return [
         ("summary", "Summary", _cards(debrief) + _interruptions_note(data)),
+        ("start", "Starting the infusion", _start_section(debrief)),
         ("expected", "Expected responses", _expected_section(debrief)),
         ("episodes", "Alarm episodes", _episodes_section(debrief)),
         ("silenced", "Silenced but not resolved", _silenced_section(debrief)),

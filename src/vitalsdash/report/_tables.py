@@ -96,3 +96,45 @@ def silenced_rows(debrief: Debrief) -> list[tuple[str, list[str]]]:
         ])
         for s in debrief.silenced_unresolved
     ]  # fmt: skip
+
+
+def _said(reasons: tuple[str, ...]) -> str:
+    return "; ".join(reasons)
+
+
+def start_lines(debrief: Debrief) -> list[tuple[str, str]]:
+    """How the infusion was started, as lines of words with a CSS class ("bad" for a
+    start despite a blocked check, "refused" for an attempt the check refused, "caution",
+    "ok" or "muted"): the report and the review page show the same lines."""
+    st = debrief.start
+    if st is None:
+        return []
+    out: list[tuple[str, str]] = []
+    for a in st.refused:
+        why = _said(tuple(r for r in a.reasons if r.endswith("do not start")) or a.reasons)
+        out.append(("refused", f"{a.actor.capitalize()} tried to start the infusion at "
+                    f"{clock(a.t_s)}: refused by the pre-infusion check ({why})"))  # fmt: skip
+    s = st.started
+    if s is None:
+        if st.scheduled_t_s is not None:
+            out.append(("muted", f"The infusion started at {clock(st.scheduled_t_s)} on the "
+                        "scenario's schedule (no pre-infusion check recorded)."))  # fmt: skip
+        else:
+            out.append(("muted", "The infusion was not started."))
+        return out
+    if s.overridden:
+        out.append(("bad", f"Infusion started by {s.actor} despite a blocked check: "
+                    f"{s.override_reason}"))  # fmt: skip
+        out.append(("bad", f"Started at {clock(s.t_s)}; the check said: {_said(s.reasons)}"))
+    elif s.auto:
+        out.append(("ok", f"Infusion started by itself (auto start) at {clock(s.t_s)}: the "
+                    "pre-infusion check passed."))  # fmt: skip
+    elif s.check == "caution":
+        out.append(("caution", f"Infusion started by {s.actor} at {clock(s.t_s)} with "
+                    f"caution: {_said(s.reasons)}"))  # fmt: skip
+    else:
+        passed = "the pre-infusion check passed" if s.check == "pass" else "no check recorded"
+        out.append(("ok", f"Infusion started by {s.actor} at {clock(s.t_s)}: {passed}."))
+        if s.override_reason:
+            out.append(("muted", f"Reason given: {s.override_reason}"))
+    return out

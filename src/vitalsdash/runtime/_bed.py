@@ -26,10 +26,12 @@ from vitalsdash.adapters import Note, Reading, Source
 from vitalsdash.alarms import PUMP_STATES, AlarmAction, AlarmEngine, AlarmEvent, step
 from vitalsdash.model import Phase, Quality, Sample, channel_of
 from vitalsdash.protocol import alarm_baseline
+from vitalsdash.runtime._infusion_start import start_by_itself
 
 SOURCE_PHASES = {"baseline": Phase.BASELINE, "infusion": Phase.INFUSION,
                  "observation": Phase.OBSERVATION}  # fmt: skip
 BASELINE_KEEP_SAMPLES = 3 * 3600  # two 1 Hz channels for an hour and a half, and the rest
+BASELINE_KEEP_CUFF = 3 * 200  # the last 200 cuff readings (SYS, DIA, MAP each)
 _QUALITY = {q.value: q for q in Quality}
 _NO_BASELINE = proto.Baseline(None, None, None, None, None, 0)
 
@@ -47,6 +49,15 @@ class Pending:
     def clear(self) -> None:
         for name in ("samples", "alarm_events", "actions", "observations", "session_events"):
             getattr(self, name).clear()
+
+
+def auto_start(s: BedSession, now: float) -> None:
+    """At the start of second ``now``: start the infusion of a bed that starts by itself
+    if the pre-infusion check passes (a caution or a block holds it: see ``hold_reason``)."""
+    check = s.pre_infusion_check(now)
+    s.pre_infusion = check
+    if check is not None and check.status == "pass":
+        start_by_itself(s, check, now)
 
 
 def alarm_event_row(session_id: int, e: AlarmEvent) -> dict[str, Any]:
@@ -82,6 +93,14 @@ class BedSession:
     queued: list[AlarmAction] = field(default_factory=list)  # for the engine, at second t_s
     pump_state: str = "not_started"  # the pump's state as last given to the alarm engine
     pending: Pending = field(default_factory=Pending)
+    # the start of the infusion (see _infusion_start): the patient's screening answers
+    # (None: the source has none), whether the bed starts it by itself once the check
+    # passes, when it was started, and the check at t_s while in the baseline
+    screening: dict[str, str] | None = None
+    auto_start: bool = False
+    start_s: float | None = None
+    pre_infusion: Any = None
+    baseline_cuff: list[Sample] = field(default_factory=list)  # the baseline's cuff samples
 
     def act(self, action: AlarmAction, now_s: float) -> list[AlarmEvent]:
         """One alarm action now (AlarmActionError changes nothing). The engine's own
@@ -92,10 +111,24 @@ class BedSession:
         return events
 
     def advance(self, seconds: int, baseline_from: Any = None) -> None:
-        """Run ``seconds`` simulated seconds: read the source, step the alarms each second."""
+        """Run ``seconds`` simulated seconds: read the source, step the alarms each second.
+
+        A bed that starts its infusion by itself (``auto_start``) runs its baseline one
+        second at a time: the check is judged at the start of every second from
+        everything before it, and the infusion starts at the first second it passes,
+        whatever the speed (as discharge readiness)."""
         if seconds <= 0 or self.status != "running":
             return
         t1 = self.t_s + seconds
+        while self.t_s < t1 and self.auto_start_pending():
+            auto_start(self, float(self.t_s))
+            self._advance_to(self.t_s + 1, baseline_from)
+        if self.t_s < t1:
+            self._advance_to(t1, baseline_from)
+        self.update_readiness()
+
+    def _advance_to(self, t1: int, baseline_from: Any) -> None:
+        """Seconds [t_s, t1) from the source through the alarm engine."""
         # A device's reading can arrive after its second was processed: it is stored with
         # its own time and evaluated in the current second (the engine's clock never runs back).
         by_second: dict[int, list[Reading]] = defaultdict(list)
@@ -139,6 +172,9 @@ class BedSession:
                 # what ``protocol.baseline_from`` reads; nothing else is kept then
                 if self.phase is Phase.BASELINE and channels.get(ch).baseline:
                     self.baseline_samples.append(samples[-1])
+                    if channels.get(ch).periodic:  # what the pre-infusion check reads
+                        self.baseline_cuff.append(samples[-1])
+                        del self.baseline_cuff[:-BASELINE_KEEP_CUFF]
                     if len(self.baseline_samples) > 2 * BASELINE_KEEP_SAMPLES:
                         # a real device's bed may never leave the baseline: keep the last hour
                         del self.baseline_samples[:-BASELINE_KEEP_SAMPLES]
@@ -148,13 +184,49 @@ class BedSession:
             _, events = step(self.engine.state, samples, actions, now)
             self.pending.alarm_events.extend(alarm_event_row(sid, e) for e in events)
         self.t_s = t1
-        self.update_readiness()
 
     def update_readiness(self) -> None:
         """Readiness at ``t_s`` for display, and the phase it implies (logged now; the
-        engine gets it at the start of second ``t_s``, before its samples)."""
+        engine gets it at the start of second ``t_s``, before its samples); the
+        pre-infusion check at ``t_s`` while the bed waits in the baseline."""
         self.queued += self._readiness_actions(float(self.t_s))
         self.readiness = self.discharge_readiness(float(self.t_s))
+        self.pre_infusion = self.pre_infusion_check(float(self.t_s))
+
+    # -- the start of the infusion --------------------------------------------------------
+    def waiting_to_start(self) -> bool:
+        """In the baseline, running, and nobody has started the infusion yet."""
+        return self.status == "running" and self.phase is Phase.BASELINE and self.start_s is None
+
+    def auto_start_pending(self) -> bool:
+        return self.auto_start and self.waiting_to_start()
+
+    def pre_infusion_check(self, now: float) -> Any:
+        """The protocol's pre-infusion check at ``now`` (None: not waiting, no protocol, or
+        a source whose infusion the monitor does not start: a recording, a real device)."""
+        if self.protocol is None or not self.waiting_to_start():
+            return None
+        if not callable(getattr(self.source, "start_infusion", None)):
+            return None
+        values = {
+            ch: proto.clean_value(self.clean.get(ch), self.lost.get(ch), now)
+            for ch in proto.READINESS_CHANNELS
+        }
+        alarms = [
+            (a.priority.name, a.message.lstrip("*").strip())
+            for a in self.engine.signals(now).alarms
+        ]  # the words, not the marker
+        screening = {} if self.screening is None else self.screening
+        return proto.pre_infusion_check(self.protocol, self.baseline_cuff, now,
+                                        proto.latest_of(self.last_nibp, values), alarms,
+                                        screening)  # fmt: skip
+
+    def hold_reason(self) -> str | None:
+        """Why a bed that starts by itself has not started yet (None: not held)."""
+        check = self.pre_infusion
+        if not self.auto_start_pending() or check is None or check.status == "pass":
+            return None
+        return "; ".join(check.reasons)
 
     def _remember(self, r: Reading, ch: str) -> None:
         """Latest values for numerics and readiness; a lost continuous signal is no value."""
@@ -186,6 +258,7 @@ class BedSession:
                          "source": "protocol", "detail": {k.value: v for k, v in values.items()}}
                     )  # fmt: skip
             self.baseline_samples = []  # the baseline is taken: nothing more is kept
+            self.baseline_cuff = []
         elif phase is Phase.OBSERVATION:
             self.infusion_end_s = float(sec)
         out.append(AlarmAction.set_phase(phase, float(sec)))

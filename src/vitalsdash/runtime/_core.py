@@ -45,7 +45,7 @@ from vitalsdash.clock import Clock, SimControl, SystemClock
 from vitalsdash.config import BedConfig, ClinicConfig
 from vitalsdash.feed import Feed
 from vitalsdash.model import Phase
-from vitalsdash.runtime import _pump, _views
+from vitalsdash.runtime import _infusion_start, _pump, _views
 from vitalsdash.runtime._bed import BedSession, Pending, alarm_event_row
 from vitalsdash.runtime._commands import SET_LIMITS, Command
 from vitalsdash.runtime._health import Health, HealthCheck, error_text
@@ -314,6 +314,7 @@ class Runtime:
         engine = AlarmEngine(profile, bed=cfg.id)
         first_events, engine.log = engine.log, []  # the store keeps the log, not memory
         bed.session = BedSession(session_id, cfg.id, source, engine, protocol=protocol_cfg)
+        _infusion_start.prepare(bed.session, cfg)  # screening answers, auto_start
         if cfg.source == "hl7":
             source.set_anchor(started)  # type: ignore[attr-defined]
             bed.session.realtime_start = self.control.clock.now()
@@ -373,6 +374,7 @@ class Runtime:
         self._start_session(bed, params, session_id=sid)
         s = bed.session
         assert s is not None
+        s.auto_start, auto = False, s.auto_start  # its logged start is replayed instead
         for a in self.store.actions(sid):
             if a["outcome"] != "ok" or a["kind"] not in REPLAYED_ACTIONS:
                 continue
@@ -380,6 +382,7 @@ class Runtime:
             self._apply(bed, s, a["kind"], a["params"], a["actor"], float(s.t_s))
             s.update_readiness()
         s.advance(int(row["last_t_s"]) - s.t_s, proto.baseline_from)
+        s.auto_start = auto
         s.update_readiness()
         s.pending.clear()
         s.status = "interrupted"
@@ -498,6 +501,8 @@ class Runtime:
             if s.status != "running":
                 raise ActionError("interrupted", f"{bed_id}'s session was interrupted: "
                                      "resume or close it first", status=409)  # fmt: skip
+            if kind == _infusion_start.KIND:
+                return self._start_infusion(bed, s, clean, actor, t)
             snap = Snapshot(bed, source_copy=kind in PATIENT_ACTIONS or kind == "inject_event",
                             alarm_copy=kind in ALARM_ACTIONS)  # fmt: skip
             try:
@@ -578,10 +583,30 @@ class Runtime:
             log.warning("%s: %s not stored, undone: %s", bed.id, kind, exc)
             raise _not_stored(kind, exc) from None
 
+    def _start_infusion(self, bed: Bed, s: BedSession, clean: dict[str, Any], actor: str,
+                        t: float) -> dict[str, Any]:  # fmt: skip
+        """``start_infusion``: the pre-infusion check decides (see ``_infusion_start``); a
+        refused attempt is stored (for the debrief) before the refusal is answered."""
+        snap = Snapshot(bed, source_copy=True, alarm_copy=False)
+        try:
+            out = _infusion_start.submit(s, clean, actor, t)
+        except _infusion_start.BlockedStartError as refused:
+            self._store_action(bed, _infusion_start.KIND, snap)
+            raise refused.error from None
+        except ActionError:
+            snap.restore(bed, self._writer)
+            raise
+        s.update_readiness()
+        bed.readiness = s.readiness
+        self._store_action(bed, _infusion_start.KIND, snap)
+        return out
+
     def _apply(self, bed: Bed, s: BedSession, kind: str, p: dict[str, Any], actor: str,
                t: float) -> None:  # fmt: skip
         try:
-            if kind in PATIENT_ACTIONS:
+            if kind == _infusion_start.KIND:  # a logged start, replayed (see _rebuild)
+                _infusion_start.replay(s, actor, t)
+            elif kind in PATIENT_ACTIONS:
                 s.source.apply(kind, actor, {k: v for k, v in p.items() if v is not None})
             elif kind in ALARM_ACTIONS:
                 s.pending.alarm_events.extend(
@@ -648,7 +673,8 @@ class Runtime:
 
 MAX_LIMIT_EDITS = 64
 """At most this many edits in one ``set_limits`` (the settings table has 24 cells)."""
-REPLAYED_ACTIONS = frozenset({*PATIENT_ACTIONS, *ALARM_ACTIONS, "chart", "inject_event"})
+REPLAYED_ACTIONS = frozenset({*PATIENT_ACTIONS, *ALARM_ACTIONS, "chart", "inject_event",
+                              _infusion_start.KIND})  # fmt: skip
 """The logged actions that changed a session's source or engine: applied again on rebuild."""
 
 

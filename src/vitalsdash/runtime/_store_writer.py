@@ -39,7 +39,7 @@ MAX_BACKOFF_S = 5.0
 PENDING_KINDS = ("samples", "alarm_events", "actions", "observations", "session_events")
 # what an action may change on a BedSession besides its source, engine, queue and pending
 _SESSION_FIELDS = ("phase", "status", "alertness", "readiness", "infusion_start_s",
-                   "infusion_end_s")  # fmt: skip
+                   "infusion_end_s", "start_s", "pre_infusion")  # fmt: skip
 
 
 @dataclass

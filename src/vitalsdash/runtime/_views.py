@@ -107,6 +107,17 @@ class ReadinessView(Plain):
 
 
 @dataclass(frozen=True, slots=True)
+class PreInfusionView(Plain):
+    """The pre-infusion check while the bed waits in the baseline: ``status`` "pass",
+    "caution" or "blocked"; ``reasons`` the words of the items that did not pass;
+    ``items`` the checklist as (name, status, text)."""
+
+    status: str
+    reasons: tuple[str, ...] = ()
+    items: tuple[tuple[str, str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class BaselineView(Plain):
     """The patient's baseline: channel id -> value, for the channels the protocol took
     one of (``protocol.Baseline.by_channel``), and how many cuff readings it rests on."""
@@ -148,6 +159,8 @@ class BedView(Plain):
     patient: Mapping[str, Any] = field(default_factory=empty)
     alarm_labels: Mapping[str, str] = field(default_factory=empty)
     """condition -> the nurse's words for it ("SYS_HI" -> "Systolic high"), for log lines."""
+    pre_infusion: PreInfusionView | None = None  # while waiting in the baseline
+    infusion_hold_reason: str | None = None  # an auto_start bed held by its check
 
     def value(self, channel: str) -> float | None:
         """The current value of a channel (None when there is none)."""
@@ -286,6 +299,13 @@ def _readiness(r: Any) -> ReadinessView | None:
                          tuple(r.missing))  # fmt: skip
 
 
+def _pre_infusion(c: proto.PreInfusionCheck | None) -> PreInfusionView | None:
+    if c is None:
+        return None
+    return PreInfusionView(str(c.status), tuple(c.reasons),
+                           tuple((i.name, i.status, i.text) for i in c.items))  # fmt: skip
+
+
 def _baseline(b: proto.Baseline | None) -> BaselineView | None:
     if b is None:
         return None
@@ -314,6 +334,8 @@ def bed_view(bed: Bed) -> BedView:
         baseline=_baseline(s.baseline), readiness=_readiness(bed.readiness),
         patient=frozen(bed.patient),
         alarm_labels=frozen({n: c.label for n, c in s.engine.state.conds.items()}),
+        pre_infusion=_pre_infusion(s.pre_infusion),
+        infusion_hold_reason=s.hold_reason(),
     )  # fmt: skip
 
 
@@ -358,4 +380,8 @@ def summary(view: BedView) -> dict[str, Any]:
         "readiness": None if view.readiness is None else {
             "ready": view.readiness.ready, "missing": list(view.readiness.missing)},
     }  # fmt: skip
+    check = view.pre_infusion
+    out["session"]["pre_infusion_check"] = None if check is None else {
+        "status": check.status, "reasons": list(check.reasons)}  # fmt: skip
+    out["session"]["infusion_hold_reason"] = view.infusion_hold_reason
     return out

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from infusion_start import start_all
 
 from vitalsdash.actions import ALL_ACTIONS, CLINIC_ACTIONS
 from vitalsdash.api import MAX_BODY_BYTES, create_server
@@ -42,6 +43,10 @@ class Clinic:
         self.clock = ManualClock()
         self.rt = Runtime(clinic, self.store, Feed(self.store), clock=self.clock)
         self.rt.start()
+        if t_s > 600:  # the end of the baseline: the nurses start both infusions
+            self.rt.advance(600)
+            start_all(self.rt, ["chair1", "chair2"])
+            t_s -= 600
         self.rt.advance(t_s)  # 5 min into the infusion
         self.client = create_server(self.rt).test_client()
 
@@ -178,7 +183,8 @@ def test_pause_pump_changes_the_pump(clinic: Clinic):
     assert pump["delivering_mg_per_kg_h"] == 0  # the rate set on it is kept (0.75)
     acts = clinic.store.actions(clinic.sid())
     assert [(a["kind"], a["actor"], a["t_s"], a["outcome"]) for a in acts] == [
-        ("pause_pump", "trainee", 900.0, "ok")
+        ("start_infusion", "trainee", 600.0, "ok"),  # the end of the baseline
+        ("pause_pump", "trainee", 900.0, "ok"),
     ]
     clinic.rt.advance(60)
     rates = [

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from infusion_start import start_infusion
 
 from vitalsdash.clock import ManualClock
 from vitalsdash.config import BedConfig, ClinicConfig, ClinicSection
@@ -77,7 +78,9 @@ def surge(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     clinic = ClinicConfig(clinic=ClinicSection(speed=60), beds=[bed])
     rt = Runtime(clinic, store, Feed(store), clock=ManualClock())
     rt.start()
-    rt.advance(900)  # five minutes into the infusion
+    rt.advance(600)  # the end of the baseline: the nurse (or the instructor) starts it
+    start_infusion(rt, "b1")
+    rt.advance(300)  # five minutes into the infusion
     rt.submit("b1", "inject_event", {"kind": "hypertensive_surge", "params": {
         "sbp_rise_mmhg": 90, "duration_min": 20}}, "instructor")  # fmt: skip
     for _ in range(60):

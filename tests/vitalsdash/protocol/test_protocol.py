@@ -27,7 +27,6 @@ from vitalsdash.protocol import (
     load_protocol,
     nibp_interval_s,
     nibp_readings,
-    pre_infusion_check,
 )
 
 pytestmark = pytest.mark.unit
@@ -249,75 +248,7 @@ def test_readiness_ignores_artefact_and_stale_values():
 
 
 # --------------------------------------------------------------------------- pre-infusion
-
-
-def two_readings(sys_: float, dia: float):
-    return [*bp(60, 120, 75), *bp(360, sys_, dia)]
-
-
-@pytest.mark.parametrize(
-    ("sys_", "dia", "status"),
-    [
-        (160, 100, "blocked"),
-        (160, 80, "blocked"),
-        (130, 100, "blocked"),
-        (159, 99, "caution"),
-        (140, 90, "caution"),  # "caution above 140/90" is read as at or above (grade 1)
-        (140, 70, "caution"),
-        (120, 90, "caution"),
-        (139, 89, "ok"),
-    ],
-)
-def test_pre_infusion_limits(sys_, dia, status):
-    check = pre_infusion_check(CFG, two_readings(sys_, dia), elapsed_s=400)
-    assert check.status == status
-    assert check.may_start == (status in ("ok", "caution"))
-    if status == "blocked":
-        assert check.reasons == [
-            f"last baseline BP {sys_}/{dia} mmHg is at or above 160/100: do not start the infusion"
-        ]
-    elif status == "caution":
-        assert check.reasons == [
-            f"last baseline BP {sys_}/{dia} mmHg is at or above 140/90: caution, start allowed"
-        ]
-    else:
-        assert check.reasons == []
-
-
-def test_the_last_reading_is_judged():
-    assert pre_infusion_check(CFG, two_readings(135, 85), 400).status == "ok"
-    rising = [*bp(60, 135, 85), *bp(360, 162, 95)]
-    assert pre_infusion_check(CFG, rising, 400).status == "blocked"
-
-
-def test_not_ready_until_enough_readings_and_time():
-    one = bp(60, 120, 75)
-    check = pre_infusion_check(CFG, one, elapsed_s=400)
-    assert (check.status, check.reasons) == (
-        "not_ready",
-        ["2 baseline NIBP readings needed, 1 taken"],
-    )
-    check = pre_infusion_check(CFG, [*one, *bp(200, 0, 0, ok=False)], elapsed_s=200)
-    assert check.status == "not_ready"
-    assert check.reasons == [
-        "2 baseline NIBP readings needed, 1 taken",
-        "baseline of 5 min needed, 3 min so far",
-    ]
-    assert pre_infusion_check(CFG, [], elapsed_s=0).reasons[0] == (
-        "2 baseline NIBP readings needed, 0 taken"
-    )
-    assert pre_infusion_check(CFG, two_readings(120, 75), elapsed_s=299.9).status == "not_ready"
-    assert pre_infusion_check(CFG, two_readings(120, 75), elapsed_s=300).status == "ok"
-
-
-def test_blocked_shows_before_the_baseline_is_complete_and_caution_waits():
-    check = pre_infusion_check(CFG, bp(60, 170, 95), elapsed_s=120)
-    assert check.status == "blocked"
-    assert len(check.reasons) == 3
-    assert "170/95" in check.reasons[-1]
-    check = pre_infusion_check(CFG, bp(60, 150, 85), elapsed_s=120)
-    assert check.status == "not_ready"
-    assert "caution" in check.reasons[-1]
+# (tests/vitalsdash/protocol/test_pre_infusion.py)
 
 
 # --------------------------------------------------------------------------- readiness

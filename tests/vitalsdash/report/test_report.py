@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from vitalsdash.actions import ActionError
 from vitalsdash.cli import main
 from vitalsdash.clock import ManualClock
 from vitalsdash.config import BedConfig, ClinicConfig, ClinicSection
@@ -47,7 +48,12 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     )
     rt = Runtime(clinic, store, clock=ManualClock())
     rt.start()
-    rt.advance(2450)
+    rt.advance(600)  # the end of the baseline: the trainee tries to start, the check
+    with pytest.raises(ActionError):  # blocks it, and the instructor starts it anyway
+        rt.submit("b1", "start_infusion", {}, "trainee")
+    rt.submit("b1", "start_infusion", {"override_reason": f"consultant agrees {XSS}"},
+              "instructor")  # fmt: skip
+    rt.advance(1850)
     rt.submit("b1", "acknowledge", {"condition": "SYS_RISE"})
     rt.advance(20)
     rt.submit("b1", "pause_audio", {})
@@ -90,6 +96,7 @@ def test_report_is_one_self_contained_file(report_html: Path) -> None:
     assert "@media print" in text
     assert "@page" in text
     for section in (
+        "Starting the infusion",
         "Alarm episodes",
         "Expected responses",
         "Discharge decision",
@@ -105,6 +112,9 @@ def test_notes_and_labels_are_escaped(report_html: Path) -> None:
     assert XSS not in text
     assert f"Chair {XSS_ESCAPED}" in text  # the label, in the title and the header
     assert f"patient anxious {XSS_ESCAPED}" in text  # the note, in the tables
+    # the instructor's override reason, in the start section
+    assert (f"Infusion started by instructor despite a blocked check: consultant agrees "
+            f"{XSS_ESCAPED}") in text  # fmt: skip
     # in the figure's JSON (hover text) the markup is escaped for HTML and for the script tag
     data = text.split('id="timeline-data">', 1)[1].split("</script>", 1)[0]
     assert "<" not in data
@@ -126,6 +136,15 @@ def test_report_from_the_store_has_the_metrics(live: dict[str, Any]) -> None:
     assert (met.status, met.action_kind) == ("met", "pause_pump")
     assert d.discharge.decided
     assert d.discharge.ready is False
+    # the start: the trainee's attempt refused by the check, the instructor's override
+    assert d.start is not None
+    [refused] = d.start.refused
+    assert (refused.t_s, refused.actor, refused.check) == (600.0, "trainee", "blocked")
+    assert d.start.overridden
+    assert (d.start.started.actor, d.start.started.override_reason) == (
+        "instructor", f"consultant agrees {XSS}")  # fmt: skip
+    assert d.summary()["start_overridden"] is True
+    assert d.summary()["start_refused"] == 1
     assert "infusion not ended: 60 min observation follows" in d.discharge.missing
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from infusion_start import start_infusion
 from served import Served
 
 from vitalsdash.actions import ActionError
@@ -229,6 +230,9 @@ def _act(rt: Runtime, t: int) -> None:
         2400: ("chair1", "set_rate", {"rate_mg_per_kg_h": 0.5}, "trainee"),
         3300: ("chair1", "chart", {"kind": "alertness", "value": 10}, "trainee"),
     }
+    if t == 600:  # the end of the baseline: the infusions start (replayed on a rebuild)
+        for bed in ("chair1", "chair2"):
+            start_infusion(rt, bed)
     if t in plan:
         bed, kind, params, actor = plan[t]
         rt.submit(bed, kind, params, actor)

@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from infusion_start import start_infusion
 
 from vitalsdash import protocol as proto
 from vitalsdash.cli import main
@@ -98,6 +99,9 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
         clock.advance(1.0)  # one wall second is one simulated minute at x60
         assert rt.tick() == SPEED
         t = rt.beds["chair1"].session.t_s  # type: ignore[union-attr]
+        if t == INFUSION_S:  # the end of the baseline: the nurses start every infusion
+            for bed in BEDS:
+                start_infusion(rt, bed)
         if t == EARLY_CHART_S:  # during the infusion: must not count for discharge
             rt.submit("chair1", "chart", {"kind": "alertness", "value": 10}, "trainee")
         if t == LOW_CHART_S:

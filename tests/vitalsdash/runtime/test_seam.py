@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from infusion_start import start_infusion
 
 from vitalsdash.actions import ActionError
 from vitalsdash.clock import ManualClock
@@ -185,7 +186,9 @@ def rt(tmp_path: Path):
         clock=ManualClock(),
     )  # fmt: skip
     runtime.start()
-    runtime.advance(1200)  # into chair1's infusion, with alarms and a pump
+    runtime.advance(600)  # the end of chair1's baseline: its infusion is started
+    start_infusion(runtime, "chair1")
+    runtime.advance(600)  # into chair1's infusion, with alarms and a pump
     yield runtime
     store.close()
 

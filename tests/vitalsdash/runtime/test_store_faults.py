@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from infusion_start import start_all
 from mllp_client import send_by_hl7_package
 from sqlalchemy import event
 from test_hl7_runtime import SENT_AT
@@ -82,6 +83,10 @@ class Clinic:
         self.rt.start()
         self.faults = Faults(self.store)
         self.client = create_server(self.rt).test_client()
+        if start_s > 600:  # the nurses start the infusions at the end of the baseline
+            self.rt.advance(600)
+            start_all(self.rt, ["chair1", "chair2", "chair3"])
+            start_s -= 600
         self.rt.advance(start_s)
 
     def run(self, seconds: int) -> None:
@@ -315,7 +320,8 @@ def test_a_full_disk_degrades_health_holds_memory_and_refuses_actions_unapplied(
                           ).status_code == 200  # fmt: skip
             assert _engine_state(s) != engine
             stored = c.store.actions(s.session_id)
-            assert [a["kind"] for a in stored] == ["alarm_off"]  # only the acknowledged one
+            # only the acknowledged one, after the start of the infusion (before the fault)
+            assert [a["kind"] for a in stored] == ["start_infusion", "alarm_off"]
             assert c.store.integrity_check() == []
             c.run(6)
             assert c.health()[0] == 200

@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from infusion_start import start_infusion
 
 from vitalsdash.clock import ManualClock
 from vitalsdash.config import BedConfig, ClinicConfig, ClinicSection
@@ -35,7 +36,9 @@ def rt(tmp_path: Path):
         clock=ManualClock(),
     )  # fmt: skip
     runtime.start()
-    runtime.advance(1200)  # into chair1's infusion, with a pump
+    runtime.advance(600)  # the end of chair1's baseline: its infusion is started
+    start_infusion(runtime, "chair1")
+    runtime.advance(600)  # into chair1's infusion, with a pump
     yield runtime
     store.close()
 

@@ -8,6 +8,7 @@ import re
 import pytest
 from dash import Patch, html
 from dash._utils import stringify_id
+from infusion_start import start_infusion
 
 from vitalsdash.actions import ActionError
 from vitalsdash.clock import ManualClock
@@ -46,7 +47,9 @@ def rt(tmp_path):
         clock=ManualClock(),
     )
     runtime.start()
-    runtime.advance(900)  # 5 minutes into chair1's infusion
+    runtime.advance(600)  # the end of chair1's baseline: its infusion is started
+    start_infusion(runtime, "chair1")
+    runtime.advance(300)  # 5 minutes into chair1's infusion
     yield runtime
     store.close()
 

@@ -6,6 +6,7 @@ import json
 from itertools import pairwise
 
 import pytest
+from infusion_start import start_all, start_infusion
 from plotly.utils import PlotlyJSONEncoder
 
 from vitalsdash.clock import ManualClock
@@ -33,7 +34,9 @@ def rt(tmp_path_factory: pytest.TempPathFactory):
     runtime = Runtime(ClinicConfig(clinic=ClinicSection(), beds=beds), store, Feed(store),
                       clock=ManualClock())  # fmt: skip
     runtime.start()
-    runtime.advance(1500)
+    runtime.advance(600)  # the end of the baseline: both infusions are started
+    start_all(runtime, ["chair1", "chair2"])
+    runtime.advance(900)
     yield runtime
     store.close()
 
@@ -143,6 +146,8 @@ def test_every_tick_of_a_whole_session_fits_the_budget(tmp_path) -> None:
     sizes, parts = [], set()
     for _ in range(110 * 60):
         rt1.advance(1)
+        if rt1.beds["c"].session.t_s == 600:  # type: ignore[union-attr]
+            start_infusion(rt1, "c")  # the end of the baseline
         out = bedside_tick(rt1, "c", cursor)
         cursor = out["cursor"]
         sizes.append(_size(out))

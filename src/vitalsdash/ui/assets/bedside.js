@@ -123,6 +123,56 @@
     ];
   }
 
+  /* The pre-infusion checklist (widgets/start_check.py): the tick sends only the parts
+     that changed, {h: [status, hold] | null, n: lines, i<k>: [k, status, words, name]};
+     the lines are kept here and the whole list drawn from them. */
+  var START_MARK = { p: "✓", c: "!", b: "✗" };
+  var START_WORD = { p: "pass", c: "caution", b: "blocked" };
+  var START_HEAD = { p: "Ready to start", c: "Start with caution", b: "Do not start" };
+  var start = { head: null, lines: [] };
+
+  function startCheck(s) {
+    if (Object.prototype.hasOwnProperty.call(s, "h")) {
+      start.head = s.h;
+    }
+    if (typeof s.n === "number") {
+      start.lines.length = s.n;
+    }
+    Object.keys(s).forEach(function (key) {
+      if (key.charAt(0) === "i" && Array.isArray(s[key])) {
+        start.lines[s[key][0]] = s[key];
+      }
+    });
+    if (!start.head) {
+      return [];
+    }
+    var status = start.head[0];
+    var out = [el("Div", {
+      className: "start-headline check-" + START_WORD[status],
+      id: "start-headline",
+      "data-status": START_WORD[status],
+      children: [el("Span", { className: "check-mark", children: START_MARK[status] }),
+                 el("Span", { children: START_HEAD[status] })]
+    })];
+    if (start.head[1]) {
+      out.push(el("Div", { className: "start-hold", id: "start-hold",
+                           children: "Held: " + start.head[1] }));
+    }
+    out.push(el("Ul", {
+      className: "start-items",
+      children: start.lines.filter(Boolean).map(function (line) {
+        return el("Li", {
+          className: "check-item check-" + START_WORD[line[1]],
+          "data-item": line[3],
+          "data-status": START_WORD[line[1]],
+          children: [el("Span", { className: "check-mark", children: START_MARK[line[1]] }),
+                     el("Span", { children: line[2] })]
+        });
+      })
+    }));
+    return out;
+  }
+
   /* Plotly shapes from trends.decor's spec {r, h, v, m, t}. */
   function shapes(spec) {
     var out = [];
@@ -289,6 +339,14 @@
       }
       var ready = Object.prototype.hasOwnProperty.call(wire, "r") ? readiness(wire.r) : noUpdate;
       return [ext, rows, ready];
+    },
+
+    /* The pre-infusion checklist's changed parts (see startCheck). */
+    applyStartCheck: function (parts) {
+      if (!parts) {
+        return window.dash_clientside.no_update;
+      }
+      return startCheck(parts);
     },
 
     /* A page drawn afresh opens its stream, which starts with the backfill (closing any

@@ -64,6 +64,11 @@ def request(action: str, values: dict[str, Any]) -> tuple[str, dict[str, Any], s
         return "resume_session", {}, "Session resumed"
     if action == "close":
         return "close_session", {}, "Session closed"
+    if action == "startinf":  # an override needs its reason (the runtime checks it)
+        reason = values.get("override")
+        reason = reason if isinstance(reason, str) and reason.strip() else None
+        return ("start_infusion", {"override_reason": reason},
+                "Infusion started despite the check" if reason else "Infusion started")  # fmt: skip
     if action == "inject":
         kind, params = events.params(values.get("kind"), values.get("mags") or {})
         return "inject_event", {"kind": kind, "params": params}, events.describe(kind, params)

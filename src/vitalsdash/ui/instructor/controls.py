@@ -149,6 +149,29 @@ def _inject_panel(bed_id: str) -> html.Div:
     )
 
 
+def _start_infusion_panel(bed_id: str) -> html.Div:
+    """Start the infusion as the instructor: despite a blocked pre-infusion check only
+    with a reason (logged, and shown in the debrief)."""
+    return html.Div(
+        [
+            labelled(
+                "Override reason",
+                dbc.Input(
+                    id=ids("override", bed_id),
+                    type="text",
+                    size="sm",
+                    maxLength=500,
+                    placeholder="only to start despite a blocked check",
+                ),
+                cls="field field-wide",
+            ),
+            button("Start infusion", ids("startinf-btn", bed_id), "go",
+                   title="Start the infusion now (the pre-infusion check runs first)"),
+        ],
+        className="btn-row start-infusion-form",
+    )  # fmt: skip
+
+
 def card(
     bed_id: str, label: str, scenario: str | None, status: str | None, options: list[dict[str, str]]
 ) -> html.Section:
@@ -185,6 +208,7 @@ def card(
             html.Div(
                 [
                     truth.panel(bed_id),
+                    _start_infusion_panel(bed_id),
                     dcc.ConfirmDialogProvider(
                         button("End session", variant="danger", cls="end-btn"),
                         id=ids("end", bed_id),

@@ -66,6 +66,8 @@ def request(
     if trigger in SIMPLE:
         kind, message = SIMPLE[trigger]
         return kind, {}, message
+    if trigger in ("start-go", "start-confirm"):  # the start button (confirmed if caution)
+        return "start_infusion", {}, "Infusion started"
     if trigger == "pump-set-rate":
         rate = _needs(values.get("pump-rate-input"), "a rate in mg/kg/h")
         return "set_rate", {"rate_mg_per_kg_h": rate}, f"Rate set to {rate:g} mg/kg/h"
@@ -110,8 +112,21 @@ def perform(rt: Runtime, bed_id: str, trigger: Any, values: dict[str, Any]) -> O
         paused = bool(view is not None and view.signals is not None and view.signals.audio_paused)
         labels = view.alarm_labels if view is not None else {}
         kind, params, message = request(trigger, values, paused, labels)
-        reply = rt.submit(Command(kind, bed_id, params, "trainee"))
+        done = rt.submit(Command(kind, bed_id, params, "trainee"))
     except ActionError as exc:
-        return Outcome(False, exc.words)
+        return Outcome(False, _refusal(exc))
     # the runtime's own sentence when it has one: what the pump did ("still paused")
-    return Outcome(True, str(reply.get("message") or message))
+    message = str(done.get("message") or message)
+    if kind == "start_infusion" and done.get("check") == "caution":
+        message = "Infusion started with caution: " + "; ".join(done.get("reasons") or [])
+    return Outcome(True, message)
+
+
+def _refusal(exc: ActionError) -> str:
+    """A refusal in the nurse's words; a blocked start lists what blocked it."""
+    reasons = exc.details.get("reasons") if exc.code == "pre_infusion_check_failed" else None
+    if not reasons:
+        return exc.words
+    items = exc.details.get("items") or []
+    blocked = [text for _, status, text in items if status == "blocked"] or reasons
+    return "Not started. The pre-infusion check says: " + "; ".join(blocked)

@@ -28,6 +28,7 @@ from vitalsdash.ui.widgets import (
     numerics,
     pump_panel,
     readiness,
+    start_check,
     trends,
 )
 
@@ -55,6 +56,7 @@ SHOWN = (
     *[f"num-{k}-{part}" for k, *_ in numerics.BOXES for part in ("value", "limits", "box")],
     *[f"num-{k}-{part}" for k in _PERIODIC_BOXES for part in ("map", "age")],
     "alarm-ack-all",
+    "start-card", "start-status", *(f"start-{k}" for k in start_check.PART_KEYS),
 )  # fmt: skip
 """Panels whose checksums the cursor carries, in this order."""
 WIRED = {"alarms": "a", "decor": "d", "readiness": "r"}
@@ -89,6 +91,9 @@ PANELS: dict[str, tuple[str, str]] = {
     "pump-status": ("pump-status", "children"),
     "oxygen-state": ("oxygen-state", "children"),
     "chart-recent": ("chart-recent", "children"),
+    "start-wire": ("start-wire", "data"),
+    "start-card": ("start-card", "className"),
+    "start-status": ("start-status", "data"),
 }
 """Tick keys of the panels, each re-sent only when it changed."""
 
@@ -116,7 +121,19 @@ ACTION_TEXT: dict[str, Callable[[dict[str, Any]], str]] = {
     "alarm_on": lambda p: f"{alarm_words.parameter(p.get('channel'))} alarms on",
     "auto_limits": lambda p: "Auto limits",
     "chart": lambda p: f"Charted {p.get('kind')} {fmt.num(p.get('value'))}".rstrip(" –"),
+    "start_infusion": lambda p: start_text(p),
 }
+
+
+def start_text(p: dict[str, Any]) -> str:
+    """A ``start_infusion`` row's words (a refused one has check "blocked", no override)."""
+    if p.get("override_reason"):
+        return f"Infusion started despite a blocked check: {p['override_reason']}"
+    if p.get("auto"):
+        return "Infusion started by itself"
+    return {"caution": "Infusion started with caution", "blocked": "Start infusion"}.get(
+        str(p.get("check")), "Infusion started"
+    )
 
 
 def action_text(row: dict[str, Any], labels: Mapping[str, str] | None = None) -> str | None:
@@ -131,6 +148,8 @@ def action_text(row: dict[str, Any], labels: Mapping[str, str] | None = None) ->
         text = f"Acknowledged {alarm_words.target(params, labels)}"
     else:
         text = render(params) if render else kind.replace("_", " ")
+    if row.get("outcome") == "refused":
+        text += " (refused)"
     actor = row.get("actor")
     return text if actor in (None, "trainee") else f"{text} ({actor})"
 
@@ -300,6 +319,18 @@ def _panels(view: BedView, cur: dict[str, Any], out: dict[str, Any]) -> None:
     o2 = cur.get("o2") or 0
     shown.put(out, "oxygen-state", f"Oxygen on, {o2:g} L/min" if o2 else "Oxygen off")
     shown.put(out, "readiness", readiness.wire(view.readiness))
+    start = start_check.state(view)
+    shown.put(out, "start-card", start_check.card_class(start))
+    shown.put(out, "start-status", start_check.status_data(start))
+    parts: dict[str, Any] = {}
+    for key, value in start_check.wire_parts(start).items():
+        if shown.put(parts, f"start-{key}", value):
+            parts[key] = parts.pop(f"start-{key}")
+    if parts:  # the checklist's changed lines, drawn by assets/bedside.js
+        out["start-wire"] = {**parts, "t": view.t_s}
+    if start is None:  # started (or no session): the lines' checksums leave the cursor
+        for key in start_check.PART_KEYS[2:]:
+            shown.sums.pop(f"start-{key}", None)
 
 
 def component_props(out: dict[str, Any]) -> dict[str, dict[str, Any]]:

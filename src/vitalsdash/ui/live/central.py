@@ -76,6 +76,10 @@ def tile_values(view: BedView) -> dict[tuple[str, str], str]:
     text, cls = pump_panel.tile_text(view.pump, view.t_s)
     out[("pump", "children")] = text
     out[("pump", "className")] = f"tile-pump {cls}"
+    if view.phase == "baseline" and view.status == "running" and view.pre_infusion is not None:
+        hold = view.infusion_hold_reason  # the bed waits for its infusion to start
+        out[("pump", "children")] = f"Held: {hold}" if hold else "Waiting to start"
+        out[("pump", "className")] = "tile-pump start-held" if hold else "tile-pump start-waiting"
     if top is None:
         out[("alarm", "children")] = ""
     else:

@@ -49,6 +49,7 @@ from vitalsdash.ui.widgets import (
     numerics,
     pump_panel,
     readiness,
+    start_check,
     trends,
 )
 
@@ -72,7 +73,12 @@ BUTTONS = [
     "act-oxygen-on",
     "alarm-pause-audio",
     "chart-submit",
+    "start-go",  # the start button, once confirmed where the check asks for caution
+    "start-confirm",
 ]
+TRIGGER_PROP = {"pump-stop": "submit_n_clicks", "start-confirm": "submit_n_clicks",
+                "start-go": "data"}  # fmt: skip
+"""The property a control fires with, when not ``n_clicks``."""
 VALUES = [
     "pump-rate-input",
     "act-antihypertensive-dose",
@@ -177,6 +183,7 @@ def layout(bed_id: str | None = None, **_: Any) -> html.Div:
                 [dbc.Col(_trend_card(), lg=8), dbc.Col(numerics.layout(), lg=4)],
                 className="g-2 bed-main",
             ),
+            dbc.Row(dbc.Col(start_check.layout()), className="g-2 mt-1"),
             dbc.Row(
                 [
                     dbc.Col(pump_panel.layout(), lg=3, md=6),
@@ -218,7 +225,7 @@ def bedside_update(
     Output("action-toast", "children"),
     Output("action-toast", "icon"),
     Output("bed-refresh", "data"),
-    *[Input(b, "submit_n_clicks" if b == "pump-stop" else "n_clicks") for b in BUTTONS],
+    *[Input(b, TRIGGER_PROP.get(b, "n_clicks")) for b in BUTTONS],
     Input("bed-ack", "data"),
     State("bed-id", "data"),
     State("bed-refresh", "data"),
@@ -239,6 +246,27 @@ def bedside_action(*args: Any) -> tuple[Any, ...]:
     return True, header, outcome.message, "success" if outcome.ok else "danger", (refresh or 0) + 1
 
 
+@callback(
+    Output("start-confirm", "displayed"),
+    Output("start-confirm", "message"),
+    Output("start-go", "data"),
+    Input("start-infusion", "n_clicks"),
+    State("start-status", "data"),
+    State("start-go", "data"),
+    prevent_initial_call=True,
+)
+def start_clicked(n: int | None, check: dict | None, go: int | None) -> tuple[Any, ...]:
+    """The start button: where the check asks for caution the nurse confirms first (its
+    reasons in the dialog); otherwise the start goes to the runtime at once."""
+    if not n:
+        return no_update, no_update, no_update
+    if check and check.get("status") == "caution":
+        why = "\n".join(f"! {r}" for r in check.get("reasons") or [])
+        ask = f"The pre-infusion check asks for caution:\n{why}\n\nStart the infusion?"
+        return True, ask, no_update
+    return False, no_update, (go or 0) + 1
+
+
 clientside_callback(
     ClientsideFunction("vitals", "applyWire"),
     Output("bed-trends", "extendData"),
@@ -246,6 +274,12 @@ clientside_callback(
     Output("readiness", "children"),
     Input("bed-wire", "data"),
     State("bed-max-points", "data"),
+    prevent_initial_call=True,
+)
+clientside_callback(
+    ClientsideFunction("vitals", "applyStartCheck"),
+    Output("start-check", "children"),
+    Input("start-wire", "data"),
     prevent_initial_call=True,
 )
 clientside_callback(

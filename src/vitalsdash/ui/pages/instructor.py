@@ -22,7 +22,7 @@ __all__ = ["layout"]
 dash.register_page(__name__, path="/instructor", name="Instructor", title="Instructor · vitalsdash")
 
 TICK_MS = 1000
-BED_BUTTONS = ("start", "random", "inject", "resume", "close")
+BED_BUTTONS = ("start", "random", "inject", "resume", "close", "startinf")
 # tick slot -> (component type, property)
 BED_OUTPUTS: list[tuple[str, str, str]] = [
     ("status", "ins-status", "children"),
@@ -133,6 +133,7 @@ def _by_bed(entries: list[dict[str, Any]]) -> dict[str, Any]:
     State({"type": "ins-seed", "bed": ALL}, "value"),
     State({"type": "ins-kind", "bed": ALL}, "value"),
     State({"type": "ins-mag", "bed": ALL, "key": ALL}, "value"),
+    State({"type": "ins-override", "bed": ALL}, "value"),
     State("ins-refresh-bed", "data"),
     prevent_initial_call=True,
 )
@@ -152,6 +153,7 @@ def instructor_action(*args: Any) -> tuple[Any, ...]:
         "seed": _by_bed(states[1]).get(bed_id),
         "kind": _by_bed(states[2]).get(bed_id),
         "mags": mags,
+        "override": _by_bed(states[4]).get(bed_id),
     }
     outcome = actions.perform(get_runtime(), bed_id, action, values)
     cls = "ins-msg ok" if outcome.ok else "ins-msg error"

@@ -24,10 +24,11 @@ from vitalsdash.report import (
     num,
     params_text,
     silenced_rows,
+    start_lines,
 )
 from vitalsdash.report import episode_rows as report_episode_rows
 
-__all__ = ["episode_rows", "observations_section", "summary_items", "table"]
+__all__ = ["episode_rows", "observations_section", "start_section", "summary_items", "table"]
 
 NONE = "–"
 
@@ -301,6 +302,24 @@ def discharge_section(debrief: Debrief) -> html.Section:
         id="review-discharge",
         className="review-card",
     )
+
+
+# --- the start of the infusion ------------------------------------------------------
+
+_START_CLASS = {"bad": "review-bad", "refused": "review-warn", "caution": "review-warn",
+                "ok": "review-ok", "muted": "muted"}  # fmt: skip
+
+
+def start_section(debrief: Debrief) -> html.Section:
+    """How the infusion was started: the check, refused attempts, an override (the
+    report's words)."""
+    lines = start_lines(debrief)
+    body = html.Div(
+        [html.P(text, className=f"start-line start-{cls} {_START_CLASS.get(cls, '')}")
+         for cls, text in lines] or [html.P("Not judged.", className="review-empty")],
+        id="review-start-lines",
+    )  # fmt: skip
+    return section("Starting the infusion", body, "review-start")
 
 
 # --- what people did ------------------------------------------------------------------

@@ -275,6 +275,7 @@ def _review(loaded: Loaded) -> html.Div:
             running_note(loaded),
             m.summary_cards(db),
             timeline(loaded),
+            m.start_section(db),
             dbc.Row(
                 [
                     dbc.Col(m.expected_section(db), xxl=5, lg=12),

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from infusion_start import start_all
 from werkzeug.serving import make_server
 
 from vitalsdash.clock import ManualClock
@@ -72,7 +73,9 @@ def clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clinic]:
     clock = ManualClock()
     runtime = Runtime(clinic_config(), store, Feed(store), clock=clock)
     runtime.start()
-    runtime.advance(START_S)
+    runtime.advance(600)  # the end of the 10-minute baselines: the nurses start every
+    start_all(runtime)  # infusion (the instructor where the check blocks it)
+    runtime.advance(START_S - 600)
     app = create_app(runtime)
     _http_guard.install(app.server, "127.0.0.1")  # as serve.create_wsgi_app does
     server = make_server("127.0.0.1", 0, app.server, threaded=True)

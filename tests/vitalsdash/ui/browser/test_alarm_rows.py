@@ -66,7 +66,7 @@ def surged(clinic) -> Iterator[str]:
         _run(rt, 120)
         rt.submit(BED, "inject_event", {"kind": "hypertensive_surge", "params": {
             "sbp_rise_mmhg": 90, "duration_min": 20}}, "instructor")  # fmt: skip
-        for _ in range(60):
+        for _ in range(120):  # the next cuff reading (every 10 min), then the rules on it
             _run(rt, 10)
             alarms = rt.view(BED).signals.alarms
             if len(alarms) > len(_rows(rt.view(BED))) >= 3:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from infusion_start import start_infusion
 from playwright.sync_api import Page, expect
 
 from vitalsdash.clock import ManualClock
@@ -61,6 +62,8 @@ def _alarm_session(rt: Runtime, bed: str) -> int:
     paused = False
     for _ in range(330):
         rt.advance(10)
+        if rt.bed_summary(bed)["session"]["t_s"] == 600:  # the end of the baseline
+            start_infusion(rt, bed)
         for a in rt.bed_summary(bed)["session"]["alarms"]:
             c = a["condition"]
             if not a["acknowledged"] and len(acked) < 2 and c not in acked:
@@ -77,7 +80,10 @@ def _alarm_session(rt: Runtime, bed: str) -> int:
 
 def _long_session(rt: Runtime, bed: str) -> int:
     sid = rt.submit(bed, "start_session", {}, "instructor")["session_id"]
-    for _ in range(LONG_S // 600):
+    rt.advance(900)  # the scenario's 15-minute baseline, then its infusion starts
+    start_infusion(rt, bed)
+    rt.advance(300)
+    for _ in range(LONG_S // 600 - 2):
         rt.advance(600)
     rt.submit(bed, "chart", {"kind": "note", "text": "six hours"})
     rt.submit(bed, "end_session", {})

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from infusion_start import start_infusion
 from playwright.sync_api import Page, expect
 
 from vitalsdash.config import BedConfig
@@ -153,7 +154,9 @@ def test_auto_limits_from_the_baseline(page: Page, clinic, spare, errors: list[s
     expect(card.locator(".set-msg")).to_have_text(
         "Not applied: auto-limits need the patient's baseline first"
     )
-    clinic.advance(600)  # past the 10-minute baseline: the infusion starts
+    clinic.advance(600)  # past the 10-minute baseline: the infusion is started
+    start_infusion(clinic.runtime, BED)
+    clinic.advance(1)
     assert clinic.runtime.beds[BED].session.phase.value == "infusion"
     card.get_by_role("button", name="Auto-limits from baseline").click()
     expect(card.locator(".set-msg")).to_have_text("Limits set from baseline")
