@@ -2,7 +2,8 @@
 with the age of its reading), with units and limits.
 
 A numeric box takes the colour class of the highest active alarm on its parameter; a
-cuff reading older than the program interval + 60 s is greyed.
+cuff reading older than the program interval + 60 s is greyed. The periodic box says how
+old its reading is and the cuff's program in this phase ("4 min ago · every 5 min").
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from vitalsdash.runtime import SignalsView
 from vitalsdash.ui import fmt
 from vitalsdash.ui.state import BedView
 
-__all__ = ["BOXES", "boxes", "layout", "values"]
+__all__ = ["BOXES", "boxes", "every", "layout", "values"]
 
 
 def boxes() -> tuple[tuple[str, str, str, tuple[str, str]], ...]:
@@ -100,5 +101,13 @@ def _periodic(view: BedView, key: str, chans: tuple[channels.ChannelInfo, ...]) 
         f"num-{key}-map": f"({fmt.num(sub[0], digits)})" if sub and sub[0] is not None else "",
     }
     age = view.nibp_age_s()
-    out[f"num-{key}-age"] = "no reading yet" if age is None else fmt.age(age)
+    out[f"num-{key}-age"] = ("no reading yet" if age is None else fmt.age(age)) + every(view)
     return out
+
+
+def every(view: BedView) -> str:
+    """The cuff's program in this phase, as the nurse reads it: " · every 5 min" (the
+    interval the session's protocol runs, with the scenario's own [nibp] in force)."""
+    if view.nibp_interval_s is None:
+        return ""
+    return f" · every {view.nibp_interval_s / 60:g} min"
