@@ -14,6 +14,7 @@ from vitalsdash import channels
 from vitalsdash.runtime import SignalsView
 from vitalsdash.ui import fmt
 from vitalsdash.ui.state import BedView
+from vitalsdash.ui.theme import channel_style
 
 __all__ = ["BOXES", "boxes", "every", "layout", "values"]
 
@@ -38,16 +39,21 @@ BOXES = boxes()
 
 
 def _box(key: str, label: str, unit: str) -> html.Div:
+    chans = channels.panels()[key]
     head = [html.Span(label, className="num-label"), html.Span(unit, className="num-unit")]
     value: list = [html.Span(fmt.DASH, id=f"num-{key}-value", className="num-value")]
-    if channels.panels()[key][0].periodic:
+    if chans[0].periodic:
         head.append(html.Span("", id=f"num-{key}-age", className="num-age"))
-        value.append(html.Span("", id=f"num-{key}-map", className="num-sub"))
+        sub = next((c for c in chans if c.secondary), chans[0])
+        value.append(
+            html.Span("", id=f"num-{key}-map", className="num-sub", style=channel_style(sub))
+        )
     head.append(html.Span("", id=f"num-{key}-limits", className="num-limits"))
     return html.Div(
         [html.Div(head, className="num-head"), html.Div(value, className="num-line")],
         id=f"num-{key}-box",
         className=f"num-box num-{key.lower()}",
+        style=channel_style(chans[0]),
     )
 
 
