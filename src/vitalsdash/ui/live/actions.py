@@ -12,7 +12,7 @@ from typing import Any
 from vitalsdash.actions import ActionError
 from vitalsdash.runtime import Command, Runtime
 
-__all__ = ["SIMPLE", "perform"]
+__all__ = ["CLEARED", "SIMPLE", "cleared", "perform"]
 
 SIMPLE: dict[str, tuple[str, str]] = {
     "pump-pause": ("pause_pump", "Pump paused"),
@@ -24,6 +24,13 @@ SIMPLE: dict[str, tuple[str, str]] = {
     "act-nibp": ("nibp_start", "NIBP measurement started"),
     "alarm-reset": ("reset", "Latched alarms reset"),
 }
+
+
+CLEARED: dict[str, dict[str, dict[str, Any]]] = {
+    "chart-submit": {"chart-value": {"value": None}, "chart-text": {"value": ""}},
+}
+"""Per control, the fields emptied once its action was taken (the chart form, ready for the
+next observation; its kind stays). A refused action keeps what was typed."""
 
 
 @dataclass(frozen=True)
@@ -98,3 +105,8 @@ def perform(rt: Runtime, bed_id: str, trigger: Any, values: dict[str, Any]) -> O
     except ActionError as exc:
         return Outcome(False, exc.message)
     return Outcome(True, message)
+
+
+def cleared(trigger: Any, outcome: Outcome) -> dict[str, dict[str, Any]]:
+    """Component id -> properties to set after ``outcome`` of the control ``trigger``."""
+    return CLEARED.get(str(trigger), {}) if outcome.ok else {}
