@@ -13,7 +13,7 @@ from vitalsdash.config import BedConfig, ClinicConfig, ClinicSection
 from vitalsdash.feed import Feed
 from vitalsdash.runtime import Runtime
 from vitalsdash.store import Store
-from vitalsdash.ui.live.actions import perform
+from vitalsdash.ui.live.actions import cleared, perform
 from vitalsdash.ui.live.bedside import action_text, bedside_tick
 from vitalsdash.ui.live.central import FIELDS, central_tick
 from vitalsdash.ui.state import BedView
@@ -129,6 +129,22 @@ def test_actions_say_what_happened_or_why_not(rt: Runtime) -> None:
     assert do("chart-submit", **{"chart-kind": "pain", "chart-value": 4}).ok
     assert "chart-recent" in bedside_tick(rt, "chair2", cursor)
     assert perform(rt, "nobody", "pump-pause", {}).message.startswith("no bed 'nobody'")
+
+
+def test_the_chart_form_empties_after_charting_only(rt: Runtime) -> None:
+    """Issue 14: a charted observation empties the score and the note (the kind stays for
+    the next one); a refused one keeps what was typed; other controls keep their fields."""
+    typed = {"chart-kind": "sedation", "chart-text": "calm"}
+    refused = perform(rt, "chair2", "chart-submit", typed)
+    assert not refused.ok
+    assert cleared("chart-submit", refused) == {}
+    done = perform(rt, "chair2", "chart-submit", {**typed, "chart-value": 2})
+    assert done.ok
+    assert cleared("chart-submit", done) == {
+        "chart-value": {"value": None},
+        "chart-text": {"value": ""},
+    }
+    assert cleared("act-reassure", perform(rt, "chair2", "act-reassure", {})) == {}
 
 
 def test_every_tick_of_a_whole_session_fits_the_budget(tmp_path) -> None:
