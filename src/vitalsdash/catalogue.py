@@ -17,7 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from vitalsdash.adapters.simulator import find_scenario, list_scenarios, load_scenario
+from vitalsdash.adapters.simulator import (
+    find_scenario,
+    list_scenarios,
+    load_scenario,
+    scenario_nibp,
+)
 from vitalsdash.alarms import AlarmProfile, list_profiles, load_profile, profile_path
 from vitalsdash.config import BedConfig
 from vitalsdash.protocol import ProtocolConfig, list_protocols, load_protocol, protocol_path
@@ -81,7 +86,26 @@ def load_start_configs(cfg: BedConfig, params: dict[str, Any],
     scenario = None
     if cfg.source == "simulator":
         scenario = load_scenario(_path("scenario", params.get("scenario") or cfg.scenario or ""))
+        protocol = session_protocol(protocol, scenario)
     return StartConfigs(protocol, profile, scenario)
 
 
-__all__ = ["NAME", "ConfigError", "StartConfigs", "check_name", "load_start_configs", "names"]
+def session_protocol(protocol: ProtocolConfig, scenario: Any) -> ProtocolConfig:
+    """The protocol a session of ``scenario`` runs: ``protocol`` with each NIBP interval the
+    scenario's own ``[nibp]`` sets in its place (the scenario wins for that scenario; what
+    it leaves out, and a scenario without ``[nibp]``, keeps the protocol's). The live
+    session and the debrief both ask here."""
+    if scenario is None:
+        return protocol
+    return protocol.with_nibp(scenario_nibp(scenario))
+
+
+__all__ = [
+    "NAME",
+    "ConfigError",
+    "StartConfigs",
+    "check_name",
+    "load_start_configs",
+    "names",
+    "session_protocol",
+]

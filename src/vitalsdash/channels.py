@@ -311,10 +311,11 @@ for _info in (
         trend_label="Mean", print_colour="#444",
         secondary=True,
         auto_limits=((0.68, 8.0), (0.86, 35.0)),
-        hl7_codes=(150023,), **_NIBP,  # MDC_PRESS_BLD_NONINV_MEAN
+        hl7_codes=(150023,),  # MDC_PRESS_BLD_NONINV_MEAN
+        **{**_NIBP, "colour": "#9aa6b2"},  # drawn muted beside sys/dia, everywhere
     ),
     ChannelInfo("PUMP_RATE", "Pump rate", "mg/kg/h", Kind.HIDDEN, precision=2, colour="#ffb36b",
-                pump_rate=True),
+                print_colour="#ff7f0e", pump_rate=True),
     ChannelInfo("KET_CP", "Ketamine Cp", "ng/mL", Kind.HIDDEN),
     ChannelInfo("KET_CE", "Ketamine Ce", "ng/mL", Kind.HIDDEN),
 ):  # fmt: skip

@@ -212,9 +212,12 @@ def test_matches_numerical_integration(model: str, regimen: str, weight_kg: floa
     assert_matches(ce, ref_ce)
 
 
-segment_lists = st.lists(
-    st.tuples(st.floats(0.0, 300.0), st.floats(0.0, 5.0)), min_size=1, max_size=5
-).map(sorted)
+# A rate is off or at least 0.001 mg/kg/h (a pump's steps are 0.01): a rate of 1e-161
+# is no regimen, and the reference ODE solver gives up on the subnormal values it makes.
+RATES = st.one_of(st.just(0.0), st.floats(1e-3, 5.0))
+segment_lists = st.lists(st.tuples(st.floats(0.0, 300.0), RATES), min_size=1, max_size=5).map(
+    sorted
+)
 
 
 @settings(max_examples=30, deadline=None)

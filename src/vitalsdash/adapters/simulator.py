@@ -44,6 +44,7 @@ __all__ = [
     "find_scenario",
     "list_scenarios",
     "load_scenario",
+    "scenario_nibp",
 ]
 
 PATIENT_ACTIONS: tuple[str, ...] = tuple(k for k in _SIM_ACTIONS if k != "start_infusion")
@@ -124,6 +125,14 @@ def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file; ConfigError (file, key, reason) on any problem."""
     with _as_vitalsdash_error():
         return _scenario.load_scenario(path)
+
+
+def scenario_nibp(scenario: Scenario) -> dict[str, float]:
+    """The NIBP intervals (``[nibp]`` keys, minutes) that ``scenario``'s file sets itself;
+    empty when it has no ``[nibp]`` table (the simulator's defaults are no choice of the
+    scenario's, so the protocol's program stands)."""
+    program = scenario.nibp
+    return {key: float(getattr(program, key)) for key in sorted(program.model_fields_set)}
 
 
 def list_scenarios() -> list[Path]:

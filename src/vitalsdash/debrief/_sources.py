@@ -123,6 +123,14 @@ def protocol_of_scenario(sc: Any) -> ProtocolConfig:
     )
 
 
+def _with_scenario_nibp(cfg: ProtocolConfig, sc: Any) -> ProtocolConfig:
+    """The protocol the live session ran: the scenario's own [nibp] intervals win
+    (vitalsdash.catalogue.session_protocol, the one rule)."""
+    from vitalsdash.catalogue import session_protocol
+
+    return session_protocol(cfg, sc)
+
+
 # --- the store ----------------------------------------------------------------------------
 
 
@@ -237,7 +245,7 @@ def _scenario_or_none(name: Any, *, explicit: bool) -> Any:
 def _protocol_for(name: Any, sc: Any, *, explicit: bool) -> ProtocolConfig | None:
     if name:
         try:
-            return resolve_protocol(str(name))
+            return _with_scenario_nibp(resolve_protocol(str(name)), sc)
         except ConfigError:
             if explicit:
                 raise
@@ -403,9 +411,9 @@ def session_from_frames(
     prof = load_profile(profile) if isinstance(profile, (str, Path)) else profile
     sc = resolve_scenario(scenario) if isinstance(scenario, (str, Path)) else scenario
     if isinstance(protocol, (str, Path)):
-        cfg = resolve_protocol(protocol)
+        cfg = _with_scenario_nibp(resolve_protocol(protocol), sc)
     elif protocol is not None:
-        cfg = protocol
+        cfg = _with_scenario_nibp(protocol, sc)
     elif sc is not None:
         cfg = protocol_of_scenario(sc)
     else:

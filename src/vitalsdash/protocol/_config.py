@@ -9,6 +9,7 @@ protocol defaults".
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, NoReturn, Self
 
@@ -183,6 +184,16 @@ class ProtocolConfig(_Table):
     @property
     def name(self) -> str:
         return self.protocol.name
+
+    def with_nibp(self, minutes: Mapping[str, float]) -> ProtocolConfig:
+        """This protocol with the NIBP intervals in ``minutes`` (``[nibp]`` keys) replaced:
+        how a scenario's own ``[nibp]`` wins over the protocol's for that scenario (each
+        interval it sets; the others stay the protocol's). Same name: it is still this
+        protocol. Validated as the file would be (ValidationError)."""
+        if not minutes:
+            return self
+        program = NibpProgram.model_validate({**self.nibp.model_dump(), **minutes})
+        return self.model_copy(update={"nibp": program})
 
 
 def _folders(cwd: Path | None) -> list[Path]:

@@ -37,7 +37,8 @@ PHASE_COLOURS = {
     "ready": "rgba(23,190,207,0.14)",
     "ended": "rgba(0,0,0,0.04)",
 }
-BAND_COLOUR = "rgba(44,160,44,0.12)"
+BAND_ALPHA, BAND_LINE_ALPHA = 0.12, 0.7
+"""A row's limit band: its channel's print colour, translucent."""
 INTERRUPTION = "interruption"
 """The name of the shape and the note that mark where monitoring was interrupted."""
 INTERRUPTION_COLOUR = "#c05600"
@@ -139,9 +140,23 @@ def _step_values(steps: list[tuple[float, float | None]], xs: np.ndarray) -> np.
     return out
 
 
+def _rgba(hex_colour: str, alpha: float) -> str:
+    h = hex_colour.lstrip("#")
+    if len(h) == 3:
+        h = "".join(ch * 2 for ch in h)
+    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha:g})"
+
+
 def _add_band(
-    fig: go.Figure, row: int, events: Sequence[Mapping[str, Any]], short: str, end_t: float
+    fig: go.Figure,
+    row: int,
+    events: Sequence[Mapping[str, Any]],
+    channel: ChannelInfo,
+    end_t: float,
 ) -> None:
+    """The limits in force over time on ``channel``'s row, in its print colour."""
+    short = channel.short
     lo, hi = _limit_steps(events, f"{short}_LO"), _limit_steps(events, f"{short}_HI")
     times = sorted({t for t, _ in lo} | {t for t, _ in hi})
     if not times:
@@ -152,7 +167,12 @@ def _add_band(
     common = {
         "x": x,
         "mode": "lines",
-        "line": {"shape": "hv", "width": 1, "dash": "dot", "color": "rgba(44,120,44,0.7)"},
+        "line": {
+            "shape": "hv",
+            "width": 1,
+            "dash": "dot",
+            "color": _rgba(channel.print_colour, BAND_LINE_ALPHA),
+        },
         "hoverinfo": "skip",
         "showlegend": False,
     }
@@ -162,7 +182,7 @@ def _add_band(
             y=_f32(hi_v),
             name=f"{short} high limit",
             fill="tonexty" if lo else None,
-            fillcolor=BAND_COLOUR,
+            fillcolor=_rgba(channel.print_colour, BAND_ALPHA),
             **common,
         ),
         row=row,
@@ -214,7 +234,7 @@ def timeline_figure(
     end_t = float(debrief.end_t_s)
     events = data.alarm_events
     for row, c in enumerate(lines, start=1):
-        _add_band(fig, row, events, c.short, end_t)
+        _add_band(fig, row, events, c, end_t)
         t, v = _series(data, c.id, column)
         t, v = minmax_downsample(t, v, max_points)
         fig.add_trace(
@@ -231,7 +251,7 @@ def timeline_figure(
         )
         fig.update_yaxes(title_text=f"{c.label} ({c.unit})", row=row, col=1)
     for row, panel in enumerate(points, start=len(lines) + 1):
-        _add_band(fig, row, events, panel[0].short, end_t)
+        _add_band(fig, row, events, panel[0], end_t)
         for c in panel:
             t, v = _series(data, c.id, column)
             fig.add_trace(
@@ -251,7 +271,8 @@ def timeline_figure(
                 col=1,
             )
         fig.update_yaxes(title_text=f"{panel[0].panel_label} ({panel[0].unit})", row=row, col=1)
-    t, v = _series(data, channels.pump_rate_channel())
+    pump = channels.get(channels.pump_rate_channel())
+    t, v = _series(data, pump.id)
     if len(t):
         keep = np.r_[True, np.diff(np.nan_to_num(v, nan=-1.0)) != 0]
         t, v = np.r_[t[keep], end_t], np.r_[v[keep], v[-1]]
@@ -261,9 +282,9 @@ def timeline_figure(
             y=_f32(v),
             mode="lines",
             name="pump",
-            line={"shape": "hv", "color": "#ff7f0e", "width": 1.5},
+            line={"shape": "hv", "color": pump.print_colour, "width": 1.5},
             fill="tozeroy",
-            fillcolor="rgba(255,127,14,0.15)",
+            fillcolor=_rgba(pump.print_colour, 0.15),
             hovertemplate="%{y:.2f} mg/kg/h from %{x:.1f} min<extra>pump</extra>",
         ),
         row=pump_row,

@@ -16,6 +16,7 @@ from plotly.offline import get_plotlyjs_version
 
 from vitalsdash.api import create_api
 from vitalsdash.runtime import Runtime
+from vitalsdash.ui import not_found
 from vitalsdash.ui._runtime import set_runtime
 from vitalsdash.ui.live import stream
 from vitalsdash.ui.widgets.shell import navbar
@@ -78,6 +79,7 @@ def create_app(runtime: Runtime) -> Dash:
     app.layout = html.Div([navbar(), html.Main(dash.page_container)], className="shell")
     app.server.register_blueprint(create_api(runtime))
     stream.install(app.server, runtime)
+    not_found.install(app, runtime)
     app.clientside_callback(
         ClientsideFunction("vitals", "toggleSound"),
         Output("sound-toggle", "children"),

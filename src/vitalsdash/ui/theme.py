@@ -15,6 +15,13 @@ from vitalsdash import channels
 ASSETS = Path(__file__).resolve().parent / "assets"
 STYLESHEET = ASSETS / "monitor.css"
 
+CHANNEL_COLOURS: dict[str, str] = {
+    key.lower(): chans[0].colour for key, chans in channels.panels().items()
+}
+"""One colour per panel of vital signs, from the channel registry (its id in lower case).
+No stylesheet declares them: a page sets a box's ``--ch`` from the registry
+(:func:`channel_style`), so a channel has one colour on every page, a plug-in's too."""
+
 PALETTE: dict[str, str] = {
     "bg": "#000000",
     "panel": "#0b0f14",
@@ -23,9 +30,8 @@ PALETTE: dict[str, str] = {
     "text": "#e8edf2",
     "muted": "#9aa6b2",
     "stale": "#8c96a0",
-    # one colour per panel of vital signs, from the channel registry (its id in lower case)
-    **{key.lower(): chans[0].colour for key, chans in channels.panels().items()},
-    "pump": "#ffb36b",
+    **CHANNEL_COLOURS,
+    "pump": channels.get(channels.pump_rate_channel()).colour,
     "high": "#d0102b",
     "high-text": "#ff6b7a",
     "on-high": "#ffffff",
@@ -82,3 +88,8 @@ def css_variables(path: Path = STYLESHEET) -> dict[str, str]:
     """The ``--name: #hex`` custom properties declared in the stylesheet."""
     text = path.read_text(encoding="utf-8")
     return dict(re.findall(r"--([a-z0-9-]+):\s*(#[0-9a-fA-F]{6})\b", text))
+
+
+def channel_style(info: channels.ChannelInfo) -> dict[str, str]:
+    """The inline style that colours a box of ``info``'s (CSS reads ``var(--ch)``)."""
+    return {"--ch": info.colour}

@@ -81,8 +81,9 @@ def surge(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     rt.advance(600)  # the end of the baseline: the nurse (or the instructor) starts it
     start_infusion(rt, "b1")
     rt.advance(300)  # five minutes into the infusion
+    # a surge that is at its height by the next cuff reading: one reading, several alarms
     rt.submit("b1", "inject_event", {"kind": "hypertensive_surge", "params": {
-        "sbp_rise_mmhg": 90, "duration_min": 20}}, "instructor")  # fmt: skip
+        "sbp_rise_mmhg": 90, "duration_min": 20, "onset_min": 0.5}}, "instructor")  # fmt: skip
     for _ in range(60):
         rt.advance(10)
         if len(rt.view("b1").signals.alarms) >= 5:

@@ -20,6 +20,7 @@ import pytest
 from infusion_start import start_infusion
 
 from vitalsdash import protocol as proto
+from vitalsdash.catalogue import session_protocol
 from vitalsdash.cli import main
 from vitalsdash.clock import ManualClock
 from vitalsdash.config import BedConfig, ClinicConfig, ClinicSection
@@ -208,10 +209,11 @@ def test_readiness_wording_is_for_people(run: Run):
 
 def _reference(bed: str) -> pd.DataFrame:
     """What the simulator produces for the bed without any trainee action: vitalsim's
-    batch engine (not the live one the runtime uses), with the protocol's NIBP program."""
+    batch engine (not the live one the runtime uses), with the session's NIBP program (the
+    protocol's, with the scenario's own [nibp] in its place)."""
     name, seed = BEDS[bed]
     scenario = load_scenario(find_scenario(name))
-    program = proto.load_protocol("depression-40min").nibp
+    program = session_protocol(proto.load_protocol("depression-40min"), scenario).nibp
     cohort = Cohort.build([profile_for(scenario, seed)], seed, program)
     chunk = run_batch(cohort, END_S, scheduled_actions(scenario, False), scenario.events)
     rows = samples_of(chunk)

@@ -375,7 +375,7 @@ def test_review_callbacks_work_with_a_real_session(server: Served):
 @pytest.mark.parametrize("page", ["abc", "99999999999999999999", str(10**30), "-1", "0"])
 def test_the_review_page_of_a_bad_id_says_so(server: Served, page: str):
     status, _, _ = server.request("GET", f"/review/{page}")
-    assert status == 200  # the shell; the page router's callback fills it in
+    assert status == 404  # the shell, answered 404; the page router's callback fills it in
     body = {
         "output": ".._pages_content.children..._pages_store.data..",
         "outputs": [{"id": "_pages_content", "property": "children"},

@@ -10,6 +10,7 @@ from dash import Patch, html
 from dash._utils import stringify_id
 from infusion_start import start_infusion
 
+from vitalsdash import channels
 from vitalsdash.actions import ActionError
 from vitalsdash.clock import ManualClock
 from vitalsdash.config import BedConfig, ClinicConfig, ClinicSection
@@ -197,8 +198,12 @@ def test_truth_boxes_come_from_the_registry_and_the_simulator() -> None:
         "t-drug",
     ]  # fmt: skip
     css = CONSOLE_CSS.read_text(encoding="utf-8")
-    for cls in {c for b in boxes.values() for c in b.css.split()}:
-        assert f".{cls} " in css, cls
+    for b in boxes.values():  # a channel's colour is the registry's (inline --ch), or a class's
+        if b.colour:
+            assert b.colour == channels.get(b.main[0]).colour, b.key
+        else:
+            assert f".{b.css.split()[0]} " in css, b.key
+    assert ".truth-wide " in css
 
 
 def test_activity_merges_actions_and_alarms_newest_first() -> None:

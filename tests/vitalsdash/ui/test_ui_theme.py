@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from vitalsdash.ui import theme
@@ -24,7 +26,19 @@ def test_text_pairs_reach_wcag_aa(fg: str, bg: str, need: float) -> None:
 def test_stylesheet_declares_the_palette() -> None:
     css = theme.css_variables()
     for name, colour in theme.PALETTE.items():
-        assert css.get(name, "").lower() == colour.lower(), name
+        if name not in theme.CHANNEL_COLOURS:
+            assert css.get(name, "").lower() == colour.lower(), name
+
+
+@pytest.mark.parametrize("sheet", sorted(theme.ASSETS.glob("*.css")), ids=lambda p: p.name)
+def test_no_stylesheet_keeps_a_channel_colour_of_its_own(sheet) -> None:
+    """A channel's colour is the registry's, set inline as --ch on its box (numerics,
+    tiles, the instructor's truth strip): no stylesheet declares or names one."""
+    css = sheet.read_text(encoding="utf-8")
+    declared = set(theme.css_variables(sheet)) & set(theme.CHANNEL_COLOURS)
+    assert not declared, f"{sheet.name} declares {declared}"
+    used = {v for v in re.findall(r"var\(--([a-z0-9-]+)", css) if v in theme.CHANNEL_COLOURS}
+    assert not used, f"{sheet.name} uses {used}"
 
 
 @pytest.mark.parametrize(("name", "on"), [("high", (1, 0, 0)), ("medium", (1, 1, 0)),

@@ -33,6 +33,7 @@ class Item:
     main: tuple[str, ...]  # truth keys shown "sys/dia"
     extra: tuple[str, ...] = ()  # shown after them in brackets (the mean)
     precision: int = 0
+    colour: str = ""  # its channel's colour from the registry ("": the class's)
 
 
 def _item(key: str, keys: list[str]) -> Item | None:
@@ -48,7 +49,8 @@ def _item(key: str, keys: list[str]) -> Item | None:
         css += " truth-wide"
     main = tuple(c.id for c in chans if not c.secondary)
     extra = tuple(c.id for c in chans if c.secondary)
-    return Item(key, first.panel_label, first.unit, css, main, extra, first.precision)
+    colour = first.colour if first.shown else ""
+    return Item(key, first.panel_label, first.unit, css, main, extra, first.precision, colour)
 
 
 def _items() -> tuple[Item, ...]:
@@ -103,6 +105,7 @@ def panel(bed_id: str) -> html.Div:
                     ),
                 ],
                 className=f"truth {i.css}",
+                style={"--ch": i.colour} if i.colour else None,
                 title=f"{i.label} ({i.unit}), true value",
                 **{"data-key": i.key},
             )

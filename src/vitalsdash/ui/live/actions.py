@@ -14,7 +14,7 @@ from vitalsdash import channels
 from vitalsdash.actions import ActionError
 from vitalsdash.runtime import Command, Runtime
 
-__all__ = ["SIMPLE", "perform"]
+__all__ = ["CLEARED", "SIMPLE", "cleared", "perform"]
 
 SIMPLE: dict[str, tuple[str, str]] = {
     "pump-pause": ("pause_pump", "Pump paused"),
@@ -27,6 +27,13 @@ SIMPLE: dict[str, tuple[str, str]] = {
     "alarm-reset": ("reset", "Latched alarms reset"),
     "alarm-ack-all": ("acknowledge_all", "All alarms acknowledged"),
 }
+
+
+CLEARED: dict[str, dict[str, dict[str, Any]]] = {
+    "chart-submit": {"chart-value": {"value": None}, "chart-text": {"value": ""}},
+}
+"""Per control, the fields emptied once its action was taken (the chart form, ready for the
+next observation; its kind stays). A refused action keeps what was typed."""
 
 
 @dataclass(frozen=True)
@@ -130,3 +137,8 @@ def _refusal(exc: ActionError) -> str:
     items = exc.details.get("items") or []
     blocked = [text for _, status, text in items if status == "blocked"] or reasons
     return "Not started. The pre-infusion check says: " + "; ".join(blocked)
+
+
+def cleared(trigger: Any, outcome: Outcome) -> dict[str, dict[str, Any]]:
+    """Component id -> properties to set after ``outcome`` of the control ``trigger``."""
+    return CLEARED.get(str(trigger), {}) if outcome.ok else {}

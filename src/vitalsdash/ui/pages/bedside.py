@@ -38,7 +38,7 @@ from dash.exceptions import PreventUpdate
 
 from vitalsdash.runtime import BedView
 from vitalsdash.ui._runtime import get_runtime
-from vitalsdash.ui.live.actions import SIMPLE, perform
+from vitalsdash.ui.live.actions import SIMPLE, cleared, perform
 from vitalsdash.ui.live.bedside import DECLARED, bedside_tick, component_props
 from vitalsdash.ui.live.stream import stream_path
 from vitalsdash.ui.widgets import (
@@ -57,7 +57,9 @@ __all__ = ["layout"]
 
 
 def _title(bed_id: str | None = None, **_: Any) -> str:
-    return f"{bed_id or 'Bed'} · bedside · vitalsdash"
+    """The tab's title: the chair as the clinic names it ("Chair 3 — vitalsdash")."""
+    view = get_runtime().view(bed_id or "")
+    return f"{view.label if view is not None else 'No such chair'} — vitalsdash"
 
 
 dash.register_page(__name__, path_template="/bed/<bed_id>", name="Bedside", title=_title)
@@ -149,7 +151,7 @@ def layout(bed_id: str | None = None, **_: Any) -> html.Div:
         stream = dash.get_relative_path(stream_path(bed.bed_id))
     head = html.Div(
         [
-            html.Span(bed.label, className="bed-name"),
+            html.H1(bed.label, className="bed-name"),
             html.Span(_patient(bed), className="bed-patient"),
             html.Span("", id="bed-phase", className="bed-phase"),
             dcc.Link("← Central station", href="/", className="bed-back"),
@@ -191,7 +193,7 @@ def layout(bed_id: str | None = None, **_: Any) -> html.Div:
                     dbc.Col(charting.layout(), lg=3, md=6),
                     dbc.Col(readiness.layout(), lg=3, md=6),
                 ],
-                className="g-2 mt-1",
+                className="g-2 bed-controls",
             ),
         ],
         className="page bed-page",
@@ -242,6 +244,8 @@ def bedside_action(*args: Any) -> tuple[Any, ...]:
     values = dict(zip(VALUES, args[n_inputs + 2 :], strict=True))
     values["bed-ack"] = args[n_inputs - 1]
     outcome = perform(get_runtime(), bed_id, trigger, values)
+    for cid, props in cleared(trigger, outcome).items():
+        set_props(cid, props)
     header = "Done" if outcome.ok else "Not possible"
     return True, header, outcome.message, "success" if outcome.ok else "danger", (refresh or 0) + 1
 

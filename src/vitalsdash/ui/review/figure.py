@@ -21,7 +21,7 @@ GRID = "#1d252e"
 AXIS = "#3a4654"
 INSTRUCTOR = "#d0a8ff"  # the instructor's marks on the timeline (lilac)
 LINES = {
-    "pump": PALETTE["pump"],
+    "pump": channels.get(channels.pump_rate_channel()).colour,
     "HIGH": PALETTE["high-text"],
     "MEDIUM": PALETTE["medium"],
     "LOW": PALETTE["low"],
@@ -38,10 +38,9 @@ MARKERS = {
 }
 """Trace name -> colour on the dark panel (names as timeline_figure gives them); the
 channels' own come from the registry (``channel_colours``)."""
-BAND_LINE = "rgba(63,224,122,0.55)"
-BAND_FILL = "rgba(63,224,122,0.09)"
+BAND_LINE_ALPHA, BAND_FILL_ALPHA = 0.55, 0.09
+"""A row's limit band: its channel's colour, translucent (as on the bedside trends)."""
 EVENT_LINE = "rgba(244,162,97,0.6)"
-PUMP_FILL = "rgba(255,179,107,0.16)"
 FONT = '"DejaVu Sans", "Inter", "Roboto", "Helvetica Neue", Arial, sans-serif'
 
 _RGBA = re.compile(r"rgba\((\d+),\s*(\d+),\s*(\d+),\s*([\d.]+)\)")
@@ -51,11 +50,22 @@ def channel_colours() -> tuple[dict[str, str], dict[str, str]]:
     """Line and marker colours of the registry's channels by trace name (their short name):
     continuous channels draw lines, periodic ones points (a secondary one muted)."""
     lines = {c.short: c.colour for c in channels.of_kind(channels.Kind.CONTINUOUS)}
-    markers = {
-        c.short: PALETTE["muted"] if c.secondary else c.colour
-        for c in channels.of_kind(channels.Kind.PERIODIC)
-    }
+    markers = {c.short: c.colour for c in channels.of_kind(channels.Kind.PERIODIC)}
     return lines, markers
+
+
+def band_colours() -> dict[str, str]:
+    """A limit band's trace name prefix (the channel's short name) -> its channel's colour."""
+    return {c.short: c.colour for c in channels.all_channels() if c.alarmed}
+
+
+def translucent(hex_colour: str, alpha: float) -> str:
+    """``#rrggbb`` as ``rgba(r,g,b,alpha)``."""
+    h = hex_colour.lstrip("#")
+    if len(h) == 3:
+        h = "".join(ch * 2 for ch in h)
+    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha:g})"
 
 
 def on_dark(colour: str | None) -> str | None:
@@ -78,16 +88,18 @@ def dark_timeline(fig: go.Figure, *, uirevision: str | None = None) -> go.Figure
     panel, text, muted = PALETTE["panel"], PALETTE["text"], PALETTE["muted"]
     chan_lines, chan_markers = channel_colours()
     lines, markers = {**chan_lines, **LINES}, {**chan_markers, **MARKERS}
+    bands = band_colours()
     for trace in fig.data:
         name = trace.name or ""
         if name.endswith(("low limit", "high limit")):
-            trace.line.color = BAND_LINE
+            colour = bands.get(name.split(" ")[0], PALETTE["muted"])
+            trace.line.color = translucent(colour, BAND_LINE_ALPHA)
             if trace.fill:
-                trace.fillcolor = BAND_FILL
+                trace.fillcolor = translucent(colour, BAND_FILL_ALPHA)
         elif name in lines:
             trace.line.color = lines[name]
             if name == "pump":
-                trace.fillcolor = PUMP_FILL
+                trace.fillcolor = translucent(lines[name], 0.16)
         elif name in markers:
             trace.marker.color = markers[name]
     shapes = []

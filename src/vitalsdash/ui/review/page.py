@@ -33,6 +33,7 @@ from vitalsdash.ui.review.data import (
     parse_session_id,
 )
 from vitalsdash.ui.review.figure import LINES, MARKERS, channel_colours
+from vitalsdash.ui.theme import PALETTE
 
 __all__ = [
     "RENDER_SLOTS",
@@ -158,7 +159,7 @@ def key() -> html.Div:
         [
             *_channel_keys(),
             _key("pump", LINES["pump"]),
-            _key("limits", "#3fe07a", "dash"),
+            _key("limits (the row's colour)", PALETTE["muted"], "dash"),
             _key("HIGH", LINES["HIGH"], "bar"),
             _key("MEDIUM", LINES["MEDIUM"], "bar"),
             _key("LOW", LINES["LOW"], "bar"),

@@ -2,7 +2,8 @@
 with the age of its reading), with units and limits.
 
 A numeric box takes the colour class of the highest active alarm on its parameter; a
-cuff reading older than the program interval + 60 s is greyed.
+cuff reading older than the program interval + 60 s is greyed. The periodic box says how
+old its reading is and the cuff's program in this phase ("4 min ago · every 5 min").
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from vitalsdash import channels
 from vitalsdash.runtime import SignalsView
 from vitalsdash.ui import fmt
 from vitalsdash.ui.state import BedView
+from vitalsdash.ui.theme import channel_style
 
-__all__ = ["BOXES", "boxes", "layout", "values"]
+__all__ = ["BOXES", "boxes", "every", "layout", "values"]
 
 
 def boxes() -> tuple[tuple[str, str, str, tuple[str, str]], ...]:
@@ -37,16 +39,21 @@ BOXES = boxes()
 
 
 def _box(key: str, label: str, unit: str) -> html.Div:
+    chans = channels.panels()[key]
     head = [html.Span(label, className="num-label"), html.Span(unit, className="num-unit")]
     value: list = [html.Span(fmt.DASH, id=f"num-{key}-value", className="num-value")]
-    if channels.panels()[key][0].periodic:
+    if chans[0].periodic:
         head.append(html.Span("", id=f"num-{key}-age", className="num-age"))
-        value.append(html.Span("", id=f"num-{key}-map", className="num-sub"))
+        sub = next((c for c in chans if c.secondary), chans[0])
+        value.append(
+            html.Span("", id=f"num-{key}-map", className="num-sub", style=channel_style(sub))
+        )
     head.append(html.Span("", id=f"num-{key}-limits", className="num-limits"))
     return html.Div(
         [html.Div(head, className="num-head"), html.Div(value, className="num-line")],
         id=f"num-{key}-box",
         className=f"num-box num-{key.lower()}",
+        style=channel_style(chans[0]),
     )
 
 
@@ -100,5 +107,13 @@ def _periodic(view: BedView, key: str, chans: tuple[channels.ChannelInfo, ...]) 
         f"num-{key}-map": f"({fmt.num(sub[0], digits)})" if sub and sub[0] is not None else "",
     }
     age = view.nibp_age_s()
-    out[f"num-{key}-age"] = "no reading yet" if age is None else fmt.age(age)
+    out[f"num-{key}-age"] = ("no reading yet" if age is None else fmt.age(age)) + every(view)
     return out
+
+
+def every(view: BedView) -> str:
+    """The cuff's program in this phase, as the nurse reads it: " · every 5 min" (the
+    interval the session's protocol runs, with the scenario's own [nibp] in force)."""
+    if view.nibp_interval_s is None:
+        return ""
+    return f" · every {view.nibp_interval_s / 60:g} min"

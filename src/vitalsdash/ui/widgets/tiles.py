@@ -28,7 +28,7 @@ def _id(field: str, bed_id: str) -> dict[str, str]:
     return {"type": f"tile-{field}", "bed": bed_id}
 
 
-def _num(label: str, unit: str, field: str, bed_id: str, cls: str) -> html.Div:
+def _num(label: str, unit: str, field: str, bed_id: str, cls: str, colour: str) -> html.Div:
     return html.Div(
         [
             html.Div(
@@ -38,10 +38,11 @@ def _num(label: str, unit: str, field: str, bed_id: str, cls: str) -> html.Div:
             html.Div(fmt.DASH, id=_id(field, bed_id), className="tnum-value"),
         ],
         className=f"tnum {cls}",
+        style={"--ch": colour},
     )
 
 
-def _measured(label: str, unit: str, key: str, bed_id: str) -> html.Div:
+def _measured(label: str, unit: str, key: str, bed_id: str, colour: str) -> html.Div:
     """A periodic panel (NIBP): its value and the age of the reading."""
     return html.Div(
         [
@@ -57,14 +58,15 @@ def _measured(label: str, unit: str, key: str, bed_id: str) -> html.Div:
         ],
         id=_id(f"{key}-box", bed_id),
         className=f"tnum tnum-{key}",
+        style={"--ch": colour},
     )
 
 
 def tile(bed_id: str, label: str) -> html.Div:
     nums = [
-        _measured(c[0].panel_label, c[0].unit, key, bed_id)
+        _measured(c[0].panel_label, c[0].unit, key, bed_id, c[0].colour)
         if c[0].periodic
-        else _num(c[0].label, c[0].unit, key, bed_id, f"tnum-{key}")
+        else _num(c[0].label, c[0].unit, key, bed_id, f"tnum-{key}", c[0].colour)
         for key, c in panels()
     ]
     link = dcc.Link(

@@ -22,6 +22,19 @@ from vitalsdash.runtime import BaselineView
 from vitalsdash.ui.theme import PALETTE
 
 EVENT_TRACES = ("action", "LOW", "MEDIUM", "HIGH")
+EVENTS_LABEL = "Events"
+"""The events row's label: its lanes (actions ◆ above, alarm onsets ▼ below) say the rest
+on hover."""
+MARGIN_L = 66
+"""Left margin (px): a row's label, then its tick labels (three digits at TICK_FONT)."""
+TICK_FONT = 11
+LABEL_FONT = 11
+X_TICKFORMATS = [
+    {"dtickrange": [None, 60_000], "value": "%H:%M:%S"},
+    {"dtickrange": [60_000, None], "value": "%H:%M"},
+]
+"""The time axis in whole minutes, with seconds once it is zoomed to ticks under a minute
+(so no two ticks read the same)."""
 EVENTS_HEIGHT = 0.095
 GAP = 0.02
 MAX_POINTS = 30000
@@ -150,9 +163,9 @@ def empty_figure() -> dict[str, Any]:
     for key, chans in lay.panels.items():
         for c in chans:
             if c.periodic:
-                colour, size = (p["muted"], 10) if c.secondary else (c.colour, 9)
+                size = 10 if c.secondary else 9
                 data.append(
-                    _points(c.trend_label, colour, lay.axis[key], c.marker, size, unit=c.unit)
+                    _points(c.trend_label, c.colour, lay.axis[key], c.marker, size, unit=c.unit)
                 )
             else:
                 data.append(_line(c.trend_label, c.colour, lay.axis[key], c.unit))
@@ -167,21 +180,23 @@ def empty_figure() -> dict[str, Any]:
         "paper_bgcolor": p["panel"],
         "plot_bgcolor": p["panel"],
         "font": {"color": p["text"], "size": 13, "family": "Inter, Roboto, Arial, sans-serif"},
-        "margin": {"l": 56, "r": 14, "t": 6, "b": 28},
+        "margin": {"l": MARGIN_L, "r": 14, "t": 6, "b": 28},
         "showlegend": False,
         "hovermode": "x",
         "hoverlabel": {"bgcolor": p["panel-2"], "font": {"color": p["text"]}},
         "uirevision": "trends",
         "shapes": [],
+        "annotations": row_labels(),
     }
     last = lay.rows[-1][0]
-    for key, suffix, title, domain in lay.rows:
+    for key, suffix, _title, domain in lay.rows:
         bottom = key == last
         layout[f"xaxis{suffix}"] = {
             "type": "date",
             "anchor": f"y{suffix}",
             "showticklabels": bottom,
             "tickformat": "%H:%M",
+            "tickformatstops": X_TICKFORMATS,
             "hoverformat": "%H:%M:%S",
             "gridcolor": p["border"],
             "zeroline": False,
@@ -199,16 +214,45 @@ def empty_figure() -> dict[str, Any]:
             "zeroline": False,
             "color": p["muted"],
             "fixedrange": True,
-            "title": {"text": title, "font": {"size": 12}},
+            "tickfont": {"size": TICK_FONT},
+            "ticklabeloverflow": "hide past domain",  # never into the next row's labels
+            "nticks": 5,
         }
         if key == "events":
-            y.update(
-                range=[-0.7, 1.7], tickvals=[0, 1], ticktext=["alarm", "action"], showgrid=False
-            )
+            # two lanes (alarms below, actions above) told apart by their marks and hover
+            # text: two tick labels in a row this low would sit on each other
+            y.update(range=[-0.7, 1.7], showticklabels=False, showgrid=False)
         else:
             y.update(autorange=True, autorangeoptions={"include": lay.y_ranges[key]})
         layout[f"yaxis{suffix}"] = y
     return {"data": data, "layout": layout}
+
+
+def row_labels() -> list[dict[str, Any]]:
+    """Each panel's name, level, at the left edge of the chart and the middle of its row,
+    in the panel's colour. Not axis titles: those stand on end and, rows being a few
+    dozen pixels high on a laptop, ran into each other; a level label needs one line of
+    its row. The tick labels sit between it and the plot (MARGIN_L)."""
+    lay = chart()
+    out = []
+    for key, suffix, title, _ in lay.rows:
+        colour = PALETTE["muted"] if key == "events" else lay.band_colour[key]
+        out.append(
+            {
+                "text": title or EVENTS_LABEL,
+                "showarrow": False,
+                "xref": "paper",
+                "x": 0,
+                "xanchor": "left",
+                "xshift": -MARGIN_L + 2,
+                "yref": f"y{suffix} domain",
+                "y": 0.5,
+                "yanchor": "middle",
+                "font": {"size": LABEL_FONT, "color": colour},
+                "name": f"row-{key}",
+            }
+        )
+    return out
 
 
 def figure(
