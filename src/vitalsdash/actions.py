@@ -40,15 +40,18 @@ __all__ = ["MAX_NAME_CHARS", "MAX_NOTE_CHARS", "ActionError", "load_session_file
 class ActionError(VitalsdashError):
     status = 400
 
-    def __init__(self, code: str, message: str, status: int | None = None):
+    def __init__(self, code: str, message: str, status: int | None = None,
+                 details: dict[str, Any] | None = None):  # fmt: skip
         super().__init__(message)
         self.code = code
         self.message = message
+        self.details = dict(details or {})  # structured reasons, e.g. {"reasons": [...]}
         if status is not None:
             self.status = status
 
     def as_dict(self) -> dict[str, Any]:
-        return {"error": self.code, "message": self.message}
+        """The API's answer: ``error`` and ``message``, with ``details`` merged in."""
+        return {**self.details, "error": self.code, "message": self.message}
 
 
 def _num(**limits: Any) -> Any:
@@ -106,6 +109,10 @@ class Chart(_P):
     kind: Literal["sedation", "dissociation", "nausea", "pain", "alertness", "note"]
     value: float | None = _num(default=None, ge=0, le=10)
     text: NoteText | None = None
+
+
+class Discharge(_P):
+    note: NoteText | None = None
 
 
 class StartSession(_P):
@@ -170,6 +177,7 @@ ALARM_ACTIONS: dict[str, type[_P]] = {
 SESSION_ACTIONS: dict[str, type[_P]] = {
     "chart": Chart, "start_session": StartSession, "end_session": NoParams,
     "resume_session": NoParams, "close_session": NoParams, "inject_event": InjectEvent,
+    "discharge": Discharge,
 }  # fmt: skip
 CLINIC_ACTIONS: dict[str, type[_P]] = {
     "set_speed": SetSpeed, "pause_simulation": NoParams, "resume_simulation": NoParams,

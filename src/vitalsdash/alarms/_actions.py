@@ -9,10 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from vitalsdash.alarms._conditions import nibp_deadline, refresh_quiet, schedule
+from vitalsdash.alarms._conditions import (
+    nibp_deadline,
+    refresh_quiet,
+    schedule,
+    tech_off,
+    tech_on,
+)
 from vitalsdash.alarms._profile import alarmed_ids, limit_problems
 from vitalsdash.alarms._settings import apply_settings, auto_limits, channel_settings
-from vitalsdash.alarms._state import ACTIVE, AlarmState, Cond
+from vitalsdash.alarms._state import ACTIVE, NORMAL, OBSERVATION_OVERDUE, AlarmState, Cond
 from vitalsdash.alarms._types import (
     LIMIT_KINDS,
     ActionKind,
@@ -20,6 +26,7 @@ from vitalsdash.alarms._types import (
     AlarmActionError,
     AlarmEvent,
 )
+from vitalsdash.model import Phase
 
 
 def apply_action(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> None:
@@ -210,6 +217,8 @@ def _set_phase(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> None
     st.nibp_overdue_at = nibp_deadline(st)
     schedule(st, st.nibp_overdue_at)
     apply_settings(st, a.t_s, events, str(a.actor), "set_phase")
+    if a.phase not in (Phase.OBSERVATION, Phase.READY):  # observation is over
+        _clear_observation_reminder(st, a.t_s, events, f"phase {a.phase}")
 
 
 def _set_baseline(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> None:
@@ -226,6 +235,42 @@ def _set_baseline(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> N
     apply_settings(st, a.t_s, events, str(a.actor), "set_baseline")
 
 
+def duration_words(minutes: float) -> str:
+    """A protocol's time as a nurse says it: "2 h", "90 min", "2 h 30 min"."""
+    m = round(minutes)
+    if m < 60 or abs(minutes - m) > 1e-9:
+        return f"{minutes:g} min"
+    h, rest = divmod(m, 60)
+    return f"{h} h" if rest == 0 else f"{h} h {rest} min"
+
+
+def _observation_overdue(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> None:
+    c = st.conds.get(OBSERVATION_OVERDUE)
+    if c is None:
+        raise AlarmActionError("unknown_condition", "this engine has no observation reminder")
+    if a.value is None or not a.value > 0:
+        raise AlarmActionError("bad_value", "observation_overdue needs the maximum in minutes")
+    if st.phase not in (Phase.OBSERVATION, Phase.READY):
+        raise AlarmActionError("not_in_observation", f"the patient is not in observation "
+                               f"(phase {st.phase})")  # fmt: skip
+    _log(st, a, events, OBSERVATION_OVERDUE, value=a.value, detail={"max_minutes": a.value})
+    if c.state == NORMAL:
+        c.label = f"Observation over {duration_words(a.value)}: assess for discharge"
+        tech_on(st, c, a.t_s, events, reason="observation_overdue", max_minutes=a.value)
+
+
+def _clear_observation_reminder(st: AlarmState, t: float, events: list[AlarmEvent],
+                                reason: str) -> None:  # fmt: skip
+    c = st.conds.get(OBSERVATION_OVERDUE)
+    if c is not None and c.state != NORMAL:
+        tech_off(st, c, t, events, reason=reason)
+
+
+def _end_observation(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> None:
+    _log(st, a, events, OBSERVATION_OVERDUE)
+    _clear_observation_reminder(st, a.t_s, events, "observation ended")
+
+
 _HANDLERS: dict[ActionKind, Callable[[AlarmState, AlarmAction, list[AlarmEvent]], None]] = {
     ActionKind.ACKNOWLEDGE: _acknowledge,
     ActionKind.PAUSE_AUDIO: _pause,
@@ -237,4 +282,6 @@ _HANDLERS: dict[ActionKind, Callable[[AlarmState, AlarmAction, list[AlarmEvent]]
     ActionKind.ALARM_ON: _alarm_on,
     ActionKind.SET_PHASE: _set_phase,
     ActionKind.SET_BASELINE: _set_baseline,
+    ActionKind.OBSERVATION_OVERDUE: _observation_overdue,
+    ActionKind.END_OBSERVATION: _end_observation,
 }

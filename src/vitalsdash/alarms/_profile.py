@@ -248,6 +248,8 @@ def technical_condition_names() -> tuple[str, ...]:
         names.append("SENSOR_OFF")
     if any(c.supports(Condition.CUFF_FAIL) for c in regs):
         names += ["CUFF_FAIL", "NIBP_OVERDUE"]
+    if any(c.alarmed for c in regs):  # the observation reminder (alarms/_state)
+        names.append("OBSERVATION_OVERDUE")
     return tuple(names)
 
 

@@ -55,6 +55,8 @@ class ActionKind(StrEnum):
     AUTO_LIMITS = "auto_limits"
     SET_PHASE = "set_phase"
     SET_BASELINE = "set_baseline"
+    OBSERVATION_OVERDUE = "observation_overdue"
+    END_OBSERVATION = "end_observation"
 
 
 class Actor(StrEnum):
@@ -158,6 +160,19 @@ class AlarmAction:
     ) -> AlarmAction:
         values = {_channel(ch): float(v) for ch, v in baseline.items()}
         return cls(ActionKind.SET_BASELINE, t_s, Actor(actor), baseline=values)
+
+    @classmethod
+    def observation_overdue(
+        cls, max_minutes: float, t_s: float, actor: Actor = Actor.SYSTEM
+    ) -> AlarmAction:
+        """The patient has been in observation for the protocol's ``max_minutes``: raise
+        the OBSERVATION_OVERDUE reminder (the runtime decides when, as it does phases)."""
+        return cls(ActionKind.OBSERVATION_OVERDUE, t_s, Actor(actor), value=float(max_minutes))
+
+    @classmethod
+    def end_observation(cls, t_s: float, actor: Actor = Actor.SYSTEM) -> AlarmAction:
+        """Observation is over (discharge, or the session ended): clear the reminder."""
+        return cls(ActionKind.END_OBSERVATION, t_s, Actor(actor))
 
 
 def _channel(value: Channel | str) -> str:

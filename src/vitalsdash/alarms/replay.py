@@ -125,7 +125,9 @@ def read_actions(path: str | Path) -> list[AlarmAction]:
     """Read an actions CSV: ``t,action,actor,target,value`` (actor, target, value optional).
 
     ``target`` is a condition (acknowledge, reset), a channel (alarm_off, alarm_on,
-    set_baseline), ``CHANNEL.which`` for set_limit (e.g. ``HR.high``) or a phase.
+    set_baseline), ``CHANNEL.which`` for set_limit (e.g. ``HR.high``) or a phase;
+    ``value`` the limit, the baseline value or, for observation_overdue, the protocol's
+    maximum observation in minutes.
     """
     path = Path(path)
     df = read_actions_frame(path)
@@ -197,6 +199,10 @@ def action_from_row(row: dict[str, str]) -> AlarmAction:
                 raise ValueError(f"column target: unknown phase {target!r}") from None
         case ActionKind.SET_BASELINE:
             return AlarmAction.set_baseline({need_target("a channel"): number()}, t, actor)
+        case ActionKind.OBSERVATION_OVERDUE:
+            return AlarmAction.observation_overdue(number(), t, actor)
+        case ActionKind.END_OBSERVATION:
+            return AlarmAction.end_observation(t, actor)
     raise ValueError(f"unsupported action {kind.value}")  # pragma: no cover
 
 

@@ -37,6 +37,7 @@ does any action a scenario expects for it."""
 TECHNICAL_ADDRESSING: dict[str, frozenset[str]] = {
     "CUFF_FAIL": frozenset({"nibp_start"}),
     "NIBP_OVERDUE": frozenset({"nibp_start"}),
+    "OBSERVATION_OVERDUE": frozenset({"discharge"}),
 }
 
 

@@ -61,6 +61,8 @@ _ALARM_KINDS = {
     "auto_limits",
     "set_phase",
     "set_baseline",
+    "observation_overdue",
+    "end_observation",
 }
 
 

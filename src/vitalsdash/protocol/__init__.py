@@ -18,7 +18,9 @@ Choices (clinical.md, "Monitoring protocol defaults"):
 
 from vitalsdash.protocol._session import (
     CLEAN_WITHIN_S,
+    CRITERION_LABELS,
     NIBP_CHANNELS,
+    NOT_BLOCKING_DISCHARGE,
     READINESS_CHANNELS,
     Baseline,
     BaselineRules,
@@ -36,6 +38,8 @@ from vitalsdash.protocol._session import (
     ProtocolInfo,
     Readiness,
     alarm_baseline,
+    alertness_counts,
+    alertness_for_discharge,
     baseline_from,
     clean_value,
     discharge_readiness,
@@ -46,13 +50,16 @@ from vitalsdash.protocol._session import (
     load_protocol,
     nibp_interval_s,
     nibp_readings,
+    observation_overdue_s,
     pre_infusion_check,
     protocol_path,
 )
 
 __all__ = [
     "CLEAN_WITHIN_S",
+    "CRITERION_LABELS",
     "NIBP_CHANNELS",
+    "NOT_BLOCKING_DISCHARGE",
     "READINESS_CHANNELS",
     "Baseline",
     "BaselineRules",
@@ -70,6 +77,8 @@ __all__ = [
     "ProtocolInfo",
     "Readiness",
     "alarm_baseline",
+    "alertness_counts",
+    "alertness_for_discharge",
     "baseline_from",
     "clean_value",
     "discharge_readiness",
@@ -80,6 +89,7 @@ __all__ = [
     "load_protocol",
     "nibp_interval_s",
     "nibp_readings",
+    "observation_overdue_s",
     "pre_infusion_check",
     "protocol_path",
 ]

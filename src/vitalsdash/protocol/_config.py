@@ -132,9 +132,21 @@ class NibpProgram(_Table):
 
 
 class ObservationRules(_Table):
-    """``[observation]``: minimum time after the end of the infusion before discharge."""
+    """``[observation]``: minimum time after the end of the infusion before discharge, and
+    the longest a patient should stay in observation: past ``max_minutes`` the monitor
+    reminds the nurse to assess for discharge (a LOW technical alarm)."""
 
     min_minutes: float = Field(default=60.0, ge=0, le=720)
+    max_minutes: float = Field(default=120.0, gt=0, le=1440)
+
+    @model_validator(mode="after")
+    def _max_after_min(self) -> Self:
+        if self.max_minutes <= self.min_minutes:
+            _fail(
+                "max_minutes",
+                f"must be above min_minutes ({self.min_minutes:g}), got {self.max_minutes:g}",
+            )
+        return self
 
 
 class DischargeCriteria(_Table):

@@ -24,7 +24,9 @@ from vitalsdash.protocol._config import (
 )
 from vitalsdash.protocol._readiness import (
     CLEAN_WITHIN_S,
+    CRITERION_LABELS,
     NIBP_CHANNELS,
+    NOT_BLOCKING_DISCHARGE,
     READINESS_CHANNELS,
     Baseline,
     Criterion,
@@ -32,6 +34,8 @@ from vitalsdash.protocol._readiness import (
     NibpReading,
     PreInfusionCheck,
     Readiness,
+    alertness_counts,
+    alertness_for_discharge,
     baseline_from,
     clean_value,
     discharge_readiness,
@@ -45,7 +49,9 @@ from vitalsdash.tomlconfig import ConfigError
 
 __all__ = [
     "CLEAN_WITHIN_S",
+    "CRITERION_LABELS",
     "NIBP_CHANNELS",
+    "NOT_BLOCKING_DISCHARGE",
     "READINESS_CHANNELS",
     "Baseline",
     "BaselineRules",
@@ -63,6 +69,8 @@ __all__ = [
     "ProtocolInfo",
     "Readiness",
     "alarm_baseline",
+    "alertness_counts",
+    "alertness_for_discharge",
     "baseline_from",
     "clean_value",
     "discharge_readiness",
@@ -73,6 +81,7 @@ __all__ = [
     "load_protocol",
     "nibp_interval_s",
     "nibp_readings",
+    "observation_overdue_s",
     "pre_infusion_check",
     "protocol_path",
 ]
@@ -85,6 +94,15 @@ def alarm_baseline(baseline: Baseline) -> dict[str, float]:
     this, so a live session and an offline replay of its recording agree.
     """
     return {ch: round(v, 1) for ch, v in baseline.by_channel().items()}
+
+
+def observation_overdue_s(cfg: ProtocolConfig, infusion_end_s: float | None) -> float | None:
+    """The session second from which a patient still in observation is overdue for a
+    discharge assessment (the end of the infusion plus ``[observation] max_minutes``);
+    None while the infusion has not ended."""
+    if infusion_end_s is None:
+        return None
+    return infusion_end_s + cfg.observation.max_minutes * 60.0
 
 
 def nibp_interval_s(cfg: ProtocolConfig, phase: Phase | str) -> float:

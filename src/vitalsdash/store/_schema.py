@@ -32,10 +32,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """The layout this code reads and writes."""
 
-SESSION_STATUSES = ("running", "ended", "interrupted")
+SESSION_STATUSES = ("running", "ended", "interrupted", "discharged")
 SAMPLE_QUALITIES = ("ok", "artefact", "invalid")
 ACTION_OUTCOMES = ("ok", "refused")
 OBSERVATION_KINDS = ("sedation", "dissociation", "nausea", "pain", "alertness", "note")
@@ -77,6 +77,12 @@ sessions = Table(
     Column("ended_wall", String(40), nullable=True),
     # UTC ISO 8601 of the last tick written: a restart measures the interruption from it
     Column("last_write_wall", String(40), nullable=True),
+    # a discharge (status "discharged"): when (wall, UTC ISO 8601, and session time), who
+    # (trainee or instructor) and the note they wrote; NULL for any other end
+    Column("discharged_at", String(40), nullable=True),
+    Column("discharged_t_s", Double, nullable=True),
+    Column("discharged_by", String(32), nullable=True),
+    Column("discharge_note", Text, nullable=True),
     CheckConstraint(_in("status", SESSION_STATUSES), name="ck_sessions_status"),
     Index("ix_sessions_status", "status"),
     Index("ix_sessions_bed", "bed_id", "id"),
@@ -186,5 +192,57 @@ def _v2_to_v3(conn: Connection) -> None:
     hl7_received.create(conn)
 
 
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
+_DISCHARGE_COLUMNS = (
+    "discharged_at VARCHAR(40)",
+    "discharged_t_s DOUBLE PRECISION",
+    "discharged_by VARCHAR(32)",
+    "discharge_note TEXT",
+)
+
+
+def _v3_to_v4(conn: Connection) -> None:
+    """Sessions may end ``discharged``: the status check takes the new value, and four
+    columns say when (wall and session time), by whom and with what note.
+
+    PostgreSQL changes the check in place. SQLite cannot alter a CHECK constraint, so the
+    sessions table is rebuilt inside the upgrade's transaction: renamed aside without
+    touching the other tables' references to ``sessions`` (``legacy_alter_table``), the new
+    table created, the rows (ids and all) copied, the old one dropped; nothing references
+    the old name, so no foreign key is broken at any point, and the AUTOINCREMENT counter
+    carries over (an id is never reused)."""
+    new_check = _in("status", SESSION_STATUSES)
+    if conn.dialect.name != "sqlite":
+        for col in _DISCHARGE_COLUMNS:
+            conn.execute(text(f"ALTER TABLE sessions ADD COLUMN {col}"))
+        conn.execute(text("ALTER TABLE sessions DROP CONSTRAINT ck_sessions_status"))
+        conn.execute(text("ALTER TABLE sessions ADD CONSTRAINT ck_sessions_status "
+                          f"CHECK ({new_check})"))  # fmt: skip
+        return
+    old_cols = [c.name for c in sessions.columns if c.name not in
+                {"discharged_at", "discharged_t_s", "discharged_by", "discharge_note"}]  # fmt: skip
+    cols = ", ".join(old_cols)
+    conn.exec_driver_sql("PRAGMA legacy_alter_table = ON")
+    try:
+        conn.exec_driver_sql("ALTER TABLE sessions RENAME TO sessions_v3")
+    finally:
+        conn.exec_driver_sql("PRAGMA legacy_alter_table = OFF")
+    for index in sessions.indexes:
+        conn.exec_driver_sql(f"DROP INDEX IF EXISTS {index.name}")
+    sessions.create(conn)
+    conn.exec_driver_sql(f"INSERT INTO sessions ({cols}) SELECT {cols} FROM sessions_v3")
+    seq = "SELECT seq FROM sqlite_sequence WHERE name = ?"
+    old = conn.exec_driver_sql(seq, ("sessions_v3",)).scalar()
+    new = conn.exec_driver_sql(seq, ("sessions",)).scalar()
+    if old is not None and new is None:
+        conn.exec_driver_sql("INSERT INTO sqlite_sequence (name, seq) VALUES ('sessions', ?)",
+                             (old,))  # fmt: skip
+    elif old is not None and old > new:
+        conn.exec_driver_sql("UPDATE sqlite_sequence SET seq = ? WHERE name = 'sessions'", (old,))
+    conn.exec_driver_sql("DROP TABLE sessions_v3")
+    conn.exec_driver_sql("DELETE FROM sqlite_sequence WHERE name = 'sessions_v3'")
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+    1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4,
+}  # fmt: skip
 """``MIGRATIONS[v](conn)`` upgrades a database from version v to v+1."""
