@@ -92,6 +92,38 @@ class ReadinessView(Plain):
 
 
 @dataclass(frozen=True, slots=True)
+class DischargeItemView(Plain):
+    """One line of the discharge checklist: the criterion, its name for the nurse, whether
+    it is met and why (``protocol.Criterion.detail``)."""
+
+    name: str
+    label: str
+    met: bool
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class DischargeView(Plain):
+    """Discharge at the bedside. ``state``: "waiting" (the infusion has not ended), "open"
+    (observation: the Discharge button is offered, ``ready`` says whether it would be
+    accepted, ``items`` the checklist, ``missing`` what holds it back, ``overdue`` that
+    observation has lasted the protocol's ``max_minutes``), "discharged" (``t_s`` session
+    time, ``discharged_at`` wall clock in UTC ISO 8601, ``by`` who, ``note``) or "ended"
+    (the session ended without a discharge)."""
+
+    state: str
+    ready: bool = False
+    items: tuple[DischargeItemView, ...] = ()
+    missing: tuple[str, ...] = ()
+    overdue: bool = False
+    max_minutes: float | None = None
+    t_s: float | None = None
+    discharged_at: str | None = None
+    by: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class BaselineView(Plain):
     """The patient's baseline: channel id -> value, for the channels the protocol took
     one of (``protocol.Baseline.by_channel``), and how many cuff readings it rests on."""
@@ -131,6 +163,7 @@ class BedView(Plain):
     baseline: BaselineView | None = None
     readiness: ReadinessView | None = None
     patient: Mapping[str, Any] = field(default_factory=empty)
+    discharge: DischargeView | None = None
 
     def value(self, channel: str) -> float | None:
         """The current value of a channel (None when there is none)."""
@@ -257,6 +290,28 @@ def _baseline(b: proto.Baseline | None) -> BaselineView | None:
     return BaselineView(frozen(b.by_channel()), int(b.n_nibp_readings))
 
 
+def _discharge(bed: Bed) -> DischargeView | None:
+    s = bed.session
+    if s is None:
+        return None
+    d = s.discharge
+    if d is not None:
+        return DischargeView("discharged", t_s=float(d["t_s"]), discharged_at=d["wall"].isoformat(),
+                             by=d["actor"], note=d["note"])  # fmt: skip
+    if s.status == "ended":
+        return DischargeView("ended")
+    cfg = bed.protocol
+    limit = None if cfg is None else float(cfg.observation.max_minutes)
+    r = s.readiness
+    if s.status != "running" or r is None:
+        return DischargeView("waiting", max_minutes=limit)
+    labels = proto.CRITERION_LABELS
+    items = tuple(DischargeItemView(c.name, labels.get(c.name, c.name.replace("_", " ")),
+                                    bool(c.met), c.detail) for c in r.criteria)  # fmt: skip
+    return DischargeView("open", bool(r.ready), items, tuple(r.missing), bool(s.overdue_sent),
+                         limit)  # fmt: skip
+
+
 def bed_view(bed: Bed) -> BedView:
     cfg = bed.config
     s = bed.session
@@ -277,7 +332,7 @@ def bed_view(bed: Bed) -> BedView:
         limits_in_force=frozen({k: frozen(v) for k, v in limits_in_force(s.engine).items()}),
         profile=s.engine.profile.name, pump=_pump(s.source.pump()), nibp_interval_s=interval,
         baseline=_baseline(s.baseline), readiness=_readiness(bed.readiness),
-        patient=frozen(bed.patient),
+        patient=frozen(bed.patient), discharge=_discharge(bed),
     )  # fmt: skip
 
 
@@ -312,5 +367,6 @@ def summary(view: BedView) -> dict[str, Any]:
             "dose_given_mg_per_kg": pump.dose_given_mg_per_kg},
         "readiness": None if view.readiness is None else {
             "ready": view.readiness.ready, "missing": list(view.readiness.missing)},
+        "discharge": None if view.discharge is None else view.discharge.to_dict(),
     }  # fmt: skip
     return out

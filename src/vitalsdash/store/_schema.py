@@ -205,11 +205,12 @@ def _v3_to_v4(conn: Connection) -> None:
     columns say when (wall and session time), by whom and with what note.
 
     PostgreSQL changes the check in place. SQLite cannot alter a CHECK constraint, so the
-    sessions table is rebuilt inside the upgrade's transaction: renamed aside without
-    touching the other tables' references to ``sessions`` (``legacy_alter_table``), the new
-    table created, the rows (ids and all) copied, the old one dropped; nothing references
-    the old name, so no foreign key is broken at any point, and the AUTOINCREMENT counter
-    carries over (an id is never reused)."""
+    sessions table is rebuilt inside the upgrade's transaction: its rows copied aside, the
+    table dropped and created anew, the rows (ids and all) put back. Foreign keys stay on:
+    deferred for this transaction (``defer_foreign_keys``), the drop counts the other
+    tables' rows as orphaned and putting their sessions back counts them home again, so
+    the commit checks that every reference still holds. The AUTOINCREMENT counter is
+    carried over (an id is never reused)."""
     new_check = _in("status", SESSION_STATUSES)
     if conn.dialect.name != "sqlite":
         for col in _DISCHARGE_COLUMNS:
@@ -218,28 +219,21 @@ def _v3_to_v4(conn: Connection) -> None:
         conn.execute(text("ALTER TABLE sessions ADD CONSTRAINT ck_sessions_status "
                           f"CHECK ({new_check})"))  # fmt: skip
         return
-    old_cols = [c.name for c in sessions.columns if c.name not in
-                {"discharged_at", "discharged_t_s", "discharged_by", "discharge_note"}]  # fmt: skip
-    cols = ", ".join(old_cols)
-    conn.exec_driver_sql("PRAGMA legacy_alter_table = ON")
-    try:
-        conn.exec_driver_sql("ALTER TABLE sessions RENAME TO sessions_v3")
-    finally:
-        conn.exec_driver_sql("PRAGMA legacy_alter_table = OFF")
-    for index in sessions.indexes:
-        conn.exec_driver_sql(f"DROP INDEX IF EXISTS {index.name}")
+    added = {"discharged_at", "discharged_t_s", "discharged_by", "discharge_note"}
+    cols = ", ".join(c.name for c in sessions.columns if c.name not in added)
+    seq = conn.exec_driver_sql("SELECT seq FROM sqlite_sequence WHERE name = 'sessions'").scalar()
+    conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")  # until this transaction ends
+    conn.exec_driver_sql(f"CREATE TABLE sessions_v3 AS SELECT {cols} FROM sessions")
+    conn.exec_driver_sql("DROP TABLE sessions")  # its indexes and counter go with it
     sessions.create(conn)
-    conn.exec_driver_sql(f"INSERT INTO sessions ({cols}) SELECT {cols} FROM sessions_v3")
-    seq = "SELECT seq FROM sqlite_sequence WHERE name = ?"
-    old = conn.exec_driver_sql(seq, ("sessions_v3",)).scalar()
-    new = conn.exec_driver_sql(seq, ("sessions",)).scalar()
-    if old is not None and new is None:
-        conn.exec_driver_sql("INSERT INTO sqlite_sequence (name, seq) VALUES ('sessions', ?)",
-                             (old,))  # fmt: skip
-    elif old is not None and old > new:
-        conn.exec_driver_sql("UPDATE sqlite_sequence SET seq = ? WHERE name = 'sessions'", (old,))
+    conn.exec_driver_sql(f"INSERT INTO sessions ({cols}) SELECT {cols} FROM sessions_v3 "
+                         "ORDER BY id")  # fmt: skip
     conn.exec_driver_sql("DROP TABLE sessions_v3")
-    conn.exec_driver_sql("DELETE FROM sqlite_sequence WHERE name = 'sessions_v3'")
+    if seq is not None:  # at least the old counter, even if its newest sessions are gone
+        conn.exec_driver_sql("DELETE FROM sqlite_sequence WHERE name = 'sessions'")
+        top = conn.exec_driver_sql("SELECT MAX(id) FROM sessions").scalar() or 0
+        conn.exec_driver_sql("INSERT INTO sqlite_sequence (name, seq) VALUES ('sessions', ?)",
+                             (max(int(seq), int(top)),))  # fmt: skip
 
 
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {

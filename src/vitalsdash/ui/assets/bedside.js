@@ -67,10 +67,14 @@
     return [data, traces, maxPoints];
   }
 
-  /* Readiness from [ready, [[met, detail], ...]], or null before it is assessed. */
+  /* Readiness from [ready, [[met, detail, name], ...]] (name: the criterion in the nurse's
+     words, optional), a sentence once the session is over, or null before it is assessed. */
   function readiness(r) {
     if (!r) {
       return [el("Div", { className: "small-muted", children: NOT_ASSESSED })];
+    }
+    if (typeof r === "string") {
+      return [el("Div", { className: "ready-over", children: r })];
     }
     var ready = r[0] === 1;
     return [
@@ -84,8 +88,11 @@
         children: r[1].map(function (c) {
           return el("Li", {
             className: c[0] === 1 ? "crit-met" : "crit-missing",
+            "data-met": c[0] === 1 ? "true" : "false",
             children: [el("Span", { className: "crit-mark", children: c[0] === 1 ? "✓" : "✗" }),
-                       " " + c[1]]
+                       " ",
+                       c[2] ? el("Span", { className: "crit-label", children: c[2] + ": " }) : "",
+                       c[1]]
           });
         })
       })

@@ -30,6 +30,7 @@ from vitalsdash.ui.widgets import (
     readiness,
     trends,
 )
+from vitalsdash.ui.widgets import discharge as discharge_widget
 
 __all__ = ["ACTION_TEXT", "DECLARED", "action_text", "bedside_tick", "component_props"]
 
@@ -54,6 +55,7 @@ SHOWN = (
     "alarm-off-notice", "audio", "pump-status", "oxygen-state", "readiness", "chart-recent",
     *[f"num-{k}-{part}" for k, *_ in numerics.BOXES for part in ("value", "limits", "box")],
     *[f"num-{k}-{part}" for k in _PERIODIC_BOXES for part in ("map", "age")],
+    "discharge-panel", "discharge-status",
 )  # fmt: skip
 """Panels whose checksums the cursor carries, in this order."""
 WIRED = {"alarms": "a", "decor": "d", "readiness": "r"}
@@ -87,6 +89,8 @@ PANELS: dict[str, tuple[str, str]] = {
     "pump-status": ("pump-status", "children"),
     "oxygen-state": ("oxygen-state", "children"),
     "chart-recent": ("chart-recent", "children"),
+    "discharge-panel": ("discharge-panel", "className"),
+    "discharge-status": ("discharge-status", "children"),
 }
 """Tick keys of the panels, each re-sent only when it changed."""
 
@@ -111,6 +115,7 @@ ACTION_TEXT: dict[str, Callable[[dict[str, Any]], str]] = {
     "alarm_on": lambda p: f"{p.get('channel')} alarms on",
     "auto_limits": lambda p: "Auto limits",
     "chart": lambda p: f"Charted {p.get('kind')} {fmt.num(p.get('value'))}".rstrip(" –"),
+    "discharge": lambda p: "Discharged",
 }
 
 
@@ -260,7 +265,7 @@ def _dump(cur: dict[str, Any], now: float) -> dict[str, Any]:
 def _panels(view: BedView, cur: dict[str, Any], out: dict[str, Any]) -> None:
     shown: Shown = cur["shown"]
     sig = view.signals
-    shown.put(out, "bed-phase", f"{fmt.phase(view.phase)} · {fmt.clock(view.t_s)}")
+    shown.put(out, "bed-phase", discharge_widget.phase_text(view))
     for key, value in numerics.values(view).items():
         shown.put(out, key, value)
     gaps = cur["gaps"]
@@ -287,7 +292,9 @@ def _panels(view: BedView, cur: dict[str, Any], out: dict[str, Any]) -> None:
     shown.put(out, "pump-status", pump_panel.state(view.pump), pump_panel.render)
     o2 = cur.get("o2") or 0
     shown.put(out, "oxygen-state", f"Oxygen on, {o2:g} L/min" if o2 else "Oxygen off")
-    shown.put(out, "readiness", readiness.wire(view.readiness))
+    shown.put(out, "readiness", readiness.wire(view.readiness, view.discharge))
+    shown.put(out, "discharge-panel", discharge_widget.panel_class(view))
+    shown.put(out, "discharge-status", discharge_widget.status_text(view))
 
 
 def component_props(out: dict[str, Any]) -> dict[str, dict[str, Any]]:

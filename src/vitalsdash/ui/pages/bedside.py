@@ -40,6 +40,7 @@ from vitalsdash.runtime import BedView
 from vitalsdash.ui._runtime import get_runtime
 from vitalsdash.ui.live.actions import SIMPLE, perform
 from vitalsdash.ui.live.bedside import DECLARED, bedside_tick, component_props
+from vitalsdash.ui.live.discharge import submit_discharge
 from vitalsdash.ui.live.stream import stream_path
 from vitalsdash.ui.widgets import (
     alarm_banner,
@@ -51,6 +52,7 @@ from vitalsdash.ui.widgets import (
     readiness,
     trends,
 )
+from vitalsdash.ui.widgets import discharge as discharge_widget
 
 __all__ = ["layout"]
 
@@ -237,6 +239,29 @@ def bedside_action(*args: Any) -> tuple[Any, ...]:
     outcome = perform(get_runtime(), bed_id, trigger, values)
     header = "Done" if outcome.ok else "Not possible"
     return True, header, outcome.message, "success" if outcome.ok else "danger", (refresh or 0) + 1
+
+
+@callback(
+    Output("discharge-result", "children"),
+    Output("bed-refresh", "data", allow_duplicate=True),
+    Input("discharge-submit", "n_clicks"),
+    State("discharge-note", "value"),
+    State("bed-id", "data"),
+    State("bed-refresh", "data"),
+    prevent_initial_call=True,
+)
+def bedside_discharge(n_clicks: int | None, note: str | None, bed_id: str,
+                      refresh: int | None) -> tuple[Any, Any]:  # fmt: skip
+    """The Discharge button, as the trainee: accepted, the session ends and the tick shows
+    when; refused, the criteria still missing are listed under the button."""
+    if not n_clicks:
+        raise PreventUpdate
+    outcome = submit_discharge(get_runtime(), bed_id, note)
+    if outcome.ok:
+        set_props("action-toast", {"is_open": True, "header": "Done",
+                                   "children": outcome.message, "icon": "success"})  # fmt: skip
+        return [], (refresh or 0) + 1
+    return discharge_widget.refusal(outcome.reasons, outcome.message), (refresh or 0) + 1
 
 
 clientside_callback(

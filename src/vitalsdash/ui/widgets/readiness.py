@@ -7,16 +7,30 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import html
 
+from vitalsdash.ui.widgets import discharge as discharge_widget
+
 __all__ = ["layout", "wire"]
 
 NONE_TEXT = "Assessed once the infusion has ended."
+DISCHARGED_TEXT = "Patient discharged."
+ENDED_TEXT = "Session ended."
 
-Wire = list | None
-"""``[ready 0/1, [[met 0/1, detail], ...]]``, or None before it is assessed; drawn by
+Wire = list | str | None
+"""``[ready 0/1, [[met 0/1, detail, name], ...]]`` (name: the criterion as the nurse calls
+it), a sentence once the session is over, or None before it is assessed; drawn by
 assets/bedside.js, so a criterion flipping costs tens of bytes, not a component tree."""
 
 
-def wire(readiness: Any) -> Wire:
+def wire(readiness: Any, discharge: Any = None) -> Wire:
+    """The checklist: from the bed's discharge view (criteria under their nurse's names)
+    when there is one, else from its readiness."""
+    if discharge is not None and discharge.state == "discharged":
+        return DISCHARGED_TEXT
+    if discharge is not None and discharge.state == "ended":
+        return ENDED_TEXT
+    if discharge is not None and discharge.state == "open":
+        return [int(discharge.ready),
+                [[int(i.met), i.text, i.label] for i in discharge.items]]  # fmt: skip
     if readiness is None:
         return None
     return [int(readiness.ready), [[int(c.met), c.detail] for c in readiness.criteria]]
@@ -26,7 +40,12 @@ def layout() -> dbc.Card:
     return dbc.Card(
         [
             dbc.CardHeader("Discharge readiness"),
-            dbc.CardBody(html.Div(html.Div(NONE_TEXT, className="small-muted"), id="readiness")),
+            dbc.CardBody(
+                [
+                    html.Div(html.Div(NONE_TEXT, className="small-muted"), id="readiness"),
+                    discharge_widget.layout(),
+                ]
+            ),
         ],
         className="panel-card",
     )
