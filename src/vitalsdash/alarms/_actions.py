@@ -236,12 +236,11 @@ def _set_baseline(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> N
 
 
 def duration_words(minutes: float) -> str:
-    """A protocol's time as a nurse says it: "2 h", "90 min", "2 h 30 min"."""
-    m = round(minutes)
-    if m < 60 or abs(minutes - m) > 1e-9:
-        return f"{minutes:g} min"
-    h, rest = divmod(m, 60)
-    return f"{h} h" if rest == 0 else f"{h} h {rest} min"
+    """A protocol's time as a nurse says it: whole hours in hours ("2 h"), else minutes
+    ("90 min")."""
+    if minutes >= 60 and minutes % 60 == 0:
+        return f"{minutes / 60:g} h"
+    return f"{minutes:g} min"
 
 
 def _observation_overdue(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> None:

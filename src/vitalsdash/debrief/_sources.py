@@ -176,6 +176,10 @@ def session_from_store(
             "started_wall",
             "ended_wall",
             "patient",
+            "discharged_at",
+            "discharged_t_s",
+            "discharged_by",
+            "discharge_note",
         )
     }
     return SessionData(
