@@ -335,6 +335,8 @@ def _other_action(row: dict[str, str], kind: str) -> Action:
             "value": number("a score") if value else None,
             "text": text or None,
         }
+    elif kind == "discharge":
+        params = {"note": text or None}
     elif kind not in PATIENT_ACTIONS and kind not in END_ACTIONS:
         known = sorted(_ALARM_KINDS | set(PATIENT_ACTIONS) | set(END_ACTIONS) | {"chart"})
         raise ValueError(
