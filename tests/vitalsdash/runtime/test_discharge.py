@@ -22,7 +22,7 @@ from vitalsdash.feed import Feed
 from vitalsdash.report import clock as report_clock
 from vitalsdash.report import export_session
 from vitalsdash.runtime import BedView, Command, Runtime
-from vitalsdash.store import Store
+from vitalsdash.store import Store, StoreWriteError
 
 pytestmark = pytest.mark.integration
 
@@ -291,3 +291,33 @@ def test_a_session_with_the_reminder_exports_and_replays_to_the_same_alarm_log(
               for r in clinic.store.alarm_events(sid)]  # fmt: skip
     assert any(r["condition"] == REMINDER and r["event"] == "normal" for r in stored)
     assert replayed.alarm_events == stored
+
+
+def test_a_discharge_the_store_refuses_is_undone(clinic: Clinic) -> None:
+    """Answered 503 not_stored: the session runs on as before, the reminder still shows."""
+    reach_observation(clinic.rt, "chair1")
+    clinic.submit("chart", {"kind": "alertness", "value": 10})
+    clinic.advance_to(int(clinic.session.infusion_end_s) + OBSERVATION_MAX * 60 + 30)
+    real = clinic.store.write_tick
+
+    def refuse_discharges(tick):  # as a full disk would, for the discharge's write only
+        if any(u.get("status") == "discharged" for u in tick.session_updates.values()):
+            raise StoreWriteError("tick not written (nothing of it was stored): disk full")
+        real(tick)
+
+    clinic.store.write_tick = refuse_discharges  # type: ignore[method-assign]
+    before = clinic.view()
+    with pytest.raises(ActionError) as err:
+        clinic.submit("discharge", {"note": "lost"})
+    assert (err.value.status, err.value.code) == (503, "not_stored")
+    after = clinic.view()
+    assert after == before
+    assert (after.status, after.discharge.state) == ("running", "open")  # type: ignore[union-attr]
+    assert REMINDER in [a.condition for a in after.signals.alarms]  # type: ignore[union-attr]
+    sid = clinic.session.session_id
+    assert "discharge" not in [a["kind"] for a in clinic.store.actions(sid)]
+    assert clinic.store.session(sid)["status"] == "running"  # type: ignore[index]
+    clinic.store.write_tick = real  # type: ignore[method-assign]
+    clinic.rt.advance(1)
+    assert clinic.submit("discharge")["status"] == "discharged"
+    assert clinic.alarm_rows()[-1][1] == "normal"
