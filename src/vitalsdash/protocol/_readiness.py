@@ -210,6 +210,15 @@ CRITERION_LABELS: dict[str, str] = {
 """Each discharge criterion as the bedside checklist names it."""
 
 
+def criterion_names(cfg: ProtocolConfig) -> list[str]:
+    """The criteria ``discharge_readiness`` judges under ``cfg``, in its order: known
+    before the first judgement (the bedside names them before the infusion ends)."""
+    names = ["observation", "bp_current", "sbp", "dbp", "hr", "spo2"]
+    if cfg.discharge.require_no_active_alarm:
+        names.append("no_active_alarm")
+    return [*names, "alertness"]
+
+
 @dataclass(frozen=True, slots=True)
 class Readiness:
     ready: bool

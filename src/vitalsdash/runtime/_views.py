@@ -109,11 +109,13 @@ class DischargeView(Plain):
     accepted, ``items`` the checklist, ``missing`` what holds it back, ``overdue`` that
     observation has lasted the protocol's ``max_minutes``), "discharged" (``t_s`` session
     time, ``discharged_at`` wall clock in UTC ISO 8601, ``by`` who, ``note``) or "ended"
-    (the session ended without a discharge)."""
+    (the session ended without a discharge). ``labels``: the checklist's names for the
+    nurse, in its order, known from the protocol before the first judgement."""
 
     state: str
     ready: bool = False
     items: tuple[DischargeItemView, ...] = ()
+    labels: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()
     overdue: bool = False
     max_minutes: float | None = None
@@ -302,14 +304,18 @@ def _discharge(bed: Bed) -> DischargeView | None:
         return DischargeView("ended")
     cfg = bed.protocol
     limit = None if cfg is None else float(cfg.observation.max_minutes)
+    names = () if cfg is None else tuple(_label(n) for n in proto.criterion_names(cfg))
     r = s.readiness
     if s.status != "running" or r is None:
-        return DischargeView("waiting", max_minutes=limit)
-    labels = proto.CRITERION_LABELS
-    items = tuple(DischargeItemView(c.name, labels.get(c.name, c.name.replace("_", " ")),
-                                    bool(c.met), c.detail) for c in r.criteria)  # fmt: skip
-    return DischargeView("open", bool(r.ready), items, tuple(r.missing), bool(s.overdue_sent),
-                         limit)  # fmt: skip
+        return DischargeView("waiting", labels=names, max_minutes=limit)
+    items = tuple(DischargeItemView(c.name, _label(c.name), bool(c.met), c.detail)
+                  for c in r.criteria)  # fmt: skip
+    return DischargeView("open", bool(r.ready), items, tuple(i.label for i in items),
+                         tuple(r.missing), bool(s.overdue_sent), limit)  # fmt: skip
+
+
+def _label(name: str) -> str:
+    return proto.CRITERION_LABELS.get(name, name.replace("_", " "))
 
 
 def bed_view(bed: Bed) -> BedView:

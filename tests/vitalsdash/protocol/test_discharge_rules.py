@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vitalsdash.protocol import (
+    CRITERION_LABELS,
     NOT_BLOCKING_DISCHARGE,
     Baseline,
     ConfigError,
@@ -18,6 +19,7 @@ from vitalsdash.protocol import (
     ObservationRules,
     alertness_counts,
     alertness_for_discharge,
+    criterion_names,
     discharge_readiness,
     load_protocol,
     observation_overdue_s,
@@ -118,3 +120,13 @@ def test_an_old_file_without_max_minutes_still_loads(tmp_path):
     path = tmp_path / "old.toml"
     path.write_text("\n".join(lines).replace("min_minutes = 60 ", "min_minutes = 150 "))
     assert load_protocol(path).observation.max_minutes == 210
+
+
+@pytest.mark.parametrize("no_alarm", [True, False])
+def test_the_criteria_are_known_before_the_first_judgement(no_alarm: bool):
+    cfg = CFG.model_copy(
+        update={"discharge": CFG.discharge.model_copy(update={"require_no_active_alarm": no_alarm})}
+    )
+    judged = discharge_readiness(cfg, BASE, LATEST, END_S + 60, END_S, [], None)
+    assert criterion_names(cfg) == [c.name for c in judged.criteria]
+    assert all(n in CRITERION_LABELS for n in criterion_names(cfg))

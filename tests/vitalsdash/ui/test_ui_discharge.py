@@ -41,18 +41,22 @@ def rt(tmp_path: Path):
 def test_the_button_shows_in_observation_and_a_refusal_lists_what_is_missing(rt: Runtime):
     rt.advance(900)
     out = bedside_tick(rt, "chair1", None)
-    assert out["discharge-panel"] == discharge_widget.HIDDEN  # not during the infusion
+    assert out["discharge-panel"] is True  # hidden: not during the infusion
     assert out["wire"]["r"] is None
     reach_observation(rt, "chair1")
     out = bedside_tick(rt, "chair1", None)
-    assert out["discharge-panel"] == discharge_widget.SHOWN
+    assert out["discharge-panel"] is False  # shown
     ready, items = out["wire"]["r"]
     assert ready == 0
-    names = [label for _, _, label in items]
+    names = out["wire"]["l"]  # the criteria's names for the nurse, in the checklist's order
+    assert len(names) == len(items)
     assert names[0] == "Observation time"
-    assert "Alert and oriented" in names
-    [(met, text, _)] = [i for i in items if i[2] == "Alert and oriented"]
+    (met, text) = items[names.index("Alert and oriented")]
     assert (met, text) == (0, "alertness not charted (Aldrete/PADSS >= 9 needed)")
+    rt.advance(60)  # the details change every minute, the names do not: sent once
+    later = bedside_tick(rt, "chair1", out["cursor"])
+    assert "r" in later["wire"]
+    assert "l" not in later["wire"]
     refused = submit_discharge(rt, "chair1", "  ")
     assert not refused.ok
     assert refused.reasons == rt.view("chair1").discharge.missing  # type: ignore[union-attr]
@@ -71,7 +75,7 @@ def test_accepted_the_bed_shows_the_patient_discharged(rt: Runtime):
     assert (done.ok, done.message) == (True, f"Discharged at {fmt.clock(t)}")
     out = bedside_tick(rt, "chair1", cursor)
     assert out["bed-phase"] == f"Discharged at {fmt.clock(t)}"
-    assert out["discharge-panel"] == discharge_widget.HIDDEN
+    assert out["discharge-panel"] is True
     assert out["discharge-status"] == (
         f"Discharged at {fmt.clock(t)} by the trainee · Note: home with escort"
     )
@@ -82,3 +86,18 @@ def test_accepted_the_bed_shows_the_patient_discharged(rt: Runtime):
     again = submit_discharge(rt, "chair1", None)
     assert (again.ok, again.reasons) == (False, ())
     assert discharge_widget.refusal(again.reasons, again.message)[0].children == again.message
+
+
+def test_a_refusals_list_is_cleared_once_the_patient_is_ready(rt: Runtime):
+    reach_observation(rt, "chair1")
+    first = bedside_tick(rt, "chair1", None)
+    assert first["discharge-result"] == []  # a fresh page has no refusal to show
+    cursor = first["cursor"]
+    assert not submit_discharge(rt, "chair1", None).ok  # the page lists what is missing
+    rt.advance(60)
+    out = bedside_tick(rt, "chair1", cursor)
+    assert "discharge-result" not in out  # still not ready: the list stays
+    rt.submit("chair1", "chart", {"kind": "alertness", "value": 10}, "trainee")
+    rt.advance(6 * 60)
+    out = bedside_tick(rt, "chair1", out["cursor"])
+    assert out["discharge-result"] == []  # ready now: the old list goes

@@ -11,6 +11,8 @@
   var NONE_TEXT = "No active alarms";  // alarm_banner.NONE_TEXT
   var NOT_ASSESSED = "Assessed once the infusion has ended.";  // readiness.NONE_TEXT
   var ackSeq = 0;
+  var critLabels = [];  // the checklist's names for the nurse (wire "l", sent once)
+  var lastReadiness = null;
   var decor = { shapes: null, version: 0, tries: 0 };
 
   function el(type, props) {
@@ -67,8 +69,9 @@
     return [data, traces, maxPoints];
   }
 
-  /* Readiness from [ready, [[met, detail, name], ...]] (name: the criterion in the nurse's
-     words, optional), a sentence once the session is over, or null before it is assessed. */
+  /* Readiness from [ready, [[met, detail], ...]] (each criterion under its name in
+     critLabels, when there is one), a sentence once the session is over, or null before it
+     is assessed. */
   function readiness(r) {
     if (!r) {
       return [el("Div", { className: "small-muted", children: NOT_ASSESSED })];
@@ -85,13 +88,14 @@
       }),
       el("Ul", {
         className: "crit-list",
-        children: r[1].map(function (c) {
+        children: r[1].map(function (c, i) {
+          var label = critLabels[i];
           return el("Li", {
             className: c[0] === 1 ? "crit-met" : "crit-missing",
             "data-met": c[0] === 1 ? "true" : "false",
             children: [el("Span", { className: "crit-mark", children: c[0] === 1 ? "✓" : "✗" }),
                        " ",
-                       c[2] ? el("Span", { className: "crit-label", children: c[2] + ": " }) : "",
+                       label ? el("Span", { className: "crit-label", children: label + ": " }) : "",
                        c[1]]
           });
         })
@@ -231,7 +235,8 @@
 
   window.dash_clientside = window.dash_clientside || {};
   window.dash_clientside.vitals = Object.assign(window.dash_clientside.vitals || {}, {
-    /* The tick's wire {e: new points, a: alarm rows, d: decor, r: readiness}, each part
+    /* The tick's wire {e: new points, a: alarm rows, d: decor, r: readiness, l: the
+       readiness criteria's names}, each part
        only when new. The decor goes on with Plotly.relayout, leaving the figure prop (and
        the points extendData added) alone. */
     applyWire: function (wire, maxPoints) {
@@ -252,7 +257,14 @@
         decor.tries = 0;
         window.setTimeout(drawDecor, 0);  // after this update's extendData and figure
       }
-      var ready = Object.prototype.hasOwnProperty.call(wire, "r") ? readiness(wire.r) : noUpdate;
+      var has = function (k) { return Object.prototype.hasOwnProperty.call(wire, k); };
+      if (has("l")) {
+        critLabels = wire.l || [];
+      }
+      if (has("r")) {
+        lastReadiness = wire.r;
+      }
+      var ready = has("r") || has("l") ? readiness(lastReadiness) : noUpdate;
       return [ext, rows, ready];
     },
 

@@ -55,10 +55,10 @@ SHOWN = (
     "alarm-off-notice", "audio", "pump-status", "oxygen-state", "readiness", "chart-recent",
     *[f"num-{k}-{part}" for k, *_ in numerics.BOXES for part in ("value", "limits", "box")],
     *[f"num-{k}-{part}" for k in _PERIODIC_BOXES for part in ("map", "age")],
-    "discharge-panel", "discharge-status",
+    "discharge", "crit-labels",
 )  # fmt: skip
 """Panels whose checksums the cursor carries, in this order."""
-WIRED = {"alarms": "a", "decor": "d", "readiness": "r"}
+WIRED = {"alarms": "a", "decor": "d", "readiness": "r", "crit-labels": "l"}
 """Panels sent as data in the wire (drawn by assets/bedside.js), and their wire keys."""
 DECLARED: dict[str, tuple[str, str]] = {
     "figure": ("bed-trends", "figure"),
@@ -89,8 +89,9 @@ PANELS: dict[str, tuple[str, str]] = {
     "pump-status": ("pump-status", "children"),
     "oxygen-state": ("oxygen-state", "children"),
     "chart-recent": ("chart-recent", "children"),
-    "discharge-panel": ("discharge-panel", "className"),
+    "discharge-panel": ("discharge-panel", "hidden"),
     "discharge-status": ("discharge-status", "children"),
+    "discharge-result": ("discharge-result", "children"),
 }
 """Tick keys of the panels, each re-sent only when it changed."""
 
@@ -293,8 +294,14 @@ def _panels(view: BedView, cur: dict[str, Any], out: dict[str, Any]) -> None:
     o2 = cur.get("o2") or 0
     shown.put(out, "oxygen-state", f"Oxygen on, {o2:g} L/min" if o2 else "Oxygen off")
     shown.put(out, "readiness", readiness.wire(view.readiness, view.discharge))
-    shown.put(out, "discharge-panel", discharge_widget.panel_class(view))
-    shown.put(out, "discharge-status", discharge_widget.status_text(view))
+    shown.put(out, "crit-labels", readiness.labels(view.discharge))
+    # the button, the line under it and, once readiness or the state changes, a refusal's
+    # list (the button's callback draws it): one checksum for the three
+    hidden, status = discharge_widget.panel_hidden(view), discharge_widget.status_text(view)
+    if shown.put(out, "discharge", (hidden, status, discharge_widget.result_key(view))):
+        del out["discharge"]  # the checksum's own key: no component
+        out["discharge-panel"], out["discharge-status"], out["discharge-result"] = (
+            hidden, status, [])  # fmt: skip
 
 
 def component_props(out: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -18,10 +18,7 @@ from dash import html
 from vitalsdash.text import MAX_NOTE_CHARS
 from vitalsdash.ui import fmt
 
-__all__ = ["layout", "panel_class", "phase_text", "refusal", "status_text"]
-
-HIDDEN = "discharge-panel d-none"
-SHOWN = "discharge-panel"
+__all__ = ["layout", "panel_hidden", "phase_text", "refusal", "result_key", "status_text"]
 
 
 def _minutes(minutes: float) -> str:
@@ -41,10 +38,10 @@ def phase_text(view: Any) -> str:
     return f"{fmt.phase(view.phase)} · {fmt.clock(view.t_s)}"
 
 
-def panel_class(view: Any) -> str:
+def panel_hidden(view: Any) -> bool:
     """The Discharge button shows in observation only (running, infusion ended)."""
     d = view.discharge
-    return SHOWN if d is not None and d.state == "open" else HIDDEN
+    return not (d is not None and d.state == "open")
 
 
 def status_text(view: Any) -> str:
@@ -62,6 +59,13 @@ def status_text(view: Any) -> str:
     if d.state == "open" and d.overdue and d.max_minutes is not None:
         return f"Observation over {_minutes(d.max_minutes)}: assess for discharge"
     return ""
+
+
+def result_key(view: Any) -> tuple[str, bool]:
+    """What a refusal's list under the button is about: once it changes (the patient became
+    ready, was discharged), the list is out of date and the tick clears it."""
+    d = view.discharge
+    return ("", False) if d is None else (d.state, bool(d.ready))
 
 
 def refusal(reasons: Sequence[str], message: str = "") -> list[Any]:
@@ -94,7 +98,8 @@ def layout() -> html.Div:
                     ),
                 ],
                 id="discharge-panel",
-                className=HIDDEN,
+                className="discharge-panel",
+                hidden=True,
             ),
             html.Div("", id="discharge-result", className="discharge-result", role="status"),
             html.Div("", id="discharge-status", className="discharge-status", role="status"),
