@@ -141,6 +141,10 @@ class StartInfusion(_P):
         return None if v is None else v.strip()
 
 
+class Discharge(_P):
+    note: NoteText | None = None
+
+
 class StartSession(_P):
     scenario: str | None = Field(default=None, strict=True)
     seed: int | None = Field(default=None, ge=0, le=2**63 - 1, strict=True)  # a SQLite INTEGER
@@ -204,6 +208,7 @@ SESSION_ACTIONS: dict[str, type[_P]] = {
     "chart": Chart, "start_session": StartSession, "end_session": NoParams,
     "resume_session": NoParams, "close_session": NoParams, "inject_event": InjectEvent,
     "start_infusion": StartInfusion,
+    "discharge": Discharge,
 }  # fmt: skip
 CLINIC_ACTIONS: dict[str, type[_P]] = {
     "set_speed": SetSpeed, "pause_simulation": NoParams, "resume_simulation": NoParams,

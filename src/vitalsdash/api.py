@@ -90,8 +90,9 @@ def create_api(runtime: Runtime) -> Blueprint:
     @api.get("/sessions")
     def sessions():
         status = request.args.get("status")
-        if status not in (None, "running", "ended", "interrupted"):
-            return _error("bad_status", "status must be running, ended or interrupted", 400)
+        if status not in (None, "running", "ended", "discharged", "interrupted"):
+            return _error("bad_status", "status must be running, ended, discharged or "
+                          "interrupted", 400)  # fmt: skip
         rows = runtime.store.sessions(status=status)
         found = runtime.store.interruption_events(None if status is None else
                                                   [r["id"] for r in rows])  # fmt: skip

@@ -10,10 +10,16 @@ from collections.abc import Callable
 from typing import Any
 
 from vitalsdash import channels
-from vitalsdash.alarms._conditions import nibp_deadline, refresh_quiet, schedule, tech_off
+from vitalsdash.alarms._conditions import (
+    nibp_deadline,
+    refresh_quiet,
+    schedule,
+    tech_off,
+    tech_on,
+)
 from vitalsdash.alarms._profile import PUMP_PAUSED, alarmed_ids, limit_problems
 from vitalsdash.alarms._settings import apply_settings, auto_limits, channel_settings
-from vitalsdash.alarms._state import ACTIVE, AlarmState, Cond
+from vitalsdash.alarms._state import ACTIVE, NORMAL, OBSERVATION_OVERDUE, AlarmState, Cond
 from vitalsdash.alarms._types import (
     LIMIT_KINDS,
     PUMP_STATES,
@@ -22,6 +28,7 @@ from vitalsdash.alarms._types import (
     AlarmActionError,
     AlarmEvent,
 )
+from vitalsdash.model import Phase
 
 
 def apply_action(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> None:
@@ -245,6 +252,8 @@ def _set_phase(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> None
     st.nibp_overdue_at = nibp_deadline(st)
     schedule(st, st.nibp_overdue_at)
     apply_settings(st, a.t_s, events, str(a.actor), "set_phase")
+    if a.phase not in (Phase.OBSERVATION, Phase.READY):  # observation is over
+        _clear_observation_reminder(st, a.t_s, events, f"phase {a.phase}")
 
 
 def _set_baseline(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> None:
@@ -282,6 +291,41 @@ def _set_pump(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> None:
         tech_off(st, reminder, a.t_s, events, reason=a.pump)
 
 
+def duration_words(minutes: float) -> str:
+    """A protocol's time as a nurse says it: whole hours in hours ("2 h"), else minutes
+    ("90 min")."""
+    if minutes >= 60 and minutes % 60 == 0:
+        return f"{minutes / 60:g} h"
+    return f"{minutes:g} min"
+
+
+def _observation_overdue(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> None:
+    c = st.conds.get(OBSERVATION_OVERDUE)
+    if c is None:
+        raise AlarmActionError("unknown_condition", "this engine has no observation reminder")
+    if a.value is None or not a.value > 0:
+        raise AlarmActionError("bad_value", "observation_overdue needs the maximum in minutes")
+    if st.phase not in (Phase.OBSERVATION, Phase.READY):
+        raise AlarmActionError("not_in_observation", f"the patient is not in observation "
+                               f"(phase {st.phase})")  # fmt: skip
+    _log(st, a, events, OBSERVATION_OVERDUE, value=a.value, detail={"max_minutes": a.value})
+    if c.state == NORMAL:
+        c.label = f"Observation over {duration_words(a.value)}: assess for discharge"
+        tech_on(st, c, a.t_s, events, reason="observation_overdue", max_minutes=a.value)
+
+
+def _clear_observation_reminder(st: AlarmState, t: float, events: list[AlarmEvent],
+                                reason: str) -> None:  # fmt: skip
+    c = st.conds.get(OBSERVATION_OVERDUE)
+    if c is not None and c.state != NORMAL:
+        tech_off(st, c, t, events, reason=reason)
+
+
+def _end_observation(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> None:
+    _log(st, a, events, OBSERVATION_OVERDUE)
+    _clear_observation_reminder(st, a.t_s, events, "observation ended")
+
+
 _HANDLERS: dict[ActionKind, Callable[[AlarmState, AlarmAction, list[AlarmEvent]], None]] = {
     ActionKind.ACKNOWLEDGE: _acknowledge,
     ActionKind.ACKNOWLEDGE_ALL: _acknowledge_all,
@@ -295,4 +339,6 @@ _HANDLERS: dict[ActionKind, Callable[[AlarmState, AlarmAction, list[AlarmEvent]]
     ActionKind.SET_PHASE: _set_phase,
     ActionKind.SET_BASELINE: _set_baseline,
     ActionKind.SET_PUMP: _set_pump,
+    ActionKind.OBSERVATION_OVERDUE: _observation_overdue,
+    ActionKind.END_OBSERVATION: _end_observation,
 }

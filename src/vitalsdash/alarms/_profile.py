@@ -269,6 +269,8 @@ def technical_condition_names() -> tuple[str, ...]:
         names += ["CUFF_FAIL", "NIBP_OVERDUE"]
     if any(c.pump_rate for c in regs):
         names.append(PUMP_PAUSED)
+    if any(c.alarmed for c in regs):  # the observation reminder (alarms/_state)
+        names.append("OBSERVATION_OVERDUE")
     return tuple(names)
 
 

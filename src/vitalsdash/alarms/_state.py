@@ -18,6 +18,8 @@ from vitalsdash.model import Phase, channel_of
 # Condition states as small ints on the hot path; ConditionState is the public view.
 NORMAL, PENDING, ACTIVE, CLEARING = 0, 1, 2, 3
 INF = math.inf
+OBSERVATION_OVERDUE = "OBSERVATION_OVERDUE"
+"""The reminder that a patient has stayed in observation past the protocol's maximum."""
 
 
 class Cond:
@@ -279,6 +281,15 @@ class AlarmState:
             self.conds[PUMP_PAUSED] = Cond(
                 PUMP_PAUSED, pump, True, Priority.LOW, technical=True, label="Pump paused"
             )
+        # The observation reminder is the patient's, not a parameter's: it is always LOW and
+        # sits on the cuff's channel (a signal needs one), as the observation is about the BP.
+        host = next((c for c in alarmed if c.supports(Condition.CUFF_FAIL)), None)
+        host = host or (alarmed[0] if alarmed else None)
+        if host is not None:
+            self.conds[OBSERVATION_OVERDUE] = Cond(
+                OBSERVATION_OVERDUE, self.chans[host.id].channel, True, Priority.LOW,
+                technical=True, label="Observation overdue: assess for discharge",
+            )  # fmt: skip
 
     def snapshot(self) -> AlarmState:
         """A deep copy that shares only the (immutable) profile."""

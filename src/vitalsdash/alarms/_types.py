@@ -57,6 +57,8 @@ class ActionKind(StrEnum):
     SET_PHASE = "set_phase"
     SET_BASELINE = "set_baseline"
     SET_PUMP = "set_pump"
+    OBSERVATION_OVERDUE = "observation_overdue"
+    END_OBSERVATION = "end_observation"
 
 
 class Actor(StrEnum):
@@ -177,6 +179,19 @@ class AlarmAction:
     def set_pump(cls, state: str, t_s: float, actor: Actor = Actor.SYSTEM) -> AlarmAction:
         """The infusion pump is now in ``state`` (one of :data:`PUMP_STATES`), as it reported."""
         return cls(ActionKind.SET_PUMP, t_s, Actor(actor), pump=str(state))
+
+    @classmethod
+    def observation_overdue(
+        cls, max_minutes: float, t_s: float, actor: Actor = Actor.SYSTEM
+    ) -> AlarmAction:
+        """The patient has been in observation for the protocol's ``max_minutes``: raise
+        the OBSERVATION_OVERDUE reminder (the runtime decides when, as it does phases)."""
+        return cls(ActionKind.OBSERVATION_OVERDUE, t_s, Actor(actor), value=float(max_minutes))
+
+    @classmethod
+    def end_observation(cls, t_s: float, actor: Actor = Actor.SYSTEM) -> AlarmAction:
+        """Observation is over (discharge, or the session ended): clear the reminder."""
+        return cls(ActionKind.END_OBSERVATION, t_s, Actor(actor))
 
 
 def _channel(value: Channel | str) -> str:

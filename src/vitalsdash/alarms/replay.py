@@ -147,7 +147,8 @@ def read_actions(path: str | Path) -> list[AlarmAction]:
     ``target`` is a condition (acknowledge, reset), a channel (alarm_off, alarm_on,
     set_baseline; acknowledge_all of one parameter's row, empty for every alarm),
     ``CHANNEL.which`` for set_limit (e.g. ``HR.high``), a phase, or the pump's state
-    (set_pump).
+    (set_pump); ``value`` the limit, the baseline value or, for observation_overdue, the
+    protocol's maximum observation in minutes.
     """
     path = Path(path)
     df = read_actions_frame(path)
@@ -228,6 +229,10 @@ def action_from_row(row: dict[str, str]) -> AlarmAction:
                     f"column target: pump state must be one of {', '.join(PUMP_STATES)}"
                 )
             return AlarmAction.set_pump(state, t, actor)
+        case ActionKind.OBSERVATION_OVERDUE:
+            return AlarmAction.observation_overdue(number(), t, actor)
+        case ActionKind.END_OBSERVATION:
+            return AlarmAction.end_observation(t, actor)
     raise ValueError(f"unsupported action {kind.value}")  # pragma: no cover
 
 

@@ -8,8 +8,9 @@ decision: samples, charted alertness and alarms showing (active or latched) at t
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,8 @@ from vitalsdash.protocol import (
     Latest,
     ProtocolConfig,
     Readiness,
+    alertness_counts,
+    alertness_for_discharge,
     baseline_from,
     clean_value,
     discharge_readiness,
@@ -105,7 +108,9 @@ class DischargeDecision:
 
     ``ready``/``missing``/``criteria`` are the readiness at ``evaluated_t_s``: the decision
     time, or the end of the session when nobody ended it. ``first_ready_t_s`` is the first
-    second readiness was met (None if never, or no protocol to judge by).
+    second readiness was met (None if never, or no protocol to judge by). ``kind`` is the
+    deciding action (``discharge``, or ``end_session``: ended without a discharge), ``note``
+    the discharge note, ``discharged_at`` the wall-clock time of a stored discharge.
     """
 
     decided: bool
@@ -117,6 +122,30 @@ class DischargeDecision:
     criteria: tuple[Criterion, ...]
     first_ready_t_s: float | None
     protocol: str | None
+    kind: str | None = None
+    note: str | None = None
+    discharged_at: datetime | None = None
+
+    @property
+    def discharged(self) -> bool:
+        """The patient was discharged (a ``discharge`` action), not only the session ended."""
+        return self.decided and self.kind == "discharge"
+
+    def lines(self, clock: Callable[[float], str]) -> list[str]:
+        """The decision in sentences (``clock`` formats a session time): who discharged the
+        patient, when and with what note, or that the patient was never discharged."""
+        if self.discharged and self.t_s is not None:
+            wall = self.discharged_at
+            at = "" if wall is None else f" ({wall.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC)"
+            out = [f"Discharged by {self.actor} at {clock(self.t_s)}{at}."]
+            if self.note:
+                out.append(f"Discharge note: {self.note}")
+            return out
+        out = []
+        if self.decided and self.t_s is not None:
+            out.append(f"Session ended by {self.actor} at {clock(self.t_s)}.")
+        out.append("The patient was never discharged.")
+        return out
 
     @property
     def verdict(self) -> str:
@@ -191,19 +220,16 @@ class ReadinessJudge:
             vals[ch] = clean_value(clean, float(lost[j]) if j >= 0 else None, t_s)
         return latest_of({} if r is None else r.by_channel(), vals)
 
-    def alertness_at(self, t_s: float) -> float | None:
-        """The last alertness charted up to ``t_s``, if charted after the infusion ended."""
-        last = None
-        for t, v in self.alertness:
-            if t > t_s:
-                break
-            last = (t, v)
-        if last is None or last[0] < (self.infusion_end_s or 0.0):
-            return None
-        return last[1]
+    def alertness_at(self, t_s: float) -> tuple[float | None, bool]:
+        """The last alertness charted up to ``t_s`` that counts for discharge (charted after
+        the infusion ended: ``protocol.alertness_for_discharge``), and whether one charted
+        too early was all there was."""
+        charted = [(t, v) for t, v in self.alertness if t <= t_s]
+        return alertness_for_discharge(charted, self.infusion_end_s)
 
     def at(self, t_s: float) -> Readiness:
         active = [e.condition for e in self.episodes if e.showing_at(t_s)]
+        score, early = self.alertness_at(t_s)
         return discharge_readiness(
             self.cfg,
             self.baseline,
@@ -211,7 +237,8 @@ class ReadinessJudge:
             t_s,
             self.infusion_end_s,
             active,
-            self.alertness_at(t_s),
+            score,
+            alertness_early=early,
         )
 
     def first_ready(self, end_t_s: float) -> float | None:
@@ -220,7 +247,9 @@ class ReadinessJudge:
             return None
         t0 = self.infusion_end_s + self.cfg.observation.min_minutes * 60.0
         need = self.cfg.discharge.alertness_min_score
-        charted = [t for t, v in self.alertness if v >= need and t >= self.infusion_end_s]
+        charted = [
+            t for t, v in self.alertness if v >= need and alertness_counts(t, self.infusion_end_s)
+        ]
         if not charted:
             return None  # alertness never charted high enough: never ready
         t = float(math.ceil(max(t0, charted[0])))
@@ -257,13 +286,18 @@ def discharge_decision(
     observations: Sequence[Observation],
     changes: Sequence[tuple[float, str]],
     end_t_s: float,
+    discharged_at: datetime | None = None,
 ) -> DischargeDecision:
-    """The first ``end_session``/``discharge`` action carried out, judged against readiness."""
+    """The first ``end_session``/``discharge`` action carried out, judged against readiness;
+    ``discharged_at``: the stored wall-clock time of the discharge, if any."""
     end = next(
         (a for a in sorted(actions, key=lambda a: a.t_s) if a.kind in END_ACTIONS and a.done),
         None,
     )
     t_eval = end.t_s if end is not None else end_t_s
+    kind = None if end is None else end.kind
+    note = None if end is None or kind != "discharge" else end.params.get("note")
+    wall = discharged_at if kind == "discharge" else None
     if cfg is None:
         return DischargeDecision(
             end is not None,
@@ -275,6 +309,9 @@ def discharge_decision(
             (),
             None,
             None,
+            kind,
+            note,
+            wall,
         )
     judge = ReadinessJudge(cfg, samples, episodes, observations, changes)
     r = judge.at(t_eval)
@@ -288,4 +325,7 @@ def discharge_decision(
         criteria=tuple(r.criteria),
         first_ready_t_s=judge.first_ready(end_t_s),
         protocol=cfg.name,
+        kind=kind,
+        note=note,
+        discharged_at=wall,
     )

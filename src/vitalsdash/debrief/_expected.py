@@ -48,6 +48,7 @@ TECHNICAL_ADDRESSING: dict[str, frozenset[str]] = {
     "CUFF_FAIL": frozenset({"nibp_start"}),
     "NIBP_OVERDUE": frozenset({"nibp_start"}),
     "PUMP_PAUSED": frozenset({"resume_pump", "stop_infusion"}),
+    "OBSERVATION_OVERDUE": frozenset({"discharge"}),
 }
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from vitalsdash.debrief._discharge import (
@@ -184,6 +185,18 @@ def silenced_unresolved(
     return out
 
 
+def _wall(value: Any) -> datetime | None:
+    """A stored wall-clock time (a datetime, or its ISO text), else None."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
 def compute_debrief(
     data: SessionData, *, silenced_limit_s: float = DEFAULT_SILENCED_LIMIT_S
 ) -> Debrief:
@@ -207,7 +220,14 @@ def compute_debrief(
         suppressed=tuple(suppressed_excursions(data.alarm_events)),
         expected=tuple(expected),
         discharge=discharge_decision(
-            data.protocol, data.samples, eps, data.actions, data.observations, changes, end
+            data.protocol,
+            data.samples,
+            eps,
+            data.actions,
+            data.observations,
+            changes,
+            end,
+            discharged_at=_wall(data.info.get("discharged_at")),
         ),
         phases=tuple(phase_spans(changes, end)),
         silenced_limit_s=silenced_limit_s,

@@ -65,6 +65,8 @@ _ALARM_KINDS = {
     "auto_limits",
     "set_phase",
     "set_baseline",
+    "observation_overdue",
+    "end_observation",
 }
 
 
@@ -186,6 +188,10 @@ def session_from_store(
             "started_wall",
             "ended_wall",
             "patient",
+            "discharged_at",
+            "discharged_t_s",
+            "discharged_by",
+            "discharge_note",
         )
     }
     return SessionData(
@@ -350,6 +356,8 @@ def _other_action(row: dict[str, str], kind: str) -> Action:
             "value": number("a score") if value else None,
             "text": text or None,
         }
+    elif kind == "discharge":
+        params = {"note": text or None}
     elif kind not in PATIENT_ACTIONS and kind not in END_ACTIONS:
         known = sorted(_ALARM_KINDS | set(PATIENT_ACTIONS) | set(END_ACTIONS) | {"chart"})
         raise ValueError(

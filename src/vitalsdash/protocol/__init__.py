@@ -23,7 +23,9 @@ from vitalsdash.protocol._config import (
 )
 from vitalsdash.protocol._readiness import (
     CLEAN_WITHIN_S,
+    CRITERION_LABELS,
     NIBP_CHANNELS,
+    NOT_BLOCKING_DISCHARGE,
     READINESS_CHANNELS,
     SCREENING_WORDS,
     Baseline,
@@ -33,8 +35,11 @@ from vitalsdash.protocol._readiness import (
     NibpReading,
     PreInfusionCheck,
     Readiness,
+    alertness_counts,
+    alertness_for_discharge,
     baseline_from,
     clean_value,
+    criterion_names,
     discharge_readiness,
     last_nibp_t_s,
     latest_from,
@@ -46,12 +51,15 @@ from vitalsdash.protocol._session import (
     PhaseTracker,
     alarm_baseline,
     nibp_interval_s,
+    observation_overdue_s,
 )
 from vitalsdash.tomlconfig import ConfigError
 
 __all__ = [
     "CLEAN_WITHIN_S",
+    "CRITERION_LABELS",
     "NIBP_CHANNELS",
+    "NOT_BLOCKING_DISCHARGE",
     "READINESS_CHANNELS",
     "SCREENING_WORDS",
     "Baseline",
@@ -71,8 +79,11 @@ __all__ = [
     "ProtocolInfo",
     "Readiness",
     "alarm_baseline",
+    "alertness_counts",
+    "alertness_for_discharge",
     "baseline_from",
     "clean_value",
+    "criterion_names",
     "discharge_readiness",
     "last_nibp_t_s",
     "latest_from",
@@ -81,6 +92,7 @@ __all__ = [
     "load_protocol",
     "nibp_interval_s",
     "nibp_readings",
+    "observation_overdue_s",
     "pre_infusion_check",
     "protocol_path",
 ]

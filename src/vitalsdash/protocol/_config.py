@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, NoReturn, Self
+from typing import Annotated, Any, NoReturn, Self
 
 from pydantic import (
     BaseModel,
@@ -155,10 +155,40 @@ class NibpProgram(_Table):
         return minutes * 60.0
 
 
+DEFAULT_OBSERVATION_MAX_MIN = 120.0
+"""The reminder to assess for discharge comes after this much observation by default ..."""
+OBSERVATION_MAX_MARGIN_MIN = 60.0
+"""... or this long after the minimum observation, when the minimum is longer (a file
+written before ``max_minutes`` existed, with 2 h of observation, stays valid)."""
+
+
 class ObservationRules(_Table):
-    """``[observation]``: minimum time after the end of the infusion before discharge."""
+    """``[observation]``: minimum time after the end of the infusion before discharge, and
+    the longest a patient should stay in observation: once ``max_minutes`` have passed the
+    monitor reminds the nurse to assess for discharge (a LOW technical alarm). Without
+    ``max_minutes``: 120, or the minimum plus 60 when that is later."""
 
     min_minutes: float = Field(default=60.0, ge=0, le=720)
+    max_minutes: float = Field(default=DEFAULT_OBSERVATION_MAX_MIN, gt=0, le=1440)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_max(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "max_minutes" not in data:
+            low = data.get("min_minutes", 60.0)
+            if isinstance(low, int | float) and not isinstance(low, bool):
+                later = max(DEFAULT_OBSERVATION_MAX_MIN, float(low) + OBSERVATION_MAX_MARGIN_MIN)
+                data = {**data, "max_minutes": later}
+        return data
+
+    @model_validator(mode="after")
+    def _max_after_min(self) -> Self:
+        if self.max_minutes <= self.min_minutes:
+            _fail(
+                "max_minutes",
+                f"must be above min_minutes ({self.min_minutes:g}), got {self.max_minutes:g}",
+            )
+        return self
 
 
 class DischargeCriteria(_Table):

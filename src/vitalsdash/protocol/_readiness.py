@@ -200,6 +200,28 @@ class Criterion:
     detail: str
 
 
+CRITERION_LABELS: dict[str, str] = {
+    "observation": "Observation time",
+    "bp_current": "Recent BP reading",
+    "sbp": "Systolic BP",
+    "dbp": "Diastolic BP",
+    "hr": "Heart rate",
+    "spo2": "SpO2",
+    "no_active_alarm": "No active alarm",
+    "alertness": "Alert and oriented",
+}
+"""Each discharge criterion as the bedside checklist names it."""
+
+
+def criterion_names(cfg: ProtocolConfig) -> list[str]:
+    """The criteria ``discharge_readiness`` judges under ``cfg``, in its order: known
+    before the first judgement (the bedside names them before the infusion ends)."""
+    names = ["observation", "bp_current", "sbp", "dbp", "hr", "spo2"]
+    if cfg.discharge.require_no_active_alarm:
+        names.append("no_active_alarm")
+    return [*names, "alertness"]
+
+
 @dataclass(frozen=True, slots=True)
 class Readiness:
     ready: bool
@@ -454,16 +476,50 @@ def _bp_current(cfg: ProtocolConfig, latest: Latest, now_s: float) -> Criterion:
     return Criterion("bp_current", True, f"last BP {ago}")
 
 
+NOT_BLOCKING_DISCHARGE = frozenset({"OBSERVATION_OVERDUE"})
+"""Alarm conditions that never hold a discharge back: the reminder to assess for discharge."""
+
+
 def _alarms(active: Sequence[str]) -> Criterion:
-    names = list(dict.fromkeys(active))
+    names = [a for a in dict.fromkeys(active) if a not in NOT_BLOCKING_DISCHARGE]
     if not names:
         return Criterion("no_active_alarm", True, "no active alarm")
     plural = "alarm" if len(names) == 1 else "alarms"
     return Criterion("no_active_alarm", False, f"{len(names)} active {plural}: {', '.join(names)}")
 
 
-def _alertness(need: int, score: float | None) -> Criterion:
+def alertness_counts(charted_t_s: float, infusion_end_s: float | None) -> bool:
+    """Whether an alertness score charted at ``charted_t_s`` counts for discharge: only one
+    charted after the infusion ended. A score charted in the very second the infusion
+    ended was charted before the monitor knew it had ended (an action at second t comes
+    before the samples of second t), so it does not count either."""
+    return infusion_end_s is not None and charted_t_s > infusion_end_s
+
+
+def alertness_for_discharge(
+    charted: Iterable[tuple[float, float]], infusion_end_s: float | None
+) -> tuple[float | None, bool]:
+    """From the alertness scores charted so far ((t_s, score), any order): the last one
+    that counts for discharge (None if none), and whether a later-overridden or too-early
+    score exists that does not count (it was charted before the infusion ended)."""
+    last: tuple[float, float] | None = None
+    early = False
+    for t, v in sorted(charted):
+        if alertness_counts(t, infusion_end_s):
+            last = (t, v)
+        else:
+            early = True
+    return (None, early) if last is None else (last[1], False)
+
+
+def _alertness(need: int, score: float | None, early: bool = False) -> Criterion:
     scale = f"Aldrete/PADSS >= {need}"
+    if score is None and early:
+        return Criterion(
+            "alertness",
+            False,
+            f"alertness charted before the infusion ended: assess again ({scale} needed)",
+        )
     if score is None:
         return Criterion("alertness", False, f"alertness not charted ({scale} needed)")
     ok = score >= need
@@ -480,12 +536,16 @@ def discharge_readiness(
     infusion_end_s: float | None,
     active_alarms: Sequence[str],
     alertness_score: float | None,
+    *,
+    alertness_early: bool = False,
 ) -> Readiness:
     """Every discharge criterion, met or not, with its explanation; ``missing`` lists the
     details of the unmet ones, in order; ready iff nothing is missing.
 
     ``alertness_score`` is the latest Aldrete/PADSS score charted after the infusion ended
-    (None if none). ``active_alarms`` names the active alarm conditions (e.g. "SYS_HI").
+    (None if none: see ``alertness_for_discharge``, which also says whether a score was
+    charted too early, ``alertness_early``, for the wording). ``active_alarms`` names the
+    active alarm conditions (e.g. "SYS_HI").
     """
     d = cfg.discharge
     pct = d.within_pct_of_baseline
@@ -509,6 +569,6 @@ def discharge_readiness(
         )
     if d.require_no_active_alarm:
         criteria.append(_alarms(active_alarms))
-    criteria.append(_alertness(d.alertness_min_score, alertness_score))
+    criteria.append(_alertness(d.alertness_min_score, alertness_score, alertness_early))
     missing = [c.detail for c in criteria if not c.met]
     return Readiness(not missing, criteria, missing)

@@ -22,6 +22,15 @@ def alarm_baseline(baseline: Baseline) -> dict[str, float]:
     return {ch: round(v, 1) for ch, v in baseline.by_channel().items()}
 
 
+def observation_overdue_s(cfg: ProtocolConfig, infusion_end_s: float | None) -> float | None:
+    """The session second from which a patient still in observation is overdue for a
+    discharge assessment (the end of the infusion plus ``[observation] max_minutes``);
+    None while the infusion has not ended."""
+    if infusion_end_s is None:
+        return None
+    return infusion_end_s + cfg.observation.max_minutes * 60.0
+
+
 def nibp_interval_s(cfg: ProtocolConfig, phase: Phase | str) -> float:
     """Seconds between automatic NIBP readings in ``phase`` (cfg.nibp is the program)."""
     return cfg.nibp.interval_s(phase)

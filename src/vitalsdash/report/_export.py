@@ -113,8 +113,22 @@ def _alarm_log_frame(data: SessionData) -> pd.DataFrame:
     return df
 
 
+_REMINDER_ORDER = {"observation_overdue": 0, "end_observation": 2}
+"""Where the runtime's observation reminder actions go among people's actions of the same
+second: the reminder comes at the start of its second, its end with the discharge or end."""
+
+
 def _alarm_actions_frame(data: SessionData) -> pd.DataFrame:
-    """The alarm actions carried out, in replay's actions format (t,action,actor,target,value)."""
+    """The alarm actions carried out, in replay's actions format (t,action,actor,target,value),
+    with the observation reminder the runtime gave the engine (its log says when)."""
+    keyed: list[tuple[float, int, tuple[str, str, str, str, str]]] = []
+    for r in data.alarm_events:
+        order = _REMINDER_ORDER.get(str(r["event"]))
+        if order is not None:
+            value = "" if r.get("value") is None else repr(float(r["value"]))
+            row = (repr(float(r["t_s"])), str(r["event"]), str(r.get("actor") or "system"),
+                   "", value)  # fmt: skip
+            keyed.append((float(r["t_s"]), order, row))
     rows = []
     for a in data.actions:
         if not a.done:
@@ -132,6 +146,9 @@ def _alarm_actions_frame(data: SessionData) -> pd.DataFrame:
         elif a.kind not in ("pause_audio", "resume_audio", "auto_limits", "acknowledge_all"):
             continue
         rows.append((repr(float(a.t_s)), kind, a.actor, target, value))
+    if keyed:
+        keyed += [(float(r[0]), 1, r) for r in rows]
+        rows = [r for _, _, r in sorted(keyed, key=lambda k: (k[0], k[1]))]
     return pd.DataFrame(rows, columns=list(ACTION_COLUMNS))
 
 

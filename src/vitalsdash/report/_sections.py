@@ -199,8 +199,7 @@ def _discharge_section(debrief: Debrief) -> str:
     d = debrief.discharge
     cls = "ok" if d.ready else "bad"
     parts = [f'<p class="{cls}">{esc(d.verdict)}</p>']
-    if d.decided:
-        parts.append(f"<p>Session ended by {esc(d.actor)} at {esc(clock(d.t_s))}.</p>")
+    parts += [f'<p class="discharge-line">{esc(line)}</p>' for line in d.lines(clock)]
     if d.first_ready_t_s is not None:
         parts.append(f"<p>Readiness was first met at {esc(clock(d.first_ready_t_s))}.</p>")
     elif d.ready is not None:

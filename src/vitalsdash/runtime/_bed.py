@@ -101,6 +101,8 @@ class BedSession:
     start_s: float | None = None
     pre_infusion: Any = None
     baseline_cuff: list[Sample] = field(default_factory=list)  # the baseline's cuff samples
+    overdue_sent: bool = False  # the engine was told observation lasted the maximum
+    discharge: dict[str, Any] | None = None  # t_s, wall, actor, note once discharged
 
     def act(self, action: AlarmAction, now_s: float) -> list[AlarmEvent]:
         """One alarm action now (AlarmActionError changes nothing). The engine's own
@@ -143,6 +145,7 @@ class BedSession:
         for sec in range(self.t_s, t1):
             actions, self.queued = self.queued, []
             actions += self._readiness_actions(float(sec))
+            actions += self._overdue_actions(float(sec))
             pump: list[AlarmAction] = []  # after the second's phases, as a replay orders them
             for n in notes.get(sec, ()):
                 self.pending.session_events.append(
@@ -190,6 +193,7 @@ class BedSession:
         engine gets it at the start of second ``t_s``, before its samples); the
         pre-infusion check at ``t_s`` while the bed waits in the baseline."""
         self.queued += self._readiness_actions(float(self.t_s))
+        self.queued += self._overdue_actions(float(self.t_s))
         self.readiness = self.discharge_readiness(float(self.t_s))
         self.pre_infusion = self.pre_infusion_check(float(self.t_s))
 
@@ -275,13 +279,22 @@ class BedSession:
     # -- discharge readiness ----------------------------------------------------------
     def _alertness_score(self) -> float | None:
         """The alertness score charted after the infusion ended (None if none)."""
-        a = self.alertness
-        return a[1] if a is not None and a[0] >= (self.infusion_end_s or 0.0) else None
+        charted = () if self.alertness is None else (self.alertness,)
+        return proto.alertness_for_discharge(charted, self.infusion_end_s)[0]
 
     def discharge_readiness(self, now: float) -> Any:
         """The protocol's readiness at ``now`` (observation and ready only; else None)."""
         if self.protocol is None or self.phase not in (Phase.OBSERVATION, Phase.READY):
             return None
+        return self.readiness_at(now)
+
+    def readiness_at(self, now: float) -> Any:
+        """The protocol's readiness at ``now`` in any phase (None without a protocol): what a
+        discharge is judged by (before the end of the infusion it says so)."""
+        if self.protocol is None:
+            return None
+        charted = () if self.alertness is None else (self.alertness,)
+        score, early = proto.alertness_for_discharge(charted, self.infusion_end_s)
         values = {
             ch: proto.clean_value(self.clean.get(ch), self.lost.get(ch), now)
             for ch in proto.READINESS_CHANNELS
@@ -289,8 +302,26 @@ class BedSession:
         latest = proto.latest_of(self.last_nibp, values)
         active = [a.condition for a in self.engine.signals(now).alarms]
         return proto.discharge_readiness(self.protocol, self.baseline or _NO_BASELINE, latest,
-                                         now, self.infusion_end_s, active,
-                                         self._alertness_score())  # fmt: skip
+                                         now, self.infusion_end_s, active, score,
+                                         alertness_early=early)  # fmt: skip
+
+    def _overdue_actions(self, now: float) -> list[AlarmAction]:
+        """At the start of second ``now``: once observation has lasted the protocol's
+        maximum, the engine raises its reminder to assess for discharge (once a session)."""
+        if (self.overdue_sent or self.protocol is None or self.infusion_end_s is None
+                or self.phase not in (Phase.OBSERVATION, Phase.READY)):  # fmt: skip
+            return []
+        due = proto.observation_overdue_s(self.protocol, self.infusion_end_s)
+        if due is None or now < due:
+            return []
+        self.overdue_sent = True
+        return [AlarmAction.observation_overdue(self.protocol.observation.max_minutes, now)]
+
+    def end_observation(self, now: float) -> list[AlarmEvent]:
+        """Discharge or the end of the session: the reminder (if raised) is cleared now."""
+        if not self.overdue_sent:
+            return []
+        return self.act(AlarmAction.end_observation(now), now)
 
     def _readiness_actions(self, now: float) -> list[AlarmAction]:
         """At the start of second ``now``: OBSERVATION -> READY when every discharge

@@ -48,6 +48,7 @@ from vitalsdash.model import Phase
 from vitalsdash.runtime import _infusion_start, _pump, _views
 from vitalsdash.runtime._bed import BedSession, Pending, alarm_event_row
 from vitalsdash.runtime._commands import SET_LIMITS, Command
+from vitalsdash.runtime._discharge import discharge, discharge_answer, discharge_update
 from vitalsdash.runtime._health import Health, HealthCheck, error_text
 from vitalsdash.runtime._store_writer import Snapshot, StoreWriter
 from vitalsdash.runtime._view_cache import CountingLock, ViewCache
@@ -269,6 +270,7 @@ class Runtime:
                 "phase": s.phase.value,
                 "status": s.status,
                 "last_write_wall": written,
+                **discharge_update(s),
             }
         return tick
 
@@ -504,7 +506,7 @@ class Runtime:
             if kind == _infusion_start.KIND:
                 return self._start_infusion(bed, s, clean, actor, t)
             snap = Snapshot(bed, source_copy=kind in PATIENT_ACTIONS or kind == "inject_event",
-                            alarm_copy=kind in ALARM_ACTIONS)  # fmt: skip
+                            alarm_copy=kind in ALARM_ACTIONS or kind in ENDING)  # fmt: skip
             try:
                 self._apply(bed, s, kind, clean, actor, t)
             except ActionError:
@@ -516,6 +518,8 @@ class Runtime:
                                       "kind": kind, "params": clean, "outcome": "ok",
                                       "reason": None})  # fmt: skip
             self._store_action(bed, kind, snap)
+            if kind == "discharge":
+                return {"ok": True, "t_s": t, **discharge_answer(s)}
             return {"ok": True, "t_s": t, **_pump.reply(kind, s)}
 
     def _set_limits(self, bed_id: Any, params: Any, actor: str) -> dict[str, Any]:
@@ -622,8 +626,14 @@ class Runtime:
                     s.alertness = (t, float(p["value"]))
             elif kind == "end_session":  # stored with its rows, in one transaction
                 s.status = "ended"
+                s.pending.alarm_events.extend(_alarm_rows(s, s.end_observation(t)))
                 s.record_phase(Phase.ENDED, t)
                 self._writer.ended[s.session_id] = self.wall()
+            elif kind == "discharge":  # only when ready; stored like an end
+                discharge(s, p, actor, t, self.wall())
+                s.pending.alarm_events.extend(_alarm_rows(s, s.end_observation(t)))
+                s.record_phase(Phase.ENDED, t)
+                self._writer.ended[s.session_id] = s.discharge["wall"]  # type: ignore[index]
         except SourceActionError as exc:
             raise ActionError("not_possible", str(exc), status=409) from None
         except AlarmActionError as exc:
@@ -671,6 +681,8 @@ class Runtime:
         return {"ok": True, "speed": self.control.speed, "paused": self.control.paused}
 
 
+ENDING = frozenset({"end_session", "discharge"})
+"""Actions that end a session (they clear the observation reminder in the engine)."""
 MAX_LIMIT_EDITS = 64
 """At most this many edits in one ``set_limits`` (the settings table has 24 cells)."""
 REPLAYED_ACTIONS = frozenset({*PATIENT_ACTIONS, *ALARM_ACTIONS, "chart", "inject_event",

@@ -39,7 +39,8 @@ MAX_BACKOFF_S = 5.0
 PENDING_KINDS = ("samples", "alarm_events", "actions", "observations", "session_events")
 # what an action may change on a BedSession besides its source, engine, queue and pending
 _SESSION_FIELDS = ("phase", "status", "alertness", "readiness", "infusion_start_s",
-                   "infusion_end_s", "start_s", "pre_infusion")  # fmt: skip
+                   "infusion_end_s", "start_s", "pre_infusion", "overdue_sent",
+                   "discharge")  # fmt: skip
 
 
 @dataclass
@@ -95,7 +96,7 @@ class StoreWriter:
             if s is not None:
                 s.pending.clear()
                 self.ended.pop(s.session_id, None)
-                if s.status == "ended":
+                if s.status in ("ended", "discharged"):
                     self.stored_t_s.pop(s.session_id, None)
                 else:
                     self.stored_t_s[s.session_id] = float(s.t_s)

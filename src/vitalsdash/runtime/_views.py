@@ -118,6 +118,40 @@ class PreInfusionView(Plain):
 
 
 @dataclass(frozen=True, slots=True)
+class DischargeItemView(Plain):
+    """One line of the discharge checklist: the criterion, its name for the nurse, whether
+    it is met and why (``protocol.Criterion.detail``)."""
+
+    name: str
+    label: str
+    met: bool
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class DischargeView(Plain):
+    """Discharge at the bedside. ``state``: "waiting" (the infusion has not ended), "open"
+    (observation: the Discharge button is offered, ``ready`` says whether it would be
+    accepted, ``items`` the checklist, ``missing`` what holds it back, ``overdue`` that
+    observation has lasted the protocol's ``max_minutes``), "discharged" (``t_s`` session
+    time, ``discharged_at`` wall clock in UTC ISO 8601, ``by`` who, ``note``) or "ended"
+    (the session ended without a discharge). ``labels``: the checklist's names for the
+    nurse, in its order, known from the protocol before the first judgement."""
+
+    state: str
+    ready: bool = False
+    items: tuple[DischargeItemView, ...] = ()
+    labels: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+    overdue: bool = False
+    max_minutes: float | None = None
+    t_s: float | None = None
+    discharged_at: str | None = None
+    by: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class BaselineView(Plain):
     """The patient's baseline: channel id -> value, for the channels the protocol took
     one of (``protocol.Baseline.by_channel``), and how many cuff readings it rests on."""
@@ -161,6 +195,7 @@ class BedView(Plain):
     """condition -> the nurse's words for it ("SYS_HI" -> "Systolic high"), for log lines."""
     pre_infusion: PreInfusionView | None = None  # while waiting in the baseline
     infusion_hold_reason: str | None = None  # an auto_start bed held by its check
+    discharge: DischargeView | None = None
 
     def value(self, channel: str) -> float | None:
         """The current value of a channel (None when there is none)."""
@@ -312,6 +347,32 @@ def _baseline(b: proto.Baseline | None) -> BaselineView | None:
     return BaselineView(frozen(b.by_channel()), int(b.n_nibp_readings))
 
 
+def _discharge(bed: Bed) -> DischargeView | None:
+    s = bed.session
+    if s is None:
+        return None
+    d = s.discharge
+    if d is not None:
+        return DischargeView("discharged", t_s=float(d["t_s"]), discharged_at=d["wall"].isoformat(),
+                             by=d["actor"], note=d["note"])  # fmt: skip
+    if s.status == "ended":
+        return DischargeView("ended")
+    cfg = bed.protocol
+    limit = None if cfg is None else float(cfg.observation.max_minutes)
+    names = () if cfg is None else tuple(_label(n) for n in proto.criterion_names(cfg))
+    r = s.readiness
+    if s.status != "running" or r is None:
+        return DischargeView("waiting", labels=names, max_minutes=limit)
+    items = tuple(DischargeItemView(c.name, _label(c.name), bool(c.met), c.detail)
+                  for c in r.criteria)  # fmt: skip
+    return DischargeView("open", bool(r.ready), items, tuple(i.label for i in items),
+                         tuple(r.missing), bool(s.overdue_sent), limit)  # fmt: skip
+
+
+def _label(name: str) -> str:
+    return proto.CRITERION_LABELS.get(name, name.replace("_", " "))
+
+
 def bed_view(bed: Bed) -> BedView:
     cfg = bed.config
     s = bed.session
@@ -336,6 +397,7 @@ def bed_view(bed: Bed) -> BedView:
         alarm_labels=frozen({n: c.label for n, c in s.engine.state.conds.items()}),
         pre_infusion=_pre_infusion(s.pre_infusion),
         infusion_hold_reason=s.hold_reason(),
+        discharge=_discharge(bed),
     )  # fmt: skip
 
 
@@ -379,6 +441,7 @@ def summary(view: BedView) -> dict[str, Any]:
         "pump": None if pump is None else pump_summary(pump),
         "readiness": None if view.readiness is None else {
             "ready": view.readiness.ready, "missing": list(view.readiness.missing)},
+        "discharge": None if view.discharge is None else view.discharge.to_dict(),
     }  # fmt: skip
     check = view.pre_infusion
     out["session"]["pre_infusion_check"] = None if check is None else {

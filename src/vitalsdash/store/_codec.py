@@ -132,7 +132,9 @@ class TickWrite:
     Each list takes the row dataclasses above or plain dicts with the same keys (samples
     also tuples in SampleRow's order); ``write_tick`` writes ``seq`` into both kinds.
     ``session_updates`` maps a session id to any of ``last_t_s``, ``phase``, ``status``,
-    ``last_write_wall`` and ``ended_wall`` (datetimes, timezone-aware).
+    ``last_write_wall`` and ``ended_wall`` (datetimes, timezone-aware), and for a
+    discharge ``discharged_at`` (a datetime), ``discharged_t_s``, ``discharged_by`` and
+    ``discharge_note``.
     """
 
     samples: list[SampleRow | tuple[Any, ...] | Row] = field(default_factory=list)

@@ -29,6 +29,7 @@ def _session_dict(row: Any) -> dict[str, Any]:
     d["started_wall"] = parse_wall(d["started_wall"])
     d["ended_wall"] = parse_wall(d["ended_wall"])
     d["last_write_wall"] = parse_wall(d.get("last_write_wall"))
+    d["discharged_at"] = parse_wall(d.get("discharged_at"))
     return d
 
 

@@ -32,10 +32,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """The layout this code reads and writes."""
 
-SESSION_STATUSES = ("running", "ended", "interrupted")
+SESSION_STATUSES = ("running", "ended", "interrupted", "discharged")
 SAMPLE_QUALITIES = ("ok", "artefact", "invalid")
 ACTION_OUTCOMES = ("ok", "refused")
 OBSERVATION_KINDS = ("sedation", "dissociation", "nausea", "pain", "alertness", "note")
@@ -77,6 +77,12 @@ sessions = Table(
     Column("ended_wall", String(40), nullable=True),
     # UTC ISO 8601 of the last tick written: a restart measures the interruption from it
     Column("last_write_wall", String(40), nullable=True),
+    # a discharge (status "discharged"): when (wall, UTC ISO 8601, and session time), who
+    # (trainee or instructor) and the note they wrote; NULL for any other end
+    Column("discharged_at", String(40), nullable=True),
+    Column("discharged_t_s", Double, nullable=True),
+    Column("discharged_by", String(32), nullable=True),
+    Column("discharge_note", Text, nullable=True),
     CheckConstraint(_in("status", SESSION_STATUSES), name="ck_sessions_status"),
     Index("ix_sessions_status", "status"),
     Index("ix_sessions_bed", "bed_id", "id"),
@@ -186,5 +192,51 @@ def _v2_to_v3(conn: Connection) -> None:
     hl7_received.create(conn)
 
 
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
+_DISCHARGE_COLUMNS = (
+    "discharged_at VARCHAR(40)",
+    "discharged_t_s DOUBLE PRECISION",
+    "discharged_by VARCHAR(32)",
+    "discharge_note TEXT",
+)
+
+
+def _v3_to_v4(conn: Connection) -> None:
+    """Sessions may end ``discharged``: the status check takes the new value, and four
+    columns say when (wall and session time), by whom and with what note.
+
+    PostgreSQL changes the check in place. SQLite cannot alter a CHECK constraint, so the
+    sessions table is rebuilt inside the upgrade's transaction: its rows copied aside, the
+    table dropped and created anew, the rows (ids and all) put back. Foreign keys stay on:
+    deferred for this transaction (``defer_foreign_keys``), the drop counts the other
+    tables' rows as orphaned and putting their sessions back counts them home again, so
+    the commit checks that every reference still holds. The AUTOINCREMENT counter is
+    carried over (an id is never reused)."""
+    new_check = _in("status", SESSION_STATUSES)
+    if conn.dialect.name != "sqlite":
+        for col in _DISCHARGE_COLUMNS:
+            conn.execute(text(f"ALTER TABLE sessions ADD COLUMN {col}"))
+        conn.execute(text("ALTER TABLE sessions DROP CONSTRAINT ck_sessions_status"))
+        conn.execute(text("ALTER TABLE sessions ADD CONSTRAINT ck_sessions_status "
+                          f"CHECK ({new_check})"))  # fmt: skip
+        return
+    added = {"discharged_at", "discharged_t_s", "discharged_by", "discharge_note"}
+    cols = ", ".join(c.name for c in sessions.columns if c.name not in added)
+    seq = conn.exec_driver_sql("SELECT seq FROM sqlite_sequence WHERE name = 'sessions'").scalar()
+    conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")  # until this transaction ends
+    conn.exec_driver_sql(f"CREATE TABLE sessions_v3 AS SELECT {cols} FROM sessions")
+    conn.exec_driver_sql("DROP TABLE sessions")  # its indexes and counter go with it
+    sessions.create(conn)
+    conn.exec_driver_sql(f"INSERT INTO sessions ({cols}) SELECT {cols} FROM sessions_v3 "
+                         "ORDER BY id")  # fmt: skip
+    conn.exec_driver_sql("DROP TABLE sessions_v3")
+    if seq is not None:  # at least the old counter, even if its newest sessions are gone
+        conn.exec_driver_sql("DELETE FROM sqlite_sequence WHERE name = 'sessions'")
+        top = conn.exec_driver_sql("SELECT MAX(id) FROM sessions").scalar() or 0
+        conn.exec_driver_sql("INSERT INTO sqlite_sequence (name, seq) VALUES ('sessions', ?)",
+                             (max(int(seq), int(top)),))  # fmt: skip
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+    1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4,
+}  # fmt: skip
 """``MIGRATIONS[v](conn)`` upgrades a database from version v to v+1."""

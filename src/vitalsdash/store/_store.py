@@ -75,7 +75,9 @@ from vitalsdash.store._reads import StoreReads
 
 SCHEMA_VERSION = _schema.SCHEMA_VERSION
 
-_UPDATE_KEYS = frozenset({"last_t_s", "phase", "status", "last_write_wall", "ended_wall"})
+_UPDATE_KEYS = frozenset({"last_t_s", "phase", "status", "last_write_wall", "ended_wall",
+                          "discharged_at", "discharged_t_s", "discharged_by",
+                          "discharge_note"})  # fmt: skip
 _MISSING = object()
 _PG_SCHEMA_LOCK = 0x76697461  # pg_advisory_xact_lock key held while creating/upgrading
 _SAMPLE_KEYS = ("session_id", "t_s", "channel", "value", "quality", "true_value")
@@ -497,6 +499,14 @@ class Store(StoreReads):
                 params["b_last_write_wall"] = wall_text(changes["last_write_wall"])
             if "ended_wall" in changes:  # an end stored with the tick that ends it
                 params["b_ended_wall"] = wall_text(changes["ended_wall"])
+            if "discharged_at" in changes:  # a discharge: when, by whom, the note
+                params["b_discharged_at"] = wall_text(changes["discharged_at"])
+            if "discharged_t_s" in changes:
+                params["b_discharged_t_s"] = float(changes["discharged_t_s"])
+            if "discharged_by" in changes:
+                params["b_discharged_by"] = opt_str(changes["discharged_by"])
+            if "discharge_note" in changes:
+                params["b_discharge_note"] = opt_str(changes["discharge_note"])
             keys = tuple(k[2:] for k in params if k != "b_id")
             if keys:
                 groups.setdefault(keys, []).append(params)

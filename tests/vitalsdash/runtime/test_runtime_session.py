@@ -167,7 +167,8 @@ def test_readiness_explains_itself_and_shrinks(run: Run):
     history = dict(run.missing["chair1"])
     assert history[3060] == [
         "observation 1 of 60 min",
-        "alertness not charted (Aldrete/PADSS >= 9 needed)",  # the 1800 s score is too early
+        # the 1800 s score was charted during the infusion: it does not count
+        "alertness charted before the infusion ended: assess again (Aldrete/PADSS >= 9 needed)",
     ]
     assert history[LOW_CHART_S] == [
         f"observation {(LOW_CHART_S - 3000) // 60} of 60 min",

@@ -13,6 +13,8 @@
   var NOT_ASSESSED = "Assessed once the infusion has ended.";  // readiness.NONE_TEXT
   var ackSeq = 0;
   var openRows = {};  // banner rows whose folded alarms the nurse opened, by group
+  var critLabels = [];  // the checklist's names for the nurse (wire "l", sent once)
+  var lastReadiness = null;
 
   var decor = { shapes: null, version: 0, tries: 0 };
 
@@ -61,7 +63,7 @@
       "data-acknowledged": acked ? "true" : "false",
       children: [
         el("Div", { className: "alarm-main", children: main }),
-        el("Span", { className: "alarm-since", children: r[6] }),
+        el("Span", { className: "alarm-since", children: "since " + r[6] }),
         el("Span", { className: "alarm-sound", children: sounding ? "♪ sounding" : "silenced" }),
         el("Button", {
           type: "button",
@@ -98,10 +100,15 @@
     return [data, traces, maxPoints];
   }
 
-  /* Readiness from [ready, [[met, detail], ...]], or null before it is assessed. */
+  /* Readiness from [ready, [[met, detail], ...]] (each criterion under its name in
+     critLabels, when there is one), a sentence once the session is over, or null before it
+     is assessed. */
   function readiness(r) {
     if (!r) {
       return [el("Div", { className: "small-muted", children: NOT_ASSESSED })];
+    }
+    if (typeof r === "string") {
+      return [el("Div", { className: "ready-over", children: r })];
     }
     var ready = r[0] === 1;
     return [
@@ -112,11 +119,15 @@
       }),
       el("Ul", {
         className: "crit-list",
-        children: r[1].map(function (c) {
+        children: r[1].map(function (c, i) {
+          var label = critLabels[i];
           return el("Li", {
             className: c[0] === 1 ? "crit-met" : "crit-missing",
+            "data-met": c[0] === 1 ? "true" : "false",
             children: [el("Span", { className: "crit-mark", children: c[0] === 1 ? "✓" : "✗" }),
-                       " " + c[1]]
+                       " ",
+                       label ? el("Span", { className: "crit-label", children: label + ": " }) : "",
+                       c[1]]
           });
         })
       })
@@ -316,7 +327,8 @@
 
   window.dash_clientside = window.dash_clientside || {};
   window.dash_clientside.vitals = Object.assign(window.dash_clientside.vitals || {}, {
-    /* The tick's wire {e: new points, a: alarm rows, d: decor, r: readiness}, each part
+    /* The tick's wire {e: new points, a: alarm rows, d: decor, r: readiness, l: the
+       readiness criteria's names}, each part
        only when new. The decor goes on with Plotly.relayout, leaving the figure prop (and
        the points extendData added) alone. */
     applyWire: function (wire, maxPoints) {
@@ -337,7 +349,14 @@
         decor.tries = 0;
         window.setTimeout(drawDecor, 0);  // after this update's extendData and figure
       }
-      var ready = Object.prototype.hasOwnProperty.call(wire, "r") ? readiness(wire.r) : noUpdate;
+      var has = function (k) { return Object.prototype.hasOwnProperty.call(wire, k); };
+      if (has("l")) {
+        critLabels = wire.l || [];
+      }
+      if (has("r")) {
+        lastReadiness = wire.r;
+      }
+      var ready = has("r") || has("l") ? readiness(lastReadiness) : noUpdate;
       return [ext, rows, ready];
     },
 

@@ -42,6 +42,8 @@ def status_text(now: BedNow) -> str:
         return "No session"
     if now.status == "ended":
         return f"Session ended at {fmt.clock(now.t_s)}"
+    if now.status == "discharged":
+        return f"Discharged at {fmt.clock(now.t_s)}"
     if now.status == "interrupted":
         return f"Interrupted at {fmt.clock(now.t_s)}: resume or close it"
     return f"{fmt.phase(now.phase)} · {fmt.clock(now.t_s)}"

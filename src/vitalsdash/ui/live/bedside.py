@@ -31,6 +31,7 @@ from vitalsdash.ui.widgets import (
     start_check,
     trends,
 )
+from vitalsdash.ui.widgets import discharge as discharge_widget
 
 __all__ = ["ACTION_TEXT", "DECLARED", "action_text", "bedside_tick", "component_props"]
 
@@ -57,9 +58,10 @@ SHOWN = (
     *[f"num-{k}-{part}" for k in _PERIODIC_BOXES for part in ("map", "age")],
     "alarm-ack-all",
     "start-card", "start-status", *(f"start-{k}" for k in start_check.PART_KEYS),
+    "discharge", "crit-labels",
 )  # fmt: skip
 """Panels whose checksums the cursor carries, in this order."""
-WIRED = {"alarms": "a", "decor": "d", "readiness": "r"}
+WIRED = {"alarms": "a", "decor": "d", "readiness": "r", "crit-labels": "l"}
 """Panels sent as data in the wire (drawn by assets/bedside.js), and their wire keys."""
 DECLARED: dict[str, tuple[str, str]] = {
     "figure": ("bed-trends", "figure"),
@@ -94,6 +96,9 @@ PANELS: dict[str, tuple[str, str]] = {
     "start-wire": ("start-wire", "data"),
     "start-card": ("start-card", "className"),
     "start-status": ("start-status", "data"),
+    "discharge-panel": ("discharge-panel", "hidden"),
+    "discharge-status": ("discharge-status", "children"),
+    "discharge-result": ("discharge-result", "children"),
 }
 """Tick keys of the panels, each re-sent only when it changed."""
 
@@ -122,6 +127,7 @@ ACTION_TEXT: dict[str, Callable[[dict[str, Any]], str]] = {
     "auto_limits": lambda p: "Auto limits",
     "chart": lambda p: f"Charted {p.get('kind')} {fmt.num(p.get('value'))}".rstrip(" –"),
     "start_infusion": lambda p: start_text(p),
+    "discharge": lambda p: "Discharged",
 }
 
 
@@ -290,7 +296,7 @@ def _dump(cur: dict[str, Any], now: float) -> dict[str, Any]:
 def _panels(view: BedView, cur: dict[str, Any], out: dict[str, Any]) -> None:
     shown: Shown = cur["shown"]
     sig = view.signals
-    shown.put(out, "bed-phase", f"{fmt.phase(view.phase)} · {fmt.clock(view.t_s)}")
+    shown.put(out, "bed-phase", discharge_widget.phase_text(view))
     for key, value in numerics.values(view).items():
         shown.put(out, key, value)
     gaps = cur["gaps"]
@@ -318,7 +324,8 @@ def _panels(view: BedView, cur: dict[str, Any], out: dict[str, Any]) -> None:
     shown.put(out, "pump-status", pump_panel.state(view.pump, view.t_s), pump_panel.render)
     o2 = cur.get("o2") or 0
     shown.put(out, "oxygen-state", f"Oxygen on, {o2:g} L/min" if o2 else "Oxygen off")
-    shown.put(out, "readiness", readiness.wire(view.readiness))
+    shown.put(out, "readiness", readiness.wire(view.readiness, view.discharge))
+    shown.put(out, "crit-labels", readiness.labels(view.discharge))
     start = start_check.state(view)
     shown.put(out, "start-card", start_check.card_class(start))
     shown.put(out, "start-status", start_check.status_data(start))
@@ -331,6 +338,13 @@ def _panels(view: BedView, cur: dict[str, Any], out: dict[str, Any]) -> None:
     if start is None:  # started (or no session): the lines' checksums leave the cursor
         for key in start_check.PART_KEYS[2:]:
             shown.sums.pop(f"start-{key}", None)
+    # the button, the line under it and, once readiness or the state changes, a refusal's
+    # list (the button's callback draws it): one checksum for the three
+    hidden, status = discharge_widget.panel_hidden(view), discharge_widget.status_text(view)
+    if shown.put(out, "discharge", (hidden, status, discharge_widget.result_key(view))):
+        del out["discharge"]  # the checksum's own key: no component
+        out["discharge-panel"], out["discharge-status"], out["discharge-result"] = (
+            hidden, status, [])  # fmt: skip
 
 
 def component_props(out: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -15,6 +15,7 @@ from vitalsdash.runtime import Runtime
 from vitalsdash.ui import fmt, series
 from vitalsdash.ui.state import BedView
 from vitalsdash.ui.widgets import audio, pump_panel, sparkline, tiles
+from vitalsdash.ui.widgets import discharge as discharge_widget
 
 __all__ = ["FIELDS", "central_tick"]
 
@@ -59,7 +60,7 @@ def tile_values(view: BedView) -> dict[tuple[str, str], str]:
     sig = view.signals
     top = sig.alarms[0] if sig is not None and sig.alarms else None
     out[("tile", "className")] = "tile" + (f" alarm-{top.priority.lower()}" if top else "")
-    out[("phase", "children")] = f"{fmt.phase(view.phase)} · {fmt.clock(view.t_s)}"
+    out[("phase", "children")] = discharge_widget.phase_text(view)
     last = view.last_nibp or {}
     for key, chans in tiles.panels():
         head = chans[0]

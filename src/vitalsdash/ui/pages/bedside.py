@@ -40,6 +40,7 @@ from vitalsdash.runtime import BedView
 from vitalsdash.ui._runtime import get_runtime
 from vitalsdash.ui.live.actions import SIMPLE, cleared, perform
 from vitalsdash.ui.live.bedside import DECLARED, bedside_tick, component_props
+from vitalsdash.ui.live.discharge import submit_discharge
 from vitalsdash.ui.live.stream import stream_path
 from vitalsdash.ui.widgets import (
     alarm_banner,
@@ -52,6 +53,7 @@ from vitalsdash.ui.widgets import (
     start_check,
     trends,
 )
+from vitalsdash.ui.widgets import discharge as discharge_widget
 
 __all__ = ["layout"]
 
@@ -269,6 +271,29 @@ def start_clicked(n: int | None, check: dict | None, go: int | None) -> tuple[An
         ask = f"The pre-infusion check asks for caution:\n{why}\n\nStart the infusion?"
         return True, ask, no_update
     return False, no_update, (go or 0) + 1
+
+
+@callback(
+    Output("discharge-result", "children"),
+    Output("bed-refresh", "data", allow_duplicate=True),
+    Input("discharge-submit", "n_clicks"),
+    State("discharge-note", "value"),
+    State("bed-id", "data"),
+    State("bed-refresh", "data"),
+    prevent_initial_call=True,
+)
+def bedside_discharge(n_clicks: int | None, note: str | None, bed_id: str,
+                      refresh: int | None) -> tuple[Any, Any]:  # fmt: skip
+    """The Discharge button, as the trainee: accepted, the session ends and the tick shows
+    when; refused, the criteria still missing are listed under the button."""
+    if not n_clicks:
+        raise PreventUpdate
+    outcome = submit_discharge(get_runtime(), bed_id, note)
+    if outcome.ok:
+        set_props("action-toast", {"is_open": True, "header": "Done",
+                                   "children": outcome.message, "icon": "success"})  # fmt: skip
+        return [], (refresh or 0) + 1
+    return discharge_widget.refusal(outcome.reasons, outcome.message), (refresh or 0) + 1
 
 
 clientside_callback(

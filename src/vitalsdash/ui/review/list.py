@@ -15,7 +15,8 @@ from vitalsdash.ui import fmt
 __all__ = ["layout", "status_badge", "when"]
 
 MAX_ROWS = 200
-STATUS_COLOURS = {"running": "success", "interrupted": "warning", "ended": "secondary"}
+STATUS_COLOURS = {"running": "success", "interrupted": "warning", "ended": "secondary",
+                  "discharged": "info"}  # fmt: skip
 
 
 def when(dt: datetime | None) -> str:

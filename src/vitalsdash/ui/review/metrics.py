@@ -269,9 +269,7 @@ def discharge_section(debrief: Debrief) -> html.Section:
     d = debrief.discharge
     verdict_cls = "review-ok" if d.ready else ("review-bad" if d.ready is False else "muted")
     parts: list[Any] = [html.P(d.verdict, className=f"review-verdict {verdict_cls}")]
-    lines = []
-    if d.decided:
-        lines.append(f"Session ended by {d.actor} at {clock(d.t_s)}.")
+    lines = d.lines(clock)
     if d.first_ready_t_s is not None:
         lines.append(f"Readiness was first met at {clock(d.first_ready_t_s)}.")
     elif d.ready is not None:

@@ -116,7 +116,7 @@ def header(loaded: Loaded) -> html.Div:
 
 
 def running_note(loaded: Loaded) -> html.P | None:
-    if loaded.data.info.get("status") == "ended":
+    if loaded.data.info.get("status") in ("ended", "discharged"):
         return None
     return html.P(
         f"This session is {loaded.data.info.get('status') or 'not ended'}: shown as of "

@@ -29,7 +29,7 @@ __all__ = ["layout", "pending", "rows"]
 Folded = tuple[str, str, int, int]
 """(marker, message, acknowledged 0/1, sounding 0/1) of an alarm folded under a row."""
 Row = tuple[str, str, str, str, int, int, str, str, list[Folded]]
-"""(condition, priority, marker, message, acknowledged 0/1, sounding 0/1, "since h:mm:ss",
+"""(condition, priority, marker, message, acknowledged 0/1, sounding 0/1, "h:mm:ss" it began,
 group, folded alarms): the order bedside.js reads them in. The row is acknowledged when
 all its alarms are, sounding when any of them is."""
 NONE_TEXT = "No active alarms"
@@ -52,7 +52,7 @@ def rows(signals: SignalsView | None) -> list[Row]:
             row[4] &= acked
             row[5] |= sounding
             continue
-        since = f"since {fmt.clock(a.since_s)}"
+        since = fmt.clock(a.since_s)  # bedside.js writes "since " before it
         out.append([a.condition, a.priority, a.marker, _text(a), acked, sounding, since,
                     a.group or a.condition, []])  # fmt: skip
     return [tuple(r) for r in out]  # type: ignore[misc]
