@@ -342,24 +342,28 @@ def _segments(e: Any, end_t: float) -> list[tuple[float, float, str]]:
 
 
 def _add_alarms(fig: go.Figure, debrief: Any, conds: list[str], end_t: float, row: int) -> None:
+    """One line per condition, named in the nurse's words ("Systolic high"); the
+    condition's code name stays in the exports."""
+    words = debrief.words
     lines: dict[str, tuple[list, list, list]] = {p: ([], [], []) for p in PRIORITY_COLOURS}
     tails: tuple[list, list] = ([], [])
     acks: tuple[list, list, list] = ([], [], [])
     for e in debrief.episodes:
         peak = "" if e.peak_value is None else f", peak {e.peak_value:g}"
         ended = "still active" if e.end_t_s is None else f"to {hms(e.end_t_s)}"
-        label = _esc(f"{e.condition} #{e.number} {e.priority}: {hms(e.start_t_s)} {ended}{peak}")
+        name = words(e.condition)
+        label = _esc(f"{name} #{e.number} {e.priority}: {hms(e.start_t_s)} {ended}{peak}")
         for a, b, prio in _segments(e, end_t):
             xs, ys, tx = lines.setdefault(prio, ([], [], []))
             xs += [a / 60.0, b / 60.0, None]
-            ys += [e.condition, e.condition, None]
+            ys += [words(e.condition), words(e.condition), None]
             tx += [label, label, None]
         if e.end_event == "latched" and e.visible_until_s > (e.end_t_s or 0):
             tails[0].extend([e.end_t_s / 60.0, e.visible_until_s / 60.0, None])
-            tails[1].extend([e.condition, e.condition, None])
+            tails[1].extend([words(e.condition), words(e.condition), None])
         if e.ack_t_s is not None:
             acks[0].append(e.ack_t_s / 60.0)
-            acks[1].append(e.condition)
+            acks[1].append(words(e.condition))
             acks[2].append(_esc(f"acknowledged by {e.ack_actor or '?'} at {hms(e.ack_t_s)}"))
     fig.add_trace(
         go.Scatter(
@@ -411,13 +415,13 @@ def _add_alarms(fig: go.Figure, debrief: Any, conds: list[str], end_t: float, ro
         fig.add_trace(
             go.Scatter(
                 x=[s.t_s / 60.0 for s in debrief.suppressed],
-                y=[s.condition for s in debrief.suppressed],
+                y=[words(s.condition) for s in debrief.suppressed],
                 mode="markers",
                 name="suppressed",
                 marker={"symbol": "x-thin-open", "size": 7, "color": "#888"},
                 text=[
                     _esc(
-                        f"{s.condition} suppressed ({s.duration_s or 0:g} s, worst "
+                        f"{words(s.condition)} suppressed ({s.duration_s or 0:g} s, worst "
                         f"{s.worst_value if s.worst_value is not None else '?'})"
                     )
                     for s in debrief.suppressed
@@ -431,7 +435,7 @@ def _add_alarms(fig: go.Figure, debrief: Any, conds: list[str], end_t: float, ro
         title_text="alarms",
         type="category",
         categoryorder="array",
-        categoryarray=list(reversed(conds)) or ["(none)"],
+        categoryarray=[words(c) for c in reversed(conds)] or ["(none)"],
         row=row,
         col=1,
         tickfont={"size": 9},

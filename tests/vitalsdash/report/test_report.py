@@ -24,6 +24,7 @@ from vitalsdash.report import (
     chromium_path,
     render_report,
     table_bytes,
+    timeline_figure,
 )
 from vitalsdash.runtime import Runtime
 from vitalsdash.store import Store
@@ -450,3 +451,20 @@ def test_a_missing_database_is_not_created(
     assert code == 2
     assert err == f"error: no database at {db} (pass --db PATH or a database URL)\n"
     assert not db.exists()
+
+
+def test_the_timeline_names_alarms_in_the_nurses_words(live: dict[str, Any]) -> None:
+    """The alarm rows of the timeline (report and review page) read "Systolic high", not
+    SYS_HI: code names stay in the exports."""
+    with Store(live["db"]) as store:
+        data = session_from_store(store, live["sid"])
+    d = compute_debrief(data)
+    fig = timeline_figure(data, d)
+    shown = {y for tr in fig.data if tr.name in ("HIGH", "MEDIUM", "LOW", "acknowledged")
+             for y in (tr.y or ()) if y is not None}  # fmt: skip
+    conditions = {e.condition for e in d.episodes}
+    assert "SYS_HI" in conditions
+    assert shown
+    assert not shown & conditions, shown & conditions
+    assert d.words("SYS_HI") in shown
+    assert d.words("SYS_HI").startswith("Systolic")
