@@ -29,6 +29,7 @@ from vitalsdash.report._html import DISCLAIMER, render_report, write_report
 from vitalsdash.report._pdf import CHROMIUM_FLAGS, chromium_path, render_pdf
 from vitalsdash.report._tables import (
     EPISODE_HEADERS,
+    EXPECTED_HEADERS,
     NEVER,
     SILENCED_HEADERS,
     clock,
@@ -44,6 +45,7 @@ __all__ = [
     "CHROMIUM_FLAGS",
     "DISCLAIMER",
     "EPISODE_HEADERS",
+    "EXPECTED_HEADERS",
     "EXPORT_FORMATS",
     "EXPORT_TABLES",
     "INTERRUPTION",

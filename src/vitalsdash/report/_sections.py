@@ -17,6 +17,7 @@ from vitalsdash import interruptions
 from vitalsdash.debrief import Debrief, SessionData
 from vitalsdash.report._tables import (
     EPISODE_HEADERS,
+    EXPECTED_HEADERS,
     SILENCED_HEADERS,
     clock,
     duration,
@@ -128,17 +129,7 @@ def _expected_section(debrief: Debrief) -> str:
         for r in debrief.expected
     ]
     return html_table(
-        [
-            "result",
-            "alarm",
-            "active at",
-            "expected",
-            "within",
-            "deadline",
-            "done",
-            "response",
-            "note",
-        ],
+        list(EXPECTED_HEADERS),
         rows,
         empty="The scenario declares no expected responses (or none was triggered).",
     )

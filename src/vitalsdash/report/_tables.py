@@ -81,6 +81,9 @@ def episode_rows(debrief: Debrief) -> list[tuple[str, list[str]]]:
 
 
 SILENCED_HEADERS = ("alarm", "priority", "silenced", "then", "first action")
+EXPECTED_HEADERS = ("result", "alarm", "active at", "expected", "within", "deadline", "done",
+                    "response", "note")  # fmt: skip
+"""The expected-responses table's columns (report and review page)."""
 
 
 def silenced_rows(debrief: Debrief) -> list[tuple[str, list[str]]]:

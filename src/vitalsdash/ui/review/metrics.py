@@ -17,6 +17,7 @@ from dash import html
 from vitalsdash.debrief import Debrief, SessionData
 from vitalsdash.report import (
     EPISODE_HEADERS,
+    EXPECTED_HEADERS,
     NEVER,
     SILENCED_HEADERS,
     clock,
@@ -245,17 +246,7 @@ def expected_section(debrief: Debrief) -> html.Section:
     return section(
         "Expected responses",
         table(
-            (
-                "result",
-                "alarm",
-                "active at",
-                "expected",
-                "within",
-                "deadline",
-                "done",
-                "response",
-                "note",
-            ),
+            EXPECTED_HEADERS,
             expected_rows(debrief),
             "review-expected",
             "The scenario declares no expected responses (or none was triggered).",
