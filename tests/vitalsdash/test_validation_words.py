@@ -72,3 +72,15 @@ def test_no_refusal_speaks_pydantic(kind: str, params: dict) -> None:
     for text in said:
         for phrase in PYDANTIC:
             assert phrase not in text, text
+
+
+def test_an_injected_events_magnitudes_are_worded_too() -> None:
+    """The instructor's event form: the simulator's models refuse, vitalsdash words it."""
+    surge = {"sbp_rise_mmhg": 500, "duration_min": "x"}
+    with pytest.raises(ActionError) as exc:
+        validate("inject_event", {"kind": "hypertensive_surge", "params": surge}, "instructor")
+    err = exc.value
+    for phrase in PYDANTIC:
+        assert phrase not in err.message
+    assert "sbp_rise_mmhg: must be at most 120 (got 500)" in err.message
+    assert "duration_min: must be a number (got 'x')" in err.message

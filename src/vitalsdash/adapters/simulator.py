@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, ValidationError
 
 from vitalsdash.adapters._base import Note, PumpStatus, Reading, SourceActionError
 from vitalsdash.configdir import catalogue, config_dirs
 from vitalsdash.errors import ConfigError
+from vitalsdash.tomlconfig import problems_from
 from vitalsim import ActionError, LiveSimulation, Scenario, make_event
 from vitalsim import ConfigError as SimConfigError
 from vitalsim import scenario as _scenario
@@ -107,7 +108,11 @@ def _as_vitalsdash_error() -> Iterator[None]:
     try:
         yield
     except SimConfigError as exc:
-        raise ConfigError(exc.path, exc.problems) from None
+        # A model's refusal is worded once, by vitalsdash ("must be at most 120 (got 500)"):
+        # the simulator's own error keeps pydantic's as the exception it was raised from.
+        cause = exc.__context__
+        problems = problems_from(cause) if isinstance(cause, ValidationError) else exc.problems
+        raise ConfigError(exc.path, problems) from None
 
 
 def drug_check(kind: str) -> AfterValidator:
