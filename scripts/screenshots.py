@@ -1,19 +1,28 @@
 """README screenshots of every page, taken from a deterministic clinic in a real browser.
 
     .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--only central,bedside]
+        [--sizes 1280x800,1920x1080]
 
 Two clinics, each in its own process (``create_app`` may be called once per process):
 
 * the default clinic (``config/clinic.toml``) for the bedside, instructor, settings and
   (if the page exists) review shots, 45 simulated minutes in, when chair 2 (the
-  hypertensive responder) is alarming;
+  hypertensive responder) is in its infusion and alarming;
 * a 16-chair clinic written to a temporary TOML (the shipped scenarios, seeds 101..116,
   started in waves so the tiles show different phases, one chair free) for the central
-  station.
+  station, and for the pre-infusion checklist of its chair still waiting in its baseline.
+
+A session waits in its baseline until someone starts the infusion. Chairs configured
+``auto_start`` start by themselves; every other chair (the trainees') is started here at
+the end of its scenario's baseline as a nurse would: the trainee first, and where the
+pre-infusion check blocks it the instructor with a reason, so the sessions follow their
+scenarios' timelines.
 
 Each runtime runs on a ManualClock with no tick thread and a fixed wall clock, so the
 numbers are the same on every run; the app is served by werkzeug on 127.0.0.1, port 0.
-Chromium is Debian's /usr/bin/chromium (never ``playwright install``); 1920x1080 PNGs.
+Chromium is Debian's /usr/bin/chromium (never ``playwright install``). Every shot is taken
+at each size asked for (default: the 1280x800 the pages must fit and a 1920x1080 one),
+as ``<shot>-<width>x<height>.png``.
 """
 
 from __future__ import annotations
@@ -35,7 +44,8 @@ from vitalsdash.report import chromium_path
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "docs" / "screenshots"
-VIEWPORT = {"width": 1920, "height": 1080}
+SIZES = ("1280x800", "1920x1080")
+"""Viewports, as WIDTHxHEIGHT: the smallest screen the pages must fit, and a full-HD one."""
 MAX_BYTES = 400 * 1024
 AT_MIN = 45
 """Simulated minutes into the session at which every shot is taken."""
@@ -51,6 +61,13 @@ SCENARIOS = (
     "chronic-pain-4h",
 )
 DASH = "\u2014"  # fmt.DASH: what a numeric shows before its first value
+NOTICE = "Training tool — not a medical device"
+"""The disclaimer every page shows in its top bar (ui/widgets/shell.py)."""
+FITS = ("bedside", "checklist")
+"""Shots of pages that must fit the screen without scrolling (the bedside at 1280x800)."""
+OVERRIDE_REASON = "Started on the scenario's schedule for the README screenshots"
+DEFAULT_BASELINE_MIN = 10
+"""A scenario's baseline when its file names none (the scenario format's default)."""
 
 
 # --- the clinics -------------------------------------------------------------------------------
@@ -80,8 +97,9 @@ def central_clinic_toml() -> tuple[str, Plan]:
     """The TOML and its plan (sessions started later by the instructor).
 
     Chairs 1-8 start with the clinic, 9-14 fifteen minutes later, 15 thirty-eight minutes
-    later (still in its baseline at the shot) and chair 16 is free. Chair 2 keeps the
-    default clinic's hypertensive responder.
+    later (still in its baseline at the shot: the checklist shot) and chair 16 is free.
+    Chair 2 keeps the default clinic's hypertensive responder. No chair starts its infusion
+    by itself: the script starts each at the end of its baseline (``_start_infusions``).
     """
     lines = [
         "# Written by scripts/screenshots.py: a 16-chair clinic for the central station shot.",
@@ -129,33 +147,40 @@ def _serve(clinic_path: str, db_path: str, plan: Plan, conn: Any,
     from vitalsdash.clock import ManualClock
     from vitalsdash.config import load_clinic
     from vitalsdash.feed import Feed
-    from vitalsdash.runtime import Runtime
+    from vitalsdash.runtime import Command, Runtime
     from vitalsdash.store import Store
     from vitalsdash.ui.app import create_app
 
     try:
         store = Store(db_path)
-        rt = Runtime(load_clinic(clinic_path), store, Feed(store), clock=ManualClock(),
+        clinic = load_clinic(clinic_path)
+        rt = Runtime(clinic, store, Feed(store), clock=ManualClock(),
                      wall=lambda: WALL)  # fmt: skip
         rt.start()
+        baselines = _trainee_baselines(clinic)
+        starts: list[str] = []
         for minute in range(AT_MIN):
             for bed, kind, params, actor in plan.get(minute, []):
-                rt.submit(bed, kind, params, actor)
+                rt.submit(Command(kind, bed, params, actor))
+            starts += _start_infusions(rt, baselines)
             rt.advance(60)  # runtime-sized steps: the live feed keeps its recent history
         surged = _make_chair2_alarm(rt)
+        waiting = [b for b in rt.beds if _waiting(rt.view(b))]
         app = create_app(rt)
         server = make_server("127.0.0.1", 0, app.server, threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         review = [p["path_template"] for p in dash.page_registry.values()
                   if (p.get("path_template") or "").startswith("/review/")]  # fmt: skip
-        chair2 = rt.beds.get("chair2")
+        chair2 = rt.view("chair2")
         conn.send({
             "port": server.server_port,
             "review": review[0] if review else None,
-            "chair2_session": None if chair2 is None or chair2.session is None
-            else chair2.session.session_id,
+            "chair2_session": None if chair2 is None else chair2.session_id,
+            "chair2_phase": None if chair2 is None else chair2.phase,
             "surged": surged,
+            "starts": starts,
+            "waiting": waiting,
             "pages": sorted(p["path_template"] or p["path"] for p in dash.page_registry.values()),
         })  # fmt: skip
         stop.wait(600)  # bounded: the parent sets it when done
@@ -168,10 +193,62 @@ def _serve(clinic_path: str, db_path: str, plan: Plan, conn: Any,
         conn.send({"error": f"{exc!r}\n{traceback.format_exc()}"})
 
 
+def _trainee_baselines(clinic: Any) -> dict[str, float]:
+    """Bed id -> simulated seconds of its scenario's baseline, for the simulated chairs whose
+    infusion waits for a person (not ``auto_start``): the script starts those."""
+    import tomllib
+
+    from vitalsdash.configdir import catalogue
+
+    files = catalogue("scenarios")
+    out: dict[str, float] = {}
+    for bed in clinic.beds:
+        if bed.source != "simulator" or bed.auto_start or bed.scenario not in files:
+            continue
+        with files[bed.scenario].open("rb") as f:
+            protocol = tomllib.load(f).get("protocol", {})
+        out[bed.id] = 60.0 * float(protocol.get("baseline_min", DEFAULT_BASELINE_MIN))
+    return out
+
+
+def _waiting(view: Any) -> bool:
+    """The bed's session waits in its baseline for its infusion to start."""
+    return (view is not None and view.status == "running" and view.phase == "baseline"
+            and view.pre_infusion is not None)  # fmt: skip
+
+
+def _start_infusions(rt: Any, baselines: dict[str, float]) -> list[str]:
+    """Start the infusion of every trainee's chair at the end of its baseline, as a nurse
+    would: the trainee first; where the pre-infusion check blocks it, the instructor with
+    a reason. Returns one line per start (who started it, and the check's verdict)."""
+    from vitalsdash.actions import ActionError
+    from vitalsdash.runtime import Command
+
+    done: list[str] = []
+    for bed, baseline_s in baselines.items():
+        view = rt.view(bed)
+        if not _waiting(view) or view.t_s < baseline_s:
+            continue
+        try:
+            answer = rt.submit(Command("start_infusion", bed, {}, "trainee"))
+            who = "trainee"
+        except ActionError as exc:
+            if exc.code != "pre_infusion_check_failed":
+                raise
+            override = {"override_reason": OVERRIDE_REASON}
+            answer = rt.submit(Command("start_infusion", bed, override, "instructor"))
+            who = "instructor (override)"
+        done.append(f"{bed} {view.t_s / 60:.0f} min into its session by the {who}, "
+                    f"check {answer.get('check', 'none')}")  # fmt: skip
+    return done
+
+
 def _make_chair2_alarm(rt: Any) -> bool:
     """Chair 2 should be alarming at the shot; inject a surge if the scenario did not."""
-    bed = rt.beds.get("chair2")
-    if bed is None or bed.session is None:
+    from vitalsdash.runtime import Command
+
+    view = rt.view("chair2")
+    if view is None or view.session_id is None or view.phase != "infusion":
         return False
 
     def alarming() -> bool:
@@ -180,10 +257,10 @@ def _make_chair2_alarm(rt: Any) -> bool:
 
     if alarming():
         return False
-    rt.submit("chair2", "inject_event", {"kind": "hypertensive_surge", "params": {
+    rt.submit(Command("inject_event", "chair2", {"kind": "hypertensive_surge", "params": {
         "sbp_rise_mmhg": 45, "dbp_rise_mmhg": 25, "hr_rise_bpm": 10, "onset_min": 1,
-        "duration_min": 15, "offset_min": 5}}, "instructor")  # fmt: skip
-    rt.submit("chair2", "nibp_start", {}, "instructor")
+        "duration_min": 15, "offset_min": 5}}, "instructor"))  # fmt: skip
+    rt.submit(Command("nibp_start", "chair2", {}, "instructor"))
     for _ in range(10):
         rt.advance(30)
         if alarming():
@@ -246,6 +323,16 @@ BEDSIDE_READY = """([minPoints, dash]) => {
         && list && list.textContent.trim().length > 0;
 }"""
 
+CHECKLIST_READY = """([dash]) => {
+    const card = document.querySelector('#start-card');
+    const hr = document.querySelector('#num-HR-value');
+    return card && !card.classList.contains('start-hidden')
+        && document.querySelector('#start-headline')
+        && document.querySelectorAll('#start-check .check-item').length > 0
+        && hr && hr.textContent && hr.textContent !== dash
+        && document.querySelector('#bed-phase').textContent.includes('·');
+}"""
+
 INSTRUCTOR_READY = """() => {
     const cards = [...document.querySelectorAll('.ins-card')];
     return cards.length > 0 && cards.every(c => {
@@ -273,6 +360,48 @@ GENERIC_READY = """() => {
 }"""
 
 
+LAYOUT = r"""() => {
+    const de = document.documentElement;
+    const notice = document.querySelector('#notice');
+    const r = notice && notice.getBoundingClientRect();
+    const svgText = [...document.querySelectorAll('svg text')].map(t => t.textContent);
+    const text = [document.body.innerText, ...svgText].join('\n');
+    return {
+        overflowX: de.scrollWidth - window.innerWidth,
+        overflowY: de.scrollHeight - window.innerHeight,
+        notice: notice ? notice.textContent.trim() : null,
+        noticeShown: !!(r && r.width > 0 && r.left >= 0 && r.right <= window.innerWidth
+                        && r.top >= 0 && r.bottom <= window.innerHeight),
+        beyond: [...document.querySelectorAll('button, input, select, .card')].filter(e => {
+            const b = e.getBoundingClientRect();
+            return b.width > 0 && b.height > 0
+                && (b.bottom > window.innerHeight + 1 || b.right > window.innerWidth + 1);
+        }).map(e => e.id || (e.innerText || '').trim().split('\n')[0].slice(0, 40)
+                    || e.className),
+        codes: [...new Set(text.match(/\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b/g) || [])],
+    };
+}"""
+"""What the eye checks, measured: the page wider or taller than the screen, controls and
+cards past its edge (a page that clips its content does not scroll), the disclaimer on
+screen, and engine codes (SYS_HI) in the page's text, on screen or below the fold."""
+
+
+def layout_warnings(name: str, m: dict[str, Any]) -> list[str]:
+    """The measurements of ``LAYOUT`` as sentences (empty: nothing to say)."""
+    out = []
+    if m["overflowX"] > 0:
+        out.append(f"{m['overflowX']} px wider than the screen")
+    if name in FITS and m["overflowY"] > 0:
+        out.append(f"{m['overflowY']} px taller than the screen (cut off at the bottom)")
+    if name in FITS and m["beyond"]:
+        out.append("cut off at the screen's edge: " + ", ".join(map(str, m["beyond"][:6])))
+    if m["notice"] != NOTICE or not m["noticeShown"]:
+        out.append(f"disclaimer not fully on screen (shows {m['notice']!r})")
+    if m["codes"]:
+        out.append("code names shown: " + ", ".join(m["codes"][:8]))
+    return out
+
+
 def shoot(page: Any, url: str, path: Path, ready: str | None, arg: Any = None,
           settle_ms: int = 1500, timeout_ms: int = 20000) -> dict[str, Any]:  # fmt: skip
     """Open ``url``, wait until ``ready`` (a JS predicate) and the app is settled, save."""
@@ -295,14 +424,31 @@ def _chromium() -> str:
     return found
 
 
+def _sizes(text: str) -> list[tuple[int, int]]:
+    """``1280x800,1920x1080`` -> [(1280, 800), (1920, 1080)]."""
+    out = []
+    for part in text.split(","):
+        try:
+            w, h = (int(v) for v in part.strip().lower().split("x"))
+        except ValueError:
+            raise SystemExit(f"error: --sizes wants WIDTHxHEIGHT[,...], got {part!r}") from None
+        if not (320 <= w <= 3840 and 240 <= h <= 2160):
+            raise SystemExit(f"error: size {part!r} is outside 320x240..3840x2160")
+        out.append((w, h))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default=str(OUT), help="folder for the PNGs (default: %(default)s)")
-    ap.add_argument("--only", help="comma-separated shots: central,bedside,instructor,"
-                    "settings,review")  # fmt: skip
+    ap.add_argument("--only", help="comma-separated shots: central,checklist,bedside,"
+                    "instructor,settings,review")  # fmt: skip
+    ap.add_argument("--sizes", default=",".join(SIZES),
+                    help="viewports, WIDTHxHEIGHT[,...] (default: %(default)s)")  # fmt: skip
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    sizes = _sizes(args.sizes)
     only = set(args.only.split(",")) if args.only else None
     want = lambda name: only is None or name in only  # noqa: E731
 
@@ -313,71 +459,64 @@ def main(argv: list[str] | None = None) -> int:
     ctx = mp.get_context("spawn")
     servers: list[Server] = []
     problems: list[str] = []
+    warnings: list[str] = []  # the app's layout, not the script's: said, not failed
     try:
         toml, plan = central_clinic_toml()
         (tmp / "clinic16.toml").write_text(toml, encoding="utf-8")
         demo = Server(ctx, REPO / "config" / "clinic.toml", tmp / "demo.sqlite", DEMO_PLAN)
         servers.append(demo)
         big = None
-        if want("central"):
+        if want("central") or want("checklist"):
             big = Server(ctx, tmp / "clinic16.toml", tmp / "clinic16.sqlite", plan)
             servers.append(big)
         info = demo.ready()
-        if big is not None:
-            big.ready()
+        big_info = big.ready() if big is not None else {}
         print(f"clinics ready in {time.perf_counter() - t_start:.1f} s; pages: "
               f"{', '.join(info['pages'])}" + ("; surge injected on chair 2"
                                                if info["surged"] else ""))  # fmt: skip
+        for label, i in (("default", info), ("16-chair", big_info)):
+            if i:
+                print(f"{label} clinic: infusions started: {'; '.join(i['starts']) or 'none'}; "
+                      f"waiting in the baseline at {AT_MIN} min: "
+                      f"{', '.join(i['waiting']) or 'none'}")  # fmt: skip
+        if info["chair2_phase"] != "infusion":
+            problems.append(f"chair 2 is in its {info['chair2_phase']}, not its infusion")
 
-        shots: list[tuple[str, str, str, str | None, Any]] = []
-        if big is not None:
-            shots.append(("central", big.url + "/", "central.png", CENTRAL_READY,
-                          [16, "chair2", DASH]))  # fmt: skip
+        shots: list[tuple[str, str, str | None, Any]] = []
+        if big is not None and want("central"):
+            shots.append(("central", big.url + "/", CENTRAL_READY, [16, "chair2", DASH]))
+        # the checklist: a chair waiting in its baseline, the default clinic's if it has one
+        waiting = [(demo, b) for b in info["waiting"]] + [
+            (big, b) for b in big_info.get("waiting", [])]  # fmt: skip
+        if want("checklist"):
+            if waiting:
+                server, bed = waiting[0]
+                shots.append(("checklist", f"{server.url}/bed/{bed}", CHECKLIST_READY, [DASH]))
+            else:
+                print("checklist: no chair waits in its baseline at the shot: skipped")
         shots += [
-            ("bedside", demo.url + "/bed/chair2", "bedside.png", BEDSIDE_READY,
-             [AT_MIN * 60 - 5, DASH]),
-            ("instructor", demo.url + "/instructor", "instructor.png", INSTRUCTOR_READY, None),
-            ("settings", demo.url + "/settings", "settings.png", SETTINGS_READY, None),
-        ]  # fmt: skip
+            ("bedside", demo.url + "/bed/chair2", BEDSIDE_READY, [AT_MIN * 60 - 5, DASH]),
+            ("instructor", demo.url + "/instructor", INSTRUCTOR_READY, None),
+            ("settings", demo.url + "/settings", SETTINGS_READY, None),
+        ]
         if info["review"] and info["chair2_session"] is not None:
             review = info["review"].split("<", 1)[0] + str(info["chair2_session"])
-            shots.append(("review", demo.url + review, "review.png", REVIEW_READY, None))
+            shots.append(("review", demo.url + review, REVIEW_READY, None))
         elif want("review"):
             print("review: no /review/<session> page in this app yet: skipped")
 
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=_chromium(), args=CHROMIUM_FLAGS,
                                          headless=True)  # fmt: skip
-            context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1,
-                                          color_scheme="dark", reduced_motion="reduce")  # fmt: skip
-            for name, url, filename, ready, arg in shots:
-                if not want(name):
-                    continue
-                page = context.new_page()
-                errors: list[str] = []
-                page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
-                page.on("console", lambda m, errors=errors: errors.append(m.text)
-                        if m.type == "error" else None)  # fmt: skip
-                try:
-                    r = shoot(page, url, out / filename, ready, arg)
-                except Exception as exc:  # keep the other shots; say what went wrong
-                    problems.append(f"{name}: {type(exc).__name__}: {str(exc)[:300]}")
-                    page.screenshot(path=str(tmp / f"failed-{filename}"))
-                    print(f"{name}: FAILED ({problems[-1]}); what it showed: "
-                          f"{tmp / f'failed-{filename}'}")  # fmt: skip
-                    page.close()
-                    continue
-                text = page.locator("#_pages_content").inner_text()
-                r["placeholder"] = "placeholder" in text.lower()
-                page.close()
-                note = " (page is still a placeholder)" if r["placeholder"] else ""
-                if r["bytes"] > MAX_BYTES:
-                    problems.append(f"{name}: {r['bytes'] / 1024:.0f} KB > 400 KB")
-                if errors:
-                    problems.append(f"{name}: browser errors: {errors[:3]}")
-                print(f"{name:<11} {url:<42} -> {out / filename}  "
-                      f"{r['bytes'] / 1024:6.0f} KB  {r['seconds']:4.1f} s{note}")  # fmt: skip
-            context.close()
+            for width, height in sizes:
+                context = browser.new_context(
+                    viewport={"width": width, "height": height}, device_scale_factor=1,
+                    color_scheme="dark", reduced_motion="reduce")  # fmt: skip
+                for name, url, ready, arg in shots:
+                    if want(name):
+                        _take(context, name, url, ready, arg, out / f"{name}-{width}x{height}.png",
+                              tmp, problems, warnings)  # fmt: skip
+                context.close()
             browser.close()
     finally:
         for s in servers:
@@ -387,9 +526,43 @@ def main(argv: list[str] | None = None) -> int:
         else:
             shutil.rmtree(tmp, ignore_errors=True)
     print(f"done in {time.perf_counter() - t_start:.1f} s")
+    for w in warnings:
+        print("layout:", w)
     for p in problems:
         print("problem:", p)
     return 1 if problems else 0
+
+
+def _take(context: Any, name: str, url: str, ready: str | None, arg: Any, path: Path,
+          tmp: Path, problems: list[str], warnings: list[str]) -> None:  # fmt: skip
+    """One shot in a new page of ``context``: what went wrong is added to ``problems``, what
+    looks wrong in the page (``LAYOUT``) to ``warnings``."""
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    try:
+        r = shoot(page, url, path, ready, arg)
+    except Exception as exc:  # keep the other shots; say what went wrong
+        problems.append(f"{path.name}: {type(exc).__name__}: {str(exc)[:300]}")
+        page.screenshot(path=str(tmp / f"failed-{path.name}"))
+        print(
+            f"{path.name}: FAILED ({problems[-1]}); what it showed: {tmp / f'failed-{path.name}'}"
+        )
+        page.close()
+        return
+    text = page.locator("#_pages_content").inner_text()
+    warnings += [f"{path.name}: {w}" for w in layout_warnings(name, page.evaluate(LAYOUT))]
+    placeholder = "placeholder" in text.lower()
+    page.close()
+    note = " (page is still a placeholder)" if placeholder else ""
+    if r["bytes"] > MAX_BYTES:
+        problems.append(f"{path.name}: {r['bytes'] / 1024:.0f} KB > {MAX_BYTES // 1024} KB")
+    if errors:
+        problems.append(f"{path.name}: browser errors: {errors[:3]}")
+    print(
+        f"{name:<11} {url:<42} -> {path}  {r['bytes'] / 1024:6.0f} KB  {r['seconds']:4.1f} s{note}"
+    )
 
 
 if __name__ == "__main__":
