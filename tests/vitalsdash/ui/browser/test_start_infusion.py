@@ -136,6 +136,11 @@ def test_a_normal_patient_starts_from_the_bedside_button(
     clinic.advance(360)
     expect(page.locator("#start-headline")).to_contain_text("Ready to start")
     expect(page.locator('#start-check li[data-status="pass"]')).to_have_count(12)
+    page.set_viewport_size({"width": 1280, "height": 800})  # the checklist fits the screen
+    button = page.locator("#start-infusion").bounding_box()
+    assert button is not None
+    assert button["y"] + button["height"] <= 800, button
+    assert page.evaluate("document.scrollingElement.scrollHeight <= innerHeight")
     page.locator("#start-infusion").click()
     expect(page.locator("#action-toast")).to_contain_text("Infusion started")
     expect(page.locator("#start-card")).to_be_hidden()
