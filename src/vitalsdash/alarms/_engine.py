@@ -108,6 +108,10 @@ class AlarmEngine:
         """Every condition's state (LATCHED for a resolved, latched one)."""
         return {name: condition_state(c) for name, c in self.state.conds.items()}
 
+    def labels(self) -> dict[str, str]:
+        """Every condition in the nurse's words ("SYS_HI" -> "Systolic high")."""
+        return {name: c.label for name, c in self.state.conds.items()}
+
     def limits(self) -> dict[str, float | None]:
         """The limit in force per condition (None when it is not evaluated)."""
         return {

@@ -179,8 +179,10 @@ class ReadinessJudge:
         episodes: Sequence[Episode],
         observations: Sequence[Observation],
         changes: Sequence[tuple[float, str]],
+        alarm_words: Mapping[str, str] | None = None,
     ) -> None:
         self.cfg = cfg
+        self.alarm_words = dict(alarm_words or {})  # condition -> the nurse's words
         self.episodes = list(episodes)
         self.infusion_start_s, self.infusion_end_s = infusion_times(changes)
         tcol = "t_s" if "t_s" in samples.columns else "t"
@@ -239,6 +241,7 @@ class ReadinessJudge:
             active,
             score,
             alertness_early=early,
+            alarm_words=self.alarm_words,
         )
 
     def first_ready(self, end_t_s: float) -> float | None:
@@ -287,6 +290,7 @@ def discharge_decision(
     changes: Sequence[tuple[float, str]],
     end_t_s: float,
     discharged_at: datetime | None = None,
+    alarm_words: Mapping[str, str] | None = None,
 ) -> DischargeDecision:
     """The first ``end_session``/``discharge`` action carried out, judged against readiness;
     ``discharged_at``: the stored wall-clock time of the discharge, if any."""
@@ -313,7 +317,7 @@ def discharge_decision(
             note,
             wall,
         )
-    judge = ReadinessJudge(cfg, samples, episodes, observations, changes)
+    judge = ReadinessJudge(cfg, samples, episodes, observations, changes, alarm_words)
     r = judge.at(t_eval)
     return DischargeDecision(
         decided=end is not None,

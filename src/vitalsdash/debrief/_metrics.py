@@ -228,6 +228,7 @@ def compute_debrief(
             changes,
             end,
             discharged_at=_wall(data.info.get("discharged_at")),
+            alarm_words=data.labels,
         ),
         phases=tuple(phase_spans(changes, end)),
         silenced_limit_s=silenced_limit_s,

@@ -480,12 +480,13 @@ NOT_BLOCKING_DISCHARGE = frozenset({"OBSERVATION_OVERDUE"})
 """Alarm conditions that never hold a discharge back: the reminder to assess for discharge."""
 
 
-def _alarms(active: Sequence[str]) -> Criterion:
+def _alarms(active: Sequence[str], words: Mapping[str, str]) -> Criterion:
     names = [a for a in dict.fromkeys(active) if a not in NOT_BLOCKING_DISCHARGE]
     if not names:
         return Criterion("no_active_alarm", True, "no active alarm")
     plural = "alarm" if len(names) == 1 else "alarms"
-    return Criterion("no_active_alarm", False, f"{len(names)} active {plural}: {', '.join(names)}")
+    shown = ", ".join(words.get(a, a) for a in names)  # "Systolic high", not SYS_HI
+    return Criterion("no_active_alarm", False, f"{len(names)} active {plural}: {shown}")
 
 
 def alertness_counts(charted_t_s: float, infusion_end_s: float | None) -> bool:
@@ -538,6 +539,7 @@ def discharge_readiness(
     alertness_score: float | None,
     *,
     alertness_early: bool = False,
+    alarm_words: Mapping[str, str] | None = None,
 ) -> Readiness:
     """Every discharge criterion, met or not, with its explanation; ``missing`` lists the
     details of the unmet ones, in order; ready iff nothing is missing.
@@ -568,7 +570,7 @@ def discharge_readiness(
             Criterion("spo2", False, f"SpO2 {num(spo2)}%: below the {num(d.spo2_floor_pct)}% floor")
         )
     if d.require_no_active_alarm:
-        criteria.append(_alarms(active_alarms))
+        criteria.append(_alarms(active_alarms, alarm_words or {}))
     criteria.append(_alertness(d.alertness_min_score, alertness_score, alertness_early))
     missing = [c.detail for c in criteria if not c.met]
     return Readiness(not missing, criteria, missing)

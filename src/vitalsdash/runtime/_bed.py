@@ -303,7 +303,8 @@ class BedSession:
         active = [a.condition for a in self.engine.signals(now).alarms]
         return proto.discharge_readiness(self.protocol, self.baseline or _NO_BASELINE, latest,
                                          now, self.infusion_end_s, active, score,
-                                         alertness_early=early)  # fmt: skip
+                                         alertness_early=early,
+                                         alarm_words=self.engine.labels())  # fmt: skip
 
     def _overdue_actions(self, now: float) -> list[AlarmAction]:
         """At the start of second ``now``: once observation has lasted the protocol's

@@ -394,7 +394,7 @@ def bed_view(bed: Bed) -> BedView:
         profile=s.engine.profile.name, pump=_pump(s.source.pump()), nibp_interval_s=interval,
         baseline=_baseline(s.baseline), readiness=_readiness(bed.readiness),
         patient=frozen(bed.patient),
-        alarm_labels=frozen({n: c.label for n, c in s.engine.state.conds.items()}),
+        alarm_labels=frozen(s.engine.labels()),
         pre_infusion=_pre_infusion(s.pre_infusion),
         infusion_hold_reason=s.hold_reason(),
         discharge=_discharge(bed),
