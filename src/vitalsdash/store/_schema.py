@@ -204,7 +204,8 @@ def _v3_to_v4(conn: Connection) -> None:
     """Sessions may end ``discharged``: the status check takes the new value, and four
     columns say when (wall and session time), by whom and with what note.
 
-    PostgreSQL changes the check in place. SQLite cannot alter a CHECK constraint, so the
+    PostgreSQL changes the check in place (IF NOT EXISTS: a database another upgrade step
+    already gave the columns opens too). SQLite cannot alter a CHECK constraint, so the
     sessions table is rebuilt inside the upgrade's transaction: its rows copied aside, the
     table dropped and created anew, the rows (ids and all) put back. Foreign keys stay on:
     deferred for this transaction (``defer_foreign_keys``), the drop counts the other
@@ -214,8 +215,8 @@ def _v3_to_v4(conn: Connection) -> None:
     new_check = _in("status", SESSION_STATUSES)
     if conn.dialect.name != "sqlite":
         for col in _DISCHARGE_COLUMNS:
-            conn.execute(text(f"ALTER TABLE sessions ADD COLUMN {col}"))
-        conn.execute(text("ALTER TABLE sessions DROP CONSTRAINT ck_sessions_status"))
+            conn.execute(text(f"ALTER TABLE sessions ADD COLUMN IF NOT EXISTS {col}"))
+        conn.execute(text("ALTER TABLE sessions DROP CONSTRAINT IF EXISTS ck_sessions_status"))
         conn.execute(text("ALTER TABLE sessions ADD CONSTRAINT ck_sessions_status "
                           f"CHECK ({new_check})"))  # fmt: skip
         return
