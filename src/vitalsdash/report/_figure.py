@@ -321,7 +321,7 @@ def timeline_figure(
         autosize=width is None,
         showlegend=False,
         hovermode="closest",
-        margin={"l": 110, "r": 20, "t": 30, "b": 50},
+        margin={"l": alarm_margin_px(debrief, conds), "r": 20, "t": 30, "b": 50},
         font={"family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", "size": 11},
         paper_bgcolor="white",
         plot_bgcolor="white",
@@ -339,6 +339,13 @@ def _segments(e: Any, end_t: float) -> list[tuple[float, float, str]]:
         t0, prio = esc.t_s, esc.after
     out.append((t0, max(stop, t0), prio))
     return out
+
+
+def alarm_margin_px(debrief: Any, conds: Sequence[str], least: int = 110) -> int:
+    """The left margin that fits the alarm rows' names in words (9 px text, about 5.6 px a
+    character): "Systolic ≥ 160 for 5 min" must not be cut at the page's edge."""
+    longest = max((len(debrief.words(c)) for c in conds), default=0)
+    return max(least, int(5.6 * longest) + 24)
 
 
 def _add_alarms(fig: go.Figure, debrief: Any, conds: list[str], end_t: float, row: int) -> None:

@@ -468,3 +468,12 @@ def test_the_timeline_names_alarms_in_the_nurses_words(live: dict[str, Any]) -> 
     assert not shown & conditions, shown & conditions
     assert d.words("SYS_HI") in shown
     assert d.words("SYS_HI").startswith("Systolic")
+
+
+def test_the_timeline_leaves_room_for_the_alarm_names(live: dict[str, Any]) -> None:
+    with Store(live["db"]) as store:
+        data = session_from_store(store, live["sid"])
+    d = compute_debrief(data)
+    longest = max(len(d.words(e.condition)) for e in d.episodes)
+    assert longest > 20  # "Systolic ≥ 160 for 5 min" and the like
+    assert timeline_figure(data, d).layout.margin.l >= 5.6 * longest

@@ -131,7 +131,7 @@ def dark_timeline(fig: go.Figure, *, uirevision: str | None = None) -> go.Figure
         font={"family": FONT, "color": text, "size": 11},
         hoverlabel={"bgcolor": PALETTE["panel-2"], "bordercolor": AXIS, "font_color": text},
         modebar={"bgcolor": "rgba(0,0,0,0)", "color": muted, "activecolor": text},
-        margin={"l": 96, "r": 16, "t": 26, "b": 44},
+        margin={"l": max(96, int(fig.layout.margin.l or 0)), "r": 16, "t": 26, "b": 44},
         uirevision=uirevision,
     )
     return fig
