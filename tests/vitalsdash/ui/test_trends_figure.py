@@ -1,4 +1,4 @@
-"""The bedside trend figure: rows that never share a label or a tick (issue 14).
+"""The bedside trend figure: rows that never share a label or a tick.
 
 Rows are stacked on one elapsed-time axis, each a few dozen pixels high on a laptop. Their
 names are level labels in the left margin, one per row at its middle (upright axis titles

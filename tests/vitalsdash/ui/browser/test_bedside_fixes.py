@@ -1,4 +1,4 @@
-"""What a new user found on the bedside page, checked the way they met it (issue 14).
+"""What a new user found on the bedside page, checked the way they met it.
 
 The page fits a laptop (1280x800) and a full-HD screen without scrolling, with room for
 one more row or card of controls; the action toast covers no numeric, alarm or control;

@@ -1,5 +1,5 @@
 """Unknown pages answer 404 (and still show the not-found page); every real page, the
-assets, the API and Dash's own routes answer as before (issue 14)."""
+assets, the API and Dash's own routes answer as before."""
 
 from __future__ import annotations
 
