@@ -163,7 +163,8 @@ def test_a_registered_channel_flows_from_source_to_report(clinic: dict[str, Any]
     dark = dark_timeline(fig)
     assert next(t for t in dark.data if t.name == "TEMP").line.color == TEMP.colour
     html = render_report(data, debrief)
-    assert "TEMP_HI" in html
+    assert debrief.words("TEMP_HI") in html  # its alarm, in the nurse's words
+    assert debrief.words("TEMP_HI") != "TEMP_HI"
     assert "Temp (°C)" in html
 
 
