@@ -553,3 +553,11 @@ def test_console_css_uses_the_palette_only() -> None:
     assert not re.findall(r"rgba?\(", css)
     used = set(re.findall(r"var\(--([a-z0-9-]+)\)", css))
     assert used <= set(theme.PALETTE) | {"nav-h", "num-font"}
+
+
+def test_the_start_infusion_form_shows_only_while_the_chair_waits() -> None:
+    """console.css hides the instructor's Start infusion form on any card without
+    ph-baseline: a chair already in its infusion offers no override."""
+    assert instructor_live.card_class("running", "baseline") == "ins-card st-running ph-baseline"
+    assert instructor_live.card_class("running", "infusion") == "ins-card st-running"
+    assert instructor_live.card_class(None, "baseline") == "ins-card st-none"

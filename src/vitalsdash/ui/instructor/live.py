@@ -30,11 +30,13 @@ def snapshot(rt: Runtime, bed_id: str) -> BedNow | None:
     return rt.truth(bed_id)
 
 
-def card_class(status: str | None) -> str:
+def card_class(status: str | None, phase: str | None = None) -> str:
     """The chair card's class: its state decides which panels show (assets/console.css):
-    start (no session running), live (truth, events), interrupted (resume or close)."""
+    start (no session running), live (truth, events), interrupted (resume or close); the
+    Start infusion form only while a running session waits in its baseline."""
     state = status if status in ("running", "interrupted", "ended") else "none"
-    return f"ins-card st-{state}"
+    waiting = " ph-baseline" if state == "running" and phase == "baseline" else ""
+    return f"ins-card st-{state}{waiting}"
 
 
 def status_text(now: BedNow) -> str:
@@ -102,7 +104,7 @@ def bed_tick(rt: Runtime, bed_id: str, cursor: dict[str, Any] | None) -> dict[st
         row = rt.store.session(now.session_id) if now.session_id is not None else None
         out["patient"] = truth.session_line(row)
         shown.sums["patient"] = now.session_id
-    shown.put(out, "card", card_class(now.status))
+    shown.put(out, "card", card_class(now.status, now.phase))
     if now.truth is not None:
         for key, text in truth.values(now.truth).items():
             shown.put(out, key, text)
