@@ -18,12 +18,8 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from infusion_start import start_infusion
 
 from vitalsdash.actions import ActionError
-from vitalsdash.clock import ManualClock
-from vitalsdash.config import BedConfig, ClinicConfig, ClinicSection
-from vitalsdash.feed import Feed
 from vitalsdash.runtime import (
     AlarmView,
     BedView,
@@ -34,7 +30,6 @@ from vitalsdash.runtime import (
     TruthView,
     set_limits,
 )
-from vitalsdash.store import Store
 
 pytestmark = pytest.mark.unit
 
@@ -172,25 +167,6 @@ def test_every_view_and_command_crosses_json_unchanged(cls: type) -> None:
         assert back.to_dict() == value.to_dict()
 
     check()
-
-
-@pytest.fixture
-def rt(tmp_path: Path):
-    beds = [
-        BedConfig(id="chair1", scenario="hypertensive-responder", seed=12),
-        BedConfig(id="chair2", scenario="uneventful-depression", seed=11, autostart=False),
-    ]
-    store = Store(str(tmp_path / "seam.sqlite"))
-    runtime = Runtime(
-        ClinicConfig(clinic=ClinicSection(speed=60), beds=beds), store, Feed(store),
-        clock=ManualClock(),
-    )  # fmt: skip
-    runtime.start()
-    runtime.advance(600)  # the end of chair1's baseline: its infusion is started
-    start_infusion(runtime, "chair1")
-    runtime.advance(600)  # into chair1's infusion, with alarms and a pump
-    yield runtime
-    store.close()
 
 
 def test_a_running_clinics_views_cross_json_unchanged(rt: Runtime) -> None:

@@ -8,39 +8,15 @@ anything else done under the runtime's lock are seen by the very next read.
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 import pytest
-from infusion_start import start_infusion
 
-from vitalsdash.clock import ManualClock
-from vitalsdash.config import BedConfig, ClinicConfig, ClinicSection
-from vitalsdash.feed import Feed
+from vitalsdash.config import BedConfig
 from vitalsdash.runtime import Command, LimitEdit, Runtime, set_limits
 from vitalsdash.runtime._core import Bed
 from vitalsdash.runtime._view_cache import CountingLock
-from vitalsdash.store import Store
 
 pytestmark = pytest.mark.unit
-
-
-@pytest.fixture
-def rt(tmp_path: Path):
-    beds = [
-        BedConfig(id="chair1", scenario="hypertensive-responder", seed=12),
-        BedConfig(id="chair2", scenario="uneventful-depression", seed=11, autostart=False),
-    ]
-    store = Store(str(tmp_path / "cache.sqlite"))
-    runtime = Runtime(
-        ClinicConfig(clinic=ClinicSection(speed=60), beds=beds), store, Feed(store),
-        clock=ManualClock(),
-    )  # fmt: skip
-    runtime.start()
-    runtime.advance(600)  # the end of chair1's baseline: its infusion is started
-    start_infusion(runtime, "chair1")
-    runtime.advance(600)  # into chair1's infusion, with a pump
-    yield runtime
-    store.close()
 
 
 def test_within_a_tick_every_reader_gets_the_same_view(rt: Runtime) -> None:
