@@ -32,6 +32,7 @@ from vitalsdash.report._tables import (
     EXPECTED_HEADERS,
     NEVER,
     SILENCED_HEADERS,
+    SUPPRESSED_HEADERS,
     clock,
     duration,
     episode_rows,
@@ -39,6 +40,7 @@ from vitalsdash.report._tables import (
     params_text,
     silenced_rows,
     start_lines,
+    suppressed_rows,
 )
 
 __all__ = [
@@ -51,6 +53,7 @@ __all__ = [
     "INTERRUPTION",
     "NEVER",
     "SILENCED_HEADERS",
+    "SUPPRESSED_HEADERS",
     "ReportError",
     "chromium_path",
     "clock",
@@ -66,6 +69,7 @@ __all__ = [
     "render_report",
     "silenced_rows",
     "start_lines",
+    "suppressed_rows",
     "table_bytes",
     "timeline_figure",
     "write_report",

@@ -19,6 +19,7 @@ from vitalsdash.report._tables import (
     EPISODE_HEADERS,
     EXPECTED_HEADERS,
     SILENCED_HEADERS,
+    SUPPRESSED_HEADERS,
     clock,
     duration,
     episode_rows,
@@ -26,6 +27,7 @@ from vitalsdash.report._tables import (
     params_text,
     silenced_rows,
     start_lines,
+    suppressed_rows,
 )
 
 
@@ -173,17 +175,7 @@ def _suppressed_section(debrief: Debrief) -> str:
         + (": " + ", ".join(f"{debrief.words(c)} {n}" for c, n in per.items()) if per else "")
         + ".</p>"
     )
-    rows = [
-        [
-            clock(s.t_s),
-            debrief.words(s.condition),
-            duration(s.duration_s),
-            num(s.worst_value),
-            num(s.limit),
-        ]
-        for s in debrief.suppressed
-    ]
-    return head + html_table(["at", "condition", "lasted", "worst value", "limit"], rows)
+    return head + html_table(list(SUPPRESSED_HEADERS), suppressed_rows(debrief))
 
 
 def _discharge_section(debrief: Debrief) -> str:

@@ -86,6 +86,18 @@ EXPECTED_HEADERS = ("result", "alarm", "active at", "expected", "within", "deadl
 """The expected-responses table's columns (report and review page)."""
 
 
+SUPPRESSED_HEADERS = ("at", "condition", "lasted", "worst value", "limit")
+
+
+def suppressed_rows(debrief: Debrief) -> list[list[str]]:
+    """One row per excursion that ended within its delay (report and review page alike)."""
+    return [
+        [clock(s.t_s), debrief.words(s.condition), duration(s.duration_s), num(s.worst_value),
+         num(s.limit)]
+        for s in debrief.suppressed
+    ]  # fmt: skip
+
+
 def silenced_rows(debrief: Debrief) -> list[tuple[str, list[str]]]:
     """One row per alarm silenced but not resolved (report and review page alike)."""
     return [

@@ -20,12 +20,14 @@ from vitalsdash.report import (
     EXPECTED_HEADERS,
     NEVER,
     SILENCED_HEADERS,
+    SUPPRESSED_HEADERS,
     clock,
     duration,
     num,
     params_text,
     silenced_rows,
     start_lines,
+    suppressed_rows,
 )
 from vitalsdash.report import episode_rows as report_episode_rows
 
@@ -180,20 +182,8 @@ def suppressed_section(debrief: Debrief) -> html.Section:
         id="review-suppressed-by",
     )
     detail = table(
-        ("at", "condition", "lasted", "worst value", "limit"),
-        [
-            (
-                "",
-                [
-                    clock(s.t_s),
-                    debrief.words(s.condition),
-                    duration(s.duration_s),
-                    num(s.worst_value),
-                    num(s.limit),
-                ],
-            )
-            for s in debrief.suppressed
-        ],
+        SUPPRESSED_HEADERS,
+        [("", row) for row in suppressed_rows(debrief)],
         "review-suppressed",
         "",
     )
