@@ -21,7 +21,7 @@ from vitalsim import pd
 from vitalsim._effects import Intervention, offsets
 from vitalsim._rng import BLOCK_S, generator, noise
 from vitalsim._variability import drift, initial_state
-from vitalsim.patient import PatientProfile, sample_profile, stacked_pk
+from vitalsim.patient import PatientProfile, pressor_response, sample_profile, stacked_pk
 from vitalsim.pk import LinearPK
 from vitalsim.scenario import DRUGS, NibpSettings, Scenario, known_drug
 from vitalsim.sensors import (
@@ -144,7 +144,7 @@ class CoreState:
 
     t_s: int
     x: np.ndarray  # PK state (N, 4)
-    lag: np.ndarray  # counter-regulation (N,)
+    lag: np.ndarray  # pressor drive: delayed Ce and its counter-regulated copy (N, 2)
     ou: dict[str, np.ndarray]
     o2_level: np.ndarray  # 0..1 (N,)
     o2_flow_l_min: float
@@ -180,6 +180,7 @@ class Cohort:
     arrays: dict[str, np.ndarray]
     nibp_bias: tuple[tuple[float, float], ...]
     spo2_bias: tuple[float, ...]
+    pressor: pd.PressorResponse
 
     @classmethod
     def build(
@@ -197,9 +198,6 @@ class Cohort:
             "spo2_pct",
             "rr_per_min",
             "anxiety",
-            "sbp_slope_mmhg_per_ng_ml",
-            "dbp_ratio",
-            "hr_slope_bpm_per_ng_ml",
             "rr_slope_per_min_per_ng_ml",
             "dissociation_ec50_ng_ml",
             "motion_artefacts_per_h",
@@ -220,12 +218,13 @@ class Cohort:
             arrays,
             tuple(nibp_bias),
             tuple(spo2_bias),
+            pressor_response(profiles),
         )
 
     def initial_state(self, events: Iterable[Any] = ()) -> CoreState:
         n = len(self.profiles)
         return CoreState(
-            t_s=0, x=np.zeros((n, 4)), lag=np.zeros(n),
+            t_s=0, x=np.zeros((n, 4)), lag=np.zeros((n, 2)),
             ou=initial_state(self.seed, list(self.patient_ids)), o2_level=np.zeros(n),
             o2_flow_l_min=0.0, pump=PumpState(), nibp=tuple(NibpCycle() for _ in range(n)),
             ce_ref={}, events=tuple(events), interventions=(),
@@ -261,13 +260,8 @@ def compute(cohort: Cohort, st: CoreState, t1_s: int) -> tuple[Chunk, CoreState]
     cp = cohort.pk.cp_ng_ml(xs[:, :n_t])
     ce = cohort.pk.ce_ng_ml(xs[:, :n_t])
     a = cohort.arrays
-    lagged = pd.counter_regulation(ce, st.lag)
-    dsbp, ddbp, dhr = pd.haemodynamic_rise(
-        pd.effective_ce(ce, lagged),
-        a["sbp_slope_mmhg_per_ng_ml"],
-        a["dbp_ratio"],
-        a["hr_slope_bpm_per_ng_ml"],
-    )
+    site, lagged = pd.pressor_drive(ce, st.lag, cohort.pressor)
+    dsbp, ddbp, dhr = pd.haemodynamic_rise(site, lagged, cohort.pressor)
     ce_ref = dict(st.ce_ref)
     for i, ev in enumerate(st.events):
         if i not in ce_ref and t0 <= ev.at_s < t1_s:
@@ -343,8 +337,8 @@ def compute(cohort: Cohort, st: CoreState, t1_s: int) -> tuple[Chunk, CoreState]
         measured.append(chunk)
         nibp_end.append(cycle)
     new = replace(
-        st, t_s=t1_s, x=xs[:, n_t], lag=lagged[:, -1], ou=ou_end, o2_level=level[:, n_t],
-        pump=pump_end, nibp=tuple(nibp_end), ce_ref=ce_ref,
+        st, t_s=t1_s, x=xs[:, n_t], lag=np.stack([site[:, -1], lagged[:, -1]], axis=1),
+        ou=ou_end, o2_level=level[:, n_t], pump=pump_end, nibp=tuple(nibp_end), ce_ref=ce_ref,
     )  # fmt: skip
     return Chunk(t, truth, pump_rate, phases, measured, sorted(notes, key=lambda x: x[0])), new
 

@@ -12,23 +12,24 @@ from typing import Any, Literal
 
 import numpy as np
 
+from vitalsim import pd
 from vitalsim._rng import generator
 from vitalsim.pk import PKParameters, sample_pk_parameters
 
 Sex = Literal["female", "male"]
 Hypertension = Literal["none", "treated", "untreated"]
 
-SBP_SLOPE_MEDIAN = 0.022  # mmHg per ng/mL of effect-site ketamine, ordinary responders (est.)
-SBP_SLOPE_SIGMA = 0.6  # lognormal sigma (est.); with the strong responders the CV is ~150%
-DBP_RATIO_MEAN, DBP_RATIO_SD = 0.66, 0.14  # DBP rise per SBP rise; 8.5/12.6 published
-HR_SLOPE_MEDIAN = 0.015  # bpm per ng/mL (est.)
-HR_SLOPE_SIGMA = 0.6
+# Pressor sensitivity: a multiple of the median patient's (1/EC50), lognormal and
+# right-skewed but bounded, so the strongest responders are a tail, not a second group.
+SENSITIVITY_SIGMA = 0.75  # (est.)
+SENSITIVITY_RANGE = (0.2, 5.0)  # x the median, risk included (est.)
+SBP_EMAX_BETA = (6.0, 3.0)  # largest SBP rise / baseline = ceiling x Beta(a, b) (est.)
+HR_EMAX_BETA = (2.0, 6.0)  # largest HR rise / baseline = ceiling x Beta(a, b) (est.)
+DBP_RATIO_MEAN, DBP_RATIO_SD = 0.8, 0.12  # DBP rise per SBP rise (est.; see docs)
+COUNTER_FRACTION_RANGE = (1.05, 1.15)  # share of Ce the baroreflex takes back (est.)
+COUNTER_TAU_MEDIAN_MIN, COUNTER_TAU_SIGMA = 13.0, 0.3  # its lag (est.)
+COUNTER_TAU_RANGE_MIN = (6.0, 30.0)
 RISK_MULTIPLIER = 1.5  # age >= 50 or hypertension (clinical.md)
-# A lognormal alone cannot give both the published mean rise (+12.6 mmHg) and the 8-19%
-# with a rise >= 40/25 mmHg: a minority of strong responders supplies that tail (est.).
-STRONG_RESPONDER_FRACTION = 0.13
-STRONG_SLOPE_MEDIAN = 0.24  # mmHg per ng/mL (est.)
-STRONG_SLOPE_SIGMA = 0.4
 PK_CV = 0.4  # between-subject variability on clearances and volumes (est., clinical.md)
 
 # NHANES-based baselines (clinical.md): SBP/DBP by hypertension status.
@@ -53,9 +54,12 @@ class PatientProfile:
     dbp_mmhg: float
     spo2_pct: float
     rr_per_min: float
-    sbp_slope_mmhg_per_ng_ml: float
+    pressor_sensitivity: float  # x the median patient's, risk included
+    sbp_emax_mmhg: float  # largest SBP rise ketamine can cause in this patient
     dbp_ratio: float  # DBP rise as a fraction of the SBP rise
-    hr_slope_bpm_per_ng_ml: float
+    hr_emax_bpm: float  # largest HR rise
+    counter_regulation_fraction: float
+    counter_regulation_tau_min: float
     rr_slope_per_min_per_ng_ml: float
     dissociation_ec50_ng_ml: float
     motion_artefacts_per_h: float
@@ -86,13 +90,47 @@ def _draw_demographics(rng: np.random.Generator) -> dict[str, Any]:
     }
 
 
-def _draw_baselines(rng: np.random.Generator, d: dict[str, Any]) -> dict[str, Any]:
+BP_SD = (16.0, 10.0)  # SBP, DBP between patients (clinical.md)
+BP_TRUNCATION_SD = 2.5  # a clinic's patients: the far tails are referred, not infused (est.)
+NORMOTENSIVE_BELOW = (140.0, 90.0)  # the label's definition: below 140/90
+SBP_FLOOR_MMHG = 90.0
+_BP_TRIES = 64
+
+
+def _label_allows(hypertension: str, sbp: float, dbp: float) -> bool:
+    """Whether a resting BP fits the patient's hypertension label."""
+    high = sbp >= NORMOTENSIVE_BELOW[0] or dbp >= NORMOTENSIVE_BELOW[1]
+    if hypertension == "none":
+        return not high
+    return high if hypertension == "untreated" else True
+
+
+def draw_resting_bp(rng: np.random.Generator, hypertension: str) -> tuple[float, float]:
+    """Resting SBP/DBP consistent with the hypertension label, within 2.5 SD.
+
+    Drawn by rejection from the NHANES means and SDs (correlated, rho 0.6, est.): a
+    normotensive patient is below 140/90, an untreated hypertensive at or above it.
+    """
+    sbp_mean, dbp_mean = _BP_MEANS[hypertension]
+    k = BP_TRUNCATION_SD
+    for _ in range(_BP_TRIES):
+        z_sbp, z_other = rng.standard_normal(2)
+        z_dbp = 0.6 * z_sbp + 0.8 * z_other
+        if abs(z_sbp) > k or abs(z_dbp) > k:
+            continue
+        sbp = max(sbp_mean + BP_SD[0] * z_sbp, SBP_FLOOR_MMHG)
+        dbp = min(dbp_mean + BP_SD[1] * z_dbp, sbp - 25.0)
+        if _label_allows(hypertension, sbp, dbp):
+            return sbp, dbp
+    return sbp_mean, dbp_mean
+
+
+def _draw_baselines(
+    rng: np.random.Generator, d: dict[str, Any], bp_rng: np.random.Generator
+) -> dict[str, Any]:
     hr_mean = 74.0 if d["sex"] == "female" else 71.0
-    sbp_mean, dbp_mean = _BP_MEANS[d["hypertension"]]
-    z_sbp, z_other = rng.standard_normal(2)
-    z_dbp = 0.6 * z_sbp + 0.8 * z_other  # SBP and DBP correlate (est. rho 0.6)
-    sbp = float(np.clip(sbp_mean + 16.0 * z_sbp, 90.0, 200.0))
-    dbp = float(np.clip(dbp_mean + 10.0 * z_dbp, 45.0, sbp - 25.0))
+    rng.standard_normal(2)  # the draws BP once took here: keep later draws where they were
+    sbp, dbp = draw_resting_bp(bp_rng, d["hypertension"])
     # SpO2 falls with age: 98.0% at 18-24 to 95.8% at >= 65 (BTS).
     spo2_mean = 98.0 - 2.2 * np.clip((d["age_years"] - 21.0) / 44.0, 0.0, 1.0)
     return {
@@ -109,26 +147,55 @@ def risk_factor(age_years: float, hypertension: str) -> float:
     return RISK_MULTIPLIER if age_years >= 50 or hypertension != "none" else 1.0
 
 
-def _draw_sensitivity(rng: np.random.Generator, risk: float, scale: float | None) -> dict:
-    z_bp, z_hr_own = rng.standard_normal(2)
-    strong = rng.random() < STRONG_RESPONDER_FRACTION
-    z_hr = 0.5 * z_bp + 0.866 * z_hr_own  # responders tend to respond in HR too (est.)
-    if scale is None:
-        median, sigma = (
-            (STRONG_SLOPE_MEDIAN, STRONG_SLOPE_SIGMA)
-            if strong
-            else (SBP_SLOPE_MEDIAN, SBP_SLOPE_SIGMA)
-        )
-        sbp_slope = median * float(np.exp(sigma * z_bp)) * risk
-    else:
-        sbp_slope = SBP_SLOPE_MEDIAN * scale * risk
+def _draw_sensitivity(
+    rng: np.random.Generator,
+    risk: float,
+    scale: float | None,
+    rest: tuple[float, float, float],
+) -> dict:
+    """The pressor response: sensitivity (x the median), its ceilings and its timing.
+
+    ``rest`` is the resting SBP, DBP and HR the ceilings are fractions of."""
+    sbp, dbp, hr = rest
+    z = rng.standard_normal()
+    lo, hi = SENSITIVITY_RANGE
+    sens = float(np.exp(SENSITIVITY_SIGMA * z)) if scale is None else scale
+    tau = float(np.exp(np.log(COUNTER_TAU_MEDIAN_MIN) + COUNTER_TAU_SIGMA * rng.standard_normal()))
+    sbp_emax = pd.SBP_EMAX_CEILING * float(rng.beta(*SBP_EMAX_BETA)) * sbp
+    ratio = float(np.clip(rng.normal(DBP_RATIO_MEAN, DBP_RATIO_SD), 0.5, 0.95))
     return {
-        "sbp_slope_mmhg_per_ng_ml": sbp_slope,
-        "dbp_ratio": float(np.clip(rng.normal(DBP_RATIO_MEAN, DBP_RATIO_SD), 0.4, 1.0)),
-        "hr_slope_bpm_per_ng_ml": HR_SLOPE_MEDIAN * float(np.exp(HR_SLOPE_SIGMA * z_hr)) * risk,
+        "pressor_sensitivity": float(np.clip(sens * risk, lo, hi)),
+        "sbp_emax_mmhg": sbp_emax,
+        "dbp_ratio": min(ratio, pd.DBP_EMAX_CEILING * dbp / sbp_emax),
+        "hr_emax_bpm": pd.HR_EMAX_CEILING * float(rng.beta(*HR_EMAX_BETA)) * hr,
+        "counter_regulation_fraction": float(rng.uniform(*COUNTER_FRACTION_RANGE)),
+        "counter_regulation_tau_min": float(np.clip(tau, *COUNTER_TAU_RANGE_MIN)),
+    }
+
+
+def _draw_other_sensitivity(rng: np.random.Generator) -> dict:
+    rng.standard_normal(3)  # the draws the pressor slopes once took here: keep later ones
+    rng.random()
+    return {
         "rr_slope_per_min_per_ng_ml": float(rng.uniform(0.0, 0.01)),
         "dissociation_ec50_ng_ml": 150.0 * float(np.exp(0.35 * rng.standard_normal())),
     }
+
+
+def pressor_response(profiles: Sequence[PatientProfile]) -> pd.PressorResponse:
+    """The cohort's haemodynamic sensitivities as arrays, for the vectorised model."""
+
+    def arr(name: str) -> np.ndarray:
+        return np.array([float(getattr(p, name)) for p in profiles])
+
+    return pd.PressorResponse(
+        sbp_emax_mmhg=arr("sbp_emax_mmhg"),
+        dbp_ratio=arr("dbp_ratio"),
+        hr_emax_bpm=arr("hr_emax_bpm"),
+        ec50_ng_ml=pd.PRESSOR_EC50_NG_ML / arr("pressor_sensitivity"),
+        counter_fraction=arr("counter_regulation_fraction"),
+        counter_tau_s=60.0 * arr("counter_regulation_tau_min"),
+    )
 
 
 _SPEC_FIELDS = (
@@ -161,7 +228,7 @@ def sample_profile(
     demo = _draw_demographics(rng) | {
         k: v for k, v in given.items() if k in ("age_years", "sex", "weight_kg", "hypertension")
     }
-    base = _draw_baselines(rng, demo) | {
+    base = _draw_baselines(rng, demo, generator(seed, index, "resting_bp")) | {
         k: v
         for k, v in given.items()
         if k in ("hr_bpm", "sbp_mmhg", "dbp_mmhg", "spo2_pct", "rr_per_min")
@@ -173,7 +240,12 @@ def sample_profile(
     elif "dbp_mmhg" in given and "sbp_mmhg" not in given:
         base["sbp_mmhg"] = max(base["sbp_mmhg"], base["dbp_mmhg"] + 25.0)
     risk = risk_factor(demo["age_years"], demo["hypertension"])
-    sens = _draw_sensitivity(rng, risk, getattr(spec, "sbp_sensitivity", None))
+    sens = _draw_sensitivity(
+        generator(seed, index, "pressor"),
+        risk,
+        getattr(spec, "sbp_sensitivity", None),
+        (base["sbp_mmhg"], base["dbp_mmhg"], base["hr_bpm"]),
+    ) | _draw_other_sensitivity(rng)
     anxiety = given.get("anxiety", float(rng.beta(2.0, 4.0)))
     motion = given.get("motion_artefacts_per_h", float(np.exp(rng.normal(np.log(2.0), 0.5))))
     pk = sample_pk_parameters(
