@@ -9,12 +9,12 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from vitalsim._tomlconfig import ConfigError
 from vitalsim.engine import ActionError, samples_of, simulate_scenario
-from vitalsim.patient import sample_population
 from vitalsim.pk import PK_MODELS, concentration_table
-from vitalsim.population import PUBLISHED, population_stats
+from vitalsim.population import PUBLISHED
 from vitalsim.recording import (
     RecordingFormatError,
     check_suffix,
@@ -24,6 +24,7 @@ from vitalsim.recording import (
     write_recording,
 )
 from vitalsim.scenario import find_scenario, load_scenario
+from vitalsim.study import measure_population, noise_free_stats, write_patients_csv
 
 DEFAULT_PROTOCOL = "uneventful-depression"
 
@@ -88,23 +89,30 @@ def cmd_population(args: argparse.Namespace) -> int:
         raise UsageError("--n must be at least 1")
     scenario = load_scenario(find_scenario(args.protocol))
     proto = scenario.protocol
+    out_csv = _writable_csv(args.patients) if args.patients else None
     from tqdm import tqdm
 
-    profiles = sample_population(args.n, args.seed, proto.pk_model)
     with tqdm(total=args.n, desc="patients", unit="pt", file=sys.stderr, disable=None) as bar:
-        stats = population_stats(
-            profiles, proto.infusion_rate_mg_per_kg_h, proto.infusion_min, progress=bar.update
-        )
+        measured = measure_population(scenario, args.n, args.seed, progress=bar.update)
+    if out_csv is not None:
+        write_patients_csv(measured, out_csv)
+    stats = measured.stats()
+    noise_free = noise_free_stats(scenario, args.n, args.seed)
     if args.json:
-        print(json.dumps(stats.as_dict(), indent=2))
+        report = {"n": args.n, "seed": args.seed, "protocol": args.protocol,
+                  "measured": stats, "noise_free": noise_free,
+                  "published": {k: {"value": v[0], "low": v[1], "high": v[2], "source": v[3]}
+                                for k, v in PUBLISHED.items()}}  # fmt: skip
+        print(json.dumps(report, indent=2, allow_nan=False, default=_json_number))
         return 0
     print(
         f"{args.n} virtual patients, seed {args.seed}, protocol {args.protocol} "
-        f"({proto.total_dose_mg_per_kg:g} mg/kg over {proto.infusion_min:g} min)"
+        f"({proto.total_dose_mg_per_kg:g} mg/kg over {proto.infusion_min:g} min), "
+        "measured as the studies did (NIBP readings, 1-min median HR)"
     )
-    print(f"{'figure':34} {'virtual':>9}   published")
-    for key, value in stats.as_dict().items():
-        if key == "n":
+    print(f"{'figure':36} {'measured':>9} {'noise-free':>11}   published")
+    for key, value in stats.items():
+        if key == "n" or value is None:
             continue
         ref = PUBLISHED.get(key)
         pub = (
@@ -112,8 +120,26 @@ def cmd_population(args: argparse.Namespace) -> int:
             if ref is None
             else (f"{'' if ref[0] is None else f'{ref[0]:g} '}({ref[1]:g}-{ref[2]:g}) {ref[3]}")
         )
-        print(f"{key:34} {value:9.3f}   {pub}")
+        free = noise_free.get(key)
+        free_text = "" if free is None else f"{free:11.2f}"
+        print(f"{key:36} {value:9.2f} {free_text:>11}   {pub}")
+    if out_csv is not None:
+        print(f"wrote {args.n} patients to {out_csv}")
     return 0
+
+
+def _json_number(value: object) -> object:
+    """NaN has no JSON spelling: a figure nobody could measure is null."""
+    return None
+
+
+def _writable_csv(path: str) -> Path:
+    out = Path(path)
+    if out.suffix.lower() != ".csv":
+        raise UsageError(f"--patients {path}: the patient table is written as CSV (.csv)")
+    if not out.parent.is_dir():
+        raise UsageError(f"--patients {path}: the folder {out.parent} does not exist")
+    return out
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -150,7 +176,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_PROTOCOL,
         help="scenario whose [protocol] to give (default: %(default)s)",
     )
-    pop.add_argument("--json", action="store_true")
+    pop.add_argument("--json", action="store_true", help="measured and noise-free figures as JSON")
+    pop.add_argument(
+        "--patients", metavar="FILE.csv", help="write one row per patient (measured) to this CSV"
+    )
     pop.set_defaults(func=cmd_population)
 
     from vitalsim import stream as _stream

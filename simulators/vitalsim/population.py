@@ -21,7 +21,6 @@ from vitalsim.pk import LinearPK
 
 BASELINE_RISE_MMHG = 5.0  # within-person SBP variation is +-5-8 mmHg (clinical.md)
 BACK_WITHIN_MMHG = 10.0  # a reading this close to baseline counts as back (est.)
-PLATEAU_FRACTION = 0.95
 FOLLOW_UP_MIN = 180.0
 _CHUNK = 100  # patients per vectorised pass (bounded memory)
 
@@ -99,13 +98,8 @@ def drug_response(
 
 
 def time_to_peak_min(resp: DrugResponse) -> np.ndarray:
-    """When the SBP rise first reaches 95% of its maximum.
-
-    The rise can be flat-topped; readings every 5-10 min cannot tell its last half mmHg,
-    so the published "peak" is where the plateau is reached.
-    """
-    peak = resp.dsbp.max(axis=1)
-    return resp.t_min[np.argmax(resp.dsbp >= PLATEAU_FRACTION * peak[:, None], axis=1)]
+    """When each patient's SBP rise is largest."""
+    return resp.t_min[resp.dsbp.argmax(axis=1)]
 
 
 def time_to_baseline_min(resp: DrugResponse) -> np.ndarray:

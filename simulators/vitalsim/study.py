@@ -11,9 +11,12 @@ the calibration targets.
 
 from __future__ import annotations
 
+import csv
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -68,8 +71,10 @@ class MeasuredPopulation:
         dsys = c["peak_sys"] - c["baseline_sys"]
         ddia = c["peak_dia"] - c["baseline_dia"]
         back = c["t_baseline_min"]
-        curve_s = np.nanmean(self.curve_dsys, axis=0)
-        curve_d = np.nanmean(self.curve_ddia, axis=0)
+        with warnings.catch_warnings():  # a time point nobody reached is NaN, not an error
+            warnings.simplefilter("ignore", RuntimeWarning)
+            curve_s = np.nanmean(self.curve_dsys, axis=0)
+            curve_d = np.nanmean(self.curve_ddia, axis=0)
         return {
             "n": self.n,
             "mean_peak_dsbp_mmhg": _mean(dsys),
@@ -121,7 +126,7 @@ def _nominal_times(scenario: Scenario) -> np.ndarray:
     inf_every = nibp.interval_s("infusion") / 60.0
     obs_every = nibp.interval_s("observation") / 60.0
     during = np.arange(inf_every, proto.infusion_min + 1e-9, inf_every)
-    after = proto.infusion_min + np.arange(obs_every, proto.observation_min + 1e-9, obs_every)
+    after = proto.infusion_min + np.arange(obs_every, proto.observation_min - 1e-9, obs_every)
     return np.concatenate([during, after])
 
 
@@ -144,7 +149,9 @@ def measure_population(
         cohort = Cohort.build(profiles, seed, scenario.nibp, patient_ids=ids)
         chunk = run_batch(cohort, end_s, plan)
         part = _read_chunk(chunk, ids, profiles, start_s, nominal)
-        true_peak = drug_response(profiles, proto.infusion_rate_mg_per_kg_h, proto.infusion_min)
+        true_peak = drug_response(
+            profiles, proto.infusion_rate_mg_per_kg_h, proto.infusion_min, proto.observation_min
+        )
         part["true_peak_dsbp"] = true_peak.dsbp.max(axis=1)
         parts.append(part)
         if progress:
@@ -245,4 +252,20 @@ def noise_free_stats(scenario: Scenario, n: int, seed: int) -> dict[str, float]:
     return population_stats(profiles, proto.infusion_rate_mg_per_kg_h, proto.infusion_min).as_dict()
 
 
-__all__ = ["PUBLISHED", "MeasuredPopulation", "measure_population", "noise_free_stats"]
+def write_patients_csv(measured: MeasuredPopulation, path: Path) -> None:
+    """One row per patient, the columns of :data:`CSV_COLUMNS`; empty where not measured."""
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=CSV_COLUMNS)
+        w.writeheader()
+        for row in measured.rows():
+            w.writerow({k: "" if v is None else v for k, v in row.items()})
+
+
+__all__ = [
+    "CSV_COLUMNS",
+    "PUBLISHED",
+    "MeasuredPopulation",
+    "measure_population",
+    "noise_free_stats",
+    "write_patients_csv",
+]
