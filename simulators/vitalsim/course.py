@@ -31,6 +31,7 @@ from numbers import Integral
 
 import numpy as np
 
+from vitalsim import pd
 from vitalsim._rng import generator
 from vitalsim.patient import PatientProfile
 
@@ -40,6 +41,7 @@ __all__ = [
     "MAX_SESSIONS",
     "check_session_number",
     "dissociation_ec50",
+    "dissociation_peak",
     "session_profile",
     "session_seed",
 ]
@@ -131,3 +133,13 @@ def session_profile(
     day["dbp_mmhg"] = min(day["dbp_mmhg"], day["sbp_mmhg"] - MIN_PULSE_PRESSURE)
     ec50 = dissociation_ec50(profile.dissociation_ec50_ng_ml, n)
     return replace(profile, **day, dissociation_ec50_ng_ml=ec50)
+
+
+def dissociation_peak(profile: PatientProfile, ce_ng_ml: np.ndarray) -> float:
+    """The highest dissociation score (0-10) the patient of ``profile`` (the session's,
+    from :func:`session_profile`) felt at the effect-site concentrations ``ce_ng_ml``."""
+    ce = np.asarray(ce_ng_ml, dtype=float).reshape(1, -1)
+    if ce.size == 0:
+        return 0.0
+    score = pd.dissociation_score(ce, np.array([profile.dissociation_ec50_ng_ml]))
+    return float(np.nanmax(score))
