@@ -38,6 +38,7 @@ from vitalsim.patient import PatientProfile
 __all__ = [
     "DAY_TO_DAY_SD",
     "DISSOCIATION_EC50_RISE",
+    "EFFECT_SITE_CHANNEL",
     "MAX_SESSIONS",
     "check_session_number",
     "dissociation_ec50",
@@ -69,6 +70,10 @@ _RESTING_RANGE: dict[str, tuple[float, float]] = {
     "rr_per_min": (8.0, 26.0),
 }
 MIN_PULSE_PRESSURE = 20.0  # mmHg; a day's DBP stays this far below its SBP
+
+EFFECT_SITE_CHANNEL = "KET_CE"
+"""The recording's channel of the effect-site concentration, from which
+:func:`dissociation_peak` tells what a stored session's patient felt."""
 
 DISSOCIATION_EC50_RISE = 0.10
 """The dissociation EC50 rises by this fraction per session after the first,

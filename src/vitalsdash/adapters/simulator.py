@@ -36,6 +36,7 @@ __all__ = [
     "EVENT_MODELS",
     "EVENT_TITLES",
     "FELT",
+    "FELT_FROM_CHANNEL",
     "MAX_COURSE_SESSIONS",
     "PATIENT_ACTIONS",
     "SCREENING_QUESTIONS",
@@ -76,6 +77,8 @@ ids (facts in the channel registry) and the :data:`FELT` items no monitor measur
 
 MAX_COURSE_SESSIONS: int = _course.MAX_SESSIONS
 """The most sessions a virtual patient's course may have (the simulator's limit)."""
+FELT_FROM_CHANNEL: str = _course.EFFECT_SITE_CHANNEL
+"""The stored channel :func:`felt_dissociation_peak` reads (the effect-site concentration)."""
 PATIENT_FACTS = ("age_years", "sex", "weight_kg", "hypertension")
 """What a patient file and a session row say of who the simulated patient is."""
 

@@ -215,11 +215,12 @@ class StoreReads:
 
     def course(self, patient_id: int) -> list[dict[str, Any]]:
         """The patient's sessions by session number: ``session_number``, ``session_id``
-        and the session's ``bed_id``, ``status``, ``started_wall``, ``ended_wall``."""
+        and the session's ``bed_id``, ``status``, ``started_wall``, ``ended_wall`` and
+        ``last_t_s``."""
         c, s = _schema.course_sessions, _schema.sessions
         stmt = (
             select(c.c.session_number, c.c.session_id, s.c.bed_id, s.c.status,
-                   s.c.started_wall, s.c.ended_wall)
+                   s.c.started_wall, s.c.ended_wall, s.c.last_t_s)
             .join(s, s.c.id == c.c.session_id)
             .where(c.c.patient_id == int(patient_id))
             .order_by(c.c.session_number)
