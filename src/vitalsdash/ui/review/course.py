@@ -55,7 +55,8 @@ def trend_figure(course: Any) -> dict[str, Any]:
         legend={"orientation": "h", "y": -0.3},
         xaxis={**axis, "title": "session", "dtick": 1},
         yaxis={**axis, "title": "mmHg", "rangemode": "tozero"},
-        yaxis2={**axis, "title": "0–10", "overlaying": "y", "side": "right", "range": [0, 10]},
+        yaxis2={**axis, "title": "0–10", "overlaying": "y", "side": "right", "range": [0, 10],
+                "tickmode": "linear", "tick0": 0, "dtick": 2, "showgrid": False},
     )  # fmt: skip
     return fig.to_plotly_json()
 
