@@ -210,3 +210,37 @@ def test_unknown_patient_reads_and_a_new_seed(clinic: Clinic) -> None:
     assert clinic.store.patient(r.get_json()["patient_id"])["bed_id"] == "chair2"  # type: ignore[index]
     r = clinic.post("nochair", "create_patient", {"name": NAME, "scenario": "artefact-heavy"})
     assert r.status_code == 404
+
+
+def test_a_course_session_interrupted_by_a_restart_comes_back_as_that_session(
+    tmp_path: Path,
+) -> None:
+    """The server dies during session 2 of the course: the rebuilt session is session 2
+    again (same patient, the day's resting values, same numbers up to where it stopped)."""
+    first = Clinic(tmp_path / "restart.sqlite")
+    pid = _new_patient(first)
+    assert _start(first, "chair1", {"patient": pid}).status_code == 200
+    r = _start(first, "chair1", {"patient": pid})
+    sid = r.get_json()["session_id"]
+    first.rt.advance(300)
+    before = first.rt.beds["chair1"].session.source.sim  # type: ignore[union-attr]
+    truth = before.snapshot().truth
+    first.store.close()  # the process dies: session 2 is still "running" in the store
+
+    store = Store(tmp_path / "restart.sqlite")
+    again = Runtime(ClinicConfig(clinic=ClinicSection(speed=60, tick_s=1.0),
+                                 beds=[BedConfig(id="chair1", scenario="uneventful-depression",
+                                                 seed=11)]),
+                    store, Feed(store), clock=ManualClock())  # fmt: skip
+    again.start()
+    s = again.beds["chair1"].session
+    assert s is not None
+    assert (s.session_id, s.status) == (sid, "interrupted")
+    sim = s.source.sim  # type: ignore[attr-defined]
+    assert sim.cohort.session_number == 2
+    assert sim.profile == before.profile
+    assert sim.snapshot().truth == truth
+    view = again.view("chair1")
+    assert view is not None
+    assert view.patient["course"] == f"Session 2 of 6 for {NAME}"
+    store.close()
