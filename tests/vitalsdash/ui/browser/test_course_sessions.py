@@ -89,6 +89,19 @@ def test_the_instructor_starts_session_2_and_the_review_shows_both(
     expect(picker.locator(f'option[value="{course.patient}"]')).to_have_text(
         f"{NAME} · uneventful-depression · 1 of 6 given"
     )
+    # a new patient file from the chair's scenario and seed: the list chooses it
+    card.get_by_label("Seed").fill("77")
+    card.locator("summary", has_text="New patient file").click()
+    card.get_by_label("Name").fill("Mr Tom Roe")
+    card.get_by_label("Sessions").fill("4")
+    card.get_by_role("button", name="Create patient").click()
+    expect(card.locator(".ins-msg")).to_have_text(
+        "Patient file created: Mr Tom Roe (uneventful-depression, seed 77, 4 sessions)"
+    )
+    expect(card.locator(".ins-course-next")).to_have_text("Session 1 of 4 for Mr Tom Roe")
+    tom = clinic.runtime.store.patients()[-1]
+    assert (tom["name"], tom["seed"], tom["sessions_planned"]) == ("Mr Tom Roe", 77, 4)
+    expect(picker).to_have_value(str(tom["id"]))
     picker.select_option(str(course.patient))
     expect(card.locator(".ins-course-next")).to_have_text(f"Session 2 of 6 for {NAME}")
     expect(card.locator(".ins-course-who")).to_contain_text("seed 4242")
