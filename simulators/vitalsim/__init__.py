@@ -22,6 +22,8 @@ from typing import Any
 # as ``vitalsim._tomlconfig`` does not pull in scipy and the whole engine.
 _EXPORTS = {
     "ConfigError": "vitalsim._tomlconfig",
+    "MAX_SESSIONS": "vitalsim.course",
+    "session_profile": "vitalsim.course",
     "ActionError": "vitalsim.engine",
     "Cohort": "vitalsim.engine",
     "LiveSimulation": "vitalsim.engine",

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from vitalsim._tomlconfig import ConfigError
+from vitalsim.course import MAX_SESSIONS, check_session_number
 from vitalsim.engine import ActionError, samples_of, simulate_scenario
 from vitalsim.pk import PK_MODELS, concentration_table
 from vitalsim.population import PUBLISHED
@@ -45,14 +46,24 @@ def _times(text: str) -> list[float]:
     return sorted(times)
 
 
+def _session(text: str) -> int:
+    try:
+        return check_session_number(int(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"--session takes a session number from 1 to {MAX_SESSIONS}, got {text!r}"
+        ) from exc
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     check_suffix(args.out)  # before minutes of simulation, not after
     scenario = load_scenario(find_scenario(args.scenario))
     seed = args.seed if args.seed is not None else (scenario.seed or 0)
     duration = None if args.duration_min is None else int(args.duration_min * 60)
     _, chunk = simulate_scenario(
-        scenario, seed, follow_script=not args.no_script, duration_s=duration
-    )
+        scenario, seed, follow_script=not args.no_script, duration_s=duration,
+        session_number=args.session,
+    )  # fmt: skip
     samples = samples_frame(samples_of(chunk))
     events = events_frame(phase_changes(chunk.t_s, chunk.phases), scenario.events, chunk.notes)
     ev_path = write_recording(args.out, samples, events)
@@ -155,6 +166,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", required=True, help="recording to write (.csv or .parquet)")
     run.add_argument("--no-script", action="store_true", help="ignore scripted [[actions]]")
     run.add_argument("--duration-min", type=float, help="simulate this long instead")
+    run.add_argument(
+        "--session",
+        type=_session,
+        default=1,
+        metavar="N",
+        help="session N of the patient's course (default 1: a single session)",
+    )
     run.set_defaults(func=cmd_run)
 
     pk = sub.add_parser("pk", help="plasma and effect-site concentrations over time")

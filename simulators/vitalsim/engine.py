@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
@@ -21,6 +22,7 @@ from vitalsim import pd
 from vitalsim._effects import Intervention, offsets
 from vitalsim._rng import BLOCK_S, generator, noise
 from vitalsim._variability import drift, initial_state
+from vitalsim.course import check_session_number, session_profile, session_seed
 from vitalsim.patient import PatientProfile, pressor_response, sample_profile, stacked_pk
 from vitalsim.pk import LinearPK
 from vitalsim.scenario import DRUGS, NibpSettings, Scenario, known_drug
@@ -181,6 +183,14 @@ class Cohort:
     nibp_bias: tuple[tuple[float, float], ...]
     spo2_bias: tuple[float, ...]
     pressor: pd.PressorResponse
+    session_number: int = 1
+    """Which session of a course this is (vitalsim.course); 1 is a single session."""
+
+    @cached_property
+    def noise_seed(self) -> int:
+        """The seed of this session's drift, measurement error and artefacts: the
+        patients' seed in session 1, a stream of its own in each later one."""
+        return session_seed(self.seed, self.session_number)
 
     @classmethod
     def build(
@@ -189,8 +199,14 @@ class Cohort:
         seed: int,
         program: NibpProgram,
         patient_ids: list[int] | None = None,
+        session_number: int = 1,
     ) -> Cohort:
+        """The patients as they are on the day of session ``session_number`` of their
+        course (``profiles`` are who they are: their session 1, see vitalsim.course)."""
         ids = list(range(len(profiles))) if patient_ids is None else list(patient_ids)
+        session_number = check_session_number(session_number)
+        profiles = [session_profile(p, seed, pid, session_number)
+                    for p, pid in zip(profiles, ids, strict=True)]  # fmt: skip
         names = (
             "hr_bpm",
             "sbp_mmhg",
@@ -219,13 +235,14 @@ class Cohort:
             tuple(nibp_bias),
             tuple(spo2_bias),
             pressor_response(profiles),
+            session_number,
         )
 
     def initial_state(self, events: Iterable[Any] = ()) -> CoreState:
         n = len(self.profiles)
         return CoreState(
             t_s=0, x=np.zeros((n, 4)), lag=np.zeros((n, 2)),
-            ou=initial_state(self.seed, list(self.patient_ids)), o2_level=np.zeros(n),
+            ou=initial_state(self.noise_seed, list(self.patient_ids)), o2_level=np.zeros(n),
             o2_flow_l_min=0.0, pump=PumpState(), nibp=tuple(NibpCycle() for _ in range(n)),
             ce_ref={}, events=tuple(events), interventions=(),
         )  # fmt: skip
@@ -267,7 +284,7 @@ def compute(cohort: Cohort, st: CoreState, t1_s: int) -> tuple[Chunk, CoreState]
         if i not in ce_ref and t0 <= ev.at_s < t1_s:
             ce_ref[i] = ce[:, int(ev.at_s) - t0].copy()
     off = offsets(t, ce, a["anxiety"], list(st.events), ce_ref, list(st.interventions))
-    eps = np.stack([noise(cohort.seed, pid, t0, t1_s) for pid in cohort.patient_ids])
+    eps = np.stack([noise(cohort.noise_seed, pid, t0, t1_s) for pid in cohort.patient_ids])
     var, ou_end = drift(eps, st.ou)
     # Oxygen: the delivered fraction follows the flow with a first-order lag.
     target = 1.0 if st.o2_flow_l_min > 0 else 0.0
@@ -300,7 +317,7 @@ def compute(cohort: Cohort, st: CoreState, t1_s: int) -> tuple[Chunk, CoreState]
     measured, nibp_end, notes = [], [], []
     for j, pid in enumerate(cohort.patient_ids):
         episodes = motion_episodes(
-            cohort.seed, pid, t0, t1_s, float(a["motion_artefacts_per_h"][j]), storms
+            cohort.noise_seed, pid, t0, t1_s, float(a["motion_artefacts_per_h"][j]), storms
         )
         chunk = continuous_chunk(
             eps[j],
@@ -314,7 +331,7 @@ def compute(cohort: Cohort, st: CoreState, t1_s: int) -> tuple[Chunk, CoreState]
             cohort.spo2_bias[j],
         )
         readings, cycle, nb_notes = nibp_chunk(
-            cohort.seed,
+            cohort.noise_seed,
             pid,
             st.nibp[j],
             t0,
@@ -530,8 +547,10 @@ class LiveSimulation:
         program: NibpProgram | None = None,
         events: Iterable[Any] = (),
         patient_id: int = 0,
+        session_number: int = 1,
     ) -> None:
-        self.cohort = Cohort.build([profile], seed, program or NibpSettings(), [patient_id])
+        self.cohort = Cohort.build([profile], seed, program or NibpSettings(), [patient_id],
+                                   session_number)  # fmt: skip
         self._start = self.cohort.initial_state(events)  # state at the buffer's first second
         self._buffer: Chunk | None = None
         self._buffer_end: CoreState = self._start
@@ -556,8 +575,14 @@ class LiveSimulation:
         profile: PatientProfile | None = None,
         program: NibpProgram | None = None,
         infusion_start: InfusionStart = "scheduled",
+        session_number: int = 1,
     ) -> LiveSimulation:
         """A live patient for ``scenario``.
+
+        ``session_number``: which session of the patient's course (vitalsim.course): the
+        same patient (``profile``, or the scenario's drawn with ``seed``) on another day,
+        with that day's resting values, fading dissociation and its own noise. 1, the
+        default, is a single session.
 
         With ``follow_script`` the scenario's scripted actions are applied too (a demo);
         without, the trainee's own actions are the only ones.
@@ -577,9 +602,8 @@ class LiveSimulation:
             raise ValueError(f"infusion_start is 'scheduled' or 'manual', got {infusion_start!r}")
         manual = infusion_start == "manual"
         now_events = [e for e in scenario.events if not (manual and _follows_infusion(e))]
-        sim = cls(
-            profile or profile_for(scenario, seed), seed, program or scenario.nibp, now_events
-        )
+        sim = cls(profile or profile_for(scenario, seed), seed, program or scenario.nibp,
+                  now_events, session_number=session_number)  # fmt: skip
         plan = scheduled_actions(scenario, follow_script)
         if manual:
             scripted = scenario.actions if follow_script else ()
@@ -875,11 +899,13 @@ def simulate_scenario(
     n_patients: int = 1,
     follow_script: bool = True,
     duration_s: int | None = None,
+    session_number: int = 1,
 ) -> tuple[Cohort, Chunk]:
     """Run ``scenario`` for its planned length: patient 0 is the scenario's patient,
-    further ones are drawn from the population (same [patient] keys)."""
+    further ones are drawn from the population (same [patient] keys). With
+    ``session_number`` every patient comes for that session of a course (vitalsim.course)."""
     profiles = [profile_for(scenario, seed, i) for i in range(n_patients)]
-    cohort = Cohort.build(profiles, seed, scenario.nibp)
+    cohort = Cohort.build(profiles, seed, scenario.nibp, session_number=session_number)
     end = math.ceil(scenario.timeline.end_s) if duration_s is None else duration_s
     chunk = run_batch(cohort, end, scheduled_actions(scenario, follow_script), scenario.events)
     return cohort, chunk

@@ -26,6 +26,7 @@ from pydantic import (
 from vitalsdash.adapters.simulator import DRUGS, EVENT_KINDS, check_event, drug_check
 from vitalsdash.adapters.simulator import PATIENT_ACTIONS as _PATIENT_ACTION_KINDS
 from vitalsdash.catalogue import StartConfigs, check_name, load_start_configs
+from vitalsdash.course import DEFAULT_SESSIONS, MAX_COURSE_SESSIONS
 from vitalsdash.errors import VitalsdashError
 from vitalsdash.text import MAX_NAME_CHARS, MAX_NOTE_CHARS, NoteText, ShortText
 from vitalsdash.tomlconfig import MISSING, ConfigError, problems_from, shown
@@ -146,15 +147,51 @@ class Discharge(_P):
 
 
 class StartSession(_P):
+    """``patient``: a session of that patient's course (its scenario and seed), by
+    default the next one; ``session_number`` another one not yet given."""
+
     scenario: str | None = Field(default=None, strict=True)
     seed: int | None = Field(default=None, ge=0, le=2**63 - 1, strict=True)  # a SQLite INTEGER
     protocol: str | None = Field(default=None, strict=True)
     alarm_profile: str | None = Field(default=None, strict=True)
+    patient: int | None = Field(default=None, ge=1, le=2**63 - 1, strict=True, title="Patient")
+    session_number: int | None = Field(default=None, ge=1, le=MAX_COURSE_SESSIONS, strict=True,
+                                       title="Session number")  # fmt: skip
 
     @field_validator("scenario", "protocol", "alarm_profile")
     @classmethod
     def _catalogue_name(cls, v: str | None, info: Any) -> str | None:
         return None if v is None else check_name(info.field_name, v)
+
+    @model_validator(mode="after")
+    def _number_of_a_patient(self) -> StartSession:
+        if self.session_number is not None and self.patient is None:
+            raise ValueError("a session_number is a session of a patient's course: give the "
+                             "patient too")  # fmt: skip
+        return self
+
+
+class CreatePatient(_P):
+    """A named virtual patient for a course: the scenario's patient drawn with ``seed``
+    (a new seed when none is given), for ``sessions`` sessions."""
+
+    name: ShortText = Field(title="Name")
+    scenario: str = Field(strict=True, title="Scenario")
+    seed: int | None = Field(default=None, ge=0, le=2**63 - 1, strict=True, title="Seed")
+    sessions: int = Field(default=DEFAULT_SESSIONS, ge=1, le=MAX_COURSE_SESSIONS, strict=True,
+                          title="Sessions planned")  # fmt: skip
+
+    @field_validator("name")
+    @classmethod
+    def _a_name(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("give the patient's name; it cannot be empty")
+        return " ".join(v.split())
+
+    @field_validator("scenario")
+    @classmethod
+    def _scenario_name(cls, v: str) -> str:
+        return check_name("scenario", v)
 
 
 class InjectEvent(_P):
@@ -208,14 +245,14 @@ SESSION_ACTIONS: dict[str, type[_P]] = {
     "chart": Chart, "start_session": StartSession, "end_session": NoParams,
     "resume_session": NoParams, "close_session": NoParams, "inject_event": InjectEvent,
     "start_infusion": StartInfusion,
-    "discharge": Discharge,
+    "discharge": Discharge, "create_patient": CreatePatient,
 }  # fmt: skip
 CLINIC_ACTIONS: dict[str, type[_P]] = {
     "set_speed": SetSpeed, "pause_simulation": NoParams, "resume_simulation": NoParams,
 }  # fmt: skip
 ALL_ACTIONS = {**PATIENT_ACTIONS, **ALARM_ACTIONS, **SESSION_ACTIONS}
 INSTRUCTOR_ONLY = frozenset({"inject_event", "start_session", "set_speed", "pause_simulation",
-                             "resume_simulation"})  # fmt: skip
+                             "resume_simulation", "create_patient"})  # fmt: skip
 
 
 def validate(kind: str, params: Any, actor: str, table: dict[str, type[_P]] = ALL_ACTIONS

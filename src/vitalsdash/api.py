@@ -143,6 +143,19 @@ def create_api(runtime: Runtime) -> Blueprint:
             "observations": st.observations(session_id),
             "session_events": st.session_events(session_id)}))  # fmt: skip
 
+    @api.get("/patients")
+    def patients():
+        """The named virtual patients of courses, each with how many sessions it had."""
+        return jsonify(_clean(runtime.store.patients()))
+
+    @api.get("/patients/<int:patient_id>")
+    def patient(patient_id: int):
+        """One patient file and its sessions by number (date, session id, status)."""
+        row = runtime.store.patient(patient_id) if ids.in_range(patient_id) else None
+        if row is None:
+            raise ActionError("unknown_patient", f"no virtual patient {patient_id}", status=404)
+        return jsonify(_clean({**row, "sessions": runtime.store.course(patient_id)}))
+
     @api.post("/beds/<bed_id>/actions")
     def bed_action(bed_id: str):
         body = _json_body()

@@ -90,6 +90,12 @@ def load_start_configs(cfg: BedConfig, params: dict[str, Any],
     return StartConfigs(protocol, profile, scenario)
 
 
+def scenario_named(name: str) -> Any:
+    """The scenario a catalogue name (checked with :func:`check_name`) names, loaded and
+    validated; ConfigError (file, key, reason) when its file is broken."""
+    return load_scenario(_path("scenario", name))
+
+
 def session_protocol(protocol: ProtocolConfig, scenario: Any) -> ProtocolConfig:
     """The protocol a session of ``scenario`` runs: ``protocol`` with each NIBP interval the
     scenario's own ``[nibp]`` sets in its place (the scenario wins for that scenario; what
@@ -107,5 +113,6 @@ __all__ = [
     "check_name",
     "load_start_configs",
     "names",
+    "scenario_named",
     "session_protocol",
 ]

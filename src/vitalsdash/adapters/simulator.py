@@ -23,9 +23,11 @@ from vitalsdash.errors import ConfigError
 from vitalsdash.tomlconfig import problems_from
 from vitalsim import ActionError, LiveSimulation, Scenario, make_event
 from vitalsim import ConfigError as SimConfigError
+from vitalsim import course as _course
 from vitalsim import scenario as _scenario
 from vitalsim.engine import PATIENT_ACTIONS as _SIM_ACTIONS
 from vitalsim.engine import TRUTH_KEYS as _SIM_TRUTH_KEYS
+from vitalsim.engine import profile_for as _profile_for
 from vitalsim.sensors import NibpProgram
 
 __all__ = [
@@ -34,6 +36,8 @@ __all__ = [
     "EVENT_MODELS",
     "EVENT_TITLES",
     "FELT",
+    "FELT_FROM_CHANNEL",
+    "MAX_COURSE_SESSIONS",
     "PATIENT_ACTIONS",
     "SCREENING_QUESTIONS",
     "TRUTH_KEYS",
@@ -42,9 +46,11 @@ __all__ = [
     "SimulatorSource",
     "check_event",
     "drug_check",
+    "felt_dissociation_peak",
     "find_scenario",
     "list_scenarios",
     "load_scenario",
+    "patient_facts",
     "scenario_nibp",
 ]
 
@@ -67,6 +73,14 @@ value or the ``derived`` rule of an empty one)."""
 TRUTH_KEYS: tuple[str, ...] = _SIM_TRUTH_KEYS
 """The keys of :meth:`SimulatorSource.truth`, in the order an instructor reads them: channel
 ids (facts in the channel registry) and the :data:`FELT` items no monitor measures."""
+
+
+MAX_COURSE_SESSIONS: int = _course.MAX_SESSIONS
+"""The most sessions a virtual patient's course may have (the simulator's limit)."""
+FELT_FROM_CHANNEL: str = _course.EFFECT_SITE_CHANNEL
+"""The stored channel :func:`felt_dissociation_peak` reads (the effect-site concentration)."""
+PATIENT_FACTS = ("age_years", "sex", "weight_kg", "hypertension")
+"""What a patient file and a session row say of who the simulated patient is."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,23 +178,44 @@ def find_scenario(name_or_path: str | Path) -> Path:
     )
 
 
+def patient_facts(scenario: Scenario, seed: int) -> dict[str, Any]:
+    """Who the patient of ``scenario`` drawn with ``seed`` is (:data:`PATIENT_FACTS`): the
+    same in every session of the course."""
+    p = _profile_for(scenario, int(seed))
+    return {k: getattr(p, k) for k in PATIENT_FACTS}
+
+
+def felt_dissociation_peak(
+    scenario: Scenario, seed: int, session_number: int, ce_ng_ml: Any
+) -> float:
+    """The highest dissociation (0-10) the simulated patient felt in session
+    ``session_number`` of the course, from the session's effect-site concentrations (a
+    session's stored ``KET_CE`` readings): the hidden truth beside what was charted."""
+    p = _profile_for(scenario, int(seed))
+    day = _course.session_profile(p, int(seed), 0, session_number)
+    return _course.dissociation_peak(day, ce_ng_ml)
+
+
 class SimulatorSource:
     """The virtual patient of a bed. Its infusion waits for :meth:`start_infusion`
     (``infusion_start="manual"``, the runtime's pre-infusion check decides when); the
     scenario's events and scripted actions written against the infusion move with the
-    real start (see ``vitalsim.LiveSimulation.from_scenario``)."""
+    real start (see ``vitalsim.LiveSimulation.from_scenario``). ``session_number``: which
+    session of the patient's course it is (1: a single session; see vitalsim.course)."""
 
     kind = "simulator"
     actions = frozenset(PATIENT_ACTIONS)
 
     def __init__(
         self, scenario: Scenario, seed: int, program: NibpProgram | None = None,
-        follow_script: bool = False, infusion_start: str = "manual",
+        follow_script: bool = False, infusion_start: str = "manual", session_number: int = 1,
     ) -> None:  # fmt: skip
         self.scenario = scenario
+        self.session_number = session_number
         self.sim = LiveSimulation.from_scenario(
             scenario, seed, program=program, follow_script=follow_script,
             infusion_start=infusion_start,  # type: ignore[arg-type]
+            session_number=session_number,
         )  # fmt: skip
         self._noted = 0
 

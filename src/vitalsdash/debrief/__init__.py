@@ -8,6 +8,7 @@ recording replayed through the alarm engine; docs/debrief.md defines every metri
 - ``_expected``: the first action per episode and the scenario's expected responses;
 - ``_discharge``: the discharge decision against readiness, and the phases;
 - ``_start``: how the infusion was started (the check, refused attempts, an override);
+- ``_course``: a patient's course of sessions side by side (BP response, symptoms);
 - ``_metrics``: :func:`compute_debrief`, which puts them together;
 - ``_types``: the records all of them read.
 
@@ -18,6 +19,12 @@ Typical use::
 """
 
 from vitalsdash.adapters.simulator import PATIENT_ACTIONS
+from vitalsdash.debrief._course import (
+    Course,
+    CourseSession,
+    course_for_session,
+    course_summary,
+)
 from vitalsdash.debrief._discharge import (
     DischargeDecision,
     PhaseSpan,
@@ -90,6 +97,8 @@ __all__ = [
     "Action",
     "AlarmGroup",
     "ConditionInfo",
+    "Course",
+    "CourseSession",
     "Debrief",
     "DebriefSourceError",
     "DischargeDecision",
@@ -110,6 +119,8 @@ __all__ = [
     "alarm_groups",
     "compute_debrief",
     "condition_info",
+    "course_for_session",
+    "course_summary",
     "discharge_decision",
     "infusion_start",
     "infusion_times",

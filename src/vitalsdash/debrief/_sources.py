@@ -24,6 +24,7 @@ from vitalsdash.alarms.replay import (
     read_actions_frame,
     replay,
 )
+from vitalsdash.debrief._course import course_for_session
 from vitalsdash.debrief._episodes import profile_conditions
 from vitalsdash.debrief._expected import PUMP_ACTIONS
 from vitalsdash.debrief._start import shift_of
@@ -195,6 +196,7 @@ def session_from_store(
         )
     }
     return SessionData(
+        course=course_for_session(store, int(session_id)),
         title=f"Session {session_id}: {s['label']}",
         source="store",
         samples=samples,

@@ -87,3 +87,5 @@ class SessionData:
     own scripted actions); False when pump actions were laid over a recording afterwards
     (an actions file), so their effect cannot be judged from what the pump delivered."""
     labels: dict[str, str] = field(default_factory=dict)  # condition -> the nurse's words
+    course: Any = None
+    """The patient's course (``debrief.Course``) when the session is one of its sessions."""

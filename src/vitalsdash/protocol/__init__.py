@@ -24,6 +24,7 @@ from vitalsdash.protocol._config import (
 from vitalsdash.protocol._readiness import (
     CLEAN_WITHIN_S,
     CRITERION_LABELS,
+    HEART_RATE,
     NIBP_CHANNELS,
     NOT_BLOCKING_DISCHARGE,
     READINESS_CHANNELS,
@@ -58,6 +59,7 @@ from vitalsdash.tomlconfig import ConfigError
 __all__ = [
     "CLEAN_WITHIN_S",
     "CRITERION_LABELS",
+    "HEART_RATE",
     "NIBP_CHANNELS",
     "NOT_BLOCKING_DISCHARGE",
     "READINESS_CHANNELS",

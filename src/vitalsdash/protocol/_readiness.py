@@ -41,6 +41,8 @@ NIBP_CHANNELS: tuple[Channel, ...] = (Channel.NIBP_SYS, Channel.NIBP_DIA, Channe
 """The cuff's channels: one reading is their values at one time (the systolic's time)."""
 READINESS_CHANNELS: tuple[Channel, ...] = (Channel.HR, Channel.SPO2)
 """The continuous vital signs discharge readiness looks at (as ``clean_value``)."""
+HEART_RATE: Channel = Channel.HR
+"""The heart rate channel (a baseline's median, a course table's highest value)."""
 
 CLEAN_WITHIN_S = 60.0
 """Readiness takes a heart rate or SpO2 only from a clean sample at most this old."""

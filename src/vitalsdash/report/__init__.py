@@ -28,12 +28,15 @@ from vitalsdash.report._figure import INTERRUPTION, minmax_downsample, timeline_
 from vitalsdash.report._html import DISCLAIMER, render_report, write_report
 from vitalsdash.report._pdf import CHROMIUM_FLAGS, chromium_path, render_pdf
 from vitalsdash.report._tables import (
+    COURSE_HEADERS,
     EPISODE_HEADERS,
     EXPECTED_HEADERS,
     NEVER,
     SILENCED_HEADERS,
     SUPPRESSED_HEADERS,
     clock,
+    course_rows,
+    course_title,
     duration,
     episode_rows,
     num,
@@ -45,6 +48,7 @@ from vitalsdash.report._tables import (
 
 __all__ = [
     "CHROMIUM_FLAGS",
+    "COURSE_HEADERS",
     "DISCLAIMER",
     "EPISODE_HEADERS",
     "EXPECTED_HEADERS",
@@ -57,6 +61,8 @@ __all__ = [
     "ReportError",
     "chromium_path",
     "clock",
+    "course_rows",
+    "course_title",
     "duration",
     "episode_rows",
     "export_file_names",

@@ -42,6 +42,7 @@ table.meta { width: auto; } table.meta th { width: 11em; }
 .card { border: 1px solid #d5d5d5; border-radius: 6px; padding: 6px 10px; min-width: 150px; }
 .card .v { font-size: 20px; font-weight: 600; } .card .k { color: var(--muted); font-size: 12px; }
 tr.met td:first-child, .ok { color: #2a7d2a; font-weight: 600; }
+tr.course-current td { font-weight: 600; background: #eef5ff; }
 tr.late td:first-child { color: #b07800; font-weight: 600; }
 tr.missed td:first-child, .bad { color: var(--high); font-weight: 600; }
 .start-bad { color: var(--high); font-weight: 600; } .start-ok { color: #2a7d2a; }

@@ -16,11 +16,14 @@ from typing import Any
 from vitalsdash import interruptions
 from vitalsdash.debrief import Debrief, SessionData
 from vitalsdash.report._tables import (
+    COURSE_HEADERS,
     EPISODE_HEADERS,
     EXPECTED_HEADERS,
     SILENCED_HEADERS,
     SUPPRESSED_HEADERS,
     clock,
+    course_rows,
+    course_title,
     duration,
     episode_rows,
     num,
@@ -279,12 +282,32 @@ def _events_section(data: SessionData) -> str:
     return html_table(["at", "event", "source", "detail"], rows, empty="No event.")
 
 
+def _course_section(data: SessionData) -> str:
+    course = data.course
+    rows = course_rows(course)
+    return (
+        f"<p>{esc(course_title(course))} (scenario {esc(course.scenario)}, seed "
+        f"{esc(course.seed)}).</p>"
+        '<p class="note">Per session: the mean of the valid cuff readings before the infusion '
+        "(baseline), the highest valid reading from the infusion start on and its systolic "
+        "rise, the highest clean heart rate, the highest scores charted, and the highest "
+        "dissociation the simulated patient felt (hidden from the trainee). Over a course the "
+        "blood pressure response does not fade; dissociation does.</p>"
+        + html_table(COURSE_HEADERS, rows, cls="course", empty="No session yet.")
+    )
+
+
 def sections(data: SessionData, debrief: Debrief) -> list[tuple[str, str, str]]:
     """The report's sections in reading order as (id, heading, HTML); the summary first
-    (the report puts the timeline right after it)."""
+    (the report puts the timeline right after it). A session of a patient's course has a
+    course table after the start of the infusion."""
+    course = []
+    if data.course is not None:
+        course = [("course", "Course of sessions", _course_section(data))]
     return [
         ("summary", "Summary", _cards(debrief) + _interruptions_note(data)),
         ("start", "Starting the infusion", _start_section(debrief)),
+        *course,
         ("expected", "Expected responses", _expected_section(debrief)),
         ("episodes", "Alarm episodes", _episodes_section(debrief)),
         ("silenced", "Silenced but not resolved", _silenced_section(debrief)),

@@ -153,3 +153,46 @@ def start_lines(debrief: Debrief) -> list[tuple[str, str]]:
         if s.override_reason:
             out.append(("muted", f"Reason given: {s.override_reason}"))
     return out
+
+
+COURSE_HEADERS = ("session", "date", "baseline BP", "highest BP", "systolic rise",
+                  "highest heart rate", "dissociation charted", "nausea charted",
+                  "dissociation felt (hidden)")  # fmt: skip
+"""The course table: per session of a patient's course, what the cuff and the chart show
+(the BP response should not fade) beside the dissociation the patient felt (it fades)."""
+
+
+def _bp(sys: float | None, dia: float | None) -> str:
+    return "" if sys is None or dia is None else f"{sys:.0f}/{dia:.0f}"
+
+
+def _whole(v: float | None, sign: bool = False) -> str:
+    return "" if v is None else (f"{v:+.0f}" if sign else f"{v:.0f}")
+
+
+def _score(v: float | None) -> str:
+    return "" if v is None else f"{v:.1f}"
+
+
+def course_title(course: Any) -> str:
+    """ "Course of Mrs Jane Doe: 2 of 6 sessions"."""
+    return f"Course of {course.name}: {len(course.sessions)} of {course.planned} sessions"
+
+
+def course_rows(course: Any) -> list[tuple[str, list[str]]]:
+    """One row of text per session of the course (``debrief.Course``), with its CSS class
+    (``course-current`` for the session the table is shown for): the report and the review
+    page show the same table."""
+    rows = []
+    for s in course.sessions:
+        current = s.session_id == course.current
+        label = f"{s.number} (this session)" if current else str(s.number)
+        date = "" if s.started_wall is None else s.started_wall.strftime("%Y-%m-%d")
+        rows.append((
+            "course-current" if current else "",
+            [label, date, _bp(s.baseline_sys, s.baseline_dia), _bp(s.peak_sys, s.peak_dia),
+             _whole(s.rise_sys, sign=True), _whole(s.peak_heart_rate),
+             _score(s.charted_dissociation), _score(s.charted_nausea),
+             _score(s.felt_dissociation)],
+        ))  # fmt: skip
+    return rows

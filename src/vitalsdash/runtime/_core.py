@@ -45,7 +45,7 @@ from vitalsdash.clock import Clock, SimControl, SystemClock
 from vitalsdash.config import BedConfig, ClinicConfig
 from vitalsdash.feed import Feed
 from vitalsdash.model import Phase
-from vitalsdash.runtime import _infusion_start, _pump, _views
+from vitalsdash.runtime import _course, _infusion_start, _pump, _views
 from vitalsdash.runtime._bed import BedSession, Pending, alarm_event_row
 from vitalsdash.runtime._commands import SET_LIMITS, Command
 from vitalsdash.runtime._discharge import discharge, discharge_answer, discharge_update
@@ -284,7 +284,8 @@ class Runtime:
 
             return Hl7Source(cfg.hl7_source or cfg.id, wall=self.wall)  # the session's wall
         seed = params.get("seed")
-        return SimulatorSource(scenario, cfg.seed if seed is None else int(seed), program)
+        return SimulatorSource(scenario, cfg.seed if seed is None else int(seed), program,
+                               session_number=int(params.get("session_number") or 1))  # fmt: skip
 
     def _start_session(self, bed: Bed, params: dict[str, Any], session_id: int | None = None,
                        started_wall: datetime | None = None,
@@ -305,12 +306,13 @@ class Runtime:
         if sim is not None:
             p = sim.profile
             patient = {k: getattr(p, k) for k in ("age_years", "sex", "weight_kg", "hypertension")}
+        course, shown_course = _course.course_facts(self.store, params)
         if session_id is None:
             session_id = self.store.create_session(
                 cfg.id, label=cfg.display_name, scenario=scenario_name or cfg.recording or "",
                 seed=int(params.get("seed") if params.get("seed") is not None else cfg.seed),
                 protocol=protocol_cfg.name, alarm_profile=profile.name, patient=patient,
-                started_wall=started,
+                started_wall=started, course=course,
             )  # fmt: skip
             self.feed.begin(session_id)  # a new session: the feed sees all of it
         engine = AlarmEngine(profile, bed=cfg.id)
@@ -322,7 +324,7 @@ class Runtime:
             bed.session.realtime_start = self.control.clock.now()
         bed.protocol = protocol_cfg
         bed.readiness = None
-        bed.patient = patient
+        bed.patient = {**patient, **shown_course}  # the bedside names a course's patient
         bed.history.append(session_id)
         bed.session.pending.alarm_events.extend(_alarm_rows(bed.session, first_events))
         bed.session.pending.session_events.append(
@@ -469,11 +471,15 @@ class Runtime:
         if kind in CLINIC_ACTIONS:
             clean = validate(kind, params, actor, CLINIC_ACTIONS)
             return self._clinic_action(kind, clean)
-        files, known = None, self.beds.get(str(bed_id))
+        if kind == _course.KIND:
+            return self._create_patient(bed_id, validate(kind, params, actor))
+        files, known, resolved = None, self.beds.get(str(bed_id)), None
         if kind == "start_session" and known is not None:  # read before the lock: no tick waits
             validate(kind, None, actor)  # first who may start one, then whether the bed is free
             _refuse_if_busy(known)
-            files = load_session_files(known.config, validate(kind, params, actor),
+            resolved = _course.resolve_start(self.store, known.config,
+                                             validate(kind, params, actor))  # fmt: skip
+            files = load_session_files(known.config, resolved,
                                        self.clinic.clinic.max_audio_pause_s)  # fmt: skip
         with self.lock:
             bed = self.beds.get(str(bed_id))
@@ -483,6 +489,8 @@ class Runtime:
             clean = validate(kind, params, actor)
             if kind == "start_session":
                 _refuse_if_busy(bed)
+                clean = resolved if resolved is not None else clean
+                _course.check_free(self.store, clean)  # another chair may have started it
                 snap = Snapshot(bed, source_copy=False, alarm_copy=False)
                 try:
                     sid = self._start_session(bed, clean, configs=files)
@@ -521,6 +529,20 @@ class Runtime:
             if kind == "discharge":
                 return {"ok": True, "t_s": t, **discharge_answer(s)}
             return {"ok": True, "t_s": t, **_pump.reply(kind, s)}
+
+    def _create_patient(self, bed_id: Any, clean: dict[str, Any]) -> dict[str, Any]:
+        """A named virtual patient for a course, created for chair ``bed_id``."""
+        bed = self.beds.get(str(bed_id))
+        if bed is None:
+            raise ActionError("unknown_bed", f"no bed {shown(bed_id)}; beds: "
+                              f"{', '.join(self.beds)}", status=404)  # fmt: skip
+        with self.lock:
+            try:
+                out = _course.create_patient(self.store, bed.config, clean, self.wall())
+            except StoreError as exc:
+                raise _not_stored(_course.KIND, exc) from None
+        log.info("%s: patient %d (%s) created", bed.id, out["patient_id"], out["name"])
+        return out
 
     def _set_limits(self, bed_id: Any, params: Any, actor: str) -> dict[str, Any]:
         """Several limit edits of one bed, all or none (see ``_commands``)."""

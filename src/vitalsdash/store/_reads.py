@@ -33,6 +33,12 @@ def _session_dict(row: Any) -> dict[str, Any]:
     return d
 
 
+def _patient_dict(row: Any) -> dict[str, Any]:
+    d = dict(row._mapping)
+    d["created_wall"] = parse_wall(d["created_wall"])
+    return d
+
+
 class StoreReads:
     """The read half of :class:`~vitalsdash.store.Store` (it inherits these methods); it
     needs only the store's engine."""
@@ -186,6 +192,56 @@ class StoreReads:
                 select(func.max(table.c.seq)).where(table.c.session_id == session_id)
             ).scalar()
         return int(top or 0)
+
+    # -- a course of sessions
+
+    def patient(self, patient_id: int) -> dict[str, Any] | None:
+        """A named virtual patient (None: no such patient)."""
+        t = _schema.patients
+        with self._engine.connect() as conn:
+            row = conn.execute(select(t).where(t.c.id == int(patient_id))).first()
+        return None if row is None else _patient_dict(row)
+
+    def patients(self) -> list[dict[str, Any]]:
+        """Every named virtual patient, oldest first, each with ``sessions_given``: how
+        many of its sessions the store holds."""
+        t, c = _schema.patients, _schema.course_sessions
+        given = (select(c.c.patient_id, func.count().label("n"))
+                 .group_by(c.c.patient_id).subquery())  # fmt: skip
+        stmt = (select(t, func.coalesce(given.c.n, 0).label("sessions_given"))
+                .outerjoin(given, given.c.patient_id == t.c.id).order_by(t.c.id))  # fmt: skip
+        with self._engine.connect() as conn:
+            return [_patient_dict(r) for r in conn.execute(stmt)]
+
+    def course(self, patient_id: int) -> list[dict[str, Any]]:
+        """The patient's sessions by session number: ``session_number``, ``session_id``
+        and the session's ``bed_id``, ``status``, ``started_wall``, ``ended_wall`` and
+        ``last_t_s``."""
+        c, s = _schema.course_sessions, _schema.sessions
+        stmt = (
+            select(c.c.session_number, c.c.session_id, s.c.bed_id, s.c.status,
+                   s.c.started_wall, s.c.ended_wall, s.c.last_t_s)
+            .join(s, s.c.id == c.c.session_id)
+            .where(c.c.patient_id == int(patient_id))
+            .order_by(c.c.session_number)
+        )  # fmt: skip
+        with self._engine.connect() as conn:
+            out = []
+            for r in conn.execute(stmt):
+                d = dict(r._mapping)
+                d["started_wall"] = parse_wall(d["started_wall"])
+                d["ended_wall"] = parse_wall(d["ended_wall"])
+                out.append(d)
+            return out
+
+    def course_of(self, session_id: int) -> dict[str, Any] | None:
+        """Which patient's course a session belongs to: ``patient_id`` and its
+        ``session_number`` (None: a session of no course)."""
+        c = _schema.course_sessions
+        stmt = select(c.c.patient_id, c.c.session_number).where(c.c.session_id == int(session_id))
+        with self._engine.connect() as conn:
+            row = conn.execute(stmt).first()
+        return None if row is None else dict(row._mapping)
 
     # -- HL7 messages already stored (the runtime's check for resends)
 

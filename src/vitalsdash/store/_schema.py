@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """The layout this code reads and writes."""
 
 SESSION_STATUSES = ("running", "ended", "interrupted", "discharged")
@@ -171,13 +171,40 @@ hl7_received = Table(
     Column("received_wall", String(40), nullable=False),  # UTC ISO 8601
 )
 
+# A course of sessions: a named virtual patient (its scenario and seed make it the same
+# simulated person every time) and which stored session was its session 1, 2, 3...
+patients = Table(
+    "patients",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("scenario", String(200), nullable=False),
+    Column("seed", BigInteger, nullable=False),
+    Column("sessions_planned", Integer, nullable=False),
+    Column("bed_id", String(64), nullable=True),  # the chair it was created for
+    Column("facts", JSON_DOC, nullable=False),  # age, sex, weight, hypertension as drawn
+    Column("created_wall", String(40), nullable=False),  # UTC ISO 8601
+    CheckConstraint("sessions_planned >= 1", name="ck_patients_planned"),
+    sqlite_autoincrement=True,  # never reuse a patient id
+)
+
+course_sessions = Table(
+    "course_sessions",
+    metadata,
+    Column("patient_id", ID, ForeignKey("patients.id"), primary_key=True),
+    Column("session_number", Integer, primary_key=True, autoincrement=False),
+    Column("session_id", ID, ForeignKey("sessions.id"), nullable=False, unique=True),
+    CheckConstraint("session_number >= 1", name="ck_course_sessions_number"),
+)
+
 EVENT_TABLES: dict[str, Table] = {
     "alarm_events": alarm_events,
     "actions": actions,
     "observations": observations,
     "session_events": session_events,
 }
-DATA_TABLES = ("sessions", "samples", *EVENT_TABLES, "hl7_received")
+DATA_TABLES = ("sessions", "samples", *EVENT_TABLES, "hl7_received", "patients",
+               "course_sessions")  # fmt: skip
 
 
 def _v1_to_v2(conn: Connection) -> None:
@@ -237,7 +264,15 @@ def _v3_to_v4(conn: Connection) -> None:
                              (max(int(seq), int(top)),))  # fmt: skip
 
 
+def _v4_to_v5(conn: Connection) -> None:
+    """A course of sessions: the tables of named virtual patients and of which session
+    was their session 1, 2, 3... (new tables only; the sessions keep every row as is).
+    A table already there (a database another step gave it) is left alone."""
+    patients.create(conn, checkfirst=True)
+    course_sessions.create(conn, checkfirst=True)
+
+
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
-    1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4,
+    1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5,
 }  # fmt: skip
 """``MIGRATIONS[v](conn)`` upgrades a database from version v to v+1."""

@@ -288,8 +288,11 @@ class Store(StoreReads):
         alarm_profile: str | None,
         patient: Mapping[str, Any],
         started_wall: datetime,
+        course: tuple[int, int] | None = None,
     ) -> int:
-        """A new ``running`` session at t = 0; ``started_wall`` (timezone-aware) anchors it."""
+        """A new ``running`` session at t = 0; ``started_wall`` (timezone-aware) anchors it.
+        ``course``: (patient id, session number) when it is a session of a patient's
+        course, recorded in the same transaction (StoreError if that number is taken)."""
         values = {
             "bed_id": safe_text(bed_id),
             "label": safe_text(label),
@@ -307,9 +310,56 @@ class Store(StoreReads):
         t = _schema.sessions
         try:
             with self._writer.begin() as conn:
-                return int(conn.execute(t.insert().values(**values)).inserted_primary_key[0])
+                sid = int(conn.execute(t.insert().values(**values)).inserted_primary_key[0])
+                if course is not None:
+                    self._add_to_course(conn, sid, *course)
+                return sid
         except SQLAlchemyError as exc:
             raise StoreWriteError(f"session not created: {exc}") from exc
+
+    @staticmethod
+    def _add_to_course(conn: Connection, session_id: int, patient_id: int, number: int) -> None:
+        c = _schema.course_sessions
+        same = (c.c.patient_id == int(patient_id)) & (c.c.session_number == int(number))
+        taken = conn.execute(select(c.c.session_id).where(same)).scalar()
+        if taken is not None:
+            raise StoreError(f"session not created: session {number} of patient {patient_id} "
+                             f"is already session {taken}")  # fmt: skip
+        conn.execute(c.insert().values(patient_id=int(patient_id), session_number=int(number),
+                                       session_id=int(session_id)))  # fmt: skip
+
+    # -- a course of sessions
+
+    def create_patient(
+        self,
+        *,
+        name: str,
+        scenario: str,
+        seed: int,
+        sessions_planned: int,
+        bed_id: str | None,
+        facts: Mapping[str, Any],
+        created_wall: datetime,
+    ) -> int:
+        """A new named virtual patient for a course of ``sessions_planned`` sessions: the
+        ``scenario`` with ``seed`` is who the patient is; ``facts`` what was drawn."""
+        if int(sessions_planned) < 1:
+            raise ValueError(f"sessions_planned must be at least 1 (got {sessions_planned})")
+        values = {
+            "name": safe_text(name),
+            "scenario": safe_text(scenario),
+            "seed": int(seed),
+            "sessions_planned": int(sessions_planned),
+            "bed_id": opt_str(bed_id),
+            "facts": plain_json(dict(facts)),
+            "created_wall": wall_text(created_wall),
+        }
+        t = _schema.patients
+        try:
+            with self._writer.begin() as conn:
+                return int(conn.execute(t.insert().values(**values)).inserted_primary_key[0])
+        except SQLAlchemyError as exc:
+            raise StoreWriteError(f"patient not created: {exc}") from exc
 
     def _transition(
         self,

@@ -66,6 +66,8 @@ def _v3_metadata() -> MetaData:
     a status check without ``discharged``; the other tables as now."""
     md = MetaData()
     for t in _schema.metadata.sorted_tables:
+        if t.name in ("patients", "course_sessions"):  # a course came with version 5
+            continue
         if t.name != "sessions":
             t.to_metadata(md)
             continue
@@ -123,7 +125,7 @@ def test_a_version_3_database_is_upgraded_and_keeps_everything(db_url: str) -> N
     engine.dispose()
     ids = _make_v3(url)
     with Store(db_url) as store:
-        assert store.schema_version == SCHEMA_VERSION == 4
+        assert store.schema_version == SCHEMA_VERSION
         assert store.integrity_check() == []
         rows = store.sessions()
         assert [(r["id"], r["bed_id"], r["status"]) for r in rows] == [

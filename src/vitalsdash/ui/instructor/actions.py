@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from vitalsdash.actions import ActionError
+from vitalsdash.course import DEFAULT_SESSIONS
 from vitalsdash.runtime import Command, Runtime
 from vitalsdash.ui import fmt
-from vitalsdash.ui.instructor import events
+from vitalsdash.ui.instructor import course, events
 from vitalsdash.ui.instructor.controls import RANDOM_SCENARIO
 
 __all__ = ["perform", "simulation"]
@@ -25,18 +26,24 @@ MAX_SEED = 2**63 - 1
 class Outcome:
     ok: bool
     message: str
+    patient: int | None = None  # a patient file just created: the chair's list chooses it
 
 
-def _seed(raw: Any) -> int | None:
+def _whole(raw: Any, what: str) -> int | None:
+    """A whole number typed in a field (None when empty); ActionError naming ``what``."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
     try:
         value = float(raw)
-    except (TypeError, ValueError):
-        raise ActionError("bad_params", "The seed must be a whole number.") from None
+    except (TypeError, ValueError, OverflowError):
+        raise ActionError("bad_params", f"{what} must be a whole number.") from None
     if not value.is_integer():
-        raise ActionError("bad_params", "The seed must be a whole number.")
+        raise ActionError("bad_params", f"{what} must be a whole number.")
     return int(value)
+
+
+def _seed(raw: Any) -> int | None:
+    return _whole(raw, "The seed")
 
 
 def new_seed() -> int:
@@ -58,6 +65,22 @@ def request(action: str, values: dict[str, Any]) -> tuple[str, dict[str, Any], s
         seed = new_seed()
         msg = f"Random patient: {RANDOM_SCENARIO}, seed {seed}"
         return "start_session", {"scenario": RANDOM_SCENARIO, "seed": seed}, msg
+    if action == "course":
+        patient = course.parse_patient(values.get("patient"))
+        if patient is None:
+            raise ActionError("bad_params", "Choose a patient first.")
+        return "start_session", {"patient": patient}, "Session started"
+    if action == "newpatient":
+        name = values.get("pname")
+        if not isinstance(name, str) or not name.strip():
+            raise ActionError("bad_params", "Give the patient's name first.")
+        scenario = values.get("scenario") or None
+        if scenario is None:
+            raise ActionError("bad_params", "Choose a scenario first.")
+        sessions = _whole(values.get("psessions"), "The number of sessions")
+        params = {"name": name, "scenario": scenario, "seed": _seed(values.get("seed")),
+                  "sessions": DEFAULT_SESSIONS if sessions is None else sessions}  # fmt: skip
+        return "create_patient", params, "Patient file created"
     if action == "end":
         return "end_session", {}, "Session ended"
     if action == "resume":
@@ -83,6 +106,12 @@ def perform(rt: Runtime, bed_id: str, action: str, values: dict[str, Any]) -> Ou
         return Outcome(False, exc.words)
     if action == "inject":
         message = f"Injected at {fmt.clock(done['t_s'])}: {message}"
+    if action == "course":
+        message = course.started_words(rt.store, done["session_id"])
+    if action == "newpatient":
+        return Outcome(True, f"{message}: {done['name']} ({done['scenario']}, seed "
+                       f"{done['seed']}, {done['sessions_planned']} sessions)",
+                       patient=done["patient_id"])  # fmt: skip
     return Outcome(True, message)
 
 

@@ -9,7 +9,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from vitalsdash.adapters.simulator import list_scenarios, load_scenario
-from vitalsdash.ui.instructor import activity, events, truth
+from vitalsdash.ui.instructor import activity, course, events, truth
 from vitalsdash.ui.instructor.forms import button, labelled
 from vitalsdash.ui.instructor.live import SPEEDS, card_class
 
@@ -193,7 +193,10 @@ def card(
                 role="status",
                 **{"aria-live": "polite"},
             ),
-            html.Div(_start_panel(bed_id, scenario, options), className="start-panel"),
+            html.Div(
+                [_start_panel(bed_id, scenario, options), course.panel(bed_id)],
+                className="start-panel",
+            ),
             html.Div(
                 [
                     html.Span(

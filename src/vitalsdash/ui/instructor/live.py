@@ -102,7 +102,9 @@ def bed_tick(rt: Runtime, bed_id: str, cursor: dict[str, Any] | None) -> dict[st
     shown.put(out, "status", status_text(now))
     if shown.sums.get("patient") != now.session_id:
         row = rt.store.session(now.session_id) if now.session_id is not None else None
-        out["patient"] = truth.session_line(row)
+        view = rt.view(bed_id) if row is not None else None
+        of_course = (view.patient.get("course") if view is not None else None) or ""
+        out["patient"] = " · ".join(x for x in (of_course, truth.session_line(row)) if x)
         shown.sums["patient"] = now.session_id
     shown.put(out, "card", card_class(now.status, now.phase))
     if now.truth is not None:

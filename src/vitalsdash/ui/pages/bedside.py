@@ -96,7 +96,7 @@ VALUES = [
 
 def _patient(view: BedView) -> str:
     info = view.patient
-    parts = []
+    parts = [str(info["course"])] if info.get("course") else []  # "Session 3 of 6 for ..."
     if info.get("age_years"):
         parts.append(f"{info['age_years']:.0f} y")
     if info.get("sex"):

@@ -11,10 +11,22 @@ from __future__ import annotations
 from typing import Any
 
 import dash
-from dash import ALL, MATCH, Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import (
+    ALL,
+    MATCH,
+    Input,
+    Output,
+    State,
+    callback,
+    ctx,
+    dcc,
+    html,
+    no_update,
+    set_props,
+)
 
 from vitalsdash.ui._runtime import get_runtime
-from vitalsdash.ui.instructor import actions, controls, events
+from vitalsdash.ui.instructor import actions, controls, course, events
 from vitalsdash.ui.instructor.live import bed_tick, sim_tick
 
 __all__ = ["layout"]
@@ -22,7 +34,7 @@ __all__ = ["layout"]
 dash.register_page(__name__, path="/instructor", name="Instructor", title="Instructor · vitalsdash")
 
 TICK_MS = 1000
-BED_BUTTONS = ("start", "random", "inject", "resume", "close", "startinf")
+BED_BUTTONS = ("start", "random", "inject", "resume", "close", "startinf", "course", "newpatient")
 # tick slot -> (component type, property)
 BED_OUTPUTS: list[tuple[str, str, str]] = [
     ("status", "ins-status", "children"),
@@ -91,6 +103,22 @@ def instructor_update(_n: Any, _r1: Any, _r2: Any, cursor: dict | None) -> list[
 
 
 @callback(
+    Output({"type": "ins-course-patient", "bed": ALL}, "options"),
+    Output({"type": "ins-course-next", "bed": ALL}, "children"),
+    Output({"type": "ins-course-who", "bed": ALL}, "children"),
+    Input("ins-refresh-bed", "data"),
+    Input({"type": "ins-course-patient", "bed": ALL}, "value"),
+)
+def instructor_course(_refresh: Any, chosen: list[Any]) -> tuple[list[Any], ...]:
+    """Every chair's list of patient files, and what its form will start for the patient
+    chosen there ("Session 3 of 6 for Mrs Jane Doe"); again after every chair action."""
+    store = get_runtime().store
+    opts = course.options(store.patients())
+    lines = [course.next_words(store, v) for v in chosen]
+    return [opts] * len(chosen), [a for a, _ in lines], [b for _, b in lines]
+
+
+@callback(
     Output({"type": "ins-fields", "bed": MATCH}, "children"),
     Input({"type": "ins-kind", "bed": MATCH}, "value"),
     prevent_initial_call=True,
@@ -134,6 +162,9 @@ def _by_bed(entries: list[dict[str, Any]]) -> dict[str, Any]:
     State({"type": "ins-kind", "bed": ALL}, "value"),
     State({"type": "ins-mag", "bed": ALL, "key": ALL}, "value"),
     State({"type": "ins-override", "bed": ALL}, "value"),
+    State({"type": "ins-course-patient", "bed": ALL}, "value"),
+    State({"type": "ins-pname", "bed": ALL}, "value"),
+    State({"type": "ins-psessions", "bed": ALL}, "value"),
     State("ins-refresh-bed", "data"),
     prevent_initial_call=True,
 )
@@ -154,8 +185,13 @@ def instructor_action(*args: Any) -> tuple[Any, ...]:
         "kind": _by_bed(states[2]).get(bed_id),
         "mags": mags,
         "override": _by_bed(states[4]).get(bed_id),
+        "patient": _by_bed(states[5]).get(bed_id),
+        "pname": _by_bed(states[6]).get(bed_id),
+        "psessions": _by_bed(states[7]).get(bed_id),
     }
     outcome = actions.perform(get_runtime(), bed_id, action, values)
+    if outcome.patient is not None:  # a new patient file: the chair's list chooses it
+        set_props({"type": "ins-course-patient", "bed": bed_id}, {"value": str(outcome.patient)})
     cls = "ins-msg ok" if outcome.ok else "ins-msg error"
     text = outcome.message if outcome.ok else f"Not possible: {outcome.message}"
     children = [text if b == bed_id else no_update for b in msg_ids]

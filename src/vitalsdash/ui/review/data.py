@@ -87,10 +87,15 @@ def revision(store: Store, session_id: int) -> tuple[Any, ...]:
     row = store.session(session_id)
     if row is None:
         raise ReviewError(f"There is no session {session_id} in this clinic's store.")
+    found = store.course_of(session_id)  # the course table shows its other sessions too
+    course = () if found is None else tuple(
+        (c["session_id"], c["status"], c["last_t_s"]) for c in store.course(found["patient_id"])
+    )  # fmt: skip
     return (
         row.get("status"),
         row.get("last_t_s"),
         *(store.last_seq(session_id, kind) for kind in LOGS),
+        course,
     )
 
 

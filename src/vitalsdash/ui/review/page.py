@@ -22,6 +22,7 @@ from vitalsdash.render_slots import RenderBusyError, RenderSlots
 from vitalsdash.report import clock, duration
 from vitalsdash.ui import fmt
 from vitalsdash.ui._runtime import get_runtime
+from vitalsdash.ui.review import course as review_course
 from vitalsdash.ui.review import downloads as review_downloads
 from vitalsdash.ui.review import list as review_list
 from vitalsdash.ui.review import metrics as review_metrics
@@ -277,6 +278,7 @@ def _review(loaded: Loaded) -> html.Div:
             m.summary_cards(db),
             timeline(loaded),
             m.start_section(db),
+            review_course.course_section(data),
             dbc.Row(
                 [
                     dbc.Col(m.expected_section(db), xxl=5, lg=12),
