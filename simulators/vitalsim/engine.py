@@ -18,7 +18,9 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 
 from vitalsim import pd
+from vitalsim._drugs import given_mg, over_the_maximum
 from vitalsim._effects import Intervention, offsets
+from vitalsim._limits import bounded
 from vitalsim._rng import BLOCK_S, generator, noise
 from vitalsim._variability import drift, initial_state
 from vitalsim.patient import PatientProfile, sample_profile, stacked_pk
@@ -283,14 +285,15 @@ def compute(cohort: Cohort, st: CoreState, t1_s: int) -> tuple[Chunk, CoreState]
     relief = level[:, :n_t] * min(1.0, O2_RELIEF_PER_L * st.o2_flow_l_min)
     sbp = a["sbp_mmhg"][:, None] + dsbp + off.sbp + var["sbp"]
     dbp = a["dbp_mmhg"][:, None] + ddbp + off.dbp + var["dbp"]
-    dbp = np.minimum(dbp, sbp - 10.0)
+    hr = a["hr_bpm"][:, None] + dhr + off.hr + var["hr"]
+    spo2 = (a["spo2_pct"][:, None] - off.spo2_drop * (1.0 - relief)
+            + O2_BOOST_PCT * level[:, :n_t] + var["spo2"])  # fmt: skip
+    rr = (a["rr_per_min"][:, None] + pd.respiratory_rise(ce, a["rr_slope_per_min_per_ng_ml"])
+          + off.rr + var["rr"])  # fmt: skip
+    # The drugs take their share off; then no sum of effects leaves the living range.
+    vitals = bounded(sbp * off.sbp_scale, dbp * off.dbp_scale, hr * off.hr_scale, spo2, rr)
     truth = {
-        "hr": np.maximum(a["hr_bpm"][:, None] + dhr + off.hr + var["hr"], 25.0),
-        "sbp": sbp, "dbp": dbp, "map": dbp + (sbp - dbp) / 3.0,
-        "spo2": np.minimum(a["spo2_pct"][:, None] - off.spo2_drop * (1.0 - relief)
-                           + O2_BOOST_PCT * level[:, :n_t] + var["spo2"], 100.0),
-        "rr": np.maximum(a["rr_per_min"][:, None] + pd.respiratory_rise(
-            ce, a["rr_slope_per_min_per_ng_ml"]) + off.rr + var["rr"], 4.0),
+        **vitals,
         "cp": cp, "ce": ce,
         "dissociation": pd.dissociation_score(ce, a["dissociation_ec50_ng_ml"]),
         "nausea": off.nausea, "anxiety": off.anxiety,
@@ -402,7 +405,7 @@ def apply_action(
         return replace(st, nibp=tuple(request_nibp(c, now) for c in st.nibp))
     if kind in ("give_antihypertensive", "give_antiemetic"):
         try:
-            known_drug(kind, params.get("drug", DRUGS[kind][0]))
+            drug = known_drug(kind, params.get("drug", DRUGS[kind][0]))
         except (ValueError, TypeError) as exc:
             raise ActionError(f"{kind}: {exc}") from None
         dose = _number(params, "dose_mg")
@@ -410,6 +413,10 @@ def apply_action(
             raise ActionError(
                 f"{kind}: dose_mg must be more than 0 and at most {MAX_BOLUS_MG:g} mg, got {dose}"
             )
+        refused = over_the_maximum(drug, given_mg(st.interventions, drug), dose)
+        if refused:
+            raise ActionError(refused)
+        params = {**params, "drug": drug, "dose_mg": dose}  # what the effect reads
     iv = Intervention(float(now), kind, dict(params), actor)
     return replace(st, interventions=(*st.interventions, iv))
 
