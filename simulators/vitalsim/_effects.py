@@ -4,9 +4,10 @@ Each effect is evaluated for any stretch of seconds from the lists of events and
 interventions alone, so the live and batch engines agree however they cut time.
 
 An event plays as its file (or the instructor) writes it: the written amplitude is the
-most it does. Events that ketamine provokes ease when Ce falls below its value at the
-event's start (pausing the pump eases them through the model, not by a scripted jump),
-but a rising Ce never makes them larger than written.
+most it does. Events that ketamine provokes (begun with Ce at or above COUPLING_MIN_CE)
+ease in proportion as Ce falls below the highest it has been since they began: pausing
+the pump eases them through the model, over minutes, not by a scripted jump. A rising
+Ce never makes them larger than written.
 
 Drugs (``_drugs``) act as a fraction of what they act on: labetalol takes a share of the
 pressure and heart rate off, an antiemetic a share of the nausea; the share is an Emax
@@ -61,12 +62,36 @@ class Offsets:
     hr_scale: np.ndarray
 
 
-def _coupling(ce: np.ndarray, ce_ref: np.ndarray | None) -> np.ndarray | float:
-    if ce_ref is None:
-        return 1.0
-    ref = ce_ref[:, None]
-    coupled = np.clip(ce / np.maximum(ref, 1e-9), 0.0, COUPLING_MAX)
-    return np.where(ref >= COUPLING_MIN_CE, coupled, 1.0)
+def ce_coupling(
+    events: list[Any], t_s: np.ndarray, ce: np.ndarray, carried: dict[int, np.ndarray]
+) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
+    """How much of each ketamine-provoked event plays in seconds ``t_s``: Ce over the
+    highest Ce since the event began, (N, T), at most 1; 1 throughout for an event that
+    began below COUPLING_MIN_CE (not ketamine-driven). Also what carries to the next
+    stretch: per event, its Ce at the start and the highest since, (2, N), so any cut
+    of time gives the same numbers."""
+    factors: dict[int, np.ndarray] = {}
+    state = dict(carried)
+    if t_s.size == 0:
+        return factors, state
+    t0, n_t = int(t_s[0]), t_s.size
+    for i, ev in enumerate(events):
+        if ev.kind not in COUPLED_EVENTS:
+            continue
+        if i in carried:
+            start, peak0 = carried[i]
+            peak = np.maximum(peak0[:, None], np.maximum.accumulate(ce, axis=1))
+        elif t0 <= ev.at_s < t0 + n_t:
+            k = int(ev.at_s) - t0
+            start = ce[:, k].copy()
+            after = np.arange(n_t)[None, :] >= k
+            peak = np.maximum.accumulate(np.where(after, ce, start[:, None]), axis=1)
+        else:
+            continue
+        state[i] = np.stack([start, peak[:, -1]])
+        eased = np.clip(ce / np.maximum(peak, 1e-9), 0.0, COUPLING_MAX)
+        factors[i] = np.where(start[:, None] >= COUPLING_MIN_CE, eased, 1.0)
+    return factors, state
 
 
 def _since(t_s: np.ndarray, t0: float) -> np.ndarray:
@@ -84,10 +109,11 @@ def offsets(
     ce: np.ndarray,
     anxiety0: np.ndarray,
     events: list[Any],
-    ce_ref: dict[int, np.ndarray],
+    coupling: dict[int, np.ndarray],
     interventions: list[Intervention],
 ) -> Offsets:
-    """Every event and intervention effect for seconds ``t_s`` (T,) and Ce (N, T)."""
+    """Every event and intervention effect for seconds ``t_s`` (T,) and Ce (N, T);
+    ``coupling`` is :func:`ce_coupling`'s share of each ketamine-provoked event."""
     n, tn = ce.shape
     zero = np.zeros((n, tn))
     sbp, dbp, hr, rr, drop, nausea = (zero.copy() for _ in range(6))
@@ -104,8 +130,8 @@ def offsets(
         if ev.at_s > t_s[-1] or ev.effect_end_s < t_s[0]:
             continue
         r = ev.level_at(t_s)[None, :]
-        if ev.kind in COUPLED_EVENTS:
-            r = r * _coupling(ce, ce_ref.get(i))
+        if i in coupling:
+            r = r * coupling[i]
         k = ev.kind
         if k == "hypertensive_surge":
             sbp += ev.sbp_rise_mmhg * r

@@ -19,7 +19,7 @@ import numpy as np
 
 from vitalsim import pd
 from vitalsim._drugs import given_mg, over_the_maximum
-from vitalsim._effects import Intervention, offsets
+from vitalsim._effects import Intervention, ce_coupling, offsets
 from vitalsim._limits import bounded
 from vitalsim._rng import BLOCK_S, generator, noise
 from vitalsim._variability import drift, initial_state
@@ -152,7 +152,7 @@ class CoreState:
     o2_flow_l_min: float
     pump: PumpState
     nibp: tuple[NibpCycle, ...]
-    ce_ref: dict[int, np.ndarray]
+    ce_ref: dict[int, np.ndarray]  # per ketamine-provoked event: Ce at its start, highest since
     events: tuple[Any, ...]
     interventions: tuple[Intervention, ...]
 
@@ -270,11 +270,8 @@ def compute(cohort: Cohort, st: CoreState, t1_s: int) -> tuple[Chunk, CoreState]
         a["dbp_ratio"],
         a["hr_slope_bpm_per_ng_ml"],
     )
-    ce_ref = dict(st.ce_ref)
-    for i, ev in enumerate(st.events):
-        if i not in ce_ref and t0 <= ev.at_s < t1_s:
-            ce_ref[i] = ce[:, int(ev.at_s) - t0].copy()
-    off = offsets(t, ce, a["anxiety"], list(st.events), ce_ref, list(st.interventions))
+    coupling, ce_ref = ce_coupling(list(st.events), t, ce, st.ce_ref)
+    off = offsets(t, ce, a["anxiety"], list(st.events), coupling, list(st.interventions))
     eps = np.stack([noise(cohort.seed, pid, t0, t1_s) for pid in cohort.patient_ids])
     var, ou_end = drift(eps, st.ou)
     # Oxygen: the delivered fraction follows the flow with a first-order lag.
