@@ -25,7 +25,7 @@ from vitalsim.engine import (
     run_batch,
     scheduled_actions,
 )
-from vitalsim.scenario import DRUGS, Scenario, load_scenario
+from vitalsim.scenario import DRUGS, ConfigError, Scenario, load_scenario
 
 pytestmark = pytest.mark.unit
 
@@ -150,3 +150,21 @@ def test_ondansetron_stops_at_16_mg_and_its_relief_saturates() -> None:
     # 8 mg is barely better than 4 mg (a flat dose-response above 4 mg).
     four, eight = model.fraction("nausea", np.array([4.0, 8.0]))
     assert eight - four < 0.1
+
+
+def test_a_scenario_file_that_scripts_past_the_maximum_names_the_bolus(tmp_path: Path) -> None:
+    """Boluses count in time order, not file order; the error names the one that passes."""
+    doses = [("infusion+5min", 100), ("infusion+25min", 100), ("infusion+15min", 80),
+             ("infusion+35min", 40)]  # fmt: skip
+    text = '[scenario]\nname = "Too much labetalol"\n[protocol]\ndose_mg_per_kg = 0.5\n'
+    text += "over_min = 40\n"
+    for at, mg in doses:
+        text += f'[[actions]]\nat = "{at}"\nkind = "give_antihypertensive"\ndose_mg = {mg}\n'
+    path = tmp_path / "too-much.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_scenario(path)
+    assert err.value.problems == [
+        ("actions[4].dose_mg",
+         "labetalol: 280 mg given already; a further 40 mg would exceed the 300 mg maximum"),
+    ]  # fmt: skip
