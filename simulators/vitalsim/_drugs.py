@@ -52,14 +52,14 @@ class DrugModel:
         return self.emax[target] * amount / (amount + self.ed50_mg)
 
 
-MIN = 60.0
+_MIN = 60.0
 DRUG_MODELS: dict[str, DrugModel] = {
     # Labetalol IV (label: 20 mg over 2 min, then 40-80 mg every 10 min up to 300 mg in
     # total; clinical.md: onset 2-5 min, peak 5-15 min, lasts 2-4 h). The peak falls at
     # 11 min; 20 mg takes about 10% off the pressure, no amount more than 30% (est.).
     "labetalol": DrugModel(
-        onset_tau_s=3 * MIN,
-        duration_tau_s=120 * MIN,
+        onset_tau_s=3 * _MIN,
+        duration_tau_s=120 * _MIN,
         ed50_mg=40.0,
         max_total_mg=300.0,
         emax={"sbp": 0.30, "dbp": 0.30, "hr": 0.15},
@@ -69,8 +69,8 @@ DRUG_MODELS: dict[str, DrugModel] = {
     # well; at most 85% of the nausea goes (est.). 16 mg per session (est., from the
     # label's single-dose maximum).
     "ondansetron": DrugModel(
-        onset_tau_s=5 * MIN,
-        duration_tau_s=360 * MIN,
+        onset_tau_s=5 * _MIN,
+        duration_tau_s=360 * _MIN,
         ed50_mg=0.8,
         max_total_mg=16.0,
         emax={"nausea": 0.85},

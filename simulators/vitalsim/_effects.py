@@ -76,8 +76,8 @@ def ce_coupling(
         return factors, state
     t0, n_t = int(t_s[0]), t_s.size
     for i, ev in enumerate(events):
-        if ev.kind not in COUPLED_EVENTS:
-            continue
+        if ev.kind not in COUPLED_EVENTS or ev.effect_end_s < t0:
+            continue  # (an event over keeps what it carried; nothing reads it again)
         if i in carried:
             start, peak0 = carried[i]
             peak = np.maximum(peak0[:, None], np.maximum.accumulate(ce, axis=1))
