@@ -19,7 +19,9 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 
 from vitalsim import pd
-from vitalsim._effects import Intervention, offsets
+from vitalsim._drugs import given_mg, over_the_maximum
+from vitalsim._effects import Intervention, ce_coupling, offsets
+from vitalsim._limits import bounded
 from vitalsim._rng import BLOCK_S, generator, noise
 from vitalsim._variability import drift, initial_state
 from vitalsim.course import check_session_number, session_profile, session_seed
@@ -152,7 +154,7 @@ class CoreState:
     o2_flow_l_min: float
     pump: PumpState
     nibp: tuple[NibpCycle, ...]
-    ce_ref: dict[int, np.ndarray]
+    ce_ref: dict[int, np.ndarray]  # per ketamine-provoked event: Ce at its start, highest since
     events: tuple[Any, ...]
     interventions: tuple[Intervention, ...]
 
@@ -279,11 +281,8 @@ def compute(cohort: Cohort, st: CoreState, t1_s: int) -> tuple[Chunk, CoreState]
     a = cohort.arrays
     site, lagged = pd.pressor_drive(ce, st.lag, cohort.pressor)
     dsbp, ddbp, dhr = pd.haemodynamic_rise(site, lagged, cohort.pressor)
-    ce_ref = dict(st.ce_ref)
-    for i, ev in enumerate(st.events):
-        if i not in ce_ref and t0 <= ev.at_s < t1_s:
-            ce_ref[i] = ce[:, int(ev.at_s) - t0].copy()
-    off = offsets(t, ce, a["anxiety"], list(st.events), ce_ref, list(st.interventions))
+    coupling, ce_ref = ce_coupling(list(st.events), t, ce, st.ce_ref)
+    off = offsets(t, ce, a["anxiety"], list(st.events), coupling, list(st.interventions))
     eps = np.stack([noise(cohort.noise_seed, pid, t0, t1_s) for pid in cohort.patient_ids])
     var, ou_end = drift(eps, st.ou)
     # Oxygen: the delivered fraction follows the flow with a first-order lag.
@@ -294,14 +293,15 @@ def compute(cohort: Cohort, st: CoreState, t1_s: int) -> tuple[Chunk, CoreState]
     relief = level[:, :n_t] * min(1.0, O2_RELIEF_PER_L * st.o2_flow_l_min)
     sbp = a["sbp_mmhg"][:, None] + dsbp + off.sbp + var["sbp"]
     dbp = a["dbp_mmhg"][:, None] + ddbp + off.dbp + var["dbp"]
-    dbp = np.minimum(dbp, sbp - 10.0)
+    hr = a["hr_bpm"][:, None] + dhr + off.hr + var["hr"]
+    spo2 = (a["spo2_pct"][:, None] - off.spo2_drop * (1.0 - relief)
+            + O2_BOOST_PCT * level[:, :n_t] + var["spo2"])  # fmt: skip
+    rr = (a["rr_per_min"][:, None] + pd.respiratory_rise(ce, a["rr_slope_per_min_per_ng_ml"])
+          + off.rr + var["rr"])  # fmt: skip
+    # The drugs take their share off; then no sum of effects leaves the living range.
+    vitals = bounded(sbp * off.sbp_scale, dbp * off.dbp_scale, hr * off.hr_scale, spo2, rr)
     truth = {
-        "hr": np.maximum(a["hr_bpm"][:, None] + dhr + off.hr + var["hr"], 25.0),
-        "sbp": sbp, "dbp": dbp, "map": dbp + (sbp - dbp) / 3.0,
-        "spo2": np.minimum(a["spo2_pct"][:, None] - off.spo2_drop * (1.0 - relief)
-                           + O2_BOOST_PCT * level[:, :n_t] + var["spo2"], 100.0),
-        "rr": np.maximum(a["rr_per_min"][:, None] + pd.respiratory_rise(
-            ce, a["rr_slope_per_min_per_ng_ml"]) + off.rr + var["rr"], 4.0),
+        **vitals,
         "cp": cp, "ce": ce,
         "dissociation": pd.dissociation_score(ce, a["dissociation_ec50_ng_ml"]),
         "nausea": off.nausea, "anxiety": off.anxiety,
@@ -413,7 +413,7 @@ def apply_action(
         return replace(st, nibp=tuple(request_nibp(c, now) for c in st.nibp))
     if kind in ("give_antihypertensive", "give_antiemetic"):
         try:
-            known_drug(kind, params.get("drug", DRUGS[kind][0]))
+            drug = known_drug(kind, params.get("drug", DRUGS[kind][0]))
         except (ValueError, TypeError) as exc:
             raise ActionError(f"{kind}: {exc}") from None
         dose = _number(params, "dose_mg")
@@ -421,6 +421,10 @@ def apply_action(
             raise ActionError(
                 f"{kind}: dose_mg must be more than 0 and at most {MAX_BOLUS_MG:g} mg, got {dose}"
             )
+        refused = over_the_maximum(drug, given_mg(st.interventions, drug), dose)
+        if refused:
+            raise ActionError(refused)
+        params = {**params, "drug": drug, "dose_mg": dose}  # what the effect reads
     iv = Intervention(float(now), kind, dict(params), actor)
     return replace(st, interventions=(*st.interventions, iv))
 

@@ -23,6 +23,9 @@ QUALITY_NAMES = ("ok", "artefact", "invalid")
 RR_EVERY_S = 5
 NIBP_RETRY_P = 0.035  # 2-5% of readings need a retry (est.)
 NIBP_SD_SYS, NIBP_SD_DIA, NIBP_SD_MAP = 5.0, 4.0, 3.0
+# What an adult oscillometric cuff can report (est., typical specifications); a reading
+# error never shows a value outside it, nor DIA within 5 mmHg of SYS.
+NIBP_SYS_RANGE, NIBP_DIA_RANGE, NIBP_MIN_PULSE_PRESSURE = (40, 260), (20, 200), 5
 MOTION_CANDIDATE_PER_H = 240.0  # thinning ceiling for artefact episodes
 MOTION_MAX_S = 30
 
@@ -133,8 +136,10 @@ def nibp_chunk(
         else:
             e = m.errors
             sys = round(ts + bias[0] + NIBP_SD_SYS * e[0])
+            sys = min(max(sys, NIBP_SYS_RANGE[0]), NIBP_SYS_RANGE[1])
             dia = round(td + bias[1] + NIBP_SD_DIA * (0.5 * e[0] + 0.866 * e[1]))
-            dia = min(dia, sys - 5)
+            # A cuff never reports DIA at or above SYS: at least NIBP_MIN_PULSE_PRESSURE apart.
+            dia = min(max(dia, NIBP_DIA_RANGE[0]), NIBP_DIA_RANGE[1], sys - NIBP_MIN_PULSE_PRESSURE)
             mean = round(tm + (bias[0] + 2 * bias[1]) / 3.0 + NIBP_SD_MAP * e[2])
             mean = min(max(mean, dia), sys)
             readings.append(NibpReading(m.end_s, sys, dia, mean, ts, td, tm, True, m.retried))

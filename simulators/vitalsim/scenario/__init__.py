@@ -90,7 +90,10 @@ including the onset ramp). Physiological events and the artefact storm also take
 ``onset_min`` (ramp up, 0 <= x <= duration_min) and ``offset_min`` (ramp back down after
 the plateau); the effect's level (:meth:`level_at`) rises linearly from 0 at ``at`` to 1
 at ``at + onset``, holds until ``at + duration``, then falls linearly to 0 over the
-offset. Overlapping events add up. In seconds: ``at_s``, ``onset_s``, ``duration_s``,
+offset. Overlapping events add up. A magnitude is what the patient shows at full
+level (``spo2_drop_pct = 10`` takes 10% off the SpO2); the ketamine-provoked kinds
+(surge, tachycardia, desaturation, emergence anxiety) may ease as Ce falls, never grow
+past it. In seconds: ``at_s``, ``onset_s``, ``duration_s``,
 ``offset_s``; ``end_s`` = ``at_s + duration_s``, the end of the plateau where the ramp
 down begins; ``effect_end_s`` = ``end_s + offset_s``, when the effect is over. An event
 that runs past the end of the session is clipped there: ``end_s`` and ``effect_end_s``
@@ -133,7 +136,8 @@ Actions (``[[actions]]``)
 required); ``give_antihypertensive`` (drug, default "labetalol"; dose_mg 1..100,
 required); ``give_antiemetic`` (drug, default "ondansetron"; dose_mg 0<x<=100,
 required); ``oxygen_on`` (flow_l_min 1..15, default 2). A drug must be one the model has
-an effect for (:data:`DRUGS`).
+an effect for (:data:`DRUGS`), and the boluses of one drug, in time order, may not pass
+its maximum per session (labetalol 300 mg, ondansetron 16 mg).
 
 Expected responses (``[[expected]]``)
 -------------------------------------

@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Self
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from vitalsim._drugs import DRUG_MODELS, over_the_maximum
 from vitalsim._tomlconfig import ConfigError, load_toml_model, problems_from
 
 from ._actions import ACTION_KINDS, Action
@@ -71,6 +72,26 @@ class ScenarioFile(_Model):
                             str(item.at),
                         )
                     )
+        _raise(errors)
+        return self
+
+    @model_validator(mode="after")
+    def _within_drug_maxima(self) -> Self:
+        """Scripted boluses, in time order, may not pass a drug's label maximum (the
+        engine would refuse the one that does)."""
+        given: dict[str, float] = {}
+        errors = []
+        order = sorted(range(len(self.actions)), key=lambda i: self.actions[i].at_s)
+        for i in order:
+            params = self.actions[i].params
+            drug, dose = params.get("drug"), params.get("dose_mg")
+            if drug not in DRUG_MODELS or dose is None:
+                continue
+            why = over_the_maximum(drug, given.get(drug, 0.0), float(dose))
+            if why:
+                errors.append(_error(("actions", i, "dose_mg"), why, {}))  # it names the dose
+            else:
+                given[drug] = given.get(drug, 0.0) + float(dose)
         _raise(errors)
         return self
 

@@ -156,8 +156,10 @@ def test_every_tick_of_a_whole_session_fits_the_budget(tmp_path) -> None:
     baseline is set, alarms come and go and readiness appears (a 1 Hz browser).
 
     Issue 14: the scenario's own NIBP program (every 5 min while infusing) now runs, and
-    the end of the infusion brings the phase line, readiness and five sounding BP alarm
-    rows in one tick (about 2.3 KB for any seed): that one tick may take 2.5 KB."""
+    the end of the infusion brings the phase line, readiness and the sounding BP alarm
+    rows in one tick: that one tick may take 2.75 KB. With the surge played as written
+    (+50 mmHg) the rises above baseline sound there too, beside the high limits and the
+    sustained rise (2.64 KB for this seed; 2.3 KB without them)."""
     bed = BedConfig(id="c", scenario="hypertensive-responder", seed=3)
     store = Store(str(tmp_path / "s.sqlite"))
     rt1 = Runtime(ClinicConfig(clinic=ClinicSection(), beds=[bed]), store, Feed(store),
@@ -176,7 +178,7 @@ def test_every_tick_of_a_whole_session_fits_the_budget(tmp_path) -> None:
     store.close()
     assert rt1.beds["c"].session.phase.value in ("ready", "observation")
     assert parts == {"e", "a", "d", "r"}, "the session went through every kind of change"
-    assert max(sizes) < 2560, f"largest tick {max(sizes)} B"
+    assert max(sizes) < 2816, f"largest tick {max(sizes)} B"
     assert sorted(sizes)[-2] < 2048, "every other tick stays within 2 KB"
 
 
