@@ -17,7 +17,7 @@ from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
-from vitalsim import pd
+from vitalsim import pd, symptoms
 from vitalsim._effects import Intervention, offsets
 from vitalsim._rng import BLOCK_S, generator, noise
 from vitalsim._variability import drift, initial_state
@@ -57,6 +57,8 @@ stopped by the nurse, finished (the whole dose given)."""
 PUMP_KINDS = ("pause_pump", "resume_pump", "set_rate", "stop_infusion")
 _PUMP_VERB = {"pause_pump": "pause", "resume_pump": "resume", "set_rate": "change",
               "stop_infusion": "stop"}  # fmt: skip
+_NOTE_SOURCE = {symptoms.NOTE_KIND: symptoms.NOTE_SOURCE}
+"""Who a note comes from when not a device: a cue is the patient's own words."""
 InfusionStart = Literal["scheduled", "manual"]
 """Who starts a live session's infusion: its schedule, or an action (see from_scenario)."""
 
@@ -153,6 +155,7 @@ class CoreState:
     ce_ref: dict[int, np.ndarray]
     events: tuple[Any, ...]
     interventions: tuple[Intervention, ...]
+    felt: symptoms.State  # acute tolerance, and when each cue was last said
 
 
 @dataclass
@@ -180,6 +183,7 @@ class Cohort:
     arrays: dict[str, np.ndarray]
     nibp_bias: tuple[tuple[float, float], ...]
     spo2_bias: tuple[float, ...]
+    symptoms: symptoms.Susceptibility
 
     @classmethod
     def build(
@@ -220,6 +224,7 @@ class Cohort:
             arrays,
             tuple(nibp_bias),
             tuple(spo2_bias),
+            symptoms.susceptibility(seed, ids, profiles),
         )
 
     def initial_state(self, events: Iterable[Any] = ()) -> CoreState:
@@ -229,6 +234,7 @@ class Cohort:
             ou=initial_state(self.seed, list(self.patient_ids)), o2_level=np.zeros(n),
             o2_flow_l_min=0.0, pump=PumpState(), nibp=tuple(NibpCycle() for _ in range(n)),
             ce_ref={}, events=tuple(events), interventions=(),
+            felt=symptoms.initial_state(n),
         )  # fmt: skip
 
 
@@ -295,6 +301,9 @@ def compute(cohort: Cohort, st: CoreState, t1_s: int) -> tuple[Chunk, CoreState]
         "dissociation": pd.dissociation_score(ce, a["dissociation_ec50_ng_ml"]),
         "nausea": off.nausea, "anxiety": off.anxiety,
     }  # fmt: skip
+    # What the patient feels and says: sedation, the drug's nausea and anxiety (vitalsim.symptoms)
+    scores, said, felt_end = symptoms.step(cohort.symptoms, t, truth, st.interventions, st.felt)
+    truth.update(scores)
     phase_pump = replace(st.pump, ended_s=pump_end.ended_s)
     phases = [phase_pump.phase_at(s) for s in range(t0, t1_s)]
     storms = [
@@ -342,9 +351,10 @@ def compute(cohort: Cohort, st: CoreState, t1_s: int) -> tuple[Chunk, CoreState]
             )
         measured.append(chunk)
         nibp_end.append(cycle)
+    notes.extend(cue.note() for cue in said[0])
     new = replace(
         st, t_s=t1_s, x=xs[:, n_t], lag=lagged[:, -1], ou=ou_end, o2_level=level[:, n_t],
-        pump=pump_end, nibp=tuple(nibp_end), ce_ref=ce_ref,
+        pump=pump_end, nibp=tuple(nibp_end), ce_ref=ce_ref, felt=felt_end,
     )  # fmt: skip
     return Chunk(t, truth, pump_rate, phases, measured, sorted(notes, key=lambda x: x[0])), new
 
@@ -460,7 +470,9 @@ def samples_of(chunk: Chunk, patient: int = 0, prev_rate: float | None = None) -
     """The recording rows of one patient for one chunk, in time order.
 
     PUMP_RATE is written every 10 s and whenever it changes; ``prev_rate`` is the rate
-    of the second before the chunk, so a run cut into ticks writes the same rows.
+    of the second before the chunk, so a run cut into ticks writes the same rows. The
+    concentrations and the hidden scores a nurse charts (``symptoms.SCORE_CHANNELS``)
+    are written every 10 s.
     """
     m = chunk.measured[patient]
     tr = chunk.truth
@@ -487,13 +499,16 @@ def samples_of(chunk: Chunk, patient: int = 0, prev_rate: float | None = None) -
             cp, ce = tr["cp"][patient, i], tr["ce"][patient, i]
             rows.append(SimSample(ts, "KET_CP", cp, "ok", cp))
             rows.append(SimSample(ts, "KET_CE", ce, "ok", ce))
+            for score, channel in symptoms.SCORE_CHANNELS.items():
+                felt = tr[score][patient, i]
+                rows.append(SimSample(ts, channel, felt, "ok", felt))
     return rows
 
 
 _TRUTH_OF: dict[str, str] = {
     "HR": "hr", "NIBP_SYS": "sbp", "NIBP_DIA": "dbp", "NIBP_MAP": "map", "SPO2": "spo2",
-    "RR": "rr", "KET_CE": "ce", "dissociation": "dissociation", "nausea": "nausea",
-    "anxiety": "anxiety",
+    "RR": "rr", "KET_CE": "ce", "dissociation": "dissociation", "sedation": "sedation",
+    "nausea": "nausea", "anxiety": "anxiety",
 }  # fmt: skip
 """A key of :attr:`Snapshot.truth` -> the computed vital it is."""
 TRUTH_KEYS: tuple[str, ...] = (*_TRUTH_OF, "PUMP_RATE")
@@ -524,6 +539,7 @@ class Snapshot:
     truth: dict[str, float]
     pump_set_rate_mg_per_kg_h: float = 0.0
     pump_state: str = "not_started"
+    sedation: float = 0.0
 
 
 class LiveSimulation:
@@ -645,7 +661,7 @@ class LiveSimulation:
         part = _slice(self._buffer, t0, t1)
         out = samples_of(part, 0, self._last_rate)
         self._last_rate = float(part.pump_rate[-1])
-        self.log.extend((t, kind, "device", d) for t, kind, d in part.notes)
+        self.log.extend((t, k, _NOTE_SOURCE.get(k, "device"), d) for t, k, d in part.notes)
         if part.phases[0] != self.phase or part.phases[-1] != self.phase:
             for t, ph in zip(part.t_s.tolist(), part.phases, strict=True):
                 if ph != self.phase:
@@ -724,7 +740,7 @@ class LiveSimulation:
             self.t_s, self._buffer.phases[i], delivering, pump.running,
             pump.delivered_mg_per_kg, self._start.o2_flow_l_min, tr["cp"], tr["ce"],
             tr["dissociation"], tr["nausea"], tr["anxiety"], truth, pump.rate_mg_per_kg_h,
-            pump.state,
+            pump.state, tr["sedation"],
         )  # fmt: skip
 
     @property
