@@ -27,6 +27,7 @@ from vitalsdash.runtime import Runtime
 from vitalsdash.store import Store
 from vitalsdash.ui.instructor import live as instructor_live
 from vitalsdash.ui.live.bedside import bedside_tick
+from vitalsdash.ui.review import metrics as review_metrics
 
 pytestmark = pytest.mark.integration
 
@@ -127,6 +128,9 @@ def test_the_debrief_lists_the_words_and_sets_charted_scores_against_the_patient
     lane = [tr for tr in fig.data if tr.name == "patient said"]
     assert lane
     assert any(said.words in t for t in lane[0].text)
+    review = str(review_metrics.scores_section(db))  # the review page: the same table
+    assert f"Charted 9, patient's actual {check.actual:g} — over-scored" in review
+    assert "1 score compared: 0 within ±2 points" in review
     html = render_report(data, db)
     assert f"Charted 9, patient&#x27;s actual {check.actual:g} — over-scored" in html
     assert "patient said" in html
