@@ -104,6 +104,30 @@ def _drug_on_board(t_s: np.ndarray, interventions: list[Intervention], drug: str
     return on_board(t_s, doses, drug)
 
 
+def drug_scales(t_s: np.ndarray, interventions: list[Intervention]) -> dict[str, np.ndarray]:
+    """What the drugs given leave of each target (sbp, dbp, hr, nausea), each (1, T):
+    each drug's share off, drug after drug."""
+    scale = {k: np.ones((1, t_s.size)) for k in DRUG_TARGETS}
+    for drug, model in DRUG_MODELS.items():
+        amount = _drug_on_board(t_s, interventions, drug)
+        if amount.any():
+            for target in model.emax:
+                scale[target] = scale[target] * (1.0 - model.fraction(target, amount))[None, :]
+    return scale
+
+
+def reassurance_factor(t_s: np.ndarray, interventions: list[Intervention]) -> np.ndarray:
+    """What reassurance leaves of anxiety, (T,): each ``reassure`` takes it down to 40%
+    within a couple of minutes."""
+    factor = np.ones(t_s.size)
+    for iv in interventions:
+        if iv.kind == "reassure":
+            since = _since(t_s, iv.t_s)
+            now = REASSURE_FLOOR + (1 - REASSURE_FLOOR) * np.exp(-since / REASSURE_TAU_S)
+            factor = factor * np.where(t_s >= iv.t_s, now, 1.0)
+    return factor
+
+
 def offsets(
     t_s: np.ndarray,
     ce: np.ndarray,
@@ -118,13 +142,7 @@ def offsets(
     zero = np.zeros((n, tn))
     sbp, dbp, hr, rr, drop, nausea = (zero.copy() for _ in range(6))
     anxiety = anxiety0[:, None] * np.exp(-t_s / WHITE_COAT_TAU_S)[None, :]
-    # What the drugs leave of each target: each drug's share off, drug after drug.
-    scale = {k: np.ones((1, tn)) for k in DRUG_TARGETS}
-    for drug, model in DRUG_MODELS.items():
-        amount = _drug_on_board(t_s, interventions, drug)
-        if amount.any():
-            for target in model.emax:
-                scale[target] = scale[target] * (1.0 - model.fraction(target, amount))[None, :]
+    scale = drug_scales(t_s, interventions)
     repositions = [iv.t_s for iv in interventions if iv.kind == "reposition"]
     for i, ev in enumerate(events):
         if ev.at_s > t_s[-1] or ev.effect_end_s < t_s[0]:
@@ -153,11 +171,7 @@ def offsets(
             anxiety = anxiety + ev.anxiety * r
         elif k == "nausea":
             nausea += ev.severity * r * scale["nausea"]
-    for iv in interventions:
-        if iv.kind == "reassure":
-            since = _since(t_s, iv.t_s)
-            factor = REASSURE_FLOOR + (1 - REASSURE_FLOOR) * np.exp(-since / REASSURE_TAU_S)
-            anxiety = anxiety * np.where(t_s >= iv.t_s, factor, 1.0)[None, :]
+    anxiety = anxiety * reassurance_factor(t_s, interventions)[None, :]
     sbp += ANXIETY_SBP * anxiety
     dbp += ANXIETY_DBP * anxiety
     hr += ANXIETY_HR * anxiety

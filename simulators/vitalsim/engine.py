@@ -18,7 +18,7 @@ from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
-from vitalsim import pd
+from vitalsim import pd, symptoms
 from vitalsim._drugs import given_mg, over_the_maximum
 from vitalsim._effects import Intervention, ce_coupling, offsets
 from vitalsim._limits import bounded
@@ -61,6 +61,8 @@ stopped by the nurse, finished (the whole dose given)."""
 PUMP_KINDS = ("pause_pump", "resume_pump", "set_rate", "stop_infusion")
 _PUMP_VERB = {"pause_pump": "pause", "resume_pump": "resume", "set_rate": "change",
               "stop_infusion": "stop"}  # fmt: skip
+_NOTE_SOURCE = {symptoms.NOTE_KIND: symptoms.NOTE_SOURCE}
+"""Who a note comes from when not a device: a cue is the patient's own words."""
 InfusionStart = Literal["scheduled", "manual"]
 """Who starts a live session's infusion: its schedule, or an action (see from_scenario)."""
 
@@ -157,6 +159,7 @@ class CoreState:
     ce_ref: dict[int, np.ndarray]  # per ketamine-provoked event: Ce at its start, highest since
     events: tuple[Any, ...]
     interventions: tuple[Intervention, ...]
+    felt: symptoms.State  # acute tolerance, and when each cue was last said
 
 
 @dataclass
@@ -185,6 +188,7 @@ class Cohort:
     nibp_bias: tuple[tuple[float, float], ...]
     spo2_bias: tuple[float, ...]
     pressor: pd.PressorResponse
+    symptoms: symptoms.Susceptibility
     session_number: int = 1
     """Which session of a course this is (vitalsim.course); 1 is a single session."""
 
@@ -237,6 +241,7 @@ class Cohort:
             tuple(nibp_bias),
             tuple(spo2_bias),
             pressor_response(profiles),
+            symptoms.susceptibility(seed, ids, profiles),
             session_number,
         )
 
@@ -247,6 +252,7 @@ class Cohort:
             ou=initial_state(self.noise_seed, list(self.patient_ids)), o2_level=np.zeros(n),
             o2_flow_l_min=0.0, pump=PumpState(), nibp=tuple(NibpCycle() for _ in range(n)),
             ce_ref={}, events=tuple(events), interventions=(),
+            felt=symptoms.initial_state(n),
         )  # fmt: skip
 
 
@@ -306,6 +312,9 @@ def compute(cohort: Cohort, st: CoreState, t1_s: int) -> tuple[Chunk, CoreState]
         "dissociation": pd.dissociation_score(ce, a["dissociation_ec50_ng_ml"]),
         "nausea": off.nausea, "anxiety": off.anxiety,
     }  # fmt: skip
+    # What the patient feels and says: sedation, the drug's nausea and anxiety (vitalsim.symptoms)
+    scores, said, felt_end = symptoms.step(cohort.symptoms, t, truth, st.interventions, st.felt)
+    truth.update(scores)
     phase_pump = replace(st.pump, ended_s=pump_end.ended_s)
     phases = [phase_pump.phase_at(s) for s in range(t0, t1_s)]
     storms = [
@@ -353,9 +362,11 @@ def compute(cohort: Cohort, st: CoreState, t1_s: int) -> tuple[Chunk, CoreState]
             )
         measured.append(chunk)
         nibp_end.append(cycle)
+    notes.extend(cue.note() for cue in said[0])
     new = replace(
         st, t_s=t1_s, x=xs[:, n_t], lag=np.stack([site[:, -1], lagged[:, -1]], axis=1),
         ou=ou_end, o2_level=level[:, n_t], pump=pump_end, nibp=tuple(nibp_end), ce_ref=ce_ref,
+        felt=felt_end,
     )  # fmt: skip
     return Chunk(t, truth, pump_rate, phases, measured, sorted(notes, key=lambda x: x[0])), new
 
@@ -475,7 +486,9 @@ def samples_of(chunk: Chunk, patient: int = 0, prev_rate: float | None = None) -
     """The recording rows of one patient for one chunk, in time order.
 
     PUMP_RATE is written every 10 s and whenever it changes; ``prev_rate`` is the rate
-    of the second before the chunk, so a run cut into ticks writes the same rows.
+    of the second before the chunk, so a run cut into ticks writes the same rows. The
+    concentrations and the hidden scores a nurse charts (``symptoms.SCORE_CHANNELS``)
+    are written every 10 s.
     """
     m = chunk.measured[patient]
     tr = chunk.truth
@@ -502,13 +515,16 @@ def samples_of(chunk: Chunk, patient: int = 0, prev_rate: float | None = None) -
             cp, ce = tr["cp"][patient, i], tr["ce"][patient, i]
             rows.append(SimSample(ts, "KET_CP", cp, "ok", cp))
             rows.append(SimSample(ts, "KET_CE", ce, "ok", ce))
+            for score, channel in symptoms.SCORE_CHANNELS.items():
+                felt = tr[score][patient, i]
+                rows.append(SimSample(ts, channel, felt, "ok", felt))
     return rows
 
 
 _TRUTH_OF: dict[str, str] = {
     "HR": "hr", "NIBP_SYS": "sbp", "NIBP_DIA": "dbp", "NIBP_MAP": "map", "SPO2": "spo2",
-    "RR": "rr", "KET_CE": "ce", "dissociation": "dissociation", "nausea": "nausea",
-    "anxiety": "anxiety",
+    "RR": "rr", "KET_CE": "ce", "dissociation": "dissociation", "sedation": "sedation",
+    "nausea": "nausea", "anxiety": "anxiety",
 }  # fmt: skip
 """A key of :attr:`Snapshot.truth` -> the computed vital it is."""
 TRUTH_KEYS: tuple[str, ...] = (*_TRUTH_OF, "PUMP_RATE")
@@ -539,6 +555,7 @@ class Snapshot:
     truth: dict[str, float]
     pump_set_rate_mg_per_kg_h: float = 0.0
     pump_state: str = "not_started"
+    sedation: float = 0.0
 
 
 class LiveSimulation:
@@ -667,7 +684,7 @@ class LiveSimulation:
         part = _slice(self._buffer, t0, t1)
         out = samples_of(part, 0, self._last_rate)
         self._last_rate = float(part.pump_rate[-1])
-        self.log.extend((t, kind, "device", d) for t, kind, d in part.notes)
+        self.log.extend((t, k, _NOTE_SOURCE.get(k, "device"), d) for t, k, d in part.notes)
         if part.phases[0] != self.phase or part.phases[-1] != self.phase:
             for t, ph in zip(part.t_s.tolist(), part.phases, strict=True):
                 if ph != self.phase:
@@ -746,7 +763,7 @@ class LiveSimulation:
             self.t_s, self._buffer.phases[i], delivering, pump.running,
             pump.delivered_mg_per_kg, self._start.o2_flow_l_min, tr["cp"], tr["ce"],
             tr["dissociation"], tr["nausea"], tr["anxiety"], truth, pump.rate_mg_per_kg_h,
-            pump.state,
+            pump.state, tr["sedation"],
         )  # fmt: skip
 
     @property

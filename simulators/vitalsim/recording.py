@@ -16,10 +16,13 @@ import numpy as np
 import pandas as pd
 
 from vitalsim.engine import SimSample
+from vitalsim.symptoms import NOTE_KIND, NOTE_SOURCE
 
 SAMPLE_COLUMNS = ("t", "channel", "value", "quality", "true_value")
 EVENT_COLUMNS = ("t", "kind", "source", "detail")
 SUFFIXES = (".csv", ".parquet")
+NOTE_SOURCES = {NOTE_KIND: NOTE_SOURCE}
+"""A note's source in the sidecar when it is not a device's: the patient's cues."""
 
 
 class RecordingFormatError(ValueError):
@@ -62,7 +65,7 @@ def events_frame(
         detail["end_s"] = ev.end_s
         rows.append((float(ev.at_s), ev.kind, "scenario", json.dumps(detail, sort_keys=True)))
     for t, kind, detail in notes:
-        source = "action" if "actor" in detail else "device"
+        source = "action" if "actor" in detail else NOTE_SOURCES.get(kind, "device")
         rows.append((float(t), kind, source, json.dumps(detail, sort_keys=True)))
     rows.sort(key=lambda r: r[0])  # stable: phases first at equal times
     return pd.DataFrame(rows, columns=list(EVENT_COLUMNS))

@@ -24,6 +24,7 @@ __all__ = [
     "all_channels",
     "by_hl7_code",
     "channel_of",
+    "charted_truth",
     "get",
     "is_known",
     "of_kind",
@@ -49,6 +50,9 @@ class Channel(StrEnum):
     PUMP_RATE = "PUMP_RATE"
     KET_CP = "KET_CP"
     KET_CE = "KET_CE"
+    DISSOCIATION_SCORE = "DISSOCIATION_SCORE"
+    SEDATION_SCORE = "SEDATION_SCORE"
+    NAUSEA_SCORE = "NAUSEA_SCORE"
 
 
 _BUILT_IN: dict[str, Channel] = {c.value: c for c in Channel}
@@ -124,6 +128,9 @@ class ChannelInfo:
     pump_rate: bool = False
     """The infusion pump's rate: a recording without phases starts and ends the infusion
     where it leaves and returns to 0 (one channel has it)."""
+    charted: str = ""
+    """The observation a nurse charts (``sedation``) whose true value this hidden channel
+    is: the simulated patient's own score, which the debrief sets the charted one against."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "short", self.short or self.id)
@@ -219,6 +226,12 @@ def panels() -> dict[str, tuple[ChannelInfo, ...]]:
         if c.shown:
             out.setdefault(c.panel, []).append(c)
     return {k: tuple(v) for k, v in out.items()}
+
+
+def charted_truth() -> dict[str, str]:
+    """Charted observation kind -> the hidden channel that holds its true value (the
+    simulator's scores): ``{"sedation": ..., ...}``; empty for a kind without one."""
+    return {c.charted: c.id for c in _REGISTRY.values() if c.charted}
 
 
 def pump_rate_channel() -> str:
@@ -318,5 +331,12 @@ for _info in (
                 print_colour="#ff7f0e", pump_rate=True),
     ChannelInfo("KET_CP", "Ketamine Cp", "ng/mL", Kind.HIDDEN),
     ChannelInfo("KET_CE", "Ketamine Ce", "ng/mL", Kind.HIDDEN),
+    # what the simulated patient feels, every 10 s: the truth of the nurse's charted scores
+    ChannelInfo("DISSOCIATION_SCORE", "Dissociation (patient's actual)", "0–10", Kind.HIDDEN,
+                precision=1, charted="dissociation"),
+    ChannelInfo("SEDATION_SCORE", "Sedation (patient's actual)", "0–10", Kind.HIDDEN,
+                precision=1, charted="sedation"),
+    ChannelInfo("NAUSEA_SCORE", "Nausea (patient's actual)", "0–10", Kind.HIDDEN,
+                precision=1, charted="nausea"),
 ):  # fmt: skip
     _REGISTRY[_info.id] = _info

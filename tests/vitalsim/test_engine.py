@@ -35,6 +35,7 @@ from vitalsim.engine import (
 from vitalsim.patient import sample_profile
 from vitalsim.recording import phase_changes
 from vitalsim.scenario import NibpSettings, Scenario, Timeline, load_scenario, make_event
+from vitalsim.symptoms import NOTE_KIND
 
 pytestmark = pytest.mark.unit
 
@@ -150,6 +151,29 @@ def test_live_in_random_steps_equals_batch(name: str) -> None:
     assert_same_rows(live_rows(sc, seed, steps), samples_of(chunk))
 
 
+def cue_notes(notes: list[tuple[float, str, dict]]) -> list[tuple[float, str, str]]:
+    """What the patient said, from a batch run's notes."""
+    return [(t, d["symptom"], d["words"]) for t, kind, d in notes if kind == NOTE_KIND]
+
+
+def live_cues(log: list[tuple[float, str, str, dict]]) -> list[tuple[float, str, str]]:
+    """What the patient said, from a live session's log (the patient's own words)."""
+    said = [(t, who, d) for t, kind, who, d in log if kind == NOTE_KIND]
+    assert {who for _, who, _ in said} <= {"patient"}
+    return [(t, d["symptom"], d["words"]) for t, _, d in said]
+
+
+@pytest.mark.parametrize("name", LIVE_CASES)
+def test_live_and_batch_patients_say_the_same_words_at_the_same_seconds(name: str) -> None:
+    sc = scenario(name)
+    seed = sc.seed or 0
+    _, chunk = batch_run(name, seed)
+    sim = LiveSimulation.from_scenario(sc, seed, follow_script=True)
+    for k in random_steps(chunk.t_s.size, random.Random(f"{name} cues")):
+        sim.advance(k)
+    assert live_cues(sim.log) == cue_notes(chunk.notes)
+
+
 def test_the_scripted_actions_are_applied_live_and_in_batch() -> None:
     sc = scenario("hypertensive-responder+actions")
     seed = sc.seed or 0
@@ -237,6 +261,7 @@ def test_random_live_sessions_equal_a_batch_run(
     cohort = Cohort.build([profile], seed, NibpSettings())
     chunk = run_batch(cohort, sim.t_s, accepted, _EVENTS)
     assert_same_rows(rows, samples_of(chunk))
+    assert live_cues(sim.log) == cue_notes(chunk.notes)
 
 
 # --------------------------------------------------------------------------- ActionError

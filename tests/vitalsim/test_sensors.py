@@ -29,13 +29,15 @@ from vitalsim.engine import (
 )
 from vitalsim.patient import sample_population
 from vitalsim.scenario import NibpSettings, Scenario, load_scenario
+from vitalsim.symptoms import SCORE_CHANNELS
 
 pytestmark = pytest.mark.unit
 
 REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = REPO / "config" / "scenarios"
 SHIPPED = sorted(p.stem for p in SCENARIOS.glob("*.toml"))
-CHANNELS = {"HR", "SPO2", "RR", "NIBP_SYS", "NIBP_DIA", "NIBP_MAP", "PUMP_RATE", "KET_CP", "KET_CE"}
+CHANNELS = {"HR", "SPO2", "RR", "NIBP_SYS", "NIBP_DIA", "NIBP_MAP", "PUMP_RATE", "KET_CP", "KET_CE",
+            *SCORE_CHANNELS.values()}  # fmt: skip
 
 
 @cache

@@ -29,6 +29,7 @@ from vitalsim.engine import PATIENT_ACTIONS as _SIM_ACTIONS
 from vitalsim.engine import TRUTH_KEYS as _SIM_TRUTH_KEYS
 from vitalsim.engine import profile_for as _profile_for
 from vitalsim.sensors import NibpProgram
+from vitalsim.symptoms import NOTE_KIND as _SIM_SAID
 
 __all__ = [
     "DRUGS",
@@ -39,6 +40,7 @@ __all__ = [
     "FELT_FROM_CHANNEL",
     "MAX_COURSE_SESSIONS",
     "PATIENT_ACTIONS",
+    "SAID",
     "SCREENING_QUESTIONS",
     "TRUTH_KEYS",
     "Felt",
@@ -70,6 +72,10 @@ EVENT_TITLES: dict[str, str] = _scenario.EVENT_TITLES
 """Each event kind's name as a nurse reads it, from the simulator's event models (whose
 fields carry their own ``title`` and, in ``json_schema_extra``, a ``suggested`` starting
 value or the ``derived`` rule of an empty one)."""
+SAID: str = _SIM_SAID
+"""The kind of a note (and of a stored session event) that carries what the patient said:
+detail ``words`` (their own, shown in quotes) and ``symptom`` (which cue). The simulator
+and a replayed recording send them; the bedside, the logs and the debrief show them."""
 TRUTH_KEYS: tuple[str, ...] = _SIM_TRUTH_KEYS
 """The keys of :meth:`SimulatorSource.truth`, in the order an instructor reads them: channel
 ids (facts in the channel registry) and the :data:`FELT` items no monitor measures."""
@@ -94,6 +100,7 @@ class Felt:
 
 FELT: dict[str, Felt] = {
     "dissociation": Felt("Dissociation", "0–10", 1),
+    "sedation": Felt("Sedation", "0–10", 1),
     "nausea": Felt("Nausea", "0–10", 1),
     "anxiety": Felt("Anxiety", "0–1", 2),
 }

@@ -9,6 +9,7 @@ recording replayed through the alarm engine; docs/debrief.md defines every metri
 - ``_discharge``: the discharge decision against readiness, and the phases;
 - ``_start``: how the infusion was started (the check, refused attempts, an override);
 - ``_course``: a patient's course of sessions side by side (BP response, symptoms);
+- ``_scores``: charted sedation, dissociation and nausea against the patient's own scores;
 - ``_metrics``: :func:`compute_debrief`, which puts them together;
 - ``_types``: the records all of them read.
 
@@ -59,6 +60,13 @@ from vitalsdash.debrief._metrics import (
     compute_debrief,
     silenced_unresolved,
 )
+from vitalsdash.debrief._scores import (
+    CLOSE_POINTS,
+    ScoreCheck,
+    ScoreSummary,
+    score_checks,
+    score_summary,
+)
 from vitalsdash.debrief._sources import (
     DEFAULT_PROFILE,
     DEFAULT_PROTOCOL,
@@ -87,6 +95,7 @@ from vitalsdash.debrief._types import (
 
 __all__ = [
     "ADDRESSING_ACTIONS",
+    "CLOSE_POINTS",
     "DEFAULT_PROFILE",
     "DEFAULT_PROTOCOL",
     "DEFAULT_SILENCED_LIMIT_S",
@@ -109,6 +118,8 @@ __all__ = [
     "Observation",
     "PhaseSpan",
     "ReadinessJudge",
+    "ScoreCheck",
+    "ScoreSummary",
     "SessionData",
     "SessionEvent",
     "SilencedUnresolved",
@@ -130,7 +141,9 @@ __all__ = [
     "read_actions_file",
     "resolve_protocol",
     "resolve_scenario",
+    "score_checks",
     "score_expected",
+    "score_summary",
     "session_from_frames",
     "session_from_recording",
     "session_from_store",

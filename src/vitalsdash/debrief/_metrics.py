@@ -43,6 +43,7 @@ from vitalsdash.debrief._expected import (
     score_expected,
     with_first_actions,
 )
+from vitalsdash.debrief._scores import ScoreCheck, score_checks, summary_fields
 from vitalsdash.debrief._start import InfusionStart, infusion_start
 from vitalsdash.debrief._types import (
     Action,
@@ -88,6 +89,8 @@ class Debrief:
         return self.labels.get(condition, condition)
 
     start: InfusionStart | None = None  # how the infusion was started (None: not judged)
+    scores: tuple[ScoreCheck, ...] = ()
+    """Each charted sedation, dissociation or nausea score beside the patient's own."""
 
     @property
     def alarm_episodes(self) -> tuple[Episode, ...]:
@@ -146,6 +149,7 @@ class Debrief:
             "discharge": self.discharge.verdict,
             "start_overridden": self.start is not None and self.start.overridden,
             "start_refused": 0 if self.start is None else len(self.start.refused),
+            **summary_fields(self.scores),
         }
 
 
@@ -235,4 +239,5 @@ def compute_debrief(
         groups=tuple(alarm_groups(eps)),
         labels=dict(data.labels),
         start=infusion_start(data.actions, changes),
+        scores=score_checks(data.observations, data.samples),
     )

@@ -27,6 +27,7 @@ from vitalsdash import channels, interruptions
 from vitalsdash.channels import ChannelInfo
 from vitalsdash.debrief import SessionData
 from vitalsdash.durations import hms
+from vitalsdash.report._tables import said_words
 from vitalsdash.text import plotly_text
 
 PRIORITY_COLOURS = {"HIGH": "#d62728", "MEDIUM": "#d9a400", "LOW": "#17a2b8"}
@@ -461,6 +462,7 @@ def _add_activity(fig: go.Figure, data: SessionData, debrief: Any, row: int) -> 
         "charted": ([], [], "#2ca02c", "square"),
         "scenario": ([], [], "#8c564b", "star"),
         "device": ([], [], "#7f7f7f", "circle-open"),
+        "patient said": ([], [], "#d62728", "diamond-open"),
     }
     for a in data.actions:
         if a.kind == "chart":
@@ -479,6 +481,11 @@ def _add_activity(fig: go.Figure, data: SessionData, debrief: Any, row: int) -> 
         rows["charted"][0].append(o.t_s / 60.0)
         rows["charted"][1].append(_esc(f"{hms(o.t_s)} {o.kind}: {what}"))
     for ev in data.session_events:
+        said = said_words(ev)
+        if said is not None:  # the patient's own words, in quotes
+            rows["patient said"][0].append(ev.t_s / 60.0)
+            rows["patient said"][1].append(_esc(f"{hms(ev.t_s)} {said}"))
+            continue
         if ev.kind in SCENARIO_EVENT_KINDS:
             lane = "scenario"
         elif ev.source == "device" and ev.kind not in ("nibp_start", "phase"):
@@ -504,7 +511,8 @@ def _add_activity(fig: go.Figure, data: SessionData, debrief: Any, row: int) -> 
             row=row,
             col=1,
         )
-    order = [k for k in ("device", "scenario", "charted", "instructor", "trainee") if k in lanes]
+    order = [k for k in ("device", "scenario", "patient said", "charted", "instructor", "trainee")
+             if k in lanes]  # fmt: skip
     fig.update_yaxes(
         title_text="activity",
         type="category",

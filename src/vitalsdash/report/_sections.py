@@ -14,11 +14,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from vitalsdash import interruptions
-from vitalsdash.debrief import Debrief, SessionData
+from vitalsdash.debrief import CLOSE_POINTS, Debrief, SessionData, score_summary
 from vitalsdash.report._tables import (
     COURSE_HEADERS,
     EPISODE_HEADERS,
     EXPECTED_HEADERS,
+    SCORE_HEADERS,
     SILENCED_HEADERS,
     SUPPRESSED_HEADERS,
     clock,
@@ -28,6 +29,8 @@ from vitalsdash.report._tables import (
     episode_rows,
     num,
     params_text,
+    said_words,
+    score_rows,
     silenced_rows,
     start_lines,
     suppressed_rows,
@@ -105,6 +108,9 @@ def _cards(debrief: Debrief) -> str:
         (f"{exp['met']} / {exp['late']} / {exp['missed']}", "expected: met / late / missed"),
         (s["discharge"], "discharge decision"),
     ]
+    if s["scores_compared"]:
+        items.append((f"{s['scores_close']} / {s['scores_compared']}",
+                      f"charted scores within ±{CLOSE_POINTS} of the patient's own"))  # fmt: skip
     return (
         '<div class="cards">'
         + "".join(
@@ -226,6 +232,21 @@ def _actions_section(data: SessionData) -> str:
     return html_table(["at", "by", "action", "parameters", "outcome"], rows, empty="No action.")
 
 
+def _scores_section(debrief: Debrief) -> str:
+    summary = score_summary(debrief.scores).words()
+    intro = (
+        '<p class="note">Each sedation, dissociation or nausea score charted, beside the '
+        "score the simulated patient actually had at that moment (whole points); within "
+        f"±{CLOSE_POINTS} points is about right.</p>"
+    )
+    head = f'<p class="scores-summary">{esc(summary)}</p>' if summary else ""
+    return intro + head + html_table(
+        SCORE_HEADERS, score_rows(debrief),
+        empty="No sedation, dissociation or nausea score was charted (or the patient's own "
+        "scores were not recorded).",
+    )  # fmt: skip
+
+
 def _observations_section(data: SessionData) -> str:
     rows = [[clock(o.t_s), o.actor, o.kind, num(o.value), o.text or ""] for o in data.observations]
     return html_table(["at", "by", "kind", "score", "note"], rows, empty="Nothing charted.")
@@ -275,7 +296,10 @@ def _events_section(data: SessionData) -> str:
         if ev.kind in ("nibp_start",):
             continue
         plain = _interruption_text(ev)
-        if plain is not None:
+        said = said_words(ev)
+        if said is not None:
+            rows.append([clock(ev.t_s), "patient said", ev.source, said])
+        elif plain is not None:
             rows.append([clock(ev.t_s), plain[0], ev.source, plain[1]])
         else:
             rows.append([clock(ev.t_s), ev.kind, ev.source, params_text(ev.detail)])
@@ -315,6 +339,7 @@ def sections(data: SessionData, debrief: Debrief) -> list[tuple[str, str, str]]:
         ("suppressed", "Suppressed nuisance excursions", _suppressed_section(debrief)),
         ("discharge", "Discharge decision", _discharge_section(debrief)),
         ("actions", "Actions", _actions_section(data)),
+        ("scores", "Charted scores against the patient's own", _scores_section(debrief)),
         ("observations", "Charted observations", _observations_section(data)),
         ("events", "Scenario, device and phase events", _events_section(data)),
     ]

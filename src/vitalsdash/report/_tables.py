@@ -12,6 +12,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from vitalsdash.adapters.simulator import SAID
 from vitalsdash.debrief import Debrief
 from vitalsdash.durations import hms, span_in_columns
 
@@ -110,6 +111,30 @@ def silenced_rows(debrief: Debrief) -> list[tuple[str, list[str]]]:
             s.episode.first_action_kind or "no action",
         ])
         for s in debrief.silenced_unresolved
+    ]  # fmt: skip
+
+
+def said_words(event: Any) -> str | None:
+    """What the patient said, in quotes ('“I feel sick”'), for a session event that carries
+    their words (``adapters.simulator.SAID``); None for any other event."""
+    words = (event.detail or {}).get("words") if event.kind == SAID else None
+    return f"“{words}”" if words else None
+
+
+SCORE_HEADERS = ("at", "score", "charted", "patient's actual", "difference", "in words")
+"""The charted-scores table's columns (report and review page)."""
+
+
+def score_rows(debrief: Debrief) -> list[tuple[str, list[str]]]:
+    """One row per charted score beside the patient's own, with its CSS class
+    ("score-close", "score-under", "score-over"): the report and the review page."""
+    cls = {"about right": "score-close", "under-scored": "score-under",
+           "over-scored": "score-over"}  # fmt: skip
+    return [
+        (cls[c.verdict], [clock(c.t_s), c.label, num(c.charted), num(c.actual),
+                          f"{c.difference:+g}".replace("-", "−") if c.difference else "0",
+                          c.words()])
+        for c in debrief.scores
     ]  # fmt: skip
 
 

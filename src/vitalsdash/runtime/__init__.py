@@ -24,6 +24,7 @@ from vitalsdash.runtime._views import (
     PreInfusionView,
     PumpView,
     ReadinessView,
+    SaidView,
     SignalsView,
     TruthView,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "PumpView",
     "ReadinessView",
     "Runtime",
+    "SaidView",
     "SignalsView",
     "TruthView",
     "bed_summary",

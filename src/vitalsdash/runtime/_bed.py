@@ -23,6 +23,7 @@ from typing import Any
 from vitalsdash import channels
 from vitalsdash import protocol as proto
 from vitalsdash.adapters import Note, Reading, Source
+from vitalsdash.adapters.simulator import SAID
 from vitalsdash.alarms import PUMP_STATES, AlarmAction, AlarmEngine, AlarmEvent, step
 from vitalsdash.model import Phase, Quality, Sample, channel_of
 from vitalsdash.protocol import alarm_baseline
@@ -103,6 +104,7 @@ class BedSession:
     baseline_cuff: list[Sample] = field(default_factory=list)  # the baseline's cuff samples
     overdue_sent: bool = False  # the engine was told observation lasted the maximum
     discharge: dict[str, Any] | None = None  # t_s, wall, actor, note once discharged
+    said: tuple[float, str, str] | None = None  # the patient's last words: t_s, words, symptom
 
     def act(self, action: AlarmAction, now_s: float) -> list[AlarmEvent]:
         """One alarm action now (AlarmActionError changes nothing). The engine's own
@@ -156,6 +158,8 @@ class BedSession:
                                                  baseline_from)  # fmt: skip
                 elif n.kind == "pump":
                     pump += self._pump_reported(n.detail.get("state"), sec)
+                elif n.kind == SAID and n.detail.get("words"):
+                    self.said = (n.t_s, str(n.detail["words"]), str(n.detail.get("symptom", "")))
             actions += pump
             samples = []
             for r in by_second.get(sec, ()):

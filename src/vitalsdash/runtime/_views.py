@@ -152,6 +152,16 @@ class DischargeView(Plain):
 
 
 @dataclass(frozen=True, slots=True)
+class SaidView(Plain):
+    """What the patient said last, at ``t_s``: their ``words`` (shown in quotes) and the
+    cue it is (``symptom``: "nausea", "chest_tightness" ...; for a log, not for show)."""
+
+    t_s: float
+    words: str
+    symptom: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class BaselineView(Plain):
     """The patient's baseline: channel id -> value, for the channels the protocol took
     one of (``protocol.Baseline.by_channel``), and how many cuff readings it rests on."""
@@ -171,7 +181,8 @@ class BedView(Plain):
     ``latest``: channel -> (t_s, value, quality) of its last valid reading; ``last_nibp``:
     NIBP channel -> (t_s, value); ``limits``: condition -> limit in force (None: not
     evaluated); ``limits_in_force``: channel -> the four limits of the settings table;
-    ``patient``: the facts the bedside shows (age, sex, weight)."""
+    ``patient``: the facts the bedside shows (age, sex, weight); ``patient_said``: what the
+    patient said last (None: nothing yet, or a source whose patient cannot speak)."""
 
     bed_id: str
     label: str
@@ -196,6 +207,7 @@ class BedView(Plain):
     pre_infusion: PreInfusionView | None = None  # while waiting in the baseline
     infusion_hold_reason: str | None = None  # an auto_start bed held by its check
     discharge: DischargeView | None = None
+    patient_said: SaidView | None = None
 
     def value(self, channel: str) -> float | None:
         """The current value of a channel (None when there is none)."""
@@ -398,6 +410,7 @@ def bed_view(bed: Bed) -> BedView:
         pre_infusion=_pre_infusion(s.pre_infusion),
         infusion_hold_reason=s.hold_reason(),
         discharge=_discharge(bed),
+        patient_said=None if s.said is None else SaidView(*s.said),
     )  # fmt: skip
 
 
@@ -447,4 +460,6 @@ def summary(view: BedView) -> dict[str, Any]:
     out["session"]["pre_infusion_check"] = None if check is None else {
         "status": check.status, "reasons": list(check.reasons)}  # fmt: skip
     out["session"]["infusion_hold_reason"] = view.infusion_hold_reason
+    said = view.patient_said
+    out["session"]["patient_said"] = None if said is None else said.to_dict()
     return out

@@ -160,6 +160,7 @@ def test_truth_values_are_formatted_and_missing_ones_dashed() -> None:
             "RR": 14.0,
             "KET_CE": 180.44,
             "dissociation": 6.66,
+            "sedation": 2.04,
             "nausea": 0.0,
             "anxiety": 0.123,
             "PUMP_RATE": 0.75,
@@ -172,6 +173,7 @@ def test_truth_values_are_formatted_and_missing_ones_dashed() -> None:
         "RR": "14",
         "KET_CE": "180",
         "dissociation": "6.7",
+        "sedation": "2.0",
         "nausea": "0.0",
         "anxiety": "0.12",
         "PUMP_RATE": "0.75",
@@ -186,16 +188,17 @@ def test_truth_values_are_formatted_and_missing_ones_dashed() -> None:
 def test_truth_boxes_come_from_the_registry_and_the_simulator() -> None:
     boxes = {i.key: i for i in instructor_truth.ITEMS}
     assert list(boxes) == [
-        "HR", "NIBP", "SPO2", "RR", "KET_CE", "dissociation", "nausea", "anxiety", "PUMP_RATE",
+        "HR", "NIBP", "SPO2", "RR", "KET_CE", "dissociation", "sedation", "nausea", "anxiety",
+        "PUMP_RATE",
     ]  # fmt: skip
     assert [(b.label, b.unit) for b in boxes.values()] == [
         ("HR", "bpm"), ("NIBP", "mmHg"), ("SpO₂", "%"), ("RR", "/min"), ("Ketamine Ce", "ng/mL"),
-        ("Dissociation", "0–10"), ("Nausea", "0–10"), ("Anxiety", "0–1"),
+        ("Dissociation", "0–10"), ("Sedation", "0–10"), ("Nausea", "0–10"), ("Anxiety", "0–1"),
         ("Pump rate", "mg/kg/h"),
     ]  # fmt: skip
     assert [b.css for b in boxes.values()] == [
         "t-hr", "t-nibp truth-wide", "t-spo2", "t-rr", "t-drug", "t-feel", "t-feel", "t-feel",
-        "t-drug",
+        "t-feel", "t-drug",
     ]  # fmt: skip
     css = CONSOLE_CSS.read_text(encoding="utf-8")
     for b in boxes.values():  # a channel's colour is the registry's (inline --ch), or a class's

@@ -1,7 +1,9 @@
-"""What happens at a chair, newest first: actions by anyone, alarms raised, acknowledgements.
+"""What happens at a chair, newest first: actions by anyone, alarms raised, acknowledgements,
+and what the patient said.
 
 Actions come from the session's action log; acknowledgements from the alarm log (it knows
-how long the alarm sounded before); alarm onsets give the context a trainee acted in.
+how long the alarm sounded before); alarm onsets give the context a trainee acted in; the
+patient's words come from the session's event log.
 The list is capped: a growing container slows every round-trip (dash-notes).
 """
 
@@ -16,13 +18,14 @@ from dash import Patch, html
 from vitalsdash.ui import alarm_words, fmt
 from vitalsdash.ui.instructor import events as instructor_events
 from vitalsdash.ui.instructor.forms import prepend_capped
-from vitalsdash.ui.live.bedside import ACTION_TEXT
+from vitalsdash.ui.live.bedside import ACTION_TEXT, said_text
 
 __all__ = ["CAP", "Row", "patch", "render", "rows"]
 
 CAP = 12
 MARKERS = {"HIGH": "***", "MEDIUM": "**", "LOW": "*"}
-WHO = {"trainee": "Trainee", "instructor": "Instructor", "system": "System", "alarm": "Alarm"}
+WHO = {"trainee": "Trainee", "instructor": "Instructor", "system": "System", "alarm": "Alarm",
+       "patient": "Patient"}  # fmt: skip
 
 
 class Row(NamedTuple):
@@ -64,6 +67,15 @@ def alarm_row(r: dict[str, Any], labels: Mapping[str, str] | None = None) -> Row
     return None
 
 
+def said_row(r: dict[str, Any]) -> Row | None:
+    """What the patient said (a session event); None for the rest of the event log."""
+    text = said_text(r)
+    if not text:
+        return None
+    words = text.removeprefix("Patient: ")  # the row's "who" says it is the patient
+    return Row(float(r["t_s"]), 0, "patient", words, "")
+
+
 def _together(r: dict[str, Any]) -> Any:
     """The group of an acknowledgement made for several alarms at once (None for one)."""
     return (r.get("detail") or {}).get("group") if r.get("event") == "acknowledged" else None
@@ -88,10 +100,13 @@ def rows(
     actions: Iterable[dict[str, Any]],
     alarms: Iterable[dict[str, Any]],
     labels: Mapping[str, str] | None = None,
+    events: Iterable[dict[str, Any]] = (),
 ) -> list[Row]:
-    """Newest first, at most CAP. ``labels``: the bed's condition names in words."""
+    """Newest first, at most CAP. ``labels``: the bed's condition names in words;
+    ``events``: the session's event log (what the patient said is shown)."""
     alarms = list(alarms)
     found = [x for x in map(action_row, actions) if x is not None]
+    found += [x for x in map(said_row, events) if x is not None]
     found += _acks([r for r in alarms if _together(r) is not None], labels)
     singles = (alarm_row(r, labels) for r in alarms if _together(r) is None)
     found += [x for x in singles if x is not None]

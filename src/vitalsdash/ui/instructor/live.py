@@ -62,7 +62,8 @@ def sim_state(rt: Runtime) -> tuple[str, str]:
 def _activity(
     rt: Runtime, now: BedNow, cur: list[Any] | None, out: dict[str, Any]
 ) -> list[Any] | None:
-    """New activity rows of one chair; its cursor [sid, action seq, alarm seq, rows shown]."""
+    """New activity rows of one chair; its cursor [sid, action seq, alarm seq, rows shown,
+    session event seq]."""
     sid = now.session_id
     if sid is None:
         if cur is not None:
@@ -70,25 +71,26 @@ def _activity(
         return None
     view = rt.view(now.bed_id)
     labels = view.alarm_labels if view is not None else None
-    if cur is None or cur[0] != sid:
+    if cur is None or cur[0] != sid or len(cur) < 5:
         acts = rt.feed.actions_since(sid, 0)
         alarms = rt.feed.alarm_events_since(sid, 0)
-        found = activity.rows(acts, alarms, labels)
+        events = rt.feed.session_events_since(sid, 0)
+        found = activity.rows(acts, alarms, labels, events)
         out["activity"] = activity.render(found)
-        aseq = acts[-1]["seq"] if acts else 0
-        eseq = alarms[-1]["seq"] if alarms else 0
-        return [sid, aseq, eseq, len(found)]
-    _, aseq, eseq, shown = cur
+        return [sid, _last_seq(acts), _last_seq(alarms), len(found), _last_seq(events)]
+    _, aseq, eseq, shown, sseq = cur
     acts = rt.feed.actions_since(sid, aseq)
     alarms = rt.feed.alarm_events_since(sid, eseq)
-    if acts:
-        aseq = acts[-1]["seq"]
-    if alarms:
-        eseq = alarms[-1]["seq"]
-    new = activity.rows(acts, alarms, labels)
+    events = rt.feed.session_events_since(sid, sseq)
+    new = activity.rows(acts, alarms, labels, events)
     if new:
         out["activity"], shown = activity.patch(new, shown)
-    return [sid, aseq, eseq, shown]
+    return [sid, _last_seq(acts, aseq), _last_seq(alarms, eseq), shown, _last_seq(events, sseq)]
+
+
+def _last_seq(rows: list[dict[str, Any]], before: int = 0) -> int:
+    """The seq a cursor moves to after ``rows`` (where it was when there are none)."""
+    return int(rows[-1]["seq"]) if rows else before
 
 
 def bed_tick(rt: Runtime, bed_id: str, cursor: dict[str, Any] | None) -> dict[str, Any]:

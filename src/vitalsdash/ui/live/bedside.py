@@ -16,6 +16,7 @@ from typing import Any
 
 from vitalsdash import channels, interruptions
 from vitalsdash.actions import INSTRUCTOR_ONLY
+from vitalsdash.adapters.simulator import SAID
 from vitalsdash.runtime import Runtime
 from vitalsdash.text import plotly_text
 from vitalsdash.ui import alarm_words, fmt, series
@@ -26,6 +27,7 @@ from vitalsdash.ui.widgets import (
     audio,
     charting,
     numerics,
+    patient_says,
     pump_panel,
     readiness,
     start_check,
@@ -33,7 +35,9 @@ from vitalsdash.ui.widgets import (
 )
 from vitalsdash.ui.widgets import discharge as discharge_widget
 
-__all__ = ["ACTION_TEXT", "DECLARED", "action_text", "bedside_tick", "component_props"]
+__all__ = [
+    "ACTION_TEXT", "DECLARED", "action_text", "bedside_tick", "component_props", "said_text",
+]  # fmt: skip
 
 
 def _groups() -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -99,6 +103,9 @@ PANELS: dict[str, tuple[str, str]] = {
     "discharge-panel": ("discharge-panel", "hidden"),
     "discharge-status": ("discharge-status", "children"),
     "discharge-result": ("discharge-result", "children"),
+    "patient-says-words": ("patient-says-words", "children"),
+    "patient-says-time": ("patient-says-time", "children"),
+    "patient-says-class": ("patient-says", "className"),
 }
 """Tick keys of the panels, each re-sent only when it changed."""
 
@@ -129,6 +136,12 @@ ACTION_TEXT: dict[str, Callable[[dict[str, Any]], str]] = {
     "start_infusion": lambda p: start_text(p),
     "discharge": lambda p: "Discharged",
 }
+
+
+def said_text(row: Mapping[str, Any]) -> str:
+    """A stored ``symptom`` event as a log line: 'Patient: “I feel sick”' ("" if no words)."""
+    words = (row.get("detail") or {}).get("words")
+    return f"Patient: “{words}”" if words else ""
 
 
 def start_text(p: dict[str, Any]) -> str:
@@ -197,6 +210,14 @@ def _markers(
         seq["session"] = row["seq"]
         if row.get("kind") == interruptions.INTERRUPTED:  # a band on the chart, in words
             cursor["gaps"].append([series.xt(row["t_s"]), interruptions.label(row.get("detail"))])
+        elif row.get("kind") == SAID:  # the patient's words, with what was done
+            said = said_text(row)
+            if said:
+                xs, ys, ts = ev["action"]
+                xs.append(series.xt(row["t_s"]))
+                ys.append(1)
+                ts.append(plotly_text(f"{fmt.clock(row['t_s'])} {said}"))
+                cursor["said"] = (float(row["t_s"]), str(row["detail"]["words"]))
         elif row.get("kind") == "phase":
             phase = (row.get("detail") or {}).get("phase")
             new = not cursor["phases"] or cursor["phases"][-1][1] != phase
@@ -347,6 +368,17 @@ def _panels(view: BedView, cur: dict[str, Any], out: dict[str, Any]) -> None:
             hidden, status, [])  # fmt: skip
 
 
+def _said(cur: dict[str, Any], out: dict[str, Any], fresh: bool = False) -> None:
+    """The "Patient says" line when the patient said something new (the markers found it
+    in the event log), or, on a fresh page, whatever was said last (nothing: hidden).
+    Nothing goes into the cursor: the event log's seq already says what was read."""
+    said = cur.pop("said", None)
+    if said is None and not fresh:
+        return
+    out["patient-says-words"], out["patient-says-time"], out["patient-says-class"] = (
+        patient_says.state(said))  # fmt: skip
+
+
 def component_props(out: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """A tick's result as component id -> {property: value}, for whatever delivers it
     (the polling callback, the push stream)."""
@@ -379,6 +411,7 @@ def bedside_tick(rt: Runtime, bed_id: str, cursor: dict[str, Any] | None) -> dic
         return out
     if cursor is None or cursor.get("sid") != view.session_id:
         cur = _backfill(rt, view, out)
+        _said(cur, out, fresh=True)
     else:
         cur = _load(cursor)
         points = _new_points(rt, view, cur)
@@ -386,6 +419,7 @@ def bedside_tick(rt: Runtime, bed_id: str, cursor: dict[str, Any] | None) -> dic
         ext = trends.compact(points, events)
         if ext is not None:
             out["wire"] = {"e": ext}
+        _said(cur, out)
     _observations(rt, view.session_id, cur, out)
     _panels(view, cur, out)
     for key, part in WIRED.items():

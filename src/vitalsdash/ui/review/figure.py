@@ -35,6 +35,7 @@ MARKERS = {
     "charted": PALETTE["ok"],
     "scenario": "#f4a261",
     "device": PALETTE["muted"],
+    "patient said": "#ff8a80",
 }
 """Trace name -> colour on the dark panel (names as timeline_figure gives them); the
 channels' own come from the registry (``channel_colours``)."""

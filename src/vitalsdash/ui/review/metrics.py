@@ -14,24 +14,29 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import html
 
-from vitalsdash.debrief import Debrief, SessionData
+from vitalsdash.debrief import CLOSE_POINTS, Debrief, SessionData, score_summary
 from vitalsdash.report import (
     EPISODE_HEADERS,
     EXPECTED_HEADERS,
     NEVER,
+    SCORE_HEADERS,
     SILENCED_HEADERS,
     SUPPRESSED_HEADERS,
     clock,
     duration,
     num,
     params_text,
+    score_rows,
     silenced_rows,
     start_lines,
     suppressed_rows,
 )
 from vitalsdash.report import episode_rows as report_episode_rows
 
-__all__ = ["episode_rows", "observations_section", "start_section", "summary_items", "table"]
+__all__ = [
+    "episode_rows", "observations_section", "scores_section", "start_section", "summary_items",
+    "table",
+]  # fmt: skip
 
 NONE = "–"
 
@@ -328,6 +333,35 @@ def actions_section(data: SessionData) -> html.Section:
             wrap=(3, 4),
         ),
         "review-actions-section",
+    )
+
+
+_SCORE_CLASS = {"score-close": "review-ok", "score-under": "review-bad",
+                "score-over": "review-warn"}  # fmt: skip
+
+
+def scores_section(debrief: Debrief) -> html.Section:
+    """Charted sedation, dissociation and nausea beside the patient's own scores (the
+    report's table), with how close they came."""
+    rows = [
+        (cls, [*cells[:5], html.Span(cells[5], className=_SCORE_CLASS.get(cls, ""))])
+        for cls, cells in score_rows(debrief)
+    ]
+    summary = score_summary(debrief.scores).words()
+    body = html.Div(
+        [
+            html.P(summary, id="review-scores-summary") if summary else None,
+            table(SCORE_HEADERS, rows, "review-scores",
+                  "No sedation, dissociation or nausea score was charted (or the patient's "
+                  "own scores were not recorded).", wrap=(5,)),
+        ]
+    )  # fmt: skip
+    return section(
+        "Charted scores against the patient's own",
+        body,
+        "review-scores-section",
+        note="Each score charted, beside the score the simulated patient actually had at that "
+        f"moment (whole points); within ±{CLOSE_POINTS} points is about right.",
     )
 
 

@@ -302,6 +302,7 @@ def _review(loaded: Loaded) -> html.Div:
                 ],
                 className="g-2",
             ),
+            m.scores_section(db),
         ],
         className="page review-page",
     )
