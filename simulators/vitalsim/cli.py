@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from vitalsim._tomlconfig import ConfigError
+from vitalsim.dosing import Dosing
 from vitalsim.engine import ActionError, samples_of, simulate_scenario
 from vitalsim.patient import sample_population
 from vitalsim.pk import PK_MODELS, concentration_table
@@ -93,15 +94,14 @@ def cmd_population(args: argparse.Namespace) -> int:
     profiles = sample_population(args.n, args.seed, proto.pk_model)
     with tqdm(total=args.n, desc="patients", unit="pt", file=sys.stderr, disable=None) as bar:
         stats = population_stats(
-            profiles, proto.infusion_rate_mg_per_kg_h, proto.infusion_min, progress=bar.update
-        )
+            profiles, proto.infusion_rate_mg_per_kg_h, proto.infusion_min, progress=bar.update,
+            dosing=proto.dosing,
+        )  # fmt: skip
     if args.json:
         print(json.dumps(stats.as_dict(), indent=2))
         return 0
-    print(
-        f"{args.n} virtual patients, seed {args.seed}, protocol {args.protocol} "
-        f"({proto.total_dose_mg_per_kg:g} mg/kg over {proto.infusion_min:g} min)"
-    )
+    print(f"{args.n} virtual patients, seed {args.seed}, protocol {args.protocol} "
+          f"({_regimen_words(proto.dosing, proto.infusion_min)})")  # fmt: skip
     print(f"{'figure':34} {'virtual':>9}   published")
     for key, value in stats.as_dict().items():
         if key == "n":
@@ -114,6 +114,20 @@ def cmd_population(args: argparse.Namespace) -> int:
         )
         print(f"{key:34} {value:9.3f}   {pub}")
     return 0
+
+
+def _regimen_words(dosing: Dosing, infusion_min: float) -> str:
+    """ "0.5 mg/kg over 40 min", "0.5 mg/kg over 40 min per kg of ideal body weight",
+    "esketamine 56 mg nasal spray, 2 devices 5 min apart"."""
+    if dosing.intranasal:
+        return (f"{dosing.drug} {dosing.dose_mg:g} mg nasal spray, {dosing.devices} devices "
+                f"{dosing.device_interval_min:g} min apart")  # fmt: skip
+    words = f"{dosing.dose_mg_per_kg:g} mg/kg over {infusion_min:g} min"
+    if dosing.drug != "ketamine":
+        words = f"{dosing.drug} {words}"
+    if dosing.dose_weight != "actual":
+        words += f" per kg of {dosing.dose_weight} body weight"
+    return words
 
 
 def build_parser() -> argparse.ArgumentParser:
