@@ -187,10 +187,10 @@ def layout(bed_id: str | None = None, **_: Any) -> html.Div:
                 [dbc.Col(_trend_card(), lg=8), dbc.Col(numerics.layout(), lg=4)],
                 className="g-2 bed-main",
             ),
-            dbc.Row(dbc.Col(start_check.layout()), className="g-2 mt-1"),
+            dbc.Row(dbc.Col(start_check.layout(bed.dose)), className="g-2 mt-1"),
             dbc.Row(
                 [
-                    dbc.Col(pump_panel.layout(), lg=3, md=6),
+                    dbc.Col(pump_panel.layout(bed.dose), lg=3, md=6),
                     dbc.Col(interventions.layout(), lg=3, md=6),
                     dbc.Col(charting.layout(), lg=3, md=6),
                     dbc.Col(readiness.layout(), lg=3, md=6),
@@ -268,7 +268,8 @@ def start_clicked(n: int | None, check: dict | None, go: int | None) -> tuple[An
         return no_update, no_update, no_update
     if check and check.get("status") == "caution":
         why = "\n".join(f"! {r}" for r in check.get("reasons") or [])
-        ask = f"The pre-infusion check asks for caution:\n{why}\n\nStart the infusion?"
+        verb = check.get("verb") or "Start the infusion"
+        ask = f"The pre-infusion check asks for caution:\n{why}\n\n{verb}?"
         return True, ask, no_update
     return False, no_update, (go or 0) + 1
 

@@ -1,0 +1,106 @@
+"""The dose in the nurse's words: what is prescribed, and where a nasal dose has got to.
+
+One place for the wording the pump card, the pre-infusion card, the central tile and the
+instructor's console share: "Ketamine 0.5 mg/kg × 61.2 kg ideal body weight = 30.6 mg
+over 40 min", "Esketamine 56 mg nasal spray: 2 devices of 28 mg, 5 min apart",
+"Device 1 of 2 given · next at 0:15:00".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vitalsdash.ui import fmt
+
+__all__ = [
+    "device_lines",
+    "is_nasal",
+    "order_line",
+    "phase_name",
+    "pump_title",
+    "start_label",
+    "stop_label",
+]
+
+DRUG_NAMES = {"ketamine": "Ketamine", "esketamine": "Esketamine"}
+BASIS_WORDS = {"actual": "actual", "ideal": "ideal", "adjusted": "adjusted"}
+
+
+def is_nasal(dose: Any) -> bool:
+    """Whether a DoseView (or PumpView) is a nasal spray rather than an infusion."""
+    return getattr(dose, "route", "iv") == "intranasal"
+
+
+def _drug(dose: Any) -> str:
+    return DRUG_NAMES.get(getattr(dose, "drug", "ketamine"), "Ketamine")
+
+
+def _minutes(minutes: float) -> str:
+    """ "40 min", "4 h", "1 h 30 min"."""
+    whole = round(minutes)
+    if whole < 60:
+        return f"{whole} min"
+    hours, rest = divmod(whole, 60)
+    return f"{hours} h" if rest == 0 else f"{hours} h {rest} min"
+
+
+def order_line(dose: Any) -> str:
+    """The prescription with the weight it is per, or the nasal spray's devices; empty
+    when there is no prescription (a recording, a device)."""
+    if dose is None:
+        return ""
+    if is_nasal(dose):
+        return (f"{_drug(dose)} {dose.total_mg:g} mg nasal spray: {dose.devices} "
+                f"device{'s' if dose.devices != 1 else ''} of {dose.device_mg:g} mg, "
+                f"{dose.device_interval_min:g} min apart")  # fmt: skip
+    basis = BASIS_WORDS.get(dose.dose_weight, dose.dose_weight)
+    line = (f"{_drug(dose)} {dose.dose_mg_per_kg:g} mg/kg × {dose.dosing_weight_kg:.1f} kg "
+            f"{basis} body weight = {dose.total_mg:.1f} mg")  # fmt: skip
+    if dose.over_min:
+        line += f" over {_minutes(dose.over_min)}"
+    if dose.rate_mg_per_kg_h:
+        line += f" ({dose.rate_mg_per_kg_h:.2f} mg/kg/h)"
+    if dose.dose_weight != "actual" and dose.weight_kg is not None:
+        line += f"; actual weight {dose.weight_kg:g} kg"
+    return line
+
+
+def pump_title(dose: Any) -> str:
+    """The pump card's header: "Ketamine pump", "Esketamine nasal spray"."""
+    if dose is None:
+        return "Ketamine pump"
+    return f"{_drug(dose)} nasal spray" if is_nasal(dose) else f"{_drug(dose)} pump"
+
+
+def start_label(dose: Any) -> str:
+    """The start button: an infusion is started, a nasal dose is given."""
+    return "Give dose" if is_nasal(dose) else "Start infusion"
+
+
+def stop_label(dose: Any) -> str:
+    return "Stop: no more devices" if is_nasal(dose) else "Stop infusion"
+
+
+def phase_name(phase: str | None, dose: Any = None) -> str:
+    """The phase as the nurse names it: a nasal dose is "Dosing", not "Infusion"."""
+    if phase == "infusion" and is_nasal(dose):
+        return "Dosing"
+    return fmt.phase(phase)
+
+
+def device_lines(pump: Any) -> tuple[str, str]:
+    """A nasal dose's two lines: where it has got to, and what comes next or was given.
+
+    ("Device 1 of 2 given", "Next device at 0:15:00"), ("All 2 devices given", "56 mg"),
+    ("Stopped after device 1 of 2", "28 mg given")."""
+    n, given = int(pump.devices), int(pump.devices_given)
+    mg = f"{given * pump.device_mg:g} mg given"
+    if pump.state == "not_started":
+        return fmt.DASH, "Not given yet"
+    if pump.state == "stopped":
+        return f"Stopped after device {given} of {n}", mg
+    if pump.state == "finished":
+        return f"All {n} devices given" if n > 1 else "Device given", mg
+    now = f"Device {given} of {n} given" if given else f"Giving device 1 of {n}"
+    nxt = pump.next_device_s
+    return now, (f"Next device at {fmt.clock(nxt)}" if nxt is not None else mg)
