@@ -80,6 +80,8 @@ class DoseOrder:
     devices: int = 0
     device_mg: float = 0.0
     device_interval_min: float = 0.0
+    form: str = "dose"
+    """How the prescription is written: "dose" (mg/kg over a time) or "rate" (mg/kg/h)."""
 
 
 @dataclass(frozen=True)

@@ -263,10 +263,14 @@ class SimulatorSource:
         self.sim.inject(event)
 
     def pump(self) -> PumpStatus:
+        """The pump as it reports itself; a nasal dose not yet started already says it
+        is one (its devices), as the prescription does."""
         p = self.sim.pump
+        d = self.scenario.protocol.dosing
+        devices, device_mg = (p.devices, p.device_mg) if p.devices else (d.devices, d.device_mg)
         return PumpStatus(p.rate_mg_per_kg_h, p.running, p.delivered_mg_per_kg, p.started_s,
                           p.ended_s, p.delivering_mg_per_kg_h, p.paused_s,
-                          p.stopped, p.route, p.devices, p.devices_given, p.device_mg,
+                          p.stopped, d.route, devices, p.devices_given, device_mg,
                           p.next_device_s)  # fmt: skip
 
     def dose(self) -> DoseOrder:
@@ -279,9 +283,10 @@ class SimulatorSource:
                              device_interval_min=d.device_interval_min)  # fmt: skip
         p = self.sim.profile
         kg = float(dosing_weight_kg(d.dose_weight, p.weight_kg, p.height_cm, p.sex))
+        form = "rate" if self.scenario.protocol.rate_mg_per_kg_h is not None else "dose"
         return DoseOrder(d.drug, d.route, d.dose_for(kg), d.dose_weight, float(p.weight_kg),
                          kg, d.dose_mg_per_kg, d.rate_mg_per_kg_h,
-                         d.administration_min)  # fmt: skip
+                         d.administration_min, form=form)  # fmt: skip
 
     def truth(self) -> dict[str, float]:
         """The patient's noise-free state now, keyed by :data:`TRUTH_KEYS`; the pump's

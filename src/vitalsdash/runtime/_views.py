@@ -118,6 +118,7 @@ class DoseView(Plain):
     devices: int = 0
     device_mg: float = 0.0
     device_interval_min: float = 0.0
+    form: str = "dose"  # "dose" (mg/kg over a time) or "rate" (mg/kg/h)
 
 
 @dataclass(frozen=True, slots=True)
@@ -368,7 +369,8 @@ def _dose(source: Any) -> DoseView | None:
     d = dose()
     return DoseView(d.drug, d.route, float(d.total_mg), d.dose_weight, d.weight_kg,
                     d.dosing_weight_kg, d.dose_mg_per_kg, d.rate_mg_per_kg_h, d.over_min,
-                    int(d.devices), float(d.device_mg), float(d.device_interval_min))  # fmt: skip
+                    int(d.devices), float(d.device_mg), float(d.device_interval_min),
+                    str(getattr(d, "form", "dose")))  # fmt: skip
 
 
 def _readiness(r: Any) -> ReadinessView | None:

@@ -44,25 +44,30 @@ def _minutes(minutes: float) -> str:
     return f"{hours} h" if rest == 0 else f"{hours} h {rest} min"
 
 
-def order_line(dose: Any) -> str:
+def order_line(dose: Any, *, short: bool = False) -> str:
     """The prescription with the weight it is per, or the nasal spray's devices; empty
-    when there is no prescription (a recording, a device)."""
+    when there is no prescription (a recording, a device).
+
+    In full (the start card, the instructor): "Ketamine 0.5 mg/kg × 61.2 kg ideal body
+    weight = 30.6 mg over 40 min"; an hourly rate as one ("Ketamine 0.5 mg/kg/h × 87.0 kg
+    adjusted body weight = 43.5 mg/h for 4 h"). ``short`` (the pump card, whose header
+    names the drug): "0.5 mg/kg × 61.2 kg ideal weight = 30.6 mg"."""
     if dose is None:
         return ""
+    drug = "" if short else f"{_drug(dose)} "
     if is_nasal(dose):
-        return (f"{_drug(dose)} {dose.total_mg:g} mg nasal spray: {dose.devices} "
-                f"device{'s' if dose.devices != 1 else ''} of {dose.device_mg:g} mg, "
+        devices = f"{dose.devices} device{'s' if dose.devices != 1 else ''}"
+        spray = "" if short else " nasal spray"
+        return (f"{drug}{dose.total_mg:g} mg{spray}: {devices} of {dose.device_mg:g} mg, "
                 f"{dose.device_interval_min:g} min apart")  # fmt: skip
     basis = BASIS_WORDS.get(dose.dose_weight, dose.dose_weight)
-    line = (f"{_drug(dose)} {dose.dose_mg_per_kg:g} mg/kg × {dose.dosing_weight_kg:.1f} kg "
-            f"{basis} body weight = {dose.total_mg:.1f} mg")  # fmt: skip
-    if dose.over_min:
-        line += f" over {_minutes(dose.over_min)}"
-    if dose.rate_mg_per_kg_h:
-        line += f" ({dose.rate_mg_per_kg_h:.2f} mg/kg/h)"
-    if dose.dose_weight != "actual" and dose.weight_kg is not None:
-        line += f"; actual weight {dose.weight_kg:g} kg"
-    return line
+    kg = f"{dose.dosing_weight_kg:.1f} kg {basis} {'weight' if short else 'body weight'}"
+    if getattr(dose, "form", "dose") == "rate":
+        per_h = dose.rate_mg_per_kg_h * dose.dosing_weight_kg
+        line = f"{drug}{dose.rate_mg_per_kg_h:g} mg/kg/h × {kg} = {per_h:.1f} mg/h"
+        return line if short else f"{line} for {_minutes(dose.over_min or 0.0)}"
+    line = f"{drug}{dose.dose_mg_per_kg:g} mg/kg × {kg} = {dose.total_mg:.1f} mg"
+    return line if short or not dose.over_min else f"{line} over {_minutes(dose.over_min)}"
 
 
 def pump_title(dose: Any) -> str:
@@ -96,7 +101,7 @@ def device_lines(pump: Any) -> tuple[str, str]:
     n, given = int(pump.devices), int(pump.devices_given)
     mg = f"{given * pump.device_mg:g} mg given"
     if pump.state == "not_started":
-        return fmt.DASH, "Not given yet"
+        return fmt.DASH, "0 mg given"
     if pump.state == "stopped":
         return f"Stopped after device {given} of {n}", mg
     if pump.state == "finished":

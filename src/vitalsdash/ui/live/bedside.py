@@ -139,14 +139,19 @@ ACTION_TEXT: dict[str, Callable[[dict[str, Any]], str]] = {
 
 
 def start_text(p: dict[str, Any]) -> str:
-    """A ``start_infusion`` row's words (a refused one has check "blocked", no override)."""
+    """A ``start_infusion`` row's words (a refused one has check "blocked", no override);
+    a nasal spray's (``route`` "intranasal") says a dose was started."""
     if p.get("override_reason"):
-        return f"Infusion started despite a blocked check: {p['override_reason']}"
-    if p.get("auto"):
-        return "Infusion started by itself"
-    return {"caution": "Infusion started with caution", "blocked": "Start infusion"}.get(
-        str(p.get("check")), "Infusion started"
-    )
+        text = f"Infusion started despite a blocked check: {p['override_reason']}"
+    elif p.get("auto"):
+        text = "Infusion started by itself"
+    else:
+        text = {"caution": "Infusion started with caution", "blocked": "Start infusion"}.get(
+            str(p.get("check")), "Infusion started"
+        )
+    if p.get("route") == "intranasal":
+        return text.replace("Infusion started", "Dose started", 1)
+    return text
 
 
 def action_text(row: dict[str, Any], labels: Mapping[str, str] | None = None) -> str | None:
@@ -360,7 +365,8 @@ def _panels(view: BedView, cur: dict[str, Any], out: dict[str, Any]) -> None:
 def dose_panels(dose: Any) -> dict[str, str]:
     """The pump card's and the start card's words for a session's prescription."""
     order = dose_words.order_line(dose)
-    return {"pump-title": dose_words.pump_title(dose), "pump-order": order,
+    return {"pump-title": dose_words.pump_title(dose),
+            "pump-order": dose_words.order_line(dose, short=True),
             "pump-card": pump_panel.card_class(dose),
             "pump-stop-button": dose_words.stop_label(dose),
             "start-title": start_check.title(dose), "start-order": order,

@@ -115,7 +115,11 @@ def layout(dose: Any = None) -> dbc.Card:
             dbc.CardHeader(html.Span(dose_words.pump_title(dose), id="pump-title")),
             dbc.CardBody(
                 [
-                    html.Div(dose_words.order_line(dose), id="pump-order", className="pump-order"),
+                    html.Div(
+                        dose_words.order_line(dose, short=True),
+                        id="pump-order",
+                        className="pump-order",
+                    ),
                     html.Div(render(state(None)), id="pump-status", className="pump-status"),
                     html.Div(
                         [
