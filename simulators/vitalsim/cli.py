@@ -14,7 +14,7 @@ from vitalsim._tomlconfig import ConfigError
 from vitalsim.dosing import Dosing
 from vitalsim.engine import ActionError, samples_of, simulate_scenario
 from vitalsim.patient import sample_population
-from vitalsim.pk import PK_MODELS, concentration_table
+from vitalsim.pk import ALL_PK_MODELS, concentration_table
 from vitalsim.population import PUBLISHED, population_stats
 from vitalsim.recording import (
     RecordingFormatError,
@@ -146,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     pk = sub.add_parser("pk", help="plasma and effect-site concentrations over time")
-    pk.add_argument("--model", choices=sorted(PK_MODELS), default="kamp")
+    pk.add_argument("--model", choices=sorted(ALL_PK_MODELS), default="kamp")
     pk.add_argument("--weight", type=float, required=True, metavar="KG")
     pk.add_argument("--dose-mg-per-kg", type=float)
     pk.add_argument("--over-min", type=float)
