@@ -103,6 +103,8 @@ def _patient(view: BedView) -> str:
         parts.append(str(info["sex"]))
     if info.get("weight_kg"):
         parts.append(f"{info['weight_kg']:g} kg")
+    if info.get("height_cm"):  # the ideal weight a dose may be per follows from it
+        parts.append(f"{info['height_cm']:g} cm")
     return " · ".join(parts)
 
 
