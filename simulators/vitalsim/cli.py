@@ -13,8 +13,9 @@ from pathlib import Path
 
 from vitalsim._tomlconfig import ConfigError
 from vitalsim.course import MAX_SESSIONS, check_session_number
+from vitalsim.dosing import Dosing
 from vitalsim.engine import ActionError, samples_of, simulate_scenario
-from vitalsim.pk import PK_MODELS, concentration_table
+from vitalsim.pk import ALL_PK_MODELS, concentration_table
 from vitalsim.population import PUBLISHED
 from vitalsim.recording import (
     RecordingFormatError,
@@ -118,7 +119,7 @@ def cmd_population(args: argparse.Namespace) -> int:
         return 0
     print(
         f"{args.n} virtual patients, seed {args.seed}, protocol {args.protocol} "
-        f"({proto.total_dose_mg_per_kg:g} mg/kg over {proto.infusion_min:g} min), "
+        f"({_regimen_words(proto.dosing, proto.infusion_min)}), "
         "measured as the studies did (NIBP readings, 1-min median HR)"
     )
     print(f"{'figure':36} {'measured':>9} {'noise-free':>11}   published")
@@ -153,6 +154,20 @@ def _writable_csv(path: str) -> Path:
     return out
 
 
+def _regimen_words(dosing: Dosing, infusion_min: float) -> str:
+    """ "0.5 mg/kg over 40 min", "0.5 mg/kg over 40 min per kg of ideal body weight",
+    "esketamine 56 mg nasal spray, 2 devices 5 min apart"."""
+    if dosing.intranasal:
+        return (f"{dosing.drug} {dosing.dose_mg:g} mg nasal spray, {dosing.devices} devices "
+                f"{dosing.device_interval_min:g} min apart")  # fmt: skip
+    words = f"{dosing.dose_mg_per_kg:g} mg/kg over {infusion_min:g} min"
+    if dosing.drug != "ketamine":
+        words = f"{dosing.drug} {words}"
+    if dosing.dose_weight != "actual":
+        words += f" per kg of {dosing.dose_weight} body weight"
+    return words
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="vitalsim",
@@ -176,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     pk = sub.add_parser("pk", help="plasma and effect-site concentrations over time")
-    pk.add_argument("--model", choices=sorted(PK_MODELS), default="kamp")
+    pk.add_argument("--model", choices=sorted(ALL_PK_MODELS), default="kamp")
     pk.add_argument("--weight", type=float, required=True, metavar="KG")
     pk.add_argument("--dose-mg-per-kg", type=float)
     pk.add_argument("--over-min", type=float)

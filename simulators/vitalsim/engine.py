@@ -25,6 +25,7 @@ from vitalsim._limits import bounded
 from vitalsim._rng import BLOCK_S, generator, noise
 from vitalsim._variability import drift, initial_state
 from vitalsim.course import check_session_number, session_profile, session_seed
+from vitalsim.dosing import Dosing, dosing_weight_kg
 from vitalsim.patient import PatientProfile, pressor_response, sample_profile, stacked_pk
 from vitalsim.pk import LinearPK
 from vitalsim.scenario import DRUGS, NibpSettings, Scenario, known_drug
@@ -95,6 +96,28 @@ class PumpState:
     """Ended by ``stop_infusion`` (not by having given the whole dose)."""
     paused_s: float | None = None
     """When the running pump was paused (None: not paused)."""
+    route: str = "iv"
+    """"iv" (a syringe pump) or "intranasal": nasal spray devices given at set times."""
+    devices: int = 0
+    device_mg: float = 0.0
+    device_every_s: float = 0.0
+    devices_given: int = 0
+    """Nasal devices already in the nose; device k is due at ``started_s + k every``."""
+
+    @property
+    def intranasal(self) -> bool:
+        return self.route == "intranasal"
+
+    def device_s(self, k: int) -> float:
+        """When nasal device ``k`` (0-based) is due."""
+        return float(self.started_s or 0.0) + k * self.device_every_s
+
+    @property
+    def next_device_s(self) -> float | None:
+        """When the next nasal device is due (None: none left, or not a nasal dose)."""
+        if not self.intranasal or self.ended_s is not None or self.started_s is None:
+            return None
+        return self.device_s(self.devices_given) if self.devices_given < self.devices else None
 
     @property
     def state(self) -> str:
@@ -122,6 +145,8 @@ class PumpState:
 
     def delivered_until(self, now_s: float, t_s: float) -> PumpState:
         """The pump after running from ``now_s`` to ``t_s`` with no action in between."""
+        if self.intranasal:
+            return self._devices_until(t_s)
         r = self.delivering_mg_per_kg_h
         if r <= 0 or t_s <= now_s:
             return self
@@ -134,6 +159,19 @@ class PumpState:
         )
         if done <= t_s:
             out = replace(out, remaining_mg_per_kg=0.0, running=False, ended_s=done)
+        return out
+
+    def _devices_until(self, t_s: float) -> PumpState:
+        """A nasal dose at ``t_s``: every device due before ``t_s`` given (one due at t_s
+        goes in as second t_s is computed); after the last, observation begins at it."""
+        if self.started_s is None or self.ended_s is not None:
+            return self
+        given = self.devices_given
+        while given < self.devices and self.device_s(given) < t_s:
+            given += 1
+        out = replace(self, devices_given=given)
+        if given == self.devices:
+            out = replace(out, running=False, ended_s=self.device_s(given - 1))
         return out
 
     def phase_at(self, t_s: float) -> str:
@@ -160,6 +198,7 @@ class CoreState:
     events: tuple[Any, ...]
     interventions: tuple[Intervention, ...]
     felt: symptoms.State  # acute tolerance, and when each cue was last said
+    depot: np.ndarray  # mg still to absorb from the nose (N,); zero for an infusion
 
 
 @dataclass
@@ -189,6 +228,9 @@ class Cohort:
     spo2_bias: tuple[float, ...]
     pressor: pd.PressorResponse
     symptoms: symptoms.Susceptibility
+    dosing: Dosing
+    dosing_weight_kg: np.ndarray
+    """The weight a mg/kg dose is per (``dosing.dose_weight``), (N,); PK uses weight_kg."""
     session_number: int = 1
     """Which session of a course this is (vitalsim.course); 1 is a single session."""
 
@@ -206,6 +248,7 @@ class Cohort:
         program: NibpProgram,
         patient_ids: list[int] | None = None,
         session_number: int = 1,
+        dosing: Dosing | None = None,
     ) -> Cohort:
         """The patients as they are on the day of session ``session_number`` of their
         course (``profiles`` are who they are: their session 1, see vitalsim.course)."""
@@ -223,6 +266,8 @@ class Cohort:
             "rr_slope_per_min_per_ng_ml",
             "dissociation_ec50_ng_ml",
             "motion_artefacts_per_h",
+            "nasal_ka_per_min",
+            "nasal_bioavailability",
         )
         arrays = {n: np.array([float(getattr(p, n)) for p in profiles]) for n in names}
         nibp_bias, spo2_bias = [], []
@@ -242,6 +287,8 @@ class Cohort:
             tuple(spo2_bias),
             pressor_response(profiles),
             symptoms.susceptibility(seed, ids, profiles),
+            dosing or Dosing(),
+            dosing_weights(profiles, dosing or Dosing()),
             session_number,
         )
 
@@ -253,7 +300,105 @@ class Cohort:
             o2_flow_l_min=0.0, pump=PumpState(), nibp=tuple(NibpCycle() for _ in range(n)),
             ce_ref={}, events=tuple(events), interventions=(),
             felt=symptoms.initial_state(n),
+            depot=np.zeros(n),
         )  # fmt: skip
+
+
+def dosing_weights(profiles: Iterable[PatientProfile], dosing: Dosing) -> np.ndarray:
+    """Each patient's dosing weight in kg under ``dosing`` (actual, ideal or adjusted)."""
+    return np.array([dosing_weight_kg(dosing.dose_weight, p.weight_kg, p.height_cm, p.sex)
+                     for p in profiles], dtype=float)  # fmt: skip
+
+
+def _infusion_pk(
+    cohort: Cohort, pump: PumpState, x: np.ndarray, t0: int, t1_s: int, tau: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """States (N, T+1, 4) over [t0, t1] from ``x`` and the pump rate each second: one rate
+    until completion (if it falls inside), then zero. Per kg of dosing weight."""
+    t = np.arange(t0, t1_s, dtype=float)
+    rate = pump.delivering_mg_per_kg_h
+    done = pump.completion_s(t0)
+    rate_mg_min = rate * cohort.dosing_weight_kg / 60.0
+    if done < t1_s:
+        cut = (done - t0) / 60.0
+        before = tau < cut
+        xs = np.empty((len(cohort.profiles), tau.size, 4))
+        xs[:, before] = cohort.pk.evolve(x, rate_mg_min, tau[before])
+        x_cut = cohort.pk.evolve(x, rate_mg_min, np.array([cut]))[:, 0]
+        xs[:, ~before] = cohort.pk.evolve(x_cut, 0.0, tau[~before] - cut)
+        return xs, np.where(t < done, rate, 0.0)
+    return cohort.pk.evolve(x, rate_mg_min, tau), np.full(t.size, rate)
+
+
+def _nasal_pk(
+    cohort: Cohort, pump: PumpState, x: np.ndarray, depot: np.ndarray, t0: int, t1_s: int,
+    tau: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, list[tuple[float, str, dict]]]:  # fmt: skip
+    """States (N, T+1, 4) over [t0, t1] from ``x`` and ``depot``, the depot at t1, and a
+    note per nasal device.
+
+    A device due in [t0, t1) puts its bioavailable share in the nose at its second; from
+    one device to the next the state moves by :meth:`LinearPK.absorbed`, exactly."""
+    a = cohort.arrays
+    cuts: list[float] = []
+    k = pump.devices_given
+    while pump.started_s is not None and pump.ended_s is None and k < pump.devices:
+        due = pump.device_s(k)
+        if due >= t1_s:
+            break
+        cuts.append(max(due, float(t0)))
+        k += 1
+    xs = np.empty((len(cohort.profiles), tau.size, 4))
+    edges = [0.0, *((c - t0) / 60.0 for c in cuts), math.inf]
+    notes = []
+    for j in range(len(edges) - 1):
+        if j > 0:  # a device goes in at the start of its second
+            depot = depot + a["nasal_bioavailability"] * pump.device_mg
+            given = pump.devices_given + j
+            detail = {"device": given, "devices": pump.devices, "mg": pump.device_mg}
+            notes.append((t0 + edges[j] * 60.0, "nasal_device", detail))
+        lo, hi = edges[j], edges[j + 1]
+        inside = (tau >= lo) & (tau < hi)
+        if j + 1 < len(edges) - 1:
+            ahead = np.append(tau[inside], edges[j + 1]) - lo
+        else:
+            ahead = tau[inside] - lo
+        moved = cohort.pk.evolve(x, 0.0, ahead)
+        extra, left = cohort.pk.absorbed(depot, a["nasal_ka_per_min"], ahead)
+        states = moved + extra
+        if j + 1 < len(edges) - 1:
+            xs[:, inside] = states[:, :-1]
+            x, depot = states[:, -1], left[:, -1]
+        else:
+            xs[:, inside] = states
+            depot = left[:, -1] if left.shape[1] else depot
+    return xs, depot, notes
+
+
+def drug_course(cohort: Cohort, duration_s: int) -> tuple[np.ndarray, np.ndarray]:
+    """Plasma and effect-site concentration of the drug given (ng/mL, (N, T) each) for
+    the seconds [0, duration_s) of ``cohort.dosing`` started at 0 with nothing done after:
+    the engine's own dosing and PK, without the rest of a session (population figures)."""
+    n = len(cohort.profiles)
+    st = CoreState(
+        t_s=0, x=np.zeros((n, 4)), lag=np.zeros(n), ou={}, o2_level=np.zeros(n),
+        o2_flow_l_min=0.0, pump=PumpState(), nibp=(), ce_ref={}, events=(), interventions=(),
+        depot=np.zeros(n),
+    )  # fmt: skip
+    st = apply_action(cohort, st, "start_infusion", cohort.dosing.start_params(), "system")
+    cps, ces = [], []
+    pump, x, depot = st.pump, st.x, st.depot
+    for t0 in range(0, duration_s, BLOCK_S):
+        t1 = min(t0 + BLOCK_S, duration_s)
+        tau = np.arange(0, t1 - t0 + 1) / 60.0
+        if pump.intranasal:
+            xs, depot, _ = _nasal_pk(cohort, pump, x, depot, t0, t1, tau)
+        else:
+            xs, _ = _infusion_pk(cohort, pump, x, t0, t1, tau)
+        cps.append(cohort.pk.cp_ng_ml(xs[:, :-1]))
+        ces.append(cohort.pk.ce_ng_ml(xs[:, :-1]))
+        x, pump = xs[:, -1], pump.delivered_until(t0, t1)
+    return np.concatenate(cps, axis=1), np.concatenate(ces, axis=1)
 
 
 def _windows(events: tuple[Any, ...], kind: str) -> list[tuple[float, float]]:
@@ -265,25 +410,18 @@ def compute(cohort: Cohort, st: CoreState, t1_s: int) -> tuple[Chunk, CoreState]
     t0 = st.t_s
     t = np.arange(t0, t1_s, dtype=float)
     n_t = t.size
-    # Pump and PK: one rate until completion (if it falls inside), then zero.
-    rate = st.pump.delivering_mg_per_kg_h
-    done = st.pump.completion_s(t0)
-    rate_mg_min = rate * cohort.weight_kg / 60.0
+    # Dosing and PK: the pump's rate per dosing kg, or nasal devices at their seconds.
     tau = np.append(t - t0, t1_s - t0) / 60.0
-    if done < t1_s:
-        cut = (done - t0) / 60.0
-        before = tau < cut
-        xs = np.empty((len(cohort.profiles), tau.size, 4))
-        xs[:, before] = cohort.pk.evolve(st.x, rate_mg_min, tau[before])
-        x_cut = cohort.pk.evolve(st.x, rate_mg_min, np.array([cut]))[:, 0]
-        xs[:, ~before] = cohort.pk.evolve(x_cut, 0.0, tau[~before] - cut)
-        pump_rate = np.where(t < done, rate, 0.0)
+    depot, dose_notes = st.depot, []
+    if st.pump.intranasal:
+        xs, depot, dose_notes = _nasal_pk(cohort, st.pump, st.x, st.depot, t0, t1_s, tau)
+        pump_rate = np.zeros(n_t)
     else:
-        xs = cohort.pk.evolve(st.x, rate_mg_min, tau)
-        pump_rate = np.full(n_t, rate)
+        xs, pump_rate = _infusion_pk(cohort, st.pump, st.x, t0, t1_s, tau)
     pump_end = st.pump.delivered_until(t0, t1_s)
     cp = cohort.pk.cp_ng_ml(xs[:, :n_t])
-    ce = cohort.pk.ce_ng_ml(xs[:, :n_t])
+    ce_drug = cohort.pk.ce_ng_ml(xs[:, :n_t])
+    ce = ce_drug * cohort.dosing.potency  # racemic-equivalent: what the effect models see
     a = cohort.arrays
     site, lagged = pd.pressor_drive(ce, st.lag, cohort.pressor)
     dsbp, ddbp, dhr = pd.haemodynamic_rise(site, lagged, cohort.pressor)
@@ -308,7 +446,7 @@ def compute(cohort: Cohort, st: CoreState, t1_s: int) -> tuple[Chunk, CoreState]
     vitals = bounded(sbp * off.sbp_scale, dbp * off.dbp_scale, hr * off.hr_scale, spo2, rr)
     truth = {
         **vitals,
-        "cp": cp, "ce": ce,
+        "cp": cp, "ce": ce_drug,
         "dissociation": pd.dissociation_score(ce, a["dissociation_ec50_ng_ml"]),
         "nausea": off.nausea, "anxiety": off.anxiety,
     }  # fmt: skip
@@ -323,7 +461,7 @@ def compute(cohort: Cohort, st: CoreState, t1_s: int) -> tuple[Chunk, CoreState]
         if e.kind == "motion_artefacts"
     ]
     probe_off, cuff_fail = _windows(st.events, "probe_off"), _windows(st.events, "cuff_failure")
-    measured, nibp_end, notes = [], [], []
+    measured, nibp_end, notes = [], [], list(dose_notes)
     for j, pid in enumerate(cohort.patient_ids):
         episodes = motion_episodes(
             cohort.noise_seed, pid, t0, t1_s, float(a["motion_artefacts_per_h"][j]), storms
@@ -367,6 +505,7 @@ def compute(cohort: Cohort, st: CoreState, t1_s: int) -> tuple[Chunk, CoreState]
         st, t_s=t1_s, x=xs[:, n_t], lag=np.stack([site[:, -1], lagged[:, -1]], axis=1),
         ou=ou_end, o2_level=level[:, n_t], pump=pump_end, nibp=tuple(nibp_end), ce_ref=ce_ref,
         felt=felt_end,
+        depot=depot,
     )  # fmt: skip
     return Chunk(t, truth, pump_rate, phases, measured, sorted(notes, key=lambda x: x[0])), new
 
@@ -382,6 +521,11 @@ def apply_action(
     if kind == "start_infusion":
         if pump.started_s is not None:
             raise ActionError("the infusion has already been started")
+        if cohort.dosing.intranasal:
+            return replace(st, pump=_nasal_pump(cohort.dosing, params, now))
+        if "dose_mg" in params:
+            raise ActionError("dose_mg is for a nasal spray; this patient's protocol is an IV "
+                              "infusion (rate_mg_per_kg_h and dose_mg_per_kg)")  # fmt: skip
         rate, dose = _number(params, "rate_mg_per_kg_h"), _number(params, "dose_mg_per_kg")
         _check_rate(rate)
         if not 0 < dose < math.inf:
@@ -398,6 +542,11 @@ def apply_action(
         )
     if kind in PUMP_KINDS:
         _check_in_progress(pump, kind)
+        if pump.intranasal and kind != "stop_infusion":
+            raise ActionError(
+                f"a nasal spray has nothing to {_PUMP_VERB[kind]}: its devices are given at "
+                "set times (stopping gives no more of them)"
+            )
         if kind == "pause_pump":
             if not pump.running:
                 raise ActionError("the pump is already paused")
@@ -438,6 +587,25 @@ def apply_action(
         params = {**params, "drug": drug, "dose_mg": dose}  # what the effect reads
     iv = Intervention(float(now), kind, dict(params), actor)
     return replace(st, interventions=(*st.interventions, iv))
+
+
+def _nasal_pump(dosing: Dosing, params: dict[str, Any], now: int) -> PumpState:
+    """A nasal dose starting now: its first device at once, the others every interval."""
+    if "rate_mg_per_kg_h" in params or "dose_mg_per_kg" in params:
+        raise ActionError("this patient's protocol is esketamine nasal spray: give dose_mg "
+                          "(whole 28 mg devices), not a rate or a dose per kg")  # fmt: skip
+    dose = _number(params, "dose_mg", dosing.dose_mg)
+    device = _number(params, "device_mg", dosing.device_mg)
+    every = _number(params, "device_interval_min", dosing.device_interval_min)
+    if not 0 < device <= 100:
+        raise ActionError(f"device_mg must be more than 0 and at most 100 mg, got {device}")
+    n = round(dose / device) if math.isfinite(dose) else 0
+    if not (1 <= n <= 4 and math.isclose(n * device, dose)):
+        raise ActionError(f"dose_mg must be 1 to 4 whole devices of {device:g} mg, got {dose}")
+    if not 1 <= every <= 15:
+        raise ActionError(f"device_interval_min must be 1-15 min, got {every}")
+    return PumpState(running=True, started_s=float(now), route="intranasal", devices=n,
+                     device_mg=device, device_every_s=float(round(every * 60.0)))  # fmt: skip
 
 
 def _check_in_progress(pump: PumpState, kind: str) -> None:
@@ -569,9 +737,12 @@ class LiveSimulation:
         events: Iterable[Any] = (),
         patient_id: int = 0,
         session_number: int = 1,
+        dosing: Dosing | None = None,
     ) -> None:
-        self.cohort = Cohort.build([profile], seed, program or NibpSettings(), [patient_id],
-                                   session_number)  # fmt: skip
+        self.cohort = Cohort.build(
+            [profile], seed, program or NibpSettings(), [patient_id],
+            session_number=session_number, dosing=dosing or Dosing(),
+        )  # fmt: skip
         self._start = self.cohort.initial_state(events)  # state at the buffer's first second
         self._buffer: Chunk | None = None
         self._buffer_end: CoreState = self._start
@@ -623,8 +794,10 @@ class LiveSimulation:
             raise ValueError(f"infusion_start is 'scheduled' or 'manual', got {infusion_start!r}")
         manual = infusion_start == "manual"
         now_events = [e for e in scenario.events if not (manual and _follows_infusion(e))]
-        sim = cls(profile or profile_for(scenario, seed), seed, program or scenario.nibp,
-                  now_events, session_number=session_number)  # fmt: skip
+        sim = cls(
+            profile or profile_for(scenario, seed), seed, program or scenario.nibp, now_events,
+            session_number=session_number, dosing=scenario.protocol.dosing,
+        )  # fmt: skip
         plan = scheduled_actions(scenario, follow_script)
         if manual:
             scripted = scenario.actions if follow_script else ()
@@ -900,11 +1073,9 @@ def profile_for(scenario: Scenario, seed: int, index: int = 0) -> PatientProfile
 
 def scheduled_actions(scenario: Scenario, follow_script: bool = True) -> list[ScheduledAction]:
     """The protocol's infusion start (system) and, if asked, the scripted actions."""
-    proto = scenario.protocol
     plan = [ScheduledAction(
         round(scenario.timeline.infusion_start_s), "start_infusion",
-        {"rate_mg_per_kg_h": proto.infusion_rate_mg_per_kg_h,
-         "dose_mg_per_kg": proto.total_dose_mg_per_kg}, "system",
+        scenario.protocol.dosing.start_params(), "system",
     )]  # fmt: skip
     if follow_script:
         plan += [
@@ -926,7 +1097,10 @@ def simulate_scenario(
     further ones are drawn from the population (same [patient] keys). With
     ``session_number`` every patient comes for that session of a course (vitalsim.course)."""
     profiles = [profile_for(scenario, seed, i) for i in range(n_patients)]
-    cohort = Cohort.build(profiles, seed, scenario.nibp, session_number=session_number)
+    cohort = Cohort.build(
+        profiles, seed, scenario.nibp, session_number=session_number,
+        dosing=scenario.protocol.dosing,
+    )  # fmt: skip
     end = math.ceil(scenario.timeline.end_s) if duration_s is None else duration_s
     chunk = run_batch(cohort, end, scheduled_actions(scenario, follow_script), scenario.events)
     return cohort, chunk

@@ -14,7 +14,14 @@ import numpy as np
 
 from vitalsim import pd
 from vitalsim._rng import generator
-from vitalsim.pk import PKParameters, sample_pk_parameters
+from vitalsim.pk import (
+    ESKETAMINE_BIOAVAILABILITY,
+    ESKETAMINE_BIOAVAILABILITY_SD_LOGIT,
+    ESKETAMINE_NASAL_KA_CV,
+    ESKETAMINE_NASAL_KA_PER_MIN,
+    PKParameters,
+    sample_pk_parameters,
+)
 
 Sex = Literal["female", "male"]
 Hypertension = Literal["none", "treated", "untreated"]
@@ -31,6 +38,10 @@ COUNTER_TAU_MEDIAN_MIN, COUNTER_TAU_SIGMA = 13.0, 0.3  # its lag (est.)
 COUNTER_TAU_RANGE_MIN = (6.0, 30.0)
 RISK_MULTIPLIER = 1.5  # age >= 50 or hypertension (clinical.md)
 PK_CV = 0.4  # between-subject variability on clearances and volumes (est., clinical.md)
+
+# Adult height by sex, cm: mean (NHANES 2015-2018, Fryar et al. 2021) and SD (est.).
+HEIGHT_CM: dict[str, tuple[float, float]] = {"female": (161.7, 7.1), "male": (175.4, 7.6)}
+HEIGHT_RANGE_CM: dict[str, tuple[float, float]] = {"female": (140.0, 190.0), "male": (150.0, 205.0)}
 
 # NHANES-based baselines (clinical.md): SBP/DBP by hypertension status.
 _BP_MEANS: dict[str, tuple[float, float]] = {
@@ -73,6 +84,12 @@ class PatientProfile:
     motion_artefacts_per_h: float
     pk_model: str
     pk: PKParameters
+    height_cm: float
+    """Drawn with its own random stream (see :func:`_draw_height`): it sets the ideal body
+    weight a dose may be per (vitalsim.dosing), nothing else."""
+    nasal_ka_per_min: float
+    """How fast this patient absorbs a nasal spray, and how much of it (esketamine)."""
+    nasal_bioavailability: float
 
     @property
     def at_risk(self) -> bool:
@@ -150,6 +167,28 @@ def _draw_baselines(
     }
 
 
+def _draw_height(seed: int, index: int, sex: str) -> float:
+    """Height by sex, from a stream of its own ("height"): adding it changed no other draw,
+    so every seed gives the patients it gave before, now with a height."""
+    mean, sd = HEIGHT_CM[sex]
+    low, high = HEIGHT_RANGE_CM[sex]
+    z = generator(seed, index, "height").standard_normal()
+    return round(float(np.clip(mean + sd * z, low, high)), 1)
+
+
+def _draw_absorption(seed: int, index: int) -> dict[str, float]:
+    """Nasal absorption rate and bioavailability (Perez-Ruixo 2021 spread, label mean),
+    from a stream of their own ("absorption")."""
+    z_ka, z_f = generator(seed, index, "absorption").standard_normal(2)
+    omega = float(np.sqrt(np.log1p(ESKETAMINE_NASAL_KA_CV**2)))
+    logit = float(np.log(ESKETAMINE_BIOAVAILABILITY / (1.0 - ESKETAMINE_BIOAVAILABILITY)))
+    return {
+        "nasal_ka_per_min": ESKETAMINE_NASAL_KA_PER_MIN * float(np.exp(omega * z_ka)),
+        "nasal_bioavailability": 1.0
+        / (1.0 + float(np.exp(-(logit + ESKETAMINE_BIOAVAILABILITY_SD_LOGIT * z_f)))),
+    }
+
+
 def risk_factor(age_years: float, hypertension: str) -> float:
     """x1.5 for age >= 50 or hypertension (clinical.md)."""
     return RISK_MULTIPLIER if age_years >= 50 or hypertension != "none" else 1.0
@@ -218,6 +257,7 @@ _SPEC_FIELDS = (
     "spo2_pct",
     "rr_per_min",
     "motion_artefacts_per_h",
+    "height_cm",
 )
 
 
@@ -265,6 +305,7 @@ def sample_profile(
             for f in fields(PKParameters)
         }
     )
+    height = given.get("height_cm", _draw_height(seed, index, demo["sex"]))
     return PatientProfile(
         **demo,
         **base,
@@ -273,6 +314,8 @@ def sample_profile(
         motion_artefacts_per_h=float(motion),
         pk_model=pk_model,
         pk=pk,
+        height_cm=float(height),
+        **_draw_absorption(seed, index),
     )
 
 

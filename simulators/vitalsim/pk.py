@@ -207,15 +207,54 @@ def domino(weight_kg: FloatOrArray = 70.0) -> PKParameters:
     return _scaled_to_weight(typical, weight_kg)
 
 
+# Perez-Ruixo et al., Clin Pharmacokinet 2021;60:501 (Table 3): esketamine after nasal, IV
+# and oral doses in 820 people. Their model passes the blood through a liver compartment
+# (Qh 151 L/h, Vh 101 L, kel + kmet 3.88 /h); here the liver is folded into a clearance
+# from the central compartment, Qh x E with the well-stirred extraction E = CLint / (Qh +
+# CLint), CLint = Vh (kel + kmet): 109 L/h (the paper's own summary says 114 L/h).
+_ESK_CLINT_L_H = 101.0 * (1.11 + 2.77)
+_ESK_CL_L_H = 151.0 * _ESK_CLINT_L_H / (151.0 + _ESK_CLINT_L_H)
+ESKETAMINE_NASAL_KA_PER_MIN = 2.93 / 60.0
+"""Absorption from the nasal cavity, ka_n 2.93 /h (Perez-Ruixo 2021, Table 3)."""
+ESKETAMINE_NASAL_KA_CV = 0.615
+"""Its between-subject variability (Perez-Ruixo 2021: 61.5%)."""
+ESKETAMINE_BIOAVAILABILITY = 0.48
+"""Mean absolute bioavailability of the nasal spray (Spravato label, 12.3)."""
+ESKETAMINE_BIOAVAILABILITY_SD_LOGIT = 0.708
+"""Its spread, on the logit scale (Perez-Ruixo 2021: 70.8 on the nasal fraction)."""
+
+
+def esketamine(weight_kg: FloatOrArray = 70.0) -> PKParameters:
+    """Esketamine disposition after Perez-Ruixo 2021 (V1/V2/V3 192/143/417 L, Q2/Q3
+    84.3/37.6 L/h, CL 109 L/h with the liver folded in; ke0 as for racemic ketamine, est.).
+
+    Not scaled with weight: the paper found no effect of body weight (39-170 kg) on any
+    parameter. ``weight_kg`` (float or (N,) array) only sets how many patients."""
+    weights = _positive("weight_kg", weight_kg)
+    ones = np.ones_like(np.asarray(weights, dtype=float))
+    per_min = 1.0 / 60.0
+    p = PKParameters.from_volumes_and_clearances(
+        v1_l=192.0 * ones, v2_l=143.0 * ones, v3_l=417.0 * ones,
+        cl_l_per_min=_ESK_CL_L_H * per_min * ones, q2_l_per_min=84.3 * per_min * ones,
+        q3_l_per_min=37.6 * per_min * ones,
+    )  # fmt: skip
+    return p if p.is_batched else p.patient(0)
+
+
 PK_MODELS: dict[str, Callable[..., PKParameters]] = {"kamp": kamp2020, "domino": domino}
+"""The racemic ketamine models (a scenario's ``pk_model``)."""
+ESKETAMINE_MODELS: dict[str, Callable[..., PKParameters]] = {"esketamine": esketamine}
+"""The esketamine model: the drug is given as the S-enantiomer alone."""
+ALL_PK_MODELS = {**PK_MODELS, **ESKETAMINE_MODELS}
 
 
 def _model(name: str) -> Callable[..., PKParameters]:
     try:
-        return PK_MODELS[name]
+        return ALL_PK_MODELS[name]
     except KeyError:
         raise ValueError(
-            f"unknown PK model {name!r}; choose one of: {', '.join(sorted(PK_MODELS))}"
+            f"unknown PK model {name!r}; choose one of: {', '.join(sorted(PK_MODELS))} "
+            f"(ketamine) or {', '.join(sorted(ESKETAMINE_MODELS))} (esketamine)"
         ) from None
 
 
@@ -256,6 +295,35 @@ def _divided_difference_exp(a: np.ndarray, b: np.ndarray, tau: np.ndarray) -> np
     safe_gap = np.where(gap > 0, gap, 1.0)
     scaled = np.where(gap > 0, -np.expm1(-gap * tau) / safe_gap, tau)
     return np.exp(top * tau) * scaled
+
+
+# Below this spread (times tau) of three rates the second divided difference is taken from
+# its Taylor series: the subtraction loses ~2 eps / (spread tau) of its digits (< 1e-11
+# here), the series' first neglected term is ~(spread tau)^3 / 500 (< 1e-14).
+_DD2_SERIES_BELOW = 1e-4
+
+
+def _second_divided_difference_exp(
+    a: np.ndarray, b: np.ndarray, c: np.ndarray, tau: np.ndarray
+) -> np.ndarray:
+    """The second divided difference of ``exp(x tau)`` at x = a, b, c (all <= 0): the
+    convolution of exp(a t), exp(b t) and exp(c t) at tau, exact for any coincidences.
+
+    Ordered hi >= mid >= lo it is ``(dd(hi, mid) - dd(mid, lo)) / (hi - lo)``, dividing by
+    the widest gap; when all three nearly coincide, ``tau^2/2 exp(m tau) (1 + tau^2 s/2)``
+    with m their mean and s their spread's second moment over the simplex
+    (Hermite-Genocchi: the sum of squared pairwise gaps over 36).
+    """
+    a, b, c, tau = np.broadcast_arrays(a, b, c, tau)
+    lo, mid, hi = np.sort(np.stack([a, b, c]), axis=0)
+    span = hi - lo
+    safe_span = np.where(span > 0, span, 1.0)
+    split = _divided_difference_exp(hi, mid, tau) - _divided_difference_exp(mid, lo, tau)
+    split = split / safe_span
+    mean = (lo + mid + hi) / 3.0
+    second = ((hi - mid) ** 2 + (hi - lo) ** 2 + (mid - lo) ** 2) / 36.0
+    series = 0.5 * tau**2 * np.exp(mean * tau) * (1.0 + 0.5 * tau**2 * second)
+    return np.where(span * tau > _DD2_SERIES_BELOW, split, series)
 
 
 class LinearPK:
@@ -384,6 +452,44 @@ class LinearPK:
         if at_start.any():
             out[:, at_start] = x0[:, None, :]
         return out
+
+    def absorbed(
+        self, depot_mg: np.ndarray, ka_per_min: FloatOrArray, tau_min: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """What a first-order depot adds: states (N, T, 4) from a depot holding
+        ``depot_mg`` (N,) at tau = 0 and nothing elsewhere, and the depot left, (N, T).
+
+        The depot empties into the central compartment at ``ka`` (per min, float or (N,)):
+        input ``ka D0 exp(-ka t)``. The system stays linear, so this adds to
+        :meth:`evolve`'s states exactly. In the mammillary eigenbasis each mode takes the
+        input through one divided difference of exponentials, and the effect site
+        through a second one; both are exact when ka equals an eigenvalue or ke0
+        (no defective basis to avoid, unlike the effect-site row of :meth:`evolve`).
+        """
+        n = self.n_patients
+        depot = np.asarray(depot_mg, dtype=float)
+        ka = np.broadcast_to(np.asarray(ka_per_min, dtype=float), (n,))
+        tau = np.ascontiguousarray(tau_min, dtype=float).reshape(-1)
+        if depot.shape != (n,) or not np.all(np.isfinite(depot) & (depot >= 0)):
+            raise ValueError(f"depot_mg must be finite, >= 0 and of shape ({n},)")
+        if not np.all(np.isfinite(ka) & (ka > 0)):
+            raise ValueError("ka_per_min must be finite and > 0")
+        if not (tau >= 0).all() or not np.isfinite(tau).all():
+            raise ValueError("tau_min must be finite and >= 0")
+        lam, evec, evec_inv = self._mammillary
+        gain = (ka * depot)[:, None, None]  # (N, 1, 1)
+        weights = evec * evec_inv[:, :, 0][:, None, :]  # (N, 3 rows, 3 modes)
+        t = tau[None, :, None]
+        dd1 = _divided_difference_exp(lam[:, None, :], -ka[:, None, None], t)  # (N, T, 3)
+        out = np.empty((n, tau.size, 4))
+        out[:, :, :3] = gain * np.einsum("nji,nti->ntj", weights, dd1)
+        dd2 = _second_divided_difference_exp(
+            lam[:, None, :], -ka[:, None, None], -self._ke0[:, None, None], t
+        )
+        ce_gain = (self._ke0 / self._v1_l)[:, None] * gain[:, :, 0]
+        out[:, :, 3] = ce_gain * np.einsum("ni,nti->nt", weights[:, 0, :], dd2)
+        left = depot[:, None] * np.exp(-ka[:, None] * tau[None, :])
+        return out, left
 
     def cp_ng_ml(self, x: np.ndarray) -> np.ndarray:
         """Plasma concentration from states (..., 4); with N > 1 the first axis is patients."""

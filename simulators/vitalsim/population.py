@@ -16,8 +16,11 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from vitalsim import pd
+from vitalsim.dosing import Dosing
+from vitalsim.engine import Cohort, drug_course
 from vitalsim.patient import PatientProfile, pressor_response, stacked_pk
 from vitalsim.pk import LinearPK
+from vitalsim.scenario import NibpSettings
 
 BASELINE_RISE_MMHG = 5.0  # within-person SBP variation is +-5-8 mmHg (clinical.md)
 BACK_WITHIN_MMHG = 10.0  # a reading this close to baseline counts as back (est.)
@@ -78,9 +81,31 @@ def drug_response(
     rate_mg_per_kg_h: float,
     infusion_min: float,
     follow_up_min: float = FOLLOW_UP_MIN,
+    *,
+    dosing: Dosing | None = None,
 ) -> DrugResponse:
-    """The rise in SBP, DBP and HR that ketamine alone causes in each patient."""
+    """The rise in SBP, DBP and HR that the drug alone causes in each patient.
+
+    Without ``dosing``: racemic ketamine at ``rate_mg_per_kg_h`` per kg of actual weight
+    for ``infusion_min``. With it (a scenario's ``protocol.dosing``): as the engine gives
+    it (the dosing weight, a nasal spray's devices, esketamine's potency); the times then
+    count from the start of dosing and ``infusion_min`` is its planned length."""
     t_s = np.arange(0, int((infusion_min + follow_up_min) * 60))
+    if dosing is not None:
+        cohort = Cohort.build(list(profiles), 0, NibpSettings(), dosing=dosing)
+        ce = drug_course(cohort, t_s.size)[1] * dosing.potency
+    else:
+        ce = _infused_ce(profiles, rate_mg_per_kg_h, infusion_min, t_s)
+    r = pressor_response(profiles)
+    site, lagged = pd.pressor_drive(ce, np.zeros((len(profiles), 2)), r)
+    dsbp, ddbp, dhr = pd.haemodynamic_rise(site, lagged, r)
+    return DrugResponse(t_s / 60.0, dsbp, ddbp, dhr)
+
+
+def _infused_ce(
+    profiles: Sequence[PatientProfile], rate_mg_per_kg_h: float, infusion_min: float,
+    t_s: np.ndarray,
+) -> np.ndarray:  # fmt: skip
     pk = LinearPK(stacked_pk(profiles))
     weight = np.array([p.weight_kg for p in profiles])
     rate = rate_mg_per_kg_h * weight / 60.0
@@ -90,11 +115,7 @@ def drug_response(
     x = np.concatenate(
         [pk.evolve(x0, rate, t_s[during] / 60.0),
          pk.evolve(x_end, 0.0, t_s[~during] / 60.0 - infusion_min)], axis=1)  # fmt: skip
-    ce = pk.ce_ng_ml(x)
-    r = pressor_response(profiles)
-    site, lagged = pd.pressor_drive(ce, np.zeros((len(profiles), 2)), r)
-    dsbp, ddbp, dhr = pd.haemodynamic_rise(site, lagged, r)
-    return DrugResponse(t_s / 60.0, dsbp, ddbp, dhr)
+    return pk.ce_ng_ml(x)
 
 
 def time_to_peak_min(resp: DrugResponse) -> np.ndarray:
@@ -116,12 +137,15 @@ def population_stats(
     rate_mg_per_kg_h: float,
     infusion_min: float,
     progress: Callable[[int], None] | None = None,
+    *,
+    dosing: Dosing | None = None,
 ) -> PopulationStats:
-    """The noise-free drug response of a population, ``_CHUNK`` patients at a time."""
+    """The noise-free drug response of a population, ``_CHUNK`` patients at a time
+    (``dosing``: as :func:`drug_response`)."""
     peaks, ttp, ttb = [], [], []
     for i in range(0, len(profiles), _CHUNK):
         part = profiles[i : i + _CHUNK]
-        r = drug_response(part, rate_mg_per_kg_h, infusion_min)
+        r = drug_response(part, rate_mg_per_kg_h, infusion_min, dosing=dosing)
         peaks.append(np.stack([r.dsbp.max(1), r.ddbp.max(1), r.dhr.max(1)], axis=1))
         ttp.append(time_to_peak_min(r))
         ttb.append(time_to_baseline_min(r))

@@ -146,11 +146,15 @@ def measure_population(
     for i0 in range(0, n, _CHUNK):
         ids = list(range(i0, min(n, i0 + _CHUNK)))
         profiles = [sample_profile(seed, i, None, proto.pk_model) for i in ids]
-        cohort = Cohort.build(profiles, seed, scenario.nibp, patient_ids=ids)
+        cohort = Cohort.build(profiles, seed, scenario.nibp, patient_ids=ids, dosing=proto.dosing)
         chunk = run_batch(cohort, end_s, plan)
         part = _read_chunk(chunk, ids, profiles, start_s, nominal)
         true_peak = drug_response(
-            profiles, proto.infusion_rate_mg_per_kg_h, proto.infusion_min, proto.observation_min
+            profiles,
+            proto.infusion_rate_mg_per_kg_h,
+            proto.infusion_min,
+            proto.observation_min,
+            dosing=proto.dosing,
         )
         part["true_peak_dsbp"] = true_peak.dsbp.max(axis=1)
         parts.append(part)
@@ -249,7 +253,9 @@ def noise_free_stats(scenario: Scenario, n: int, seed: int) -> dict[str, float]:
     """The drug response alone for the same patients, beside the measured figures."""
     proto = scenario.protocol
     profiles = [sample_profile(seed, i, None, proto.pk_model) for i in range(n)]
-    return population_stats(profiles, proto.infusion_rate_mg_per_kg_h, proto.infusion_min).as_dict()
+    return population_stats(
+        profiles, proto.infusion_rate_mg_per_kg_h, proto.infusion_min, dosing=proto.dosing
+    ).as_dict()
 
 
 def write_patients_csv(measured: MeasuredPopulation, path: Path) -> None:

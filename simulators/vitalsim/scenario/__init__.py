@@ -27,6 +27,7 @@ File format
     dbp_mmhg = 88          #   rr_per_min 6..40
     sbp_sensitivity = 3.0  # multiple of the population median ketamine BP response, 0..10
     motion_artefacts_per_h = 2   # 0..120
+    height_cm = 165        # 120..230 (drawn by sex when left out)
 
     [patient.screening]    # answers to the questions asked before each session: "yes" | "no"
     heart_disease = "no"   # uncontrolled_hypertension, heart_disease, psychosis, pregnancy,
@@ -35,12 +36,17 @@ File format
                            #   "untreated" when it is left out (care: today's BP decides)
 
     [protocol]
-    pk_model = "kamp"      # kamp | domino (default kamp)
+    drug = "ketamine"      # ketamine | esketamine (default ketamine)
+    route = "iv"           # iv | intranasal (esketamine only; default iv)
+    pk_model = "kamp"      # kamp | domino | esketamine (default: kamp, or esketamine)
     baseline_min = 10      # > 0, default 10
+    dose_weight = "actual" # actual | ideal | adjusted: the kg a mg/kg dose is per
     dose_mg_per_kg = 0.5   # EITHER dose_mg_per_kg (0 < x <= 5) with over_min (1..600)
     over_min = 40
     # rate_mg_per_kg_h = 0.5   # OR rate_mg_per_kg_h (0 < x <= 3) with for_min (1..600)
     # for_min = 240
+    # nasal_dose_mg = 56   # intranasal: whole 28 mg devices (28..112), no per-kg keys
+    # device_interval_min = 5  # 1..15, default 5
     observation_min = 60   # >= 0, default 60
 
     [nibp]                 # automatic NIBP interval per phase, minutes, each 1..60

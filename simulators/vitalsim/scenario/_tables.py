@@ -6,13 +6,19 @@ Each is one closed model whose keys carry their unit; the protocol knows the ses
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Literal, Self
 
 from pydantic import Field, StringConstraints, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from vitalsim.dosing import DEVICE_INTERVAL_MIN, DEVICE_MG, Dosing
+
 from ._time import MAX_SESSION_S, Timeline
 from ._validation import Text, _error, _Model, _raise
+
+MAX_NASAL_MG = 4 * DEVICE_MG
+"""At most four devices (112 mg, the largest dose studied; the label's largest is 84 mg)."""
 
 
 class ScenarioInfo(_Model):
@@ -76,6 +82,7 @@ class PatientSpec(_Model):
     rr_per_min: float | None = Field(default=None, ge=6, le=40)
     sbp_sensitivity: float | None = Field(default=None, ge=0, le=10)
     motion_artefacts_per_h: float | None = Field(default=None, ge=0, le=120)
+    height_cm: float | None = Field(default=None, ge=120, le=230)
     screening: Screening = Field(default_factory=Screening)
 
     @field_validator("dbp_mmhg")
@@ -88,18 +95,84 @@ class PatientSpec(_Model):
 
 
 class Protocol(_Model):
-    """The ``[protocol]`` table: the scripted infusion, one of two dosing forms."""
+    """The ``[protocol]`` table: the drug, its route and the dose.
 
-    pk_model: Literal["kamp", "domino"] = "kamp"
+    IV (``route = "iv"``, the default): exactly one of two dosing forms, per dosing kg
+    (``dose_weight``). Intranasal esketamine: ``nasal_dose_mg`` in 28 mg devices,
+    ``device_interval_min`` apart; the "infusion" phase runs from the first device to the
+    last, and observation starts with the last.
+    """
+
+    drug: Literal["ketamine", "esketamine"] = "ketamine"
+    route: Literal["iv", "intranasal"] = "iv"
+    pk_model: Literal["kamp", "domino", "esketamine"] | None = None
     baseline_min: float = Field(default=10.0, gt=0)
+    dose_weight: Literal["actual", "ideal", "adjusted"] = "actual"
     dose_mg_per_kg: float | None = Field(default=None, gt=0, le=5)
     over_min: float | None = Field(default=None, ge=1, le=600)
     rate_mg_per_kg_h: float | None = Field(default=None, gt=0, le=3)
     for_min: float | None = Field(default=None, ge=1, le=600)
+    nasal_dose_mg: float | None = Field(default=None, gt=0, le=MAX_NASAL_MG)
+    device_interval_min: float = Field(default=DEVICE_INTERVAL_MIN, ge=1, le=15)
     observation_min: float = Field(default=60.0, ge=0)
 
     @model_validator(mode="after")
+    def _drug_and_route(self) -> Self:
+        if self.pk_model is None:
+            self.pk_model = "esketamine" if self.drug == "esketamine" else "kamp"
+        errors = []
+        if (self.pk_model == "esketamine") != (self.drug == "esketamine"):
+            fits = "esketamine" if self.drug == "esketamine" else "kamp or domino"
+            errors.append(_error(("pk_model",), f"{self.pk_model!r} does not model "
+                                 f"{self.drug}: use {fits} (or leave it out)", {}))  # fmt: skip
+        if self.route == "intranasal" and self.drug != "esketamine":
+            errors.append(_error(("route",), "only esketamine is modelled as a nasal spray "
+                                 '(set drug = "esketamine")', {}))  # fmt: skip
+        _raise(errors)
+        return self
+
+    @model_validator(mode="after")
     def _one_dosing_form(self) -> Self:
+        per_kg = [k for k in ("dose_mg_per_kg", "over_min", "rate_mg_per_kg_h", "for_min")
+                  if getattr(self, k) is not None]  # fmt: skip
+        if self.route == "intranasal":
+            self._nasal_dose(per_kg)
+        else:
+            if self.nasal_dose_mg is not None:
+                _raise([_error(("nasal_dose_mg",), 'only for route = "intranasal"; an '
+                               "infusion is dosed per kg", {})])  # fmt: skip
+            self._infusion_dose()
+        total_s = self.baseline_min * 60 + self.infusion_min * 60 + self.observation_min * 60
+        if total_s > MAX_SESSION_S:
+            _raise(
+                [
+                    _error(
+                        (),
+                        f"the session would last {total_s / 3600:.4g} h (baseline "
+                        f"{self.baseline_min:g} + infusion {self.infusion_min:g} + observation "
+                        f"{self.observation_min:g} min); at most 12 h is allowed",
+                        {},
+                    )
+                ]
+            )
+        return self
+
+    def _nasal_dose(self, per_kg: list[str]) -> None:
+        errors = [_error((k,), "a nasal spray is dosed in mg (nasal_dose_mg), not per kg", {})
+                  for k in per_kg]  # fmt: skip
+        if "dose_weight" in self.model_fields_set:
+            errors.append(_error(("dose_weight",), "a nasal spray is dosed in mg, whatever "
+                                 "the weight: leave dose_weight out", {}))  # fmt: skip
+        if self.nasal_dose_mg is None:
+            errors.append(_error(("nasal_dose_mg",), f"required for a nasal spray: "
+                                 f"{DEVICE_MG:g} mg a device (56 or 84 mg are the usual doses)",
+                                 {}))  # fmt: skip
+        elif not math.isclose(devices := self.nasal_dose_mg / DEVICE_MG, round(devices)):
+            errors.append(_error(("nasal_dose_mg",), f"must be whole devices of {DEVICE_MG:g} "
+                                 "mg (28, 56, 84 or 112)", self.nasal_dose_mg))  # fmt: skip
+        _raise(errors)
+
+    def _infusion_dose(self) -> None:
         dose_keys = [k for k in ("dose_mg_per_kg", "over_min") if getattr(self, k) is not None]
         rate_keys = [k for k in ("rate_mg_per_kg_h", "for_min") if getattr(self, k) is not None]
         forms = (
@@ -116,35 +189,42 @@ class Protocol(_Model):
         for key, other in (pair, pair[::-1]):
             if getattr(self, key) is None:
                 _raise([_error((key,), f"required with {other}", {})])
-        total_s = self.baseline_min * 60 + self.infusion_min * 60 + self.observation_min * 60
-        if total_s > MAX_SESSION_S:
-            _raise(
-                [
-                    _error(
-                        (),
-                        f"the session would last {total_s / 3600:.4g} h (baseline "
-                        f"{self.baseline_min:g} + infusion {self.infusion_min:g} + observation "
-                        f"{self.observation_min:g} min); at most 12 h is allowed",
-                        {},
-                    )
-                ]
-            )
-        return self
+
+    @property
+    def dosing(self) -> Dosing:
+        """How the drug is given (vitalsim.dosing): what starting it means."""
+        if self.route == "intranasal":
+            return Dosing(drug=self.drug, route="intranasal",
+                          dose_mg=float(self.nasal_dose_mg or 0.0),
+                          device_interval_min=self.device_interval_min)  # fmt: skip
+        return Dosing(drug=self.drug, route="iv", dose_weight=self.dose_weight,
+                      rate_mg_per_kg_h=self.infusion_rate_mg_per_kg_h,
+                      dose_mg_per_kg=self.total_dose_mg_per_kg)  # fmt: skip
 
     @property
     def infusion_min(self) -> float:
+        """The planned length of the "infusion" phase: the infusion, or from the first
+        nasal device to the last."""
+        if self.route == "intranasal":
+            devices = round((self.nasal_dose_mg or 0.0) / DEVICE_MG)
+            return max(devices - 1, 0) * self.device_interval_min
         return float(self.over_min if self.over_min is not None else self.for_min or 0.0)
 
     @property
     def infusion_rate_mg_per_kg_h(self) -> float:
-        """The scripted infusion rate in mg/kg/h, whichever form the file used."""
+        """The scripted infusion rate in mg/kg/h, whichever form the file used (0 for a
+        nasal spray)."""
         if self.rate_mg_per_kg_h is not None:
             return self.rate_mg_per_kg_h
-        return (self.dose_mg_per_kg or 0.0) / (self.infusion_min / 60.0)
+        if self.dose_mg_per_kg is None:
+            return 0.0
+        return self.dose_mg_per_kg / (self.infusion_min / 60.0)
 
     @property
     def total_dose_mg_per_kg(self) -> float:
-        return self.infusion_rate_mg_per_kg_h * self.infusion_min / 60.0
+        return (
+            self.infusion_rate_mg_per_kg_h * self.infusion_min / 60.0 if self.route == "iv" else 0.0
+        )
 
     def timeline(self) -> Timeline:
         start = self.baseline_min * 60.0

@@ -41,6 +41,12 @@ class PumpStatus:
     delivering_mg_per_kg_h: float = 0.0
     paused_since_s: float | None = None
     stopped: bool = False
+    route: str = "iv"
+    """"iv" (a syringe pump) or "intranasal" (nasal spray devices given at set times)."""
+    devices: int = 0
+    devices_given: int = 0
+    device_mg: float = 0.0
+    next_device_s: float | None = None
 
     @property
     def state(self) -> str:
@@ -50,6 +56,32 @@ class PumpStatus:
         if self.ended_s is not None:
             return "stopped" if self.stopped else "finished"
         return "running" if self.running else "paused"
+
+
+@dataclass(frozen=True)
+class DoseOrder:
+    """The dose prescribed for this session, as the source gives it: which drug, by
+    which route, and how much, with the weight a mg/kg dose is per.
+
+    IV: ``dose_mg_per_kg`` over ``over_min`` at ``rate_mg_per_kg_h``, per kg of
+    ``dosing_weight_kg`` (the patient's ``dose_weight``: actual, ideal or adjusted body
+    weight; ``weight_kg`` is the actual weight); ``total_mg`` the whole dose.
+    Intranasal: ``devices`` of ``device_mg``, ``device_interval_min`` apart."""
+
+    drug: str
+    route: str
+    total_mg: float
+    dose_weight: str = "actual"
+    weight_kg: float | None = None
+    dosing_weight_kg: float | None = None
+    dose_mg_per_kg: float | None = None
+    rate_mg_per_kg_h: float | None = None
+    over_min: float | None = None
+    devices: int = 0
+    device_mg: float = 0.0
+    device_interval_min: float = 0.0
+    form: str = "dose"
+    """How the prescription is written: "dose" (mg/kg over a time) or "rate" (mg/kg/h)."""
 
 
 @dataclass(frozen=True)

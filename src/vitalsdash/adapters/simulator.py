@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from pydantic import AfterValidator, ValidationError
 
-from vitalsdash.adapters._base import Note, PumpStatus, Reading, SourceActionError
+from vitalsdash.adapters._base import DoseOrder, Note, PumpStatus, Reading, SourceActionError
 from vitalsdash.configdir import catalogue, config_dirs
 from vitalsdash.errors import ConfigError
 from vitalsdash.tomlconfig import problems_from
@@ -25,6 +25,7 @@ from vitalsim import ActionError, LiveSimulation, Scenario, make_event
 from vitalsim import ConfigError as SimConfigError
 from vitalsim import course as _course
 from vitalsim import scenario as _scenario
+from vitalsim.dosing import dosing_weight_kg
 from vitalsim.engine import PATIENT_ACTIONS as _SIM_ACTIONS
 from vitalsim.engine import TRUTH_KEYS as _SIM_TRUTH_KEYS
 from vitalsim.engine import profile_for as _profile_for
@@ -53,7 +54,9 @@ __all__ = [
     "list_scenarios",
     "load_scenario",
     "patient_facts",
+    "scenario_dosing",
     "scenario_nibp",
+    "with_dose_weight",
 ]
 
 PATIENT_ACTIONS: tuple[str, ...] = tuple(k for k in _SIM_ACTIONS if k != "start_infusion")
@@ -161,6 +164,33 @@ def scenario_nibp(scenario: Scenario) -> dict[str, float]:
     return {key: float(getattr(program, key)) for key in sorted(program.model_fields_set)}
 
 
+@dataclass(frozen=True, slots=True)
+class ScenarioDosing:
+    """How a scenario's patient is dosed, for fitting it to a protocol: the drug, the
+    route, the weight basis the file sets itself (None: it leaves it to the protocol) and a
+    nasal dose in mg."""
+
+    drug: str
+    route: str
+    dose_weight: str | None
+    nasal_dose_mg: float | None
+
+
+def scenario_dosing(scenario: Scenario) -> ScenarioDosing:
+    """What ``scenario``'s ``[protocol]`` says about the drug, its route and the dose."""
+    p = scenario.protocol
+    own = p.dose_weight if "dose_weight" in p.model_fields_set else None
+    return ScenarioDosing(p.drug, p.route, own, p.nasal_dose_mg)
+
+
+def with_dose_weight(scenario: Scenario, basis: str) -> Scenario:
+    """``scenario`` dosed per kg of ``basis`` body weight (the session's protocol decides
+    when the scenario's file does not)."""
+    if scenario.protocol.dose_weight == basis or scenario.protocol.route != "iv":
+        return scenario
+    return replace(scenario, protocol=scenario.protocol.model_copy(update={"dose_weight": basis}))
+
+
 def list_scenarios() -> list[Path]:
     """Scenario files in ``config/scenarios/`` (see vitalsdash.configdir); a name found in
     more than one folder comes from the first. Sorted by name."""
@@ -216,7 +246,12 @@ class SimulatorSource:
     def __init__(
         self, scenario: Scenario, seed: int, program: NibpProgram | None = None,
         follow_script: bool = False, infusion_start: str = "manual", session_number: int = 1,
+        dose_weight: str | None = None,
     ) -> None:  # fmt: skip
+        """``dose_weight``: the weight a mg/kg dose is per for this session (the session
+        protocol's: the scenario's own when its file sets one); None keeps the scenario's."""
+        if dose_weight is not None:
+            scenario = with_dose_weight(scenario, dose_weight)
         self.scenario = scenario
         self.session_number = session_number
         self.sim = LiveSimulation.from_scenario(
@@ -227,11 +262,10 @@ class SimulatorSource:
         self._noted = 0
 
     def start_infusion(self, actor: str) -> dict[str, float]:
-        """Start the scenario's infusion now (its rate and dose); the parameters used.
-        SourceActionError if it cannot start (already started)."""
-        p = self.scenario.protocol
-        params = {"rate_mg_per_kg_h": float(p.infusion_rate_mg_per_kg_h),
-                  "dose_mg_per_kg": float(p.total_dose_mg_per_kg)}  # fmt: skip
+        """Start the scenario's dosing now (an infusion's rate and dose, or a nasal
+        spray's first device); the parameters used. SourceActionError if it cannot start
+        (already started)."""
+        params = self.scenario.protocol.dosing.start_params()
         try:
             self.sim.apply("start_infusion", actor, **params)
         except ActionError as exc:
@@ -271,10 +305,30 @@ class SimulatorSource:
         self.sim.inject(event)
 
     def pump(self) -> PumpStatus:
+        """The pump as it reports itself; a nasal dose not yet started already says it
+        is one (its devices), as the prescription does."""
         p = self.sim.pump
+        d = self.scenario.protocol.dosing
+        devices, device_mg = (p.devices, p.device_mg) if p.devices else (d.devices, d.device_mg)
         return PumpStatus(p.rate_mg_per_kg_h, p.running, p.delivered_mg_per_kg, p.started_s,
                           p.ended_s, p.delivering_mg_per_kg_h, p.paused_s,
-                          p.stopped)  # fmt: skip
+                          p.stopped, d.route, devices, p.devices_given, device_mg,
+                          p.next_device_s)  # fmt: skip
+
+    def dose(self) -> DoseOrder:
+        """The dose this patient is prescribed (the scenario's protocol, the session's
+        weight basis), with the dosing weight worked out for this patient."""
+        d = self.scenario.protocol.dosing
+        if d.intranasal:
+            return DoseOrder(d.drug, d.route, d.dose_mg, devices=d.devices,
+                             device_mg=d.device_mg,
+                             device_interval_min=d.device_interval_min)  # fmt: skip
+        p = self.sim.profile
+        kg = float(dosing_weight_kg(d.dose_weight, p.weight_kg, p.height_cm, p.sex))
+        form = "rate" if self.scenario.protocol.rate_mg_per_kg_h is not None else "dose"
+        return DoseOrder(d.drug, d.route, d.dose_for(kg), d.dose_weight, float(p.weight_kg),
+                         kg, d.dose_mg_per_kg, d.rate_mg_per_kg_h,
+                         d.administration_min, form=form)  # fmt: skip
 
     def truth(self) -> dict[str, float]:
         """The patient's noise-free state now, keyed by :data:`TRUTH_KEYS`; the pump's

@@ -110,10 +110,15 @@ def protocol_of_scenario(sc: Any) -> ProtocolConfig:
     """A protocol built from a scenario's own [protocol] and [nibp] (discharge defaults)."""
     p = sc.protocol
     info: dict[str, Any] = {"name": f"{sc.name} (scenario protocol)"}
-    if p.dose_mg_per_kg is not None:
+    if getattr(p, "route", "iv") == "intranasal":  # esketamine nasal spray: its one dose
+        info.update(drug=p.drug, route="intranasal", nasal_doses_mg=[float(p.nasal_dose_mg)],
+                    device_interval_min=float(p.device_interval_min))  # fmt: skip
+    elif p.dose_mg_per_kg is not None:
         info.update(dose_mg_per_kg=float(p.dose_mg_per_kg), over_min=float(p.over_min))
     else:
         info.update(rate_mg_per_kg_h=float(p.rate_mg_per_kg_h), for_min=float(p.for_min))
+    if getattr(p, "route", "iv") == "iv":
+        info.update(drug=getattr(p, "drug", "ketamine"), dose_weight=p.dose_weight)
     program = {
         "baseline_every_min": float(sc.nibp.baseline_every_min),
         "infusion_every_min": float(sc.nibp.infusion_every_min),

@@ -9,9 +9,10 @@ protocol defaults".
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, Self
+from typing import Annotated, Any, Literal, NoReturn, Self
 
 from pydantic import (
     BaseModel,
@@ -44,18 +45,40 @@ class _Table(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
 
 
+DEVICE_MG = 28.0
+"""One esketamine nasal spray device (Spravato): 28 mg."""
+
+
 class ProtocolInfo(_Table):
-    """``[protocol]``: name and the infusion, in exactly one of two dosing forms."""
+    """``[protocol]``: name, the drug and its route, and the dose.
+
+    An IV infusion (the default) in exactly one of two dosing forms, per kg of the
+    ``dose_weight`` (actual, ideal or adjusted body weight). Esketamine nasal spray
+    (``drug = "esketamine"``, ``route = "intranasal"``): the doses in mg this protocol
+    allows (``nasal_doses_mg``, whole 28 mg devices) and the rest between devices; the
+    dose itself is the prescription's (the scenario's ``nasal_dose_mg``).
+    """
 
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     description: str = ""
+    drug: Literal["ketamine", "esketamine"] = "ketamine"
+    route: Literal["iv", "intranasal"] = "iv"
+    dose_weight: Literal["actual", "ideal", "adjusted"] = "actual"
     dose_mg_per_kg: float | None = Field(default=None, gt=0, le=5)
     over_min: float | None = Field(default=None, ge=1, le=600)
     rate_mg_per_kg_h: float | None = Field(default=None, gt=0, le=3)
     for_min: float | None = Field(default=None, ge=1, le=600)
+    nasal_doses_mg: list[float] | None = Field(default=None, min_length=1, max_length=4)
+    device_interval_min: float = Field(default=5.0, ge=1, le=15)
 
     @model_validator(mode="after")
     def _one_dosing_form(self) -> Self:
+        if self.route == "intranasal" and self.drug != "esketamine":
+            _fail("route", 'only esketamine is given as a nasal spray (drug = "esketamine")')
+        if self.route == "intranasal":
+            return self._nasal()
+        if self.nasal_doses_mg is not None:
+            _fail("nasal_doses_mg", 'only for route = "intranasal"; an infusion is dosed per kg')
         forms = "give dose_mg_per_kg with over_min, or rate_mg_per_kg_h with for_min"
         dose = [k for k in ("dose_mg_per_kg", "over_min") if getattr(self, k) is not None]
         rate = [k for k in ("rate_mg_per_kg_h", "for_min") if getattr(self, k) is not None]
@@ -69,16 +92,43 @@ class ProtocolInfo(_Table):
                 _fail(key, f"required with {other}")
         return self
 
+    def _nasal(self) -> Self:
+        for key in ("dose_mg_per_kg", "over_min", "rate_mg_per_kg_h", "for_min"):
+            if getattr(self, key) is not None:
+                _fail(key, "a nasal spray is dosed in mg (nasal_doses_mg), not per kg")
+        if "dose_weight" in self.model_fields_set:
+            _fail("dose_weight", "a nasal spray is dosed in mg whatever the weight: leave it out")
+        if not self.nasal_doses_mg:
+            _fail("nasal_doses_mg", "required for a nasal spray: the doses allowed, in mg "
+                  "(e.g. [56, 84])")  # fmt: skip
+        for dose in self.nasal_doses_mg:
+            devices = dose / DEVICE_MG
+            if not (1 <= round(devices) <= 4 and math.isclose(devices, round(devices))):
+                _fail("nasal_doses_mg", f"each dose must be 1 to 4 whole devices of "
+                      f"{DEVICE_MG:g} mg (28, 56, 84 or 112), got {dose:g}")  # fmt: skip
+        return self
+
+    @property
+    def intranasal(self) -> bool:
+        return self.route == "intranasal"
+
     @property
     def infusion_min(self) -> float:
+        """The planned length of the infusion; for a nasal spray, from the first device to
+        the last of the largest dose allowed."""
+        if self.intranasal:
+            devices = round(max(self.nasal_doses_mg or (DEVICE_MG,)) / DEVICE_MG)
+            return (devices - 1) * self.device_interval_min
         return float(self.over_min if self.over_min is not None else self.for_min or 0.0)
 
     @property
     def rate_mg_per_kg_per_h(self) -> float:
-        """The infusion rate in mg/kg/h, whichever form the file used."""
+        """The infusion rate in mg/kg/h, whichever form the file used (0: a nasal spray)."""
         if self.rate_mg_per_kg_h is not None:
             return self.rate_mg_per_kg_h
-        return (self.dose_mg_per_kg or 0.0) * 60.0 / self.infusion_min
+        if self.dose_mg_per_kg is None:
+            return 0.0
+        return self.dose_mg_per_kg * 60.0 / self.infusion_min
 
 
 class BaselineRules(_Table):
@@ -224,6 +274,15 @@ class ProtocolConfig(_Table):
             return self
         program = NibpProgram.model_validate({**self.nibp.model_dump(), **minutes})
         return self.model_copy(update={"nibp": program})
+
+    def with_dose_weight(self, basis: str) -> ProtocolConfig:
+        """This protocol dosing per kg of ``basis`` body weight (a scenario that sets its
+        own ``dose_weight`` wins for that scenario, as its ``[nibp]`` does)."""
+        if basis == self.protocol.dose_weight:
+            return self
+        info = ProtocolInfo.model_validate({**self.protocol.model_dump(exclude_unset=True),
+                                            "dose_weight": basis})  # fmt: skip
+        return self.model_copy(update={"protocol": info})
 
 
 def _folders(cwd: Path | None) -> list[Path]:

@@ -460,9 +460,8 @@ def _within(
 def _observation(cfg: ProtocolConfig, now_s: float, infusion_end_s: float | None) -> Criterion:
     need = cfg.observation.min_minutes
     if infusion_end_s is None:
-        return Criterion(
-            "observation", False, f"infusion not ended: {num(need)} min observation follows"
-        )
+        ended = "last nasal spray not given" if cfg.protocol.intranasal else "infusion not ended"
+        return Criterion("observation", False, f"{ended}: {num(need)} min observation follows")
     done_s = max(0.0, now_s - infusion_end_s)
     met = done_s >= need * 60.0
     return Criterion("observation", met, f"observation {int(done_s // 60)} of {num(need)} min")
@@ -515,13 +514,14 @@ def alertness_for_discharge(
     return (None, early) if last is None else (last[1], False)
 
 
-def _alertness(need: int, score: float | None, early: bool = False) -> Criterion:
+def _alertness(
+    need: int, score: float | None, early: bool = False, nasal: bool = False
+) -> Criterion:
     scale = f"Aldrete/PADSS >= {need}"
     if score is None and early:
+        before = "the last nasal spray" if nasal else "the infusion ended"
         return Criterion(
-            "alertness",
-            False,
-            f"alertness charted before the infusion ended: assess again ({scale} needed)",
+            "alertness", False, f"alertness charted before {before}: assess again ({scale} needed)"
         )
     if score is None:
         return Criterion("alertness", False, f"alertness not charted ({scale} needed)")
@@ -573,6 +573,7 @@ def discharge_readiness(
         )
     if d.require_no_active_alarm:
         criteria.append(_alarms(active_alarms, alarm_words or {}))
-    criteria.append(_alertness(d.alertness_min_score, alertness_score, alertness_early))
+    criteria.append(_alertness(d.alertness_min_score, alertness_score, alertness_early,
+                               cfg.protocol.intranasal))  # fmt: skip
     missing = [c.detail for c in criteria if not c.met]
     return Readiness(not missing, criteria, missing)

@@ -276,7 +276,7 @@ class Runtime:
 
     # -- sessions -----------------------------------------------------------------------
     def _make_source(self, cfg: BedConfig, params: dict[str, Any], program: Any,
-                     scenario: Any = None) -> Source:  # fmt: skip
+                     scenario: Any = None, basis: str | None = None) -> Source:  # fmt: skip
         if cfg.source == "replay":
             return ReplaySource(cfg.recording or "")
         if cfg.source == "hl7":
@@ -285,7 +285,8 @@ class Runtime:
             return Hl7Source(cfg.hl7_source or cfg.id, wall=self.wall)  # the session's wall
         seed = params.get("seed")
         return SimulatorSource(scenario, cfg.seed if seed is None else int(seed), program,
-                               session_number=int(params.get("session_number") or 1))  # fmt: skip
+                               session_number=int(params.get("session_number") or 1),
+                               dose_weight=basis)  # fmt: skip
 
     def _start_session(self, bed: Bed, params: dict[str, Any], session_id: int | None = None,
                        started_wall: datetime | None = None,
@@ -298,14 +299,16 @@ class Runtime:
         cfg = bed.config
         c = configs or load_start_configs(cfg, params, self.clinic.clinic.max_audio_pause_s)
         protocol_cfg, profile = c.protocol, c.profile
-        source = self._make_source(cfg, params, protocol_cfg.nibp, c.scenario)
+        source = self._make_source(cfg, params, protocol_cfg.nibp, c.scenario,
+                                   protocol_cfg.protocol.dose_weight)  # fmt: skip
         started = self.wall() if started_wall is None else started_wall
         scenario_name = getattr(getattr(source, "scenario", None), "name", None)
         patient = {}
         sim = getattr(source, "sim", None)
         if sim is not None:
             p = sim.profile
-            patient = {k: getattr(p, k) for k in ("age_years", "sex", "weight_kg", "hypertension")}
+            facts = ("age_years", "sex", "weight_kg", "height_cm", "hypertension")
+            patient = {k: getattr(p, k) for k in facts}
         course, shown_course = _course.course_facts(self.store, params)
         if session_id is None:
             session_id = self.store.create_session(

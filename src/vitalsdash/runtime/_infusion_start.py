@@ -68,15 +68,18 @@ def _row(s: BedSession, t: float, actor: str, params: dict[str, Any], outcome: s
             "params": params, "outcome": outcome, "reason": reason}  # fmt: skip
 
 
-def _start_source(s: BedSession, actor: str) -> None:
+def _start_source(s: BedSession, actor: str) -> dict[str, Any]:
+    """Start the source's dosing; what the row records of it: ``route`` "intranasal" for a
+    nasal spray (its log lines then say a dose was given, not an infusion started)."""
     starter = getattr(s.source, "start_infusion", None)
     if starter is None:
         raise ActionError("not_possible", "this chair's infusion is not run by the monitor "
                           "(a replayed recording or a real device)", status=409)  # fmt: skip
     try:
-        starter(actor)
+        given = starter(actor)
     except SourceActionError as exc:
         raise ActionError("not_possible", str(exc), status=409) from None
+    return {"route": "intranasal"} if isinstance(given, dict) and "dose_mg" in given else {}
 
 
 def _check_words(check: Any) -> dict[str, Any]:
@@ -114,7 +117,7 @@ def submit(s: BedSession, clean: dict[str, Any], actor: str, t: float) -> dict[s
         params = _check_words(check)
     if override is not None:
         params["override_reason"] = override
-    _start_source(s, actor)
+    params.update(_start_source(s, actor))
     s.start_s = t
     s.pending.actions.append(_row(s, t, actor, params))
     out: dict[str, Any] = {"ok": True, "t_s": t}
@@ -133,9 +136,10 @@ def _blocked_first(check: Any) -> list[bool]:
 
 def start_by_itself(s: BedSession, check: Any, now: float) -> None:
     """An ``auto_start`` bed whose check passed at ``now``: the system starts it."""
-    _start_source(s, "system")
+    route = _start_source(s, "system")
     s.start_s = now
-    s.pending.actions.append(_row(s, now, "system", {"auto": True, **_check_words(check)}))
+    s.pending.actions.append(_row(s, now, "system", {"auto": True, **_check_words(check),
+                                                     **route}))  # fmt: skip
 
 
 def replay(s: BedSession, actor: str, t: float) -> None:

@@ -20,6 +20,10 @@ def _after(seconds: float) -> str:
 
 def message(kind: str, pump: _views.PumpView, reminder_after_s: float) -> str:
     """The sentence for a pump action that was done, from the pump's state after it."""
+    if pump.route == "intranasal":  # only stopping is possible: no more devices
+        given = pump.devices_given
+        return (f"Dosing stopped: no more devices ({given} of {pump.devices} given, "
+                f"{given * pump.device_mg:g} mg)")  # fmt: skip
     rate = f"{pump.rate_mg_per_kg_h:g} mg/kg/h"
     if kind == "pause_pump":
         return (f"Pump paused: nothing is given until you resume it (reminder after "

@@ -88,6 +88,37 @@ class PumpView(Plain):
     delivering_mg_per_kg_h: float = 0.0
     state: str = ""
     paused_since_s: float | None = None
+    route: str = "iv"
+    """"iv", or "intranasal": ``devices`` nasal spray devices of ``device_mg``, given at
+    set times (``devices_given`` so far, the next at ``next_device_s``)."""
+    devices: int = 0
+    devices_given: int = 0
+    device_mg: float = 0.0
+    next_device_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DoseView(Plain):
+    """The dose prescribed for the session: the drug, its route and how much.
+
+    IV: ``dose_mg_per_kg`` (at ``rate_mg_per_kg_h`` over ``over_min``) per kg of
+    ``dosing_weight_kg``, the patient's ``dose_weight`` (actual, ideal or adjusted body
+    weight; ``weight_kg`` the actual one), ``total_mg`` in all. Intranasal: ``devices`` of
+    ``device_mg``, ``device_interval_min`` apart (``total_mg`` in all)."""
+
+    drug: str
+    route: str
+    total_mg: float
+    dose_weight: str = "actual"
+    weight_kg: float | None = None
+    dosing_weight_kg: float | None = None
+    dose_mg_per_kg: float | None = None
+    rate_mg_per_kg_h: float | None = None
+    over_min: float | None = None
+    devices: int = 0
+    device_mg: float = 0.0
+    device_interval_min: float = 0.0
+    form: str = "dose"  # "dose" (mg/kg over a time) or "rate" (mg/kg/h)
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +239,7 @@ class BedView(Plain):
     infusion_hold_reason: str | None = None  # an auto_start bed held by its check
     discharge: DischargeView | None = None
     patient_said: SaidView | None = None
+    dose: DoseView | None = None  # the prescription (a simulated patient's)
 
     def value(self, channel: str) -> float | None:
         """The current value of a channel (None when there is none)."""
@@ -335,7 +367,22 @@ def _pump(p: Any) -> PumpView | None:
         return None
     return PumpView(float(p.rate_mg_per_kg_h), bool(p.running), float(p.dose_given_mg_per_kg),
                     p.started_s, p.ended_s, float(p.delivering_mg_per_kg_h), str(p.state),
-                    p.paused_since_s)  # fmt: skip
+                    p.paused_since_s, str(getattr(p, "route", "iv")),
+                    int(getattr(p, "devices", 0)), int(getattr(p, "devices_given", 0)),
+                    float(getattr(p, "device_mg", 0.0)),
+                    getattr(p, "next_device_s", None))  # fmt: skip
+
+
+def _dose(source: Any) -> DoseView | None:
+    """The source's prescription (a simulated patient's; None for a recording or device)."""
+    dose = getattr(source, "dose", None)
+    if not callable(dose):
+        return None
+    d = dose()
+    return DoseView(d.drug, d.route, float(d.total_mg), d.dose_weight, d.weight_kg,
+                    d.dosing_weight_kg, d.dose_mg_per_kg, d.rate_mg_per_kg_h, d.over_min,
+                    int(d.devices), float(d.device_mg), float(d.device_interval_min),
+                    str(getattr(d, "form", "dose")))  # fmt: skip
 
 
 def _readiness(r: Any) -> ReadinessView | None:
@@ -409,7 +456,7 @@ def bed_view(bed: Bed) -> BedView:
         alarm_labels=frozen(s.engine.labels()),
         pre_infusion=_pre_infusion(s.pre_infusion),
         infusion_hold_reason=s.hold_reason(),
-        discharge=_discharge(bed),
+        discharge=_discharge(bed), dose=_dose(s.source),
         patient_said=None if s.said is None else SaidView(*s.said),
     )  # fmt: skip
 
@@ -431,7 +478,9 @@ def pump_summary(pump: PumpView) -> dict[str, Any]:
         "state": pump.state, "rate_mg_per_kg_h": pump.rate_mg_per_kg_h,
         "delivering_mg_per_kg_h": pump.delivering_mg_per_kg_h, "running": pump.running,
         "dose_given_mg_per_kg": pump.dose_given_mg_per_kg,
-        "paused_since_s": pump.paused_since_s,
+        "paused_since_s": pump.paused_since_s, "route": pump.route,
+        "devices": pump.devices, "devices_given": pump.devices_given,
+        "next_device_s": pump.next_device_s,
     }  # fmt: skip
 
 
@@ -455,6 +504,7 @@ def summary(view: BedView) -> dict[str, Any]:
         "readiness": None if view.readiness is None else {
             "ready": view.readiness.ready, "missing": list(view.readiness.missing)},
         "discharge": None if view.discharge is None else view.discharge.to_dict(),
+        "dose": None if view.dose is None else view.dose.to_dict(),
     }  # fmt: skip
     check = view.pre_infusion
     out["session"]["pre_infusion_check"] = None if check is None else {

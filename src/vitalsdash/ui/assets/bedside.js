@@ -10,7 +10,7 @@
   "use strict";
 
   var NONE_TEXT = "No active alarms";  // alarm_banner.NONE_TEXT
-  var NOT_ASSESSED = "Assessed once the infusion has ended.";  // readiness.NONE_TEXT
+  var NOT_ASSESSED = "Assessed once dosing has ended (the infusion, or the last nasal spray).";  // readiness.NONE_TEXT
   var ackSeq = 0;
   var openRows = {};  // banner rows whose folded alarms the nurse opened, by group
   var critLabels = [];  // the checklist's names for the nurse (wire "l", sent once)

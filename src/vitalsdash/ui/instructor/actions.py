@@ -12,7 +12,7 @@ from typing import Any
 from vitalsdash.actions import ActionError
 from vitalsdash.course import DEFAULT_SESSIONS
 from vitalsdash.runtime import Command, Runtime
-from vitalsdash.ui import fmt
+from vitalsdash.ui import dose_words, fmt
 from vitalsdash.ui.instructor import course, events
 from vitalsdash.ui.instructor.controls import RANDOM_SCENARIO
 
@@ -104,6 +104,9 @@ def perform(rt: Runtime, bed_id: str, action: str, values: dict[str, Any]) -> Ou
         done = rt.submit(Command(kind, bed_id, params, ACTOR))
     except ActionError as exc:
         return Outcome(False, exc.words)
+    view = rt.view(bed_id) if action == "startinf" else None
+    if view is not None and dose_words.is_nasal(view.dose):  # a nasal dose is given
+        message = message.replace("Infusion started", "Dose started")
     if action == "inject":
         message = f"Injected at {fmt.clock(done['t_s'])}: {message}"
     if action == "course":

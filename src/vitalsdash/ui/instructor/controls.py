@@ -186,6 +186,7 @@ def card(
                 className="ins-head",
             ),
             html.Div("", id=ids("patient", bed_id), className="ins-patient"),
+            html.Div("", id=ids("dose", bed_id), className="ins-dose"),
             html.Div(
                 "",
                 id=ids("msg", bed_id),

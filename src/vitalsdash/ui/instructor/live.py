@@ -11,14 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 from vitalsdash.runtime import Runtime, TruthView
-from vitalsdash.ui import fmt
+from vitalsdash.ui import dose_words, fmt
 from vitalsdash.ui.instructor import activity, truth
 from vitalsdash.ui.live.shown import Shown
 
 __all__ = ["SPEEDS", "bed_tick", "card_class", "sim_tick"]
 
 SPEEDS = (1, 10, 30, 60, 120)
-SLOTS = ("status", "patient", "card", *truth.KEYS)
+SLOTS = ("status", "patient", "card", "dose", "startinf", *truth.KEYS)
 SIM_SLOTS = ("sim", "pause", *(f"x{s}" for s in SPEEDS))
 
 
@@ -39,7 +39,7 @@ def card_class(status: str | None, phase: str | None = None) -> str:
     return f"ins-card st-{state}{waiting}"
 
 
-def status_text(now: BedNow) -> str:
+def status_text(now: BedNow, dose: Any = None) -> str:
     if now.session_id is None:
         return "No session"
     if now.status == "ended":
@@ -48,7 +48,7 @@ def status_text(now: BedNow) -> str:
         return f"Discharged at {fmt.clock(now.t_s)}"
     if now.status == "interrupted":
         return f"Interrupted at {fmt.clock(now.t_s)}: resume or close it"
-    return f"{fmt.phase(now.phase)} · {fmt.clock(now.t_s)}"
+    return f"{dose_words.phase_name(now.phase, dose)} · {fmt.clock(now.t_s)}"
 
 
 def sim_state(rt: Runtime) -> tuple[str, str]:
@@ -101,7 +101,8 @@ def bed_tick(rt: Runtime, bed_id: str, cursor: dict[str, Any] | None) -> dict[st
     if now is None:
         return {"status": "No such chair", "cursor": cursor}
     shown = Shown(SLOTS, cursor.get("sh"))
-    shown.put(out, "status", status_text(now))
+    view = rt.view(bed_id)
+    shown.put(out, "status", status_text(now, view.dose if view is not None else None))
     if shown.sums.get("patient") != now.session_id:
         row = rt.store.session(now.session_id) if now.session_id is not None else None
         view = rt.view(bed_id) if row is not None else None
@@ -109,6 +110,10 @@ def bed_tick(rt: Runtime, bed_id: str, cursor: dict[str, Any] | None) -> dict[st
         out["patient"] = " · ".join(x for x in (of_course, truth.session_line(row)) if x)
         shown.sums["patient"] = now.session_id
     shown.put(out, "card", card_class(now.status, now.phase))
+    # the prescription, and what starting it means
+    dose = view.dose if view is not None and now.session_id is not None else None
+    shown.put(out, "dose", dose_words.order_line(dose))
+    shown.put(out, "startinf", dose_words.start_label(dose))
     if now.truth is not None:
         for key, text in truth.values(now.truth).items():
             shown.put(out, key, text)

@@ -124,9 +124,15 @@ def perform(rt: Runtime, bed_id: str, trigger: Any, values: dict[str, Any]) -> O
         return Outcome(False, _refusal(exc))
     # the runtime's own sentence when it has one: what the pump did ("still paused")
     message = str(done.get("message") or message)
-    if kind == "start_infusion" and done.get("check") == "caution":
-        message = "Infusion started with caution: " + "; ".join(done.get("reasons") or [])
+    nasal = view is not None and view.dose is not None and view.dose.route == "intranasal"
+    if kind == "start_infusion":
+        message = NASAL_STARTED if nasal else message
+        if done.get("check") == "caution":
+            message += " with caution: " + "; ".join(done.get("reasons") or [])
     return Outcome(True, message)
+
+
+NASAL_STARTED = "Dose started: first nasal spray device given"
 
 
 def _refusal(exc: ActionError) -> str:

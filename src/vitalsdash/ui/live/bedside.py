@@ -19,7 +19,7 @@ from vitalsdash.actions import INSTRUCTOR_ONLY
 from vitalsdash.adapters.simulator import SAID
 from vitalsdash.runtime import Runtime
 from vitalsdash.text import plotly_text
-from vitalsdash.ui import alarm_words, fmt, series
+from vitalsdash.ui import alarm_words, dose_words, fmt, series
 from vitalsdash.ui.live.shown import Shown
 from vitalsdash.ui.state import BedView, bed_view
 from vitalsdash.ui.widgets import (
@@ -95,6 +95,13 @@ PANELS: dict[str, tuple[str, str]] = {
     "audio-pulses": ("bed-audio", "data-audio-pulses"),
     "audio-repeat": ("bed-audio", "data-audio-repeat"),
     "pump-status": ("pump-status", "children"),
+    "pump-title": ("pump-title", "children"),
+    "pump-order": ("pump-order", "children"),
+    "pump-card": ("pump-card", "className"),
+    "pump-stop-button": ("pump-stop-button", "children"),
+    "start-title": ("start-title", "children"),
+    "start-order": ("start-order", "children"),
+    "start-infusion": ("start-infusion", "children"),
     "oxygen-state": ("oxygen-state", "children"),
     "chart-recent": ("chart-recent", "children"),
     "start-wire": ("start-wire", "data"),
@@ -145,14 +152,19 @@ def said_text(row: Mapping[str, Any]) -> str:
 
 
 def start_text(p: dict[str, Any]) -> str:
-    """A ``start_infusion`` row's words (a refused one has check "blocked", no override)."""
+    """A ``start_infusion`` row's words (a refused one has check "blocked", no override);
+    a nasal spray's (``route`` "intranasal") says a dose was started."""
     if p.get("override_reason"):
-        return f"Infusion started despite a blocked check: {p['override_reason']}"
-    if p.get("auto"):
-        return "Infusion started by itself"
-    return {"caution": "Infusion started with caution", "blocked": "Start infusion"}.get(
-        str(p.get("check")), "Infusion started"
-    )
+        text = f"Infusion started despite a blocked check: {p['override_reason']}"
+    elif p.get("auto"):
+        text = "Infusion started by itself"
+    else:
+        text = {"caution": "Infusion started with caution", "blocked": "Start infusion"}.get(
+            str(p.get("check")), "Infusion started"
+        )
+    if p.get("route") == "intranasal":
+        return text.replace("Infusion started", "Dose started", 1)
+    return text
 
 
 def action_text(row: dict[str, Any], labels: Mapping[str, str] | None = None) -> str | None:
@@ -343,13 +355,16 @@ def _panels(view: BedView, cur: dict[str, Any], out: dict[str, Any]) -> None:
     if shown.put(out, "audio", pattern):
         out["audio-detail"] = (pulses, repeat)
     shown.put(out, "pump-status", pump_panel.state(view.pump, view.t_s), pump_panel.render)
+    dose = view.dose
+    if "figure" in out:  # a new session or page (backfill): the prescription's words, which
+        out.update(dose_panels(dose))  # stay as they are for the session (no checksum)
     o2 = cur.get("o2") or 0
     shown.put(out, "oxygen-state", f"Oxygen on, {o2:g} L/min" if o2 else "Oxygen off")
     shown.put(out, "readiness", readiness.wire(view.readiness, view.discharge))
     shown.put(out, "crit-labels", readiness.labels(view.discharge))
     start = start_check.state(view)
     shown.put(out, "start-card", start_check.card_class(start))
-    shown.put(out, "start-status", start_check.status_data(start))
+    shown.put(out, "start-status", start_check.status_data(start, dose))
     parts: dict[str, Any] = {}
     for key, value in start_check.wire_parts(start).items():
         if shown.put(parts, f"start-{key}", value):
@@ -377,6 +392,17 @@ def _said(cur: dict[str, Any], out: dict[str, Any], fresh: bool = False) -> None
         return
     out["patient-says-words"], out["patient-says-time"], out["patient-says-class"] = (
         patient_says.state(said))  # fmt: skip
+
+
+def dose_panels(dose: Any) -> dict[str, str]:
+    """The pump card's and the start card's words for a session's prescription."""
+    order = dose_words.order_line(dose)
+    return {"pump-title": dose_words.pump_title(dose),
+            "pump-order": dose_words.order_line(dose, short=True),
+            "pump-card": pump_panel.card_class(dose),
+            "pump-stop-button": dose_words.stop_label(dose),
+            "start-title": start_check.title(dose), "start-order": order,
+            "start-infusion": dose_words.start_label(dose)}  # fmt: skip
 
 
 def component_props(out: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -104,6 +104,8 @@ def _patient(view: BedView) -> str:
         parts.append(str(info["sex"]))
     if info.get("weight_kg"):
         parts.append(f"{info['weight_kg']:g} kg")
+    if info.get("height_cm"):  # the ideal weight a dose may be per follows from it
+        parts.append(f"{info['height_cm']:g} cm")
     return " · ".join(parts)
 
 
@@ -189,10 +191,10 @@ def layout(bed_id: str | None = None, **_: Any) -> html.Div:
                 [dbc.Col(_trend_card(), lg=8), dbc.Col(numerics.layout(), lg=4)],
                 className="g-2 bed-main",
             ),
-            dbc.Row(dbc.Col(start_check.layout()), className="g-2 mt-1"),
+            dbc.Row(dbc.Col(start_check.layout(bed.dose)), className="g-2 mt-1"),
             dbc.Row(
                 [
-                    dbc.Col(pump_panel.layout(), lg=3, md=6),
+                    dbc.Col(pump_panel.layout(bed.dose), lg=3, md=6),
                     dbc.Col(interventions.layout(), lg=3, md=6),
                     dbc.Col(charting.layout(), lg=3, md=6),
                     dbc.Col(readiness.layout(), lg=3, md=6),
@@ -270,7 +272,8 @@ def start_clicked(n: int | None, check: dict | None, go: int | None) -> tuple[An
         return no_update, no_update, no_update
     if check and check.get("status") == "caution":
         why = "\n".join(f"! {r}" for r in check.get("reasons") or [])
-        ask = f"The pre-infusion check asks for caution:\n{why}\n\nStart the infusion?"
+        verb = check.get("verb") or "Start the infusion"
+        ask = f"The pre-infusion check asks for caution:\n{why}\n\n{verb}?"
         return True, ask, no_update
     return False, no_update, (go or 0) + 1
 

@@ -41,6 +41,8 @@ BED_OUTPUTS: list[tuple[str, str, str]] = [
     ("patient", "ins-patient", "children"),
     ("card", "ins-card", "className"),
     ("activity", "ins-activity", "children"),
+    ("dose", "ins-dose", "children"),
+    ("startinf", "ins-startinf-btn", "children"),
 ]
 
 

@@ -16,7 +16,7 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from vitalsdash.text import MAX_NOTE_CHARS
-from vitalsdash.ui import fmt
+from vitalsdash.ui import dose_words, fmt
 
 __all__ = ["layout", "panel_hidden", "phase_text", "refusal", "result_key", "status_text"]
 
@@ -35,7 +35,7 @@ def phase_text(view: Any) -> str:
     d = view.discharge
     if d is not None and d.state == "discharged" and d.t_s is not None:
         return f"Discharged at {fmt.clock(d.t_s)}"
-    return f"{fmt.phase(view.phase)} · {fmt.clock(view.t_s)}"
+    return f"{dose_words.phase_name(view.phase, view.dose)} · {fmt.clock(view.t_s)}"
 
 
 def panel_hidden(view: Any) -> bool:

@@ -11,7 +11,7 @@ from vitalsdash.ui.widgets import discharge as discharge_widget
 
 __all__ = ["labels", "layout", "wire"]
 
-NONE_TEXT = "Assessed once the infusion has ended."
+NONE_TEXT = "Assessed once dosing has ended (the infusion, or the last nasal spray)."
 DISCHARGED_TEXT = "Patient discharged."
 ENDED_TEXT = "Session ended."
 

@@ -15,7 +15,10 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-__all__ = ["MARK", "PART_KEYS", "card_class", "layout", "state", "status_data", "wire_parts"]
+from vitalsdash.ui import dose_words
+
+__all__ = ["MARK", "PART_KEYS", "card_class", "layout", "state", "status_data", "title",
+           "wire_parts"]  # fmt: skip
 
 MARK = {"pass": "✓", "caution": "!", "blocked": "✗"}
 """The marks and headlines are assets/bedside.js's (``startCheck``), by status."""
@@ -36,12 +39,21 @@ def card_class(data: State) -> str:
     return CARD + (" start-hidden" if data is None else "")
 
 
-def status_data(data: State) -> dict[str, Any] | None:
-    """What the button's callback needs: the status and the reasons to confirm."""
+def status_data(data: State, dose: Any = None) -> dict[str, Any] | None:
+    """What the button's callback needs: the status, the reasons to confirm and what the
+    button does (start an infusion, give a nasal dose)."""
     if data is None:
         return None
     status, items, _ = data
-    return {"status": status, "reasons": [t for _, s, t in items if s != "pass"]}
+    verb = "Give the dose" if dose_words.is_nasal(dose) else "Start the infusion"
+    return {"status": status, "reasons": [t for _, s, t in items if s != "pass"], "verb": verb}
+
+
+def title(dose: Any) -> str:
+    """The card's header: the check before an infusion, or before a nasal dose."""
+    if dose_words.is_nasal(dose):
+        return "Before the dose: pre-dose check"
+    return "Before the infusion: pre-infusion check"
 
 
 MAX_ITEMS = 16
@@ -65,16 +77,26 @@ def wire_parts(data: State) -> dict[str, Any]:
     return parts
 
 
-def layout() -> dbc.Card:
+def layout(dose: Any = None) -> dbc.Card:
+    """The card for a session's ``dose`` (a DoseView); the tick keeps its words current."""
     return dbc.Card(
         [
-            dbc.CardHeader("Before the infusion: pre-infusion check"),
+            dbc.CardHeader(html.Span(title(dose), id="start-title")),
             dbc.CardBody(
                 [
                     html.Div(id="start-check", className="start-check"),
                     dcc.Store(id="start-wire"),
                     html.Div(
-                        dbc.Button("Start infusion", id="start-infusion", color="success"),
+                        [
+                            dbc.Button(
+                                dose_words.start_label(dose), id="start-infusion", color="success"
+                            ),
+                            html.Span(
+                                dose_words.order_line(dose),
+                                id="start-order",
+                                className="start-order",
+                            ),
+                        ],
                         className="btn-row mt-2",
                     ),
                     dcc.ConfirmDialog(id="start-confirm"),
