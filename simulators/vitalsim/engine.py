@@ -381,9 +381,9 @@ def drug_course(cohort: Cohort, duration_s: int) -> tuple[np.ndarray, np.ndarray
     the engine's own dosing and PK, without the rest of a session (population figures)."""
     n = len(cohort.profiles)
     st = CoreState(
-        t_s=0, x=np.zeros((n, 4)), lag=np.zeros(n), ou={}, o2_level=np.zeros(n),
+        t_s=0, x=np.zeros((n, 4)), lag=np.zeros((n, 2)), ou={}, o2_level=np.zeros(n),
         o2_flow_l_min=0.0, pump=PumpState(), nibp=(), ce_ref={}, events=(), interventions=(),
-        depot=np.zeros(n),
+        felt=symptoms.initial_state(n), depot=np.zeros(n),
     )  # fmt: skip
     st = apply_action(cohort, st, "start_infusion", cohort.dosing.start_params(), "system")
     cps, ces = [], []

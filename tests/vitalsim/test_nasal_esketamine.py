@@ -252,8 +252,9 @@ def test_vitalsim_run_and_population_take_the_esketamine_scenario(
     assert (events["kind"] == "nasal_device").sum() == 2
     capsys.readouterr()
     assert main(["population", "--n", "20", "--seed", "1", "--protocol", ESK_84, "--json"]) == 0
-    stats = json.loads(capsys.readouterr().out)
-    assert stats["n"] == 20
-    assert stats["mean_peak_dsbp_mmhg"] > 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["n"] == 20
+    assert report["noise_free"]["mean_peak_dsbp_mmhg"] > 0
+    assert report["measured"]["mean_peak_dsbp_mmhg"] > 0
     assert main(["population", "--n", "5", "--protocol", ESK_56]) == 0
     assert "esketamine 56 mg nasal spray, 2 devices 5 min apart" in capsys.readouterr().out
