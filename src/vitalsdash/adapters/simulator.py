@@ -88,7 +88,7 @@ MAX_COURSE_SESSIONS: int = _course.MAX_SESSIONS
 """The most sessions a virtual patient's course may have (the simulator's limit)."""
 FELT_FROM_CHANNEL: str = _course.EFFECT_SITE_CHANNEL
 """The stored channel :func:`felt_dissociation_peak` reads (the effect-site concentration)."""
-PATIENT_FACTS = ("age_years", "sex", "weight_kg", "hypertension")
+PATIENT_FACTS = ("age_years", "sex", "weight_kg", "height_cm", "hypertension")
 """What a patient file and a session row say of who the simulated patient is."""
 
 

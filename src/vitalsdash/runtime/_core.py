@@ -39,6 +39,7 @@ from vitalsdash.actions import (
     validate,
 )
 from vitalsdash.adapters import ReplaySource, SimulatorSource, Source, SourceActionError
+from vitalsdash.adapters.simulator import PATIENT_FACTS
 from vitalsdash.alarms import AlarmAction, AlarmActionError, AlarmEngine
 from vitalsdash.catalogue import StartConfigs, load_start_configs
 from vitalsdash.clock import Clock, SimControl, SystemClock
@@ -306,9 +307,7 @@ class Runtime:
         patient = {}
         sim = getattr(source, "sim", None)
         if sim is not None:
-            p = sim.profile
-            facts = ("age_years", "sex", "weight_kg", "height_cm", "hypertension")
-            patient = {k: getattr(p, k) for k in facts}
+            patient = {k: getattr(sim.profile, k) for k in PATIENT_FACTS}
         course, shown_course = _course.course_facts(self.store, params)
         if session_id is None:
             session_id = self.store.create_session(

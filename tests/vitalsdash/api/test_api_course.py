@@ -80,7 +80,7 @@ def test_session_2_of_a_patient_is_the_same_patient_on_another_day(clinic: Clini
     answer = made.get_json()
     pid = answer["patient_id"]
     assert (answer["name"], answer["seed"], answer["sessions_planned"]) == (NAME, 4242, 6)
-    assert set(answer["patient"]) == {"age_years", "sex", "weight_kg", "hypertension"}
+    assert set(answer["patient"]) == {"age_years", "sex", "weight_kg", "height_cm", "hypertension"}
 
     first = _start(clinic, "chair1", {"patient": pid})
     assert first.status_code == 200, first.get_json()
@@ -103,8 +103,8 @@ def test_session_2_of_a_patient_is_the_same_patient_on_another_day(clinic: Clini
     assert row2 is not None
     assert (row2["scenario"], row2["seed"]) == (row1["scenario"], 4242)
     assert row2["patient"] == row1["patient"] == answer["patient"]
-    for f in ("age_years", "sex", "weight_kg", "hypertension", "sbp_slope_mmhg_per_ng_ml",
-              "hr_slope_bpm_per_ng_ml", "dbp_ratio", "pk"):  # fmt: skip
+    for f in ("age_years", "sex", "weight_kg", "hypertension", "pressor_sensitivity",
+              "sbp_emax_mmhg", "hr_emax_bpm", "dbp_ratio", "pk"):  # fmt: skip
         assert getattr(sim2.profile, f) == getattr(sim1.profile, f), f
     assert sim2.profile.dissociation_ec50_ng_ml > sim1.profile.dissociation_ec50_ng_ml
     started = clinic.store.session_events(s2)[0]

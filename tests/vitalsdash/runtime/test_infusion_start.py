@@ -24,15 +24,15 @@ pytestmark = pytest.mark.integration
 
 BEDS = {
     "calm": ("uneventful-depression", 4),  # passes from the end of the baseline
-    "caution": ("uneventful-depression", 11),  # BP at or above 140/90 for a while
+    "caution": ("example-annotated", 4),  # BP at or above 140/90 for a while
     "high": ("uncontrolled-hypertension", 21),  # about 172/108: blocked
 }
 
 
 def clinic(path: Path, **auto: Any) -> Runtime:
     beds = [BedConfig(id=b, scenario=sc, seed=seed) for b, (sc, seed) in BEDS.items()]
-    beds += [BedConfig(id=b, scenario="uneventful-depression", seed=seed, auto_start=True)
-             for b, seed in auto.items()]  # fmt: skip
+    beds += [BedConfig(id=b, scenario=sc, seed=seed, auto_start=True)
+             for b, (sc, seed) in auto.items()]  # fmt: skip
     store = Store(path)
     rt = Runtime(ClinicConfig(clinic=ClinicSection(speed=60), beds=beds), store, Feed(store),
                  clock=ManualClock())  # fmt: skip
@@ -191,7 +191,7 @@ def test_a_caution_start_is_allowed_and_logged_with_its_reasons(rt: Runtime):
 
 
 def _auto_run(path: Path, step: int, until: int) -> tuple[Runtime, list]:
-    rt = clinic(path, auto=5, held=11)
+    rt = clinic(path, auto=("uneventful-depression", 5), held=BEDS["caution"])
     for _ in range(until // step):
         rt.advance(step)
     return rt, actions(rt, "auto")

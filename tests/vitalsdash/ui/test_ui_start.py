@@ -79,7 +79,7 @@ def test_the_start_button_says_why_not_in_the_nurses_words(rt: Runtime) -> None:
 def test_the_caution_start_reports_its_reasons(tmp_path) -> None:
     store = Store(str(tmp_path / "c.sqlite"))
     rt = Runtime(ClinicConfig(clinic=ClinicSection(speed=60), beds=[
-        BedConfig(id="c", scenario="uneventful-depression", seed=11)]), store, Feed(store),
+        BedConfig(id="c", scenario="example-annotated", seed=4)]), store, Feed(store),
         clock=ManualClock())  # fmt: skip
     rt.start()
     rt.advance(420)
