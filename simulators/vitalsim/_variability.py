@@ -15,8 +15,8 @@ from vitalsim._rng import generator, stream_index
 # (time constant s, standard deviation) per component; HR +-3-5 bpm, SBP +-5-8 mmHg.
 COMPONENTS: dict[str, tuple[tuple[float, float], ...]] = {
     "hr": ((900.0, 3.0), (20.0, 1.5)),
-    "sbp": ((900.0, 6.0), (30.0, 2.5)),
-    "dbp": ((900.0, 3.5), (30.0, 1.5)),
+    "sbp": ((900.0, 4.5), (30.0, 2.5)),
+    "dbp": ((900.0, 2.5), (30.0, 1.5)),
     "spo2": ((600.0, 0.4), (10.0, 0.3)),
     "rr": ((600.0, 0.8), (15.0, 0.5)),
 }

@@ -17,7 +17,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy.signal import lfilter
 
-PRESSOR_EC50_NG_ML = 300.0  # net drive for half the maximal rise, median patient (est.)
+PRESSOR_EC50_NG_ML = 250.0  # net drive for half the maximal rise, median patient (est.)
 PRESSOR_DELAY_TAU_S = 10 * 60.0  # the sympathetic response lags Ce by minutes (est.)
 PRESSOR_HILL = 1.0
 SBP_EMAX_CEILING = 0.40  # largest SBP rise, as a fraction of baseline (Långsjö 2005)
