@@ -228,9 +228,9 @@ def test_scenario_patient_keys_win(seed: int) -> None:
         "dbp_mmhg",
     ):
         assert getattr(p, key) == getattr(spec, key), key
-    # sbp_sensitivity is a multiple of the median response: x3 the same patient at x1.
+    # sbp_sensitivity is a multiple of the median response: xN the same patient at x1.
     at_one = sample_profile(seed, 0, spec.model_copy(update={"sbp_sensitivity": 1.0}))
-    assert p.pressor_sensitivity == pytest.approx(3.0 * at_one.pressor_sensitivity)
+    assert p.pressor_sensitivity == pytest.approx(spec.sbp_sensitivity * at_one.pressor_sensitivity)
 
 
 def test_what_the_scenario_leaves_out_is_drawn_with_the_seed() -> None:

@@ -157,7 +157,7 @@ def test_the_events_sidecar_lists_scripted_events(
     assert len(surge) == 1
     assert surge["source"].iloc[0] == "scenario"
     assert surge["t"].iloc[0] == 600 + 25 * 60
-    assert json.loads(surge["detail"].iloc[0])["sbp_rise_mmhg"] == 50  # as the file writes it
+    assert json.loads(surge["detail"].iloc[0])["sbp_rise_mmhg"] == 35  # as the file writes it
 
 
 def test_no_script_leaves_out_the_scripted_actions(

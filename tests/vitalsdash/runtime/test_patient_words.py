@@ -58,7 +58,7 @@ def _until_said(rt: Runtime, words_in: str, limit_s: int = 3600) -> None:
 def test_the_patient_s_words_reach_the_bedside_the_logs_and_the_api(rt: Runtime) -> None:
     view = rt.view("c")
     assert view is not None
-    assert view.patient_said is not None  # nerves at the start (white-coat anxiety)
+    assert view.patient_said is None  # a calm baseline: nothing said yet
     _until_said(rt, "head")
     view = rt.view("c")
     said = view.patient_said  # type: ignore[union-attr]
