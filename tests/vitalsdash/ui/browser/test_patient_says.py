@@ -56,6 +56,9 @@ def _said(server: Served) -> dict | None:
 def test_the_bedside_shows_what_the_patient_says(page: Page, server: Served) -> None:
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
+    # a calm baseline says nothing: the nurse starts the infusion once the check allows it
+    server.wait_for("the infusion to start", lambda: server.post(
+        f"/api/beds/{BED}/actions", {"kind": "start_infusion"})[0] == 200)  # fmt: skip
     first = server.wait_for("the patient's first words", lambda: _said(server))
     page.goto(f"http://127.0.0.1:{server.port}/bed/{BED}")
     box = page.locator("#patient-says")
@@ -64,11 +67,7 @@ def test_the_bedside_shows_what_the_patient_says(page: Page, server: Served) -> 
     expect(page.locator("#patient-says-words")).to_have_text(f"“{first['words']}”")
     expect(page.locator("#patient-says-time")).to_have_text(re.compile(r"^at \d:\d\d:\d\d$"))
 
-    # the nurse starts the infusion; the patient's later complaint reaches the open page
-    status, _ = server.post(f"/api/beds/{BED}/actions", {
-        "kind": "start_infusion", "actor": "instructor",
-        "params": {"override_reason": "the test needs the infusion running"}})  # fmt: skip
-    assert status == 200
+    # the patient's later complaint reaches the open page
     words = page.locator("#patient-says-words")
     complaint = re.compile(r"^“.*(head|chest).*”$", re.IGNORECASE)  # very high BP
     expect(words).to_have_text(complaint, timeout=90_000)

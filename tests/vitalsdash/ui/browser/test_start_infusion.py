@@ -22,7 +22,7 @@ pytestmark = pytest.mark.browser
 CHAIRS = {
     "st-high": ("Start 172/108", "uncontrolled-hypertension", 21, False),
     "st-calm": ("Start calm", "uneventful-depression", 4, False),
-    "st-caution": ("Start caution", "uneventful-depression", 11, False),
+    "st-caution": ("Start caution", "example-annotated", 4, False),
     "st-auto": ("Start auto", "uneventful-depression", 5, True),
     "st-held": ("Start held", "uncontrolled-hypertension", 22, True),
 }
