@@ -123,8 +123,10 @@ def test_rows_appearing_or_redrawn_never_acknowledge(page: Page, clinic, surge) 
     session = clinic.runtime.beds[BED].session
     high = session.engine.limits()["HR_HI"]
     hr = session.latest["HR"][1]
+    low = session.engine.limits()["HR_LO"]  # a limit below the HR, above the low one
+    below = max(hr - 20, low + 1)
     clinic.runtime.submit(BED, "set_limit", {"channel": "HR", "which": "high",
-                                             "value": hr - 20}, "trainee")  # fmt: skip
+                                             "value": below}, "trainee")  # fmt: skip
     try:
         for _ in range(6):  # the HR alarm's delay is 10 s
             clinic.advance(5)
