@@ -36,7 +36,9 @@ class PressorResponse(NamedTuple):
     counter_tau_s: np.ndarray  # how slowly it follows Ce
 
 
-def _lag(x: np.ndarray, state0: np.ndarray, tau_s: np.ndarray, dt_s: float) -> np.ndarray:
+def first_order_lag(
+    x: np.ndarray, state0: np.ndarray, tau_s: np.ndarray | float, dt_s: float = 1.0
+) -> np.ndarray:
     """First-order lag of each row of ``x`` (N, T) from ``state0`` (N,), rows grouped by tau."""
     out = np.empty_like(x, dtype=float)
     alphas = 1.0 - np.exp(-dt_s / np.broadcast_to(np.asarray(tau_s, dtype=float), state0.shape))
@@ -54,8 +56,8 @@ def pressor_drive(
     each (N, T), from their values one step before the first sample, ``state0`` (N, 2);
     their last columns carry to the next stretch.
     """
-    site = _lag(ce_ng_ml, state0[:, 0], np.asarray(PRESSOR_DELAY_TAU_S), dt_s)
-    return site, _lag(site, state0[:, 1], r.counter_tau_s, dt_s)
+    site = first_order_lag(ce_ng_ml, state0[:, 0], np.asarray(PRESSOR_DELAY_TAU_S), dt_s)
+    return site, first_order_lag(site, state0[:, 1], r.counter_tau_s, dt_s)
 
 
 def net_ce(site_ng_ml: np.ndarray, lagged_ng_ml: np.ndarray, fraction: np.ndarray) -> np.ndarray:
@@ -83,9 +85,14 @@ def respiratory_rise(ce_ng_ml: np.ndarray, rr_slope: np.ndarray) -> np.ndarray:
     return rr_slope[:, None] * ce_ng_ml
 
 
-def dissociation_score(ce_ng_ml: np.ndarray, ec50_ng_ml: np.ndarray) -> np.ndarray:
-    """0-10 score following Ce (sigmoid Emax); fades within about 2 h of the infusion."""
+def score_0_10(ce_ng_ml: np.ndarray, ec50_ng_ml: np.ndarray) -> np.ndarray:
+    """A felt effect as a 0-10 score of Ce: sigmoid Emax, Hill coefficient 2."""
     c = np.maximum(ce_ng_ml, 0.0)
-    c = c * c  # Hill coefficient 2
+    c = c * c
     e = np.asarray(ec50_ng_ml)[:, None]
     return 10.0 * c / (c + e * e)
+
+
+def dissociation_score(ce_ng_ml: np.ndarray, ec50_ng_ml: np.ndarray) -> np.ndarray:
+    """0-10 score following Ce; fades within about 2 h of the infusion."""
+    return score_0_10(ce_ng_ml, ec50_ng_ml)

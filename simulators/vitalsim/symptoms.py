@@ -34,11 +34,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.signal import lfilter
 
 from vitalsim._effects import drug_scales, reassurance_factor
 from vitalsim._rng import generator
-from vitalsim.pd import dissociation_score
+from vitalsim.pd import dissociation_score, first_order_lag, score_0_10
 
 __all__ = [
     "CUES",
@@ -216,17 +215,8 @@ def felt_ce(ce: np.ndarray, tolerance0: np.ndarray) -> tuple[np.ndarray, np.ndar
     from ``tolerance0`` the second before) and takes back a share of it: the felt
     effects peak with Ce and fade faster than it falls, so a patient who clears the drug
     slowly is not still "floating" hours later (est.)."""
-    alpha = 1.0 - np.exp(-1.0 / TOLERANCE_TAU_S)
-    zi = ((1.0 - alpha) * tolerance0)[:, None]
-    lagged, _ = lfilter([alpha], [1.0, -(1.0 - alpha)], ce, axis=1, zi=zi)
+    lagged = first_order_lag(ce, tolerance0, TOLERANCE_TAU_S)
     return np.maximum(ce - TOLERANCE_FRACTION * lagged, 0.0), lagged
-
-
-def _emax(ce: np.ndarray, ec50: np.ndarray) -> np.ndarray:
-    """0-10 on a sigmoid Emax curve (Hill 2), as the dissociation score (vitalsim.pd)."""
-    c = np.maximum(ce, 0.0) ** 2
-    e = ec50[:, None] ** 2
-    return 10.0 * c / (c + e)
 
 
 def hidden_scores(
@@ -245,11 +235,12 @@ def hidden_scores(
     The drug's share of anxiety is left out of HR and BP on purpose: the calibrated
     haemodynamic response (vitalsim.pd) already holds whatever it contributes."""
     # the antiemetic eases the drug's own nausea as it eases scripted nausea
-    drug_nausea = _emax(felt, sus.nausea_ec50) * drug_scales(t_s, list(interventions))["nausea"]
+    eased = drug_scales(t_s, list(interventions))["nausea"]
+    drug_nausea = score_0_10(felt, sus.nausea_ec50) * eased
     strange = dissociation_score(felt, sus.dissociation_ec50) / 10.0
     drug_anxiety = ANXIETY_GAIN * sus.anxiety_trait[:, None] * strange
     return {
-        "sedation": _emax(felt, sus.sedation_ec50),
+        "sedation": score_0_10(felt, sus.sedation_ec50),
         "nausea": np.minimum(nausea + drug_nausea, 10.0),
         "anxiety": anxiety + drug_anxiety * reassurance_factor(t_s, list(interventions))[None, :],
     }
@@ -265,7 +256,7 @@ def cue_levels(
     sbp, dbp = truth["sbp"], truth["dbp"]
     low_sbp = sus.baseline_sbp[:, None] - sbp - HYPOTENSION_DIZZY[0]
     faint = 10.0 * np.clip(low_sbp / HYPOTENSION_DIZZY[1], 0.0, 1.0)
-    dizzy = np.maximum(_emax(felt, sus.dizziness_ec50), faint)
+    dizzy = np.maximum(score_0_10(felt, sus.dizziness_ec50), faint)
     bp_headache = np.maximum(sbp / sus.headache_sbp[:, None], dbp / sus.headache_dbp[:, None])
     drug_headache = np.where(sus.drug_headache[:, None], felt / DRUG_HEADACHE_CE, 0.0)
     strange = dissociation_score(felt, sus.dissociation_ec50)

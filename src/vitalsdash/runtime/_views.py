@@ -10,7 +10,7 @@ a separate ``TruthView`` for the instructor's console.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from vitalsdash import protocol as proto
@@ -378,11 +378,8 @@ def _dose(source: Any) -> DoseView | None:
     dose = getattr(source, "dose", None)
     if not callable(dose):
         return None
-    d = dose()
-    return DoseView(d.drug, d.route, float(d.total_mg), d.dose_weight, d.weight_kg,
-                    d.dosing_weight_kg, d.dose_mg_per_kg, d.rate_mg_per_kg_h, d.over_min,
-                    int(d.devices), float(d.device_mg), float(d.device_interval_min),
-                    str(getattr(d, "form", "dose")))  # fmt: skip
+    order = dose()  # the adapter's DoseOrder: the same fields, field for field
+    return DoseView(**{f.name: getattr(order, f.name) for f in fields(DoseView)})
 
 
 def _readiness(r: Any) -> ReadinessView | None:

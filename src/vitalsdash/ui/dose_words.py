@@ -31,6 +31,11 @@ def is_nasal(dose: Any) -> bool:
     return getattr(dose, "route", "iv") == "intranasal"
 
 
+def started(route: str | None) -> str:
+    """How a start reads: an infusion is started; a nasal spray's dose is."""
+    return "Dose started" if route == "intranasal" else "Infusion started"
+
+
 def _drug(dose: Any) -> str:
     return DRUG_NAMES.get(getattr(dose, "drug", "ketamine"), "Ketamine")
 

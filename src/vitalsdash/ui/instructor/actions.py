@@ -105,8 +105,9 @@ def perform(rt: Runtime, bed_id: str, action: str, values: dict[str, Any]) -> Ou
     except ActionError as exc:
         return Outcome(False, exc.words)
     view = rt.view(bed_id) if action == "startinf" else None
-    if view is not None and dose_words.is_nasal(view.dose):  # a nasal dose is given
-        message = message.replace("Infusion started", "Dose started")
+    if view is not None:  # a nasal spray's dose is started, not an infusion
+        lead = dose_words.started(getattr(view.dose, "route", None))
+        message = message.replace("Infusion started", lead, 1)
     if action == "inject":
         message = f"Injected at {fmt.clock(done['t_s'])}: {message}"
     if action == "course":

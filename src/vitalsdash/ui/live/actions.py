@@ -13,6 +13,7 @@ from typing import Any
 from vitalsdash import channels
 from vitalsdash.actions import ActionError
 from vitalsdash.runtime import Command, Runtime
+from vitalsdash.ui import dose_words
 
 __all__ = ["CLEARED", "SIMPLE", "cleared", "perform"]
 
@@ -132,7 +133,7 @@ def perform(rt: Runtime, bed_id: str, trigger: Any, values: dict[str, Any]) -> O
     return Outcome(True, message)
 
 
-NASAL_STARTED = "Dose started: first nasal spray device given"
+NASAL_STARTED = f"{dose_words.started('intranasal')}: first nasal spray device given"
 
 
 def _refusal(exc: ActionError) -> str:

@@ -154,17 +154,15 @@ def said_text(row: Mapping[str, Any]) -> str:
 def start_text(p: dict[str, Any]) -> str:
     """A ``start_infusion`` row's words (a refused one has check "blocked", no override);
     a nasal spray's (``route`` "intranasal") says a dose was started."""
+    lead = dose_words.started(p.get("route"))
     if p.get("override_reason"):
-        text = f"Infusion started despite a blocked check: {p['override_reason']}"
-    elif p.get("auto"):
-        text = "Infusion started by itself"
-    else:
-        text = {"caution": "Infusion started with caution", "blocked": "Start infusion"}.get(
-            str(p.get("check")), "Infusion started"
-        )
-    if p.get("route") == "intranasal":
-        return text.replace("Infusion started", "Dose started", 1)
-    return text
+        return f"{lead} despite a blocked check: {p['override_reason']}"
+    if p.get("auto"):
+        return f"{lead} by itself"
+    check = str(p.get("check"))
+    if check == "blocked":
+        return "Start infusion"
+    return f"{lead} with caution" if check == "caution" else lead
 
 
 def action_text(row: dict[str, Any], labels: Mapping[str, str] | None = None) -> str | None:
