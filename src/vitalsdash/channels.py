@@ -33,6 +33,7 @@ __all__ = [
     "pump_rate_channel",
     "register",
     "unregister",
+    "waves",
 ]
 
 
@@ -128,6 +129,16 @@ class ChannelInfo:
     pump_rate: bool = False
     """The infusion pump's rate: a recording without phases starts and ends the infusion
     where it leaves and returns to 0 (one channel has it)."""
+    sample_rate_hz: int = 0
+    """A waveform's samples per second (a WAVEFORM channel)."""
+    wave_scale: float = 0.0
+    """A waveform's resolution on the wire: ``unit`` per int16 count (vitalsdash.waves)."""
+    wave_range: tuple[float, float] | None = None
+    """A waveform's vertical extent on the monitor, in ``unit``."""
+    sweep_mm_s: float = 0.0
+    """How fast the monitor sweeps it, as monitors state it (ECG 25 mm/s)."""
+    numeric: str = ""
+    """The numeric a waveform belongs to (ECG II: HR); it takes that channel's colour."""
     charted: str = ""
     """The observation a nurse charts (``sedation``) whose true value this hidden channel
     is: the simulated patient's own score, which the debrief sets the charted one against."""
@@ -226,6 +237,11 @@ def panels() -> dict[str, tuple[ChannelInfo, ...]]:
         if c.shown:
             out.setdefault(c.panel, []).append(c)
     return {k: tuple(v) for k, v in out.items()}
+
+
+def waves() -> tuple[ChannelInfo, ...]:
+    """The waveforms, in the monitor's order (ECG first)."""
+    return tuple(sorted(of_kind(Kind.WAVEFORM), key=lambda c: c.rank))
 
 
 def charted_truth() -> dict[str, str]:
@@ -338,5 +354,20 @@ for _info in (
                 precision=1, charted="sedation"),
     ChannelInfo("NAUSEA_SCORE", "Nausea (patient's actual)", "0–10", Kind.HIDDEN,
                 precision=1, charted="nausea"),
+):  # fmt: skip
+    _REGISTRY[_info.id] = _info
+
+
+# The waveforms a monitor sweeps (vitalsim generates them; docs/simulator.md, "Waveforms").
+for _info in (
+    ChannelInfo("ECG_II", "II", "mV", Kind.WAVEFORM, precision=2, colour="#3fe07a",
+                sample_rate_hz=250, wave_scale=0.005, wave_range=(-0.6, 1.6), sweep_mm_s=25.0,
+                numeric="HR", rank=10),
+    ChannelInfo("PLETH", "Pleth", "", Kind.WAVEFORM, precision=2, colour="#4cc9ff",
+                sample_rate_hz=125, wave_scale=0.001, wave_range=(-0.05, 1.1),
+                sweep_mm_s=25.0, numeric="SPO2", rank=20),
+    ChannelInfo("CO2", "CO₂", "mmHg", Kind.WAVEFORM, precision=0, colour="#ffd84d",
+                sample_rate_hz=25, wave_scale=0.1, wave_range=(0.0, 60.0), sweep_mm_s=6.25,
+                numeric="ETCO2", rank=30),
 ):  # fmt: skip
     _REGISTRY[_info.id] = _info

@@ -48,6 +48,7 @@ from vitalsdash.store import (
     event_record,
     sample_tuples,
 )
+from vitalsdash.waves import WaveSegment
 
 __all__ = ["Feed", "SampleTuple"]
 
@@ -55,6 +56,9 @@ SampleTuple = tuple[float, str, float, str]
 """(t_s, channel, value (NaN when none), quality)."""
 
 _INITIAL_CAPACITY = 256
+WAVE_HORIZON_S = 12.0
+"""Seconds of waveform kept per session: a monitor's sweep is 4-10 s wide; the debrief
+reads its strips from the store."""
 
 
 class _SampleRing:
@@ -181,13 +185,14 @@ class _EventRing:
 
 
 class _SessionFeed:
-    __slots__ = ("events", "latest", "sample_floor", "samples")
+    __slots__ = ("events", "latest", "sample_floor", "samples", "waves")
 
     def __init__(self, sample_floor: float | None = None) -> None:
         self.sample_floor = sample_floor  # where a new sample ring's coverage starts
         self.samples: _SampleRing | None = None
         self.latest: dict[str, tuple[float, float, str]] = {}
         self.events: dict[str, _EventRing] = {}
+        self.waves: deque[tuple[int, WaveSegment]] = deque()  # (wave seq, segment)
 
 
 class Feed:
@@ -205,6 +210,7 @@ class Feed:
         *,
         event_capacity: int = 500,
         max_samples: int | None = None,
+        wave_horizon_s: float = WAVE_HORIZON_S,
     ) -> None:
         if horizon_s <= 0 or event_capacity < 1:
             raise ValueError("horizon_s must be > 0 and event_capacity >= 1")
@@ -218,6 +224,8 @@ class Feed:
         self._ch_names: list[str] = []
         self._q_codes: dict[str, int] = {}
         self._q_names: list[str] = []
+        self.wave_horizon_s = float(wave_horizon_s)
+        self._wave_seq = 0
 
     # -- writing (the runtime thread)
 
@@ -319,6 +327,13 @@ class Feed:
                     prev = sf.latest.get(name)
                     if prev is None or entry[0] >= prev[0]:
                         sf.latest[name] = entry
+            if tick.waves:
+                self._wave_seq += 1
+                for sid, seg in tick.waves:
+                    ring = self._session(int(sid)).waves
+                    ring.append((self._wave_seq, seg))
+                    while ring and ring[0][1].end_s < seg.end_s - self.wave_horizon_s:
+                        ring.popleft()
             for sid, kinds in records.items():
                 sf = self._session(sid)
                 for kind, recs in kinds.items():
@@ -419,6 +434,23 @@ class Feed:
 
     def session_events_since(self, session_id: int, after_seq: int = 0) -> list[dict[str, Any]]:
         return self._events_since("session_events", session_id, after_seq)
+
+    def waves_since(
+        self, session_ids: Iterable[int], after_seq: int = 0
+    ) -> tuple[int, list[tuple[int, WaveSegment]]]:
+        """The newest wave seq, and ``(session id, segment)`` for every waveform segment
+        appended after ``after_seq`` (at most the last ``wave_horizon_s`` seconds of each
+        session), oldest first. Waves are for the live sweep only: a cursor older than the
+        ring gets what the ring still holds."""
+        with self._lock:
+            out = []
+            for sid in session_ids:
+                sf = self._sessions.get(int(sid))
+                if sf is not None:
+                    out += [(seq, int(sid), seg) for seq, seg in sf.waves if seq > after_seq]
+            newest = self._wave_seq
+        out.sort(key=lambda x: x[0])
+        return newest, [(sid, seg) for _, sid, seg in out]
 
     # -- introspection
 

@@ -437,3 +437,28 @@ def test_a_session_the_feed_saw_begin_never_reads_the_store(tmp_path):
     assert [r[0] for r in rows] == [0.0, 1.0, 2.0, 3.0, 4.0]
     assert [r[2] for r in rows] == [70.0, 71.0, 72.0, 73.0, 74.0]
     assert calls == []
+
+
+def test_waves_since_gives_each_newer_segment_once_and_keeps_a_short_horizon(
+    store: Store,
+) -> None:
+    import numpy as np
+
+    from vitalsdash.waves import WaveSegment
+
+    a, b = new_session(store), new_session(store, "bed-2")
+    feed = Feed(store, wave_horizon_s=5.0)
+
+    def seg(sid: int, t: int) -> tuple[int, WaveSegment]:
+        return sid, WaveSegment("ECG_II", 250, float(t), np.zeros(250, dtype=np.float32))
+
+    for t in range(10):
+        run(store, feed, TickWrite(samples=second_of(a, t), waves=[seg(a, t), seg(b, t)]))
+    newest, got = feed.waves_since([a, b])
+    assert newest == 10
+    # only the last 5 s (and the one overlapping the horizon) of each session are kept
+    assert sorted({s.t0_s for _, s in got}) == [4.0, 5.0, 6.0, 7.0, 8.0, 9.0]
+    newest2, after = feed.waves_since([a], after_seq=newest - 1)
+    assert newest2 == newest
+    assert [(sid, s.t0_s) for sid, s in after] == [(a, 9.0)]
+    assert feed.waves_since([a], after_seq=newest) == (newest, [])

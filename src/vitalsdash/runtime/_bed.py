@@ -46,9 +46,11 @@ class Pending:
     actions: list[dict[str, Any]] = field(default_factory=list)
     observations: list[dict[str, Any]] = field(default_factory=list)
     session_events: list[dict[str, Any]] = field(default_factory=list)
+    waves: list[tuple[int, Any]] = field(default_factory=list)  # (session id, WaveSegment)
 
     def clear(self) -> None:
-        for name in ("samples", "alarm_events", "actions", "observations", "session_events"):
+        for name in ("samples", "alarm_events", "actions", "observations", "session_events",
+                     "waves"):  # fmt: skip
             getattr(self, name).clear()
 
 
@@ -138,6 +140,9 @@ class BedSession:
         by_second: dict[int, list[Reading]] = defaultdict(list)
         for r in self.source.advance(t1):
             by_second[max(math.floor(r.t_s), self.t_s)].append(r)
+        waveforms = getattr(self.source, "waveforms", None)
+        if waveforms is not None:  # the seconds just read, as the monitor sweeps them
+            self.pending.waves.extend((self.session_id, seg) for seg in waveforms())
         notes: dict[int, list[Note]] = defaultdict(list)
         for n in self.source.notes():
             notes[max(math.floor(n.t_s), self.t_s)].append(n)

@@ -266,6 +266,7 @@ class Runtime:
             tick.actions.extend(p.actions)
             tick.observations.extend(p.observations)
             tick.session_events.extend(p.session_events)
+            tick.waves.extend(p.waves)
             tick.session_updates[s.session_id] = {
                 "last_t_s": float(s.t_s),
                 "phase": s.phase.value,

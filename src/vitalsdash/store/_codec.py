@@ -145,6 +145,8 @@ class TickWrite:
     session_updates: dict[int, dict[str, Any]] = field(default_factory=dict)
     # (sender, MSH-10, session id) of HL7 messages whose samples are in this tick
     hl7_received: list[tuple[str, str, int]] = field(default_factory=list)
+    # (session id, WaveSegment): the waveforms the tick's seconds produced
+    waves: list[tuple[int, Any]] = field(default_factory=list)
 
     def events(self) -> dict[str, list[Any]]:
         return {
