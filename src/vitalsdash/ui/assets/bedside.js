@@ -251,6 +251,40 @@
     window.Plotly.relayout(gd, { shapes: decor.shapes });
   }
 
+  /* As many tick labels on each row as its height holds (trends.py's 5 at most, one per
+     28 px, 2 at least): a chart made short (the waves above it, a checklist below, a small
+     screen) would otherwise print 90 and 95 on top of each other. Checked after each plot. */
+  var TICK_PX = 28;
+
+  function fitTicks(gd) {
+    var full = gd._fullLayout;
+    if (!full || !gd.layout || !window.Plotly) {
+      return;
+    }
+    var update = {};
+    Object.keys(full).forEach(function (key) {
+      var ax = full[key];
+      if (!/^yaxis[0-9]*$/.test(key) || !ax || !ax.showticklabels || !ax._length) {
+        return;
+      }
+      var n = Math.max(2, Math.min(5, Math.floor(ax._length / TICK_PX)));
+      if (!gd.layout[key] || gd.layout[key].nticks !== n) {
+        update[key + ".nticks"] = n;
+      }
+    });
+    if (Object.keys(update).length) {
+      window.Plotly.relayout(gd, update);
+    }
+  }
+
+  function hookTicks(gd) {
+    if (!gd.vitalsTicksHooked && gd.on) {
+      gd.vitalsTicksHooked = true;
+      gd.on("plotly_afterplot", function () { fitTicks(gd); });
+      fitTicks(gd);
+    }
+  }
+
   /* The pushed stream (ui/live/stream.py), when the clinic pushes: each message is
      component id -> {property: value}, the polling callback's tick; its "wave" events
      are the bed's waveforms, for waves.js. */
@@ -402,6 +436,7 @@
       if (!gd || !window.Plotly || !gd.data || !cursor) {
         return window.dash_clientside.no_update;
       }
+      hookTicks(gd);
       var w = parseFloat(windowS);
       var update;
       if (!w) {

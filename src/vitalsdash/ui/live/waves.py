@@ -25,6 +25,7 @@ from typing import Any
 from flask import Flask, Response, request
 
 from vitalsdash import channels
+from vitalsdash.errors import VitalsdashError
 from vitalsdash.runtime import Runtime
 from vitalsdash.waves import WaveSegment, encode_packet
 
@@ -39,6 +40,7 @@ __all__ = [
     "central_answer",
     "install",
     "parse_after",
+    "shown_waves",
     "strip_waves",
 ]
 
@@ -65,7 +67,7 @@ def strip_waves() -> tuple[str, ...]:
     return shown_waves()[:1]
 
 
-class CursorError(ValueError):
+class CursorError(VitalsdashError, ValueError):
     """An ``after=`` that is not a packet's seq."""
 
 
