@@ -49,6 +49,15 @@ _EXPORTS = {
     "list_scenarios": "vitalsim.scenario",
     "load_scenario": "vitalsim.scenario",
     "make_event": "vitalsim.scenario",
+    "WAVE_RATES_HZ": "vitalsim.waveforms",
+    "Wave": "vitalsim.waveforms",
+    "WaveChunk": "vitalsim.waveforms",
+    "WaveInputs": "vitalsim.waveforms",
+    "WaveState": "vitalsim.waveforms",
+    "concat_waves": "vitalsim.waveforms",
+    "generate_waves": "vitalsim.waveforms",
+    "wave_inputs": "vitalsim.waveforms",
+    "wave_state": "vitalsim.waveforms",
 }
 __all__ = sorted(_EXPORTS)
 

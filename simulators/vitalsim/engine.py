@@ -40,6 +40,7 @@ from vitalsim.sensors import (
     nibp_chunk,
     request_nibp,
 )
+from vitalsim.waveforms import WaveChunk, concat_waves, generate_waves, wave_inputs, wave_state
 
 O2_ON_TAU_S, O2_OFF_TAU_S = 40.0, 60.0
 O2_RELIEF_PER_L, O2_BOOST_PCT = 0.35, 1.5
@@ -738,6 +739,7 @@ class LiveSimulation:
         patient_id: int = 0,
         session_number: int = 1,
         dosing: Dosing | None = None,
+        waveforms: bool = False,
     ) -> None:
         self.cohort = Cohort.build(
             [profile], seed, program or NibpSettings(), [patient_id],
@@ -756,6 +758,9 @@ class LiveSimulation:
         self._planned_start_s: float | None = None
         self._waiting_events: tuple[Any, ...] = ()
         self._waiting_actions: tuple[ScheduledAction, ...] = ()
+        # waveforms=True: the waves of the seconds served, until take_waveforms() takes them
+        self._waves = wave_state(self.cohort.noise_seed, patient_id) if waveforms else None
+        self._wave_chunks: list[WaveChunk] = []
 
     @classmethod
     def from_scenario(
@@ -768,6 +773,7 @@ class LiveSimulation:
         program: NibpProgram | None = None,
         infusion_start: InfusionStart = "scheduled",
         session_number: int = 1,
+        waveforms: bool = False,
     ) -> LiveSimulation:
         """A live patient for ``scenario``.
 
@@ -789,6 +795,9 @@ class LiveSimulation:
         ``infusion+10min`` 10 min after the real start, earlier or later than planned.
         One that would then fall before the real start (``infusion-2min``) happens at
         the start. Those anchored to ``start`` keep their times.
+
+        ``waveforms=True``: ECG, pleth and capnogram of the seconds each ``advance``
+        serves, for :meth:`take_waveforms`.
         """
         if infusion_start not in ("scheduled", "manual"):
             raise ValueError(f"infusion_start is 'scheduled' or 'manual', got {infusion_start!r}")
@@ -797,6 +806,7 @@ class LiveSimulation:
         sim = cls(
             profile or profile_for(scenario, seed), seed, program or scenario.nibp, now_events,
             session_number=session_number, dosing=scenario.protocol.dosing,
+            waveforms=waveforms,
         )  # fmt: skip
         plan = scheduled_actions(scenario, follow_script)
         if manual:
@@ -857,6 +867,9 @@ class LiveSimulation:
         part = _slice(self._buffer, t0, t1)
         out = samples_of(part, 0, self._last_rate)
         self._last_rate = float(part.pump_rate[-1])
+        if self._waves is not None:  # served seconds never change: neither do their waves
+            waves, self._waves = generate_waves(wave_inputs(part, 0), self._waves)
+            self._wave_chunks.append(waves)
         self.log.extend((t, k, _NOTE_SOURCE.get(k, "device"), d) for t, k, d in part.notes)
         if part.phases[0] != self.phase or part.phases[-1] != self.phase:
             for t, ph in zip(part.t_s.tolist(), part.phases, strict=True):
@@ -866,6 +879,15 @@ class LiveSimulation:
         self.t_s = t1
         if self._buffer is not None and self._buffer_end.t_s == t1:
             self._start, self._buffer = self._buffer_end, None
+        return out
+
+    def take_waveforms(self) -> WaveChunk | None:
+        """The waves of the seconds served since the last call, in one chunk (None: the
+        simulation was made without ``waveforms``, or nothing was served since)."""
+        if not self._wave_chunks:
+            return None
+        out = concat_waves(self._wave_chunks)
+        self._wave_chunks = []
         return out
 
     def _state_now(self) -> CoreState:
