@@ -65,9 +65,12 @@ def wave_inputs(chunk: Any, patient: int = 0) -> WaveInputs:
     if ends is not None:  # the breaths of these seconds
         ends = np.asarray(ends, dtype=np.float64)
         ends = ends[(ends >= t0) & (ends < t0 + n)]
+    # Motion makes the HR channel spike, not the heart: under an artefact the beats keep
+    # the last rate measured well (NaN holds it) and the ECG shows the noise instead.
+    hr = np.where(np.asarray(m.hr_q) == 0, m.hr, np.nan)
     return WaveInputs(
         t0_s=t0,
-        hr_bpm=m.hr,
+        hr_bpm=hr,
         ecg_quality=m.hr_q,
         spo2_quality=m.spo2_q,
         sbp_mmhg=chunk.truth["sbp"][patient],
