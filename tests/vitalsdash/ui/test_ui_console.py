@@ -403,6 +403,18 @@ def test_the_table_shows_the_limits_the_engine_evaluates(rt: Runtime) -> None:
     assert table["HR"]["critical_high"] is not None
 
 
+def test_the_table_has_the_capnograph_from_the_registry(rt: Runtime) -> None:
+    """EtCO2 is a row of the table (the registry's channel, the profile's limits), and an
+    edit of it reaches the engine like any other."""
+    assert ("ETCO2", "EtCO₂", "mmHg", "ETCO2") in settings_limits.CHANNELS
+    table = rt.view("chair1").limits_in_force
+    assert (table["ETCO2"]["low"], table["ETCO2"]["high"]) == (25, 50)
+    out = settings_limits.apply(rt, "chair1", {("ETCO2", "high"): 55}, "instructor")
+    assert (out.ok, out.message) == (True, "Limits set: EtCO₂ high 55")
+    assert rt.beds["chair1"].session.engine.limits()["ETCO2_HI"] == 55
+    assert settings_limits.apply(rt, "chair1", {("ETCO2", "high"): 50}, "instructor").ok
+
+
 def test_an_edit_applies_in_a_valid_order_and_is_logged(rt: Runtime) -> None:
     s = rt.beds["chair1"].session
     table = rt.view("chair1").limits_in_force
