@@ -55,6 +55,9 @@ class Channel(StrEnum):
     DISSOCIATION_SCORE = "DISSOCIATION_SCORE"
     SEDATION_SCORE = "SEDATION_SCORE"
     NAUSEA_SCORE = "NAUSEA_SCORE"
+    ECG_II = "ECG_II"
+    PLETH = "PLETH"
+    CO2 = "CO2"
 
 
 _BUILT_IN: dict[str, Channel] = {c.value: c for c in Channel}
