@@ -1,7 +1,8 @@
 """The runtime stores every second of a bed's waveforms with its samples: a bed the store
 refuses holds its waves with its other rows and stores them, once, when the store takes
-them again; a faulted bed says how many segments it dropped. The simulator's source is
-given synthetic waves (tests/helpers/wave_session.py) until it sends real ones."""
+them again; a faulted bed says how many segments it dropped. From the test's start on,
+the simulator's source is given synthetic waves (tests/helpers/wave_session.py), so what
+is stored can be compared with what was sent; before it, the bed stored its real ones."""
 
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ def test_a_held_beds_waves_are_stored_once_when_the_store_takes_them(tmp_path: P
             t = strip.t0_s + np.arange(strip.values.size) / 250
             assert np.abs(strip.values - wave_values(ECG, t)).max() <= 0.0051
         spans = c.store.wave_spans(bad.session_id)
-        assert spans[ECG] == (start, float(bad.t_s))
+        assert spans[ECG] == (0.0, float(bad.t_s))  # the real waves before, then the test's
         feed_newest, segments = c.rt.feed.waves_since([bad.session_id])
         assert feed_newest > 0  # the live sweep got them once they were stored
         assert segments
