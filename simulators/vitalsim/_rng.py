@@ -15,9 +15,12 @@ import numpy as np
 BLOCK_S = 600
 
 # Per-second noise streams, drawn together per patient and block (one generator each).
+# New streams go at the end: a block is drawn row by row, so the rows before keep their
+# numbers (every seed's drift and sensor noise stayed what it was when breathing came).
 STREAMS: tuple[str, ...] = (
     "ou:hr0", "ou:hr1", "ou:sbp0", "ou:sbp1", "ou:dbp0", "ou:dbp1",
     "ou:spo20", "ou:spo21", "ou:rr0", "ou:rr1", "meas:hr", "meas:spo2", "meas:rr",
+    "apnoea:start", "apnoea:length", "meas:etco2",
 )  # fmt: skip
 _STREAM_INDEX = {name: i for i, name in enumerate(STREAMS)}
 
