@@ -22,7 +22,7 @@ from vitalsim import pd, symptoms, ventilation
 from vitalsim._drugs import given_mg, over_the_maximum
 from vitalsim._effects import Intervention, ce_coupling, offsets
 from vitalsim._limits import bounded
-from vitalsim._rng import BLOCK_S, generator, noise, stream_index
+from vitalsim._rng import BLOCK_S, generator, noise, occasional_normals, stream_index
 from vitalsim._variability import drift, initial_state
 from vitalsim.course import check_session_number, session_profile, session_seed
 from vitalsim.dosing import Dosing, dosing_weight_kg
@@ -491,13 +491,19 @@ def compute(cohort: Cohort, st: CoreState, t1_s: int) -> tuple[Chunk, CoreState]
     co_ce = _co_sedative_ce(cohort, st.co_sedatives, t)
     drv = ventilation.drive(co_ce, ce, a["ventilatory_sensitivity"])
     rr_rest = a["rr_per_min"][:, None]
-    rr_own = (rr_rest * drv.rate + pd.respiratory_rise(ce, a["rr_slope_per_min_per_ng_ml"])
-              + off.rr - off.rr_scripted + var["rr"])  # fmt: skip
-    apnoeic, apnoea_until = ventilation.apnoea(
-        drv.total, t, eps[:, stream_index("apnoea:start")],
-        eps[:, stream_index("apnoea:length")], st.apnoea_until,
-    )  # fmt: skip
-    vent = np.where(apnoeic, 0.0, np.maximum(rr_own, 0.0) / rr_rest * drv.volume)
+    # Other changes of the rate (anxiety, ketamine's slight stimulation, drift) move
+    # ventilation by half as much: the breaths get shallower as they quicken (est.).
+    rr_other = (pd.respiratory_rise(ce, a["rr_slope_per_min_per_ng_ml"]) + off.rr
+                - off.rr_scripted + var["rr"])  # fmt: skip
+    rr_own = rr_rest * drv.rate + rr_other
+
+    def pause_draws(what: str, rows: np.ndarray) -> np.ndarray:
+        ids = tuple(cohort.patient_ids[int(j)] for j in rows)
+        return occasional_normals(cohort.noise_seed, ids, f"apnoea:{what}", t0, t1_s)
+
+    apnoeic, apnoea_until = ventilation.apnoea(drv.total, t, pause_draws, st.apnoea_until)
+    stirred = np.maximum(1.0 + ventilation.RATE_TO_VENTILATION * rr_other / rr_rest, 0.0)
+    vent = np.where(apnoeic, 0.0, drv.total * stirred)
     paco2 = ventilation.paco2_course(vent, a["paco2_rest_mmhg"], 60.0 * a["co2_tau_min"], st.paco2)
     sao2 = ventilation.saturation_pct(
         paco2, ventilation.fio2(delivered), a["aa_gradient_mmhg"], a["odc_scale"]

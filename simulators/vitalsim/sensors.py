@@ -160,10 +160,16 @@ def oximeter(
     if np.isnan(history[:, -1]).any():  # the first stretch: as if the patient had been so
         history = np.where(np.isnan(history), true_spo2[:, :1], history)
     ext = np.concatenate([history, true_spo2], axis=1)
-    newest = SPO2_HISTORY_S + np.arange(n_t)[None, :] - delay_s.astype(int)[:, None]
+    delays = delay_s.astype(int)
     total = np.zeros((n, n_t))
-    for back in range(SPO2_AVERAGING_S):
-        total += np.take_along_axis(ext, newest - back, axis=1)
+    for d in np.unique(delays):  # patients grouped by delay: plain slices
+        rows = delays == d
+        part = ext[rows]
+        acc = np.zeros((part.shape[0], n_t))
+        for back in range(SPO2_AVERAGING_S):
+            first = SPO2_HISTORY_S - d - back
+            acc += part[:, first : first + n_t]
+        total[rows] = acc
     return total / SPO2_AVERAGING_S, ext[:, -SPO2_HISTORY_S:]
 
 

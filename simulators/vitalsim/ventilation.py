@@ -26,7 +26,7 @@ All arrays are (patients, seconds) unless said; per-patient arrays are (N,).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -247,6 +247,11 @@ def drive(
     return Drive(rate, volume)
 
 
+RATE_TO_VENTILATION = 0.5
+"""A change of the breathing rate other than the drugs' (anxiety, drift, ketamine's
+slight stimulation) changes alveolar ventilation by this share of its relative size: the
+breaths get shallower as they quicken (est.)."""
+
 # --------------------------------------------------------------------------- apnoea
 
 APNOEA_BELOW = 0.45
@@ -264,37 +269,42 @@ APNOEA_REFRACTORY_S = 10.0
 def apnoea(
     total_drive: np.ndarray,
     t_s: np.ndarray,
-    z_start: np.ndarray,
-    z_length: np.ndarray,
+    draws: Callable[[str, np.ndarray], np.ndarray],
     until_s: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Seconds without breaths (bool, (N, T)) and when the last pause ends (N,).
 
     A pause may start at a second with probability rising from 0 at APNOEA_BELOW to
-    APNOEA_MAX_PER_MIN/60 at APNOEA_FULL, decided by the keyed normal ``z_start``; its
-    length comes from ``z_length``. It does not start during a pause nor within
-    APNOEA_REFRACTORY_S of one's end; ``until_s`` is when the pauses begun before ``t_s``
-    end. Which candidates start is decided in time order: the passes below settle one
-    more candidate each at least, and a second's answer depends on earlier seconds only,
-    so any cut of time gives the same pauses."""
-    n, n_t = total_drive.shape
-    depth = np.clip((APNOEA_BELOW - total_drive) / (APNOEA_BELOW - APNOEA_FULL), 0.0, 1.0)
-    candidates = ndtr(z_start) < depth * (APNOEA_MAX_PER_MIN / 60.0)
-    if not candidates.any():
-        return np.broadcast_to(until_s[:, None] > t_s[None, :], (n, n_t)).copy(), until_s
-    lo, hi = APNOEA_S
-    length = np.round(lo + (hi - lo) * ndtr(z_length))
+    APNOEA_MAX_PER_MIN/60 at APNOEA_FULL, decided by keyed normals, ``draws("start",
+    rows)`` ((len(rows), T), asked for only for the patients whose drive is that low
+    somewhere); its length comes from ``draws("length", rows)``. A pause does not start
+    during a pause nor within APNOEA_REFRACTORY_S of one's end; ``until_s`` is when the
+    pauses begun before ``t_s`` end. Which candidates start is decided in time order:
+    each pass below settles one more candidate at least, and a second's answer depends
+    on earlier seconds only, so any cut of time gives the same pauses."""
     start_at = t_s[None, :]
+    paused = until_s[:, None] > start_at
+    until = until_s.copy()
+    depth = np.clip((APNOEA_BELOW - total_drive) / (APNOEA_BELOW - APNOEA_FULL), 0.0, 1.0)
+    rows = np.flatnonzero(depth.any(axis=1))
+    if rows.size == 0:
+        return paused, until
+    candidates = ndtr(draws("start", rows)) < depth[rows] * (APNOEA_MAX_PER_MIN / 60.0)
+    lo, hi = APNOEA_S
+    length = np.round(lo + (hi - lo) * ndtr(draws("length", rows)))
     accepted = candidates
     while True:
         ends = np.where(accepted, start_at + length, -np.inf)
-        reach = np.maximum.accumulate(np.concatenate([until_s[:, None], ends], axis=1), axis=1)
+        reach = np.concatenate([until_s[rows, None], ends], axis=1)
+        reach = np.maximum.accumulate(reach, axis=1)
         free = reach[:, :-1] + APNOEA_REFRACTORY_S <= start_at  # pauses before this second
         settled = candidates & free
         if np.array_equal(settled, accepted):
             break
         accepted = settled
-    return reach[:, 1:] > start_at, reach[:, -1]
+    paused[rows] = reach[:, 1:] > start_at
+    until[rows] = reach[:, -1]
+    return paused, until
 
 
 # --------------------------------------------------------------------------- CO2
