@@ -443,4 +443,5 @@ def test_a_wrong_co_sedative_is_refused_with_a_clear_reason(entry: dict, words: 
     with pytest.raises(ConfigError) as err:
         _with([entry])
     text = str(err.value)
-    assert "co_sedatives[1]" in text and words in text, text
+    assert "co_sedatives[1]" in text, text
+    assert words in text, text
