@@ -11,7 +11,7 @@ from the buffer's start state to the action's second, then carries on from there
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, Literal, NamedTuple
@@ -774,7 +774,7 @@ def samples_of(chunk: Chunk, patient: int = 0, prev_rate: float | None = None) -
     rows: list[SimSample] = []
     q = QUALITY_NAMES
     nibp_at: dict[int, NibpReading] = {r.t_s: r for r in m.nibp}
-    breath_at = set(np.floor(m.breath_end_s).astype(int).tolist())
+    breath_at = {math.floor(b) for b in m.breath_end_s.tolist()}
     for i, ts in enumerate(chunk.t_s.tolist()):
         s = int(ts)
         rows.append(SimSample(ts, "HR", m.hr[i], q[m.hr_q[i]], tr["hr"][patient, i]))
@@ -1107,17 +1107,35 @@ def _concat(parts: list[Chunk]) -> Chunk:
     )  # fmt: skip
 
 
+class _SlicedTruth(Mapping[str, np.ndarray]):
+    """The truth of seconds [i0, i1) of a chunk, each array sliced when read: a live tick
+    reads a few of its many vitals."""
+
+    def __init__(self, truth: dict[str, np.ndarray], i0: int, i1: int) -> None:
+        self._truth, self._i0, self._i1 = truth, i0, i1
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        return self._truth[key][:, self._i0 : self._i1]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._truth)
+
+    def __len__(self) -> int:
+        return len(self._truth)
+
+
 def _slice(c: Chunk, t0: int, t1: int) -> Chunk:
     i0, i1 = t0 - int(c.t_s[0]), t1 - int(c.t_s[0])
     sens = []
     for m in c.measured:
         s = type(m)(*(getattr(m, f)[i0:i1] for f in PER_SECOND_FIELDS))
         s.nibp = [r for r in m.nibp if t0 <= r.t_s < t1]
-        s.breath_end_s = m.breath_end_s[(m.breath_end_s >= t0) & (m.breath_end_s < t1)]
+        lo, hi = np.searchsorted(m.breath_end_s, (t0, t1))  # in time order
+        s.breath_end_s = m.breath_end_s[lo:hi]
         sens.append(s)
     return Chunk(
         c.t_s[i0:i1],
-        {k: v[:, i0:i1] for k, v in c.truth.items()},
+        _SlicedTruth(c.truth, i0, i1),  # type: ignore[arg-type]
         c.pump_rate[i0:i1],
         c.phases[i0:i1],
         sens,
