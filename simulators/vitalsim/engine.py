@@ -35,8 +35,10 @@ from vitalsim.sensors import (
     PER_SECOND_FIELDS,
     QUALITY_NAMES,
     RR_EVERY_S,
+    SPO2_AVERAGING_S,
     SPO2_ERROR_SD,
     SPO2_ERROR_TAU_S,
+    SPO2_HISTORY_S,
     NibpCycle,
     NibpProgram,
     NibpReading,
@@ -296,6 +298,9 @@ class Cohort:
         # Gases at rest: PaCO2 = EtCO2 + gradient; the A-a gradient and the curve's shift
         # that give the patient's own SpO2 on room air (vitalsim.ventilation).
         arrays["paco2_rest_mmhg"] = arrays["etco2_mmhg"] + arrays["etco2_gradient_mmhg"]
+        longest = SPO2_HISTORY_S - SPO2_AVERAGING_S  # what the oximeter's history holds
+        arrays["circulation_delay_s"] = np.clip(np.round(arrays["circulation_delay_s"]), 0,
+                                                longest)  # fmt: skip
         arrays["aa_gradient_mmhg"], arrays["odc_scale"] = ventilation.calibrate_oxygenation(
             arrays["spo2_pct"], arrays["paco2_rest_mmhg"]
         )
