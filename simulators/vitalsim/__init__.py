@@ -1,8 +1,9 @@
 """vitalsim: the virtual patient behind vitalsdash (a training tool, not a medical device).
 
 A ketamine infusion session on a virtual patient: pharmacokinetics (Kamp 2020, Domino),
-a calibrated haemodynamic response, patient-to-patient variation, realistic measurement
-and scripted events, with trainee actions fed back through the model.
+a calibrated haemodynamic response, breathing under co-sedatives (CO2, oxygen, breaths
+and a capnograph), patient-to-patient variation, realistic measurement and scripted
+events, with trainee actions fed back through the model.
 
     >>> from vitalsim import LiveSimulation, find_scenario, load_scenario
     >>> scenario = load_scenario(find_scenario("uneventful-depression"))
@@ -58,6 +59,8 @@ _EXPORTS = {
     "generate_waves": "vitalsim.waveforms",
     "wave_inputs": "vitalsim.waveforms",
     "wave_state": "vitalsim.waveforms",
+    "CO_SEDATIVES": "vitalsim.ventilation",
+    "CoSedativeDose": "vitalsim.ventilation",
 }
 __all__ = sorted(_EXPORTS)
 
