@@ -54,8 +54,8 @@ from vitalsim.sensors import (
     rr_readings,
     smooth_error,
 )
-from vitalsim.waveforms import WaveChunk, concat_waves, generate_waves, wave_inputs, wave_state
 from vitalsim.ventilation import CO_SEDATIVES, CoSedativeDose
+from vitalsim.waveforms import WaveChunk, concat_waves, generate_waves, wave_inputs, wave_state
 
 O2_ON_TAU_S, O2_OFF_TAU_S = 40.0, 60.0
 O2_RELIEF_PER_L = 0.35  # a scripted desaturation eased by 35% per L/min delivered
