@@ -107,6 +107,10 @@ FELT: dict[str, Felt] = {
     "sedation": Felt("Sedation", "0–10", 1),
     "nausea": Felt("Nausea", "0–10", 1),
     "anxiety": Felt("Anxiety", "0–1", 2),
+    "PACO2": Felt("PaCO₂ (arterial)", "mmHg", 0),
+    "VENTILATION": Felt("Alveolar ventilation", "× resting", 2),
+    "MIDAZOLAM_CE": Felt("Midazolam Ce", "ng/mL", 0),
+    "FENTANYL_CE": Felt("Fentanyl Ce", "ng/mL", 2),
 }
 """The truth's items the channel registry does not know, with how to show them."""
 
