@@ -100,6 +100,7 @@ class Felt:
     label: str
     unit: str
     precision: int
+    css: str = "t-feel"  # its colour on the console: a feeling's, or a drug's ("t-drug")
 
 
 FELT: dict[str, Felt] = {
@@ -109,8 +110,8 @@ FELT: dict[str, Felt] = {
     "anxiety": Felt("Anxiety", "0–1", 2),
     "PACO2": Felt("PaCO₂ (arterial)", "mmHg", 0),
     "VENTILATION": Felt("Alveolar ventilation", "× resting", 2),
-    "MIDAZOLAM_CE": Felt("Midazolam Ce", "ng/mL", 0),
-    "FENTANYL_CE": Felt("Fentanyl Ce", "ng/mL", 2),
+    "MIDAZOLAM_CE": Felt("Midazolam Ce", "ng/mL", 0, "t-drug"),
+    "FENTANYL_CE": Felt("Fentanyl Ce", "ng/mL", 2, "t-drug"),
 }
 """The truth's items the channel registry does not know, with how to show them."""
 
