@@ -18,7 +18,7 @@ from vitalsdash.api import create_api
 from vitalsdash.runtime import Runtime
 from vitalsdash.ui import not_found
 from vitalsdash.ui._runtime import set_runtime
-from vitalsdash.ui.live import stream
+from vitalsdash.ui.live import stream, waves
 from vitalsdash.ui.widgets.shell import navbar
 
 __all__ = ["ASSETS", "PLOTLY_JS", "PLOTLY_JS_VERSION", "create_app", "plotly_scripts"]
@@ -79,6 +79,7 @@ def create_app(runtime: Runtime) -> Dash:
     app.layout = html.Div([navbar(), html.Main(dash.page_container)], className="shell")
     app.server.register_blueprint(create_api(runtime))
     stream.install(app.server, runtime)
+    waves.install(app.server, runtime)
     not_found.install(app, runtime)
     app.clientside_callback(
         ClientsideFunction("vitals", "toggleSound"),

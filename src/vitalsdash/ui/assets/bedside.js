@@ -252,12 +252,16 @@
   }
 
   /* The pushed stream (ui/live/stream.py), when the clinic pushes: each message is
-     component id -> {property: value}, the polling callback's tick. */
+     component id -> {property: value}, the polling callback's tick; its "wave" events
+     are the bed's waveforms, for waves.js. */
   var live = { source: null, url: null };
 
   function stopStream() {
     if (live.source) {
       live.source.close();
+    }
+    if (live.url && window.vitalsWaves) {
+      window.vitalsWaves.streamClosed(live.url);  // the waves are polled again
     }
     live.source = null;
     live.url = null;
@@ -279,6 +283,18 @@
     var source = new window.EventSource(url);
     live.source = source;
     live.url = url;
+    if (window.vitalsWaves) {
+      window.vitalsWaves.streamOpen(url);  // the stream carries the waves too (waves.js)
+    }
+    source.addEventListener("wave", function (ev) {
+      if (!onThisPage(url)) {
+        stopStream();
+        return;
+      }
+      if (window.vitalsWaves) {
+        window.vitalsWaves.ingest(url, ev.data);
+      }
+    });
     source.onmessage = function (ev) {
       if (!onThisPage(url)) {  // the page was left: its stream goes with it
         stopStream();

@@ -5,7 +5,10 @@ Used when the clinic says ``live_updates = "push"``; polling stays the default
 the runtime's tick, so all open pages are served together right after the tick that
 produced their news, with no request to parse, route and dispatch per update. Each
 message is the same tick as the polling callback's, as component id -> {property: value};
-assets/bedside.js applies it with ``dash_clientside.set_props``.
+assets/bedside.js applies it with ``dash_clientside.set_props``. The bed's waveforms go on
+the same stream as events of their own (``event: wave``, the packet of ui/live/waves.py in
+base64), after every tick that produced some: the sweep's jitter buffer wants them as soon
+as they exist, not once a period.
 
 A stream holds one server thread while it is open: their number is capped
 (``max_streams``), and a page refused one (HTTP 503) falls back to polling.
@@ -13,6 +16,7 @@ A stream holds one server thread while it is open: their number is capped
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +27,7 @@ from plotly.io.json import to_json_plotly
 
 from vitalsdash.errors import VitalsdashError
 from vitalsdash.runtime import Runtime
+from vitalsdash.ui.live import waves
 from vitalsdash.ui.live.bedside import bedside_tick, component_props
 
 __all__ = ["HEARTBEAT_S", "StreamHub", "StreamsFullError", "hub_of", "install", "stream_path"]
@@ -94,37 +99,50 @@ class StreamHub:
         return self._closed.is_set() or self.runtime.stopping
 
     def _messages(self, bed_id: str) -> Iterator[bytes]:
-        """The stream's bytes: the retry hint, the backfill, then news after each tick."""
+        """The stream's bytes: the retry hint, the backfill, then news after each tick (the
+        page's tick at most once a period, its waves after every tick that made some)."""
         yield f"retry: {RETRY_MS}\n\n".encode()
         cursor: dict[str, Any] | None = None
         shown_now: Any = ()
+        wave_seq = 0
         seen = self.runtime.tick_count
         sent_at = due = now = self.clock()
+        tick_due, early = True, False
         while not self.closed:
-            out = bedside_tick(self.runtime, bed_id, cursor)
-            props = component_props(out)
-            if "cursor" in out:
-                cursor = out["cursor"]
-                props.pop("bed-cursor")
-                page_now = None if cursor is None else {"now": cursor["now"]}
-                if page_now != shown_now:  # the page needs only the time (trend window)
-                    props["bed-cursor"] = {"data": page_now}
-                    shown_now = page_now
-            frame = _frame(props)
+            if tick_due:
+                out = bedside_tick(self.runtime, bed_id, cursor)
+                props = component_props(out)
+                if "cursor" in out:
+                    cursor = out["cursor"]
+                    props.pop("bed-cursor")
+                    page_now = None if cursor is None else {"now": cursor["now"]}
+                    if page_now != shown_now:  # the page needs only the time (trend window)
+                        props["bed-cursor"] = {"data": page_now}
+                        shown_now = page_now
+                frame = _frame(props)
+                if frame is not None:
+                    yield frame
+                    sent_at, due = now, now + 0.9 * self.period_s  # the next tick a period on
+                early = False
+            wave_seq, frame = _wave_frame(self.runtime, bed_id, wave_seq)
             if frame is not None:
                 yield frame
-                sent_at, due = now, now + 0.9 * self.period_s  # the next tick a period on
-            elif now - sent_at >= self.heartbeat_s:
+                sent_at = now
+            if now - sent_at >= self.heartbeat_s:
                 yield b": quiet\n\n"
                 sent_at = now
-            seen = self._wait(seen, due, quiet_until=sent_at + self.heartbeat_s)
+            seen, ticked = self._wait(seen, due, early, quiet_until=sent_at + self.heartbeat_s)
             now = self.clock()
+            # a tick before the period is up sends its waves now and its news at the next
+            # tick after ``due`` (a period after ``due`` at the latest); a quiet timeout
+            # looks for news too
+            tick_due = not ticked or now >= due
+            early = early or (ticked and not tick_due)
 
-    def _wait(self, seen: int, due: float, quiet_until: float) -> int:
-        """Until the first runtime tick at or after ``due`` (or ``quiet_until``), so that
-        the streams of all open pages wake together, right after a tick. A tick that came
-        earlier is not lost: its news goes out a period after ``due`` at the latest."""
-        early = False
+    def _wait(self, seen: int, due: float, early: bool, quiet_until: float) -> tuple[int, bool]:
+        """Until the next runtime tick (or ``quiet_until``; or ``due`` + a period when a
+        tick came early), so that the streams of all open pages wake together, right after
+        a tick. Returns the tick count and whether a tick came."""
         while not self.closed:
             now = self.clock()
             until = min(quiet_until, due + self.period_s) if early else quiet_until
@@ -132,11 +150,8 @@ class StreamHub:
                 break
             tick = self.runtime.wait_for_tick(seen, timeout_s=until - now)
             if tick > seen:
-                seen = tick
-                if self.clock() >= due:
-                    break
-                early = True
-        return seen
+                return tick, True
+        return seen, False
 
 
 class BedStream:
@@ -165,6 +180,17 @@ def _frame(props: dict[str, dict[str, Any]]) -> bytes | None:
     if not props:
         return None
     return b"data: " + to_json_plotly(props).encode() + b"\n\n"
+
+
+def _wave_frame(runtime: Runtime, bed_id: str, after: int) -> tuple[int, bytes | None]:
+    """The bed's waves after ``after`` as one ``wave`` event (None if there are none)."""
+    try:
+        answer = waves.bed_answer(runtime, bed_id, after)
+    except KeyError:  # the bed went away: nothing to sweep
+        return after, None
+    if not answer.segments:
+        return answer.seq, None
+    return answer.seq, b"event: wave\ndata: " + base64.b64encode(answer.packet()) + b"\n\n"
 
 
 def hub_of(server: Flask) -> StreamHub | None:

@@ -9,6 +9,10 @@ declared outputs cost the server more per tick than the tick itself, and a panel
 is idempotent, so it needs no cursor of its own. assets/bedside.js turns the compact
 wire into ``extendData``, the chart's decor, the alarm banner and the readiness list.
 
+The waveforms sweep above the trends (widgets/waves.py, drawn by assets/waves.js from
+the binary packets of ui/live/waves.py, polled a few times a second or carried by the
+pushed stream); the Freeze key beside them is the browser's alone.
+
 When the clinic pushes (``live_updates = "push"``) the Interval starts disabled and the
 page opens its stream (ui/live/stream.py) instead: the same tick, sent by the server after
 each runtime tick, applied by bedside.js with ``set_props``. The polling callback then
@@ -42,6 +46,7 @@ from vitalsdash.ui.live.actions import SIMPLE, cleared, perform
 from vitalsdash.ui.live.bedside import DECLARED, bedside_tick, component_props
 from vitalsdash.ui.live.discharge import submit_discharge
 from vitalsdash.ui.live.stream import stream_path
+from vitalsdash.ui.live.waves import bed_path as waves_path
 from vitalsdash.ui.widgets import (
     alarm_banner,
     audio,
@@ -53,6 +58,7 @@ from vitalsdash.ui.widgets import (
     readiness,
     start_check,
     trends,
+    waves,
 )
 from vitalsdash.ui.widgets import discharge as discharge_widget
 
@@ -154,6 +160,7 @@ def layout(bed_id: str | None = None, **_: Any) -> html.Div:
     stream = None
     if rt.views().live_updates == "push":
         stream = dash.get_relative_path(stream_path(bed.bed_id))
+    wave_src = dash.get_relative_path(waves_path(bed.bed_id))
     head = html.Div(
         [
             html.H1(bed.label, className="bed-name"),
@@ -188,7 +195,16 @@ def layout(bed_id: str | None = None, **_: Any) -> html.Div:
             head,
             alarm_banner.layout(),
             dbc.Row(
-                [dbc.Col(_trend_card(), lg=8), dbc.Col(numerics.layout(), lg=4)],
+                [
+                    dbc.Col(
+                        html.Div(
+                            [waves.panel(bed.bed_id, wave_src, stream or ""), _trend_card()],
+                            className="bed-left",
+                        ),
+                        lg=8,
+                    ),
+                    dbc.Col(numerics.layout(), lg=4),
+                ],
                 className="g-2 bed-main",
             ),
             dbc.Row(dbc.Col(start_check.layout(bed.dose)), className="g-2 mt-1"),

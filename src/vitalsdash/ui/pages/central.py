@@ -1,4 +1,7 @@
-"""Central station: a tile per chair, updated by one pattern-matching callback per tick."""
+"""Central station: a tile per chair, updated by one pattern-matching callback per tick.
+
+Each tile sweeps the chair's ECG (widgets/waves.py); one request a few times a second
+brings every chair's samples (ui/live/waves.py), drawn by assets/waves.js."""
 
 from __future__ import annotations
 
@@ -7,9 +10,11 @@ from typing import Any
 import dash
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
+from vitalsdash import channels
 from vitalsdash.ui._runtime import get_runtime
 from vitalsdash.ui.live.central import FIELDS, central_tick
-from vitalsdash.ui.widgets import audio, tiles
+from vitalsdash.ui.live.waves import CENTRAL_PATH, strip_waves
+from vitalsdash.ui.widgets import audio, tiles, waves
 
 __all__ = ["layout"]
 
@@ -22,6 +27,7 @@ def layout(**_: Any) -> html.Div:
     rt = get_runtime()
     clinic = rt.views()
     beds = [(b.bed_id, b.label) for b in clinic.beds]
+    strip = next(iter(strip_waves()), None)
     return html.Div(
         [
             html.Div(
@@ -32,7 +38,12 @@ def layout(**_: Any) -> html.Div:
                 className="central-head",
             ),
             html.Div(
-                [tiles.tile(b, label) for b, label in beds], className=tiles.grid_class(len(beds))
+                [tiles.tile(b, label, strip) for b, label in beds],
+                className=tiles.grid_class(len(beds)),
+                **waves.wave_attrs(
+                    dash.get_relative_path(CENTRAL_PATH),
+                    tuple(channels.get(w) for w in strip_waves()),
+                ),
             ),
             dcc.Interval(id="central-interval", interval=TICK_MS),
             dcc.Store(id="central-cursor"),

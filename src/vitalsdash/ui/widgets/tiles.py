@@ -6,7 +6,7 @@ from dash import dcc, html
 
 from vitalsdash import channels
 from vitalsdash.ui import fmt
-from vitalsdash.ui.widgets import sparkline
+from vitalsdash.ui.widgets import sparkline, waves
 
 
 def panels() -> list[tuple[str, tuple[channels.ChannelInfo, ...]]]:
@@ -62,7 +62,8 @@ def _measured(label: str, unit: str, key: str, bed_id: str, colour: str) -> html
     )
 
 
-def tile(bed_id: str, label: str) -> html.Div:
+def tile(bed_id: str, label: str, wave: str | None = None) -> html.Div:
+    """One chair's tile; ``wave``: the waveform its strip sweeps (none: no strip)."""
     nums = [
         _measured(c[0].panel_label, c[0].unit, key, bed_id, c[0].colour)
         if c[0].periodic
@@ -83,6 +84,7 @@ def tile(bed_id: str, label: str) -> html.Div:
                 className="tile-nums",
             ),
             html.Div("", id=_id("pump", bed_id), className="tile-pump"),
+            *([waves.tile_strip(bed_id, wave)] if wave else []),
             dcc.Graph(
                 id=_id("spark", bed_id),
                 figure=sparkline.figure(),
