@@ -4,11 +4,20 @@ Targets (issue "store and feed"): >= 50,000 samples/s into SQLite with realistic
 (32 beds x 60 s of samples per tick, ~5 samples per bed-second); a feed read of a 1 Hz
 tick's worth < 1 ms; resident memory flat once the feed's horizon (2 h) is reached with
 32 sessions x 8 h at 1 Hz. Prints figures; asserts nothing.
+
+Waveforms (``--waves`` runs only these): 64 beds ticking once a simulated second, each
+tick carrying every bed's second of ECG II (250 Hz), pleth (125 Hz) and CO2 (25 Hz) with
+its samples, as the runtime writes them at x1; and the bytes a 6-hour session's
+waveforms take in SQLite, per bed-hour. The waves are synthetic but shaped like the real
+ones (P-QRS-T, a pulse with its notch, a capnogram's plateau) with sensor noise, which is
+what limits their compression.
 """
 
 from __future__ import annotations
 
+import argparse
 import gc
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -18,9 +27,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import numpy as np
+
 from vitalsdash.feed import Feed
 from vitalsdash.model import Channel, Quality
 from vitalsdash.store import AlarmEventRow, SampleRow, SessionEventRow, Store, TickWrite
+from vitalsdash.waves import WaveSegment
 
 BEDS = 32
 CHANNELS = (Channel.HR, Channel.SPO2, Channel.PUMP_RATE, Channel.KET_CP, Channel.KET_CE)
@@ -233,11 +245,122 @@ def feed_memory(folder: Path) -> None:
     store.close()
 
 
+# ------------------------------------------------------------------------------ waveforms
+
+WAVE_BEDS = 64
+WAVE_RATES = {"ECG_II": 250, "PLETH": 125, "CO2": 25}
+BLOCK_S = 60  # each bed's waves repeat every minute (noise included): rows never share data
+
+
+def _gauss(t: np.ndarray, a: float, mu: float, w: float) -> np.ndarray:
+    return a * np.exp(-0.5 * ((t - mu) / w) ** 2)
+
+
+def synthetic_waves(seed: int) -> dict[str, np.ndarray]:
+    """A minute of one bed's ECG II (mV), pleth and capnogram (mmHg), with sensor noise."""
+    rng = np.random.default_rng(seed)
+    hr, rr = 60 + seed % 40, 10 + seed % 8
+    out = {}
+    t = np.arange(BLOCK_S * 250) / 250
+    ph = (t % (60 / hr)) - 0.3
+    out["ECG_II"] = (_gauss(ph, 0.15, -0.2, 0.025) + _gauss(ph, -0.1, -0.03, 0.01)
+                     + _gauss(ph, 1.2, 0.0, 0.012) + _gauss(ph, -0.25, 0.03, 0.01)
+                     + _gauss(ph, 0.3, 0.25, 0.05) + 0.05 * np.sin(2 * np.pi * 0.25 * t)
+                     + rng.normal(0, 0.01, t.size))  # fmt: skip
+    t = np.arange(BLOCK_S * 125) / 125
+    ph = t % (60 / hr)
+    out["PLETH"] = (_gauss(ph, 1.0, 0.15, 0.06) + _gauss(ph, 0.4, 0.35, 0.08)
+                    + rng.normal(0, 0.002, t.size))  # fmt: skip
+    t = np.arange(BLOCK_S * 25) / 25
+    ph = (t % (60 / rr)) / (60 / rr)
+    edge = np.clip((ph - 0.45) / 0.05, 0, 1) * np.clip((1 - ph) / 0.05, 0, 1)
+    out["CO2"] = np.clip(edge * (36 + 6 * (ph - 0.5)), 0, None) + rng.normal(0, 0.3, t.size)
+    return {k: v.astype(np.float32) for k, v in out.items()}
+
+
+def wave_tick(sids: list[int], blocks: list[dict[str, np.ndarray]], t: int,
+              waves: bool = True) -> TickWrite:  # fmt: skip
+    """One simulated second of every bed: its samples and, with ``waves``, its waveforms."""
+    tick = TickWrite()
+    i0 = t % BLOCK_S
+    for sid, block in zip(sids, blocks, strict=True):
+        tick.samples += bed_seconds(sid, t, 1)
+        if waves:
+            tick.waves += [(sid, WaveSegment(w, r, float(t), block[w][i0 * r : (i0 + 1) * r]))
+                           for w, r in WAVE_RATES.items()]  # fmt: skip
+        tick.session_updates[sid] = {"last_t_s": float(t + 1), "phase": "infusion"}
+    return tick
+
+
+def wave_write_rate(folder: Path, seconds: int = 300) -> None:
+    """64 beds at x1: one tick per simulated second, with and without their waveforms."""
+    for waves in (False, True):
+        store = Store(folder / f"waves-{waves}.db")
+        sids = new_sessions(store, WAVE_BEDS)
+        blocks = [synthetic_waves(i) for i in range(WAVE_BEDS)]
+        durations = []
+        for t in range(seconds):
+            tick = wave_tick(sids, blocks, t, waves)
+            t0 = time.perf_counter()
+            store.write_tick(tick)
+            durations.append(time.perf_counter() - t0)
+        store.close()
+        durations.sort()
+        n_wave = sum(WAVE_RATES.values()) * WAVE_BEDS if waves else 0
+        print(
+            f"write_tick, {WAVE_BEDS} beds x 1 s {'with' if waves else 'without'} waveforms"
+            f"{f' ({n_wave:,} wave samples per tick)' if waves else ''}: median "
+            f"{statistics.median(durations) * 1e3:.1f} ms, p95 "
+            f"{durations[int(0.95 * len(durations))] * 1e3:.1f} ms per tick "
+            f"({len(durations)} ticks)"
+        )
+
+
+def wave_bytes(folder: Path, beds: int = 2, hours: float = 6.0) -> None:
+    """What a session's waveforms add to a SQLite file, per bed-hour (x1: 1-s segments)."""
+    seconds = int(hours * 3600)
+    sizes = {}
+    for waves in (False, True):
+        path = folder / f"size-{waves}.db"
+        store = Store(path)
+        sids = new_sessions(store, beds)
+        blocks = [synthetic_waves(100 + i) for i in range(beds)]
+        t0 = time.perf_counter()
+        for t in range(seconds):
+            store.write_tick(wave_tick(sids, blocks, t, waves))
+        elapsed = time.perf_counter() - t0
+        store.close()  # checkpoints the WAL into the file
+        sizes[waves] = path.stat().st_size
+        if waves:
+            with sqlite3.connect(path) as conn:
+                rows, payload = conn.execute(
+                    "SELECT COUNT(*), SUM(LENGTH(data)) FROM waveforms"
+                ).fetchone()
+            print(f"  ({beds} beds x {hours:g} h written in {elapsed:.0f} s: {rows:,} waveform "
+                  f"rows, compressed data {payload:,} bytes)")  # fmt: skip
+    bed_hours = beds * hours
+    per = (sizes[True] - sizes[False]) / bed_hours
+    raw = sum(WAVE_RATES.values()) * 2 * 3600
+    print(
+        f"waveforms in SQLite ({sum(WAVE_RATES.values())} samples/s a bed, x1): "
+        f"{per / 1e6:.2f} MB per bed-hour (file with / without waves: "
+        f"{sizes[True] / 1e6:.1f} / {sizes[False] / 1e6:.1f} MB for {bed_hours:g} bed-hours); "
+        f"int16 uncompressed would be {raw / 1e6:.2f} MB; a {hours:g}-hour session "
+        f"{per * hours / 1e6:.1f} MB"
+    )
+
+
 if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--waves", action="store_true", help="only the waveform figures")
+    args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-store-") as tmp:
         folder = Path(tmp)
-        store, sids = write_rate(folder)
-        store_reads(store, sids)
-        feed_reads(store, sids)
-        store.close()
-        feed_memory(folder)
+        if not args.waves:
+            store, sids = write_rate(folder)
+            store_reads(store, sids)
+            feed_reads(store, sids)
+            store.close()
+            feed_memory(folder)
+        wave_write_rate(folder)
+        wave_bytes(folder)

@@ -1,8 +1,9 @@
 """vitalsim: the virtual patient behind vitalsdash (a training tool, not a medical device).
 
 A ketamine infusion session on a virtual patient: pharmacokinetics (Kamp 2020, Domino),
-a calibrated haemodynamic response, patient-to-patient variation, realistic measurement
-and scripted events, with trainee actions fed back through the model.
+a calibrated haemodynamic response, breathing under co-sedatives (CO2, oxygen, breaths
+and a capnograph), patient-to-patient variation, realistic measurement and scripted
+events, with trainee actions fed back through the model.
 
     >>> from vitalsim import LiveSimulation, find_scenario, load_scenario
     >>> scenario = load_scenario(find_scenario("uneventful-depression"))
@@ -49,6 +50,17 @@ _EXPORTS = {
     "list_scenarios": "vitalsim.scenario",
     "load_scenario": "vitalsim.scenario",
     "make_event": "vitalsim.scenario",
+    "WAVE_RATES_HZ": "vitalsim.waveforms",
+    "Wave": "vitalsim.waveforms",
+    "WaveChunk": "vitalsim.waveforms",
+    "WaveInputs": "vitalsim.waveforms",
+    "WaveState": "vitalsim.waveforms",
+    "concat_waves": "vitalsim.waveforms",
+    "generate_waves": "vitalsim.waveforms",
+    "wave_inputs": "vitalsim.waveforms",
+    "wave_state": "vitalsim.waveforms",
+    "CO_SEDATIVES": "vitalsim.ventilation",
+    "CoSedativeDose": "vitalsim.ventilation",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -54,6 +54,9 @@ class Offsets:
     dbp: np.ndarray
     hr: np.ndarray
     rr: np.ndarray
+    rr_scripted: np.ndarray
+    """The part of ``rr`` scripted events write (a desaturation's RR drop): shown as
+    written, it does not change the gases (what breathing does to them is the model's)."""
     spo2_drop: np.ndarray
     anxiety: np.ndarray
     nausea: np.ndarray
@@ -141,6 +144,7 @@ def offsets(
     n, tn = ce.shape
     zero = np.zeros((n, tn))
     sbp, dbp, hr, rr, drop, nausea = (zero.copy() for _ in range(6))
+    rr_scripted = zero.copy()
     anxiety = anxiety0[:, None] * np.exp(-t_s / WHITE_COAT_TAU_S)[None, :]
     scale = drug_scales(t_s, interventions)
     repositions = [iv.t_s for iv in interventions if iv.kind == "reposition"]
@@ -166,7 +170,7 @@ def offsets(
             dbp -= ev.dbp_drop_mmhg * r
         elif k == "desaturation":
             drop += ev.spo2_drop_pct * r
-            rr -= ev.rr_drop_per_min * r
+            rr_scripted -= ev.rr_drop_per_min * r
         elif k == "emergence_anxiety":
             anxiety = anxiety + ev.anxiety * r
         elif k == "nausea":
@@ -175,5 +179,6 @@ def offsets(
     sbp += ANXIETY_SBP * anxiety
     dbp += ANXIETY_DBP * anxiety
     hr += ANXIETY_HR * anxiety
-    rr += ANXIETY_RR * anxiety
-    return Offsets(sbp, dbp, hr, rr, drop, anxiety, nausea, scale["sbp"], scale["dbp"], scale["hr"])
+    rr += ANXIETY_RR * anxiety + rr_scripted
+    return Offsets(sbp, dbp, hr, rr, rr_scripted, drop, anxiety, nausea, scale["sbp"],
+                   scale["dbp"], scale["hr"])  # fmt: skip

@@ -15,9 +15,12 @@ import numpy as np
 BLOCK_S = 600
 
 # Per-second noise streams, drawn together per patient and block (one generator each).
+# New streams go at the end: a block is drawn row by row, so the rows before keep their
+# numbers (every seed's drift and sensor noise stayed what it was when breathing came).
 STREAMS: tuple[str, ...] = (
     "ou:hr0", "ou:hr1", "ou:sbp0", "ou:sbp1", "ou:dbp0", "ou:dbp1",
     "ou:spo20", "ou:spo21", "ou:rr0", "ou:rr1", "meas:hr", "meas:spo2", "meas:rr",
+    "meas:etco2",
 )  # fmt: skip
 _STREAM_INDEX = {name: i for i, name in enumerate(STREAMS)}
 
@@ -54,6 +57,27 @@ def noise(seed: int, patient: int, t0_s: int, t1_s: int) -> np.ndarray:
         return _noise_block(seed, patient, b0)[:, off : off + (t1_s - t0_s)]
     whole = np.concatenate([_noise_block(seed, patient, b) for b in range(b0, b1 + 1)], axis=1)
     return whole[:, off : off + (t1_s - t0_s)]
+
+
+@lru_cache(maxsize=64)
+def _occasional_block(seed: int, patient: int, name: str, block: int) -> np.ndarray:
+    out = generator(seed, patient, name, block).standard_normal(BLOCK_S)
+    out.flags.writeable = False
+    return out
+
+
+def occasional_normals(
+    seed: int, patients: tuple[int, ...], name: str, t0_s: int, t1_s: int
+) -> np.ndarray:
+    """Standard normals (N, T) of a stream drawn only when something needs it (a rare
+    event's draws), keyed per block like the others, for the seconds [t0_s, t1_s)."""
+    b0, b1 = t0_s // BLOCK_S, (t1_s - 1) // BLOCK_S
+    off = t0_s - b0 * BLOCK_S
+    rows = [
+        np.concatenate([_occasional_block(seed, p, name, b) for b in range(b0, b1 + 1)])
+        for p in patients
+    ]
+    return np.stack(rows)[:, off : off + (t1_s - t0_s)]
 
 
 def stream_index(name: str) -> int:

@@ -14,19 +14,22 @@ from pathlib import Path
 from vitalsim._tomlconfig import ConfigError
 from vitalsim.course import MAX_SESSIONS, check_session_number
 from vitalsim.dosing import Dosing
-from vitalsim.engine import ActionError, samples_of, simulate_scenario
+from vitalsim.engine import ActionError, Chunk, Cohort, samples_of, simulate_scenario
 from vitalsim.pk import ALL_PK_MODELS, concentration_table
 from vitalsim.population import PUBLISHED
 from vitalsim.recording import (
     RecordingFormatError,
     check_suffix,
+    check_waveform_suffix,
     events_frame,
     phase_changes,
     samples_frame,
     write_recording,
+    write_waveforms,
 )
 from vitalsim.scenario import find_scenario, load_scenario
 from vitalsim.study import measure_population, noise_free_stats, write_patients_csv
+from vitalsim.waveforms import generate_waves, wave_inputs, wave_state
 
 DEFAULT_PROTOCOL = "uneventful-depression"
 
@@ -58,13 +61,20 @@ def _session(text: str) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     check_suffix(args.out)  # before minutes of simulation, not after
+    if args.waveforms is not None:
+        check_waveform_suffix(args.waveforms)
     scenario = load_scenario(find_scenario(args.scenario))
     seed = args.seed if args.seed is not None else (scenario.seed or 0)
     duration = None if args.duration_min is None else int(args.duration_min * 60)
-    _, chunk = simulate_scenario(
+    cohort, chunk = simulate_scenario(
         scenario, seed, follow_script=not args.no_script, duration_s=duration,
         session_number=args.session,
     )  # fmt: skip
+    if args.waveforms is not None and len(cohort.patient_ids) != 1:
+        raise UsageError(
+            f"--waveforms writes one patient's waveforms; this run has "
+            f"{len(cohort.patient_ids)} patients"
+        )
     samples = samples_frame(samples_of(chunk))
     events = events_frame(phase_changes(chunk.t_s, chunk.phases), scenario.events, chunk.notes)
     ev_path = write_recording(args.out, samples, events)
@@ -72,7 +82,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"{scenario.name}: {len(samples)} samples -> {args.out}; {len(events)} events -> {ev_path}",
         file=sys.stderr,
     )
+    if args.waveforms is not None:
+        _write_run_waveforms(args.waveforms, cohort, chunk)
     return 0
+
+
+def _write_run_waveforms(path: str, cohort: Cohort, chunk: Chunk) -> None:
+    """The ECG, pleth and capnogram of the run's patient, from its numerics."""
+    state = wave_state(cohort.noise_seed, cohort.patient_ids[0])
+    waves, _ = generate_waves(wave_inputs(chunk, 0), state)
+    write_waveforms(path, waves)
+    print(f"waveforms (ECG II, pleth, CO2) -> {path}", file=sys.stderr)
 
 
 def cmd_pk(args: argparse.Namespace) -> int:
@@ -181,6 +201,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", required=True, help="recording to write (.csv or .parquet)")
     run.add_argument("--no-script", action="store_true", help="ignore scripted [[actions]]")
     run.add_argument("--duration-min", type=float, help="simulate this long instead")
+    run.add_argument(
+        "--waveforms",
+        metavar="FILE.parquet",
+        help="also write the ECG II, pleth and CO2 waveforms (t, ECG_II, PLETH, CO2)",
+    )
     run.add_argument(
         "--session",
         type=_session,

@@ -11,18 +11,18 @@ from the buffer's start state to the action's second, then carries on from there
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
-from vitalsim import pd, symptoms
+from vitalsim import pd, symptoms, ventilation
 from vitalsim._drugs import given_mg, over_the_maximum
 from vitalsim._effects import Intervention, ce_coupling, offsets
 from vitalsim._limits import bounded
-from vitalsim._rng import BLOCK_S, generator, noise
+from vitalsim._rng import BLOCK_S, generator, noise, occasional_normals, stream_index
 from vitalsim._variability import drift, initial_state
 from vitalsim.course import check_session_number, session_profile, session_seed
 from vitalsim.dosing import Dosing, dosing_weight_kg
@@ -30,19 +30,35 @@ from vitalsim.patient import PatientProfile, pressor_response, sample_profile, s
 from vitalsim.pk import LinearPK
 from vitalsim.scenario import DRUGS, NibpSettings, Scenario, known_drug
 from vitalsim.sensors import (
+    ETCO2_ERROR_SD,
+    ETCO2_ERROR_TAU_S,
+    PER_SECOND_FIELDS,
     QUALITY_NAMES,
     RR_EVERY_S,
+    SPO2_AVERAGING_S,
+    SPO2_ERROR_SD,
+    SPO2_ERROR_TAU_S,
+    SPO2_HISTORY_S,
     NibpCycle,
     NibpProgram,
     NibpReading,
+    SensorState,
+    breaths,
+    capnometer,
     continuous_chunk,
+    initial_sensor_state,
     motion_episodes,
     nibp_chunk,
+    oximeter,
     request_nibp,
+    rr_readings,
+    smooth_error,
 )
+from vitalsim.ventilation import CO_SEDATIVES, CoSedativeDose
+from vitalsim.waveforms import WaveChunk, concat_waves, generate_waves, wave_inputs, wave_state
 
 O2_ON_TAU_S, O2_OFF_TAU_S = 40.0, 60.0
-O2_RELIEF_PER_L, O2_BOOST_PCT = 0.35, 1.5
+O2_RELIEF_PER_L = 0.35  # a scripted desaturation eased by 35% per L/min delivered
 MAX_RATE_MG_PER_KG_H = 3.0
 MAX_BOLUS_MG = 100.0  # as the scenario files allow
 COMPLETION_SNAP_S = 1e-6  # a pump completion this close to a whole second is on it
@@ -190,7 +206,7 @@ class CoreState:
     x: np.ndarray  # PK state (N, 4)
     lag: np.ndarray  # pressor drive: delayed Ce and its counter-regulated copy (N, 2)
     ou: dict[str, np.ndarray]
-    o2_level: np.ndarray  # 0..1 (N,)
+    o2_level: np.ndarray  # oxygen delivered, L/min, following the flow set with a lag (N,)
     o2_flow_l_min: float
     pump: PumpState
     nibp: tuple[NibpCycle, ...]
@@ -199,6 +215,10 @@ class CoreState:
     interventions: tuple[Intervention, ...]
     felt: symptoms.State  # acute tolerance, and when each cue was last said
     depot: np.ndarray  # mg still to absorb from the nose (N,); zero for an infusion
+    paco2: np.ndarray | None = None  # mmHg (N,)
+    apnoea_until: np.ndarray | None = None  # when the breathing pauses begun so far end (N,)
+    sensors: SensorState | None = None  # what the oximeter and capnograph carry
+    co_sedatives: tuple[CoSedativeDose, ...] = ()  # boluses given or due, whenever
 
 
 @dataclass
@@ -268,8 +288,23 @@ class Cohort:
             "motion_artefacts_per_h",
             "nasal_ka_per_min",
             "nasal_bioavailability",
+            "etco2_mmhg",
+            "etco2_gradient_mmhg",
+            "co2_tau_min",
+            "ventilatory_sensitivity",
+            "circulation_delay_s",
+            *(f"{d}_{k}_scale" for d in CO_SEDATIVES for k in ("cl", "v")),
         )
         arrays = {n: np.array([float(getattr(p, n)) for p in profiles]) for n in names}
+        # Gases at rest: PaCO2 = EtCO2 + gradient; the A-a gradient and the curve's shift
+        # that give the patient's own SpO2 on room air (vitalsim.ventilation).
+        arrays["paco2_rest_mmhg"] = arrays["etco2_mmhg"] + arrays["etco2_gradient_mmhg"]
+        longest = SPO2_HISTORY_S - SPO2_AVERAGING_S  # what the oximeter's history holds
+        arrays["circulation_delay_s"] = np.clip(np.round(arrays["circulation_delay_s"]), 0,
+                                                longest)  # fmt: skip
+        arrays["aa_gradient_mmhg"], arrays["odc_scale"] = ventilation.calibrate_oxygenation(
+            arrays["spo2_pct"], arrays["paco2_rest_mmhg"]
+        )
         nibp_bias, spo2_bias = [], []
         for pid in ids:
             b = generator(seed, pid, "sensor_bias").standard_normal(3)
@@ -292,16 +327,37 @@ class Cohort:
             session_number,
         )
 
-    def initial_state(self, events: Iterable[Any] = ()) -> CoreState:
+    def initial_state(
+        self, events: Iterable[Any] = (), co_sedatives: Iterable[CoSedativeDose] = ()
+    ) -> CoreState:
+        """The session at its start; ``co_sedatives`` are the boluses given apart from
+        the infusion (before the start: on board already)."""
         n = len(self.profiles)
+        ids = list(self.patient_ids)
         return CoreState(
             t_s=0, x=np.zeros((n, 4)), lag=np.zeros((n, 2)),
-            ou=initial_state(self.noise_seed, list(self.patient_ids)), o2_level=np.zeros(n),
+            ou=initial_state(self.noise_seed, ids), o2_level=np.zeros(n),
             o2_flow_l_min=0.0, pump=PumpState(), nibp=tuple(NibpCycle() for _ in range(n)),
             ce_ref={}, events=tuple(events), interventions=(),
             felt=symptoms.initial_state(n),
             depot=np.zeros(n),
+            paco2=self.arrays["paco2_rest_mmhg"].copy(), apnoea_until=np.full(n, -np.inf),
+            sensors=initial_sensor_state(self.noise_seed, ids, self.arrays["rr_per_min"]),
+            co_sedatives=co_sedative_doses(co_sedatives),
         )  # fmt: skip
+
+
+def co_sedative_doses(items: Iterable[Any]) -> tuple[CoSedativeDose, ...]:
+    """Boluses as the engine gives them, in time order: :class:`CoSedativeDose` as they
+    are, a scenario's ``[[co_sedatives]]`` entries through their ``dose()``."""
+    out = [d if isinstance(d, CoSedativeDose) else d.dose() for d in items]
+    for d in out:
+        if d.drug not in CO_SEDATIVES:
+            raise ValueError(f"not a co-sedative the simulator models: {d.drug!r}; known: "
+                             + ", ".join(CO_SEDATIVES))  # fmt: skip
+        if not (math.isfinite(d.t_s) and math.isfinite(d.dose_mg) and d.dose_mg > 0):
+            raise ValueError(f"a co-sedative dose needs a finite time and a positive dose: {d}")
+    return tuple(sorted(out, key=lambda d: d.t_s))
 
 
 def dosing_weights(profiles: Iterable[PatientProfile], dosing: Dosing) -> np.ndarray:
@@ -429,23 +485,49 @@ def compute(cohort: Cohort, st: CoreState, t1_s: int) -> tuple[Chunk, CoreState]
     off = offsets(t, ce, a["anxiety"], list(st.events), coupling, list(st.interventions))
     eps = np.stack([noise(cohort.noise_seed, pid, t0, t1_s) for pid in cohort.patient_ids])
     var, ou_end = drift(eps, st.ou)
-    # Oxygen: the delivered fraction follows the flow with a first-order lag.
-    target = 1.0 if st.o2_flow_l_min > 0 else 0.0
-    o2_tau = O2_ON_TAU_S if target else O2_OFF_TAU_S
-    decay = np.exp(-np.append(t - t0, t1_s - t0) / o2_tau)
-    level = target + (st.o2_level[:, None] - target) * decay[None, :]
-    relief = level[:, :n_t] * min(1.0, O2_RELIEF_PER_L * st.o2_flow_l_min)
-    sbp = a["sbp_mmhg"][:, None] + dsbp + off.sbp + var["sbp"]
-    dbp = a["dbp_mmhg"][:, None] + ddbp + off.dbp + var["dbp"]
-    hr = a["hr_bpm"][:, None] + dhr + off.hr + var["hr"]
-    spo2 = (a["spo2_pct"][:, None] - off.spo2_drop * (1.0 - relief)
-            + O2_BOOST_PCT * level[:, :n_t] + var["spo2"])  # fmt: skip
-    rr = (a["rr_per_min"][:, None] + pd.respiratory_rise(ce, a["rr_slope_per_min_per_ng_ml"])
-          + off.rr + var["rr"])  # fmt: skip
+    # Oxygen: the flow delivered follows the flow set with a first-order lag (L/min).
+    flow = st.o2_flow_l_min
+    o2_tau = np.where(flow >= st.o2_level, O2_ON_TAU_S, O2_OFF_TAU_S)[:, None]
+    since = np.append(t - t0, t1_s - t0)[None, :]
+    level = flow + (st.o2_level[:, None] - flow) * np.exp(-since / o2_tau)
+    delivered = level[:, :n_t]  # at the start of each second
+    relief = np.minimum(1.0, O2_RELIEF_PER_L * delivered)
+    # Breathing (vitalsim.ventilation): what the co-sedatives and ketamine leave of the
+    # drive, pauses when it is deep, then CO2 and oxygen from the ventilation.
+    co_ce = _co_sedative_ce(cohort, st.co_sedatives, t)
+    drv = ventilation.drive(co_ce, ce, a["ventilatory_sensitivity"])
+    rr_rest = a["rr_per_min"][:, None]
+    # Other changes of the rate (anxiety, ketamine's slight stimulation, drift) move
+    # ventilation by half as much: the breaths get shallower as they quicken (est.).
+    rr_other = (pd.respiratory_rise(ce, a["rr_slope_per_min_per_ng_ml"]) + off.rr
+                - off.rr_scripted + var["rr"])  # fmt: skip
+    rr_own = rr_rest * drv.rate + rr_other
+
+    def pause_draws(what: str, rows: np.ndarray) -> np.ndarray:
+        ids = tuple(cohort.patient_ids[int(j)] for j in rows)
+        return occasional_normals(cohort.noise_seed, ids, f"apnoea:{what}", t0, t1_s)
+
+    apnoeic, apnoea_until = ventilation.apnoea(drv.total, t, pause_draws, st.apnoea_until)
+    stirred = np.maximum(1.0 + ventilation.RATE_TO_VENTILATION * rr_other / rr_rest, 0.0)
+    vent = np.where(apnoeic, 0.0, drv.total * stirred)
+    paco2 = ventilation.paco2_course(vent, a["paco2_rest_mmhg"], 60.0 * a["co2_tau_min"], st.paco2)
+    sao2 = ventilation.saturation_pct(
+        paco2, ventilation.fio2(delivered), a["aa_gradient_mmhg"], a["odc_scale"]
+    )
+    spo2 = sao2 - off.spo2_drop * (1.0 - relief) + var["spo2"]
+    chem_hr, chem_sbp, chem_dbp = ventilation.chemoreflex(spo2, paco2)
+    sbp = a["sbp_mmhg"][:, None] + dsbp + off.sbp + var["sbp"] + chem_sbp
+    dbp = a["dbp_mmhg"][:, None] + ddbp + off.dbp + var["dbp"] + chem_dbp
+    hr = a["hr_bpm"][:, None] + dhr + off.hr + var["hr"] + chem_hr
+    rr = rr_own + off.rr_scripted
     # The drugs take their share off; then no sum of effects leaves the living range.
     vitals = bounded(sbp * off.sbp_scale, dbp * off.dbp_scale, hr * off.hr_scale, spo2, rr)
+    vitals["rr"] = np.where(apnoeic, 0.0, vitals["rr"])  # no breath: the rate is nought
     truth = {
         **vitals,
+        "etco2": paco2 - a["etco2_gradient_mmhg"][:, None], "paco2": paco2,
+        "ventilation": vent,
+        **{f"{name}_ce": c for name, c in co_ce.items()},
         "cp": cp, "ce": ce_drug,
         "dissociation": pd.dissociation_score(ce, a["dissociation_ec50_ng_ml"]),
         "nausea": off.nausea, "anxiety": off.anxiety,
@@ -461,18 +543,32 @@ def compute(cohort: Cohort, st: CoreState, t1_s: int) -> tuple[Chunk, CoreState]
         if e.kind == "motion_artefacts"
     ]
     probe_off, cuff_fail = _windows(st.events, "probe_off"), _windows(st.events, "cuff_failure")
+    # What the monitor sees: the oximeter late and averaged, breaths and their EtCO2.
+    sens = st.sensors
+    spo2_avg, spo2_hist = oximeter(truth["spo2"], sens.spo2_history, a["circulation_delay_s"])
+    spo2_err, spo2_err_end = smooth_error(eps[:, stream_index("meas:spo2")], sens.spo2_error,
+                                          SPO2_ERROR_SD, SPO2_ERROR_TAU_S)  # fmt: skip
+    co2_err, co2_err_end = smooth_error(eps[:, stream_index("meas:etco2")], sens.etco2_error,
+                                        ETCO2_ERROR_SD, ETCO2_ERROR_TAU_S)  # fmt: skip
+    etco2_seen = capnometer(truth["etco2"], delivered, co2_err)
+    breath_ends, phase_end = breaths(sens.breath_phase, truth["rr"], t0)
     measured, nibp_end, notes = [], [], list(dose_notes)
+    last_breaths = np.empty_like(sens.breaths)
     for j, pid in enumerate(cohort.patient_ids):
         episodes = motion_episodes(
             cohort.noise_seed, pid, t0, t1_s, float(a["motion_artefacts_per_h"][j]), storms
         )
+        ends = breath_ends[j]
+        last_breaths[j] = np.concatenate([sens.breaths[j], ends])[-sens.breaths.shape[1] :]
         chunk = continuous_chunk(
             eps[j],
             t0,
             t1_s,
             truth["hr"][j],
-            truth["spo2"][j],
-            truth["rr"][j],
+            spo2_avg[j] + spo2_err[j],
+            rr_readings(sens.breaths[j], ends, t0, t1_s),
+            etco2_seen[j],
+            ends,
             episodes,
             probe_off,
             cohort.spo2_bias[j],
@@ -505,9 +601,28 @@ def compute(cohort: Cohort, st: CoreState, t1_s: int) -> tuple[Chunk, CoreState]
         st, t_s=t1_s, x=xs[:, n_t], lag=np.stack([site[:, -1], lagged[:, -1]], axis=1),
         ou=ou_end, o2_level=level[:, n_t], pump=pump_end, nibp=tuple(nibp_end), ce_ref=ce_ref,
         felt=felt_end,
-        depot=depot,
+        depot=depot, paco2=paco2[:, -1], apnoea_until=apnoea_until,
+        sensors=SensorState(spo2_hist, spo2_err_end, co2_err_end, phase_end, last_breaths),
     )  # fmt: skip
     return Chunk(t, truth, pump_rate, phases, measured, sorted(notes, key=lambda x: x[0])), new
+
+
+def _co_sedative_ce(
+    cohort: Cohort, doses: tuple[CoSedativeDose, ...], t: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Effect-site concentration of each co-sedative (ng/mL, (N, T)); zeros if not given."""
+    a = cohort.arrays
+    out = {}
+    t1_s = t[-1] + 1.0 if t.size else -math.inf
+    for name, model in CO_SEDATIVES.items():
+        given = [(d.t_s, d.dose_mg) for d in doses if d.drug == name and d.t_s < t1_s]
+        if given:
+            _, out[name] = ventilation.co_sedative_course(
+                model, given, t, cohort.weight_kg, a[f"{name}_cl_scale"], a[f"{name}_v_scale"]
+            )
+        else:
+            out[name] = np.zeros((len(cohort.profiles), t.size))
+    return out
 
 
 def apply_action(
@@ -656,19 +771,25 @@ def samples_of(chunk: Chunk, patient: int = 0, prev_rate: float | None = None) -
     PUMP_RATE is written every 10 s and whenever it changes; ``prev_rate`` is the rate
     of the second before the chunk, so a run cut into ticks writes the same rows. The
     concentrations and the hidden scores a nurse charts (``symptoms.SCORE_CHANNELS``)
-    are written every 10 s.
+    are written every 10 s. ETCO2 comes once per breath, at the whole second in which
+    the breath's expiration ended (an apnoea is a stretch without ETCO2 rows); RR, the
+    capnograph's rate, every RR_EVERY_S seconds.
     """
     m = chunk.measured[patient]
     tr = chunk.truth
     rows: list[SimSample] = []
     q = QUALITY_NAMES
     nibp_at: dict[int, NibpReading] = {r.t_s: r for r in m.nibp}
+    breath_at = {math.floor(b) for b in m.breath_end_s.tolist()}
     for i, ts in enumerate(chunk.t_s.tolist()):
         s = int(ts)
         rows.append(SimSample(ts, "HR", m.hr[i], q[m.hr_q[i]], tr["hr"][patient, i]))
         rows.append(SimSample(ts, "SPO2", m.spo2[i], q[m.spo2_q[i]], tr["spo2"][patient, i]))
         if s % RR_EVERY_S == 0:
             rows.append(SimSample(ts, "RR", m.rr[i], q[m.rr_q[i]], tr["rr"][patient, i]))
+        if s in breath_at:
+            seen = float(np.round(m.etco2_mmhg[i]))
+            rows.append(SimSample(ts, "ETCO2", seen, "ok", tr["etco2"][patient, i]))
         r = nibp_at.get(s)
         if r is not None:
             qual = "ok" if r.ok else "invalid"
@@ -691,13 +812,17 @@ def samples_of(chunk: Chunk, patient: int = 0, prev_rate: float | None = None) -
 
 _TRUTH_OF: dict[str, str] = {
     "HR": "hr", "NIBP_SYS": "sbp", "NIBP_DIA": "dbp", "NIBP_MAP": "map", "SPO2": "spo2",
-    "RR": "rr", "KET_CE": "ce", "dissociation": "dissociation", "sedation": "sedation",
-    "nausea": "nausea", "anxiety": "anxiety",
+    "RR": "rr", "ETCO2": "etco2", "KET_CE": "ce", "dissociation": "dissociation",
+    "sedation": "sedation", "nausea": "nausea", "anxiety": "anxiety", "PACO2": "paco2",
+    "VENTILATION": "ventilation", "MIDAZOLAM_CE": "midazolam_ce",
+    "FENTANYL_CE": "fentanyl_ce",
 }  # fmt: skip
 """A key of :attr:`Snapshot.truth` -> the computed vital it is."""
 TRUTH_KEYS: tuple[str, ...] = (*_TRUTH_OF, "PUMP_RATE")
 """The keys of :attr:`Snapshot.truth`, in the order an instructor reads them: the channel
-ids the readings carry, what the patient feels, and the rate the pump delivers (0 while
+ids the readings carry, what the patient feels, the breathing no monitor shows (PACO2 in
+mmHg; VENTILATION, alveolar ventilation as a fraction of the patient's resting one; the
+co-sedatives' effect-site concentrations, ng/mL) and the rate the pump delivers (0 while
 it is paused, whatever rate is set on it)."""
 
 
@@ -738,12 +863,15 @@ class LiveSimulation:
         patient_id: int = 0,
         session_number: int = 1,
         dosing: Dosing | None = None,
+        waveforms: bool = False,
+        co_sedatives: Iterable[Any] = (),
     ) -> None:
         self.cohort = Cohort.build(
             [profile], seed, program or NibpSettings(), [patient_id],
             session_number=session_number, dosing=dosing or Dosing(),
         )  # fmt: skip
-        self._start = self.cohort.initial_state(events)  # state at the buffer's first second
+        # state at the buffer's first second
+        self._start = self.cohort.initial_state(events, co_sedatives)
         self._buffer: Chunk | None = None
         self._buffer_end: CoreState = self._start
         self.t_s = 0
@@ -756,6 +884,10 @@ class LiveSimulation:
         self._planned_start_s: float | None = None
         self._waiting_events: tuple[Any, ...] = ()
         self._waiting_actions: tuple[ScheduledAction, ...] = ()
+        # waveforms=True: the waves of the seconds served, until take_waveforms() takes them
+        self._waves = wave_state(self.cohort.noise_seed, patient_id) if waveforms else None
+        self._wave_chunks: list[WaveChunk] = []
+        self._waiting_doses: tuple[CoSedativeDose, ...] = ()
 
     @classmethod
     def from_scenario(
@@ -768,6 +900,7 @@ class LiveSimulation:
         program: NibpProgram | None = None,
         infusion_start: InfusionStart = "scheduled",
         session_number: int = 1,
+        waveforms: bool = False,
     ) -> LiveSimulation:
         """A live patient for ``scenario``.
 
@@ -788,15 +921,23 @@ class LiveSimulation:
         then happen as far from the real start as they were planned from the planned one:
         ``infusion+10min`` 10 min after the real start, earlier or later than planned.
         One that would then fall before the real start (``infusion-2min``) happens at
-        the start. Those anchored to ``start`` keep their times.
+        the start. Those anchored to ``start`` keep their times. The scenario's
+        co-sedatives are given as written (before the session: on board at its start),
+        those written against the infusion moved like its events.
+
+        ``waveforms=True``: ECG, pleth and capnogram of the seconds each ``advance``
+        serves, for :meth:`take_waveforms`.
         """
         if infusion_start not in ("scheduled", "manual"):
             raise ValueError(f"infusion_start is 'scheduled' or 'manual', got {infusion_start!r}")
         manual = infusion_start == "manual"
         now_events = [e for e in scenario.events if not (manual and _follows_infusion(e))]
+        now_doses = [d for d in scenario.co_sedatives if not (manual and _follows_infusion(d))]
         sim = cls(
             profile or profile_for(scenario, seed), seed, program or scenario.nibp, now_events,
             session_number=session_number, dosing=scenario.protocol.dosing,
+            waveforms=waveforms,
+            co_sedatives=now_doses,
         )  # fmt: skip
         plan = scheduled_actions(scenario, follow_script)
         if manual:
@@ -805,6 +946,9 @@ class LiveSimulation:
             sim.infusion_start = "manual"
             sim._planned_start_s = float(scenario.timeline.infusion_start_s)
             sim._waiting_events = tuple(e for e in scenario.events if _follows_infusion(e))
+            sim._waiting_doses = co_sedative_doses(
+                d for d in scenario.co_sedatives if _follows_infusion(d)
+            )
             sim._waiting_actions = tuple(_scheduled(a) for a in scripted if _follows_infusion(a))
         sim._pending = sorted(plan, key=lambda a: a.t_s)
         return sim
@@ -857,6 +1001,9 @@ class LiveSimulation:
         part = _slice(self._buffer, t0, t1)
         out = samples_of(part, 0, self._last_rate)
         self._last_rate = float(part.pump_rate[-1])
+        if self._waves is not None:  # served seconds never change: neither do their waves
+            waves, self._waves = generate_waves(wave_inputs(part, 0), self._waves)
+            self._wave_chunks.append(waves)
         self.log.extend((t, k, _NOTE_SOURCE.get(k, "device"), d) for t, k, d in part.notes)
         if part.phases[0] != self.phase or part.phases[-1] != self.phase:
             for t, ph in zip(part.t_s.tolist(), part.phases, strict=True):
@@ -866,6 +1013,15 @@ class LiveSimulation:
         self.t_s = t1
         if self._buffer is not None and self._buffer_end.t_s == t1:
             self._start, self._buffer = self._buffer_end, None
+        return out
+
+    def take_waveforms(self) -> WaveChunk | None:
+        """The waves of the seconds served since the last call, in one chunk (None: the
+        simulation was made without ``waveforms``, or nothing was served since)."""
+        if not self._wave_chunks:
+            return None
+        out = concat_waves(self._wave_chunks)
+        self._wave_chunks = []
         return out
 
     def _state_now(self) -> CoreState:
@@ -900,12 +1056,15 @@ class LiveSimulation:
         events = tuple(_moved(e, shift, now) for e in self._waiting_events)
         actions = [replace(a, t_s=max(self.t_s, round(a.t_s + shift)))
                    for a in self._waiting_actions]  # fmt: skip
-        self._waiting_events, self._waiting_actions = (), ()
+        doses = tuple(d._replace(t_s=max(now, d.t_s + shift)) for d in self._waiting_doses)
+        self._waiting_events, self._waiting_actions, self._waiting_doses = (), (), ()
         self._planned_start_s = None
-        if events:  # from now on: the seconds before keep their values
-            self._reset_from(replace(self._start, events=(*self._start.events, *events)))
+        if events or doses:  # from now on: the seconds before keep their values
+            given = co_sedative_doses((*self._start.co_sedatives, *doses))
+            self._reset_from(replace(self._start, events=(*self._start.events, *events),
+                                     co_sedatives=given))  # fmt: skip
         self._pending = sorted([*self._pending, *actions], key=lambda a: a.t_s)
-        if shift or events or actions:
+        if shift or events or actions or doses:
             self.log.append((now, "scenario_moved", "system",
                              {"shift_s": shift, "events": len(events),
                               "actions": len(actions)}))  # fmt: skip
@@ -954,9 +1113,6 @@ def pump_report(pump: PumpState) -> dict[str, Any]:
     }
 
 
-_SENSOR_ARRAYS = ("hr", "hr_q", "spo2", "spo2_q", "rr", "rr_q")
-
-
 def _concat(parts: list[Chunk]) -> Chunk:
     """One chunk from consecutive ones (each concatenation done once)."""
     parts = [p for p in parts if p.t_s.size]
@@ -966,8 +1122,9 @@ def _concat(parts: list[Chunk]) -> Chunk:
     sensors = []
     for j in range(len(first.measured)):
         ms = [p.measured[j] for p in parts]
-        s = type(ms[0])(*(np.concatenate([getattr(m, f) for m in ms]) for f in _SENSOR_ARRAYS))
+        s = type(ms[0])(*(np.concatenate([getattr(m, f) for m in ms]) for f in PER_SECOND_FIELDS))
         s.nibp = [r for m in ms for r in m.nibp]
+        s.breath_end_s = np.concatenate([m.breath_end_s for m in ms])
         sensors.append(s)
     return Chunk(
         np.concatenate([p.t_s for p in parts]),
@@ -977,16 +1134,35 @@ def _concat(parts: list[Chunk]) -> Chunk:
     )  # fmt: skip
 
 
+class _SlicedTruth(Mapping[str, np.ndarray]):
+    """The truth of seconds [i0, i1) of a chunk, each array sliced when read: a live tick
+    reads a few of its many vitals."""
+
+    def __init__(self, truth: dict[str, np.ndarray], i0: int, i1: int) -> None:
+        self._truth, self._i0, self._i1 = truth, i0, i1
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        return self._truth[key][:, self._i0 : self._i1]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._truth)
+
+    def __len__(self) -> int:
+        return len(self._truth)
+
+
 def _slice(c: Chunk, t0: int, t1: int) -> Chunk:
     i0, i1 = t0 - int(c.t_s[0]), t1 - int(c.t_s[0])
     sens = []
     for m in c.measured:
-        s = type(m)(*(getattr(m, f)[i0:i1] for f in _SENSOR_ARRAYS))
+        s = type(m)(*(getattr(m, f)[i0:i1] for f in PER_SECOND_FIELDS))
         s.nibp = [r for r in m.nibp if t0 <= r.t_s < t1]
+        lo, hi = np.searchsorted(m.breath_end_s, (t0, t1))  # in time order
+        s.breath_end_s = m.breath_end_s[lo:hi]
         sens.append(s)
     return Chunk(
         c.t_s[i0:i1],
-        {k: v[:, i0:i1] for k, v in c.truth.items()},
+        _SlicedTruth(c.truth, i0, i1),  # type: ignore[arg-type]
         c.pump_rate[i0:i1],
         c.phases[i0:i1],
         sens,
@@ -1007,13 +1183,15 @@ def run_batch(
     duration_s: int,
     actions: Iterable[ScheduledAction] = (),
     events: Iterable[Any] = (),
+    co_sedatives: Iterable[Any] = (),
 ) -> Chunk:
-    """Every patient of ``cohort`` for ``duration_s`` seconds, with scheduled actions.
+    """Every patient of ``cohort`` for ``duration_s`` seconds, with scheduled actions,
+    scripted events and co-sedatives (boluses given apart from the infusion).
 
     Invalid scheduled actions raise ActionError naming the second and the reason.
     """
     plan = sorted(actions, key=lambda a: a.t_s)
-    st = cohort.initial_state(events)
+    st = cohort.initial_state(events, co_sedatives)
     parts: list[Chunk] = []
     k = 0
     while st.t_s < duration_s:
@@ -1102,5 +1280,6 @@ def simulate_scenario(
         dosing=scenario.protocol.dosing,
     )  # fmt: skip
     end = math.ceil(scenario.timeline.end_s) if duration_s is None else duration_s
-    chunk = run_batch(cohort, end, scheduled_actions(scenario, follow_script), scenario.events)
+    chunk = run_batch(cohort, end, scheduled_actions(scenario, follow_script), scenario.events,
+                      scenario.co_sedatives)  # fmt: skip
     return cohort, chunk

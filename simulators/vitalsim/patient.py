@@ -90,6 +90,24 @@ class PatientProfile:
     nasal_ka_per_min: float
     """How fast this patient absorbs a nasal spray, and how much of it (esketamine)."""
     nasal_bioavailability: float
+    # Breathing (vitalsim.ventilation), from a stream of its own ("ventilation"): the
+    # defaults are the median patient's.
+    etco2_mmhg: float = 38.5
+    """Resting end-tidal CO2 (35-42 mmHg)."""
+    etco2_gradient_mmhg: float = 3.5
+    """PaCO2 minus EtCO2 (2-5 mmHg)."""
+    co2_tau_min: float = 10.0
+    """Time constant of the body's CO2 stores (8-12 min): apnoea raises PaCO2 by
+    PaCO2/tau a minute."""
+    ventilatory_sensitivity: float = 1.0
+    """Multiple of the median patient's sensitivity of breathing to sedatives."""
+    circulation_delay_s: float = 12.0
+    """Lung to finger: how late the oximeter sees a change (10-15 s)."""
+    midazolam_cl_scale: float = 1.0
+    midazolam_v_scale: float = 1.0
+    fentanyl_cl_scale: float = 1.0
+    fentanyl_v_scale: float = 1.0
+    """Between-subject multiples of the co-sedatives' clearance and volumes."""
 
     @property
     def at_risk(self) -> bool:
@@ -189,6 +207,39 @@ def _draw_absorption(seed: int, index: int) -> dict[str, float]:
     }
 
 
+ETCO2_MEAN_SD_RANGE = (38.5, 2.0, (35.0, 42.0))  # resting EtCO2, mmHg (est., normal 35-45)
+ETCO2_GRADIENT_RANGE_MMHG = (2.0, 5.0)
+CO2_TAU_RANGE_MIN = (8.0, 12.0)
+VENTILATORY_SENSITIVITY_SIGMA = 0.3  # lognormal, median 1 (est.)
+VENTILATORY_SENSITIVITY_RANGE = (0.4, 2.5)
+CIRCULATION_DELAY_RANGE_S = (10, 15)
+CO_SEDATIVE_PK_CV = 0.3  # on clearance and volumes (est.)
+
+
+def _draw_ventilation(seed: int, index: int) -> dict[str, float]:
+    """Breathing and the co-sedatives' PK, from a stream of their own ("ventilation"):
+    adding them changed no other draw."""
+    rng = generator(seed, index, "ventilation")
+    mean, sd, (low, high) = ETCO2_MEAN_SD_RANGE
+    z = rng.standard_normal(6)
+    u = rng.random(3)
+    omega = float(np.sqrt(np.log1p(CO_SEDATIVE_PK_CV**2)))
+    lo_d, hi_d = CIRCULATION_DELAY_RANGE_S
+    return {
+        "etco2_mmhg": round(float(np.clip(mean + sd * z[0], low, high)), 1),
+        "etco2_gradient_mmhg": float(np.interp(u[0], (0, 1), ETCO2_GRADIENT_RANGE_MMHG)),
+        "co2_tau_min": float(np.interp(u[1], (0, 1), CO2_TAU_RANGE_MIN)),
+        "ventilatory_sensitivity": float(
+            np.clip(np.exp(VENTILATORY_SENSITIVITY_SIGMA * z[1]), *VENTILATORY_SENSITIVITY_RANGE)
+        ),
+        "circulation_delay_s": float(lo_d + min(int(u[2] * (hi_d - lo_d + 1)), hi_d - lo_d)),
+        "midazolam_cl_scale": float(np.exp(omega * z[2])),
+        "midazolam_v_scale": float(np.exp(omega * z[3])),
+        "fentanyl_cl_scale": float(np.exp(omega * z[4])),
+        "fentanyl_v_scale": float(np.exp(omega * z[5])),
+    }
+
+
 def risk_factor(age_years: float, hypertension: str) -> float:
     """x1.5 for age >= 50 or hypertension (clinical.md)."""
     return RISK_MULTIPLIER if age_years >= 50 or hypertension != "none" else 1.0
@@ -258,6 +309,8 @@ _SPEC_FIELDS = (
     "rr_per_min",
     "motion_artefacts_per_h",
     "height_cm",
+    "etco2_mmhg",
+    "ventilatory_sensitivity",
 )
 
 
@@ -306,6 +359,9 @@ def sample_profile(
         }
     )
     height = given.get("height_cm", _draw_height(seed, index, demo["sex"]))
+    breathing = _draw_ventilation(seed, index) | {
+        k: float(v) for k, v in given.items() if k in ("etco2_mmhg", "ventilatory_sensitivity")
+    }
     return PatientProfile(
         **demo,
         **base,
@@ -316,6 +372,7 @@ def sample_profile(
         pk=pk,
         height_cm=float(height),
         **_draw_absorption(seed, index),
+        **breathing,
     )
 
 

@@ -17,10 +17,12 @@ import pandas as pd
 
 from vitalsim.engine import SimSample
 from vitalsim.symptoms import NOTE_KIND, NOTE_SOURCE
+from vitalsim.waveforms import WaveChunk
 
 SAMPLE_COLUMNS = ("t", "channel", "value", "quality", "true_value")
 EVENT_COLUMNS = ("t", "kind", "source", "detail")
 SUFFIXES = (".csv", ".parquet")
+WAVEFORM_COLUMNS = ("t", "ECG_II", "PLETH", "CO2")
 NOTE_SOURCES = {NOTE_KIND: NOTE_SOURCE}
 """A note's source in the sidecar when it is not a device's: the patient's cues."""
 
@@ -95,3 +97,34 @@ def write_recording(path: str | Path, samples: pd.DataFrame, events: pd.DataFram
     ev = events_path(p)
     write_frame(events, ev)
     return ev
+
+
+def waveform_frame(waves: WaveChunk) -> pd.DataFrame:
+    """One row per sample time of any wave (the union of their grids: the ECG's, as the
+    other rates divide it), ``t`` in seconds; NaN where a wave has no sample at ``t`` or
+    no signal (lead or probe off)."""
+    rate = max(w.sample_rate_hz for w in waves.waves.values())
+    n = (waves.t1_s - waves.t0_s) * rate
+    frame = {"t": (waves.t0_s * rate + np.arange(n, dtype=np.float64)) / rate}
+    for name in WAVEFORM_COLUMNS[1:]:
+        w = waves.waves[name]
+        col = np.full(n, np.nan, dtype=np.float32)
+        col[:: rate // w.sample_rate_hz] = w.values
+        frame[name] = col
+    return pd.DataFrame(frame)
+
+
+def write_waveforms(path: str | Path, waves: WaveChunk) -> None:
+    """The waves as Parquet (:func:`waveform_frame`); RecordingFormatError for another suffix."""
+    p = check_waveform_suffix(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    waveform_frame(waves).to_parquet(p, index=False)
+
+
+def check_waveform_suffix(path: str | Path) -> Path:
+    p = Path(path)
+    if p.suffix != ".parquet":
+        raise RecordingFormatError(
+            f"{p}: waveforms are written as Parquet; give a file name ending in .parquet"
+        )
+    return p

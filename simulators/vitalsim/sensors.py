@@ -1,7 +1,11 @@
-"""The monitor's view of the patient: what a cuff, a pulse oximeter and ECG report.
+"""The monitor's view of the patient: what a cuff, a pulse oximeter, ECG and a capnograph
+report.
 
 Errors are ISO 81060-2-sized for NIBP (bias within +-5 mmHg, SD <= 8), +-2% for SpO2 at
 rest; motion gives false SpO2 dips to 80-90% for 5-30 s and HR spikes (clinical.md).
+The oximeter sees the arterial saturation late (circulation to the finger) and averaged;
+the capnograph sees breaths: each one's end of expiration, the EtCO2 it carries (diluted by
+oxygen flowing through the nasal cannula) and a rate from the intervals between them.
 Quality says what the simulator knows and a monitor could not: ``artefact`` marks a value
 disturbed by motion, ``invalid`` a missing one (probe off, cuff failure).
 """
@@ -14,6 +18,7 @@ from functools import lru_cache
 from typing import NamedTuple, Protocol
 
 import numpy as np
+from scipy.signal import lfilter
 
 from vitalsim._rng import BLOCK_S, generator, stream_index
 
@@ -21,6 +26,16 @@ OK, ARTEFACT, INVALID = 0, 1, 2
 QUALITY_NAMES = ("ok", "artefact", "invalid")
 
 RR_EVERY_S = 5
+RR_MEAN_OF = 4  # the capnograph's rate: 60 / the mean of the last 4 breath intervals
+RR_NONE_AFTER_S = 60.0  # no breath for a minute: the rate reads 0
+BREATHS_KEPT = RR_MEAN_OF + 1
+SPO2_AVERAGING_S = 10  # the oximeter's averaging time (monitors offer 8-16 s)
+SPO2_HISTORY_S = 32  # kept from one stretch to the next: the longest delay plus averaging
+SPO2_ERROR_SD, SPO2_ERROR_TAU_S = 0.5, 20.0  # a smooth error, not a jump every second (est.)
+ETCO2_ERROR_SD, ETCO2_ERROR_TAU_S = 1.0, 60.0  # mmHg, slowly varying (est.)
+ETCO2_DILUTION_PER_L = 0.04  # share of the sample's CO2 lost per L/min of oxygen (est.)
+ETCO2_DILUTION_MAX = 0.4
+MAX_BREATHS_PER_MIN = 59.0  # at most one breath ends in a second
 NIBP_RETRY_P = 0.035  # 2-5% of readings need a retry (est.)
 NIBP_SD_SYS, NIBP_SD_DIA, NIBP_SD_MAP = 5.0, 4.0, 3.0
 # What an adult oscillometric cuff can report (est., typical specifications); a reading
@@ -70,7 +85,13 @@ class NibpReading(NamedTuple):
 
 @dataclass
 class SensorChunk:
-    """Measured continuous channels, (T,) each, plus NIBP readings, for one patient."""
+    """Measured continuous channels, (T,) each, plus NIBP readings and breaths, for one
+    patient.
+
+    ``rr`` is the capnograph's rate as it stands each second (reported every RR_EVERY_S);
+    ``etco2_mmhg`` the EtCO2 as sampled each second (the truth with the oxygen's dilution
+    and a slowly varying error: a capnogram's plateau reaches it); ``breath_end_s`` (B,)
+    when each breath's expiration ended (= the next inspiration began), in seconds."""
 
     hr: np.ndarray
     hr_q: np.ndarray
@@ -78,8 +99,121 @@ class SensorChunk:
     spo2_q: np.ndarray
     rr: np.ndarray
     rr_q: np.ndarray
+    etco2_mmhg: np.ndarray
     nibp: list[NibpReading] = field(default_factory=list)
     notes: list[tuple[float, str, dict]] = field(default_factory=list)
+    breath_end_s: np.ndarray = field(default_factory=lambda: np.empty(0))
+
+
+PER_SECOND_FIELDS = ("hr", "hr_q", "spo2", "spo2_q", "rr", "rr_q", "etco2_mmhg")
+"""The (T,) arrays of a :class:`SensorChunk`, in its constructor's order."""
+
+
+@dataclass(frozen=True)
+class SensorState:
+    """What a monitor's sensors carry from one second to the next, for N patients."""
+
+    spo2_history: np.ndarray  # true SpO2 of the last SPO2_HISTORY_S seconds (N, H); NaN: none
+    spo2_error: np.ndarray  # the oximeter's smooth error now (N,)
+    etco2_error: np.ndarray  # the capnograph's (N,)
+    breath_phase: np.ndarray  # breaths taken since the start, fractional (N,)
+    breaths: np.ndarray  # when the last BREATHS_KEPT breaths ended, oldest first (N, 5)
+
+
+def initial_sensor_state(seed: int, patients: list[int], rr_per_min: np.ndarray) -> SensorState:
+    """The sensors at t = 0 as at any other moment: errors at a stationary value, a breath
+    under way (its phase a keyed draw) and the breaths before it at the resting rate."""
+    z, phase = np.zeros((len(patients), 2)), np.zeros(len(patients))
+    for j, p in enumerate(patients):
+        rng = generator(seed, p, "sensor_state")
+        z[j], phase[j] = rng.standard_normal(2), rng.random()
+    period = 60.0 / np.maximum(rr_per_min, 1.0)
+    before = -(phase[:, None] + np.arange(BREATHS_KEPT - 1, -1, -1)[None, :]) * period[:, None]
+    return SensorState(
+        spo2_history=np.full((len(patients), SPO2_HISTORY_S), np.nan),
+        spo2_error=SPO2_ERROR_SD * z[:, 0],
+        etco2_error=ETCO2_ERROR_SD * z[:, 1],
+        breath_phase=phase,
+        breaths=before,
+    )
+
+
+def smooth_error(
+    innovations: np.ndarray, state: np.ndarray, sd: float, tau_s: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """An Ornstein-Uhlenbeck error (N, T) from standard normal ``innovations`` and its
+    value one second before, ``state`` (N,); and its last value."""
+    phi = np.exp(-1.0 / tau_s)
+    gain = sd * np.sqrt(1.0 - phi * phi)
+    series, _ = lfilter([gain], [1.0, -phi], innovations, axis=1, zi=(phi * state)[:, None])
+    return series, series[:, -1]
+
+
+def oximeter(
+    true_spo2: np.ndarray, history: np.ndarray, delay_s: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """What the oximeter averages each second, (N, T): the true SpO2 ``delay_s`` (N,)
+    seconds ago (circulation to the finger), averaged over SPO2_AVERAGING_S seconds; and
+    the history to carry. Each second's value is a sum of the same W values whatever the
+    stretch, so any cut of time gives the same numbers."""
+    n, n_t = true_spo2.shape
+    if np.isnan(history[:, -1]).any():  # the first stretch: as if the patient had been so
+        history = np.where(np.isnan(history), true_spo2[:, :1], history)
+    ext = np.concatenate([history, true_spo2], axis=1)
+    delays = delay_s.astype(int)
+    total = np.zeros((n, n_t))
+    for d in np.unique(delays):  # patients grouped by delay: plain slices
+        rows = delays == d
+        part = ext[rows]
+        acc = np.zeros((part.shape[0], n_t))
+        for back in range(SPO2_AVERAGING_S):
+            first = SPO2_HISTORY_S - d - back
+            acc += part[:, first : first + n_t]
+        total[rows] = acc
+    return total / SPO2_AVERAGING_S, ext[:, -SPO2_HISTORY_S:]
+
+
+def capnometer(true_etco2: np.ndarray, o2_flow_l_min: np.ndarray, error: np.ndarray) -> np.ndarray:
+    """EtCO2 as sampled through a nasal cannula each second (mmHg, (N, T)): oxygen flowing
+    through the cannula dilutes the sample, the sensor adds its slow error."""
+    dilution = np.minimum(ETCO2_DILUTION_PER_L * np.maximum(o2_flow_l_min, 0.0),
+                          ETCO2_DILUTION_MAX)  # fmt: skip
+    return np.maximum(true_etco2 * (1.0 - dilution) + error, 0.0)
+
+
+def breaths(
+    phase0: np.ndarray, true_rr: np.ndarray, t0_s: int
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """Each patient's breath ends in [t0, t0 + T) (float seconds) and the phase at the end.
+
+    The phase counts breaths: it grows by RR/60 each second (0 in apnoea) and a breath
+    ends each time it passes a whole number, at the moment found within the second by
+    linear interpolation. The running sum starts from the carried phase, so any cut of
+    time adds the same numbers in the same order."""
+    n = true_rr.shape[0]
+    per_s = np.clip(true_rr, 0.0, MAX_BREATHS_PER_MIN) / 60.0
+    phase = np.cumsum(np.concatenate([phase0[:, None], per_s], axis=1), axis=1)
+    whole = np.floor(phase)
+    rows, cols = np.nonzero(whole[:, 1:] > whole[:, :-1])
+    frac = (whole[rows, cols + 1] - phase[rows, cols]) / per_s[rows, cols]
+    ends = t0_s + cols + np.clip(frac, 0.0, np.nextafter(1.0, 0.0))
+    split = np.cumsum(np.bincount(rows, minlength=n))[:-1]
+    return np.split(ends, split), phase[:, -1]
+
+
+def rr_readings(before: np.ndarray, ends: np.ndarray, t0_s: int, t1_s: int) -> np.ndarray:
+    """The capnograph's rate each second of [t0, t1) (breaths/min, rounded): 60 over the
+    mean of the last RR_MEAN_OF breath intervals; when the time since the last breath is
+    longer than that mean, 60 over that time (the rate falls through an apnoea); 0 after
+    RR_NONE_AFTER_S without a breath. ``before`` (5,) are the breaths before t0."""
+    known = np.concatenate([before, ends])
+    t = np.arange(t0_s, t1_s, dtype=float)
+    last = np.searchsorted(known, t, side="right") - 1  # breaths ended at or before t
+    mean_gap = (known[last] - known[last - RR_MEAN_OF]) / RR_MEAN_OF
+    since = t - known[last]
+    gap = np.where(since > mean_gap, since, mean_gap)
+    rate = np.where(since >= RR_NONE_AFTER_S, 0.0, 60.0 / np.maximum(gap, 1e-9))
+    return np.round(rate)
 
 
 def _in_windows(t: float, windows: list[tuple[float, float]]) -> bool:
@@ -205,21 +339,23 @@ def continuous_chunk(
     t0_s: int,
     t1_s: int,
     true_hr: np.ndarray,
-    true_spo2: np.ndarray,
-    true_rr: np.ndarray,
+    spo2_seen: np.ndarray,
+    rr: np.ndarray,
+    etco2_mmhg: np.ndarray,
+    breath_end_s: np.ndarray,
     episodes: list[MotionEpisode],
     probe_off: list[tuple[float, float]],
     spo2_bias: float,
 ) -> SensorChunk:
-    """HR and SpO2 every second, RR every few seconds, with noise, artefacts and probe-off.
+    """HR and SpO2 every second, with noise, artefacts and probe-off; the capnograph's
+    rate, EtCO2 and breaths as computed (:func:`rr_readings`, :func:`capnometer`).
 
-    ``noise`` holds this patient's per-second innovations (streams, T) for [t0, t1).
+    ``noise`` holds this patient's per-second innovations (streams, T) for [t0, t1);
+    ``spo2_seen`` what the oximeter averaged, its smooth error included (:func:`oximeter`).
     """
     t = np.arange(t0_s, t1_s)
     hr = np.round(true_hr + 1.0 * noise[stream_index("meas:hr")])
-    spo2 = true_spo2 + spo2_bias + 0.5 * noise[stream_index("meas:spo2")]
-    spo2 = np.round(np.clip(spo2, 50.0, 100.0))
-    rr = np.round(np.maximum(true_rr + 1.0 * noise[stream_index("meas:rr")], 0.0))
+    spo2 = np.round(np.clip(spo2_seen + spo2_bias, 50.0, 100.0))
     hr_q = np.zeros(t.size, dtype=np.int8)
     spo2_q = np.zeros(t.size, dtype=np.int8)
     for ep in episodes:
@@ -240,4 +376,5 @@ def continuous_chunk(
         spo2[off] = np.nan
         spo2_q[off] = INVALID
     rr_q = np.zeros(t.size, dtype=np.int8)  # RR is reported every RR_EVERY_S seconds
-    return SensorChunk(hr, hr_q, spo2, spo2_q, rr, rr_q)
+    return SensorChunk(hr, hr_q, spo2, spo2_q, rr, rr_q, etco2_mmhg,
+                       breath_end_s=breath_end_s)  # fmt: skip

@@ -45,6 +45,7 @@ class Channel(StrEnum):
     HR = "HR"
     SPO2 = "SPO2"
     RR = "RR"
+    ETCO2 = "ETCO2"
     NIBP_SYS = "NIBP_SYS"
     NIBP_DIA = "NIBP_DIA"
     NIBP_MAP = "NIBP_MAP"
@@ -54,6 +55,9 @@ class Channel(StrEnum):
     DISSOCIATION_SCORE = "DISSOCIATION_SCORE"
     SEDATION_SCORE = "SEDATION_SCORE"
     NAUSEA_SCORE = "NAUSEA_SCORE"
+    ECG_II = "ECG_II"
+    PLETH = "PLETH"
+    CO2 = "CO2"
 
 
 _BUILT_IN: dict[str, Channel] = {c.value: c for c in Channel}
@@ -82,6 +86,7 @@ class Condition(StrEnum):
     SENSOR_OFF = "sensor_off"  # an invalid sample means the probe is off (SpO2)
     CUFF_FAIL = "cuff_fail"  # an invalid reading means the cuff failed (NIBP)
     SAT_SECONDS = "sat_seconds"  # SatSeconds may replace the low limit's delay (SpO2)
+    APNEA = "apnea"  # APNEA when no reading (one per breath) comes for the profile's apnea_s
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,8 +325,30 @@ for _info in (
         conditions=frozenset({Condition.LIMITS, Condition.NO_DATA}),
         auto_limits=((0.5, 0.0), (1.5, 0.0)),
         responses={"low": frozenset({"oxygen_on", "reposition"}), "high": frozenset({"reassure"})},
-        hl7_codes=(151562,), hl7_units={"resp": 1.0, "per_min": 1.0, "bpm": 1.0},  # MDC_RESP_RATE
+        # MDC_RESP_RATE; from capnography: MDC_CO2_RESP_RATE, and MDC_AWAY_RESP_RATE (the
+        # airway rate, Philips' awRR)
+        hl7_codes=(151562, 151594, 151570),
+        hl7_units={"resp": 1.0, "per_min": 1.0, "bpm": 1.0},
         trend_range=(0.0, 32.0), print_colour="#2ca02c", print_height=0.09, rank=40,
+    ),
+    # End-tidal CO2: one reading per breath, at its end, so a silence is an apnoea (APNEA),
+    # not a lost signal (no NO_DATA). Not on the tile: its three numerics fill the row.
+    ChannelInfo(
+        "ETCO2", "EtCO₂", "mmHg", Kind.CONTINUOUS, colour="#ffd84d", alarm_label="EtCO2",
+        valid_range=(0.0, 150.0), limit_range=(0.0, 150.0),
+        conditions=frozenset({Condition.LIMITS, Condition.APNEA}),
+        responses={
+            # hypoventilation: open the airway (and the pump's own actions); oxygen hides
+            # it from the SpO2 and does nothing for the CO2
+            "high": frozenset({"reposition"}),
+            # hyperventilation (anxiety, emergence) or a displaced sampling line
+            "low": frozenset({"reassure", "reposition"}),
+        },
+        # MDC_CONC_AWAY_CO2_ET (also written MDC_AWAY_CO2_ET); % is not taken: it needs the
+        # barometric pressure to become mmHg
+        hl7_codes=(151708,), hl7_units={"mmHg": 1.0, "kPa": KPA_TO_MMHG},
+        trend_range=(0.0, 60.0), baseline=True, print_colour="#b8860b", print_height=0.09,
+        rank=50, trend_height=0.17,
     ),
     ChannelInfo(
         "NIBP_SYS", "NIBP SYS", short="SYS", marker="triangle-down", alarm_word="Systolic",

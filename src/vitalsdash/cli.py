@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from vitalsdash.errors import VitalsdashError
@@ -128,15 +129,20 @@ def _session_id(text: str) -> int:
     return sid
 
 
+@contextmanager
 def _store_session(db: str | None, session: str, **kw):
+    """The stored session's record, the store open until the block ends (a report reads
+    the waveform strips at the alarm onsets while it is drawn)."""
     from vitalsdash.debrief import DebriefSourceError, session_from_store
 
     sid = _session_id(session)
     store = _open_store(db)
     try:
-        return session_from_store(store, sid, **kw)
-    except DebriefSourceError as exc:
-        raise UsageError(str(exc)) from None
+        try:
+            data = session_from_store(store, sid, **kw)
+        except DebriefSourceError as exc:
+            raise UsageError(str(exc)) from None
+        yield data
     finally:
         store.close()
 
@@ -154,26 +160,29 @@ def _report(args: argparse.Namespace) -> int:
     if not out.parent.is_dir():
         raise UsageError(f"cannot write {out}: no such folder {out.parent}")
     source = Path(args.source)
-    if args.source.isdigit() and not source.is_file():
-        if args.actions:
-            raise UsageError("--actions applies to a RECORDING; a stored session has its own")
-        data = _store_session(args.db, args.source, scenario=args.scenario, protocol=args.protocol)
-    else:
-        if not source.is_file():
-            raise UsageError(f"{source}: no such recording (nor a session id)")
-        data = session_from_recording(
-            source,
-            actions=args.actions,
-            profile=args.profile or DEFAULT_PROFILE,
-            scenario=args.scenario,
-            protocol=args.protocol,
-        )
-    try:
-        files = write_report(data, out, pdf=args.pdf)
-    except ReportError as exc:
-        raise UsageError(str(exc)) from None
-    except OSError as exc:
-        raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
+    with ExitStack() as stack:
+        if args.source.isdigit() and not source.is_file():
+            if args.actions:
+                raise UsageError("--actions applies to a RECORDING; a stored session has its own")
+            data = stack.enter_context(_store_session(args.db, args.source,
+                                                      scenario=args.scenario,
+                                                      protocol=args.protocol))  # fmt: skip
+        else:
+            if not source.is_file():
+                raise UsageError(f"{source}: no such recording (nor a session id)")
+            data = session_from_recording(
+                source,
+                actions=args.actions,
+                profile=args.profile or DEFAULT_PROFILE,
+                scenario=args.scenario,
+                protocol=args.protocol,
+            )
+        try:
+            files = write_report(data, out, pdf=args.pdf)
+        except ReportError as exc:
+            raise UsageError(str(exc)) from None
+        except OSError as exc:
+            raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
     written = [str(p) for p in (files.html, files.pdf) if p is not None]
     s = files.debrief.summary()
     print(f"{data.title}: {' and '.join(written)}")
@@ -227,11 +236,11 @@ def _export(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"cannot write to {out}: it is a file, not a folder")
-    data = _store_session(args.db, args.session)
-    try:
-        files = export_session(data, out, args.format)
-    except OSError as exc:
-        raise UsageError(f"cannot write to {out}: {exc.strerror or exc}") from None
+    with _store_session(args.db, args.session) as data:
+        try:
+            files = export_session(data, out, args.format)
+        except OSError as exc:
+            raise UsageError(f"cannot write to {out}: {exc.strerror or exc}") from None
     print(f"{data.title}: {len(files)} files in {out}: {', '.join(p.name for p in files)}")
     return EXIT_OK
 

@@ -34,8 +34,10 @@ __all__ = [
     "MAX_COUNT",
     "PacketError",
     "WaveSegment",
+    "counts_to_values",
     "decode_packet",
     "encode_packet",
+    "values_to_counts",
 ]
 
 MAGIC = b"VW"
@@ -91,6 +93,18 @@ def _values(counts: np.ndarray, scale: float) -> np.ndarray:
     out[:] = level * scale
     out[gap] = np.nan
     return out
+
+
+def values_to_counts(values: np.ndarray, scale: float) -> np.ndarray:
+    """Samples (NaN: none) as the packet's int16 counts of ``scale``: absolute at the start
+    and after a gap, differences inside a run, :data:`GAP` where there is no sample. The
+    store keeps a segment in this form too (compressed: see vitalsdash.store)."""
+    return _counts(values, scale)
+
+
+def counts_to_values(counts: np.ndarray, scale: float) -> np.ndarray:
+    """The inverse of :func:`values_to_counts`: float32 samples, NaN at each gap."""
+    return _values(np.asarray(counts, dtype="<i2"), scale)
 
 
 def encode_packet(seq: int, segments: Iterable[tuple[str, WaveSegment]]) -> bytes:

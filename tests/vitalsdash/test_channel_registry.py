@@ -159,6 +159,7 @@ def test_a_registered_channel_flows_from_source_to_report(clinic: dict[str, Any]
         "SpO₂ (%)",
         "Temp (°C)",
         "RR (/min)",
+        "EtCO₂ (mmHg)",
     ]
     dark = dark_timeline(fig)
     assert next(t for t in dark.data if t.name == "TEMP").line.color == TEMP.colour

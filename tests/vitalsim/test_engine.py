@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import random
 import tomllib
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from vitalsim.patient import sample_profile
 from vitalsim.recording import phase_changes
 from vitalsim.scenario import NibpSettings, Scenario, Timeline, load_scenario, make_event
 from vitalsim.symptoms import NOTE_KIND
+from vitalsim.ventilation import CoSedativeDose
 
 pytestmark = pytest.mark.unit
 
@@ -227,6 +229,9 @@ _ACTIONS = st.one_of(
         st.fixed_dictionaries({"flow_l_min": st.sampled_from([0.0, 2.0, 6.0, 20.0])}),
     ),
 )  # fmt: skip
+# Co-sedatives on board (midazolam before the start, fentanyl early) in a sensitive patient:
+# breaths slow and pause, so the breaths, the capnograph's rate and the pauses are cut too.
+_DOSES = (CoSedativeDose(-600.0, "midazolam", 2.0), CoSedativeDose(200.0, "fentanyl", 0.15))
 _STEPS = st.lists(
     st.tuples(st.integers(0, 400), st.one_of(st.none(), _ACTIONS)), min_size=1, max_size=14
 )
@@ -240,9 +245,10 @@ def test_random_live_sessions_equal_a_batch_run(
     seed: int, steps: list[tuple[int, tuple[str, dict] | None]]
 ) -> None:
     """Advance k seconds, then try an action: only ActionError may come out, and the rows
-    equal a batch run with the accepted actions at the same seconds."""
-    profile = sample_profile(seed, 0)
-    sim = LiveSimulation(profile, seed, NibpSettings(), _EVENTS)
+    equal a batch run with the accepted actions at the same seconds (breaths, their
+    ETCO2 rows and the capnograph's rate included, however time is cut)."""
+    profile = replace(sample_profile(seed, 0), ventilatory_sensitivity=2.5)
+    sim = LiveSimulation(profile, seed, NibpSettings(), _EVENTS, co_sedatives=_DOSES)
     rows: list[SimSample] = []
     accepted: list[ScheduledAction] = []
     for k, action in steps:
@@ -259,8 +265,9 @@ def test_random_live_sessions_equal_a_batch_run(
         accepted.append(ScheduledAction(sim.t_s, kind, dict(params)))
     rows += sim.advance(60)  # always some seconds after the last action
     cohort = Cohort.build([profile], seed, NibpSettings())
-    chunk = run_batch(cohort, sim.t_s, accepted, _EVENTS)
+    chunk = run_batch(cohort, sim.t_s, accepted, _EVENTS, _DOSES)
     assert_same_rows(rows, samples_of(chunk))
+    assert any(r.channel == "ETCO2" for r in rows)
     assert live_cues(sim.log) == cue_notes(chunk.notes)
 
 

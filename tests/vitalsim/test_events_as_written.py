@@ -126,14 +126,25 @@ def shipped(name: str) -> Chunk:
     sc = scenario(name)
     seed = sc.seed or 0
     cohort = Cohort.build([profile_for(sc, seed)], seed, sc.nibp)
-    return run_batch(cohort, int(sc.timeline.end_s), scheduled_actions(sc, False), sc.events)
+    return run_batch(cohort, int(sc.timeline.end_s), scheduled_actions(sc, False), sc.events,
+                     sc.co_sedatives)  # fmt: skip
 
 
-def test_the_desaturation_scenario_falls_to_the_high_80s_and_breathing_to_about_8() -> None:
-    """ "SpO2 falls to the high 80s", "breathing slows" (14 to about 8 as written)."""
-    truth = shipped("desaturation-cosedative").truth
-    assert 84.5 <= truth["spo2"][0].min() <= 88.0
-    assert 7.0 <= truth["rr"][0].min() <= 9.0
+def test_the_desaturation_scenario_climbs_in_etco2_first_then_falls_to_the_high_80s() -> None:
+    """ "EtCO2 climbs past 50 within minutes and about 10 minutes into the infusion SpO2
+    falls into the high 80s on room air", "his breathing slows": nothing scripted, the
+    co-sedatives' levels do it."""
+    sc = scenario("desaturation-cosedative")
+    assert not sc.events
+    chunk = shipped("desaturation-cosedative")
+    truth, m = chunk.truth, chunk.measured[0]
+    start = int(sc.timeline.infusion_start_s)
+    assert truth["spo2"][0, :start].min() >= 94.0  # he may start: SpO2 fine in the baseline
+    high_co2 = int(np.argmax(m.etco2_mmhg > 50.0))
+    low_o2 = int(np.argmax(truth["spo2"][0] < 90.0))
+    assert start < high_co2 < low_o2 <= start + 15 * MIN  # EtCO2 first, SpO2 later
+    assert 84.5 <= truth["spo2"][0].min() <= 89.5
+    assert truth["rr"][0, start:].min() <= 9.0
 
 
 def test_the_hypertensive_responder_passes_the_alarm_limit_with_the_surge_as_written() -> None:

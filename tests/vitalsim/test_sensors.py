@@ -36,8 +36,8 @@ pytestmark = pytest.mark.unit
 REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = REPO / "config" / "scenarios"
 SHIPPED = sorted(p.stem for p in SCENARIOS.glob("*.toml"))
-CHANNELS = {"HR", "SPO2", "RR", "NIBP_SYS", "NIBP_DIA", "NIBP_MAP", "PUMP_RATE", "KET_CP", "KET_CE",
-            *SCORE_CHANNELS.values()}  # fmt: skip
+CHANNELS = {"HR", "SPO2", "RR", "ETCO2", "NIBP_SYS", "NIBP_DIA", "NIBP_MAP", "PUMP_RATE",
+            "KET_CP", "KET_CE", *SCORE_CHANNELS.values()}  # fmt: skip
 
 
 @cache

@@ -27,8 +27,8 @@ REPO = Path(__file__).resolve().parents[2]
 README = (REPO / "README.md").read_text(encoding="utf-8")
 SAMPLE_COLUMNS = ["t", "channel", "value", "quality", "true_value"]
 EVENT_COLUMNS = ["t", "kind", "source", "detail"]
-CHANNELS = {"HR", "SPO2", "RR", "NIBP_SYS", "NIBP_DIA", "NIBP_MAP", "PUMP_RATE", "KET_CP", "KET_CE",
-            *SCORE_CHANNELS.values()}  # fmt: skip
+CHANNELS = {"HR", "SPO2", "RR", "ETCO2", "NIBP_SYS", "NIBP_DIA", "NIBP_MAP", "PUMP_RATE",
+            "KET_CP", "KET_CE", *SCORE_CHANNELS.values()}  # fmt: skip
 POPULATION_KEYS = {
     "mean_peak_dsbp_mmhg",
     "mean_peak_ddbp_mmhg",

@@ -28,6 +28,8 @@ File format
     sbp_sensitivity = 3.0  # multiple of the population median ketamine BP response, 0..10
     motion_artefacts_per_h = 2   # 0..120
     height_cm = 165        # 120..230 (drawn by sex when left out)
+    etco2_mmhg = 38        # resting EtCO2, 30..50 (drawn 35..42 when left out)
+    ventilatory_sensitivity = 1.5  # breathing's sensitivity to sedatives, x the median, 0..5
 
     [patient.screening]    # answers to the questions asked before each session: "yes" | "no"
     heart_disease = "no"   # uncontrolled_hypertension, heart_disease, psychosis, pregnancy,
@@ -63,6 +65,11 @@ File format
     [[actions]]            # scripted actions (optional), same `at` grammar
     at = "infusion+32min"
     kind = "pause_pump"
+
+    [[co_sedatives]]       # a sedative given apart from the infusion (IV bolus)
+    at = "start-20min"     # may be before the session: already on board at its start
+    drug = "midazolam"     # midazolam (dose_mg 0.5..10) | fentanyl (dose_mcg 10..500)
+    dose_mg = 2
 
     [[expected]]           # what a trainee is expected to do, scored in the debrief
     when = "SYS_HI"        # an alarm condition name, or a list of them (any one counts)
@@ -145,6 +152,15 @@ required); ``oxygen_on`` (flow_l_min 1..15, default 2). A drug must be one the m
 an effect for (:data:`DRUGS`), and the boluses of one drug, in time order, may not pass
 its maximum per session (labetalol 300 mg, ondansetron 16 mg).
 
+Co-sedatives (``[[co_sedatives]]``)
+-----------------------------------
+``at`` (the same grammar; it may resolve up to 12 h *before* the session start, so the
+drug is on board when the session begins), ``drug`` (one the ventilation model knows,
+:data:`vitalsim.ventilation.CO_SEDATIVES`: midazolam, fentanyl), the dose in the drug's
+own unit (midazolam ``dose_mg`` 0.5..10, fentanyl ``dose_mcg`` 10..500) and ``route``
+("iv", the only one). Their concentrations depress breathing through the model (see
+docs/simulator.md, "Ventilation, capnography and oxygen"); nothing is scripted.
+
 Expected responses (``[[expected]]``)
 -------------------------------------
 ``when``: an alarm condition name (:data:`ALARM_CONDITIONS`) or a list of them; ``do``:
@@ -157,8 +173,9 @@ The package's modules are private; import from ``vitalsim.scenario``. ``_time`` 
 ``at`` grammar and :class:`Timeline`), ``_validation`` (the strict base model and error
 wording), ``_tables`` (scenario, patient, protocol, nibp), ``_scheduled`` (what events and
 actions share), ``_event_base`` and ``_events`` (event timing and kinds), ``_actions``,
-``_expected`` (expected responses and alarm conditions) and ``_file`` (the document,
-:class:`Scenario` and finding files).
+``_expected`` (expected responses and alarm conditions), ``_cosedatives`` (sedatives
+given apart from the infusion) and ``_file`` (the document, :class:`Scenario` and finding
+files).
 """
 
 from __future__ import annotations
@@ -183,6 +200,7 @@ from ._actions import (
     drug_check,
     known_drug,
 )
+from ._cosedatives import CoSedative
 from ._events import (
     EVENT_KINDS,
     EVENT_TITLES,
@@ -221,6 +239,7 @@ __all__ = [
     "MAX_SESSION_S",
     "SCREENING_QUESTIONS",
     "Action",
+    "CoSedative",
     "ConfigError",
     "CuffFailure",
     "Desaturation",

@@ -18,6 +18,7 @@ from vitalsim._drugs import DRUG_MODELS, over_the_maximum
 from vitalsim._tomlconfig import ConfigError, load_toml_model, problems_from
 
 from ._actions import ACTION_KINDS, Action
+from ._cosedatives import MAX_BEFORE_S, CoSedative
 from ._events import EVENT_KINDS, Event
 from ._expected import ExpectedResponse
 from ._tables import NibpSettings, PatientSpec, Protocol, ScenarioInfo
@@ -42,8 +43,9 @@ class ScenarioFile(_Model):
     events: list[Event] = Field(default_factory=list)
     actions: list[Action] = Field(default_factory=list)
     expected: list[ExpectedResponse] = Field(default_factory=list)
+    co_sedatives: list[CoSedative] = Field(default_factory=list)
 
-    @field_validator("events", "actions", "expected", mode="before")
+    @field_validator("events", "actions", "expected", "co_sedatives", mode="before")
     @classmethod
     def _array_of_tables(cls, value: Any, info: ValidationInfo) -> Any:
         if isinstance(value, dict):
@@ -72,6 +74,17 @@ class ScenarioFile(_Model):
                             str(item.at),
                         )
                     )
+        for i, dose in enumerate(self.co_sedatives):
+            t = dose._resolve(timeline)
+            if not -MAX_BEFORE_S <= t < timeline.end_s:
+                where = (
+                    "after the session: it lasts " + _minutes(timeline.end_s)
+                    if t >= timeline.end_s
+                    else "more than 12 h before the session start"
+                )
+                errors.append(_error(("co_sedatives", i, "at"),
+                                     f"co-sedative given {where} (resolves to {_minutes(t)})",
+                                     str(dose.at)))  # fmt: skip
         _raise(errors)
         return self
 
@@ -111,6 +124,8 @@ class Scenario:
     actions: tuple[Action, ...]
     expected: tuple[ExpectedResponse, ...]
     timeline: Timeline = field(repr=False)
+    co_sedatives: tuple[CoSedative, ...] = ()
+    """Sedatives given apart from the infusion (IV boluses), in time order."""
 
     EVENT_KINDS: ClassVar[tuple[str, ...]] = EVENT_KINDS
     ACTION_KINDS: ClassVar[tuple[str, ...]] = ACTION_KINDS
@@ -129,6 +144,7 @@ class Scenario:
             actions=tuple(sorted(doc.actions, key=lambda a: a.at_s)),
             expected=tuple(doc.expected),
             timeline=doc.protocol.timeline(),
+            co_sedatives=tuple(sorted(doc.co_sedatives, key=lambda d: d.at_s)),
         )
 
     @classmethod

@@ -83,6 +83,8 @@ class PatientSpec(_Model):
     sbp_sensitivity: float | None = Field(default=None, ge=0, le=10)
     motion_artefacts_per_h: float | None = Field(default=None, ge=0, le=120)
     height_cm: float | None = Field(default=None, ge=120, le=230)
+    etco2_mmhg: float | None = Field(default=None, ge=30, le=50)
+    ventilatory_sensitivity: float | None = Field(default=None, gt=0, le=5)
     screening: Screening = Field(default_factory=Screening)
 
     @field_validator("dbp_mmhg")

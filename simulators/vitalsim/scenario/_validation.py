@@ -49,6 +49,7 @@ _UNIT_SUFFIXES = (
     ("_bpm", "beats per minute"),
     ("_pct", "%"),
     ("_kg", "kg"),
+    ("_mcg", "micrograms"),
     ("_mg", "mg"),
     ("_years", "years"),
     ("_s", "seconds"),

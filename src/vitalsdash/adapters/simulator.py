@@ -21,6 +21,7 @@ from vitalsdash.adapters._base import DoseOrder, Note, PumpStatus, Reading, Sour
 from vitalsdash.configdir import catalogue, config_dirs
 from vitalsdash.errors import ConfigError
 from vitalsdash.tomlconfig import problems_from
+from vitalsdash.waves import WaveSegment
 from vitalsim import ActionError, LiveSimulation, Scenario, make_event
 from vitalsim import ConfigError as SimConfigError
 from vitalsim import course as _course
@@ -99,6 +100,7 @@ class Felt:
     label: str
     unit: str
     precision: int
+    css: str = "t-feel"  # its colour on the console: a feeling's, or a drug's ("t-drug")
 
 
 FELT: dict[str, Felt] = {
@@ -106,6 +108,10 @@ FELT: dict[str, Felt] = {
     "sedation": Felt("Sedation", "0–10", 1),
     "nausea": Felt("Nausea", "0–10", 1),
     "anxiety": Felt("Anxiety", "0–1", 2),
+    "PACO2": Felt("PaCO₂ (arterial)", "mmHg", 0),
+    "VENTILATION": Felt("Alveolar ventilation", "× resting", 2),
+    "MIDAZOLAM_CE": Felt("Midazolam Ce", "ng/mL", 0, "t-drug"),
+    "FENTANYL_CE": Felt("Fentanyl Ce", "ng/mL", 2, "t-drug"),
 }
 """The truth's items the channel registry does not know, with how to show them."""
 
@@ -257,7 +263,7 @@ class SimulatorSource:
         self.sim = LiveSimulation.from_scenario(
             scenario, seed, program=program, follow_script=follow_script,
             infusion_start=infusion_start,  # type: ignore[arg-type]
-            session_number=session_number,
+            session_number=session_number, waveforms=True,
         )  # fmt: skip
         self._noted = 0
 
@@ -281,6 +287,14 @@ class SimulatorSource:
         rows = self.sim.advance(max(0, int(t1_s) - self.sim.t_s))
         return [Reading(r.t_s, r.channel, float(r.value), r.quality, float(r.true_value))
                 for r in rows]  # fmt: skip
+
+    def waveforms(self) -> list[WaveSegment]:
+        """ECG II, pleth and CO2 of the seconds :meth:`advance` read since the last call."""
+        chunk = self.sim.take_waveforms()
+        if chunk is None:
+            return []
+        return [WaveSegment(name, w.sample_rate_hz, float(w.t0_s), w.values)
+                for name, w in chunk.waves.items() if w.values.size]  # fmt: skip
 
     def notes(self) -> list[Note]:
         new = self.sim.log[self._noted :]

@@ -6,6 +6,7 @@ now_s) -> (state, events)``; ``AlarmEngine`` wraps it with a log and ``signals(n
 
 from vitalsdash.alarms._engine import AlarmEngine, new_state, step
 from vitalsdash.alarms._profile import (
+    APNEA,
     PUMP_PAUSED,
     AlarmProfile,
     limit_condition_names,
@@ -27,6 +28,7 @@ from vitalsdash.alarms._types import (
 )
 
 __all__ = [
+    "APNEA",
     "PUMP_PAUSED",
     "PUMP_STATES",
     "ActionKind",

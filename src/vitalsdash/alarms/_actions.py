@@ -11,6 +11,7 @@ from typing import Any
 
 from vitalsdash import channels
 from vitalsdash.alarms._conditions import (
+    apnea_due,
     nibp_deadline,
     refresh_quiet,
     schedule,
@@ -36,6 +37,8 @@ def apply_action(st: AlarmState, a: AlarmAction, events: list[AlarmEvent]) -> No
     handler = _HANDLERS.get(a.kind)
     if handler is None:
         raise AlarmActionError("unknown_action", f"unknown action {a.kind!r}")
+    if a.t_s > st.apnea_at:  # the apnoea began before the action: it comes first
+        apnea_due(st, events)
     handler(st, a, events)
 
 

@@ -333,26 +333,70 @@ def process_rows(
 ) -> None:
     """Evaluate rows ``i0..i1`` of column lists (time order); the replay's inner loop."""
     chans = st.chans
+    apnea_at = st.apnea_at
     for i in range(i0, i1):
+        t = ts[i]
+        if t > apnea_at:  # nothing breathed in time: the apnoea began before this row
+            apnea_due(st, events)
+            apnea_at = st.apnea_at
         ch = chans.get(chs[i])
         if ch is None:
             continue
         v = vals[i]
         if v != v or qs[i] == "invalid":
-            on_invalid(st, ch, ts[i], events)
+            on_invalid(st, ch, t, events)
             continue
-        t = ts[i]
         ch.last_usable_t = t
+        if ch.apnea is not None:
+            on_breath(st, ch.apnea, t, events)
+            apnea_at = st.apnea_at
         if ch.quiet and ch.lo <= v <= ch.hi and ch.lo_c < v < ch.hi_c:
             continue
         on_value(st, ch, t, v, events)
+
+
+# --- apnoea ------------------------------------------------------------------------------
+
+
+def on_breath(st: AlarmState, c: Cond, t: float, events: list[AlarmEvent]) -> None:
+    """A usable reading of the breath channel is a breath: it ends an apnoea (latching as
+    the profile says) and arms the next one, ``apnea_s`` from now."""
+    st.last_breath_t = t
+    if c.state >= ACTIVE:
+        end_episode(st, c, t, events, reason="breath")
+    st.apnea_at = t + st.profile.apnea_s if c.enabled else INF
+
+
+def arm_apnea(st: AlarmState, t: float) -> None:
+    """Recompute when APNEA starts after a change of its settings at ``t`` (alarm on or
+    off): ``apnea_s`` after the last breath, and never before ``t``."""
+    c = st.apnea
+    if c is None or st.last_breath_t is None or not c.enabled or c.state >= ACTIVE:
+        st.apnea_at = INF
+    else:
+        st.apnea_at = max(st.last_breath_t + st.profile.apnea_s, t)
+
+
+def apnea_due(st: AlarmState, events: list[AlarmEvent]) -> None:
+    """Start the apnoea at the time it was due (``st.apnea_at``); the caller has seen that
+    something later is happening. HIGH, physiological: it latches as the profile says."""
+    c = st.apnea
+    at = st.apnea_at
+    st.apnea_at = INF
+    if c is None or at == INF:
+        return
+    last = st.last_breath_t
+    activate(st, c, at, None, c.base, "apnea", events, c.limit, last_breath_s=last)
 
 
 # --- time ---------------------------------------------------------------------------------
 
 
 def tick(st: AlarmState, now: float, events: list[AlarmEvent]) -> None:
-    """Work that depends on time alone, once per timestamp: staleness, then due timers."""
+    """Work that depends on time alone, once per timestamp: an apnoea due, staleness,
+    then due timers."""
+    if now >= st.apnea_at:
+        apnea_due(st, events)
     for ch in st.chans.values():
         if ch.continuous and now - ch.last_usable_t >= ch.stale_timeout:
             nd = ch.no_data

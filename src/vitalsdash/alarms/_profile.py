@@ -35,6 +35,9 @@ CLINIC_MAX_AUDIO_PAUSE_S = 300.0
 SAT_SECONDS_SETTINGS = (0, 10, 25, 50, 100)
 MAX_PUMP_PAUSED_AFTER_S = 3600.0
 """A paused pump is brought back to mind within the hour at the latest."""
+MIN_APNEA_S, MAX_APNEA_S = 10.0, 60.0
+"""Where the apnoea delay may be set: sedation guidance uses 15-30 s (clinical.md); under
+10 s a normal pause between breaths would alarm, over a minute is too late."""
 
 PRIORITY = Annotated[Priority, BeforeValidator(Priority.parse)]
 _LIMIT_FIELDS = ("low", "high", "critical_low", "critical_high")
@@ -130,7 +133,11 @@ class Rule(_Strict):
     hysteresis: float = Field(0.0, ge=0)
     priority: PRIORITY = Priority.MEDIUM
     phases: list[Phase] | None = None
-    message: str = ""  # the nurse's words on the banner; default: made from the rule
+    message: str = ""
+    """The nurse's words on the banner; default: made from the rule. A rule relative to
+    the baseline may say how far the value is from it: ``{rise}`` (a high rule) or
+    ``{fall}`` (a low one) is filled in on the banner ("EtCO₂ {rise} above baseline
+    (≥ 10)" -> "EtCO₂ 12 above baseline (≥ 10)") and left out where no value is shown."""
 
     @field_validator("name")
     @classmethod
@@ -152,6 +159,11 @@ class Rule(_Strict):
         relative = self.baseline_delta is not None or self.baseline_pct is not None
         if relative == (self.threshold is not None):
             raise ValueError("give either threshold or baseline_delta/baseline_pct")
+        for word, direction in (("{rise}", "high"), ("{fall}", "low")):
+            if word in self.message and (not relative or self.direction != direction):
+                raise ValueError(
+                    f"message: {word} is for a {direction} rule relative to the baseline"
+                )
         return self
 
 
@@ -180,6 +192,8 @@ class AlarmProfile(_Strict):
     alarm_off_reminder_s: float = Field(300.0, gt=0)
     pump_paused_after_s: float = 120.0
     """A paused pump raises PUMP_PAUSED (LOW) after this long, until resumed or stopped."""
+    apnea_s: float = Field(20.0, ge=MIN_APNEA_S, le=MAX_APNEA_S)
+    """No breath for this long is an apnoea (APNEA, HIGH), once the first breath came."""
 
     @field_validator("pump_paused_after_s")
     @classmethod
@@ -256,6 +270,14 @@ def alarmed_ids() -> tuple[str, ...]:
 
 PUMP_PAUSED = "PUMP_PAUSED"
 """The reminder of a paused infusion pump (technical, LOW): on the pump rate channel."""
+APNEA = "APNEA"
+"""No breath for the profile's ``apnea_s`` (physiological, HIGH): on the first alarmed
+channel the registry gives ``Condition.APNEA`` (end-tidal CO2, one reading per breath)."""
+
+
+def apnea_channel() -> str | None:
+    """The channel whose readings are the breaths APNEA watches; None without one."""
+    return next((c.id for c in channels.alarmed() if c.supports(Condition.APNEA)), None)
 
 
 def technical_condition_names() -> tuple[str, ...]:
@@ -279,9 +301,14 @@ def limit_condition_names() -> tuple[str, ...]:
     return tuple(f"{c.short}_{d}" for c in channels.alarmed() for d in ("HI", "LO"))
 
 
+def physiological_condition_names() -> tuple[str, ...]:
+    """Built-in physiological conditions that are not a limit: APNEA with a breath channel."""
+    return (APNEA,) if apnea_channel() is not None else ()
+
+
 def builtin_condition_names() -> tuple[str, ...]:
-    """Names of the per-parameter and technical conditions every profile has."""
-    return limit_condition_names() + technical_condition_names()
+    """Names of the per-parameter, physiological and technical conditions every profile has."""
+    return limit_condition_names() + physiological_condition_names() + technical_condition_names()
 
 
 def _build_tables() -> None:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from vitalsdash import channels
-from vitalsdash.alarms._conditions import end_episode, suppress
+from vitalsdash.alarms._conditions import arm_apnea, end_episode, suppress
 from vitalsdash.alarms._profile import Rule
-from vitalsdash.alarms._state import INF, PENDING, AlarmState, Cond, refresh_quiet
+from vitalsdash.alarms._state import ACTIVE, INF, PENDING, AlarmState, Cond, refresh_quiet
 from vitalsdash.alarms._types import AlarmEvent
 from vitalsdash.channels import Condition
 
@@ -68,7 +68,21 @@ def apply_settings(
                 sat, latch = 0, p.latch
             _apply(st, c, t, events, actor, cause, limit, critical, chan.off)
             c.delay, c.min_readings, c.hyst, c.sat, c.latch = delay, readings, hyst, sat, latch
+        if chan.apnea is not None:
+            _apnea_settings(st, chan.apnea, t, events, s["latch"] or p.latch, chan.off)
         refresh_quiet(chan)
+
+
+def _apnea_settings(
+    st: AlarmState, c: Cond, t: float, events: list[AlarmEvent], latch: str, off: bool
+) -> None:
+    """APNEA follows its parameter's alarm off and latch setting; its delay is the
+    profile's ``apnea_s`` (no phase changes it, no limit edit: not logged as a limit)."""
+    c.limit, c.latch = st.profile.apnea_s, latch
+    if c.enabled and off and c.state >= ACTIVE:
+        end_episode(st, c, t, events, reason="alarm_off", latch=False)
+    c.enabled = not off
+    arm_apnea(st, t)
 
 
 def _apply(

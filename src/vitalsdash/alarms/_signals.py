@@ -6,10 +6,12 @@ engine. Colours, flash rates and audio patterns follow IEC 60601-1-8 as in alarm
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from vitalsdash import channels
 from vitalsdash.alarms._profile import PUMP_PAUSED
-from vitalsdash.alarms._state import ACTIVE, INF, NORMAL, AlarmState, Cond
+from vitalsdash.alarms._state import ACTIVE, INF, NORMAL, RULE_AMOUNTS, AlarmState, Cond
 from vitalsdash.alarms._types import ConditionState, Priority
 
 
@@ -138,11 +140,14 @@ def shown_limit(c: Cond) -> float | None:
     return None
 
 
-def _message(c: Cond, marker: str) -> str:
-    """The nurse's words: "Systolic high 242 > 200", "HR no data", a rule's own message."""
+def _message(c: Cond, marker: str, baseline: Mapping[str, float]) -> str:
+    """The nurse's words: "Systolic high 242 > 200", "HR no data", a rule's own message
+    (with how far from the baseline the value is, when the message says so)."""
     if c.state < ACTIVE:  # latched: the value is back inside; say so, not a false violation
-        return f"{marker} {c.label}: back in range, reset to clear"
-    if c.technical or c.value is None or c.rule is not None:
+        return f"{marker} {c.latched_text}"
+    if c.rule is not None:
+        return f"{marker} {_rule_message(c, baseline)}"
+    if c.technical or c.value is None:
         return f"{marker} {c.label}"
     limit = shown_limit(c)
     if limit is None:  # back inside, waiting out the clear delay
@@ -150,6 +155,21 @@ def _message(c: Cond, marker: str) -> str:
     beyond = c.value > limit if c.hi else c.value < limit  # else it reached a critical limit
     sign = (">" if beyond else "≥") if c.hi else ("<" if beyond else "≤")
     return f"{marker} {c.label} {c.value:g} {sign} {limit:g}"
+
+
+def _rule_message(c: Cond, baseline: Mapping[str, float]) -> str:
+    """A rule's message, ``{rise}``/``{fall}`` filled with the value's distance from the
+    baseline in the parameter's precision ("EtCO₂ 12 above baseline (≥ 10)"); back
+    inside (clearing), it says so."""
+    rule = c.rule
+    base = baseline.get(c.channel)
+    if rule is None or c.value is None or base is None:
+        return c.label
+    if not any(word in rule.message for word in RULE_AMOUNTS):
+        return c.label
+    amount = f"{abs(c.value - base):.{channels.get(c.channel).precision}f}"
+    text = rule.message.replace("{rise}", amount).replace("{fall}", amount)
+    return text if c.state == ACTIVE else f"{text}, back in range"
 
 
 def _pump_message(st: AlarmState, now: float, marker: str) -> str:
@@ -182,7 +202,11 @@ def signals(st: AlarmState, now: float) -> Signals:
         colour, hz, duty, marker = VISUAL[c.priority]
         chan = st.chans.get(c.channel)  # the paused pump's reminder watches no alarmed channel
         no_data = chan is not None and chan.no_data is not None and chan.no_data.state >= ACTIVE
-        unknown = not c.technical and (no_data or (c.periodic and overdue))
+        # no breath, no new reading: the parameter's other alarms show an old value
+        silent = chan is not None and chan.apnea is not None and chan.apnea.state >= ACTIVE
+        unknown = not c.technical and (
+            no_data or (c.periodic and overdue) or (silent and c is not chan.apnea)
+        )
         sig = AlarmSignal(
             c.name,
             c.channel,
@@ -193,7 +217,9 @@ def signals(st: AlarmState, now: float) -> Signals:
             hz,
             duty,
             marker,
-            _pump_message(st, now, marker) if c.name == PUMP_PAUSED else _message(c, marker),
+            _pump_message(st, now, marker)
+            if c.name == PUMP_PAUSED
+            else _message(c, marker, st.baseline),
             c.acked,
             sounding,
             c.active_t,

@@ -10,7 +10,7 @@ import copy
 import math
 
 from vitalsdash import channels
-from vitalsdash.alarms._profile import PUMP_PAUSED, AlarmProfile, Rule
+from vitalsdash.alarms._profile import APNEA, PUMP_PAUSED, AlarmProfile, Rule
 from vitalsdash.alarms._types import Priority
 from vitalsdash.channels import Condition
 from vitalsdash.model import Phase, channel_of
@@ -47,6 +47,7 @@ class Cond:
         "label",
         "latch",
         "latched",
+        "latched_text",
         "limit",
         "min_readings",
         "name",
@@ -84,6 +85,8 @@ class Cond:
         self.technical = technical
         self.rule = rule
         self.label = label or name
+        self.latched_text = f"{self.label}: back in range, reset to clear"
+        """What a latched, resolved episode says on the banner (after its marker)."""
         self.periodic = channels.get(channel).periodic
         # settings in force (filled by _settings.apply)
         self.enabled = technical
@@ -127,6 +130,7 @@ class Chan:
     """Per-channel bookkeeping, including the band in which a sample needs no work."""
 
     __slots__ = (
+        "apnea",
         "channel",
         "conds",
         "continuous",
@@ -160,6 +164,7 @@ class Chan:
         self.last_usable_t = t0
         self.stale_timeout = INF
         self.no_data: Cond | None = None
+        self.apnea: Cond | None = None  # its readings are breaths: APNEA watches them
         self.inhibited = False
         self.off = False
         self.off_since = 0.0
@@ -191,11 +196,20 @@ def refresh_quiet(ch: Chan) -> None:
     ch.lo, ch.hi, ch.lo_c, ch.hi_c = lo, hi, lo_c, hi_c
 
 
+RULE_AMOUNTS = ("{rise}", "{fall}")
+"""What a baseline rule's message may say of the value: how far above or below it is."""
+
+
 def rule_label(rule: Rule) -> str:
     """A profile rule in the nurse's words: its ``message``, or one made from the rule
-    ("Systolic more than 39 above baseline", "Systolic above 159 for 5 min")."""
+    ("Systolic more than 39 above baseline", "Systolic above 159 for 5 min"). Where the
+    message says how far from the baseline (``{rise}``, ``{fall}``), the label leaves it
+    out: "EtCO₂ above baseline (≥ 10)"."""
     if rule.message:
-        return rule.message
+        text = rule.message
+        for word in RULE_AMOUNTS:
+            text = text.replace(word, "")
+        return " ".join(text.split())
     word = channels.get(rule.channel).alarm_word
     side = "above" if rule.direction == "high" else "below"
     if rule.threshold is not None:
@@ -231,6 +245,12 @@ class AlarmState:
         self.nibp_overdue_at = INF
         self.pump_state = "not_started"  # as the pump last reported it (set_pump)
         self.pump_paused_since: float | None = None
+        self.apnea: Cond | None = None
+        self.last_breath_t: float | None = None  # None until the first breath: not armed
+        self.apnea_at = INF
+        """When APNEA starts if no breath comes first (INF: not armed, off, or active).
+        Whatever happens later than this (a sample, an action, a tick) fires it first, at
+        this very time, so the log does not depend on how often the engine is stepped."""
         tech = profile.technical_priority
         alarmed = channels.alarmed()
         for info in alarmed:
@@ -254,6 +274,14 @@ class AlarmState:
             )
             self.conds[rule.name] = cond
             self.chans[ch].conds.append(cond)
+        breaths = next((c for c in alarmed if c.supports(Condition.APNEA)), None)
+        if breaths is not None:
+            chan = self.chans[breaths.id]
+            words = f"no breath for {profile.apnea_s:g} s"
+            cond = Cond(APNEA, chan.channel, True, Priority.HIGH, label=f"Apnoea: {words}")
+            cond.latched_text = f"Apnoea ({words}): breathing again, reset to clear"
+            self.conds[APNEA] = cond
+            chan.apnea = self.apnea = cond
         for info in alarmed:
             if info.supports(Condition.NO_DATA):
                 chan = self.chans[info.id]

@@ -3,7 +3,8 @@
 Pure functions over one session's record (:class:`SessionData`), from the store or from a
 recording replayed through the alarm engine; docs/debrief.md defines every metric.
 
-- ``_sources``: a session's record from the store or from a recording and actions file;
+- ``_sources``: a session's record from the store or from a recording and actions file
+  (a stored session's waveforms are read when a strip is drawn: ``StoreWaves``);
 - ``_episodes``: alarm episodes from the alarm log;
 - ``_expected``: the first action per episode and the scenario's expected responses;
 - ``_discharge``: the discharge decision against readiness, and the phases;
@@ -71,6 +72,7 @@ from vitalsdash.debrief._sources import (
     DEFAULT_PROFILE,
     DEFAULT_PROTOCOL,
     DebriefSourceError,
+    StoreWaves,
     protocol_of_scenario,
     read_actions_file,
     resolve_protocol,
@@ -124,6 +126,7 @@ __all__ = [
     "SessionEvent",
     "SilencedUnresolved",
     "StartAttempt",
+    "StoreWaves",
     "Suppressed",
     "addressing_actions",
     "alarm_episodes",

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from vitalsdash import channels
+from vitalsdash.alarms import APNEA
 from vitalsdash.channels import Condition
 
 PRIORITY_RANK = {"LOW": 1, "MEDIUM": 2, "HIGH": 3}
@@ -37,6 +38,8 @@ def condition_info(name: str, rules: Mapping[str, ConditionInfo] | None = None) 
     name, or a technical condition (``NO_DATA_<ID>`` watches that channel, no direction)."""
     if rules and name in rules:
         return rules[name]
+    if name == APNEA:  # no breath: hypoventilation at its worst, answered as a high EtCO2
+        return ConditionInfo(_first_with(Condition.APNEA), "high")
     if name.startswith(TECHNICAL_PREFIXES):
         ch = name.removeprefix("NO_DATA_") if name.startswith("NO_DATA_") else None
         if name in ("SENSOR_OFF",):
@@ -54,7 +57,8 @@ def condition_info(name: str, rules: Mapping[str, ConditionInfo] | None = None) 
 
 
 def _first_with(condition: Condition) -> str | None:
-    """The first channel that carries a probe or a cuff condition (the registry's order)."""
+    """The first channel that carries a probe, cuff or apnoea condition (the registry's
+    order)."""
     return next((c.id for c in channels.alarmed() if c.supports(condition)), None)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,7 @@ from vitalsdash.protocol import (
 from vitalsdash.recording import RecordingError, read_events, read_recording
 from vitalsdash.store import AlarmEventRow, Store, event_record
 from vitalsdash.tomlconfig import ConfigError
+from vitalsdash.waves import WaveSegment
 
 DEFAULT_PROFILE = "ketamine-infusion"
 DEFAULT_PROTOCOL = "depression-40min"
@@ -142,6 +144,23 @@ def _with_scenario_nibp(cfg: ProtocolConfig, sc: Any) -> ProtocolConfig:
 # --- the store ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class StoreWaves:
+    """A stored session's waveforms, read only when a strip is drawn (a session's whole
+    waveforms are ~10 MB for 6 hours; a strip is a few kB)."""
+
+    store: Store
+    session_id: int
+
+    def spans(self) -> dict[str, tuple[float, float]]:
+        """Each wave recorded: (first sample, end), session seconds; empty when none was."""
+        return self.store.wave_spans(self.session_id)
+
+    def strip(self, wave: str, from_s: float, to_s: float) -> WaveSegment | None:
+        """``wave`` over [from_s, to_s), NaN where missing; None: nothing recorded there."""
+        return self.store.wave_strip(self.session_id, wave, from_s, to_s)
+
+
 def session_from_store(
     store: Store,
     session_id: int,
@@ -216,6 +235,7 @@ def session_from_store(
         protocol=cfg,
         conditions=profile_conditions(profile),
         labels=condition_labels(profile) if profile is not None else {},
+        waves=StoreWaves(store, int(session_id)),
     )
 
 

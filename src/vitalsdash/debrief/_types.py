@@ -89,3 +89,7 @@ class SessionData:
     labels: dict[str, str] = field(default_factory=dict)  # condition -> the nurse's words
     course: Any = None
     """The patient's course (``debrief.Course``) when the session is one of its sessions."""
+    waves: Any = None
+    """Where the session's waveforms are read (``debrief.StoreWaves``: ``spans()`` and
+    ``strip(wave, from_s, to_s)``), or None when its source records none (a recording).
+    Read when a strip is drawn: a store's must still be open then."""

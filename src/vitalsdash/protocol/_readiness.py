@@ -58,13 +58,14 @@ class Baseline:
     hr_bpm: float | None
     spo2_pct: float | None
     n_nibp_readings: int
+    etco2_mmhg: float | None = None  # None too where no capnograph was on
 
     def by_channel(self) -> dict[str, float]:
         """Channel id -> baseline value, for the channels that have one: what the alarm
         engine, the views and the trend lines read, none of them knowing the fields."""
         pairs = {Channel.NIBP_SYS: self.sys_mmhg, Channel.NIBP_DIA: self.dia_mmhg,
                  Channel.NIBP_MAP: self.map_mmhg, Channel.HR: self.hr_bpm,
-                 Channel.SPO2: self.spo2_pct}  # fmt: skip
+                 Channel.SPO2: self.spo2_pct, Channel.ETCO2: self.etco2_mmhg}  # fmt: skip
         return {ch: float(v) for ch, v in pairs.items() if v is not None}
 
 
@@ -119,7 +120,8 @@ def nibp_readings(samples: Iterable[Sample]) -> list[NibpReading]:
 
 def baseline_from(readings: Sequence[Sample]) -> Baseline:
     """The patient's baseline from the samples of the baseline phase: NIBP as the mean of
-    the valid readings, HR and SpO2 as the median of the usable samples."""
+    the valid readings, HR, SpO2 and EtCO2 (one reading per breath) as the median of the
+    usable samples."""
     bp = nibp_readings(readings)
 
     def median(ch: Channel) -> float | None:
@@ -136,6 +138,7 @@ def baseline_from(readings: Sequence[Sample]) -> Baseline:
         hr_bpm=median(Channel.HR),
         spo2_pct=median(Channel.SPO2),
         n_nibp_readings=len(bp),
+        etco2_mmhg=median(Channel.ETCO2),
     )
 
 

@@ -6,6 +6,7 @@ package exports; its modules are private to it:
 - ``_tables``: the debrief's tables as rows of words and numbers (the report and the
   review page show the same ones), with the time and number formats they use.
 - ``_figure``: the session timeline as one Plotly figure (report and review page).
+- ``_strips``: the waveform strips at the alarm onsets (report and review page).
 - ``_sections``: the report's sections as escaped HTML fragments.
 - ``_html``: the one self-contained HTML file (:func:`render_report`, :func:`write_report`).
 - ``_pdf``: printing that file to PDF with headless Chromium.
@@ -25,8 +26,23 @@ from vitalsdash.report._export import (
     table_bytes,
 )
 from vitalsdash.report._figure import INTERRUPTION, minmax_downsample, timeline_figure
-from vitalsdash.report._html import DISCLAIMER, render_report, write_report
+from vitalsdash.report._html import DISCLAIMER, MAX_REPORT_BYTES, render_report, write_report
 from vitalsdash.report._pdf import CHROMIUM_FLAGS, chromium_path, render_pdf
+from vitalsdash.report._strips import (
+    NO_WAVE_ALARM,
+    NO_WAVES_SESSION,
+    PRINT_MAX_HZ,
+    STRIP_AFTER_S,
+    STRIP_BEFORE_S,
+    AlarmStrip,
+    StripColours,
+    alarm_strips,
+    choose_strips,
+    read_strip,
+    recorded,
+    strip_figure,
+    strip_trace_values,
+)
 from vitalsdash.report._tables import (
     COURSE_HEADERS,
     EPISODE_HEADERS,
@@ -58,11 +74,21 @@ __all__ = [
     "EXPORT_FORMATS",
     "EXPORT_TABLES",
     "INTERRUPTION",
+    "MAX_REPORT_BYTES",
     "NEVER",
+    "NO_WAVES_SESSION",
+    "NO_WAVE_ALARM",
+    "PRINT_MAX_HZ",
     "SCORE_HEADERS",
     "SILENCED_HEADERS",
+    "STRIP_AFTER_S",
+    "STRIP_BEFORE_S",
     "SUPPRESSED_HEADERS",
+    "AlarmStrip",
     "ReportError",
+    "StripColours",
+    "alarm_strips",
+    "choose_strips",
     "chromium_path",
     "clock",
     "course_rows",
@@ -75,12 +101,16 @@ __all__ = [
     "minmax_downsample",
     "num",
     "params_text",
+    "read_strip",
+    "recorded",
     "render_pdf",
     "render_report",
     "said_words",
     "score_rows",
     "silenced_rows",
     "start_lines",
+    "strip_figure",
+    "strip_trace_values",
     "suppressed_rows",
     "table_bytes",
     "timeline_figure",

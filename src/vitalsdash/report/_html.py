@@ -2,26 +2,56 @@
 
 plotly.js is inlined once and the timeline is a Plotly figure
 (:func:`vitalsdash.report.timeline_figure`), drawn by a few lines of script from JSON
-embedded in the page; the sections come from :mod:`._sections`, which escapes every text
-that a person typed. A print stylesheet lays the page out on A4 landscape, which is what
-:func:`write_report` hands to :mod:`._pdf` when a PDF is asked for. Plotly only; nothing
-here imports Dash. The review page's download serves the same :func:`render_report`.
+embedded in the page; so are the waveform strips at the alarm onsets (``_strips``). The
+sections come from :mod:`._sections`, which escapes every text that a person typed. A
+print stylesheet lays the page out on A4 landscape, which is what :func:`write_report`
+hands to :mod:`._pdf` when a PDF is asked for (the strips print with it). Plotly only;
+nothing here imports Dash. The review page's download serves the same
+:func:`render_report`.
+
+Size: a report stays under :data:`MAX_REPORT_BYTES` for a 6-hour session with many
+alarms. plotly.js is the basic bundle the dashboard serves (scatter, bar and pie: all the
+report draws; 1.2 MB against the full bundle's 4.8 MB), read from the UI's vendored
+assets (a file, not an import); if that file is not the plotly.js version the installed
+plotly ships, the full bundle is inlined instead. The strips take what the rest leaves.
 """
 
 from __future__ import annotations
 
+import functools
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from plotly.offline import get_plotlyjs
+from plotly.offline import get_plotlyjs, get_plotlyjs_version
 
+import vitalsdash
 from vitalsdash import __version__
 from vitalsdash.debrief import Debrief, SessionData, compute_debrief
 from vitalsdash.report._figure import figure_json, timeline_figure
 from vitalsdash.report._pdf import chromium_path, render_pdf
-from vitalsdash.report._sections import esc, meta_table, sections
+from vitalsdash.report._sections import esc, meta_table, script_json, sections, strips_section
+
+MAX_REPORT_BYTES = 2_000_000
+"""A 6-hour session's report, strips included, stays under this (docs/debrief.md)."""
+STRIP_SLACK_BYTES = 20_000
+"""Kept free of strips under the limit: the section's own words, the footer's time."""
+STRIP_FLOOR_BYTES = 250_000
+"""Strips a report always has room for (with the full plotly.js it is over the limit
+anyway, but still shows the first onsets)."""
+VENDORED = Path(vitalsdash.__file__).resolve().parent / "ui" / "assets" / "vendor"
+
+
+@functools.cache
+def plotly_js() -> str:
+    """The basic plotly.js bundle the dashboard serves, if it is the version the installed
+    plotly ships (figures follow that version's schema); else plotly's full bundle."""
+    basic = VENDORED / f"plotly-basic-{get_plotlyjs_version()}.min.js"
+    if basic.is_file():
+        return basic.read_text(encoding="utf-8")
+    return get_plotlyjs()
+
 
 DISCLAIMER = "Training tool — not a medical device"
 
@@ -54,12 +84,15 @@ tr.prio-LOW td:nth-child(2) { color: var(--low); font-weight: 600; }
 .empty, .note { color: var(--muted); }
 .interrupted { border-left: 4px solid #c05600; padding: 4px 10px; background: #fff1e6; }
 #timeline { width: 1000px; max-width: 100%; }
+figure.strip { margin: 6px 0 14px; } figure.strip figcaption { font-size: 12.5px; }
+.strip-plot { width: 1000px; max-width: 100%; height: 300px; }
+figure.prio-HIGH figcaption { color: var(--high); font-weight: 600; }
 footer { margin-top: 30px; color: var(--muted); font-size: 12px; border-top: 1px solid #ccc;
   padding-top: 6px; }
 @page { size: A4 landscape; margin: 10mm; }
 @media print {
   body { max-width: none; padding: 0; font-size: 10pt; }
-  h2 { break-after: avoid; } tr, .card { break-inside: avoid; }
+  h2 { break-after: avoid; } tr, .card, figure.strip { break-inside: avoid; }
   thead { display: table-header-group; }
   #timeline-section { break-after: page; }
   .disclaimer { background: none; }
@@ -74,6 +107,14 @@ _BOOT = """
   var cfg = {displaylogo: false, responsive: false, staticPlot: false,
              modeBarButtonsToRemove: ["sendDataToCloud", "select2d", "lasso2d"]};
   Plotly.newPlot(el, fig.data, fig.layout, cfg);
+  var strips = document.getElementById("strips-data");
+  if (!strips) { return; }
+  var still = {staticPlot: true, displayModeBar: false, responsive: false};
+  var all = JSON.parse(strips.textContent);
+  all.strips.forEach(function (s) {
+    var layout = Object.assign(JSON.parse(JSON.stringify(all.base)), s.layout);
+    Plotly.newPlot(document.getElementById(s.id), s.data, layout, still);
+  });
 })();
 """
 
@@ -104,26 +145,36 @@ def render_report(
         "max of each time bucket.</p>"
         '<div id="timeline"></div></section>'
     )
+    strips_at = len(body)
     for sid, head, content in parts[1:]:
         body.append(f'<section id="{sid}"><h2>{esc(head)}</h2>{content}</section>')
-    return "".join(
-        [
-            '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">',
-            '<meta name="viewport" content="width=device-width, initial-scale=1">',
-            '<link rel="icon" href="data:,">',
-            f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>",
-            f'<header><p class="disclaimer">{esc(DISCLAIMER)}</p><h1>{esc(title)}</h1>',
-            meta_table(data, debrief),
-            "</header><main>",
-            *body,
-            "</main>",
-            f"<footer>{esc(DISCLAIMER)}. Generated {esc(when)} by vitalsdash {esc(__version__)}. "
-            "Times are hours:minutes:seconds from the session start.</footer>",
-            f"<script>{get_plotlyjs()}</script>",
-            f'<script type="application/json" id="timeline-data">{figure_json(fig)}</script>',
-            f"<script>{_BOOT}</script></body></html>\n",
-        ]
-    )
+        if sid == "episodes":
+            strips_at = len(body)
+    page = [
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        '<link rel="icon" href="data:,">',
+        f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>",
+        f'<header><p class="disclaimer">{esc(DISCLAIMER)}</p><h1>{esc(title)}</h1>',
+        meta_table(data, debrief),
+        "</header><main>",
+        *body,
+        "</main>",
+        f"<footer>{esc(DISCLAIMER)}. Generated {esc(when)} by vitalsdash {esc(__version__)}. "
+        "Times are hours:minutes:seconds from the session start.</footer>",
+        f"<script>{plotly_js()}</script>",
+        f'<script type="application/json" id="timeline-data">{figure_json(fig)}</script>',
+        f"<script>{_BOOT}</script></body></html>\n",
+    ]
+    used = sum(len(p.encode("utf-8")) for p in page)
+    budget = max(MAX_REPORT_BYTES - used - STRIP_SLACK_BYTES, STRIP_FLOOR_BYTES)
+    strips, figures = strips_section(data, debrief, budget)
+    at = page.index("</main>") - len(body) + strips_at
+    page.insert(at, f'<section id="strips"><h2>Waveforms at alarm onsets</h2>{strips}</section>')
+    if figures:
+        page.insert(-1, f'<script type="application/json" id="strips-data">'
+                        f"{script_json(figures)}</script>")  # fmt: skip
+    return "".join(page)
 
 
 @dataclass(frozen=True)

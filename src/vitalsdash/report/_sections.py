@@ -9,12 +9,26 @@ become markup. The rows the review page also shows come from :mod:`._tables`.
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from vitalsdash import interruptions
 from vitalsdash.debrief import CLOSE_POINTS, Debrief, SessionData, score_summary
+from vitalsdash.report._strips import (
+    NO_WAVE_ALARM,
+    NO_WAVES_SESSION,
+    PRINT_MAX_HZ,
+    STRIP_AFTER_S,
+    STRIP_BEFORE_S,
+    AlarmStrip,
+    alarm_strips,
+    choose_strips,
+    read_strip,
+    recorded,
+    strip_figure,
+)
 from vitalsdash.report._tables import (
     COURSE_HEADERS,
     EPISODE_HEADERS,
@@ -304,6 +318,87 @@ def _events_section(data: SessionData) -> str:
         else:
             rows.append([clock(ev.t_s), ev.kind, ev.source, params_text(ev.detail)])
     return html_table(["at", "event", "source", "detail"], rows, empty="No event.")
+
+
+def script_json(obj: Any) -> str:
+    """JSON that is safe inside an HTML ``<script>`` element."""
+    text = json.dumps(obj, separators=(",", ":"), allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+STRIPS_INTRO = (
+    f"{STRIP_BEFORE_S + STRIP_AFTER_S:g} seconds of the waveforms around each alarm's onset "
+    f"({STRIP_BEFORE_S:g} s before, {STRIP_AFTER_S:g} s after; dotted red line: the onset), "
+    "as the monitor recorded them. ECG II on paper of 0.04 s × 0.1 mV squares (large "
+    f"squares 0.2 s × 0.5 mV), printed at {PRINT_MAX_HZ} samples a second."
+)
+
+
+def _strip_figure_html(strip: AlarmStrip, plotted: bool) -> str:
+    cls = f"prio-{strip.episode.priority}"
+    body = (f'<div class="strip-plot" id="strip-plot-{strip.index}"></div>' if plotted
+            else f'<p class="empty strip-none">{esc(NO_WAVE_ALARM)}</p>')  # fmt: skip
+    return (f'<figure class="strip {esc(cls)}" id="strip-{strip.index}">{body}'
+            f"<figcaption>{esc(strip.caption)}</figcaption></figure>")  # fmt: skip
+
+
+def _left_out_note(shown: int, total: int, rounds: int) -> str:
+    if shown == total:
+        return ""
+    which = ("the first onset of some alarms" if rounds == 0
+             else "the first onset of each alarm" if rounds == 1
+             else f"the first {rounds} onsets of each alarm")  # fmt: skip
+    left = total - shown
+    return (
+        f'<p class="note strips-left-out">Shown: {which} ({shown} of {total} onsets); the '
+        f"{left} later onset{'s are' if left != 1 else ' is'} left out to keep this report "
+        "small. The review page shows every one.</p>"
+    )
+
+
+def strips_section(
+    data: SessionData, debrief: Debrief, budget_bytes: int
+) -> tuple[str, dict[str, Any] | None]:
+    """The section "Waveforms at alarm onsets" as HTML, and its figures for the page's
+    script: ``{"base": layout, "strips": [{"id", "data", "layout"}]}``, each strip's layout
+    only what differs from the base (most strips share every axis: ~2.7 kB each saved).
+    As many strips as ``budget_bytes`` takes, a fair share per alarm (``choose_strips``);
+    a session without waveforms says so in a line."""
+    intro = f'<p class="note">{esc(STRIPS_INTRO)}</p>'
+    if not recorded(data.waves):
+        return f'<p class="empty strips-none">{esc(NO_WAVES_SESSION)}</p>', None
+    strips = alarm_strips(debrief)
+    if not strips:
+        return intro + '<p class="empty">No alarm episode.</p>', None
+    built: dict[int, tuple[str, dict[str, Any] | None]] = {}
+    base: dict[str, Any] = {}
+
+    def cost(strip: AlarmStrip) -> int:
+        if strip.index not in built:
+            segments = read_strip(data.waves, strip)
+            fig = None
+            if segments:
+                drawn = strip_figure(strip, segments)
+                layout = drawn["layout"]
+                if not base:
+                    base.update(layout)
+                fig = {"id": f"strip-plot-{strip.index}", "data": drawn["data"],
+                       "layout": {k: v for k, v in layout.items() if base.get(k) != v}}  # fmt: skip
+            built[strip.index] = (_strip_figure_html(strip, fig is not None), fig)
+        html_part, fig = built[strip.index]
+        first = len(script_json(base)) if fig is not None and fig is _first(built) else 0
+        return len(html_part.encode()) + first + (len(script_json(fig)) + 1 if fig else 0)
+
+    chosen, rounds = choose_strips(strips, cost, budget_bytes)
+    body = "".join(built[s.index][0] for s in chosen)
+    figures = [f for s in chosen if (f := built[s.index][1]) is not None]
+    payload = {"base": base, "strips": figures} if figures else None
+    return intro + _left_out_note(len(chosen), len(strips), rounds) + body, payload
+
+
+def _first(built: Mapping[int, tuple[str, Any]]) -> Any:
+    """The first figure built (its layout is the base the others are told against)."""
+    return next((fig for _, fig in built.values() if fig is not None), None)
 
 
 def _course_section(data: SessionData) -> str:

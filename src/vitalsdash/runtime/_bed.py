@@ -190,11 +190,20 @@ class BedSession:
                     if len(self.baseline_samples) > 2 * BASELINE_KEEP_SAMPLES:
                         # a real device's bed may never leave the baseline: keep the last hour
                         del self.baseline_samples[:-BASELINE_KEEP_SAMPLES]
-            # a device's reading may fall inside the second (t = 12.4): the engine's
-            # clock is the newest sample's time then, never behind a sample
-            now = max(float(sec), max((x.t_s for x in samples), default=0.0))
-            _, events = step(self.engine.state, samples, actions, now)
-            self.pending.alarm_events.extend(alarm_event_row(sid, e) for e in events)
+            # a reading may fall inside the second (a breath's EtCO2 at 12.4, a device's):
+            # the engine is stepped at each time the second's readings have, as the replay
+            # of the stored samples steps them, so a timer due in between (a delay, a
+            # reminder, no data) fires at the same time in both; the second's actions
+            # come first, at its start; the clock ends at the newest reading
+            at: dict[float, list[Sample]] = {}
+            for x in samples:
+                at.setdefault(x.t_s, []).append(x)
+            if actions or not at:
+                at.setdefault(float(sec), [])
+            for now in sorted(at):
+                _, events = step(self.engine.state, at[now], actions, now)
+                actions = []
+                self.pending.alarm_events.extend(alarm_event_row(sid, e) for e in events)
         self.t_s = t1
 
     def update_readiness(self) -> None:

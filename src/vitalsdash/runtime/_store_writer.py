@@ -36,7 +36,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("vitalsdash.runtime")
 MAX_BACKOFF_S = 5.0
-PENDING_KINDS = ("samples", "alarm_events", "actions", "observations", "session_events")
+# "waves": the bed's waveform segments, stored with its samples in the same transaction
+PENDING_KINDS = ("samples", "alarm_events", "actions", "observations", "session_events",
+                 "waves")  # fmt: skip
 # what an action may change on a BedSession besides its source, engine, queue and pending
 _SESSION_FIELDS = ("phase", "status", "alertness", "readiness", "infusion_start_s",
                    "infusion_end_s", "start_s", "pre_infusion", "overdue_sent",

@@ -5,9 +5,12 @@ across threads. Which module does what:
 
 - ``_store``: :class:`Store`, opening, the schema check, sessions and the tick's write
   (sequence numbers, durability).
-- ``_reads``: the reads :class:`Store` inherits (sessions, samples, the event logs).
+- ``_reads``: the reads :class:`Store` inherits (sessions, samples, the event logs, and
+  strips of the waveforms: :meth:`Store.wave_strip`).
 - ``_codec``: the rows a tick carries (:class:`TickWrite`, :class:`SampleRow`,
   :class:`AlarmEventRow`...) and how they become stored values and read dicts.
+- ``_waves``: the tick's waveform segments as compressed rows, short rows folded into
+  10-second ones in the transaction of the tick that completes them.
 - ``_schema``: the tables, the schema version and its upgrades.
 """
 

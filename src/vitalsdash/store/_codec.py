@@ -4,7 +4,7 @@ The runtime hands the store a :class:`TickWrite` of row records (or plain dicts 
 same keys); :func:`sample_tuples` and :func:`event_record` turn them into the values a
 row holds, which are also the dicts a read returns, so the feed's copy of an event and
 the store's compare equal. The ``seq`` of an event row is assigned by the store when
-the tick is written.
+the tick is written. The tick's waveform segments become rows in ``_waves``.
 
 Values. JSON columns take dicts of plain values (enums are stored by value, NaN and
 infinities as null) and read back as dicts. Text is made safe for both databases
@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from vitalsdash.store import _schema
+from vitalsdash.waves import WaveSegment
 
 EVENT_KINDS = tuple(_schema.EVENT_TABLES)
 """The per-session logs numbered by seq: alarm_events, actions, observations, session_events."""
@@ -146,7 +147,7 @@ class TickWrite:
     # (sender, MSH-10, session id) of HL7 messages whose samples are in this tick
     hl7_received: list[tuple[str, str, int]] = field(default_factory=list)
     # (session id, WaveSegment): the waveforms the tick's seconds produced
-    waves: list[tuple[int, Any]] = field(default_factory=list)
+    waves: list[tuple[int, WaveSegment]] = field(default_factory=list)
 
     def events(self) -> dict[str, list[Any]]:
         return {

@@ -3,7 +3,8 @@
 Sample cursors are times: ``samples(since_t=x)`` returns rows with ``t_s > x`` (and
 ``t_s <= until_t``), ordered by t, then insertion; the runtime writes each session's
 samples in non-decreasing tick order, so a time cursor never skips a late sample. Event
-cursors are sequence numbers (``since_seq`` is exclusive).
+cursors are sequence numbers (``since_seq`` is exclusive). Waveforms are read as strips:
+:meth:`StoreReads.wave_strip` joins the stored stretches of one wave over a window.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, Table, and_, func, select
+from sqlalchemy import Double, Engine, Table, and_, cast, func, select
 
 from vitalsdash import interruptions
 from vitalsdash.store import _schema
 from vitalsdash.store._codec import EVENT_KINDS, parse_wall
+from vitalsdash.store._waves import row_values
+from vitalsdash.waves import WaveSegment
 
 SAMPLE_COLUMNS = ("t_s", "channel", "value", "quality", "true_value")
 """Columns of the DataFrame :meth:`Store.samples` returns."""
@@ -192,6 +195,58 @@ class StoreReads:
                 select(func.max(table.c.seq)).where(table.c.session_id == session_id)
             ).scalar()
         return int(top or 0)
+
+    # -- waveforms
+
+    def wave_spans(self, session_id: int) -> dict[str, tuple[float, float]]:
+        """Each wave the session recorded: (time of its first sample, end of its last
+        stretch), session seconds. Empty for a session without waveforms (a device that
+        sends none, a replayed recording, a session stored before waveforms were)."""
+        spans: dict[str, tuple[float, float]] = {}
+        with self._engine.connect() as conn:
+            for t in _schema.WAVE_TABLES:
+                end = t.c.t0_s + cast(t.c.n, Double) / t.c.sample_rate_hz
+                stmt = (select(t.c.wave, func.min(t.c.t0_s), func.max(end))
+                        .where(t.c.session_id == int(session_id)).group_by(t.c.wave))  # fmt: skip
+                for w, a, b in conn.execute(stmt):
+                    lo, hi = spans.get(str(w), (math.inf, -math.inf))
+                    spans[str(w)] = (min(lo, float(a)), max(hi, float(b)))
+        return spans
+
+    def wave_strip(
+        self, session_id: int, wave: str, from_s: float, to_s: float
+    ) -> WaveSegment | None:
+        """The samples of ``wave`` from ``from_s`` up to (not including) ``to_s``, joined
+        from the stored stretches, at the wave's sample rate: sample k at
+        ``t0_s + k / sample_rate_hz``, the first one the first sample time at or after
+        ``from_s``; NaN where nothing was stored (or there was no signal). None when
+        nothing of the wave was stored in the window: no waveform was recorded there.
+        A stretch whose samples fall between the grid's is placed on the nearest one."""
+        lo, hi = float(from_s), float(to_s)
+        if not (math.isfinite(lo) and math.isfinite(hi) and hi > lo):
+            raise ValueError(f"a strip needs from_s < to_s, both finite (got {lo}, {hi})")
+        rows = []
+        with self._engine.connect() as conn:
+            for t in _schema.WAVE_TABLES:
+                stmt = (
+                    select(t.c.t0_s, t.c.sample_rate_hz, t.c.n, t.c.scale, t.c.data)
+                    .where(t.c.session_id == int(session_id), t.c.wave == str(wave),
+                           t.c.t0_s > lo - _schema.WAVE_ROW_MAX_S - 1.0, t.c.t0_s < hi)
+                )  # fmt: skip
+                rows += [r for r in conn.execute(stmt) if r.t0_s + r.n / r.sample_rate_hz > lo]
+        if not rows:
+            return None
+        rows.sort(key=lambda r: r.t0_s)
+        rate = max(int(r.sample_rate_hz) for r in rows)
+        k0 = math.ceil(lo * rate - 1e-6)
+        out = np.full(max(math.ceil(hi * rate - 1e-6) - k0, 0), np.nan, dtype=np.float32)
+        for r in rows:
+            values = row_values(int(r.n), float(r.scale), r.data)
+            k = np.rint((r.t0_s + np.arange(r.n) / r.sample_rate_hz) * rate).astype(np.int64)
+            k -= k0
+            inside = (k >= 0) & (k < out.size)
+            out[k[inside]] = values[inside]
+        return WaveSegment(str(wave), rate, k0 / rate, out)
 
     # -- a course of sessions
 

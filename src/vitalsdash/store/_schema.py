@@ -24,6 +24,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -32,7 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 """The layout this code reads and writes."""
 
 SESSION_STATUSES = ("running", "ended", "interrupted", "discharged")
@@ -197,6 +198,41 @@ course_sessions = Table(
     CheckConstraint("session_number >= 1", name="ck_course_sessions_number"),
 )
 
+# The waveforms (ECG II, pleth, capnogram: hundreds of samples a second per bed), one row
+# per stretch of one wave. ``data`` is the stretch as vitalsdash.waves' int16 counts of
+# ``scale`` (differences from the previous sample, absolute after a gap, -32768 for no
+# sample), compressed with zlib: the differences of a smooth wave are small numbers that
+# repeat, so they take a fraction of their 2 bytes a sample (docs/benchmarks.md has the
+# bytes per bed-hour). ``scale`` is kept per row so that a later change of a wave's
+# resolution leaves stored rows readable. ``waveforms`` holds the stretches of
+# WAVE_ROW_MAX_S seconds; ``waveforms_recent`` the last few seconds of each wave, as the
+# ticks brought them, until they make such a stretch (store/_waves.py says why two tables).
+WAVE_ROW_MAX_S = 10.0
+"""The longest stretch one waveform row holds (a read looks this far back for a row that
+overlaps its window)."""
+
+
+def _wave_table(name: str) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("id", ID, primary_key=True, autoincrement=True),
+        Column("session_id", ID, ForeignKey("sessions.id"), nullable=False),
+        Column("wave", String(32), nullable=False),  # the channel registry's id: ECG_II ...
+        Column("t0_s", Double, nullable=False),  # time of the first sample, session seconds
+        Column("sample_rate_hz", Integer, nullable=False),
+        Column("n", Integer, nullable=False),  # samples in the row
+        Column("scale", Double, nullable=False),  # the wave's unit per count
+        Column("data", LargeBinary, nullable=False),  # zlib(int16 little-endian counts)
+        CheckConstraint("sample_rate_hz > 0 AND n > 0 AND scale > 0", name=f"ck_{name}_sizes"),
+        Index(f"ix_{name}_session_wave_t", "session_id", "wave", "t0_s"),
+    )
+
+
+waveforms = _wave_table("waveforms")
+waveforms_recent = _wave_table("waveforms_recent")
+WAVE_TABLES = (waveforms, waveforms_recent)
+
 EVENT_TABLES: dict[str, Table] = {
     "alarm_events": alarm_events,
     "actions": actions,
@@ -204,7 +240,7 @@ EVENT_TABLES: dict[str, Table] = {
     "session_events": session_events,
 }
 DATA_TABLES = ("sessions", "samples", *EVENT_TABLES, "hl7_received", "patients",
-               "course_sessions")  # fmt: skip
+               "course_sessions", "waveforms", "waveforms_recent")  # fmt: skip
 
 
 def _v1_to_v2(conn: Connection) -> None:
@@ -272,7 +308,14 @@ def _v4_to_v5(conn: Connection) -> None:
     course_sessions.create(conn, checkfirst=True)
 
 
+def _v5_to_v6(conn: Connection) -> None:
+    """The waveform tables and their indexes (new tables: every other row stays as it is;
+    older sessions simply have no waveforms). A table already there is left alone."""
+    for table in WAVE_TABLES:
+        table.create(conn, checkfirst=True)
+
+
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
-    1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5,
+    1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5, 5: _v5_to_v6,
 }  # fmt: skip
 """``MIGRATIONS[v](conn)`` upgrades a database from version v to v+1."""

@@ -37,6 +37,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,7 @@ from vitalsdash.store._codec import (
     wall_text,
 )
 from vitalsdash.store._reads import StoreReads
+from vitalsdash.store._waves import WaveFolder
 
 SCHEMA_VERSION = _schema.SCHEMA_VERSION
 
@@ -164,6 +166,7 @@ class Store(StoreReads):
         else:
             self._engine = create_engine(url, pool_pre_ping=True, **kwargs)
         self._writer = self._engine.execution_options(vitalsdash_write=True)
+        self._waves = WaveFolder()
         self._sample_sql: str | None = None
         if self.dialect == "sqlite":
             compiled = _schema.samples.insert().compile(
@@ -453,20 +456,30 @@ class Store(StoreReads):
 
     def write_tick(self, tick: TickWrite) -> None:
         """Write everything in ``tick`` in ONE transaction: all of it or, on any error
-        (:class:`StoreError`), none of it. Assigns ``seq`` to the tick's event rows."""
+        (:class:`StoreError`), none of it. Assigns ``seq`` to the tick's event rows. The
+        waveform segments go into the same transaction, where short rows written by
+        earlier ticks may be folded into longer ones (``_waves``): a tick whose samples
+        are stored has its waveforms stored too."""
         events = tick.events()
         saved = {k: [_get_seq(r) for r in rows] for k, rows in events.items()}
         try:
-            with self._writer.begin() as conn:
-                if tick.samples:
-                    self._insert_samples(conn, tick.samples)
-                for kind, rows in events.items():
-                    if rows:
-                        self._insert_events(conn, kind, rows)
-                if tick.session_updates:
-                    self._update_sessions(conn, tick.session_updates)
-                if tick.hl7_received:
-                    self._insert_hl7_received(conn, tick.hl7_received)
+            with self._waves.lock if tick.waves else nullcontext():
+                # compressed before the database's write lock is taken
+                waves = self._waves.plan(tick.waves) if tick.waves else None
+                with self._writer.begin() as conn:
+                    if tick.samples:
+                        self._insert_samples(conn, tick.samples)
+                    if waves is not None:
+                        waves.execute(conn)
+                    for kind, rows in events.items():
+                        if rows:
+                            self._insert_events(conn, kind, rows)
+                    if tick.session_updates:
+                        self._update_sessions(conn, tick.session_updates)
+                    if tick.hl7_received:
+                        self._insert_hl7_received(conn, tick.hl7_received)
+                if waves is not None:
+                    self._waves.committed(waves)
         except BaseException as exc:
             for kind, seqs in saved.items():
                 for row, seq in zip(events[kind], seqs, strict=True):

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from vitalsdash import channels
+from vitalsdash.alarms import APNEA
 
 __all__ = ["condition", "limit", "onset", "parameter", "target"]
 
@@ -25,10 +26,12 @@ def parameter(channel_id: Any) -> str:
 
 def condition(name: Any, labels: Mapping[str, str] | None = None) -> str:
     """A condition in words: the bed's label, else a limit condition's words from the
-    registry ("SYS_HI" -> "Systolic high"), else the name as logged."""
+    registry ("SYS_HI" -> "Systolic high") or "Apnoea", else the name as logged."""
     name = str(name)
     if labels and name in labels:
         return labels[name]
+    if name == APNEA:
+        return "Apnoea"
     prefix, _, side = name.rpartition("_")
     for c in channels.alarmed():
         if c.short == prefix and side in ("HI", "LO"):

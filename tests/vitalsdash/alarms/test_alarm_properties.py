@@ -28,6 +28,8 @@ CONDITIONS = [
     "SPO2_LO",
     "RR_HI",
     "RR_LO",
+    "ETCO2_HI",
+    "APNEA",
     "SYS_HI",
     "SYS_LO",
     "DIA_HI",
@@ -36,9 +38,10 @@ CONDITIONS = [
     "SENSOR_OFF",
     "CUFF_FAIL",
     "SYS_RISE",
+    "ETCO2_RISE",
     "NOPE",
 ]
-CHANNELS = ["HR", "SPO2", "RR", "NIBP_SYS", "NIBP_DIA", "NIBP_MAP"]
+CHANNELS = ["HR", "SPO2", "RR", "ETCO2", "NIBP_SYS", "NIBP_DIA", "NIBP_MAP"]
 
 
 def _value(lo: float, hi: float):
@@ -77,6 +80,7 @@ second = st.tuples(
     _value(20, 200),  # HR
     _value(70, 100),  # SPO2
     _value(0, 50),  # RR
+    _value(10, 70),  # EtCO2: a breath this second, or none (long runs of none: apnoea)
     nibp,
     st.lists(action, max_size=2),
 )
@@ -103,16 +107,21 @@ def _build(t: float, a: tuple) -> AlarmAction:
         return AlarmAction.auto_limits(t)
     if kind == "set_phase":
         return AlarmAction.set_phase(a[1], t)
-    return AlarmAction.set_baseline({"HR": a[1], "NIBP_SYS": a[1] + 40, "NIBP_DIA": a[1]}, t)
+    return AlarmAction.set_baseline(
+        {"HR": a[1], "NIBP_SYS": a[1] + 40, "NIBP_DIA": a[1], "ETCO2": a[1] / 3}, t
+    )
 
 
 def _inputs(script) -> list[tuple[float, list[Sample], list[AlarmAction]]]:
     out = []
     t = 0.0
-    for dt, hr, spo2, rr, bp, acts in script:
+    for dt, hr, spo2, rr, etco2, bp, acts in script:
         t += dt
         samples = []
-        for ch, v in ((Channel.HR, hr), (Channel.SPO2, spo2), (Channel.RR, rr)):
+        continuous = (
+            (Channel.HR, hr), (Channel.SPO2, spo2), (Channel.RR, rr), (Channel.ETCO2, etco2),
+        )  # fmt: skip
+        for ch, v in continuous:
             if v is not None:
                 samples.append(Sample(t, ch, v, Quality.INVALID if math.isnan(v) else Quality.OK))
         if bp is not None:

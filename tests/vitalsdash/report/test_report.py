@@ -88,7 +88,7 @@ def report_html(live: dict[str, Any]) -> Path:
 
 def test_report_is_one_self_contained_file(report_html: Path) -> None:
     text = report_html.read_text(encoding="utf-8")
-    assert text.count("plotly.js v") >= 1
+    assert text.count("plotly.js (basic - minified) v") == 1  # the basic bundle, once
     assert text.count('<script type="application/json" id="timeline-data">') == 1
     assert "<script src" not in text
     assert '<link rel="stylesheet"' not in text
@@ -270,6 +270,9 @@ def test_report_of_a_recording_with_an_actions_file(
     text = out.read_text(encoding="utf-8")
     assert XSS not in text
     assert XSS_ESCAPED in text
+    assert "<h2>Waveforms at alarm onsets</h2>" in text  # a recording has none: it says so
+    assert "No waveform was recorded in this session" in text
+    assert 'id="strips-data"' not in text
 
 
 # --- exports -------------------------------------------------------------------------------

@@ -8,17 +8,19 @@ phases all go through ``by_channel``, ``last_nibp_t_s`` and the registry.
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
 from vitalsdash import channels
-from vitalsdash.model import Channel
+from vitalsdash.model import Channel, Quality, Sample
 from vitalsdash.protocol import (
     NIBP_CHANNELS,
     Baseline,
     Latest,
     NibpReading,
     alarm_baseline,
+    baseline_from,
     last_nibp_t_s,
     latest_of,
 )
@@ -36,6 +38,18 @@ def test_baseline_by_channel_leaves_out_what_was_not_measured() -> None:
         Channel.HR: 70.0,
     }  # fmt: skip
     assert Baseline(None, None, None, None, None, 0).by_channel() == {}
+
+
+def test_the_capnographs_baseline_is_the_median_breath() -> None:
+    """EtCO2 (one reading per breath) gets a baseline like HR: the median of the usable
+    readings before the infusion; the rise over it is what ETCO2_RISE watches."""
+    breaths = [Sample(2.5 + 4 * k, Channel.ETCO2, v) for k, v in enumerate((38, 41, 39, 60))]
+    lost = Sample(20.0, Channel.ETCO2, math.nan, Quality.INVALID)
+    base = baseline_from([*breaths, lost])
+    assert base.etco2_mmhg == 40.0
+    assert alarm_baseline(base) == {"ETCO2": 40.0}
+    assert channels.get(Channel.ETCO2).baseline
+    assert "ETCO2" not in alarm_baseline(baseline_from([Sample(1.0, Channel.HR, 70.0)]))
 
 
 def test_alarm_baseline_is_the_baseline_by_channel_to_a_tenth() -> None:

@@ -163,6 +163,11 @@ def test_truth_values_are_formatted_and_missing_ones_dashed() -> None:
             "sedation": 2.04,
             "nausea": 0.0,
             "anxiety": 0.123,
+            "ETCO2": 44.4,
+            "PACO2": 47.6,
+            "VENTILATION": 0.634,
+            "MIDAZOLAM_CE": 12.3,
+            "FENTANYL_CE": 1.234,
             "PUMP_RATE": 0.75,
         }
     )
@@ -176,6 +181,11 @@ def test_truth_values_are_formatted_and_missing_ones_dashed() -> None:
         "sedation": "2.0",
         "nausea": "0.0",
         "anxiety": "0.12",
+        "ETCO2": "44",
+        "PACO2": "48",
+        "VENTILATION": "0.63",
+        "MIDAZOLAM_CE": "12",
+        "FENTANYL_CE": "1.23",
         "PUMP_RATE": "0.75",
     }
     assert set(instructor_truth.values(None).values()) == {"–"}
@@ -188,17 +198,19 @@ def test_truth_values_are_formatted_and_missing_ones_dashed() -> None:
 def test_truth_boxes_come_from_the_registry_and_the_simulator() -> None:
     boxes = {i.key: i for i in instructor_truth.ITEMS}
     assert list(boxes) == [
-        "HR", "NIBP", "SPO2", "RR", "KET_CE", "dissociation", "sedation", "nausea", "anxiety",
-        "PUMP_RATE",
+        "HR", "NIBP", "SPO2", "RR", "ETCO2", "KET_CE", "dissociation", "sedation", "nausea",
+        "anxiety", "PACO2", "VENTILATION", "MIDAZOLAM_CE", "FENTANYL_CE", "PUMP_RATE",
     ]  # fmt: skip
     assert [(b.label, b.unit) for b in boxes.values()] == [
-        ("HR", "bpm"), ("NIBP", "mmHg"), ("SpO₂", "%"), ("RR", "/min"), ("Ketamine Ce", "ng/mL"),
-        ("Dissociation", "0–10"), ("Sedation", "0–10"), ("Nausea", "0–10"), ("Anxiety", "0–1"),
-        ("Pump rate", "mg/kg/h"),
+        ("HR", "bpm"), ("NIBP", "mmHg"), ("SpO₂", "%"), ("RR", "/min"), ("EtCO₂", "mmHg"),
+        ("Ketamine Ce", "ng/mL"), ("Dissociation", "0–10"), ("Sedation", "0–10"),
+        ("Nausea", "0–10"), ("Anxiety", "0–1"), ("PaCO₂ (arterial)", "mmHg"),
+        ("Alveolar ventilation", "× resting"), ("Midazolam Ce", "ng/mL"),
+        ("Fentanyl Ce", "ng/mL"), ("Pump rate", "mg/kg/h"),
     ]  # fmt: skip
     assert [b.css for b in boxes.values()] == [
-        "t-hr", "t-nibp truth-wide", "t-spo2", "t-rr", "t-drug", "t-feel", "t-feel", "t-feel",
-        "t-feel", "t-drug",
+        "t-hr", "t-nibp truth-wide", "t-spo2", "t-rr", "t-etco2", "t-drug", "t-feel", "t-feel",
+        "t-feel", "t-feel", "t-feel", "t-feel", "t-drug", "t-drug", "t-drug",
     ]  # fmt: skip
     css = CONSOLE_CSS.read_text(encoding="utf-8")
     for b in boxes.values():  # a channel's colour is the registry's (inline --ch), or a class's
@@ -401,6 +413,18 @@ def test_the_table_shows_the_limits_the_engine_evaluates(rt: Runtime) -> None:
         assert table[ch]["low"] == limits[f"{prefix}_LO"]
     assert table["SPO2"]["high"] is None
     assert table["HR"]["critical_high"] is not None
+
+
+def test_the_table_has_the_capnograph_from_the_registry(rt: Runtime) -> None:
+    """EtCO2 is a row of the table (the registry's channel, the profile's limits), and an
+    edit of it reaches the engine like any other."""
+    assert ("ETCO2", "EtCO₂", "mmHg", "ETCO2") in settings_limits.CHANNELS
+    table = rt.view("chair1").limits_in_force
+    assert (table["ETCO2"]["low"], table["ETCO2"]["high"]) == (25, 50)
+    out = settings_limits.apply(rt, "chair1", {("ETCO2", "high"): 55}, "instructor")
+    assert (out.ok, out.message) == (True, "Limits set: EtCO₂ high 55")
+    assert rt.beds["chair1"].session.engine.limits()["ETCO2_HI"] == 55
+    assert settings_limits.apply(rt, "chair1", {("ETCO2", "high"): 50}, "instructor").ok
 
 
 def test_an_edit_applies_in_a_valid_order_and_is_logged(rt: Runtime) -> None:

@@ -142,7 +142,7 @@ def test_the_values_callback_swaps_the_figure(app_runtime: Runtime) -> None:
     assert measured["layout"]["uirevision"] == true["layout"]["uirevision"]  # zoom kept
     zoomed = review_page.figure_for(sid, "true", [5.0, 9.5])
     axes = [k for k in zoomed["layout"] if k.startswith("xaxis")]
-    assert len(axes) == 7
+    assert len(axes) == 8  # HR, SpO2, RR, EtCO2, NIBP, the pump, the alarms, the activity
     assert all(zoomed["layout"][k]["range"] == [5.0, 9.5] for k in axes)
     assert true["layout"]["xaxis"].get("range") != [5.0, 9.5]  # the cached figure is intact
     assert review_page.figure_for(sid, "true", [9, 1]) == true  # not a range: whole session

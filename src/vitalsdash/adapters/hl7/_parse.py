@@ -19,6 +19,9 @@ Rules this module applies:
   channel in the model (temperature, the NIBP container).
 - Heart rate: the ECG rate wins; without it, the oximeter's pulse rate, then the generic
   pulse rate, then the NIBP pulse rate (only the best kind present in a message is used).
+  Respiration rate likewise: the capnograph's (CO2, then airway), then the generic one.
+- EtCO2 comes in mmHg or kPa (converted); a % is refused (AE): it needs the barometric
+  pressure to become mmHg.
 - Values: OBX-5 must be an HL7 number (``[+-]digits[.digits]``) for NM/SN/ST/untyped
   rows; anything else is AE. Units (OBX-6) may be coded triplets, bare MDC mnemonics,
   MDC codes (context-free or term code) or UCUM; kPa is converted to mmHg for NIBP; an
@@ -53,8 +56,14 @@ DEFAULT_KEY_ORDER: tuple[str, ...] = KEY_KINDS
 
 # --- code tables (ISO/IEEE 11073-10101 context-free codes) --------------------------------
 
-HR_CODES = {147842: 0, 149530: 1, 149522: 2, 149546: 3}
-"""Heart rate sources, best first: ECG, oximeter pulse, generic pulse, NIBP pulse."""
+BEST_SOURCE: dict[str, dict[int, int]] = {
+    "HR": {147842: 0, 149530: 1, 149522: 2, 149546: 3},
+    "RR": {151594: 0, 151570: 1, 151562: 2},
+}
+"""Channels several codes report, their sources best first (a message keeps the best one
+present): heart rate from the ECG, the oximeter's pulse, the generic pulse, the NIBP
+pulse; respiration rate from the capnograph's CO2, the airway, unspecified."""
+_RANK = {code: rank for ranks in BEST_SOURCE.values() for code, rank in ranks.items()}
 
 CHANNEL_OF_CODE: dict[int, str | None] = {}
 """MDC code -> channel id, from the channel registry; None: a known code that carries no
@@ -73,10 +82,15 @@ CODE_OF_MNEMONIC = {
     "MDC_PRESS_BLD_NONINV_DIA": 150022,
     "MDC_PRESS_BLD_NONINV_MEAN": 150023,
     "MDC_RESP_RATE": 151562,
+    "MDC_CO2_RESP_RATE": 151594,
+    "MDC_AWAY_RESP_RATE": 151570,
+    "MDC_CONC_AWAY_CO2_ET": 151708,
+    "MDC_AWAY_CO2_ET": 151708,  # another name in use for the same code
     "MDC_TEMP": 150344,
     "MDC_PRESS_BLD_NONINV": 150020,
 }
-MNEMONIC_OF_CODE = {v: k for k, v in CODE_OF_MNEMONIC.items()}
+MNEMONIC_OF_CODE = {v: k for k, v in reversed(CODE_OF_MNEMONIC.items())}
+"""One name per code: the first one listed."""
 
 # unit token -> how to recognise it
 _UNIT_MNEMONICS = {
@@ -534,7 +548,7 @@ def _parse_body(
     message_time = _time(msh_time_raw, "MSH-7", 1) if msh_time_raw else None
     obr_time: float | None = None
     obr_seq = obx_seq = 0
-    rows: list[tuple[float, str, float, int]] = []  # (epoch, channel, value, hr priority)
+    rows: list[tuple[float, str, float, int]] = []  # (epoch, channel, value, source rank)
     ignored = 0
     for seg in segs:
         sid = seg[0]
@@ -573,12 +587,10 @@ def _parse_body(
         else:
             raise Hl7Error("AE", f"no time for {channel}: OBX-14, OBR-7 and MSH-7 are empty",
                            "OBX-14", kind="no_time", err_code=101, seq=obx_seq)  # fmt: skip
-        rows.append((t, channel, value, HR_CODES.get(code, -1) if code is not None else -1))
+        rows.append((t, channel, value, _RANK.get(code, -1) if code is not None else -1))
 
-    hr_best = min((p for _, ch, _, p in rows if ch == "HR"), default=None)
-    readings = tuple(
-        Reading(t, ch, v, "ok", None) for t, ch, v, p in rows if ch != "HR" or p == hr_best
-    )
+    best = {ch: min((p for _, c, _, p in rows if c == ch), default=None) for ch in BEST_SOURCE}
+    readings = tuple(Reading(t, ch, v, "ok", None) for t, ch, v, p in rows if p == best.get(ch, p))
     return ObservationBatch(header.control_id, keys[source_kind], source_kind, keys, readings,
                             message_time, ignored, header)  # fmt: skip
 

@@ -41,7 +41,7 @@ def _item(key: str, keys: list[str]) -> Item | None:
     strip cannot name."""
     if not channels.is_known(keys[0]):
         f = FELT.get(key)
-        return None if f is None else Item(key, f.label, f.unit, "t-feel", (key,), (), f.precision)
+        return None if f is None else Item(key, f.label, f.unit, f.css, (key,), (), f.precision)
     chans = [channels.get(k) for k in keys]
     first = chans[0]
     css = f"t-{key.lower()}" if first.shown else "t-drug"

@@ -2,7 +2,8 @@
 debrief and the exports. ``/review`` lists the sessions; ``/review/<session>`` reviews one.
 
 The timeline is the HTML report's (``report.timeline_figure``, min/max per time bucket for
-long sessions) in the monitor's colours; the metrics are ``debrief.compute_debrief``'s;
+long sessions) in the monitor's colours, and so are the waveform strips at the alarm
+onsets (``report.strip_figure``, one at a time); the metrics are ``debrief.compute_debrief``'s;
 the downloads are ``report.table_bytes`` and ``report.render_report``. Loading is cached
 per session revision (review/data.py), so a 6-hour session opens quickly again.
 The layout and the callbacks' work live in review/page.py (plain functions).
@@ -53,6 +54,17 @@ def review_values(values: str, session_id: int, x_range: Any) -> dict[str, Any]:
     """Measured or noise-free values: the same timeline, drawn from the other column, on
     the part of the session the reader was looking at."""
     return review_page.figure_for(session_id, values or "measured", x_range)
+
+
+@callback(
+    Output("review-strip-body", "children"),
+    Input("review-strip-select", "value"),
+    State("review-sid", "data"),
+    prevent_initial_call=True,
+)
+def review_strip(index: str | None, session_id: int) -> Any:
+    """The chosen alarm onset's waveform strip: read and drawn only when asked for."""
+    return review_page.strip_for(session_id, index)
 
 
 @callback(

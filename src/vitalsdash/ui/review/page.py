@@ -26,6 +26,7 @@ from vitalsdash.ui.review import course as review_course
 from vitalsdash.ui.review import downloads as review_downloads
 from vitalsdash.ui.review import list as review_list
 from vitalsdash.ui.review import metrics as review_metrics
+from vitalsdash.ui.review import strips as review_strips
 from vitalsdash.ui.review.data import (
     VALUES,
     Loaded,
@@ -43,6 +44,7 @@ __all__ = [
     "report_for",
     "review_layout",
     "sessions_layout",
+    "strip_for",
 ]
 
 GRAPH_CONFIG = {
@@ -288,6 +290,7 @@ def _review(loaded: Loaded) -> html.Div:
                 className="g-2",
             ),
             m.episodes_section(db),
+            review_strips.section(loaded),
             dbc.Row(
                 [
                     dbc.Col(m.silenced_section(db), lg=6),
@@ -373,6 +376,18 @@ def _is_range(r: Any) -> bool:
     except OverflowError:
         return False
     return math.isfinite(lo) and math.isfinite(hi) and lo < hi
+
+
+def strip_for(session_id: Any, index: Any) -> Any:
+    """The strip of the alarm onset the selector names (the section's body)."""
+    loaded = _callback_session(session_id)
+    if loaded is None:
+        return no_update
+    i = review_strips.strip_index(loaded, index)
+    if i is None:
+        notify(f"There is no alarm onset {str(index)[:10]!r} in this session.")
+        return no_update
+    return review_strips.body(loaded, i)
 
 
 def download_for(session_id: Any, trigger: Any) -> Any:

@@ -154,12 +154,13 @@ TICKS = """() => {
 def test_trend_labels_neither_repeat_nor_overlap(page: Page, clinic, size) -> None:
     _open(page, clinic.url + "/bed/chair3", size)
     got = page.evaluate(TICKS)
-    assert len(got["axes"]) == 4, got["axes"]  # the events row's lanes have no tick labels
+    assert len(got["axes"]) == 5, got["axes"]  # the events row's lanes have no tick labels
     for axis, labels in got["axes"].items():
         assert len(labels) == len(set(labels)), f"{axis} repeats a label: {labels}"
     boxes = got["boxes"]
     labels = [b for b in boxes if b[0].startswith("label ")]
-    assert [b[0] for b in labels] == [f"label {t}" for t in ("Events", "HR", "SpO₂", "NIBP", "RR")]
+    names = ("Events", "HR", "SpO₂", "NIBP", "RR", "EtCO₂")
+    assert [b[0] for b in labels] == [f"label {t}" for t in names]
     for i, a in enumerate(boxes):
         for b in boxes[i + 1 :]:
             apart = a[3] <= b[1] or b[3] <= a[1] or a[4] <= b[2] or b[4] <= a[2]
