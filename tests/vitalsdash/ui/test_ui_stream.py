@@ -49,6 +49,14 @@ class Clock:
         return self.t
 
 
+def _news(stream) -> bytes:
+    """The stream's next chunk that is not the bed's waveforms (those: test_ui_waves.py)."""
+    chunk = next(stream)
+    while chunk.startswith(b"event: wave\n"):
+        chunk = next(stream)
+    return chunk
+
+
 def _data(chunk: bytes) -> dict:
     assert chunk.startswith(b"data: "), chunk[:80]
     assert chunk.endswith(b"\n\n")
@@ -67,8 +75,8 @@ def test_a_stream_backfills_then_pushes_each_ticks_news(rt: Runtime) -> None:
     clock = Clock()
     hub = StreamHub(rt, clock=clock)
     stream = iter(hub.open_bed("chair1"))
-    assert next(stream) == b"retry: 2000\n\n"
-    first = _data(next(stream))
+    assert _news(stream) == b"retry: 2000\n\n"
+    first = _data(_news(stream))
     # the backfill: as the polling callback's first tick
     polled = json.loads(json.dumps(component_props(bedside_tick(rt, "chair1", None)),
                                    default=str))  # fmt: skip
@@ -80,7 +88,7 @@ def test_a_stream_backfills_then_pushes_each_ticks_news(rt: Runtime) -> None:
     for step in range(1, 4):
         rt.advance(1)
         clock.t += 1.0
-        news = _data(next(stream))
+        news = _data(_news(stream))
         assert "bed-trends" not in news  # no figure after the backfill
         assert len(_hr_points(news)) == 1, news  # exactly the one new second
         assert news["bed-cursor"] == {"data": {"now": 600.0 + step}}
@@ -91,13 +99,13 @@ def test_a_quiet_stream_sends_only_a_heartbeat(rt: Runtime) -> None:
     clock = Clock()
     hub = StreamHub(rt, clock=clock)
     stream = iter(hub.open_bed("chair2"))
-    next(stream), next(stream)
+    _news(stream), _news(stream)
     rt.advance(0)  # the runtime ticks, nothing moves (a paused simulation)
     clock.t += HEARTBEAT_S
-    assert next(stream) == b": quiet\n\n"
+    assert _news(stream) == b": quiet\n\n"
     rt.advance(1)
     clock.t += 1.0
-    assert len(_hr_points(_data(next(stream)))) == 1
+    assert len(_hr_points(_data(_news(stream)))) == 1
 
 
 def test_streams_are_capped_and_a_closed_one_frees_its_slot(rt: Runtime) -> None:
@@ -119,7 +127,7 @@ def test_close_ends_every_stream(rt: Runtime) -> None:
     clock = Clock()
     hub = StreamHub(rt, clock=clock)
     stream = iter(hub.open_bed("chair1"))
-    next(stream), next(stream)
+    _news(stream), _news(stream)
     done = threading.Event()
 
     def drain() -> None:
@@ -181,6 +189,6 @@ def test_a_tick_before_the_period_is_out_is_sent_not_lost(rt: Runtime) -> None:
     a period after it was due: the stream never waits on a tick that may not come."""
     hub = StreamHub(rt, period_s=0.2)  # the real clock
     stream = iter(hub.open_bed("chair1"))
-    next(stream), next(stream)
+    _news(stream), _news(stream)
     rt.advance(1)  # at once: before the period is out
-    assert len(_hr_points(_data(next(stream)))) == 1
+    assert len(_hr_points(_data(_news(stream)))) == 1

@@ -251,10 +251,50 @@
     window.Plotly.relayout(gd, { shapes: decor.shapes });
   }
 
-  /* As many tick labels on each row as its height holds (trends.py's 5 at most, one per
-     28 px, 2 at least): a chart made short (the waves above it, a checklist below, a small
-     screen) would otherwise print 90 and 95 on top of each other. Checked after each plot. */
-  var TICK_PX = 28;
+  /* Tick labels on each row as close as its height allows: trends.py's five at most, and
+     at least TICK_PX apart, inside the row (a label past its edge is hidden); a row too
+     short for two gets one round value. A chart made short (the waves above it, a
+     checklist below, a small screen) would otherwise print 90 and 95 on top of each other,
+     or hide a short row's only labels at its edges. Checked after every plot; a row that
+     has room keeps its five. */
+  var TICK_PX = 16;
+  var HALF_LABEL_PX = 6;  // half the height of trends.py's 11 px tick labels
+  var STEPS = [1, 2, 2.5, 5, 10];
+
+  function niceStep(x, below) {
+    /* the round step at or above x (below: at or under it) */
+    var p = Math.pow(10, Math.floor(Math.log10(x)));
+    var m = x / p;
+    var i = below ? STEPS.length - 1 : 0;
+    if (below) {
+      while (i > 0 && STEPS[i] > m + 1e-9) { i--; }
+    } else {
+      while (i < STEPS.length - 1 && STEPS[i] < m - 1e-9) { i++; }
+    }
+    return STEPS[i] * p;
+  }
+
+  function multiples(step, lo, hi) {
+    var out = [];
+    for (var k = Math.ceil(lo / step - 1e-9); k * step <= hi + 1e-9 && out.length < 20; k++) {
+      out.push(Math.round(k * step * 1e6) / 1e6);
+    }
+    return out;
+  }
+
+  function rowTicks(lo, hi, px) {
+    var span = hi - lo;
+    var pad = HALF_LABEL_PX * span / px;
+    var step = Math.max(niceStep(span / 5), niceStep(TICK_PX * span / px));
+    var vals = multiples(step, lo + pad, hi - pad);
+    for (var s = niceStep(span, true); !vals.length && s > span / 100; s = niceStep(s * 0.99, true)) {
+      var mid = (lo + hi) / 2;
+      vals = multiples(s, lo + pad, hi - pad).sort(function (a, b) {
+        return Math.abs(a - mid) - Math.abs(b - mid);
+      }).slice(0, 1);  // the roundest value that fits, nearest the middle
+    }
+    return vals;
+  }
 
   function fitTicks(gd) {
     var full = gd._fullLayout;
@@ -264,12 +304,20 @@
     var update = {};
     Object.keys(full).forEach(function (key) {
       var ax = full[key];
-      if (!/^yaxis[0-9]*$/.test(key) || !ax || !ax.showticklabels || !ax._length) {
+      if (!/^yaxis[0-9]*$/.test(key) || !ax || !ax.showticklabels || !ax._length
+          || !ax.range) {
         return;
       }
-      var n = Math.max(2, Math.min(5, Math.floor(ax._length / TICK_PX)));
-      if (!gd.layout[key] || gd.layout[key].nticks !== n) {
-        update[key + ".nticks"] = n;
+      var lo = Math.min(ax.range[0], ax.range[1]);
+      var hi = Math.max(ax.range[0], ax.range[1]);
+      if (!(hi > lo)) {
+        return;
+      }
+      var vals = rowTicks(lo, hi, ax._length);
+      var shown = gd.layout[key] || {};
+      if (shown.tickmode !== "array" || String(shown.tickvals) !== String(vals)) {
+        update[key + ".tickmode"] = "array";
+        update[key + ".tickvals"] = vals;
       }
     });
     if (Object.keys(update).length) {

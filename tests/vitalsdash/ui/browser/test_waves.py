@@ -180,7 +180,7 @@ def test_the_bedside_fits_the_screen_with_the_waves(
     page.set_viewport_size({"width": size[0], "height": size[1]})
     page.goto(clinic.url + "/bed/chair1")
     expect(page.locator("#bed-waves")).not_to_have_class("wave-panel no-waves")
-    page.wait_for_function("document.querySelector('#bed-trends .yaxislayer-above text')")
+    page.wait_for_function("(document.querySelector('#bed-trends .js-plotly-plot') || {}).data")
     assert page.evaluate("() => document.scrollingElement.scrollHeight <= innerHeight")
     controls = "button, input, select, textarea, a[href], .form-check"
     assert page.evaluate(OUT_OF_VIEW, controls) == []
