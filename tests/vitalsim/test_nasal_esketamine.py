@@ -74,7 +74,9 @@ def test_depot_matches_numerical_integration(model: str, ka: float, horizon: flo
     times = np.linspace(0.0, horizon, 25)
     states, left = LinearPK(p).absorbed(np.array([13.4]), ka, times)
     ref = ode_depot(p, ka, 13.4, times)
-    np.testing.assert_allclose(left[0], ref[0], rtol=1e-8, atol=1e-9)
+    # atol 1e-8 mg: where the depot is long empty (1e-185 mg exactly), the reference
+    # integrator's own error is of the order of 1e-9 mg
+    np.testing.assert_allclose(left[0], ref[0], rtol=1e-8, atol=1e-8)
     for j in range(4):
         np.testing.assert_allclose(states[0, :, j], ref[j + 1], rtol=1e-7, atol=1e-9)
 
