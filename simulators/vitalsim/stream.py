@@ -57,6 +57,8 @@ CODES: dict[str, tuple[str, str, str]] = {
     "NIBP_SYS": ("150021^MDC_PRESS_BLD_NONINV_SYS^MDC", "1.3.1.150021", _MMHG),
     "NIBP_DIA": ("150022^MDC_PRESS_BLD_NONINV_DIA^MDC", "1.3.1.150022", _MMHG),
     "NIBP_MAP": ("150023^MDC_PRESS_BLD_NONINV_MEAN^MDC", "1.3.1.150023", _MMHG),
+    # one per breath, at the breath's end: a silence of 20 s is an apnoea at the monitor
+    "ETCO2": ("151708^MDC_CONC_AWAY_CO2_ET^MDC", "1.5.1.151708", _MMHG),
 }
 NIBP_CONTAINER = "150020^MDC_PRESS_BLD_NONINV^MDC"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -152,7 +154,7 @@ def build_oru(
 
 
 def observations_of(rows: Sequence) -> list[Observation]:
-    """The rows a monitor would send: HR/SpO2/RR/NIBP, valid values only, NIBP last."""
+    """The rows a monitor would send: HR/SpO2/RR/EtCO2/NIBP, valid values only, NIBP last."""
     out = []
     for r in rows:
         if r.channel not in CODES or r.quality == "invalid":

@@ -49,7 +49,7 @@ def expected(seconds: int = SECONDS, seed: int = SEED) -> list[tuple[float, str,
     sim = LiveSimulation.from_scenario(load_scenario(find_scenario(SCENARIO)), seed)
     out = []
     for r in sim.advance(seconds):
-        if r.channel in ("HR", "SPO2", "RR", "NIBP_SYS", "NIBP_DIA", "NIBP_MAP") \
+        if r.channel in ("HR", "SPO2", "RR", "ETCO2", "NIBP_SYS", "NIBP_DIA", "NIBP_MAP") \
                 and r.quality != "invalid" and not math.isnan(r.value):  # fmt: skip
             out.append((float(r.t_s), r.channel, float(r.value)))
     return sorted(out)
@@ -79,7 +79,8 @@ def test_every_observation_arrives_exactly_once(registry: SourceRegistry) -> Non
         assert gw.stats()["accepted"] == stats.messages
     want = expected()
     assert len(want) > 2 * SECONDS  # HR and SpO2 each second, RR, NIBP
-    assert {c for _, c, _ in want} >= {"HR", "SPO2", "RR", "NIBP_SYS", "NIBP_DIA", "NIBP_MAP"}
+    assert {c for _, c, _ in want} >= {"HR", "SPO2", "RR", "ETCO2", "NIBP_SYS", "NIBP_DIA",
+                                       "NIBP_MAP"}  # fmt: skip
     assert received(registry) == want
     assert sorted((o.t_s, o.channel, o.value) for o in acked) == want
     assert (stats.seconds, stats.naks, stats.sends) == (SECONDS, 0, stats.messages)
@@ -269,6 +270,18 @@ def test_messages_have_the_contract_shape_and_parse_back() -> None:
     assert [(r.t_s - START.timestamp(), r.channel, r.value) for r in b.readings] == [
         (31.0, o.channel, o.value) for o in obs
     ]
+
+
+def test_etco2_goes_once_a_breath_with_its_own_time_and_parses_back() -> None:
+    """A capnograph's EtCO2 at the breath's end (not the second's start): the monitor's
+    apnoea timer runs from it."""
+    obs = [Observation(31.0, "HR", 70.0), Observation(31.4, "ETCO2", 52.0)]
+    text = build_oru(obs, control_id="V2", epoch0=START.timestamp(), device_id="5653494D00000005",
+                     location="INFUSION^^CHAIR3", patient_id="SIM01")  # fmt: skip
+    assert "|151708^MDC_CONC_AWAY_CO2_ET^MDC|" in text
+    b = parse_oru(text)
+    got = [(round(r.t_s - START.timestamp(), 3), r.channel, r.value) for r in b.readings]
+    assert got == [(31.0, "HR", 70.0), (31.4, "ETCO2", 52.0)]
 
 
 def test_observations_skip_invalid_and_unsent_channels() -> None:
