@@ -203,7 +203,7 @@ def layout(bed_id: str | None = None, **_: Any) -> html.Div:
                         ),
                         lg=8,
                     ),
-                    dbc.Col(numerics.layout(), lg=4),
+                    dbc.Col(numerics.layout(), lg=4, className="num-col"),
                 ],
                 className="g-2 bed-main",
             ),
