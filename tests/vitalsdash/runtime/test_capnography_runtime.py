@@ -13,18 +13,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pytest
 from pump_helpers import advance_into_infusion
+from replay_helpers import stored_and_replayed
 
 from vitalsdash.adapters import simulator
 from vitalsdash.adapters._base import Reading
-from vitalsdash.cli import main
 from vitalsdash.clock import ManualClock
 from vitalsdash.config import BedConfig, ClinicConfig, ClinicSection
 from vitalsdash.debrief import compute_debrief, session_from_store
 from vitalsdash.feed import Feed
-from vitalsdash.report import export_session
 from vitalsdash.runtime import Command, Runtime
 from vitalsdash.store import Store
 from vitalsdash.ui import alarm_words
@@ -80,12 +78,6 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Runtime,
         store.close()
 
 
-def _norm(v: object) -> float | None:
-    if v is None or v == "" or (isinstance(v, float) and v != v):
-        return None
-    return round(float(v), 6)  # type: ignore[arg-type]
-
-
 def test_the_apnoea_is_stored_when_it_began_and_ends_at_the_next_breath(session):
     rt, store, _ = session
     sid = rt.view(BED).session_id
@@ -114,25 +106,9 @@ def test_the_baseline_etco2_drives_the_rise_and_the_high_limit(session):
     assert active["ETCO2_HI"]["t_s"] > RISE_S
 
 
-def test_an_offline_replay_of_the_export_gives_the_stored_log(session, capsys):
+def test_an_offline_replay_of_the_export_gives_the_stored_log(session):
     rt, store, d = session
-    sid = rt.view(BED).session_id
-    out = d / "export"
-    export_session(session_from_store(store, sid), out)
-    log = d / "replayed.csv"
-    args = ["alarms", "replay", str(out / "samples.csv"), "--profile", "ketamine-infusion",
-            "--actions", str(out / "alarm_actions.csv"), "--out", str(log),
-            "--no-progress"]  # fmt: skip
-    assert main(args) == 0, capsys.readouterr().err
-    replayed = [
-        (_norm(r.t), r.condition, r.event, r.priority, _norm(r.value), _norm(r.limit))
-        for r in pd.read_csv(log, dtype=str, keep_default_na=False).itertuples(index=False)
-    ]
-    stored = [
-        (_norm(e["t_s"]), e["condition"], e["event"], e["priority"] or "", _norm(e["value"]),
-         _norm(e["limit_value"]))
-        for e in store.alarm_events(sid)
-    ]  # fmt: skip
+    stored, replayed = stored_and_replayed(store, rt.view(BED).session_id, d)
     assert stored == replayed
     assert {c for _, c, e, *_ in stored if e == "active"} >= {"APNEA", "ETCO2_HI", "ETCO2_RISE"}
     # the unacknowledged EtCO2 alarm escalated 60 s after the breath that raised it

@@ -9,16 +9,13 @@ import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from pump_helpers import advance_into_infusion
+from replay_helpers import stored_and_replayed
 
-from vitalsdash.cli import main
 from vitalsdash.clock import ManualClock
 from vitalsdash.config import BedConfig, ClinicConfig, ClinicSection
-from vitalsdash.debrief import session_from_store
 from vitalsdash.feed import Feed
-from vitalsdash.report import export_session
 from vitalsdash.runtime import Command, Runtime
 from vitalsdash.store import Store
 
@@ -86,21 +83,11 @@ def test_apnea_sounds_20_s_after_the_last_breath(session) -> None:
     assert len(gaps) == len(apnoeas)
 
 
-def test_an_offline_replay_of_the_export_gives_the_stored_log(session, capsys) -> None:
+def test_an_offline_replay_of_the_export_gives_the_stored_log(session) -> None:
     rt, store, d = session
-    sid = rt.view(BED).session_id
-    out = d / "export"
-    export_session(session_from_store(store, sid), out)
-    log = d / "replayed.csv"
-    args = ["alarms", "replay", str(out / "samples.csv"), "--profile", "ketamine-infusion",
-            "--actions", str(out / "alarm_actions.csv"), "--out", str(log),
-            "--no-progress"]  # fmt: skip
-    assert main(args) == 0, capsys.readouterr().err
-    replayed = pd.read_csv(log, dtype=str, keep_default_na=False)
-    got = [(round(float(r.t), 3), r.condition, r.event)
-           for r in replayed.itertuples(index=False)]  # fmt: skip
-    stored = [(round(float(e["t_s"]), 3), e["condition"], e["event"]) for e in _events(store, sid)]
-    assert stored == got
+    stored, replayed = stored_and_replayed(store, rt.view(BED).session_id, d)
+    assert stored == replayed
+    stored = [r[:3] for r in stored]
     assert {"APNEA", "ETCO2_HI"} <= {c for _, c, e in stored if e == "active"}
 
 
