@@ -51,6 +51,8 @@ from vitalsdash.debrief._expected import (
     PUMP_ACTIONS,
     ExpectedResult,
     addressing_actions,
+    done_words,
+    response_words,
     score_expected,
 )
 from vitalsdash.debrief._metrics import (
@@ -136,6 +138,7 @@ __all__ = [
     "course_for_session",
     "course_summary",
     "discharge_decision",
+    "done_words",
     "infusion_start",
     "infusion_times",
     "phase_changes",
@@ -144,6 +147,7 @@ __all__ = [
     "read_actions_file",
     "resolve_protocol",
     "resolve_scenario",
+    "response_words",
     "score_checks",
     "score_expected",
     "score_summary",

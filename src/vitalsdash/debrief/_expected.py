@@ -171,14 +171,40 @@ def rate_around(pump: tuple[np.ndarray, np.ndarray] | None, t_s: float
     return before, after
 
 
+RESPONSE_WORDS: dict[str, str] = {
+    "pause_pump": "pause the pump", "resume_pump": "resume the pump",
+    "set_rate": "change the rate", "stop_infusion": "stop the infusion",
+    "give_antihypertensive": "give an antihypertensive", "give_antiemetic": "give an antiemetic",
+    "oxygen_on": "start oxygen", "oxygen_off": "stop oxygen", "reposition": "reposition",
+    "reassure": "reassure", "nibp_start": "take an NIBP reading",
+}  # fmt: skip
+"""An expected response as the nurse is asked to do it."""
+DONE_WORDS: dict[str, str] = {
+    "pause_pump": "Pump paused", "resume_pump": "Pump resumed", "set_rate": "Rate set",
+    "stop_infusion": "Infusion stopped", "give_antihypertensive": "Antihypertensive given",
+    "give_antiemetic": "Antiemetic given", "oxygen_on": "Oxygen started",
+    "oxygen_off": "Oxygen stopped", "reposition": "Repositioned", "reassure": "Reassured",
+    "nibp_start": "NIBP started",
+}  # fmt: skip
+"""An action as the log says it was done."""
+
+
+def response_words(kinds: Iterable[str]) -> str:
+    """What an expected response asks for: "pause the pump or change the rate"."""
+    return " or ".join(RESPONSE_WORDS.get(k, k.replace("_", " ")) for k in kinds)
+
+
+def done_words(kind: str) -> str:
+    """What a trainee did, as the log says it: "Pump paused"."""
+    return DONE_WORDS.get(kind, kind.replace("_", " ").capitalize())
+
+
 def _what(a: Action) -> str:
     """A pump action as the nurse would say it."""
     if a.kind == "set_rate":
         rate = a.params.get("rate_mg_per_kg_h")
         return f"Rate set to {rate:g} mg/kg/h" if isinstance(rate, int | float) else "Rate set"
-    return {"pause_pump": "Pump paused", "stop_infusion": "Infusion stopped"}.get(
-        a.kind, a.kind.replace("_", " ").capitalize()
-    )
+    return done_words(a.kind)
 
 
 def why_not_counted(a: Action, pump: tuple[np.ndarray, np.ndarray] | None) -> str | None:

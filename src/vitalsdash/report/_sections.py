@@ -41,6 +41,7 @@ from vitalsdash.report._tables import (
     course_title,
     duration,
     episode_rows,
+    expected_rows,
     num,
     params_text,
     said_words,
@@ -136,23 +137,7 @@ def _cards(debrief: Debrief) -> str:
 
 
 def _expected_section(debrief: Debrief) -> str:
-    rows = [
-        (
-            r.status,
-            [
-                r.status.replace("_", " "),
-                r.trigger_condition,
-                clock(r.trigger_t_s),
-                " or ".join(r.do),
-                duration(r.within_s),
-                clock(r.deadline_t_s),
-                f"{r.action_kind} at {clock(r.action_t_s)}" if r.action_kind else "",
-                duration(r.response_s),
-                r.note,  # actions that did not count (refused, or changed nothing)
-            ],
-        )
-        for r in debrief.expected
-    ]
+    rows = expected_rows(debrief)
     return html_table(
         list(EXPECTED_HEADERS),
         rows,

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from vitalsdash.adapters.simulator import SAID
-from vitalsdash.debrief import Debrief
+from vitalsdash.debrief import Debrief, done_words, response_words
 from vitalsdash.durations import hms, span_in_columns
 
 
@@ -85,6 +85,28 @@ SILENCED_HEADERS = ("alarm", "priority", "silenced", "then", "first action")
 EXPECTED_HEADERS = ("result", "alarm", "active at", "expected", "within", "deadline", "done",
                     "response", "note")  # fmt: skip
 """The expected-responses table's columns (report and review page)."""
+
+
+def expected_rows(debrief: Debrief) -> list[tuple[str, list[str]]]:
+    """One row of text per expected response, with its status, in the nurse's words: the
+    report and the review page show the same table ("" where nothing applies)."""
+    return [
+        (
+            r.status,
+            [
+                r.status.replace("_", " "),
+                debrief.words(r.trigger_condition),
+                clock(r.trigger_t_s),
+                response_words(r.do),
+                duration(r.within_s),
+                clock(r.deadline_t_s),
+                f"{done_words(r.action_kind)} at {clock(r.action_t_s)}" if r.action_kind else "",
+                duration(r.response_s),
+                r.note,  # actions that did not count (refused, or changed nothing)
+            ],
+        )
+        for r in debrief.expected
+    ]
 
 
 SUPPRESSED_HEADERS = ("at", "condition", "lasted", "worst value", "limit")

@@ -6,6 +6,7 @@ that logs the same alarms."""
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +16,9 @@ from replay_helpers import stored_and_replayed
 
 from vitalsdash.clock import ManualClock
 from vitalsdash.config import BedConfig, ClinicConfig, ClinicSection
+from vitalsdash.debrief import compute_debrief, session_from_store
 from vitalsdash.feed import Feed
+from vitalsdash.report import expected_rows
 from vitalsdash.runtime import Command, Runtime
 from vitalsdash.store import Store
 
@@ -117,3 +120,21 @@ def test_with_oxygen_the_saturation_holds_while_etco2_climbs(tmp_path: Path) -> 
         assert "ETCO2_HI" in active
     finally:
         store.close()
+
+
+def test_the_expected_responses_read_in_the_nurses_words(session) -> None:
+    """The debrief's expected-responses table (the report's and the review page's) names
+    alarms and responses as a nurse would, never by their code names."""
+    rt, store, _ = session
+    debrief = compute_debrief(session_from_store(store, rt.view(BED).session_id))
+    rows = expected_rows(debrief)
+    assert rows, "the scenario expects responses to its alarms"
+    for status, cells in rows:
+        assert status == "missed"  # nobody acted in this run
+        text = " ".join(cells)
+        assert not re.search(r"\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b|\b[a-z]+_[a-z_]+\b", text), text
+    alarms = {cells[1] for _, cells in rows}
+    assert alarms & {"Apnoea: no breath for 20 s", "EtCO₂ high", "SpO₂ low", "SpO2 low"}, alarms
+    asked = {cells[3] for _, cells in rows}
+    assert "start oxygen" in asked
+    assert "pause the pump or reposition" in asked

@@ -32,6 +32,7 @@ from vitalsdash.report import (
     suppressed_rows,
 )
 from vitalsdash.report import episode_rows as report_episode_rows
+from vitalsdash.report import expected_rows as report_expected_rows
 
 __all__ = [
     "episode_rows", "observations_section", "scores_section", "start_section", "summary_items",
@@ -216,24 +217,16 @@ STATUS_CLASS = {"met": "review-ok", "late": "review-warn", "missed": "review-bad
 
 
 def expected_rows(debrief: Debrief) -> list[tuple[str, list[Any]]]:
+    """The report's rows (the same words), the result coloured and empty cells dashed."""
     return [
         (
-            f"exp-{r.status}",
+            f"exp-{status}",
             [
-                html.Span(
-                    r.status.replace("_", " "), className=STATUS_CLASS.get(r.status, "muted")
-                ),
-                r.trigger_condition,
-                clock(r.trigger_t_s),
-                " or ".join(r.do),
-                duration(r.within_s),
-                clock(r.deadline_t_s),
-                f"{r.action_kind} at {clock(r.action_t_s)}" if r.action_kind else NONE,
-                duration(r.response_s) or NONE,
-                r.note or NONE,  # actions that did not count (refused, or changed nothing)
+                html.Span(cells[0], className=STATUS_CLASS.get(status, "muted")),
+                *(c or NONE for c in cells[1:]),
             ],
         )
-        for r in debrief.expected
+        for status, cells in report_expected_rows(debrief)
     ]
 
 
