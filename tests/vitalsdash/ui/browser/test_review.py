@@ -19,7 +19,14 @@ from playwright.sync_api import Page, expect
 
 from vitalsdash.clock import ManualClock
 from vitalsdash.config import BedConfig, ClinicConfig, ClinicSection
-from vitalsdash.debrief import Debrief, SessionData, compute_debrief, session_from_store
+from vitalsdash.debrief import (
+    Debrief,
+    SessionData,
+    compute_debrief,
+    done_words,
+    response_words,
+    session_from_store,
+)
 from vitalsdash.feed import Feed
 from vitalsdash.report import clock, duration, table_bytes, timeline_figure
 from vitalsdash.runtime import Runtime
@@ -187,9 +194,11 @@ def test_the_review_shows_the_debrief(page: Page, clinic, reviews: Reviews, erro
     assert len(expected) == len(db.expected)
     for row, r in zip(expected, db.expected, strict=True):
         assert row[0] == r.status.replace("_", " ")
-        assert row[1:3] == [r.trigger_condition, clock(r.trigger_t_s)]
+        assert row[1:3] == [db.words(r.trigger_condition), clock(r.trigger_t_s)]
+        assert row[3] == response_words(r.do)  # "pause the pump or change the rate"
         assert row[5] == clock(r.deadline_t_s)
-        assert row[6] == (f"{r.action_kind} at {clock(r.action_t_s)}" if r.action_kind else "–")
+        done = f"{done_words(r.action_kind)} at {clock(r.action_t_s)}" if r.action_kind else "–"
+        assert row[6] == done
         assert row[7] == (duration(r.response_s) or "–")
 
     d = db.discharge
