@@ -11,9 +11,12 @@ across threads. Which module does what:
   :class:`AlarmEventRow`...) and how they become stored values and read dicts.
 - ``_waves``: the tick's waveform segments as compressed rows, short rows folded into
   10-second ones in the transaction of the tick that completes them.
+- ``_accounts``: users, API tokens, the class code, chair assignments, the server's
+  secrets (what logins need).
 - ``_schema``: the tables, the schema version and its upgrades.
 """
 
+from vitalsdash.store._accounts import UserExistsError, name_key
 from vitalsdash.store._codec import (
     EVENT_KINDS,
     ActionRow,
@@ -51,8 +54,10 @@ __all__ = [
     "StoreError",
     "StoreWriteError",
     "TickWrite",
+    "UserExistsError",
     "as_event_row",
     "event_record",
+    "name_key",
     "plain_json",
     "safe_text",
     "sample_tuples",

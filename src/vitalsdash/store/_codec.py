@@ -96,6 +96,8 @@ class ActionRow:
     outcome: str = "ok"  # ok | refused
     reason: str | None = None  # why it was refused
     seq: int | None = None
+    user_id: int | None = None  # who acted, as logged in (None: no login)
+    user_name: str | None = None
 
 
 @dataclass(slots=True)
@@ -295,6 +297,8 @@ def event_record(kind: str, row: Any) -> dict[str, Any]:
             params=plain_json(dict(row.params or {})),
             outcome=safe_text(row.outcome),
             reason=opt_str(row.reason),
+            user_id=None if row.user_id is None else int(row.user_id),
+            user_name=opt_str(row.user_name),
         )
     elif kind == "observations":
         base.update(

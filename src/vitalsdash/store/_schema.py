@@ -29,11 +29,12 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    inspect,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 """The layout this code reads and writes."""
 
 SESSION_STATUSES = ("running", "ended", "interrupted", "discharged")
@@ -139,6 +140,8 @@ actions = _event_table(
     Column("params", JSON_DOC, nullable=False),
     Column("outcome", String(8), nullable=False),
     Column("reason", Text, nullable=True),
+    Column("user_id", ID, nullable=True),  # who acted, as logged in (no login: NULL)
+    Column("user_name", String(64), nullable=True),  # their name then (kept if removed)
     checks=(CheckConstraint(_in("outcome", ACTION_OUTCOMES), name="ck_actions_outcome"),),
 )
 
@@ -233,6 +236,55 @@ waveforms = _wave_table("waveforms")
 waveforms_recent = _wave_table("waveforms_recent")
 WAVE_TABLES = (waveforms, waveforms_recent)
 
+# Who may use the clinic: accounts (instructors and observers with a password, trainees
+# who joined with a class code without one), their API tokens (stored as SHA-256 digests:
+# the token itself is shown once), the class code trainees join with, which trainee
+# looks after which chair, and the server's own secrets (the session cookie's signing key,
+# shared by every web process that opens this database).
+USER_ROLES = ("instructor", "trainee", "observer")
+users = Table(
+    "users",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False),
+    Column("name_key", String(64), nullable=False, unique=True),  # casefolded: one Ana
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(256), nullable=True),  # argon2; NULL: joins by class code
+    Column("created_wall", String(40), nullable=False),  # UTC ISO 8601
+    CheckConstraint(_in("role", USER_ROLES), name="ck_users_role"),
+    sqlite_autoincrement=True,  # a removed user's id is never someone else's
+)
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_wall", String(40), nullable=False),
+)
+class_codes = Table(
+    "class_codes",
+    metadata,
+    Column("code", String(16), primary_key=True),
+    Column("created_by", ID, nullable=True),
+    Column("created_wall", String(40), nullable=False),
+    Column("expires_wall", String(40), nullable=False),
+)
+chair_assignments = Table(
+    "chair_assignments",
+    metadata,
+    Column("bed_id", String(64), primary_key=True),
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("assigned_by", ID, nullable=True),
+    Column("assigned_wall", String(40), nullable=False),
+)
+app_secrets = Table(
+    "app_secrets",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", LargeBinary, nullable=False),
+)
+ACCOUNT_TABLES = (users, api_tokens, class_codes, chair_assignments, app_secrets)
+
 EVENT_TABLES: dict[str, Table] = {
     "alarm_events": alarm_events,
     "actions": actions,
@@ -315,7 +367,18 @@ def _v5_to_v6(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+def _v6_to_v7(conn: Connection) -> None:
+    """Logins: the account tables (new), and who acted on each action (two nullable
+    columns: older actions were taken before logins and name nobody)."""
+    for table in ACCOUNT_TABLES:
+        table.create(conn, checkfirst=True)
+    have = {c["name"] for c in inspect(conn).get_columns("actions")}
+    for name, sql in (("user_id", "BIGINT"), ("user_name", "VARCHAR(64)")):
+        if name not in have:
+            conn.execute(text(f"ALTER TABLE actions ADD COLUMN {name} {sql}"))
+
+
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
-    1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5, 5: _v5_to_v6,
+    1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5, 5: _v5_to_v6, 6: _v6_to_v7,
 }  # fmt: skip
 """``MIGRATIONS[v](conn)`` upgrades a database from version v to v+1."""

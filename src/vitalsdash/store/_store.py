@@ -60,6 +60,7 @@ from sqlalchemy.pool import StaticPool
 from vitalsdash import __version__, interruptions
 from vitalsdash.errors import VitalsdashError
 from vitalsdash.store import _schema
+from vitalsdash.store._accounts import StoreAccounts
 from vitalsdash.store._codec import (
     TickWrite,
     as_event_row,
@@ -128,7 +129,7 @@ def _url_of(url_or_path: str | os.PathLike[str] | URL) -> URL:
 # ------------------------------------------------------------------------------ store
 
 
-class Store(StoreReads):
+class Store(StoreReads, StoreAccounts):
     """The database of sessions, samples and events.
 
     ``Store(path)`` opens (creating it and its parent folders) a SQLite file;

@@ -350,6 +350,8 @@ def test_event_tables_round_trip_with_store_assigned_seq(store: Store) -> None:
             "params": {"reason": "SBP"},
             "outcome": "ok",
             "reason": None,
+            "user_id": None,
+            "user_name": None,
         },
         {
             "session_id": a,
@@ -360,6 +362,8 @@ def test_event_tables_round_trip_with_store_assigned_seq(store: Store) -> None:
             "params": {"drug": "labetalol", "mg": 10},
             "outcome": "refused",
             "reason": "no order",
+            "user_id": None,
+            "user_name": None,
         },
     ]
     assert store.observations(a) == [
