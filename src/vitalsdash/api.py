@@ -13,8 +13,10 @@ from typing import Any
 from flask import Blueprint, Flask, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
-from vitalsdash import ids, interruptions
+from vitalsdash import channels, ids, interruptions
+from vitalsdash.access import AccessDenied, Principal
 from vitalsdash.actions import CLINIC_ACTIONS, ActionError
+from vitalsdash.adapters.simulator import EVENT_KINDS
 from vitalsdash.runtime import Command, Runtime, bed_summary
 
 __all__ = ["MAX_BODY_BYTES", "create_api", "create_server"]
@@ -48,6 +50,10 @@ def create_api(runtime: Runtime) -> Blueprint:
     @api.errorhandler(ActionError)
     def _rejected(exc: ActionError):
         return jsonify(exc.as_dict()), exc.status  # with its details (e.g. a check's reasons)
+
+    @api.errorhandler(AccessDenied)
+    def _denied(exc: AccessDenied):
+        return jsonify(exc.as_dict()), 403
 
     @api.errorhandler(HTTPException)
     def _http(exc: HTTPException):
@@ -119,8 +125,10 @@ def create_api(runtime: Runtime) -> Blueprint:
             since = math.nan
         if not math.isfinite(since):  # nan and inf parse, but are no cursor (nor JSON)
             return _error("bad_since", "since must be a number of seconds", 400)
-        channels = request.args.get("channels")
-        chs = [c for c in channels.split(",") if c] if channels else None
+        wanted = request.args.get("channels")
+        chs = [c for c in wanted.split(",") if c] if wanted else None
+        if not _principal().may("see_hidden"):
+            chs = [c for c in (chs or _all_channel_ids()) if _visible_channel(c)]
         rows = runtime.feed.samples_since(session_id, since, chs)
         return jsonify(
             _clean(
@@ -138,10 +146,13 @@ def create_api(runtime: Runtime) -> Blueprint:
     def events(session_id: int):
         _session_or_404(session_id)
         st = runtime.store
+        session_events = st.session_events(session_id)
+        if not _principal().may("see_hidden"):  # the script the instructor set is hidden
+            session_events = [e for e in session_events if e["kind"] not in HIDDEN_EVENTS]
         return jsonify(_clean({
             "alarm_events": st.alarm_events(session_id), "actions": st.actions(session_id),
             "observations": st.observations(session_id),
-            "session_events": st.session_events(session_id)}))  # fmt: skip
+            "session_events": session_events}))  # fmt: skip
 
     @api.get("/patients")
     def patients():
@@ -162,9 +173,7 @@ def create_api(runtime: Runtime) -> Blueprint:
         if isinstance(body.get("kind"), str) and body["kind"] in CLINIC_ACTIONS:
             raise ActionError("wrong_endpoint", f"{body['kind']} acts on the whole clinic: "
                               "POST it to /api/clinic/actions", status=400)  # fmt: skip
-        result = runtime.submit(Command(body.get("kind"), bed_id, body.get("params"),
-                                        body.get("actor", "trainee")))  # fmt: skip
-        return jsonify(result)
+        return jsonify(runtime.submit(_command(body, bed_id, "trainee")))
 
     @api.post("/clinic/actions")
     def clinic_action():
@@ -172,10 +181,49 @@ def create_api(runtime: Runtime) -> Blueprint:
         if not (isinstance(body.get("kind"), str) and body["kind"] in CLINIC_ACTIONS):
             raise ActionError("unknown_action", f"clinic actions are {', '.join(CLINIC_ACTIONS)};"
                               " a bed's actions go to /api/beds/<id>/actions")  # fmt: skip
-        return jsonify(runtime.submit(Command(body.get("kind"), None, body.get("params"),
-                                              body.get("actor", "instructor"))))  # fmt: skip
+        return jsonify(runtime.submit(_command(body, None, "instructor")))
 
     return api
+
+
+HIDDEN_EVENTS = frozenset({*EVENT_KINDS, "scenario_moved"})
+"""Session events that tell what the instructor did to the patient (an injected event,
+a scenario moved with the infusion): the trainee is to find it on the monitor."""
+
+
+def _principal() -> Principal:
+    from vitalsdash.server import current_principal
+
+    who = current_principal()
+    if who is None:  # the access guard answers 401 first; never act for nobody
+        raise ActionError("unauthorized", "sign in first", status=401)
+    return who
+
+
+def _command(body: dict[str, Any], bed_id: str | None, demo_actor: str) -> Command:
+    """The command as the signed-in person asks it: the actor comes from the login (a
+    body's ``actor`` may only repeat it: a trainee claiming "instructor" is refused, 403);
+    the open demo acts as the trainee at a bed and as the instructor for the clinic."""
+    who = _principal()
+    requested = body.get("actor")
+    if requested is None and who.open_demo:
+        requested = demo_actor
+    actor = who.actor_for(requested)
+    return Command(body.get("kind"), bed_id, body.get("params"), actor,
+                   user_id=who.user_id, user_name=None if who.open_demo else who.name)  # fmt: skip
+
+
+def _all_channel_ids() -> list[str]:
+    return [c.id for c in channels.all_channels()]
+
+
+def _visible_channel(channel_id: str) -> bool:
+    """What a trainee or an observer may read: vital signs, waveforms and the pump's
+    rate, never the simulated patient's hidden state."""
+    if not channels.is_known(channel_id):
+        return True  # an unknown channel has no samples to hide
+    info = channels.get(channel_id)
+    return info.kind is not channels.Kind.HIDDEN or info.pump_rate
 
 
 def _no_route() -> HTTPException:
@@ -210,7 +258,8 @@ def _json_body() -> dict[str, Any]:
 
 
 def create_server(runtime: Runtime) -> Flask:
-    """A Flask app with the API only (``vitalsdash run --headless``)."""
+    """A Flask app with the API only (``vitalsdash run --headless``); the caller installs
+    the access guard and logins (``vitalsdash.server``)."""
     app = Flask("vitalsdash")
     app.register_blueprint(create_api(runtime))
     return app

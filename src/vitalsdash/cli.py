@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+from vitalsdash._cli_users import add_users_command
 from vitalsdash.errors import VitalsdashError
 from vitalsdash.recording import RecordingError
 from vitalsdash.tomlconfig import ConfigError, read_toml
@@ -350,7 +351,8 @@ def _run(args: argparse.Namespace) -> int:
     try:
         return serve(ServeOptions(host=args.host, port=args.port, db=args.db, speed=args.speed,
                                   clinic=args.clinic, headless=args.headless,
-                                  mllp_port=args.mllp_port))  # fmt: skip
+                                  mllp_port=args.mllp_port,
+                                  require_login=args.require_login))  # fmt: skip
     except StoreError as exc:  # the database cannot be opened: say why, no traceback
         raise UsageError(str(exc)) from None
 
@@ -364,6 +366,9 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--speed", type=float, help="simulation speed x1-x120 (default: clinic's)")
     run.add_argument("--clinic", help="clinic TOML (default: config/clinic.toml)")
     run.add_argument("--mllp-port", type=int, help="also receive HL7 over MLLP on this port")
+    run.add_argument("--require-login", action="store_true",
+                     help="require logins on loopback too (always on beyond loopback; needs "
+                     "an instructor account: vitalsdash users add)")  # fmt: skip
     run.set_defaults(func=_run)
 
 
@@ -373,6 +378,7 @@ SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_report,
     _add_export,
     _add_check_config,
+    add_users_command,
 ]
 """Each entry adds one subcommand (and sets ``func``); add ``run`` etc. here."""
 

@@ -69,6 +69,10 @@ class ClinicSection(_Model):
     http_max_connections: int = Field(default=200, ge=10, le=500)
     http_receive_timeout_s: int = Field(default=10, ge=1, le=300)
     http_idle_timeout_s: int = Field(default=30, ge=2, le=3600)
+    # logins (docs/security.md): required on loopback too, and the session cookie sent
+    # over HTTPS only (set it when a reverse proxy serves the clinic over HTTPS)
+    require_login: bool = False
+    session_cookie_secure: bool = False
 
 
 class BedConfig(_Model):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import gc
 import logging
 import signal
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,11 +22,15 @@ from vitalsdash.config import ClinicConfig, ClinicSection, load_clinic
 from vitalsdash.feed import Feed
 from vitalsdash.runtime import Runtime
 from vitalsdash.server import _guard as _http_guard
+from vitalsdash.server._access import AccessPolicy, install_guard
 from vitalsdash.server._http import create_http_server
+from vitalsdash.server._login import install_login
 from vitalsdash.store import Store
 
 log = logging.getLogger(__name__)
 DEFAULT_DB = Path("var") / "vitalsdash.sqlite"
+EXIT_REFUSED = 2
+"""``vitalsdash run`` refused to start (like a usage error: nothing was started)."""
 HTTP_THREADS = 8
 """A page opens with a handful of parallel requests; ticks are short. An open push stream
 holds a thread of its own (waiting, not spinning): they come on top."""
@@ -40,6 +45,7 @@ class ServeOptions:
     clinic: str | None = None
     headless: bool = False
     mllp_port: int | None = None
+    require_login: bool = False
 
 
 def build_runtime(opts: ServeOptions) -> Runtime:
@@ -54,9 +60,12 @@ def build_runtime(opts: ServeOptions) -> Runtime:
     return runtime
 
 
-def create_wsgi_app(runtime: Runtime, headless: bool, bind_host: str | None = None):
+def create_wsgi_app(runtime: Runtime, headless: bool, bind_host: str | None = None,
+                    require_login: bool = False):  # fmt: skip
     """The Flask app (API only, or the dashboard's server), answering only to loopback
-    names, ``bind_host`` and the clinic's ``allowed_hosts`` (``_http_guard``)."""
+    names, ``bind_host`` and the clinic's ``allowed_hosts`` (``_http_guard``), with
+    logins required when ``require_login`` (``_access``, ``_login``)."""
+    dash_app = None
     if headless:
         from vitalsdash.api import create_server
 
@@ -64,9 +73,37 @@ def create_wsgi_app(runtime: Runtime, headless: bool, bind_host: str | None = No
     else:
         from vitalsdash.ui.app import create_app
 
-        app = create_app(runtime).server
+        dash_app = create_app(runtime)
+        app = dash_app.server
+    install_access(app, runtime, require_login, dash_app)
     _http_guard.install(app, bind_host, *runtime.clinic.clinic.allowed_hosts)
     return app
+
+
+def install_access(app: Any, runtime: Runtime, require_login: bool, dash_app: Any = None
+                   ) -> AccessPolicy:  # fmt: skip
+    """Logins and the role matrix on ``app`` (``require_login`` may be changed later on
+    the returned policy: tests of both modes share one app)."""
+    policy = install_guard(app, AccessPolicy(require_login=require_login, dash_app=dash_app))
+    install_login(app, runtime, policy, cookie_secure=runtime.clinic.clinic.session_cookie_secure)
+    return policy
+
+
+def login_required_for(host: str, require_login: bool) -> bool:
+    """Logins are on when asked for, and always when the server listens beyond loopback."""
+    return require_login or host not in _http_guard.LOOPBACK_HOSTS | {"::1"}
+
+
+def refuse_open_network(host: str, store: Store) -> str | None:
+    """Why the server must not start with logins on (None: it may): nobody could sign
+    in without an instructor account."""
+    if store.has_accounts():
+        return None
+    where = ("on " + host) if host not in _http_guard.LOOPBACK_HOSTS | {"::1"} else "with logins"
+    return (f"refusing to start {where}: there is no instructor account, so anyone on the "
+            "network could run the clinic (or nobody could sign in). Create one first:\n"
+            "  vitalsdash users add NAME --role instructor\n"
+            "or leave out --host to keep the open demo on this computer (127.0.0.1).")  # fmt: skip
 
 
 def http_server(
@@ -96,8 +133,16 @@ def http_server(
 
 
 def serve(opts: ServeOptions) -> int:
+    asked = opts.require_login or load_clinic(opts.clinic).clinic.require_login
+    require_login = login_required_for(opts.host, asked)
+    if require_login:
+        with Store(opts.db or str(DEFAULT_DB)) as store:
+            why = refuse_open_network(opts.host, store)
+        if why is not None:
+            print(f"error: {why}", file=sys.stderr, flush=True)
+            return EXIT_REFUSED
     runtime = build_runtime(opts)
-    app = create_wsgi_app(runtime, opts.headless, opts.host)
+    app = create_wsgi_app(runtime, opts.headless, opts.host, require_login)
     streams = None
     if not opts.headless:
         from vitalsdash.ui.live.stream import hub_of
@@ -126,13 +171,17 @@ def serve(opts: ServeOptions) -> int:
     print(f"vitalsdash ({mode}) on http://{opts.host}:{server.effective_port}  "
           f"[{len(clinic_now.beds)} beds, x{clinic_now.speed:g}]  "
           "Training tool - not a medical device. Ctrl+C to stop.", flush=True)  # fmt: skip
+    if require_login:
+        print("logins required: instructors and observers sign in at /login, trainees "
+              "join at /join with the class code (docs/security.md)", flush=True)  # fmt: skip
+    else:
+        print("open demo: no logins, for this computer only", flush=True)
     if opts.host not in _http_guard.LOOPBACK_HOSTS | {"::1"}:
         names = sorted(
             _http_guard.allowed_host_names(opts.host, *runtime.clinic.clinic.allowed_hosts)
         )
-        print(f"answering to the host names {', '.join(names)} only (no logins: see "
-              "docs/security.md); add the names browsers use to allowed_hosts in the "
-              "clinic file", flush=True)  # fmt: skip
+        print(f"answering to the host names {', '.join(names)} only; add the names "
+              "browsers use to allowed_hosts in the clinic file", flush=True)  # fmt: skip
     try:
         server.run()
     except KeyboardInterrupt:

@@ -18,6 +18,7 @@ from vitalsdash.api import create_api
 from vitalsdash.runtime import Runtime
 from vitalsdash.ui import not_found
 from vitalsdash.ui._runtime import set_runtime
+from vitalsdash.ui._who import principal
 from vitalsdash.ui.live import stream, waves
 from vitalsdash.ui.widgets.shell import navbar
 
@@ -53,6 +54,12 @@ def plotly_scripts() -> list[str]:
     return [PLOTLY_JS]
 
 
+def _shell() -> html.Div:
+    """The page frame, built per page load: its links and name are the signed-in
+    person's."""
+    return html.Div([navbar(principal()), html.Main(dash.page_container)], className="shell")
+
+
 def create_app(runtime: Runtime) -> Dash:
     """The dashboard for ``runtime`` (whose tick loop the caller starts)."""
     global _created
@@ -76,7 +83,7 @@ def create_app(runtime: Runtime) -> Dash:
         suppress_callback_exceptions=True,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
-    app.layout = html.Div([navbar(), html.Main(dash.page_container)], className="shell")
+    app.layout = _shell
     app.server.register_blueprint(create_api(runtime))
     stream.install(app.server, runtime)
     waves.install(app.server, runtime)

@@ -11,8 +11,9 @@ from typing import Any
 
 from vitalsdash.actions import ActionError
 from vitalsdash.course import DEFAULT_SESSIONS
-from vitalsdash.runtime import Command, Runtime
+from vitalsdash.runtime import Runtime
 from vitalsdash.ui import dose_words, fmt
+from vitalsdash.ui._who import command
 from vitalsdash.ui.instructor import course, events
 from vitalsdash.ui.instructor.controls import RANDOM_SCENARIO
 
@@ -101,7 +102,7 @@ def request(action: str, values: dict[str, Any]) -> tuple[str, dict[str, Any], s
 def perform(rt: Runtime, bed_id: str, action: str, values: dict[str, Any]) -> Outcome:
     try:
         kind, params, message = request(action, values)
-        done = rt.submit(Command(kind, bed_id, params, ACTOR))
+        done = rt.submit(command(kind, bed_id, params, ACTOR))
     except ActionError as exc:
         return Outcome(False, exc.words)
     view = rt.view(bed_id) if action == "startinf" else None
@@ -124,9 +125,9 @@ def simulation(rt: Runtime, control: Any) -> Outcome:
     try:
         if control == "pause":
             kind = "resume_simulation" if rt.views(beds=False).paused else "pause_simulation"
-            rt.submit(Command(kind, None, {}, ACTOR))
+            rt.submit(command(kind, None, {}, ACTOR))
             return Outcome(True, "Simulation resumed" if kind == "resume_simulation" else "Paused")
-        done = rt.submit(Command("set_speed", None, {"speed": control}, ACTOR))
+        done = rt.submit(command("set_speed", None, {"speed": control}, ACTOR))
         return Outcome(True, f"Speed x{done['speed']:g}")
     except ActionError as exc:
         return Outcome(False, exc.words)

@@ -12,8 +12,9 @@ from typing import Any
 
 from vitalsdash import channels
 from vitalsdash.actions import ActionError
-from vitalsdash.runtime import Command, Runtime
+from vitalsdash.runtime import Runtime
 from vitalsdash.ui import dose_words
+from vitalsdash.ui._who import command
 
 __all__ = ["CLEARED", "SIMPLE", "cleared", "perform"]
 
@@ -120,7 +121,7 @@ def perform(rt: Runtime, bed_id: str, trigger: Any, values: dict[str, Any]) -> O
         paused = bool(view is not None and view.signals is not None and view.signals.audio_paused)
         labels = view.alarm_labels if view is not None else {}
         kind, params, message = request(trigger, values, paused, labels)
-        done = rt.submit(Command(kind, bed_id, params, "trainee"))
+        done = rt.submit(command(kind, bed_id, params, "trainee"))
     except ActionError as exc:
         return Outcome(False, _refusal(exc))
     # the runtime's own sentence when it has one: what the pump did ("still paused")

@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vitalsdash.actions import ActionError
-from vitalsdash.runtime import Command, Runtime
+from vitalsdash.runtime import Runtime
 from vitalsdash.ui import fmt
+from vitalsdash.ui._who import command
 
 __all__ = ["DischargeOutcome", "submit_discharge"]
 
@@ -25,7 +26,7 @@ class DischargeOutcome:
 def submit_discharge(rt: Runtime, bed_id: str, note: str | None) -> DischargeOutcome:
     text = (note or "").strip() or None
     try:
-        answer = rt.submit(Command("discharge", bed_id, {"note": text}, "trainee"))
+        answer = rt.submit(command("discharge", bed_id, {"note": text}, "trainee"))
     except ActionError as exc:
         reasons = exc.details.get("reasons") or ()
         return DischargeOutcome(False, exc.message, tuple(str(r) for r in reasons))

@@ -42,6 +42,7 @@ from dash.exceptions import PreventUpdate
 
 from vitalsdash.runtime import BedView
 from vitalsdash.ui._runtime import get_runtime
+from vitalsdash.ui._who import watch_only_reason
 from vitalsdash.ui.live.actions import SIMPLE, cleared, perform
 from vitalsdash.ui.live.bedside import DECLARED, bedside_tick, component_props
 from vitalsdash.ui.live.discharge import submit_discharge
@@ -161,6 +162,7 @@ def layout(bed_id: str | None = None, **_: Any) -> html.Div:
     if rt.views().live_updates == "push":
         stream = dash.get_relative_path(stream_path(bed.bed_id))
     wave_src = dash.get_relative_path(waves_path(bed.bed_id))
+    watch_only = watch_only_reason(rt, bed.bed_id)
     head = html.Div(
         [
             html.H1(bed.label, className="bed-name"),
@@ -193,6 +195,7 @@ def layout(bed_id: str | None = None, **_: Any) -> html.Div:
                 className="action-toast",
             ),
             head,
+            html.P(watch_only, className="watch-only", id="watch-only") if watch_only else None,
             alarm_banner.layout(),
             dbc.Row(
                 [
@@ -207,15 +210,23 @@ def layout(bed_id: str | None = None, **_: Any) -> html.Div:
                 ],
                 className="g-2 bed-main",
             ),
-            dbc.Row(dbc.Col(start_check.layout(bed.dose)), className="g-2 mt-1"),
-            dbc.Row(
+            html.Fieldset(
                 [
-                    dbc.Col(pump_panel.layout(bed.dose), lg=3, md=6),
-                    dbc.Col(interventions.layout(), lg=3, md=6),
-                    dbc.Col(charting.layout(), lg=3, md=6),
-                    dbc.Col(readiness.layout(), lg=3, md=6),
+                    dbc.Row(dbc.Col(start_check.layout(bed.dose)), className="g-2 mt-1"),
+                    dbc.Row(
+                        [
+                            dbc.Col(pump_panel.layout(bed.dose), lg=3, md=6),
+                            dbc.Col(interventions.layout(), lg=3, md=6),
+                            dbc.Col(charting.layout(), lg=3, md=6),
+                            dbc.Col(readiness.layout(), lg=3, md=6),
+                        ],
+                        className="g-2 bed-controls",
+                    ),
                 ],
-                className="g-2 bed-controls",
+                # watching only (an observer, another trainee's chair): every control is
+                # disabled by the browser itself; the server refuses their actions anyway
+                disabled=watch_only is not None,
+                className="bed-fieldset",
             ),
         ],
         className="page bed-page",

@@ -15,6 +15,7 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from vitalsdash.ui._runtime import get_runtime
+from vitalsdash.ui._who import principal
 from vitalsdash.ui.settings import limits
 from vitalsdash.ui.settings import log as changelog
 from vitalsdash.ui.settings.live import bed_tick
@@ -67,6 +68,21 @@ def _card(bed_id: str, label: str) -> html.Section:
     )
 
 
+def _actor() -> str:
+    who = principal()
+    return "instructor" if who.open_demo else str(who.role)
+
+
+def _actor_options() -> list[dict[str, str]]:
+    """The open demo says in whose role a change is logged; a signed-in person's changes
+    are theirs (the server takes the actor from the login whatever this says)."""
+    who = principal()
+    if who.open_demo:
+        return [{"label": "Instructor", "value": "instructor"},
+                {"label": "Trainee", "value": "trainee"}]  # fmt: skip
+    return [{"label": f"{who.name} ({who.role})", "value": str(who.role)}]
+
+
 def layout(**_: Any) -> html.Div:
     rt = get_runtime()
     beds = [(b.bed_id, b.label) for b in rt.views().beds]
@@ -89,11 +105,8 @@ def layout(**_: Any) -> html.Div:
                             html.Span("Changes are made by", className="field-label"),
                             dbc.RadioItems(
                                 id="set-actor",
-                                options=[
-                                    {"label": "Instructor", "value": "instructor"},
-                                    {"label": "Trainee", "value": "trainee"},
-                                ],
-                                value="instructor",
+                                options=_actor_options(),
+                                value=_actor(),
                                 inline=True,
                             ),
                         ],

@@ -20,8 +20,9 @@ from dash import dcc, html
 
 from vitalsdash import channels
 from vitalsdash.actions import ActionError
-from vitalsdash.runtime import Command, LimitEdit, Runtime, set_limits
+from vitalsdash.runtime import LimitEdit, Runtime, set_limits
 from vitalsdash.ui import fmt
+from vitalsdash.ui._who import command
 from vitalsdash.ui.instructor.forms import button, dom_id
 
 __all__ = [
@@ -162,7 +163,8 @@ def apply(rt: Runtime, bed_id: str, values: dict[tuple[str, str], Any], actor: s
         wanted = edits(now.limits, values)
         if not wanted:
             return Outcome(True, "Nothing changed.")
-        done = rt.submit(set_limits(bed_id, [LimitEdit(*e) for e in wanted], actor))
+        asked = set_limits(bed_id, [LimitEdit(*e) for e in wanted], actor)
+        done = rt.submit(command(asked.kind, bed_id, asked.params, actor))
     except ActionError as exc:
         return Outcome(False, exc.words)
     order = [(e["channel"], e["which"], e["value"]) for e in done["applied"]]
@@ -177,7 +179,7 @@ def submit(
 ) -> Outcome:
     """alarm_off, alarm_on, auto_limits: the runtime's message when it says no."""
     try:
-        rt.submit(Command(kind, bed_id, params, actor if actor in ACTORS else "instructor"))
+        rt.submit(command(kind, bed_id, params, actor if actor in ACTORS else "instructor"))
     except ActionError as exc:
         return Outcome(False, exc.words)
     return Outcome(True, message)

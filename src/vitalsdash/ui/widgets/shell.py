@@ -1,9 +1,13 @@
-"""The frame around every page: navigation, the sound switch and the training-tool notice."""
+"""The frame around every page: navigation, the sound switch, who is signed in and the
+training-tool notice. Links a role may not use are left out (the server refuses them
+anyway)."""
 
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
 from dash import html
+
+from vitalsdash.access import OPEN_DEMO, Principal, page_capability
 
 __all__ = ["navbar"]
 
@@ -13,10 +17,33 @@ LINKS = (
     ("Instructor", "/instructor"),
     ("Review", "/review"),
     ("Settings", "/settings"),
+    ("Class", "/class"),
+    ("My results", "/results/me"),
 )
+OPEN_DEMO_WORDS = "Open demo · no logins, this computer only"
 
 
-def navbar() -> dbc.Navbar:
+def _links(who: Principal) -> list[tuple[str, str]]:
+    if who.open_demo:
+        return [(t, h) for t, h in LINKS if h != "/results/me"]
+    return [(t, h) for t, h in LINKS if who.may(page_capability(h) or "")]
+
+
+def _who(who: Principal) -> html.Span | html.Form:
+    if who.open_demo:
+        return html.Span(OPEN_DEMO_WORDS, className="who who-open", id="who",
+                         title="Anyone using this computer is instructor and trainee. "
+                         "A classroom on a network needs logins: see the README.")  # fmt: skip
+    return html.Form(
+        [
+            html.Span(f"{who.name} · {who.role}", className="who-name"),
+            html.Button("Sign out", type="submit", className="who-out", id="sign-out"),
+        ],
+        action="/logout", method="POST", className="who", id="who",
+    )  # fmt: skip
+
+
+def navbar(who: Principal = OPEN_DEMO) -> dbc.Navbar:
     return dbc.Navbar(
         dbc.Container(
             [
@@ -24,7 +51,7 @@ def navbar() -> dbc.Navbar:
                 dbc.Nav(
                     [
                         dbc.NavItem(dbc.NavLink(text, href=href, active="exact"))
-                        for text, href in LINKS
+                        for text, href in _links(who)
                     ],
                     className="me-auto",
                     navbar=True,
@@ -37,6 +64,7 @@ def navbar() -> dbc.Navbar:
                     title="Browsers play alarm sounds only after a click",
                     **{"aria-pressed": "false"},
                 ),
+                _who(who),
                 html.Span(NOTICE, className="notice", id="notice"),
             ],
             fluid=True,

@@ -24,6 +24,8 @@ from vitalsdash.report import CHROMIUM_FLAGS as REPORT_FLAGS
 from vitalsdash.report import chromium_path
 from vitalsdash.runtime import Runtime
 from vitalsdash.server import _guard as _http_guard
+from vitalsdash.server._access import AccessPolicy
+from vitalsdash.server._serve import install_access
 from vitalsdash.store import Store
 
 CHROMIUM_FLAGS = [*REPORT_FLAGS, "--autoplay-policy=no-user-gesture-required"]
@@ -36,6 +38,7 @@ class Clinic:
     runtime: Runtime
     clock: ManualClock
     url: str
+    policy: AccessPolicy
 
     def advance(self, seconds: int) -> None:
         """Simulated seconds for every chair, at once."""
@@ -77,12 +80,13 @@ def clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clinic]:
     start_all(runtime)  # infusion (the instructor where the check blocks it)
     runtime.advance(START_S - 600)
     app = create_app(runtime)
-    _http_guard.install(app.server, "127.0.0.1")  # as serve.create_wsgi_app does
+    policy = install_access(app.server, runtime, False, app)  # as create_wsgi_app does:
+    _http_guard.install(app.server, "127.0.0.1")  # the open demo until a test signs in
     server = make_server("127.0.0.1", 0, app.server, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="dash-test-server", daemon=True)
     thread.start()
     try:
-        yield Clinic(runtime, clock, f"http://127.0.0.1:{server.server_port}")
+        yield Clinic(runtime, clock, f"http://127.0.0.1:{server.server_port}", policy)
     finally:
         server.shutdown()
         thread.join(timeout=10)

@@ -1,0 +1,312 @@
+"""Signing in: Flask-Login sessions for browsers, bearer tokens for scripts, rate limits.
+
+- ``/login``: instructors and observers (and trainees with an account) with their
+  password; ``/join``: trainees with the class code the instructor shows and their name;
+  ``/logout`` (POST). Flask-Login keeps the signed-in person's id in Flask's signed
+  session cookie (HttpOnly, SameSite=Lax; Secure when the clinic says it is served over
+  HTTPS), signed with a key kept in the database so every process and the next run
+  accept it.
+- ``POST /api/token`` with ``{"name", "password"}`` or ``{"class_code", "name"}``
+  answers ``{"token": ...}``; requests then send ``Authorization: Bearer TOKEN``
+  (Flask-Login's request loader). The database keeps only the token's SHA-256.
+- Failed attempts are rate-limited by Flask-Limiter, per address and per name, so a
+  password cannot be guessed at the server's speed; a refused attempt says how long to
+  wait.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask, Response, jsonify, redirect, render_template_string, request
+from flask_limiter import Limiter, RateLimitExceeded
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager, UserMixin, login_user, logout_user
+
+from vitalsdash.access import (
+    MAX_PASSWORD_CHARS,
+    OPEN_DEMO,
+    Principal,
+    Role,
+    check_user_name,
+    hash_password,
+    new_token,
+    read_class_code,
+    token_digest,
+    verify_password,
+)
+from vitalsdash.runtime import Runtime
+from vitalsdash.server._access import AccessPolicy, safe_next
+from vitalsdash.store import UserExistsError, name_key
+
+__all__ = ["SESSION_HOURS", "install_login"]
+
+log = logging.getLogger(__name__)
+SESSION_HOURS = 12
+"""A signed-in browser stays signed in for a teaching day."""
+FAILED_PER_ADDRESS = "10 per minute"
+FAILED_PER_NAME = "5 per minute"
+MAX_FIELD_CHARS = 200
+
+
+@dataclass
+class Account(UserMixin):
+    """The signed-in person as Flask-Login holds them."""
+
+    user_id: int
+    name: str
+    role: str
+
+    def get_id(self) -> str:
+        return str(self.user_id)
+
+    @property
+    def principal(self) -> Principal:
+        return Principal(self.user_id, self.name, Role(self.role))
+
+
+def _account(row: dict[str, Any] | None) -> Account | None:
+    if row is None or row["role"] not in {r.value for r in Role}:
+        return None
+    return Account(int(row["id"]), row["name"], row["role"])
+
+
+class SignInError(Exception):
+    """A refused sign-in, in words the person can act on."""
+
+    def __init__(self, words: str, status: int = 401) -> None:
+        super().__init__(words)
+        self.words = words
+        self.status = status
+
+
+def check_password_sign_in(runtime: Runtime, name: Any, password: Any) -> Account:
+    if not isinstance(name, str) or not isinstance(password, str) or not name.strip():
+        raise SignInError("Give your name and your password.", 400)
+    if len(name) > MAX_FIELD_CHARS or len(password) > MAX_PASSWORD_CHARS:
+        raise SignInError("That name and password do not match an account.")
+    row = runtime.store.user_by_name(name)
+    if row is None or not row["password_hash"]:
+        verify_password(_dummy_hash(), password)  # the same time whether the name exists
+        raise SignInError("That name and password do not match an account.")
+    if not verify_password(row["password_hash"], password):
+        raise SignInError("That name and password do not match an account.")
+    account = _account(row)
+    if account is None:
+        raise SignInError("That account has no role this server knows.", 403)
+    return account
+
+
+def check_class_sign_in(runtime: Runtime, code: Any, name: Any) -> Account:
+    """A trainee joining with the class code: their account is made on first join and
+    found again by name afterwards (their results follow them)."""
+    if not isinstance(code, str) or not isinstance(name, str):
+        raise SignInError("Give the class code and your name.", 400)
+    try:
+        clean = check_user_name(name)
+    except ValueError as exc:
+        raise SignInError(f"Your name {exc}.", 400) from None
+    active = runtime.store.class_code(runtime.wall())
+    if active is None or read_class_code(code) != active["code"]:
+        raise SignInError("That class code is not valid now: check it on the projector, "
+                          "or ask the instructor for a new one.")  # fmt: skip
+    row = runtime.store.user_by_name(clean)
+    if row is None:
+        try:
+            uid = runtime.store.add_user(clean, Role.TRAINEE.value)
+        except UserExistsError:  # someone joined with the name a moment ago
+            row = runtime.store.user_by_name(clean)
+        else:
+            return Account(uid, clean, Role.TRAINEE.value)
+    if row is None or row["role"] != Role.TRAINEE.value or row["password_hash"]:
+        raise SignInError(f"{clean} has an account with a password: sign in on the "
+                          "sign-in page instead.", 409)  # fmt: skip
+    return Account(int(row["id"]), row["name"], row["role"])
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A real hash to check unknown names against, so an answer takes as long whether
+    the name exists or not."""
+    return hash_password(secrets.token_urlsafe(16))
+
+
+def install_login(app: Flask, runtime: Runtime, policy: AccessPolicy,
+                  *, cookie_secure: bool = False) -> LoginManager:  # fmt: skip
+    """Sessions, the sign-in pages, the token route and their rate limits on ``app``."""
+    app.secret_key = runtime.store.secret("session-cookie")
+    app.config.update(
+        SESSION_COOKIE_NAME="vitalsdash_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=cookie_secure,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS),
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=cookie_secure,
+    )
+    manager = LoginManager(app)
+    manager.session_protection = "basic"
+
+    @manager.user_loader
+    def _load(user_id: str) -> Account | None:
+        return _account(runtime.store.user(int(user_id))) if user_id.isdigit() else None
+
+    @manager.request_loader
+    def _bearer(req: Any) -> Account | None:
+        header = req.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip() or len(token) > 200:
+            return None
+        return _account(runtime.store.user_for_token(token_digest(token.strip())))
+
+    limiter = Limiter(get_remote_address, app=app, storage_uri="memory://",
+                      default_limits=[], headers_enabled=True)  # fmt: skip
+
+    def failed(response: Response) -> bool:
+        return response.status_code in (400, 401, 409)
+
+    def name_field() -> str:
+        body = request.get_json(silent=True) if request.is_json else None
+        name = (body or {}).get("name") if isinstance(body, dict) else request.form.get("name")
+        return "name:" + name_key(name if isinstance(name, str) else "")[:MAX_FIELD_CHARS]
+
+    per_address = limiter.limit(FAILED_PER_ADDRESS, methods=["POST"], deduct_when=failed)
+    per_name = limiter.limit(FAILED_PER_NAME, key_func=name_field, methods=["POST"],
+                             deduct_when=failed)  # fmt: skip
+
+    def sign_in(account: Account) -> None:
+        from flask import session
+
+        session.permanent = True
+        login_user(account)
+
+    def login_page() -> Any:
+        if not policy.require_login:
+            return _page(LOGIN_OPEN, "Sign in")
+        target = request.values.get("next", "/")
+        target = target if safe_next(target) else "/"
+        if request.method == "GET":
+            return _page(LOGIN_FORM, "Sign in", next=target)
+        try:
+            account = check_password_sign_in(runtime, request.form.get("name"),
+                                              request.form.get("password"))  # fmt: skip
+        except SignInError as exc:
+            return _page(LOGIN_FORM, "Sign in", next=target, error=exc.words,
+                         name=request.form.get("name", "")[:64]), exc.status  # fmt: skip
+        sign_in(account)
+        return redirect(target, code=303)
+
+    def join_page() -> Any:
+        if not policy.require_login:
+            return _page(LOGIN_OPEN, "Join the class")
+        if request.method == "GET":
+            return _page(JOIN_FORM, "Join the class")
+        try:
+            account = check_class_sign_in(runtime, request.form.get("class_code"),
+                                          request.form.get("name"))  # fmt: skip
+        except SignInError as exc:
+            return _page(JOIN_FORM, "Join the class", error=exc.words,
+                         name=request.form.get("name", "")[:64]), exc.status  # fmt: skip
+        sign_in(account)
+        return redirect("/", code=303)
+
+    def logout() -> Any:
+        logout_user()
+        return redirect("/login" if policy.require_login else "/", code=303)
+
+    def token() -> Any:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return _json_error("bad_json", 'send JSON {"name": ..., "password": ...} or '
+                               '{"class_code": ..., "name": ...}', 400)  # fmt: skip
+        try:
+            if "class_code" in body:
+                account = check_class_sign_in(runtime, body.get("class_code"), body.get("name"))
+            else:
+                account = check_password_sign_in(runtime, body.get("name"), body.get("password"))
+        except SignInError as exc:
+            return _json_error("unauthorized" if exc.status == 401 else "bad_credentials",
+                               exc.words, exc.status)  # fmt: skip
+        secret, digest = new_token()
+        runtime.store.add_token(account.user_id, digest, runtime.wall())
+        return jsonify({"token": secret, "name": account.name, "role": account.role})
+
+    app.add_url_rule("/login", "login", per_name(per_address(login_page)),
+                     methods=["GET", "POST"])  # fmt: skip
+    app.add_url_rule("/join", "join", per_name(per_address(join_page)), methods=["GET", "POST"])
+    app.add_url_rule("/logout", "logout", logout, methods=["POST"])
+    app.add_url_rule("/api/token", "api_token", per_name(per_address(token)), methods=["POST"])
+
+    @app.errorhandler(RateLimitExceeded)
+    def _too_many(exc: RateLimitExceeded) -> Any:
+        words = ("Too many attempts that failed: wait a minute, then try again "
+                 f"(at most {exc.limit.limit}).")  # fmt: skip
+        if request.path.startswith("/api"):
+            response = _json_error("too_many_attempts", words, 429)
+        else:
+            template = JOIN_FORM if request.path.startswith("/join") else LOGIN_FORM
+            response = Response(_page(template, "Sign in", error=words, next="/"), 429,
+                                mimetype="text/html")  # fmt: skip
+        response.headers["Retry-After"] = "60"
+        return response
+
+    return manager
+
+
+def _json_error(code: str, message: str, status: int) -> Response:
+    response = jsonify({"error": code, "message": message})
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _page(body: str, title: str, **values: Any) -> str:
+    return render_template_string(PAGE, title=title, body=render_template_string(body, **values),
+                                  demo=OPEN_DEMO.name)  # fmt: skip
+
+
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ title }} · vitalsdash</title>
+<link rel="stylesheet" href="/assets/vendor/bootstrap-cyborg.min.css">
+<link rel="stylesheet" href="/assets/console.css">
+</head><body class="access-page"><main class="access-box">
+<h1>vitalsdash</h1>
+{{ body|safe }}
+<p class="notice">Training tool — not a medical device</p>
+</main></body></html>"""
+
+LOGIN_FORM = """<h2>Sign in</h2>
+{% if error %}<p class="access-error" role="alert">{{ error }}</p>{% endif %}
+<form method="post" action="/login" class="access-form">
+<input type="hidden" name="next" value="{{ next }}">
+<label>Name <input name="name" autocomplete="username" required maxlength="64"
+ value="{{ name or '' }}" autofocus></label>
+<label>Password <input name="password" type="password" autocomplete="current-password"
+ required></label>
+<button type="submit" class="btn btn-primary">Sign in</button>
+</form>
+<p>Trainee? <a href="/join">Join the class with the class code</a>.</p>"""
+
+JOIN_FORM = """<h2>Join the class</h2>
+{% if error %}<p class="access-error" role="alert">{{ error }}</p>{% endif %}
+<form method="post" action="/join" class="access-form">
+<label>Class code <input name="class_code" required maxlength="16" autocomplete="off"
+ autocapitalize="characters" autofocus></label>
+<label>Your name <input name="name" required maxlength="64" autocomplete="name"
+ value="{{ name or '' }}"></label>
+<button type="submit" class="btn btn-primary">Join</button>
+</form>
+<p>The instructor shows the class code on the class page. Instructors and observers
+<a href="/login">sign in with their password</a>.</p>"""
+
+LOGIN_OPEN = """<h2>No sign-in needed</h2>
+<p>This is an open demo on this computer: logins are off, and whoever uses it is both
+instructor and trainee. <a href="/">Open the central station</a>.</p>"""
