@@ -17,6 +17,7 @@ from vitalsdash import channels, ids, interruptions
 from vitalsdash.access import AccessDenied, Principal
 from vitalsdash.actions import CLINIC_ACTIONS, ActionError
 from vitalsdash.adapters.simulator import EVENT_KINDS
+from vitalsdash.principal import current_principal
 from vitalsdash.runtime import Command, Runtime, bed_summary
 
 __all__ = ["MAX_BODY_BYTES", "create_api", "create_server"]
@@ -192,8 +193,6 @@ a scenario moved with the infusion): the trainee is to find it on the monitor.""
 
 
 def _principal() -> Principal:
-    from vitalsdash.server import current_principal
-
     who = current_principal()
     if who is None:  # the access guard answers 401 first; never act for nobody
         raise ActionError("unauthorized", "sign in first", status=401)

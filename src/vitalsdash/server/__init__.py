@@ -11,7 +11,7 @@
 docs/security.md says what the edge refuses and why.
 """
 
-from vitalsdash.server._access import current_principal
+from vitalsdash.principal import AccessPolicy, current_principal, policy_of
 from vitalsdash.server._serve import (
     DEFAULT_DB,
     HTTP_THREADS,
@@ -25,10 +25,12 @@ from vitalsdash.server._serve import (
 __all__ = [
     "DEFAULT_DB",
     "HTTP_THREADS",
+    "AccessPolicy",
     "ServeOptions",
     "build_runtime",
     "create_wsgi_app",
     "current_principal",
     "http_server",
+    "policy_of",
     "serve",
 ]

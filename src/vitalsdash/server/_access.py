@@ -23,24 +23,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, g, has_request_context, redirect, request
-from flask_login import current_user
+from flask import Flask, Response, redirect, request
 
-from vitalsdash.access import OPEN_DEMO, Principal, allowed, page_capability
+from vitalsdash.access import Principal, allowed, page_capability
+from vitalsdash.principal import EXTENSION, AccessPolicy, current_principal
 from vitalsdash.server._guard import host_name
 
-__all__ = ["AccessPolicy", "current_principal", "install_guard", "policy_of"]
+__all__ = ["install_guard"]
 
 PUBLIC = "public"
 """No login needed: the sign-in pages, the token route, health, static files."""
 ANYONE = "anyone"
 """Any signed-in person (an API path that does not exist answers its 404 to them)."""
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-_EXTENSION = "vitalsdash_access"
 
 # Callbacks by the module that registered them (longest prefix wins). The pages' router
 # (registered by Dash itself) is decided by the path it renders.
@@ -61,7 +59,6 @@ CALLBACK_CAPABILITIES: tuple[tuple[str, str], ...] = (
     ("vitalsdash.ui.pages.not_found_404", "monitor"),
     ("vitalsdash.ui.app", "monitor"),
 )
-PAGES_ROUTER_MODULE = "dash.dash"
 
 # Routes that are not pages, by path prefix (first match wins).
 ROUTE_CAPABILITIES: tuple[tuple[str, str], ...] = (
@@ -87,70 +84,6 @@ ROUTE_CAPABILITIES: tuple[tuple[str, str], ...] = (
     ("/class/", "class_results"),
     ("/results/", ANYONE),  # a trainee's own results: the route checks whose
 )
-
-
-@dataclass
-class AccessPolicy:
-    """How this server admits people. ``require_login`` False is the open demo on
-    loopback: nobody signs in and the person at the computer may do everything."""
-
-    require_login: bool = False
-    dash_app: Any = None  # the Dash app, whose callbacks are classified on first use
-    _callback_caps: dict[str, str] = field(default_factory=dict)
-
-    def callback_capability(self, output: str) -> str | None:
-        """What the callback answering ``output`` needs (None: no such callback)."""
-        if not self._callback_caps and self.dash_app is not None:
-            self._callback_caps = _classify(self.dash_app.callback_map)
-        return self._callback_caps.get(output)
-
-
-def _classify(callback_map: dict[str, Any]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for output, entry in callback_map.items():
-        module = _module_of(entry.get("callback"))
-        if module == PAGES_ROUTER_MODULE:
-            out[output] = "router"
-            continue
-        best = ""
-        for prefix, capability in CALLBACK_CAPABILITIES:
-            if (module == prefix or module.startswith(prefix + ".")) and len(prefix) > len(best):
-                best, out[output] = prefix, capability
-    return out
-
-
-def _module_of(func: Any) -> str:
-    while hasattr(func, "__wrapped__"):
-        func = func.__wrapped__
-    return str(getattr(func, "__module__", "") or "")
-
-
-def policy_of(app: Flask) -> AccessPolicy | None:
-    return app.extensions.get(_EXTENSION)
-
-
-def current_principal() -> Principal | None:
-    """The person behind this request: ``OPEN_DEMO`` in the open demo (and outside a
-    request, as in unit tests of callbacks), their ``Principal`` when signed in, None
-    when logins are on and nobody is signed in."""
-    if not has_request_context():
-        return OPEN_DEMO
-    cached = g.get("vitalsdash_principal", _UNSET)
-    if cached is not _UNSET:
-        return cached
-    from flask import current_app
-
-    policy = policy_of(current_app)
-    if policy is None or not policy.require_login:
-        who: Principal | None = OPEN_DEMO
-    else:
-        user = current_user
-        who = user.principal if user is not None and user.is_authenticated else None
-    g.vitalsdash_principal = who
-    return who
-
-
-_UNSET = object()
 
 
 def _route_capability(path: str) -> str | None:
@@ -301,6 +234,7 @@ def allowed_for(who: Principal | None, capability: str) -> bool:
 
 
 def install_guard(app: Flask, policy: AccessPolicy) -> AccessPolicy:
-    app.extensions[_EXTENSION] = policy
+    policy.callback_modules = CALLBACK_CAPABILITIES
+    app.extensions[EXTENSION] = policy
     app.before_request(_guard(policy))
     return policy

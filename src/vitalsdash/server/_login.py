@@ -40,8 +40,9 @@ from vitalsdash.access import (
     token_digest,
     verify_password,
 )
+from vitalsdash.principal import AccessPolicy
 from vitalsdash.runtime import Runtime
-from vitalsdash.server._access import AccessPolicy, safe_next
+from vitalsdash.server._access import safe_next
 from vitalsdash.store import UserExistsError, name_key
 
 __all__ = ["SESSION_HOURS", "install_login"]

@@ -20,9 +20,10 @@ from typing import Any
 
 from vitalsdash.config import ClinicConfig, ClinicSection, load_clinic
 from vitalsdash.feed import Feed
+from vitalsdash.principal import AccessPolicy
 from vitalsdash.runtime import Runtime
 from vitalsdash.server import _guard as _http_guard
-from vitalsdash.server._access import AccessPolicy, install_guard
+from vitalsdash.server._access import install_guard
 from vitalsdash.server._http import create_http_server
 from vitalsdash.server._login import install_login
 from vitalsdash.store import Store

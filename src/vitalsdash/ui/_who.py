@@ -9,13 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from vitalsdash.access import OPEN_DEMO, Principal, chair_refusal
+from vitalsdash.principal import current_principal
 from vitalsdash.runtime import Command, Runtime
 
 
 def principal() -> Principal:
     """The signed-in person (the open demo when logins are off, or outside a request)."""
-    from vitalsdash.server import current_principal
-
     return current_principal() or OPEN_DEMO
 
 

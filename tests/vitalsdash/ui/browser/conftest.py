@@ -20,11 +20,11 @@ from werkzeug.serving import make_server
 from vitalsdash.clock import ManualClock
 from vitalsdash.config import BedConfig, ClinicConfig, ClinicSection
 from vitalsdash.feed import Feed
+from vitalsdash.principal import AccessPolicy
 from vitalsdash.report import CHROMIUM_FLAGS as REPORT_FLAGS
 from vitalsdash.report import chromium_path
 from vitalsdash.runtime import Runtime
 from vitalsdash.server import _guard as _http_guard
-from vitalsdash.server._access import AccessPolicy
 from vitalsdash.server._serve import install_access
 from vitalsdash.store import Store
 
