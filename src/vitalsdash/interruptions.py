@@ -54,8 +54,12 @@ def interrupted_detail(last_write_wall: datetime | None, restart_wall: datetime)
     }
 
 
-def resumed_detail(actor: str, wall: datetime) -> dict[str, Any]:
-    return {"actor": str(actor), "wall": wall.isoformat()}
+def resumed_detail(actor: str, wall: datetime, user_name: str | None = None) -> dict[str, Any]:
+    """Who resumed monitoring (and their name, when logged in) and when."""
+    out = {"actor": str(actor), "wall": wall.isoformat()}
+    if user_name:
+        out["user_name"] = str(user_name)
+    return out
 
 
 def duration_words(seconds: float | None) -> str:
@@ -73,7 +77,8 @@ def label(detail: Mapping[str, Any] | None) -> str:
 
 
 def resumed_label(detail: Mapping[str, Any] | None) -> str:
-    actor = (detail or {}).get("actor")
+    d = detail or {}
+    actor = d.get("user_name") or d.get("actor")
     return f"Monitoring resumed{f' by {actor}' if actor else ''}"
 
 

@@ -134,6 +134,7 @@ class ExpectedResult:
     action_kind: str | None = None
     response_s: float | None = None
     note: str = ""
+    action_by: str | None = None  # the name of who did it, when logged in
 
 
 def _pump_series(samples: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray] | None:
@@ -199,6 +200,11 @@ def done_words(kind: str) -> str:
     return DONE_WORDS.get(kind, kind.replace("_", " ").capitalize())
 
 
+def by_name(user_name: str | None) -> str:
+    """What follows an action a logged-in person did: " by Ana Lima" ("": no login)."""
+    return f" by {user_name}" if user_name else ""
+
+
 def _what(a: Action) -> str:
     """A pump action as the nurse would say it."""
     if a.kind == "set_rate":
@@ -210,7 +216,7 @@ def _what(a: Action) -> str:
 def why_not_counted(a: Action, pump: tuple[np.ndarray, np.ndarray] | None) -> str | None:
     """Why an action of an expected response did not count (None: it counts): refused, or
     a pause or rate change after which the pump did not deliver less."""
-    when = hms(a.t_s)
+    when = hms(a.t_s) + by_name(a.user_name)
     if not a.done:
         return f"{_what(a)} at {when} was refused ({a.reason or 'not possible'})"
     if a.kind not in LOWERING_ACTIONS:
@@ -303,6 +309,7 @@ def score_expected(
                     None if hit is None else hit.kind,
                     None if hit is None else hit.t_s - start,
                     note,
+                    None if hit is None else hit.user_name,
                 )
             )
     out.sort(key=lambda r: (r.trigger_t_s, r.index))

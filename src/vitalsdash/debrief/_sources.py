@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -182,6 +182,8 @@ def session_from_store(
             dict(r["params"] or {}),
             str(r["outcome"]),
             r["reason"],
+            r.get("user_id"),
+            r.get("user_name"),
         )
         for r in store.actions(session_id)
     ]
@@ -523,7 +525,7 @@ def _mark_rejected(actions: list[Action], alarm_events: list[dict[str, Any]]) ->
     for a in actions:
         why = rejected.get((a.t_s, a.kind))
         if why is not None and a.kind in _ALARM_KINDS:
-            out.append(Action(a.t_s, a.kind, a.actor, a.params, "refused", why))
+            out.append(replace(a, outcome="refused", reason=why))
         else:
             out.append(a)
     return out

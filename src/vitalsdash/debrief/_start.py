@@ -14,14 +14,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from vitalsdash.debrief._types import Action
+from vitalsdash.debrief._types import Action, person
 
 KIND = "start_infusion"
 
 
 @dataclass(frozen=True, slots=True)
 class StartAttempt:
-    """One ``start_infusion``: who, when, its outcome (ok | refused) and the check then."""
+    """One ``start_infusion``: who (``user_name`` when logged in), when, its outcome
+    (ok | refused) and the check then."""
 
     t_s: float
     actor: str
@@ -30,6 +31,12 @@ class StartAttempt:
     reasons: tuple[str, ...] = ()
     override_reason: str | None = None
     auto: bool = False
+    user_name: str | None = None
+
+    @property
+    def by(self) -> str:
+        """Who, as the debrief names them: "Ana Lima (trainee)", or the role."""
+        return person(self.actor, self.user_name)
 
     @property
     def overridden(self) -> bool:
@@ -67,6 +74,7 @@ def _attempt(a: Action) -> StartAttempt:
         reasons=tuple(str(r) for r in reasons) if isinstance(reasons, list | tuple) else (),
         override_reason=str(override) if override else None,
         auto=bool(p.get("auto", False)),
+        user_name=a.user_name,
     )
 
 

@@ -20,6 +20,7 @@ class Action:
     """Something a person (or the system) did: patient, alarm and session actions alike.
 
     ``outcome`` is ``ok`` or ``refused`` (not carried out, ``reason`` says why).
+    ``user_id`` / ``user_name``: the person who acted, as logged in (None: no login).
     """
 
     t_s: float
@@ -28,10 +29,23 @@ class Action:
     params: Mapping[str, Any] = field(default_factory=dict)
     outcome: str = "ok"
     reason: str | None = None
+    user_id: int | None = None
+    user_name: str | None = None
 
     @property
     def done(self) -> bool:
         return self.outcome == "ok"
+
+    @property
+    def by(self) -> str:
+        """Who did it, as the debrief names them: "Ana Lima (trainee)", or the role."""
+        return person(self.actor, self.user_name)
+
+
+def person(actor: str, user_name: str | None) -> str:
+    """A person as the debrief names them: "Ana Lima (trainee)" when logged in, else the
+    role they acted as ("trainee")."""
+    return f"{user_name} ({actor})" if user_name else actor
 
 
 @dataclass(frozen=True, slots=True)

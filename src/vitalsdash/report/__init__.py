@@ -44,6 +44,7 @@ from vitalsdash.report._strips import (
     strip_trace_values,
 )
 from vitalsdash.report._tables import (
+    ACTION_HEADERS,
     COURSE_HEADERS,
     EPISODE_HEADERS,
     EXPECTED_HEADERS,
@@ -51,6 +52,7 @@ from vitalsdash.report._tables import (
     SCORE_HEADERS,
     SILENCED_HEADERS,
     SUPPRESSED_HEADERS,
+    action_cells,
     clock,
     course_rows,
     course_title,
@@ -67,6 +69,7 @@ from vitalsdash.report._tables import (
 )
 
 __all__ = [
+    "ACTION_HEADERS",
     "CHROMIUM_FLAGS",
     "COURSE_HEADERS",
     "DISCLAIMER",
@@ -88,6 +91,7 @@ __all__ = [
     "AlarmStrip",
     "ReportError",
     "StripColours",
+    "action_cells",
     "alarm_strips",
     "choose_strips",
     "chromium_path",

@@ -474,7 +474,7 @@ def _add_activity(fig: go.Figure, data: SessionData, debrief: Any, row: int) -> 
         extra = _params_text(a.params)
         rows[lane][0].append(a.t_s / 60.0)
         rows[lane][1].append(
-            _esc(f"{hms(a.t_s)} {a.actor} {a.kind}{' ' + extra if extra else ''}{refused}")
+            _esc(f"{hms(a.t_s)} {a.by} {a.kind}{' ' + extra if extra else ''}{refused}")
         )
     for o in data.observations:
         what = o.text if o.kind == "note" else (o.value if o.value is not None else o.text)

@@ -30,12 +30,14 @@ from vitalsdash.report._strips import (
     strip_figure,
 )
 from vitalsdash.report._tables import (
+    ACTION_HEADERS,
     COURSE_HEADERS,
     EPISODE_HEADERS,
     EXPECTED_HEADERS,
     SCORE_HEADERS,
     SILENCED_HEADERS,
     SUPPRESSED_HEADERS,
+    action_cells,
     clock,
     course_rows,
     course_title,
@@ -218,17 +220,8 @@ def _start_section(debrief: Debrief) -> str:
 
 
 def _actions_section(data: SessionData) -> str:
-    rows = [
-        [
-            clock(a.t_s),
-            a.actor,
-            a.kind,
-            params_text(a.params),
-            a.outcome + (f": {a.reason}" if a.reason else ""),
-        ]
-        for a in data.actions
-    ]
-    return html_table(["at", "by", "action", "parameters", "outcome"], rows, empty="No action.")
+    rows = [action_cells(a) for a in data.actions]
+    return html_table(list(ACTION_HEADERS), rows, empty="No action.")
 
 
 def _scores_section(debrief: Debrief) -> str:

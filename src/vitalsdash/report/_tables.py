@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from vitalsdash.adapters.simulator import SAID
-from vitalsdash.debrief import Debrief, done_words, response_words
+from vitalsdash.debrief import Debrief, by_name, done_words, response_words
 from vitalsdash.durations import hms, span_in_columns
 
 
@@ -100,7 +100,9 @@ def expected_rows(debrief: Debrief) -> list[tuple[str, list[str]]]:
                 response_words(r.do),
                 duration(r.within_s),
                 clock(r.deadline_t_s),
-                f"{done_words(r.action_kind)} at {clock(r.action_t_s)}" if r.action_kind else "",
+                f"{done_words(r.action_kind)} at {clock(r.action_t_s)}{by_name(r.action_by)}"
+                if r.action_kind
+                else "",
                 duration(r.response_s),
                 r.note,  # actions that did not count (refused, or changed nothing)
             ],
@@ -160,6 +162,23 @@ def score_rows(debrief: Debrief) -> list[tuple[str, list[str]]]:
     ]  # fmt: skip
 
 
+def _first_up(words: str) -> str:
+    """The first letter in capitals, the rest as it is ("trainee" -> "Trainee"; a name
+    keeps its own capitals)."""
+    return words[:1].upper() + words[1:]
+
+
+ACTION_HEADERS = ("at", "by", "action", "parameters", "outcome")
+"""The actions table's columns (report and review page)."""
+
+
+def action_cells(a: Any) -> list[str]:
+    """One action of the log as the actions table shows it: "by" names the person when
+    they were logged in ("Ana Lima (trainee)"), else the role they acted as."""
+    return [clock(a.t_s), a.by, a.kind, params_text(a.params),
+            a.outcome + (f": {a.reason}" if a.reason else "")]  # fmt: skip
+
+
 def _said(reasons: tuple[str, ...]) -> str:
     return "; ".join(reasons)
 
@@ -174,7 +193,7 @@ def start_lines(debrief: Debrief) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for a in st.refused:
         why = _said(tuple(r for r in a.reasons if r.endswith("do not start")) or a.reasons)
-        out.append(("refused", f"{a.actor.capitalize()} tried to start the infusion at "
+        out.append(("refused", f"{_first_up(a.by)} tried to start the infusion at "
                     f"{clock(a.t_s)}: refused by the pre-infusion check ({why})"))  # fmt: skip
     s = st.started
     if s is None:
@@ -185,18 +204,18 @@ def start_lines(debrief: Debrief) -> list[tuple[str, str]]:
             out.append(("muted", "The infusion was not started."))
         return out
     if s.overridden:
-        out.append(("bad", f"Infusion started by {s.actor} despite a blocked check: "
+        out.append(("bad", f"Infusion started by {s.by} despite a blocked check: "
                     f"{s.override_reason}"))  # fmt: skip
         out.append(("bad", f"Started at {clock(s.t_s)}; the check said: {_said(s.reasons)}"))
     elif s.auto:
         out.append(("ok", f"Infusion started by itself (auto start) at {clock(s.t_s)}: the "
                     "pre-infusion check passed."))  # fmt: skip
     elif s.check == "caution":
-        out.append(("caution", f"Infusion started by {s.actor} at {clock(s.t_s)} with "
+        out.append(("caution", f"Infusion started by {s.by} at {clock(s.t_s)} with "
                     f"caution: {_said(s.reasons)}"))  # fmt: skip
     else:
         passed = "the pre-infusion check passed" if s.check == "pass" else "no check recorded"
-        out.append(("ok", f"Infusion started by {s.actor} at {clock(s.t_s)}: {passed}."))
+        out.append(("ok", f"Infusion started by {s.by} at {clock(s.t_s)}: {passed}."))
         if s.override_reason:
             out.append(("muted", f"Reason given: {s.override_reason}"))
     return out

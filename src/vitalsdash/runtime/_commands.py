@@ -3,9 +3,12 @@
 A command names its bed (None for the clinic's simulation clock), its kind (an action of
 ``vitalsdash.actions``, or ``set_limits``), its parameters and who asks. The answer is a
 plain dict (``{"ok": True, ...}``); a refusal raises ``ActionError`` (code, message, HTTP
-status) and changes nothing. ``set_limits`` is all or nothing: its edits are applied to
-the bed's alarm engine in an order that keeps each one valid, and stored together (each
-as a ``set_limit`` action), or none is, with the engine's reason.
+status) and changes nothing. ``user_id`` and ``user_name`` say which person asks, as
+logged in (None: no login, the open demo, the system): every action row the command
+writes carries them, so the debrief can name who did what. ``set_limits`` is all or
+nothing: its edits are applied to the bed's alarm engine in an order that keeps each one
+valid, and stored together (each as a ``set_limit`` action), or none is, with the
+engine's reason.
 """
 
 from __future__ import annotations
@@ -24,6 +27,12 @@ class Command(Plain):
     bed_id: str | None = None
     params: Any = None
     actor: str = "trainee"
+    user_id: int | None = None
+    user_name: str | None = None
+
+    def who(self) -> dict[str, Any]:
+        """The person's columns of each action row this command writes."""
+        return {"user_id": self.user_id, "user_name": self.user_name}
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +47,8 @@ class LimitEdit(Plain):
         return {"channel": self.channel, "which": self.which, "value": self.value}
 
 
-def set_limits(bed_id: str, edits: list[LimitEdit], actor: str) -> Command:
+def set_limits(bed_id: str, edits: list[LimitEdit], actor: str, user_id: int | None = None,
+               user_name: str | None = None) -> Command:  # fmt: skip
     """The all-or-nothing command for several limit edits of one bed."""
-    return Command(SET_LIMITS, bed_id, {"limits": [e.params() for e in edits]}, actor)
+    return Command(SET_LIMITS, bed_id, {"limits": [e.params() for e in edits]}, actor,
+                   user_id, user_name)  # fmt: skip

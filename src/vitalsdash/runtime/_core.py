@@ -468,10 +468,11 @@ class Runtime:
         if not isinstance(command, Command):
             command = Command(kind, command, params, actor)
         bed_id, kind, params, actor = command.bed_id, command.kind, command.params, command.actor
+        who = command.who()  # on every action row the command writes
         if not isinstance(kind, str):  # e.g. a list from JSON: not an action, and unhashable
             raise ActionError("unknown_action", f"action kind must be a string, got {shown(kind)}")
         if kind == SET_LIMITS:
-            return self._set_limits(bed_id, params, actor)
+            return self._set_limits(bed_id, params, actor, who)
         if kind in CLINIC_ACTIONS:
             clean = validate(kind, params, actor, CLINIC_ACTIONS)
             return self._clinic_action(kind, clean)
@@ -511,12 +512,12 @@ class Runtime:
                                      status=409)  # fmt: skip
             t = float(s.t_s)
             if kind in ("resume_session", "close_session"):
-                return self._resume_or_close(bed, kind, t, actor)
+                return self._resume_or_close(bed, kind, t, actor, who)
             if s.status != "running":
                 raise ActionError("interrupted", f"{bed_id}'s session was interrupted: "
                                      "resume or close it first", status=409)  # fmt: skip
             if kind == _infusion_start.KIND:
-                return self._start_infusion(bed, s, clean, actor, t)
+                return self._start_infusion(bed, s, clean, actor, t, who)
             snap = Snapshot(bed, source_copy=kind in PATIENT_ACTIONS or kind == "inject_event",
                             alarm_copy=kind in ALARM_ACTIONS or kind in ENDING)  # fmt: skip
             try:
@@ -528,7 +529,7 @@ class Runtime:
             bed.readiness = s.readiness
             s.pending.actions.append({"session_id": s.session_id, "t_s": t, "actor": actor,
                                       "kind": kind, "params": clean, "outcome": "ok",
-                                      "reason": None})  # fmt: skip
+                                      "reason": None, **who})  # fmt: skip
             self._store_action(bed, kind, snap)
             if kind == "discharge":
                 return {"ok": True, "t_s": t, **discharge_answer(s)}
@@ -548,7 +549,8 @@ class Runtime:
         log.info("%s: patient %d (%s) created", bed.id, out["patient_id"], out["name"])
         return out
 
-    def _set_limits(self, bed_id: Any, params: Any, actor: str) -> dict[str, Any]:
+    def _set_limits(self, bed_id: Any, params: Any, actor: str,
+                    who: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
         """Several limit edits of one bed, all or none (see ``_commands``)."""
         check_actor(SET_LIMITS, actor)  # even with no edits: an observer changes nothing
         raw = params.get("limits") if isinstance(params, dict) else None
@@ -581,7 +583,8 @@ class Runtime:
                     done.append(e)
                     s.pending.actions.append({"session_id": s.session_id, "t_s": t,
                                               "actor": actor, "kind": "set_limit", "params": e,
-                                              "outcome": "ok", "reason": None})  # fmt: skip
+                                              "outcome": "ok", "reason": None,
+                                              **who})  # fmt: skip
                 if len(todo) == before and error is not None:
                     snap.restore(bed, self._writer)
                     raise error
@@ -615,12 +618,12 @@ class Runtime:
             raise _not_stored(kind, exc) from None
 
     def _start_infusion(self, bed: Bed, s: BedSession, clean: dict[str, Any], actor: str,
-                        t: float) -> dict[str, Any]:  # fmt: skip
+                        t: float, who: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
         """``start_infusion``: the pre-infusion check decides (see ``_infusion_start``); a
         refused attempt is stored (for the debrief) before the refusal is answered."""
         snap = Snapshot(bed, source_copy=True, alarm_copy=False)
         try:
-            out = _infusion_start.submit(s, clean, actor, t)
+            out = _infusion_start.submit(s, clean, actor, t, who)
         except _infusion_start.BlockedStartError as refused:
             self._store_action(bed, _infusion_start.KIND, snap)
             raise refused.error from None
@@ -668,7 +671,8 @@ class Runtime:
                                          "nothing_to_acknowledge") else 400  # fmt: skip
             raise ActionError(exc.code, str(exc), status=status) from None
 
-    def _resume_or_close(self, bed: Bed, kind: str, t: float, actor: str) -> dict[str, Any]:
+    def _resume_or_close(self, bed: Bed, kind: str, t: float, actor: str,
+                         who: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
         s = bed.session
         assert s is not None
         if s.status != "interrupted":
@@ -688,14 +692,16 @@ class Runtime:
         except StoreError as exc:
             raise ActionError("conflict", str(exc), status=409) from None
         if kind == "resume_session":  # stored before the answer: who resumed it, and when
-            detail = interruptions.resumed_detail(actor, self.wall())
+            detail = interruptions.resumed_detail(actor, self.wall(),
+                                                  (who or {}).get("user_name"))  # fmt: skip
             s.pending.session_events.append(
                 {"session_id": s.session_id, "t_s": t, "kind": interruptions.RESUMED,
                  "source": actor, "detail": detail})  # fmt: skip
             # not stored: interrupted again (the next tick writes the status back)
             self._store_action(bed, kind, snap)
         log.info("%s: session %d %s by %s", bed.id, s.session_id,
-                 "closed" if kind == "close_session" else "resumed", actor)  # fmt: skip
+                 "closed" if kind == "close_session" else "resumed",
+                 (who or {}).get("user_name") or actor)  # fmt: skip
         return {"ok": True, "session_id": s.session_id, "status": s.status, "t_s": t}
 
     def _clinic_action(self, kind: str, p: dict[str, Any]) -> dict[str, Any]:

@@ -63,9 +63,10 @@ def prepare(s: BedSession, cfg: Any) -> None:
 
 
 def _row(s: BedSession, t: float, actor: str, params: dict[str, Any], outcome: str = "ok",
-         reason: str | None = None) -> dict[str, Any]:  # fmt: skip
+         reason: str | None = None,
+         who: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
     return {"session_id": s.session_id, "t_s": t, "actor": actor, "kind": KIND,
-            "params": params, "outcome": outcome, "reason": reason}  # fmt: skip
+            "params": params, "outcome": outcome, "reason": reason, **(who or {})}  # fmt: skip
 
 
 def _start_source(s: BedSession, actor: str) -> dict[str, Any]:
@@ -86,8 +87,10 @@ def _check_words(check: Any) -> dict[str, Any]:
     return {"check": check.status, "reasons": list(check.reasons)}
 
 
-def submit(s: BedSession, clean: dict[str, Any], actor: str, t: float) -> dict[str, Any]:
-    """``start_infusion`` now, for ``actor``, with validated params (``override_reason``).
+def submit(s: BedSession, clean: dict[str, Any], actor: str, t: float,
+           who: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+    """``start_infusion`` now, for ``actor``, with validated params (``override_reason``);
+    ``who``: the person's columns of the row (user_id, user_name), refused or not.
 
     Raises ActionError changing nothing, or :class:`BlockedStartError` having logged the refused
     attempt (the caller stores it, then answers the error)."""
@@ -111,7 +114,8 @@ def submit(s: BedSession, clean: dict[str, Any], actor: str, t: float) -> dict[s
         message = "Not started: the pre-infusion check says " + "; ".join(blocked)
         if actor == "instructor":
             message += " (an instructor may start it anyway with a reason)"
-        s.pending.actions.append(_row(s, t, actor, _check_words(check), "refused", message))
+        s.pending.actions.append(_row(s, t, actor, _check_words(check), "refused", message,
+                                      who))  # fmt: skip
         raise BlockedStartError(ActionError(BLOCKED, message, status=409, details={
             "status": check.status, "reasons": list(check.reasons),
             "items": [[i.name, i.status, i.text] for i in check.items]}))  # fmt: skip
@@ -121,7 +125,7 @@ def submit(s: BedSession, clean: dict[str, Any], actor: str, t: float) -> dict[s
         params["override_reason"] = override
     params.update(_start_source(s, actor))
     s.start_s = t
-    s.pending.actions.append(_row(s, t, actor, params))
+    s.pending.actions.append(_row(s, t, actor, params, who=who))
     out: dict[str, Any] = {"ok": True, "t_s": t}
     if check is not None:
         out.update(check=check.status, reasons=list(check.reasons))

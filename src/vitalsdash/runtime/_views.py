@@ -3,8 +3,9 @@
 Views are built under the runtime's lock from its beds and are plain, immutable data
 (``_codec.Plain``): pages, the API and push streams read them instead of the runtime's
 objects, and could read them in another process (docs/architecture.md, "The seam").
-A ``BedView`` holds only what a trainee may see; the simulated patient's hidden state is
-a separate ``TruthView`` for the instructor's console.
+A ``BedView`` holds only what a trainee may see: no channel of ``Kind.HIDDEN`` but the
+pump's rate (the pump shows it). The simulated patient's hidden state (its ketamine
+concentrations, the scores it feels) is a separate ``TruthView`` for the instructor.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
+from vitalsdash import channels
 from vitalsdash import protocol as proto
 from vitalsdash.runtime._codec import Plain, empty, frozen
 
@@ -209,7 +211,8 @@ class BaselineView(Plain):
 class BedView(Plain):
     """One bed now, as a trainee may see it (``session_id`` None: no session yet).
 
-    ``latest``: channel -> (t_s, value, quality) of its last valid reading; ``last_nibp``:
+    ``latest``: channel -> (t_s, value, quality) of its last valid reading (no hidden
+    channel but the pump rate: see :func:`shown_latest`); ``last_nibp``:
     NIBP channel -> (t_s, value); ``limits``: condition -> limit in force (None: not
     evaluated); ``limits_in_force``: channel -> the four limits of the settings table;
     ``patient``: the facts the bedside shows (age, sex, weight); ``patient_said``: what the
@@ -429,6 +432,19 @@ def _label(name: str) -> str:
     return proto.CRITERION_LABELS.get(name, name.replace("_", " "))
 
 
+def shown_latest(latest: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``latest`` without the hidden truth: every channel but those of ``Kind.HIDDEN``,
+    which only the pump's rate is kept of (the bedside pump shows it). A channel the
+    registry does not know (a device's) is kept: it is a measurement."""
+    pump = channels.pump_rate_channel()
+    return frozen({ch: v for ch, v in latest.items()
+                   if ch == pump or not _hidden(ch)})  # fmt: skip
+
+
+def _hidden(channel: str) -> bool:
+    return channels.is_known(channel) and channels.get(channel).kind is channels.Kind.HIDDEN
+
+
 def bed_view(bed: Bed) -> BedView:
     cfg = bed.config
     s = bed.session
@@ -443,7 +459,7 @@ def bed_view(bed: Bed) -> BedView:
             interval = None
     return BedView(
         bed_id=bed.id, label=cfg.display_name, source=cfg.source, session_id=s.session_id,
-        status=s.status, phase=s.phase.value, t_s=now, latest=frozen(s.latest),
+        status=s.status, phase=s.phase.value, t_s=now, latest=shown_latest(s.latest),
         last_nibp=frozen(s.last_nibp), signals=signals_view(s.engine.signals(now)),
         limits=frozen(s.engine.limits()),
         limits_in_force=frozen({k: frozen(v) for k, v in limits_in_force(s.engine).items()}),

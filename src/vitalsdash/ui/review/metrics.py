@@ -16,16 +16,17 @@ from dash import html
 
 from vitalsdash.debrief import CLOSE_POINTS, Debrief, SessionData, score_summary
 from vitalsdash.report import (
+    ACTION_HEADERS,
     EPISODE_HEADERS,
     EXPECTED_HEADERS,
     NEVER,
     SCORE_HEADERS,
     SILENCED_HEADERS,
     SUPPRESSED_HEADERS,
+    action_cells,
     clock,
     duration,
     num,
-    params_text,
     score_rows,
     silenced_rows,
     start_lines,
@@ -303,23 +304,11 @@ def start_section(debrief: Debrief) -> html.Section:
 
 
 def actions_section(data: SessionData) -> html.Section:
-    rows = [
-        (
-            "refused" if not a.done else "",
-            [
-                clock(a.t_s),
-                a.actor,
-                a.kind,
-                params_text(a.params),
-                a.outcome + (f": {a.reason}" if a.reason else ""),
-            ],
-        )
-        for a in data.actions
-    ]
+    rows = [("refused" if not a.done else "", action_cells(a)) for a in data.actions]
     return section(
         "Actions",
         table(
-            ("at", "by", "action", "parameters", "outcome"),
+            ACTION_HEADERS,
             rows,
             "review-actions",
             "None.",
