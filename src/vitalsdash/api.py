@@ -15,10 +15,11 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from vitalsdash import channels, ids, interruptions
 from vitalsdash.access import AccessDenied, Principal
-from vitalsdash.actions import CLINIC_ACTIONS, ActionError
+from vitalsdash.actions import ACTORS, CLINIC_ACTIONS, ActionError
 from vitalsdash.adapters.simulator import EVENT_KINDS
 from vitalsdash.principal import current_principal
 from vitalsdash.runtime import Command, Runtime, bed_summary
+from vitalsdash.tomlconfig import shown
 
 __all__ = ["MAX_BODY_BYTES", "create_api", "create_server"]
 
@@ -103,7 +104,7 @@ def create_api(runtime: Runtime) -> Blueprint:
         rows = runtime.store.sessions(status=status)
         found = runtime.store.interruption_events(None if status is None else
                                                   [r["id"] for r in rows])  # fmt: skip
-        return jsonify(_clean(interruptions.annotate(rows, found)))
+        return jsonify(_clean(_for_reader(interruptions.annotate(rows, found))))
 
     def _session_or_404(session_id: int):
         s = runtime.store.session(session_id) if ids.in_range(session_id) else None
@@ -115,7 +116,7 @@ def create_api(runtime: Runtime) -> Blueprint:
     def session(session_id: int):
         rows = [_session_or_404(session_id)]
         found = runtime.store.interruption_events([session_id])
-        return jsonify(_clean(interruptions.annotate(rows, found)[0]))
+        return jsonify(_clean(_for_reader(interruptions.annotate(rows, found))[0]))
 
     @api.get("/sessions/<int:session_id>/samples")
     def samples(session_id: int):
@@ -147,18 +148,19 @@ def create_api(runtime: Runtime) -> Blueprint:
     def events(session_id: int):
         _session_or_404(session_id)
         st = runtime.store
-        session_events = st.session_events(session_id)
+        session_events, actions = st.session_events(session_id), st.actions(session_id)
         if not _principal().may("see_hidden"):  # the script the instructor set is hidden
             session_events = [e for e in session_events if e["kind"] not in HIDDEN_EVENTS]
+            actions = [a for a in actions if a["kind"] not in HIDDEN_ACTIONS]
         return jsonify(_clean({
-            "alarm_events": st.alarm_events(session_id), "actions": st.actions(session_id),
+            "alarm_events": st.alarm_events(session_id), "actions": actions,
             "observations": st.observations(session_id),
             "session_events": session_events}))  # fmt: skip
 
     @api.get("/patients")
     def patients():
         """The named virtual patients of courses, each with how many sessions it had."""
-        return jsonify(_clean(runtime.store.patients()))
+        return jsonify(_clean(_for_reader(runtime.store.patients())))
 
     @api.get("/patients/<int:patient_id>")
     def patient(patient_id: int):
@@ -166,7 +168,8 @@ def create_api(runtime: Runtime) -> Blueprint:
         row = runtime.store.patient(patient_id) if ids.in_range(patient_id) else None
         if row is None:
             raise ActionError("unknown_patient", f"no virtual patient {patient_id}", status=404)
-        return jsonify(_clean({**row, "sessions": runtime.store.course(patient_id)}))
+        course = {**row, "sessions": runtime.store.course(patient_id)}
+        return jsonify(_clean(_for_reader([course])[0]))
 
     @api.post("/beds/<bed_id>/actions")
     def bed_action(bed_id: str):
@@ -192,6 +195,20 @@ HIDDEN_EVENTS = frozenset({*EVENT_KINDS, "scenario_moved"})
 a scenario moved with the infusion): the trainee is to find it on the monitor."""
 
 
+HIDDEN_ACTIONS = frozenset({"inject_event"})
+"""Actions whose parameters are the instructor's script."""
+HIDDEN_FIELDS = ("scenario", "seed")
+"""Which scenario (and draw) a session or a course patient runs: the trainee is to find
+out from the patient, not from the file name."""
+
+
+def _for_reader(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Session and patient records as the signed-in person may read them."""
+    if _principal().may("see_hidden"):
+        return rows
+    return [{k: v for k, v in r.items() if k not in HIDDEN_FIELDS} for r in rows]
+
+
 def _principal() -> Principal:
     who = current_principal()
     if who is None:  # the access guard answers 401 first; never act for nobody
@@ -205,6 +222,9 @@ def _command(body: dict[str, Any], bed_id: str | None, demo_actor: str) -> Comma
     the open demo acts as the trainee at a bed and as the instructor for the clinic."""
     who = _principal()
     requested = body.get("actor")
+    if requested is not None and requested not in ACTORS:
+        raise ActionError("bad_actor", f"actor must be trainee, instructor or observer, "
+                          f"got {shown(requested)} (and it comes from your login)")  # fmt: skip
     if requested is None and who.open_demo:
         requested = demo_actor
     actor = who.actor_for(requested)
