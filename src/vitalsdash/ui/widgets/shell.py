@@ -12,6 +12,7 @@ LINKS = (
     ("Central station", "/"),
     ("Instructor", "/instructor"),
     ("Review", "/review"),
+    ("Class", "/class"),
     ("Settings", "/settings"),
 )
 
