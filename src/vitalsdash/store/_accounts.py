@@ -108,6 +108,21 @@ class StoreAccounts:
                              ).scalar()  # fmt: skip
         return bool(n)
 
+    def people_by_session(self) -> dict[int, dict[int, str | None]]:
+        """Per session, the people logged in who acted in it: user id -> a name they acted
+        under (kept on the action rows, so a removed account still shows). One read over
+        the action log, for the class results (a session belongs to whoever acted in it)."""
+        t = _schema.actions
+        stmt = (select(t.c.session_id, t.c.user_id, func.max(t.c.user_name))
+                .where(t.c.user_id.is_not(None))
+                .group_by(t.c.session_id, t.c.user_id)
+                .order_by(t.c.session_id, t.c.user_id))  # fmt: skip
+        out: dict[int, dict[int, str | None]] = {}
+        with self._engine.connect() as conn:
+            for sid, uid, name in conn.execute(stmt):
+                out.setdefault(int(sid), {})[int(uid)] = name
+        return out
+
     # -- API tokens (their SHA-256 digests)
 
     def add_token(self, user_id: int, digest: str, now: datetime | None = None) -> None:

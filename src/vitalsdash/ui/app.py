@@ -16,7 +16,7 @@ from plotly.offline import get_plotlyjs_version
 
 from vitalsdash.api import create_api
 from vitalsdash.runtime import Runtime
-from vitalsdash.ui import not_found
+from vitalsdash.ui import classroom, not_found
 from vitalsdash.ui._runtime import set_runtime
 from vitalsdash.ui._who import principal
 from vitalsdash.ui.live import stream, waves
@@ -87,6 +87,7 @@ def create_app(runtime: Runtime) -> Dash:
     app.server.register_blueprint(create_api(runtime))
     stream.install(app.server, runtime)
     waves.install(app.server, runtime)
+    classroom.install(app.server, runtime)
     not_found.install(app, runtime)
     app.clientside_callback(
         ClientsideFunction("vitals", "toggleSound"),

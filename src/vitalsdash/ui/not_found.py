@@ -7,7 +7,8 @@ script can tell a real page from a typo. What counts as a page:
 - a registered page's path (``/``, ``/instructor``, ``/settings``, ``/review``), with or
   without a final slash;
 - a page template whose variables name something that exists: ``/bed/<bed_id>`` for a bed
-  of the clinic, ``/review/<session_id>`` for a session in the store.
+  of the clinic, ``/review/<session_id>`` for a session in the store, ``/results/<user_id>``
+  for a trainee (``me``: whoever asks).
 
 Assets, the JSON API, the push streams and Dash's own routes (``/_dash-*``) are not
 pages and are left alone. Two aliases a person may type redirect to the page they mean:
@@ -23,6 +24,7 @@ from urllib.parse import quote
 import dash
 from flask import Response, redirect, request
 
+from vitalsdash.classroom import trainee_name
 from vitalsdash.runtime import Runtime
 
 __all__ = ["ALIASES", "install", "is_page"]
@@ -41,7 +43,15 @@ def _exists(runtime: Runtime) -> dict[str, Callable[[dict[str, str]], bool]]:
         text = v.get("session_id", "")
         return text.isdigit() and len(text) < 19 and runtime.store.session(int(text)) is not None
 
-    return {"vitalsdash.ui.pages.bedside": bed, "vitalsdash.ui.pages.review": session}
+    def trainee(v: dict[str, str]) -> bool:
+        text = v.get("user_id", "")
+        if text == "me":
+            return True
+        return (text.isdigit() and len(text) < 19
+                and trainee_name(runtime.store, int(text)) is not None)  # fmt: skip
+
+    return {"vitalsdash.ui.pages.bedside": bed, "vitalsdash.ui.pages.review": session,
+            "vitalsdash.ui.pages.classroom_results": trainee}  # fmt: skip
 
 
 def _match(template: str, path: str) -> dict[str, str] | None:

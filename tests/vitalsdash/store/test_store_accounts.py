@@ -102,6 +102,28 @@ def test_actions_remember_who_acted(db_url: str) -> None:
         assert [(r["user_id"], r["user_name"]) for r in rows] == [(7, "Ana Lima"), (None, None)]
 
 
+def test_who_acted_in_which_session(db_url: str) -> None:
+    """The class results' one read: per session, the people logged in who acted in it."""
+    with Store(db_url) as store:
+        one, two, three = _session(store), _session(store), _session(store)
+        store.write_tick(TickWrite(actions=[
+            {"session_id": one, "t_s": 1.0, "actor": "trainee", "kind": "reassure",
+             "params": {}, "user_id": 7, "user_name": "Ana Lima"},
+            {"session_id": one, "t_s": 2.0, "actor": "trainee", "kind": "reassure",
+             "params": {}, "user_id": 7, "user_name": "Ana Lima"},
+            {"session_id": one, "t_s": 3.0, "actor": "trainee", "kind": "reassure",
+             "params": {}, "user_id": 8, "user_name": "Ben Ortiz"},
+            {"session_id": two, "t_s": 1.0, "actor": "trainee", "kind": "reassure",
+             "params": {}, "user_id": 8, "user_name": "Ben Ortiz"},
+            {"session_id": three, "t_s": 1.0, "actor": "instructor", "kind": "set_speed",
+             "params": {}},
+        ]))  # fmt: skip
+        assert store.people_by_session() == {
+            one: {7: "Ana Lima", 8: "Ben Ortiz"},
+            two: {8: "Ben Ortiz"},
+        }
+
+
 def test_a_version_6_database_gains_the_account_tables(db_url: str) -> None:
     with Store(db_url) as fresh:
         url = fresh.url

@@ -16,6 +16,7 @@ LINKS = (
     ("Central station", "/"),
     ("Instructor", "/instructor"),
     ("Review", "/review"),
+    ("Class", "/class"),
     ("Settings", "/settings"),
     ("Class", "/class"),
     ("My results", "/results/me"),
