@@ -82,7 +82,8 @@ ROUTE_CAPABILITIES: tuple[tuple[str, str], ...] = (
     ("/_dash-", "monitor"),
     ("/_reload-hash", "monitor"),
     ("/class/", "class_results"),
-    ("/results/", ANYONE),  # a trainee's own results: the route checks whose
+    ("/results/me", "own_results"),  # the page and its CSV
+    ("/results/", "class_results"),  # any trainee's: the instructor's
 )
 
 

@@ -22,7 +22,8 @@ SECURITY_HEADERS = (
     ("Content-Security-Policy", "frame-ancestors 'none'"),
     ("X-Frame-Options", "DENY"),
     ("X-Content-Type-Options", "nosniff"),
-    ("Referrer-Policy", "no-referrer"),
+    ("Referrer-Policy", "same-origin"),  # not "no-referrer": browsers then send
+    # "Origin: null" on their own form posts, which the cross-site check must refuse
 )
 _HEADER_NAMES = frozenset(name.lower() for name, _ in SECURITY_HEADERS)
 

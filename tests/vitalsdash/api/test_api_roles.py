@@ -194,8 +194,10 @@ def test_without_a_login_every_route_but_health_is_401_json(room: Classroom) -> 
         assert r.get_json()["error"] == "unauthorized"
         assert r.headers["WWW-Authenticate"].startswith("Bearer")
     assert room.post("/api/beds/chair1/actions", {"kind": "pause_pump"}).status_code == 401
-    assert room.post("/api/clinic/actions", {"kind": "set_speed",
-                                             "params": {"speed": 5}}).status_code == 401
+    assert (
+        room.post("/api/clinic/actions", {"kind": "set_speed", "params": {"speed": 5}}).status_code
+        == 401
+    )
     bogus = {"Authorization": "Bearer not-a-token"}
     assert room.client.get("/api/beds", headers=bogus).status_code == 401
     assert room.client.get("/api/health").status_code in (200, 503)
@@ -254,9 +256,12 @@ def test_hidden_state_never_reaches_a_trainee_or_an_observer(room: Classroom, ro
 def test_a_cross_site_post_changes_nothing(room: Classroom) -> None:
     before = room.counts()
     body = {"kind": "set_speed", "params": {"speed": 20}}
-    for headers in ({"Origin": "http://evil.example"}, {"Origin": "null"},
-                    {"Sec-Fetch-Site": "cross-site"},
-                    {"Origin": "http://localhost:8050"}):  # another origin than localhost
+    for headers in (
+        {"Origin": "http://evil.example"},
+        {"Origin": "null"},
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Origin": "http://localhost:8050"},
+    ):  # another origin than localhost
         r = room.post("/api/clinic/actions", body, "instructor", **headers)
         assert r.status_code == 403, headers
         assert r.get_json()["error"] == "cross_site_request"

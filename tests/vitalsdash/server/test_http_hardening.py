@@ -249,7 +249,7 @@ def test_every_response_forbids_framing(server: Served, path: str):
     assert headers["Content-Security-Policy"] == "frame-ancestors 'none'"
     assert headers["X-Frame-Options"] == "DENY"
     assert headers["X-Content-Type-Options"] == "nosniff"
-    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["Referrer-Policy"] == "same-origin"
 
 
 # --- API errors ----------------------------------------------------------------------------

@@ -10,7 +10,6 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -19,6 +18,7 @@ from class_helpers import ClassRun, build_class
 from flask import Flask
 
 from vitalsdash import classroom
+from vitalsdash.access import CLASS_CODE_ALPHABET, OPEN_DEMO, Principal, Role
 from vitalsdash.runtime import Runtime
 from vitalsdash.ui import _runtime, not_found
 from vitalsdash.ui.classroom import _who, downloads
@@ -28,25 +28,7 @@ from vitalsdash.ui.classroom import results as class_results
 
 pytestmark = pytest.mark.unit
 
-ALPHABET = set("ABCDEFGHJKMNPQRSTUVWXYZ23456789")
-
-
-@dataclass(frozen=True)
-class FakePrincipal:
-    """What ``access.Principal`` offers the pages: who, and ``may(capability)``."""
-
-    user_id: int | None
-    name: str
-    role: str
-    open_demo: bool = False
-
-    def may(self, what: str) -> bool:
-        rights = {
-            "instructor": {"class_results", "see_hidden", "review", "monitor"},
-            "trainee": {"own_results", "monitor"},
-            "observer": {"monitor"},
-        }
-        return what in rights.get(self.role, set())
+ALPHABET = set(CLASS_CODE_ALPHABET)
 
 
 @pytest.fixture(scope="module")
@@ -64,21 +46,18 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClassRun]:
 def app_runtime(run: ClassRun, monkeypatch: pytest.MonkeyPatch) -> Runtime:
     """The runtime the pages see; the open demo until a test logs someone in."""
     monkeypatch.setattr(_runtime, "_runtime", run.rt)
-    monkeypatch.setattr(_who, "_accessor", lambda: None)
+    monkeypatch.setattr(_who, "current_principal", lambda: OPEN_DEMO)
     return run.rt
 
 
 def login(monkeypatch: pytest.MonkeyPatch, principal: Any) -> None:
     """The server's ``current_principal`` answers ``principal`` (None: nobody)."""
-    monkeypatch.setattr(_who, "_accessor", lambda: lambda: principal)
+    monkeypatch.setattr(_who, "current_principal", lambda: principal)
 
 
-def as_(run: ClassRun, who: str) -> FakePrincipal:
-    if who == "ines":
-        p = run.people["ines"]
-        return FakePrincipal(p.user_id, p.name, "instructor")
+def as_(run: ClassRun, who: str) -> Principal:
     p = run.people[who]
-    return FakePrincipal(p.user_id, p.name, "trainee")
+    return Principal(p.user_id, p.name, Role.INSTRUCTOR if who == "ines" else Role.TRAINEE)
 
 
 def _texts(component: Any) -> list[str]:
@@ -155,7 +134,7 @@ def test_only_the_instructor_sees_the_class_page(
 ) -> None:
     login(monkeypatch, as_(run, "ines"))
     assert _find(class_page.class_layout(), "class-table") is not None
-    for who in (as_(run, "ana"), FakePrincipal(None, "", "observer"), None):
+    for who in (as_(run, "ana"), Principal(99, "Otto", Role.OBSERVER), None):
         login(monkeypatch, who)
         page = class_page.class_layout()
         assert _find(page, "class-table") is None
@@ -174,7 +153,7 @@ def test_an_empty_class_says_how_trainees_join(
                                              autostart=False)])  # fmt: skip
     try:
         monkeypatch.setattr(_runtime, "_runtime", empty.rt)
-        monkeypatch.setattr(_who, "_accessor", lambda: None)
+        monkeypatch.setattr(_who, "current_principal", lambda: OPEN_DEMO)
         page = class_page.class_layout()
         assert "No trainee yet" in _text(_find(page, "class-table"))
         assert "No trainee has joined yet" in _text(_find(page, "class-chairs-note"))

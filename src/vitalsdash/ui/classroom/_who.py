@@ -1,33 +1,19 @@
-"""Who is asking: the logged-in person (``vitalsdash.server.current_principal``) as the
-class pages need it.
-
-Until the server provides logins, the import fails and everyone is the open demo's
-person at the computer, with the instructor's rights. Once it does, the principal decides:
-a ``None`` from the server is nobody (refused everything), never the open demo.
-"""
+"""Who is asking (``vitalsdash.principal``) as the class pages need it: a ``None``
+principal is nobody (refused everything), never the open demo."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from vitalsdash.principal import current_principal
 
 __all__ = ["OPEN_DEMO", "Viewer", "principal", "viewer"]
 
 
-def _accessor() -> Callable[[], Any] | None:
-    """``vitalsdash.server.current_principal``, or None while the server has no logins."""
-    try:
-        from vitalsdash.server import current_principal  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return current_principal
-
-
 def principal() -> Any:
-    """The server's principal for this request; None when the server has no logins."""
-    get = _accessor()
-    return None if get is None else get()
+    """The server's principal for this request (None: nobody signed in)."""
+    return current_principal()
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +61,5 @@ def of(p: Any) -> Viewer:
 
 
 def viewer() -> Viewer:
-    """The person asking now: the open demo when the server has no logins."""
-    get = _accessor()
-    return OPEN_DEMO if get is None else of(get())
+    """The person asking now."""
+    return of(current_principal())

@@ -7,28 +7,18 @@ drawn with ``secrets``); a local stand-in of the same form serves until that exi
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
 import dash_bootstrap_components as dbc
 from dash import html
 
-__all__ = ["VALID_S", "card", "code_body", "current", "make_code", "renew"]
+from vitalsdash.access import new_class_code
+
+__all__ = ["VALID_S", "card", "code_body", "current", "renew"]
 
 VALID_S = 12 * 3600
 """How long a class code lets trainees join (12 h)."""
-_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read off a projector
-_CHARS = 6
-
-
-def make_code() -> str:
-    """A new class code (``access.new_class_code`` when present)."""
-    try:
-        from vitalsdash.access import new_class_code  # type: ignore[import-not-found]
-    except ImportError:
-        return "".join(secrets.choice(_ALPHABET) for _ in range(_CHARS))
-    return str(new_class_code())
 
 
 def _parse(value: Any) -> datetime | None:
@@ -50,7 +40,7 @@ def current(store: Any, now: datetime) -> dict[str, Any] | None:
 
 def renew(store: Any, by_user_id: int | None, now: datetime) -> str:
     """A new code replacing the active one, valid for :data:`VALID_S`; the code."""
-    code = make_code()
+    code = new_class_code()
     store.new_class_code(code, by_user_id, now, now + timedelta(seconds=VALID_S))
     return code
 
