@@ -118,6 +118,7 @@ def _refusal_page(status: int, message: str) -> str:
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         f"<title>{title} · vitalsdash</title>"
+        '<link rel=icon href="/_favicon.ico">'
         '<link rel=stylesheet href="/assets/vendor/bootstrap-cyborg.min.css">'
         '<link rel=stylesheet href="/assets/console.css"></head>'
         '<body class="access-page"><main class="access-box">'

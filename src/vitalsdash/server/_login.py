@@ -276,6 +276,7 @@ PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{ title }} · vitalsdash</title>
+<link rel="icon" href="/_favicon.ico">
 <link rel="stylesheet" href="/assets/vendor/bootstrap-cyborg.min.css">
 <link rel="stylesheet" href="/assets/console.css">
 </head><body class="access-page"><main class="access-box">

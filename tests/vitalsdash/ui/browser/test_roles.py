@@ -131,6 +131,8 @@ def test_signing_in_returns_to_the_page_asked_for_with_a_safe_cookie(classroom, 
 @pytest.mark.parametrize("role", ["instructor", "trainee", "observer"])
 def test_each_role_on_every_page(classroom, page, errors, role: str) -> None:
     seen = _watch(page)
+    failed: list[str] = []
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     sign_in(page, classroom, role)
     nav = page.inner_text(".shell-nav")
     for path, roles in PAGES.items():
@@ -149,19 +151,20 @@ def test_each_role_on_every_page(classroom, page, errors, role: str) -> None:
         text = "\n".join(body for _, body in seen)
         leaks = [h for h in HIDDEN_IDS + HIDDEN_WORDS if h in text]
         assert leaks == [], [u for u, b in seen if any(h in b for h in leaks)][:5]
-        assert len([u for u, _ in seen if "_dash-update-component" in u]) > 10
+        assert len([u for u, _ in seen if "_dash-update-component" in u]) > 5
     else:
         assert "Instructor" in nav
         text = "\n".join(body for _, body in seen)
         assert any(w in text for w in HIDDEN_WORDS)  # the console shows the hidden state
-    assert errors == [] or all("401" in e or "403" in e for e in errors), errors
+    # the refused pages answer 403 (the browser logs that); nothing else fails
+    assert [e for e in errors if "403" not in e] == [], (errors, failed)
 
 
 def test_an_observer_watches_a_chair_but_cannot_act(classroom, page) -> None:
     sign_in(page, classroom, "observer")
     page.goto(f"{classroom.url}/bed/chair1")
     page.wait_for_selector("#watch-only")
-    assert "read-only" in page.inner_text("#watch-only")
+    assert "cannot act" in page.inner_text("#watch-only")
     assert page.is_disabled("#act-reassure")
     r = page.request.post(f"{classroom.url}/api/beds/chair1/actions",
                           data='{"kind": "reassure"}',
