@@ -68,7 +68,7 @@ def live_session(db: Path) -> int:
         for a in signals:
             if not a["acknowledged"]:
                 rt.submit("c1", "acknowledge", {"condition": a["condition"]})
-        rt.submit("c1", kind, params)
+        rt.submit("c1", kind, params, "instructor" if kind == "end_session" else "trainee")
     sid = rt.beds["c1"].session.session_id
     store.close()
     return sid

@@ -1,8 +1,9 @@
 """Everything a trainee or instructor can do to a bed, validated before anything changes.
 
 A rejected action raises ``ActionError`` with an HTTP status (404 unknown bed, 400 bad
-parameters, 409 not possible now) and a message a person can act on: which key, the
-value (cut short) and why.
+parameters, 403 not this actor's to do, 409 not possible now) and a message a person can
+act on: which key, the value (cut short) and why. Who may do what is
+``vitalsdash.access``'s table; the runtime's own actor, "system", may do everything.
 
 Everything here comes from a request and is untrusted: numbers are JSON numbers (not
 ``true``, not NaN), text is one line and short (a chart note may have line breaks, up to
@@ -23,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from vitalsdash.access import refusal
 from vitalsdash.adapters.simulator import DRUGS, EVENT_KINDS, check_event, drug_check
 from vitalsdash.adapters.simulator import PATIENT_ACTIONS as _PATIENT_ACTION_KINDS
 from vitalsdash.catalogue import StartConfigs, check_name, load_start_configs
@@ -31,11 +33,20 @@ from vitalsdash.errors import VitalsdashError
 from vitalsdash.text import MAX_NAME_CHARS, MAX_NOTE_CHARS, NoteText, ShortText
 from vitalsdash.tomlconfig import MISSING, ConfigError, problems_from, shown
 
-Actor = Literal["trainee", "instructor", "system"]
+Actor = Literal["trainee", "instructor", "observer", "system"]
+ACTORS: tuple[str, ...] = ("trainee", "instructor", "observer", "system")
 MAX_EVENT_PARAMS = 12
 """More keys than any event kind has."""
 
-__all__ = ["MAX_NAME_CHARS", "MAX_NOTE_CHARS", "ActionError", "load_session_files", "validate"]
+__all__ = [
+    "ACTORS",
+    "MAX_NAME_CHARS",
+    "MAX_NOTE_CHARS",
+    "ActionError",
+    "check_actor",
+    "load_session_files",
+    "validate",
+]
 
 
 class ActionError(VitalsdashError):
@@ -251,8 +262,19 @@ CLINIC_ACTIONS: dict[str, type[_P]] = {
     "set_speed": SetSpeed, "pause_simulation": NoParams, "resume_simulation": NoParams,
 }  # fmt: skip
 ALL_ACTIONS = {**PATIENT_ACTIONS, **ALARM_ACTIONS, **SESSION_ACTIONS}
-INSTRUCTOR_ONLY = frozenset({"inject_event", "start_session", "set_speed", "pause_simulation",
-                             "resume_simulation", "create_patient"})  # fmt: skip
+
+
+def check_actor(kind: str, actor: str) -> None:
+    """Refuse (403, in the nurse's words) an ``actor`` whose role may not do ``kind``;
+    "system" (the runtime itself) may do everything."""
+    if not isinstance(actor, str) or actor not in ACTORS:
+        raise ActionError("bad_actor", f"actor must be {', '.join(ACTORS[:-1])} or "
+                             f"{ACTORS[-1]}, got {shown(actor)}")  # fmt: skip
+    if actor == "system":
+        return
+    why = refusal(actor, kind)
+    if why is not None:
+        raise ActionError("forbidden", why, status=403, words=why)
 
 
 def validate(kind: str, params: Any, actor: str, table: dict[str, type[_P]] = ALL_ACTIONS
@@ -261,11 +283,7 @@ def validate(kind: str, params: Any, actor: str, table: dict[str, type[_P]] = AL
     if not isinstance(kind, str) or kind not in table:
         raise ActionError("unknown_action", f"unknown action {shown(kind)}; known: "
                              f"{', '.join(sorted(table))}")  # fmt: skip
-    if not isinstance(actor, str) or actor not in ("trainee", "instructor", "system"):
-        raise ActionError("bad_actor", f"actor must be trainee, instructor or system, "
-                             f"got {shown(actor)}")  # fmt: skip
-    if kind in INSTRUCTOR_ONLY and actor == "trainee":
-        raise ActionError("forbidden", f"{kind} is for the instructor", status=403)
+    check_actor(kind, actor)
     if params is None:
         params = {}
     if not isinstance(params, dict):

@@ -145,7 +145,7 @@ def test_a_registered_channel_flows_from_source_to_report(clinic: dict[str, Any]
     assert "TEMP" in rows
 
     # review figure and report: a timeline row, its alarm episode in the tables
-    rt.submit("b1", "end_session", {})
+    rt.submit("b1", "end_session", {}, "instructor")
     data = session_from_store(store, sid)
     debrief = compute_debrief(data)
     episode = next(e for e in debrief.episodes if e.condition == "TEMP_HI")

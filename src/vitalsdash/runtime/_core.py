@@ -35,6 +35,7 @@ from vitalsdash.actions import (
     CLINIC_ACTIONS,
     PATIENT_ACTIONS,
     ActionError,
+    check_actor,
     load_session_files,
     validate,
 )
@@ -551,6 +552,7 @@ class Runtime:
     def _set_limits(self, bed_id: Any, params: Any, actor: str,
                     who: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
         """Several limit edits of one bed, all or none (see ``_commands``)."""
+        check_actor(SET_LIMITS, actor)  # even with no edits: an observer changes nothing
         raw = params.get("limits") if isinstance(params, dict) else None
         if not isinstance(raw, list) or len(raw) > MAX_LIMIT_EDITS:
             raise ActionError("bad_params", f"set_limits: params.limits must be a list of at "

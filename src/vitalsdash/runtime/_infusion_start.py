@@ -97,7 +97,9 @@ def submit(s: BedSession, clean: dict[str, Any], actor: str, t: float,
     override = clean.get("override_reason")
     if override is not None and actor != "instructor":
         raise ActionError("forbidden", "only an instructor may start the infusion despite "
-                          "the pre-infusion check (override_reason)", status=403)  # fmt: skip
+                          "the pre-infusion check (override_reason)", status=403,
+                          words="Only the instructor can start the infusion despite the "
+                          "pre-infusion check.")  # fmt: skip
     if not s.waiting_to_start():
         started = s.start_s is not None or s.phase.value != "baseline"
         raise ActionError("conflict", "the infusion has already been started" if started

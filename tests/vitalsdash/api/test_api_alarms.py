@@ -135,7 +135,7 @@ def test_a_restart_rebuilds_the_acknowledgements(tmp_path: Path) -> None:
     c.store.close()  # the process dies here
     again = Clinic(tmp_path / "restart.sqlite", t_s=0)
     try:
-        assert again.post(BED, {"kind": "resume_session"}).status_code == 200
+        assert again.post(BED, {"kind": "resume_session", "actor": "instructor"}).status_code == 200
         assert {a["condition"]: a["acknowledged"] for a in _alarms(again)} == before
         assert again.post(BED, {"kind": "acknowledge_all"}).status_code == 200
         assert all(a["acknowledged"] for a in _alarms(again))

@@ -100,7 +100,7 @@ def surge(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     rt.submit("b1", "pause_pump", {}, "trainee")
     assert rt.view("b1").t_s - start <= 26
     rt.advance(600)
-    rt.submit("b1", "end_session", {}, "trainee")
+    rt.submit("b1", "end_session", {}, "instructor")
     sid = rt.beds["b1"].session.session_id
     data = session_from_store(store, sid)
     out = {"data": data, "debrief": compute_debrief(data), "raised": raised,

@@ -64,7 +64,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     rt.advance(2500)
     rt.submit("b1", "chart", {"kind": "alertness", "value": 9})
     rt.advance(600)
-    rt.submit("b1", "end_session", {})
+    rt.submit("b1", "end_session", {}, "instructor")
     sid = rt.beds["b1"].session.session_id
     store.close()
     return {"db": db, "sid": sid, "tmp": tmp}

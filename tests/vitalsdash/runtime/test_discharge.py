@@ -261,7 +261,7 @@ def test_the_end_of_the_session_clears_the_reminder(clinic: Clinic) -> None:
     clinic.advance_to(end + OBSERVATION_MAX * 60 + 60)
     assert REMINDER in [a.condition for a in clinic.view().signals.alarms]  # type: ignore[union-attr]
     t = clinic.view().t_s
-    clinic.submit("end_session")
+    clinic.submit("end_session", actor="instructor")
     assert clinic.alarm_rows()[-2:] == [(t, "end_observation"), (t, "normal")]
     view = clinic.view()
     assert (view.status, view.signals.alarms) == ("ended", ())  # type: ignore[union-attr]
@@ -269,7 +269,7 @@ def test_the_end_of_the_session_clears_the_reminder(clinic: Clinic) -> None:
     assert view.discharge.state == "ended"
     d = compute_debrief(session_from_store(clinic.store, clinic.session.session_id)).discharge
     assert (d.decided, d.kind, d.discharged) == (True, "end_session", False)
-    assert d.lines(report_clock) == [f"Session ended by trainee at {report_clock(t)}.",
+    assert d.lines(report_clock) == [f"Session ended by instructor at {report_clock(t)}.",
                                      "The patient was never discharged."]  # fmt: skip
 
 

@@ -161,6 +161,9 @@ def test_a_blocked_start_is_refused_logged_and_an_instructor_may_override(rt: Ru
     with pytest.raises(ActionError) as err:
         start(rt, "high", "trainee", override_reason="I think it is fine")
     assert (err.value.code, err.value.status) == ("forbidden", 403)
+    assert err.value.words == (
+        "Only the instructor can start the infusion despite the pre-infusion check."
+    )
     assert rt.view("high").phase == "baseline"  # type: ignore[union-attr]
     out = start(rt, "high", "instructor", override_reason=" Discussed with the consultant ")
     assert (out["ok"], out["check"], out["override"]) == (True, "blocked", True)

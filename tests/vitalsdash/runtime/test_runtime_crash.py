@@ -158,16 +158,22 @@ def test_sigkill_mid_session_loses_nothing_and_sessions_can_be_resumed_or_closed
             )
 
         one, two = by_bed["chair1"]["id"], by_bed["chair2"]["id"]
-        status, body = second.post("/api/beds/chair1/actions", {"kind": "resume_session"})
+        status, body = second.post(
+            "/api/beds/chair1/actions", {"kind": "resume_session", "actor": "instructor"}
+        )
         assert (status, body["ok"], body["session_id"], body["status"]) == (
             200,
             True,
             one,
             "running",
         )
-        status, body = second.post("/api/beds/chair2/actions", {"kind": "close_session"})
+        status, body = second.post(
+            "/api/beds/chair2/actions", {"kind": "close_session", "actor": "instructor"}
+        )
         assert (status, body["status"]) == (200, "ended")
-        status, body = second.post("/api/beds/chair2/actions", {"kind": "resume_session"})
+        status, body = second.post(
+            "/api/beds/chair2/actions", {"kind": "resume_session", "actor": "instructor"}
+        )
         assert status == 409
         assert body["error"] == "no_session"
         second.wait_for(
@@ -317,7 +323,7 @@ def test_close_frees_the_bed_and_unknown_beds_stay_interrupted(tmp_path: Path):
     assert rt.interrupted == ids
     with pytest.raises(ActionError, match="resume or close it first"):
         rt.submit("chair1", "start_session", {}, "instructor")
-    r = rt.submit("chair1", "close_session", {}, "trainee")
+    r = rt.submit("chair1", "close_session", {}, "instructor")
     assert r == {"ok": True, "session_id": ids[0], "status": "ended", "t_s": 300.0}
     row = store.session(ids[0])
     assert (row["status"], row["phase"], row["last_t_s"]) == ("ended", "ended", 300.0)

@@ -237,3 +237,13 @@ def test_set_limits_refused_changes_nothing_and_says_why(rt: Runtime) -> None:
     with pytest.raises(ActionError) as idle:
         rt.submit(set_limits("chair2", [LimitEdit("HR", "low", 40)], "trainee"))
     assert idle.value.code == "no_session"
+
+
+@pytest.mark.parametrize("edits", [[], [LimitEdit("RR", "high", 35)]])
+def test_an_observer_changes_no_limits_even_none(rt: Runtime, edits: list[LimitEdit]) -> None:
+    before = rt.view("chair1")
+    with pytest.raises(ActionError) as refused:
+        rt.submit(set_limits("chair1", edits, "observer"))
+    assert (refused.value.code, refused.value.status) == ("forbidden", 403)
+    assert refused.value.words == "Observers watch; they cannot act."
+    assert rt.view("chair1").limits == before.limits

@@ -291,7 +291,7 @@ def test_a_full_disk_degrades_health_holds_memory_and_refuses_actions_unapplied(
                 {"kind": "alarm_off", "params": {"channel": "SPO2"}},
                 {"kind": "pause_pump"},
                 {"kind": "chart", "params": {"kind": "sedation", "value": 2, "text": "drowsy"}},
-                {"kind": "end_session"},
+                {"kind": "end_session", "actor": "instructor"},
             ):
                 r = c.post("chair1", body)
                 assert r.status_code == 503, (body, r.get_json())

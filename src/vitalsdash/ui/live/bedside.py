@@ -15,7 +15,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from vitalsdash import channels, interruptions
-from vitalsdash.actions import INSTRUCTOR_ONLY
 from vitalsdash.adapters.simulator import SAID
 from vitalsdash.runtime import Runtime
 from vitalsdash.text import plotly_text
@@ -116,6 +115,10 @@ PANELS: dict[str, tuple[str, str]] = {
 }
 """Tick keys of the panels, each re-sent only when it changed."""
 
+NOT_MARKED = frozenset({"inject_event", "start_session", "set_speed", "pause_simulation",
+                        "resume_simulation", "create_patient"})  # fmt: skip
+"""Logged actions the bedside chart leaves out: the instructor running the class (a
+scripted event stays a surprise), not care of the patient at this chair."""
 ACTION_TEXT: dict[str, Callable[[dict[str, Any]], str]] = {
     "pause_pump": lambda p: "Pump paused",
     "resume_pump": lambda p: "Pump resumed",
@@ -169,7 +172,7 @@ def action_text(row: dict[str, Any], labels: Mapping[str, str] | None = None) ->
     """A marker's text for one logged action; None for what a trainee must not see.
     ``labels``: the bed's condition names in words (``BedView.alarm_labels``)."""
     kind = row.get("kind", "")
-    if kind in INSTRUCTOR_ONLY:
+    if kind in NOT_MARKED:
         return None
     render = ACTION_TEXT.get(kind)
     params = row.get("params") or {}

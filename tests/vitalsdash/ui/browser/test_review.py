@@ -81,7 +81,7 @@ def _alarm_session(rt: Runtime, bed: str) -> int:
                 paused = True
     rt.submit(bed, "chart", {"kind": "note", "text": HOSTILE})
     rt.submit(bed, "chart", {"kind": "alertness", "value": 9})
-    rt.submit(bed, "end_session", {})
+    rt.submit(bed, "end_session", {}, "instructor")
     return sid
 
 
@@ -93,7 +93,7 @@ def _long_session(rt: Runtime, bed: str) -> int:
     for _ in range(LONG_S // 600 - 2):
         rt.advance(600)
     rt.submit(bed, "chart", {"kind": "note", "text": "six hours"})
-    rt.submit(bed, "end_session", {})
+    rt.submit(bed, "end_session", {}, "instructor")
     return sid
 
 
