@@ -1,12 +1,13 @@
 """A stored session whose actions name the people who did them, for the debrief's tables.
 
-A hypertensive responder: "Ana Lima" (a logged-in trainee) starts the infusion and pauses
-the pump when the systolic alarm comes; acknowledgements come from the bedside with no
-login (the open demo), so their rows name nobody.
+A hypertensive responder: "Ana Lima" (a logged-in trainee, given the chair) starts the
+infusion and pauses the pump when the systolic alarm comes; acknowledgements come from
+the bedside with no login (the open demo), so their rows name nobody.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +19,11 @@ from vitalsdash.store import Store
 
 BED = "chair1"
 NAME = "Ana Lima"
-USER_ID = 7
 
 
-def named_session(path: Path) -> tuple[Store, int, float]:
-    """(store, session id, when the pump was paused) of an ended session in ``path``."""
+def named_session(path: Path) -> tuple[Store, int, float, int]:
+    """(store, session id, when the pump was paused, Ana's user id) of an ended session
+    in ``path``."""
     store = Store(str(path))
     rt = Runtime(ClinicConfig(clinic=ClinicSection(),
                               beds=[BedConfig(id=BED, scenario="hypertensive-responder",
@@ -30,7 +31,9 @@ def named_session(path: Path) -> tuple[Store, int, float]:
                  store, Feed(store), clock=ManualClock())  # fmt: skip
     rt.start()
     rt.advance(600)
-    ana: dict[str, Any] = {"user_id": USER_ID, "user_name": NAME}
+    user_id = store.add_user(NAME, "trainee")
+    store.assign_chair(BED, user_id, None, datetime.now(UTC))
+    ana: dict[str, Any] = {"user_id": user_id, "user_name": NAME}
     rt.submit(Command("start_infusion", BED, {}, "trainee", **ana))  # a caution: it starts
     paused_at = None
     for _ in range(300):
@@ -46,4 +49,4 @@ def named_session(path: Path) -> tuple[Store, int, float]:
     rt.advance(60)
     sid = rt.view(BED).session_id
     rt.submit(Command("end_session", BED, {}, "instructor"))
-    return store, sid, paused_at
+    return store, sid, paused_at, user_id

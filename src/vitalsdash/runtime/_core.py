@@ -30,6 +30,7 @@ from typing import Any
 
 from vitalsdash import interruptions
 from vitalsdash import protocol as proto
+from vitalsdash.access import Principal, Role, chair_refusal
 from vitalsdash.actions import (
     ALARM_ACTIONS,
     CLINIC_ACTIONS,
@@ -471,6 +472,7 @@ class Runtime:
         who = command.who()  # on every action row the command writes
         if not isinstance(kind, str):  # e.g. a list from JSON: not an action, and unhashable
             raise ActionError("unknown_action", f"action kind must be a string, got {shown(kind)}")
+        self._check_chair(command)
         if kind == SET_LIMITS:
             return self._set_limits(bed_id, params, actor, who)
         if kind in CLINIC_ACTIONS:
@@ -534,6 +536,25 @@ class Runtime:
             if kind == "discharge":
                 return {"ok": True, "t_s": t, **discharge_answer(s)}
             return {"ok": True, "t_s": t, **_pump.reply(kind, s)}
+
+    def _check_chair(self, command: Command) -> None:
+        """A logged-in trainee acts only on a chair assigned to them (``access``): else a
+        403 in words, before anything changes. Commands without a person (the open demo,
+        the system, tests) and an unknown bed (answered 404 later) are not checked. The
+        store is read outside the lock: no tick waits on it."""
+        if command.user_id is None or command.actor != "trainee":
+            return
+        bed = self.beds.get(str(command.bed_id)) if command.bed_id is not None else None
+        if bed is None:
+            return
+        try:
+            holder = self.store.chair_user(bed.id)
+        except StoreError as exc:
+            raise _not_stored(command.kind, exc) from None
+        who = Principal(command.user_id, command.user_name or "", Role.TRAINEE)
+        words = chair_refusal(who, bed.config.display_name, holder)
+        if words is not None:
+            raise ActionError("forbidden", words, status=403, words=words)
 
     def _create_patient(self, bed_id: Any, clean: dict[str, Any]) -> dict[str, Any]:
         """A named virtual patient for a course, created for chair ``bed_id``."""

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from named_session import NAME, USER_ID, named_session
+from named_session import NAME, named_session
 
 from vitalsdash.debrief import compute_debrief, session_from_store
 from vitalsdash.report import (
@@ -31,18 +31,19 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def stored(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    store, sid, paused_at = named_session(tmp_path_factory.mktemp("people") / "s.sqlite")
+    store, sid, paused_at, user_id = named_session(tmp_path_factory.mktemp("people") / "s.sqlite")
     try:
         data = session_from_store(store, sid)
         yield {"data": data, "debrief": compute_debrief(data), "paused_at": paused_at,
-               "rows": store.actions(sid)}  # fmt: skip
+               "rows": store.actions(sid), "user_id": user_id}  # fmt: skip
     finally:
         store.close()
 
 
 def test_the_store_keeps_who_acted(stored: dict[str, Any]) -> None:
     named = {(r["kind"], r["user_id"], r["user_name"]) for r in stored["rows"] if r["user_name"]}
-    assert named == {("start_infusion", USER_ID, NAME), ("pause_pump", USER_ID, NAME)}
+    ana = stored["user_id"]
+    assert named == {("start_infusion", ana, NAME), ("pause_pump", ana, NAME)}
     acks = [r for r in stored["rows"] if r["kind"] == "acknowledge"]
     assert acks
     assert all(r["user_id"] is None and r["user_name"] is None for r in acks)

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.unit
 
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, float]]:
-    store, sid, paused_at = named_session(tmp_path_factory.mktemp("people") / "s.sqlite")
+    store, sid, paused_at, _ = named_session(tmp_path_factory.mktemp("people") / "s.sqlite")
     review_data.clear_cache()
     try:
         yield review_data.load(store, sid), paused_at
