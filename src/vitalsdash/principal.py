@@ -21,6 +21,7 @@ __all__ = ["AccessPolicy", "current_principal", "policy_of"]
 EXTENSION = "vitalsdash_access"
 PAGES_ROUTER_MODULE = "dash.dash"
 """Where Dash defines the pages' router callback (decided by the path it renders)."""
+CLIENTSIDE = "clientside"
 _UNSET = object()
 
 
@@ -38,7 +39,8 @@ class AccessPolicy:
 
     def callback_capability(self, output: str) -> str | None:
         """What the callback answering ``output`` needs (None: no such callback)."""
-        if not self._callback_caps and self.dash_app is not None:
+        if output not in self._callback_caps and self.dash_app is not None:
+            # Dash adds callbacks as it sets up (the pages' router on the first request)
             self._callback_caps = _classify(self.dash_app.callback_map, self.callback_modules)
         return self._callback_caps.get(output)
 
@@ -47,6 +49,9 @@ def _classify(callback_map: dict[str, Any], modules: tuple[tuple[str, str], ...]
               ) -> dict[str, str]:  # fmt: skip
     out: dict[str, str] = {}
     for output, entry in callback_map.items():
+        if entry.get("callback") is None:  # runs in the browser: never asked of the server
+            out[output] = CLIENTSIDE
+            continue
         module = _module_of(entry.get("callback"))
         if module == PAGES_ROUTER_MODULE:
             out[output] = "router"

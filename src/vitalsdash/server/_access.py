@@ -38,6 +38,9 @@ PUBLIC = "public"
 """No login needed: the sign-in pages, the token route, health, static files."""
 ANYONE = "anyone"
 """Any signed-in person (an API path that does not exist answers its 404 to them)."""
+UNKNOWN_PAGE = "see_hidden"
+"""An address no page answers (or an odd spelling of one, ``//instructor``): passed on to
+Dash's "page not found" only for those who may see everything; others get a 404."""
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 # Callbacks by the module that registered them (longest prefix wins). The pages' router
@@ -49,9 +52,8 @@ CALLBACK_CAPABILITIES: tuple[tuple[str, str], ...] = (
     ("vitalsdash.ui.pages.review", "review"),
     ("vitalsdash.ui.settings", "settings"),
     ("vitalsdash.ui.pages.settings", "settings"),
-    ("vitalsdash.ui.classroom", ANYONE),  # class and results pages check whose results
-    ("vitalsdash.ui.pages.class_results", "class_results"),
-    ("vitalsdash.ui.pages.results", ANYONE),
+    ("vitalsdash.ui.classroom", "class_results"),
+    ("vitalsdash.ui.pages.classroom", "class_results"),  # the class code, chairs
     ("vitalsdash.ui.live", "monitor"),
     ("vitalsdash.ui.widgets", "monitor"),
     ("vitalsdash.ui.pages.bedside", "monitor"),
@@ -167,9 +169,13 @@ def _guard(policy: AccessPolicy) -> Callable[[], Response | None]:
             return redirect(f"/login?next={_next_of(request.full_path)}", code=302)
         if capability == "callback":
             capability = _callback_capability(policy)
-        if capability is None:
-            capability = "monitor"  # not a page: Dash answers its "page not found"
-        if who.open_demo or capability == ANYONE or who.may(capability):
+        if who.open_demo or capability == ANYONE:
+            return None
+        if capability is None:  # an address that is no page (or an odd spelling of one)
+            if who.may(UNKNOWN_PAGE):
+                return None  # Dash answers its "page not found"
+            return _refuse(404, "not_found", "There is no page at this address.")
+        if who.may(capability):
             return None
         return _refuse(403, "forbidden", _not_for(who, capability))
 
@@ -184,7 +190,7 @@ def _callback_capability(policy: AccessPolicy) -> str:
     capability = policy.callback_capability(output)
     if capability == "router":
         path = _router_path(body)
-        return page_capability(path) or "monitor" if path is not None else "nothing"
+        return page_capability(path) or UNKNOWN_PAGE if path is not None else "nothing"
     return capability or "nothing"
 
 

@@ -190,3 +190,43 @@ def test_a_trainee_acts_on_their_chair_and_watches_the_others(classroom, page) -
     assert rows
     assert rows[-1]["user_name"] == "Tara Diaz"
     assert rows[-1]["actor"] == "trainee"
+
+
+def test_every_callback_and_route_is_classified(classroom) -> None:
+    """A new callback or route is closed until the matrix says who may use it: here,
+    every one the app has is classified."""
+    from vitalsdash.server._access import ROUTE_CAPABILITIES, _route_capability
+
+    policy = classroom.policy
+    unclassified = [
+        o for o in policy.dash_app.callback_map if policy.callback_capability(o) is None
+    ]
+    assert unclassified == []
+    server = policy.dash_app.server
+    rules = [r.rule for r in server.url_map.iter_rules() if "<path:" not in r.rule]
+    assert [
+        r for r in rules if _route_capability(r.replace("<", "").replace(">", "")) is None
+    ] == []
+    assert ROUTE_CAPABILITIES  # the table the guard reads
+
+
+def test_a_trainee_cannot_call_the_instructors_callbacks_directly(classroom, page) -> None:
+    policy = classroom.policy
+    instructor_outputs = [o for o in policy.dash_app.callback_map
+                          if policy.callback_capability(o) == "instructor_console"]  # fmt: skip
+    router = next(o for o in policy.dash_app.callback_map
+                  if policy.callback_capability(o) == "router")  # fmt: skip
+    assert instructor_outputs
+    sign_in(page, classroom, "trainee")
+    headers = {"Content-Type": "application/json", "Origin": classroom.url}
+    for output in instructor_outputs:
+        body = {"output": output, "outputs": [], "inputs": [], "state": [], "changedPropIds": []}
+        r = page.request.post(f"{classroom.url}/_dash-update-component", data=body,
+                              headers=headers)  # fmt: skip
+        assert r.status == 403, output
+        assert "instructor" in r.json()["message"]
+    body = {"output": router, "outputs": [], "changedPropIds": [],
+            "inputs": [{"id": "_pages_location", "property": "pathname", "value": "/instructor"},
+                       {"id": "_pages_location", "property": "search", "value": ""}]}  # fmt: skip
+    r = page.request.post(f"{classroom.url}/_dash-update-component", data=body, headers=headers)
+    assert r.status == 403
