@@ -341,6 +341,8 @@ INSTRUCTOR_READY = """() => {
     });
 }"""
 
+CLASS_READY = """() => !!document.querySelector('#class-table, .class-page .class-empty')
+    || !!document.querySelector('.class-page')"""
 SETTINGS_READY = """() => {
     const cards = [...document.querySelectorAll('.set-card')];
     return cards.length > 0 && cards.every(c =>
@@ -442,7 +444,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default=str(OUT), help="folder for the PNGs (default: %(default)s)")
     ap.add_argument("--only", help="comma-separated shots: central,checklist,bedside,"
-                    "instructor,settings,review")  # fmt: skip
+                    "instructor,settings,class,review")  # fmt: skip
     ap.add_argument("--sizes", default=",".join(SIZES),
                     help="viewports, WIDTHxHEIGHT[,...] (default: %(default)s)")  # fmt: skip
     args = ap.parse_args(argv)
@@ -498,6 +500,7 @@ def main(argv: list[str] | None = None) -> int:
             ("bedside", demo.url + "/bed/chair2", BEDSIDE_READY, [AT_MIN * 60 - 5, DASH]),
             ("instructor", demo.url + "/instructor", INSTRUCTOR_READY, None),
             ("settings", demo.url + "/settings", SETTINGS_READY, None),
+            ("class", demo.url + "/class", CLASS_READY, None),
         ]
         if info["review"] and info["chair2_session"] is not None:
             review = info["review"].split("<", 1)[0] + str(info["chair2_session"])

@@ -122,6 +122,7 @@ def _refusal_page(status: int, message: str) -> str:
         f"<title>{title} · vitalsdash</title>"
         '<link rel=icon href="/_favicon.ico">'
         '<link rel=stylesheet href="/assets/vendor/bootstrap-cyborg.min.css">'
+        '<link rel=stylesheet href="/assets/monitor.css">'
         '<link rel=stylesheet href="/assets/console.css"></head>'
         '<body class="access-page"><main class="access-box">'
         f"<h1>{title}</h1><p class=access-why>{escape(message)}</p>"

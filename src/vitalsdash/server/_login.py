@@ -278,6 +278,7 @@ PAGE = """<!doctype html>
 <title>{{ title }} · vitalsdash</title>
 <link rel="icon" href="/_favicon.ico">
 <link rel="stylesheet" href="/assets/vendor/bootstrap-cyborg.min.css">
+<link rel="stylesheet" href="/assets/monitor.css">
 <link rel="stylesheet" href="/assets/console.css">
 </head><body class="access-page"><main class="access-box">
 <h1>vitalsdash</h1>
