@@ -18,10 +18,9 @@ LINKS = (
     ("Review", "/review"),
     ("Class", "/class"),
     ("Settings", "/settings"),
-    ("Class", "/class"),
     ("My results", "/results/me"),
 )
-OPEN_DEMO_WORDS = "Open demo · no logins, this computer only"
+OPEN_DEMO_WORDS = "Open demo · no logins"
 
 
 def _links(who: Principal) -> list[tuple[str, str]]:
@@ -33,11 +32,12 @@ def _links(who: Principal) -> list[tuple[str, str]]:
 def _who(who: Principal) -> html.Span | html.Form:
     if who.open_demo:
         return html.Span(OPEN_DEMO_WORDS, className="who who-open", id="who",
-                         title="Anyone using this computer is instructor and trainee. "
-                         "A classroom on a network needs logins: see the README.")  # fmt: skip
+                         title="This computer only: whoever uses it is instructor and "
+                         "trainee. A classroom on a network needs logins (see the README).")  # fmt: skip
     return html.Form(
         [
-            html.Span(f"{who.name} · {who.role}", className="who-name"),
+            html.Span(who.name, className="who-name", title=f"{who.name}, {who.role}"),
+            html.Span(str(who.role), className="who-role"),
             html.Button("Sign out", type="submit", className="who-out", id="sign-out"),
         ],
         action="/logout", method="POST", className="who", id="who",
