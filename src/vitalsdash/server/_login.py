@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import logging
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -75,6 +76,31 @@ def _account(row: dict[str, Any] | None) -> Account | None:
     if row is None or row["role"] not in {r.value for r in Role}:
         return None
     return Account(int(row["id"]), row["name"], row["role"])
+
+
+class RecentAccounts:
+    """Accounts read in the last few seconds, by user id or token digest: every request
+    of a signed-in page asks who it is, and a database read each time cost ~0.7 ms of the
+    ~1.5 ms a bedside poll takes (benchmarks/bench_access.py). A removed account or a
+    revoked token stops working within ``TTL_S``."""
+
+    TTL_S = 5.0
+    MAX_ENTRIES = 4096
+
+    def __init__(self, clock: Any = time.monotonic) -> None:
+        self._clock = clock
+        self._seen: dict[str, tuple[float, Account | None]] = {}
+
+    def get(self, key: str, read: Any) -> Account | None:
+        now = self._clock()
+        hit = self._seen.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        account = read()
+        if len(self._seen) >= self.MAX_ENTRIES:
+            self._seen.clear()  # guessed tokens cannot grow it without bound
+        self._seen[key] = (now + self.TTL_S, account)
+        return account
 
 
 class SignInError(Exception):
@@ -154,9 +180,13 @@ def install_login(app: Flask, runtime: Runtime, policy: AccessPolicy,
     manager = LoginManager(app)
     manager.session_protection = "basic"
 
+    recent = RecentAccounts()
+
     @manager.user_loader
     def _load(user_id: str) -> Account | None:
-        return _account(runtime.store.user(int(user_id))) if user_id.isdigit() else None
+        if not user_id.isdigit() or len(user_id) > 18:
+            return None
+        return recent.get(f"id:{user_id}", lambda: _account(runtime.store.user(int(user_id))))
 
     @manager.request_loader
     def _bearer(req: Any) -> Account | None:
@@ -164,7 +194,9 @@ def install_login(app: Flask, runtime: Runtime, policy: AccessPolicy,
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip() or len(token) > 200:
             return None
-        return _account(runtime.store.user_for_token(token_digest(token.strip())))
+        digest = token_digest(token.strip())
+        return recent.get(f"token:{digest}",
+                          lambda: _account(runtime.store.user_for_token(digest)))  # fmt: skip
 
     limiter = Limiter(get_remote_address, app=app, storage_uri="memory://",
                       default_limits=[], headers_enabled=True)  # fmt: skip
