@@ -33,7 +33,8 @@ def _who(who: Principal) -> html.Span | html.Form:
     if who.open_demo:
         return html.Span(OPEN_DEMO_WORDS, className="who who-open", id="who",
                          title="This computer only: whoever uses it is instructor and "
-                         "trainee. A classroom on a network needs logins (see the README).")  # fmt: skip
+                         "trainee. A classroom on a network needs logins (README)."
+                         )  # fmt: skip
     return html.Form(
         [
             html.Span(who.name, className="who-name", title=f"{who.name}, {who.role}"),
