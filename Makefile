@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: run test bench lint format clean screenshots stream
+.PHONY: run test bench lint format clean screenshots stream cluster cluster-stop
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,15 @@ SCENARIO ?= hypertensive-responder
 MLLP ?= mllp://127.0.0.1:2575
 stream: $(STAMP)
 	$(BIN)/vitalsim stream $(SCENARIO) --to $(MLLP) $(STREAM_ARGS)
+
+# The scaled-out set-up on this computer: Redis and PostgreSQL under var/cluster/, the
+# runtime and 4 web workers in the background (README, "Scaling out").
+PORT ?= 8050
+cluster: $(STAMP)
+	$(BIN)/python scripts/cluster.py start --port $(PORT)
+
+cluster-stop:
+	$(PYTHON) scripts/cluster.py stop
 
 # README screenshots of every page, taken in Debian's Chromium (Playwright).
 screenshots: $(STAMP)

@@ -372,8 +372,100 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     run.set_defaults(func=_run)
 
 
+# --- runtime and web: the scaled-out set-up (docs/scaling.md) -----------------------------
+
+
+def _check_port(option: str, port: int) -> None:
+    if not 1 <= port <= 65535:
+        raise UsageError(f"{option} must be 1-65535, got {port}")
+
+
+def _redis_url(url: str | None) -> str:
+    from vitalsdash.server import DEFAULT_REDIS_URL, REDIS_SCHEMES
+
+    if url is None:
+        return DEFAULT_REDIS_URL
+    scheme = url.partition("://")[0].lower() if "://" in url else ""
+    if scheme not in REDIS_SCHEMES:
+        raise UsageError(f"--redis must be a Redis URL such as redis://HOST:6379/0, "
+                         f"got {url[:60]!r}")  # fmt: skip
+    return url
+
+
+def _cluster_process(fn: Callable[[], int]) -> int:
+    """Run one of the scaled-out set-up's processes, its refusals told as usage errors."""
+    from vitalsdash.server import ClusterSetupError
+    from vitalsdash.store import StoreError
+
+    try:
+        return fn()
+    except (ClusterSetupError, StoreError) as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _runtime(args: argparse.Namespace) -> int:
+    from vitalsdash.server import RuntimeOptions, run_runtime
+
+    if args.speed is not None and not 1 <= args.speed <= 120:
+        raise UsageError(f"--speed must be between 1 and 120, got {args.speed:g}")
+    if args.mllp_port is not None:
+        _check_port("--mllp-port", args.mllp_port)
+    elif args.host is not None:
+        raise UsageError("--host is where the HL7 listener listens: give --mllp-port too "
+                         "(the runtime serves no web pages)")  # fmt: skip
+    opts = RuntimeOptions(db=args.db, redis=_redis_url(args.redis), clinic=args.clinic,
+                          speed=args.speed, mllp_port=args.mllp_port,
+                          host=args.host or "127.0.0.1")  # fmt: skip
+    return _cluster_process(lambda: run_runtime(opts))
+
+
+def _web(args: argparse.Namespace) -> int:
+    from vitalsdash.server import MAX_WORKERS, WebOptions, serve_web
+
+    _check_port("--port", args.port)
+    if not 1 <= args.workers <= MAX_WORKERS:
+        raise UsageError(f"--workers must be 1-{MAX_WORKERS}, got {args.workers}")
+    opts = WebOptions(db=args.db, redis=_redis_url(args.redis), clinic=args.clinic,
+                      host=args.host, port=args.port, workers=args.workers,
+                      require_login=args.require_login)  # fmt: skip
+    return _cluster_process(lambda: serve_web(opts))
+
+
+def _add_cluster_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", help="database URL, postgresql+psycopg://... (or a SQLite path; "
+                   "default: var/vitalsdash.sqlite)")  # fmt: skip
+    p.add_argument("--redis", help="Redis URL (default: redis://127.0.0.1:6379/0)")
+    p.add_argument("--clinic", help="clinic TOML (default: config/clinic.toml)")
+
+
+def _add_runtime(sub: argparse._SubParsersAction) -> None:
+    rt = sub.add_parser("runtime", help="the clinic's runtime alone, publishing to Redis "
+                        "for `vitalsdash web` (scaled-out set-up)")  # fmt: skip
+    _add_cluster_options(rt)
+    rt.add_argument("--speed", type=float, help="simulation speed x1-x120 (default: clinic's)")
+    rt.add_argument("--mllp-port", type=int, help="also receive HL7 over MLLP on this port")
+    rt.add_argument("--host", help="where the HL7 listener listens (default: 127.0.0.1)")
+    rt.set_defaults(func=_runtime)
+
+
+def _add_web(sub: argparse._SubParsersAction) -> None:
+    web = sub.add_parser("web", help="the dashboard and JSON API in several worker processes, "
+                         "reading a `vitalsdash runtime` through Redis")  # fmt: skip
+    _add_cluster_options(web)
+    web.add_argument("--host", default="127.0.0.1", help="bind address (default: %(default)s)")
+    web.add_argument("--port", type=int, default=8050, help="HTTP port (default: %(default)s)")
+    web.add_argument("--workers", type=int, default=4,
+                     help="worker processes (default: %(default)s)")  # fmt: skip
+    web.add_argument("--require-login", action="store_true",
+                     help="require logins on loopback too (always on beyond loopback; needs "
+                     "an instructor account: vitalsdash users add)")  # fmt: skip
+    web.set_defaults(func=_web)
+
+
 SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_run,
+    _add_runtime,
+    _add_web,
     _add_alarms,
     _add_report,
     _add_export,
