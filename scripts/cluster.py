@@ -288,9 +288,10 @@ def _child_env() -> dict[str, str]:
     return {**os.environ, "PYTHONUNBUFFERED": "1"}
 
 
-def start_runtime(var: Path, db_url: str, redis_url: str, timeout_s: float) -> None:
-    pid = _spawn(var, "runtime", _vitalsdash("runtime", "--db", db_url, "--redis", redis_url),
-                 env=_child_env())  # fmt: skip
+def start_runtime(var: Path, db_url: str, redis_url: str, timeout_s: float,
+                  clinic: tuple[str, ...] = ()) -> None:  # fmt: skip
+    pid = _spawn(var, "runtime", _vitalsdash("runtime", "--db", db_url, "--redis", redis_url,
+                                             *clinic), env=_child_env())  # fmt: skip
 
     def ready() -> bool:
         return "runtime ready" in log_tail(var, "runtime", lines=200)
@@ -310,9 +311,9 @@ def health_answers(port: int) -> int | None:
 
 
 def start_web(var: Path, db_url: str, redis_url: str, port: int, workers: int,
-              timeout_s: float) -> int:  # fmt: skip
+              timeout_s: float, clinic: tuple[str, ...] = ()) -> int:  # fmt: skip
     argv = _vitalsdash("web", "--db", db_url, "--redis", redis_url, "--port", str(port),
-                       "--workers", str(workers))  # fmt: skip
+                       "--workers", str(workers), *clinic)  # fmt: skip
     pid = _spawn(var, "web", argv, env=_child_env())
     status: list[int] = []
 
@@ -329,7 +330,9 @@ def start_web(var: Path, db_url: str, redis_url: str, port: int, workers: int,
 # --- start and stop -----------------------------------------------------------------------
 
 
-def start(var: Path, port: int, workers: int, timeout_s: float) -> int:
+def start(var: Path, port: int, workers: int, timeout_s: float,
+          clinic_file: str | None = None) -> int:  # fmt: skip
+    clinic = ("--clinic", str(Path(clinic_file).resolve())) if clinic_file else ()
     var.mkdir(parents=True, exist_ok=True)
     up = running(var)
     if len(up) == len(ORDER):
@@ -362,8 +365,8 @@ def start(var: Path, port: int, workers: int, timeout_s: float) -> int:
         url = f"http://127.0.0.1:{port}/"
         _write_state(var, {"url": url, "port": port, "redis_url": redis_url,
                            "db_url": db_url, "workers": workers})  # fmt: skip
-        start_runtime(var, db_url, redis_url, timeout_s)
-        status = start_web(var, db_url, redis_url, port, workers, timeout_s)
+        start_runtime(var, db_url, redis_url, timeout_s, clinic)
+        status = start_web(var, db_url, redis_url, port, workers, timeout_s, clinic)
     except (ClusterError, OSError, subprocess.SubprocessError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         print("stopping what was started", file=sys.stderr)
@@ -416,6 +419,8 @@ def main(argv: list[str] | None = None) -> int:
     st = sub.add_parser("start", help="start Redis, PostgreSQL, the runtime and the web tier")
     st.add_argument("--port", type=int, default=8050, help="dashboard port (default: 8050)")
     st.add_argument("--workers", type=int, default=4, help="web workers (default: 4)")
+    st.add_argument("--clinic", help="clinic TOML for the runtime and the web tier "
+                    "(default: config/clinic.toml)")  # fmt: skip
     st.add_argument("--timeout", type=float, default=START_TIMEOUT_S,
                     help="seconds each part may take to start (default: %(default)g)")  # fmt: skip
     sp = sub.add_parser("stop", help="stop them, in reverse order")
@@ -429,7 +434,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "start":
         if not 1 <= args.port <= 65535:
             parser.error(f"--port must be 1-65535, got {args.port}")
-        return start(var, args.port, args.workers, args.timeout)
+        return start(var, args.port, args.workers, args.timeout, args.clinic)
     return stop(var, grace_s=args.grace)
 
 
