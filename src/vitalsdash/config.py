@@ -58,6 +58,9 @@ class ClinicSection(_Model):
     mllp_frame_timeout_s: float = Field(default=30.0, gt=0, le=3600.0)
     resume_interrupted: bool = False  # a demo carries on after a restart; a class decides
     live_updates: Literal["poll", "push"] = "poll"  # bedside pages: poll, or a pushed stream
+    # pushed bedside pages one server process streams at once (each holds a thread);
+    # a page refused a stream polls
+    push_streams_max: int = Field(default=32, ge=1, le=1000)
     # a bed whose rows the store refuses holds (retrying) this long, then its session faults
     store_fault_after_s: float = Field(default=30.0, gt=0, le=3600.0)
     # HTTP (docs/security.md): host names the server answers to besides loopback and the

@@ -182,9 +182,7 @@ def serve_web(opts: WebOptions) -> int:
             print(f"error: {why}", file=sys.stderr, flush=True)
             return EXIT_REFUSED
     load_bus()
-    from vitalsdash.ui.live.stream import MAX_STREAMS
-
-    threads = HTTP_THREADS + MAX_STREAMS
+    threads = HTTP_THREADS + clinic.clinic.push_streams_max
     app = load_workers().WebApplication(opts, clinic, db, require_login, threads, _ready)
     try:
         app.run()

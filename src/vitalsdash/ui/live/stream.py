@@ -199,7 +199,7 @@ def hub_of(server: Flask) -> StreamHub | None:
 
 def install(server: Flask, runtime: Runtime) -> StreamHub:
     """The stream route on ``server``; its hub is ``hub_of(server)``."""
-    hub = StreamHub(runtime)
+    hub = StreamHub(runtime, max_streams=runtime.clinic.clinic.push_streams_max)
     server.extensions[EXTENSION] = hub
 
     def bed_stream(bed_id: str) -> Any:
