@@ -1,0 +1,268 @@
+"""Sample-to-screen latency and CPU: the scaled-out cluster against the single process.
+
+Prints figures, asserts nothing. A clinic of ``--chairs`` chairs at x1 (pushed bedside
+pages) is started twice on this machine: as the cluster (``scripts/cluster.py``: Redis,
+PostgreSQL, the runtime, ``--workers`` web workers) and as the embedded default
+(``vitalsdash run``: one process, SQLite). Against each, ``--bedside`` viewers hold a
+bedside push stream (``/_vitals/bed/<id>/stream``) and ``--central`` viewers poll
+``/api/beds`` once a second, for ``--seconds``.
+
+- **Latency**: each bedside update carries the session time of the page's newest data
+  (``bed-cursor.now``); the sample of session second t exists from wall time
+  ``started + t`` (x1), so arrival minus that is what a nurse waits from the sample to the
+  screen (including the runtime's tick, half a second, and the stream's once-a-second
+  pace).
+- **Missed updates**: a viewer whose successive ``now`` values jump by more than 2 s
+  missed updates in between.
+- **CPU** per process from /proc/<pid>/stat (and its children: the web workers), per
+  second and per update delivered.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+TICKS_PER_S = os.sysconf("SC_CLK_TCK")
+
+
+def clinic_toml(chairs: int) -> str:
+    beds = "\n".join(
+        f'[[beds]]\nid = "chair{i}"\nlabel = "Chair {i}"\nscenario = "uneventful-depression"\n'
+        f"seed = {i}\n" for i in range(1, chairs + 1))  # fmt: skip
+    return (f'[clinic]\nname = "Cluster bench"\nspeed = 1.0\nlive_updates = "push"\n'
+            f"push_streams_max = 200\n\n{beds}")  # fmt: skip
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU of ``pid`` and its waited-for children, in seconds."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(v) for v in fields[11:15]) / TICKS_PER_S
+
+
+def tree(pid: int) -> list[int]:
+    out = [pid]
+    try:
+        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return out
+    for k in kids:
+        out += tree(int(k))
+    return out
+
+
+class Viewer:
+    def __init__(self) -> None:
+        self.latencies: list[float] = []
+        self.updates = 0
+        self.missed = 0
+        self.last_now: float | None = None
+
+
+async def bedside(port: int, bed: str, started: dict[str, float], v: Viewer, until: float):
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(f"GET /_vitals/bed/{bed}/stream HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                 "Accept: text/event-stream\r\n\r\n".encode())  # fmt: skip
+    await writer.drain()
+    buf = b""
+    try:
+        while time.time() < until:
+            chunk = await asyncio.wait_for(
+                reader.read(65536), timeout=max(0.1, until - time.time())
+            )
+            if not chunk:
+                break
+            buf += chunk
+            while b"\n\n" in buf:
+                msg, buf = buf.split(b"\n\n", 1)
+                at = time.time()
+                for line in msg.split(b"\n"):
+                    if not line.startswith(b"data: {"):
+                        continue
+                    try:
+                        props = json.loads(line[6:])
+                    except ValueError:
+                        continue
+                    now = ((props.get("bed-cursor") or {}).get("data") or {}).get("now")
+                    if now is None or bed not in started:
+                        continue
+                    v.updates += 1
+                    v.latencies.append(at - (started[bed] + float(now)))
+                    if v.last_now is not None and float(now) - v.last_now > 2.0:
+                        v.missed += int(float(now) - v.last_now) - 1
+                    v.last_now = float(now)
+    except (TimeoutError, ConnectionError, OSError):
+        pass
+    finally:
+        writer.close()
+
+
+async def central(port: int, v: Viewer, until: float) -> None:
+    while time.time() < until:
+        t0 = time.time()
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(f"GET /api/beds HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                         "Connection: close\r\n\r\n".encode())  # fmt: skip
+            await writer.drain()
+            data = await reader.read()
+            writer.close()
+            if b" 200 " in data[:20]:
+                v.updates += 1
+                v.latencies.append(time.time() - t0)
+        except OSError:
+            v.missed += 1
+        await asyncio.sleep(max(0.0, 1.0 - (time.time() - t0)))
+
+
+def session_starts(port: int) -> dict[str, float]:
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/sessions?status=running") as r:
+        rows = json.loads(r.read())
+    out = {}
+    for row in rows:
+        out[row["bed_id"]] = datetime.fromisoformat(row["started_wall"]).timestamp()
+    return out
+
+
+def run_load(port: int, chairs: int, n_bed: int, n_central: int, seconds: float,
+             pids: dict[str, int]) -> dict[str, object]:  # fmt: skip
+    started = session_starts(port)
+    viewers = [Viewer() for _ in range(n_bed)]
+    centrals = [Viewer() for _ in range(n_central)]
+    cpu0 = {name: sum(cpu_s(p) for p in tree(pid)) for name, pid in pids.items()}
+    t0 = time.time()
+    until = t0 + seconds
+
+    async def main() -> None:
+        tasks = [bedside(port, f"chair{i % chairs + 1}", started, v, until)
+                 for i, v in enumerate(viewers)]  # fmt: skip
+        tasks += [central(port, v, until) for v in centrals]
+        await asyncio.gather(*tasks)
+
+    asyncio.run(main())
+    elapsed = time.time() - t0
+    cpu = {name: (sum(cpu_s(p) for p in tree(pid)) - cpu0[name]) / elapsed
+           for name, pid in pids.items()}  # fmt: skip
+    lat = sorted(x for v in viewers for x in v.latencies[2:])  # after the backfill
+    updates = sum(v.updates for v in viewers)
+    return {
+        "streams_open": sum(1 for v in viewers if v.updates),
+        "updates": updates,
+        "p50_ms": 1000 * statistics.median(lat) if lat else float("nan"),
+        "p95_ms": 1000 * lat[int(0.95 * (len(lat) - 1))] if lat else float("nan"),
+        "missed_per_viewer": sum(v.missed for v in viewers) / max(1, n_bed),
+        "central_p95_ms": 1000
+        * sorted(x for v in centrals for x in v.latencies)[
+            int(0.95 * (max(1, sum(len(v.latencies) for v in centrals)) - 1))
+        ]
+        if any(v.latencies for v in centrals)
+        else float("nan"),
+        "cpu": cpu,
+        "cpu_ms_per_update": {k: 1000 * c * elapsed / max(1, updates) for k, c in cpu.items()},
+    }
+
+
+def wait_health(port: int, timeout_s: float = 120) -> None:
+    import urllib.error
+    import urllib.request
+
+    end = time.time() + timeout_s
+    while time.time() < end:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return  # answering (perhaps degraded)
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit(f"no answer on port {port} within {timeout_s} s")
+
+
+def report(label: str, r: dict[str, object]) -> None:
+    print(f"{label}: {r['streams_open']} bedside streams open, {r['updates']} updates; "
+          f"latency p50 {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms; missed updates per "
+          f"viewer {r['missed_per_viewer']:.2f}; central /api/beds p95 "
+          f"{r['central_p95_ms']:.0f} ms")  # fmt: skip
+    for name, c in r["cpu"].items():  # type: ignore[union-attr]
+        per = r["cpu_ms_per_update"][name]  # type: ignore[index]
+        print(f"    {name:8s} {100 * c:5.1f}% of a core   {per:.2f} ms CPU per update")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--chairs", type=int, default=64)
+    ap.add_argument("--bedside", type=int, default=150)
+    ap.add_argument("--central", type=int, default=50)
+    ap.add_argument("--workers", type=int, default=4)
+    ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--port", type=int, default=18650)
+    ap.add_argument("--only", choices=["cluster", "single"])
+    args = ap.parse_args()
+    try:
+        import vitalsdash.bus  # noqa: F401
+    except ImportError:
+        if args.only != "single":
+            print("bench_cluster: the message bus (vitalsdash.bus) is not installed here: "
+                  "measuring the single process only")  # fmt: skip
+            args.only = "single"
+    tmp = Path(tempfile.mkdtemp(prefix="bench-cluster-"))
+    clinic = tmp / "clinic.toml"
+    clinic.write_text(clinic_toml(args.chairs))
+    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT / 'simulators'}"}
+    print(f"{args.chairs} chairs at x1, {args.bedside} pushed bedside viewers, {args.central} "
+          f"central pollers, {args.seconds:g} s each; {os.cpu_count()} cores")  # fmt: skip
+    try:
+        if args.only in (None, "cluster"):
+            var = tmp / "cluster"
+            start = [PYTHON, str(ROOT / "scripts" / "cluster.py"), "start", "--port",
+                     str(args.port), "--workers", str(args.workers), "--clinic", str(clinic),
+                     "--var", str(var)]  # fmt: skip
+            subprocess.run(start, check=True, env=env, cwd=ROOT)
+            try:
+                pids = {n: int((var / f"{n}.pid").read_text())
+                        for n in ("runtime", "web", "redis", "postgres")}  # fmt: skip
+                time.sleep(5)
+                report(f"cluster ({args.workers} workers)",
+                       run_load(args.port, args.chairs, args.bedside, args.central,
+                                args.seconds, pids))  # fmt: skip
+            finally:
+                subprocess.run([PYTHON, str(ROOT / "scripts" / "cluster.py"), "stop", "--var",
+                                str(var)], env=env, cwd=ROOT)  # fmt: skip
+        if args.only in (None, "single"):
+            proc = subprocess.Popen([PYTHON, "-m", "vitalsdash.cli", "run", "--port",
+                                     str(args.port + 1), "--clinic", str(clinic), "--db",
+                                     str(tmp / "single.sqlite")], env=env, cwd=ROOT,
+                                    stdout=subprocess.DEVNULL)  # fmt: skip
+            try:
+                wait_health(args.port + 1)
+                time.sleep(5)
+                report("single process",
+                       run_load(args.port + 1, args.chairs, args.bedside, args.central,
+                                args.seconds, {"server": proc.pid}))  # fmt: skip
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(timeout=30)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
