@@ -31,10 +31,11 @@ return, and store fallbacks run outside the lock.
 from __future__ import annotations
 
 import copy
+import logging
 import math
 import threading
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
@@ -50,10 +51,15 @@ from vitalsdash.store import (
 )
 from vitalsdash.waves import WaveSegment
 
-__all__ = ["Feed", "SampleTuple"]
+__all__ = ["Feed", "FeedListener", "SampleTuple"]
+
+log = logging.getLogger(__name__)
 
 SampleTuple = tuple[float, str, float, str]
 """(t_s, channel, value (NaN when none), quality)."""
+
+FeedListener = Callable[[TickWrite, int | None], None]
+"""``fn(tick, wave_seq)``: a write the feed took, and the wave seq its segments got."""
 
 _INITIAL_CAPACITY = 256
 WAVE_HORIZON_S = 12.0
@@ -226,6 +232,15 @@ class Feed:
         self._q_names: list[str] = []
         self.wave_horizon_s = float(wave_horizon_s)
         self._wave_seq = 0
+        self._listeners: list[FeedListener] = []
+
+    def add_listener(self, fn: FeedListener) -> None:
+        """Call ``fn(tick, wave_seq)`` after every :meth:`append`: the write just taken
+        (its event rows carry the store's seqs) and the wave seq its segments got (None
+        when it had none), so another process can carry the same entries
+        (``vitalsdash.bus``). It runs in the writer's thread: it must be quick; an
+        exception is logged, never raised into the writer."""
+        self._listeners.append(fn)
 
     # -- writing (the runtime thread)
 
@@ -327,8 +342,10 @@ class Feed:
                     prev = sf.latest.get(name)
                     if prev is None or entry[0] >= prev[0]:
                         sf.latest[name] = entry
+            wave_seq = None
             if tick.waves:
                 self._wave_seq += 1
+                wave_seq = self._wave_seq
                 for sid, seg in tick.waves:
                     ring = self._session(int(sid)).waves
                     ring.append((self._wave_seq, seg))
@@ -343,6 +360,11 @@ class Feed:
                         ring = sf.events[kind] = _EventRing(recs[0]["seq"] - 1, self.event_capacity)
                     for rec in recs:
                         ring.append(rec)
+        for listener in self._listeners:
+            try:
+                listener(tick, wave_seq)
+            except Exception:  # the rows are stored and in the rings: go on
+                log.exception("feed listener failed")
 
     def _session(self, sid: int) -> _SessionFeed:
         sf = self._sessions.get(sid)

@@ -104,6 +104,7 @@ class Runtime:
         self.interrupted: list[int] = []
         self.tick_count = 0
         self._ticked = threading.Condition()
+        self._tick_listeners: list[Callable[[int], None]] = []
         self._hl7_intake: Any = None  # created with the first HL7 message
         self._health = Health(self.control.clock, wall, clinic.clinic.tick_s)
         self._writer = StoreWriter(self.store, self.feed, self.control.clock, wall, self._health,
@@ -165,6 +166,13 @@ class Runtime:
             self._ticked.wait_for(lambda: self.tick_count > after or self._stop.is_set(),
                                   timeout=timeout_s)  # fmt: skip
             return self.tick_count
+
+    def add_tick_listener(self, fn: Callable[[int], None]) -> None:
+        """Call ``fn(tick_count)`` after every tick, once its rows are stored and in the
+        feed, so that another process can be told (``vitalsdash.bus``). It runs in the
+        runtime's thread under its lock: it must be quick (hand the work to a thread of its
+        own); an exception is logged and the tick goes on."""
+        self._tick_listeners.append(fn)
 
     # -- health -------------------------------------------------------------------------
     def add_health_check(self, name: str, fn: HealthCheck) -> None:
@@ -238,6 +246,11 @@ class Runtime:
                 self.tick_count += 1
                 self._ticked.notify_all()
             self._health.ticked()
+            for listener in self._tick_listeners:
+                try:
+                    listener(self.tick_count)
+                except Exception:  # a listener must never stop the clinic
+                    log.exception("tick listener failed")
 
     def _fault(self, s: BedSession, exc: Exception) -> None:
         """Stop a session whose source or engine failed; what it produced so far is kept."""

@@ -403,7 +403,9 @@ def _pre_infusion(c: proto.PreInfusionCheck | None) -> PreInfusionView | None:
 def _baseline(b: proto.Baseline | None) -> BaselineView | None:
     if b is None:
         return None
-    return BaselineView(frozen(b.by_channel()), int(b.n_nibp_readings))
+    # plain str keys, as the view reads back from JSON in another process (not Channel)
+    values = {str(ch): v for ch, v in b.by_channel().items()}
+    return BaselineView(frozen(values), int(b.n_nibp_readings))
 
 
 def _discharge(bed: Bed) -> DischargeView | None:
