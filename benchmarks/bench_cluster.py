@@ -224,6 +224,7 @@ def main() -> None:
                   "measuring the single process only")  # fmt: skip
             args.only = "single"
     tmp = Path(tempfile.mkdtemp(prefix="bench-cluster-"))
+    tmp.chmod(0o755)  # PostgreSQL runs as its own user when we are root: it must get in
     clinic = tmp / "clinic.toml"
     clinic.write_text(clinic_toml(args.chairs))
     env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT / 'simulators'}"}
@@ -235,7 +236,8 @@ def main() -> None:
             start = [PYTHON, str(ROOT / "scripts" / "cluster.py"), "start", "--port",
                      str(args.port), "--workers", str(args.workers), "--clinic", str(clinic),
                      "--var", str(var)]  # fmt: skip
-            subprocess.run(start, check=True, env=env, cwd=ROOT)
+            if subprocess.run(start, env=env, cwd=ROOT).returncode != 0:
+                raise SystemExit("bench_cluster: the cluster did not start (its error above)")
             try:
                 pids = {n: int((var / f"{n}.pid").read_text())
                         for n in ("runtime", "web", "redis", "postgres")}  # fmt: skip
