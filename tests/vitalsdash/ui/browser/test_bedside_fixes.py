@@ -153,6 +153,8 @@ TICKS = """() => {
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_trend_labels_neither_repeat_nor_overlap(page: Page, clinic, size) -> None:
     _open(page, clinic.url + "/bed/chair3", size)
+    # under load the last rows' tick labels may come a redraw later: wait for all five
+    page.wait_for_function(f"() => Object.keys(({TICKS})().axes).length >= 5", timeout=15_000)
     got = page.evaluate(TICKS)
     assert len(got["axes"]) == 5, got["axes"]  # the events row's lanes have no tick labels
     for axis, labels in got["axes"].items():
