@@ -22,7 +22,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 from vitalsdash.config import ClinicConfig, load_clinic
 from vitalsdash.errors import VitalsdashError
-from vitalsdash.server import _guard as _http_guard
 from vitalsdash.server._serve import (
     DEFAULT_DB,
     EXIT_REFUSED,
@@ -30,6 +29,7 @@ from vitalsdash.server._serve import (
     ServeOptions,
     build_runtime,
     login_required_for,
+    print_access,
     refuse_open_network,
 )
 from vitalsdash.store import Store
@@ -209,12 +209,4 @@ def _ready(opts: WebOptions, require_login: bool, allowed_hosts: tuple[str, ...]
     print(f"vitalsdash (dashboard, {opts.workers} workers) on http://{host}:{opts.port}  "
           f"reading {shown_url(opts.redis)}  "
           "Training tool - not a medical device. Ctrl+C to stop.", flush=True)  # fmt: skip
-    if require_login:
-        print("logins required: instructors and observers sign in at /login, trainees "
-              "join at /join with the class code (docs/security.md)", flush=True)  # fmt: skip
-    else:
-        print("open demo: no logins, for this computer only", flush=True)
-    if opts.host not in _http_guard.LOOPBACK_HOSTS | {"::1"}:
-        names = sorted(_http_guard.allowed_host_names(opts.host, *allowed_hosts))
-        print(f"answering to the host names {', '.join(names)} only; add the names "
-              "browsers use to allowed_hosts in the clinic file", flush=True)  # fmt: skip
+    print_access(opts.host, require_login, allowed_hosts)

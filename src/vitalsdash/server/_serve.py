@@ -90,9 +90,26 @@ def install_access(app: Any, runtime: Runtime, require_login: bool, dash_app: An
     return policy
 
 
+def print_access(host: str, require_login: bool, allowed_hosts: tuple[str, ...]) -> None:
+    """Say at start-up who may come in: logins or the open demo, and the host names."""
+    if require_login:
+        print("logins required: instructors and observers sign in at /login, trainees "
+              "join at /join with the class code (docs/security.md)", flush=True)  # fmt: skip
+    else:
+        print("open demo: no logins, for this computer only", flush=True)
+    if not is_loopback(host):
+        names = sorted(_http_guard.allowed_host_names(host, *allowed_hosts))
+        print(f"answering to the host names {', '.join(names)} only; add the names "
+              "browsers use to allowed_hosts in the clinic file", flush=True)  # fmt: skip
+
+
+def is_loopback(host: str) -> bool:
+    return host in _http_guard.LOOPBACK_HOSTS | {"::1"}
+
+
 def login_required_for(host: str, require_login: bool) -> bool:
     """Logins are on when asked for, and always when the server listens beyond loopback."""
-    return require_login or host not in _http_guard.LOOPBACK_HOSTS | {"::1"}
+    return require_login or not is_loopback(host)
 
 
 def refuse_open_network(host: str, store: Store) -> str | None:
@@ -100,7 +117,7 @@ def refuse_open_network(host: str, store: Store) -> str | None:
     in without an instructor account."""
     if store.has_accounts():
         return None
-    where = ("on " + host) if host not in _http_guard.LOOPBACK_HOSTS | {"::1"} else "with logins"
+    where = "with logins" if is_loopback(host) else "on " + host
     return (f"refusing to start {where}: there is no instructor account, so anyone on the "
             "network could run the clinic (or nobody could sign in). Create one first:\n"
             "  vitalsdash users add NAME --role instructor\n"
@@ -172,17 +189,7 @@ def serve(opts: ServeOptions) -> int:
     print(f"vitalsdash ({mode}) on http://{opts.host}:{server.effective_port}  "
           f"[{len(clinic_now.beds)} beds, x{clinic_now.speed:g}]  "
           "Training tool - not a medical device. Ctrl+C to stop.", flush=True)  # fmt: skip
-    if require_login:
-        print("logins required: instructors and observers sign in at /login, trainees "
-              "join at /join with the class code (docs/security.md)", flush=True)  # fmt: skip
-    else:
-        print("open demo: no logins, for this computer only", flush=True)
-    if opts.host not in _http_guard.LOOPBACK_HOSTS | {"::1"}:
-        names = sorted(
-            _http_guard.allowed_host_names(opts.host, *runtime.clinic.clinic.allowed_hosts)
-        )
-        print(f"answering to the host names {', '.join(names)} only; add the names "
-              "browsers use to allowed_hosts in the clinic file", flush=True)  # fmt: skip
+    print_access(opts.host, require_login, runtime.clinic.clinic.allowed_hosts)
     try:
         server.run()
     except KeyboardInterrupt:
