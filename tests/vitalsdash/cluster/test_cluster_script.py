@@ -4,45 +4,22 @@ not start."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
-from typing import Any
 
 import pytest
+from cluster_run import NAMES, cluster_folder, cluster_script, request, script, until
 
-ROOT = Path(__file__).resolve().parents[3]
-SCRIPT = ROOT / "scripts" / "cluster.py"
-NAMES = ("redis", "postgres", "runtime", "web")
-
-
-def _load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("cluster_script", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-cluster = _load_script()
-
-
-def _script(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT / 'simulators'}"}
-    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True,
-                          text=True, timeout=timeout, env=env, cwd=ROOT)  # fmt: skip
+cluster = cluster_script
+_script = script
 
 
 # --- stop and start refusals (nothing started) ------------------------------------------
@@ -98,61 +75,13 @@ def test_a_zombie_counts_as_ended() -> None:
 # --- the whole set-up ---------------------------------------------------------------------
 
 
-def _needed_or_skip() -> None:
-    if importlib.util.find_spec("vitalsdash.bus") is None:
-        pytest.skip("the message bus (vitalsdash.bus) is not in this checkout")
-    missing = []
-    if not cluster.REDIS_SERVER.is_file():
-        missing.append(f"a Redis server at {cluster.REDIS_SERVER} (Debian's 'redis-server')")
-    if cluster.find_postgres_bin() is None:
-        missing.append("PostgreSQL's server binaries (Debian's 'postgresql')")
-    for module, what in (("redis", "the Redis client (the 'cluster' extra)"),
-                         ("gunicorn", "gunicorn (the 'cluster' extra)"),
-                         ("psycopg", "psycopg (the 'cluster' extra)")):  # fmt: skip
-        if importlib.util.find_spec(module) is None:
-            missing.append(what)
-    if not missing:
-        return
-    why = "the cluster needs " + ", ".join(missing)
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"CI=true but {why}", pytrace=False)
-    pytest.skip(why)
-
-
 @pytest.fixture
 def cluster_var() -> Iterator[Path]:
-    """A folder PostgreSQL can reach when it runs as its own user (as root it must):
-    pytest's own temporary folders are private to the user running the tests."""
-    _needed_or_skip()
-    root = Path(tempfile.mkdtemp(prefix="vitalsdash-cluster-"))
-    root.chmod(0o755)
-    var = root / "var"
-    try:
+    with cluster_folder() as var:
         yield var
-    finally:
-        _script("stop", "--var", str(var), "--grace", "10")
-        shutil.rmtree(root, ignore_errors=True)
 
 
-def _request(port: int, path: str, body: dict[str, Any] | None = None) -> tuple[int, bytes]:
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data,
-                                 headers={"Content-Type": "application/json"})  # fmt: skip
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return int(r.status), r.read()
-    except urllib.error.HTTPError as exc:
-        return int(exc.code), exc.read()
-
-
-def _until(what: str, check: Any, timeout_s: float = 60) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.5)
-    pytest.fail(f"{what}: not seen within {timeout_s:g} s", pytrace=False)
+_request, _until = request, until
 
 
 @pytest.mark.integration
