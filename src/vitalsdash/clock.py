@@ -68,6 +68,14 @@ class SimControl:
             self.paused = False
             self._last = self.clock.now()
 
+    def wall_s_to_next_second(self) -> float | None:
+        """Wall seconds until the next simulated second is due (None while paused)."""
+        with self._lock:
+            if self.paused:
+                return None
+            credit = self._credit + (self.clock.now() - self._last) * self._speed
+            return max(0.0, (1.0 - credit) / self._speed)
+
     def take_seconds(self) -> int:
         """Whole simulated seconds due since the last call (fractions carry over)."""
         with self._lock:

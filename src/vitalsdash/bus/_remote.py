@@ -14,15 +14,17 @@ and ``health`` says the live feed is degraded.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
 from vitalsdash.actions import ActionError
 from vitalsdash.bus import _wire
+from vitalsdash.bus._memo import TickMemo
 from vitalsdash.bus._redis import Link, RedisError, client, error_text, utc_now
 from vitalsdash.bus._remote_feed import RemoteFeed
 from vitalsdash.config import ClinicConfig
@@ -60,7 +62,9 @@ class RemoteRuntime:
         self._blocking = client(redis_url, max(self.command_timeout_s, TICK_BLOCK_MS / 1000) + 5)
         self.link = Link(clock, wall, retry_s)
         self._bed_of: dict[int, str] = {}
-        self.feed = RemoteFeed(self._redis, self.keys, store, self.link, self._session_bed)
+        self.memo = TickMemo()
+        self.feed = RemoteFeed(self._redis, self.keys, store, self.link, self._session_bed,
+                               self.memo)  # fmt: skip
         self._checks: dict[str, HealthCheck] = {}
         self._decoded: dict[str, tuple[bytes, Any]] = {}  # key -> (raw, view): decoded once
         self._bed_ids: list[str] = []
@@ -80,7 +84,7 @@ class RemoteRuntime:
         (``beds=False``: the clock only)."""
         if self.link.usable():
             try:
-                got = self._read_views(beds)
+                got = self.memo.get(("views", beds), lambda: self._read_views(beds))
                 self.link.ok()
             except RedisError as exc:
                 self.link.failed(exc)
@@ -149,7 +153,7 @@ class RemoteRuntime:
         if not self.link.usable():
             return _UNREAD
         try:
-            raw = self._redis.get(key)
+            raw = self.memo.get(key, lambda: self._redis.get(key))
             self.link.ok()
         except RedisError as exc:
             self.link.failed(exc)
@@ -225,6 +229,16 @@ class RemoteRuntime:
                           details=e.get("details"), words=e.get("words"))  # fmt: skip
 
     # -- ticks --------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def shared_reads(self, tick: int) -> Iterator[None]:
+        """Reads in this block share Redis's answers with the worker's other readers of
+        ``tick`` (``_memo``): every push stream wakes on the same tick and asks alike."""
+        self.memo.at_tick(tick)
+        try:
+            yield
+        finally:
+            self.memo.at_tick(None)
+
     @property
     def tick_count(self) -> int:
         """Ticks published so far (it only grows, across a runtime's restart too)."""

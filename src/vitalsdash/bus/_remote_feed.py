@@ -18,6 +18,7 @@ from typing import Any
 import redis
 
 from vitalsdash.bus import _wire
+from vitalsdash.bus._memo import TickMemo
 from vitalsdash.bus._redis import Link, RedisError
 from vitalsdash.feed import SampleTuple
 from vitalsdash.store import Store
@@ -32,8 +33,10 @@ class RemoteFeed:
     """The Feed's read methods over Redis Streams and the store (module docstring)."""
 
     def __init__(self, r: redis.Redis, keys: _wire.Keys, store: Store, link: Link,
-                 bed_of: Callable[[int], str | None]) -> None:  # fmt: skip
+                 bed_of: Callable[[int], str | None], memo: TickMemo | None = None
+                 ) -> None:  # fmt: skip
         self._r, self._keys, self.store, self._link, self._bed_of = r, keys, store, link, bed_of
+        self._memo = memo or TickMemo()
         self.reads = {"redis": 0, "store": 0}
         """Cursors answered from the streams and from the store (for health and tests)."""
 
@@ -59,7 +62,8 @@ class RemoteFeed:
         """Per channel the newest sample (t, value, quality): what the numerics show."""
         if self._link.usable():
             try:
-                raw = self._r.hgetall(self._keys.latest(session_id))
+                key = self._keys.latest(session_id)
+                raw = self._memo.get(key, lambda: self._r.hgetall(key))
                 self._link.ok()
             except RedisError as exc:
                 self._link.failed(exc)
@@ -92,7 +96,7 @@ class RemoteFeed:
         if not self._link.usable():
             return 0, []
         try:
-            meta = self._r.hgetall(self._keys.meta)
+            meta = self._memo.get(self._keys.meta, lambda: self._r.hgetall(self._keys.meta))
             if not meta:
                 return 0, []
             run = meta[b"run"].decode()
@@ -135,7 +139,8 @@ class RemoteFeed:
         end, count = "+", FIRST_PAGE
         try:
             while True:
-                batch = self._r.xrevrange(key, max=end, min="-", count=count)
+                batch = self._newest(key) if end == "+" else self._r.xrevrange(
+                    key, max=end, min="-", count=count)  # fmt: skip
                 for entry_id, raw in batch:
                     if raw.get(b"sid") != sid:
                         continue
@@ -158,6 +163,14 @@ class RemoteFeed:
             self._link.failed(exc)
             return None
 
+    def _newest(self, key: str) -> list[tuple[bytes, dict[bytes, bytes]]]:
+        """A stream's newest entries (the first page), shared within a tick."""
+
+        def load() -> Any:
+            return self._r.xrevrange(key, max="+", min="-", count=FIRST_PAGE)
+
+        return self._memo.get(("newest", key), load)  # type: ignore[no-any-return]
+
     def _ok(self, value: Any) -> Any:
         self._link.ok()
         return value
@@ -172,7 +185,8 @@ class RemoteFeed:
         last_end: float | None = None
         end, count = "+", FIRST_PAGE
         while end:
-            batch = self._r.xrevrange(key, max=end, min="-", count=count)
+            batch = self._newest(key) if end == "+" else self._r.xrevrange(
+                key, max=end, min="-", count=count)  # fmt: skip
             end = "(" + batch[-1][0].decode() if len(batch) == count else ""
             count = min(count * 4, MAX_PAGE)
             for _, raw in batch:

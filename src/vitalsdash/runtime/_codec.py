@@ -11,13 +11,15 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, TypeVar
 
 T = TypeVar("T", bound="Plain")
 EMPTY: Mapping[str, Any] = MappingProxyType({})
-_HINTS: dict[type, dict[str, Any]] = {}
+Loader = Callable[[Any], Any]
+_FIELDS: dict[type, list[tuple[str, Loader]]] = {}
+_LOADERS: dict[Any, Loader] = {}
 
 
 class Plain:
@@ -30,13 +32,7 @@ class Plain:
 
     @classmethod
     def from_dict(cls: type[T], data: Mapping[str, Any]) -> T:
-        hints = _hints(cls)
-        kwargs = {
-            f.name: _load(hints[f.name], data[f.name])
-            for f in dataclasses.fields(cls)  # type: ignore[arg-type]
-            if f.name in data
-        }
-        return cls(**kwargs)
+        return cls(**{name: load(data[name]) for name, load in _fields(cls) if name in data})
 
 
 def empty() -> Mapping[str, Any]:
@@ -49,11 +45,15 @@ def frozen(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return MappingProxyType(dict(mapping)) if mapping else EMPTY
 
 
-def _hints(cls: type) -> dict[str, Any]:
-    hints = _HINTS.get(cls)
-    if hints is None:
-        hints = _HINTS[cls] = typing.get_type_hints(cls)
-    return hints
+def _fields(cls: type) -> list[tuple[str, Loader]]:
+    """Each field's name and loader, worked out once per class: every web worker decodes
+    every bed's view on every tick."""
+    fields = _FIELDS.get(cls)
+    if fields is None:
+        hints = typing.get_type_hints(cls)
+        fields = _FIELDS[cls] = [(f.name, _loader(hints[f.name]))
+                                 for f in dataclasses.fields(cls)]  # type: ignore[arg-type]  # fmt: skip
+    return fields
 
 
 def _dump(v: Any) -> Any:
@@ -66,26 +66,41 @@ def _dump(v: Any) -> Any:
     return v
 
 
-def _load(tp: Any, raw: Any) -> Any:
+def _same(raw: Any) -> Any:
+    return raw
+
+
+def _loader(tp: Any) -> Loader:
+    """A function from JSON data to a value of type ``tp`` (cached per type)."""
+    fn = _LOADERS.get(tp)
+    if fn is None:
+        fn = _LOADERS[tp] = _make_loader(tp)
+    return fn
+
+
+def _make_loader(tp: Any) -> Loader:
     if tp is Any:
-        return raw
+        return _same
     origin = typing.get_origin(tp)
     if origin is typing.Union or origin is types.UnionType:
         args = typing.get_args(tp)
-        if raw is None and type(None) in args:
-            return None
         (inner,) = [a for a in args if a is not type(None)]
-        return _load(inner, raw)
+        load_inner = _loader(inner)
+        if type(None) not in args:
+            return load_inner
+        return lambda raw: None if raw is None else load_inner(raw)
     if isinstance(tp, type) and issubclass(tp, Plain):
-        return tp.from_dict(raw)
+        return tp.from_dict
     if origin is tuple:
         args = typing.get_args(tp)
         if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_load(args[0], x) for x in raw)
-        return tuple(_load(a, x) for a, x in zip(args, raw, strict=True))
+            item = _loader(args[0])
+            return tuple if item is _same else lambda raw: tuple(item(x) for x in raw)
+        items = [_loader(a) for a in args]
+        return lambda raw: tuple(f(x) for f, x in zip(items, raw, strict=True))
     if origin in (Mapping, dict, typing.Mapping):
-        _, value = typing.get_args(tp)
-        return frozen({str(k): _load(value, x) for k, x in raw.items()})
-    if tp is float and isinstance(raw, int) and not isinstance(raw, bool):
-        return float(raw)
-    return raw
+        value = _loader(typing.get_args(tp)[1])
+        return lambda raw: frozen({str(k): value(x) for k, x in raw.items()})
+    if tp is float:
+        return lambda raw: float(raw) if isinstance(raw, int) and not isinstance(raw, bool) else raw
+    return _same

@@ -21,6 +21,7 @@ they stay ``interrupted`` in the store, and the device's next message starts a n
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -60,6 +61,7 @@ from vitalsdash.tomlconfig import ConfigError, shown
 
 log = logging.getLogger("vitalsdash.runtime")
 HL7_LAG_S = 2.0  # a real device's bed runs this far behind the wall clock
+TICK_ALIGN_S = 0.002  # past the second it waits for, so that the second is surely due
 HL7_CATCH_UP_S = 300  # at most this many seconds per tick for a bed catching up on a backlog
 Wall = Callable[[], datetime]
 
@@ -136,8 +138,7 @@ class Runtime:
         return self._thread
 
     def _loop(self) -> None:
-        period = self.clinic.clinic.tick_s
-        while not self._stop.wait(period):
+        while not self._stop.wait(self.next_tick_in()):
             try:
                 self.tick()
             except Exception as exc:  # keep the monitor alive; the error is in the log
@@ -145,6 +146,17 @@ class Runtime:
                 self._health.tick_failed(exc)
             else:
                 self._health.tick_ok()
+
+    def next_tick_in(self) -> float:
+        """Wall seconds to the next tick: a tick period, or less when fewer than one
+        simulated second falls in a period and the next is due sooner, so that each
+        second is computed as soon as it is due rather than up to a period late (what a
+        nurse waits between a reading and the screen)."""
+        period = float(self.clinic.clinic.tick_s)
+        due = self.control.wall_s_to_next_second()
+        if due is None or due >= period or self.control.speed * period > 1.0:
+            return period
+        return due + TICK_ALIGN_S
 
     def stop(self) -> None:
         self._stop.set()
@@ -166,6 +178,11 @@ class Runtime:
             self._ticked.wait_for(lambda: self.tick_count > after or self._stop.is_set(),
                                   timeout=timeout_s)  # fmt: skip
             return self.tick_count
+
+    def shared_reads(self, tick: int) -> contextlib.AbstractContextManager[None]:
+        """Reads in this block may share answers with other readers of ``tick`` (a
+        worker's push streams do, over Redis); in process every read is already cheap."""
+        return contextlib.nullcontext()
 
     def add_tick_listener(self, fn: Callable[[int], None]) -> None:
         """Call ``fn(tick_count)`` after every tick, once its rows are stored and in the

@@ -109,8 +109,10 @@ class StreamHub:
         sent_at = due = now = self.clock()
         tick_due, early = True, False
         while not self.closed:
-            if tick_due:
-                out = bedside_tick(self.runtime, bed_id, cursor)
+            with self.runtime.shared_reads(seen):  # the other streams of this tick read alike
+                out = bedside_tick(self.runtime, bed_id, cursor) if tick_due else None
+                wave_seq, wave = _wave_frame(self.runtime, bed_id, wave_seq)
+            if out is not None:
                 props = component_props(out)
                 if "cursor" in out:
                     cursor = out["cursor"]
@@ -124,9 +126,8 @@ class StreamHub:
                     yield frame
                     sent_at, due = now, now + 0.9 * self.period_s  # the next tick a period on
                 early = False
-            wave_seq, frame = _wave_frame(self.runtime, bed_id, wave_seq)
-            if frame is not None:
-                yield frame
+            if wave is not None:
+                yield wave
                 sent_at = now
             if now - sent_at >= self.heartbeat_s:
                 yield b": quiet\n\n"
