@@ -9,9 +9,9 @@ bedside push stream (``/_vitals/bed/<id>/stream``) and ``--central`` viewers pol
 
 - **Latency**: each bedside update carries the session time of the page's newest data
   (``bed-cursor.now``); the sample of session second t exists from wall time
-  ``started + t`` (x1), so arrival minus that is what a nurse waits from the sample to the
-  screen (including the runtime's tick, half a second, and the stream's once-a-second
-  pace).
+  ``origin + t`` (x1), the origin measured per bed on the quiet clinic before the load
+  (``second_origins``), so arrival minus that is what a nurse waits from the sample to
+  the screen under load.
 - **Missed updates**: a viewer whose successive ``now`` values jump by more than 2 s
   missed updates in between.
 - **CPU** per process from /proc/<pid>/stat (and its children: the web workers), per
@@ -31,7 +31,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -131,20 +130,34 @@ async def central(port: int, v: Viewer, until: float) -> None:
         await asyncio.sleep(max(0.0, 1.0 - (time.time() - t0)))
 
 
-def session_starts(port: int) -> dict[str, float]:
+def second_origins(port: int, seconds: float = 4.0) -> dict[str, float]:
+    """Per bed, the wall time of its session's second 0 as the clinic computes seconds:
+    on the quiet clinic, /api/beds is read every 10 ms and each second's first sight,
+    minus the second, is a bound from above; the smallest is the origin. Second t then
+    exists from ``origin + t`` (x1): what latency is measured from."""
     import urllib.request
 
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/sessions?status=running") as r:
-        rows = json.loads(r.read())
-    out = {}
-    for row in rows:
-        out[row["bed_id"]] = datetime.fromisoformat(row["started_wall"]).timestamp()
-    return out
+    origins: dict[str, float] = {}
+    last: dict[str, float] = {}
+    end = time.time() + seconds
+    while time.time() < end:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/beds") as r:
+            rows = json.loads(r.read())
+        at = time.time()
+        for row in rows:
+            t = (row.get("session") or {}).get("t_s")
+            if t is None:
+                continue
+            if row["id"] in last and t > last[row["id"]]:
+                origins[row["id"]] = min(origins.get(row["id"], at), at - float(t))
+            last[row["id"]] = float(t)
+        time.sleep(0.01)
+    return origins
 
 
 def run_load(port: int, chairs: int, n_bed: int, n_central: int, seconds: float,
              pids: dict[str, int]) -> dict[str, object]:  # fmt: skip
-    started = session_starts(port)
+    started = second_origins(port)
     viewers = [Viewer() for _ in range(n_bed)]
     centrals = [Viewer() for _ in range(n_central)]
     cpu0 = {name: sum(cpu_s(p) for p in tree(pid)) for name, pid in pids.items()}
@@ -178,6 +191,82 @@ def run_load(port: int, chairs: int, n_bed: int, n_central: int, seconds: float,
         "cpu": cpu,
         "cpu_ms_per_update": {k: 1000 * c * elapsed / max(1, updates) for k, c in cpu.items()},
     }
+
+
+def sizing(port: int, var: Path, chairs: int, commands: int = 40) -> dict[str, float]:
+    """What docs/scaling.md's table needs, read from the running cluster after the load:
+    Redis memory per bed (its feed and wave streams, scaled to the 900 s they keep),
+    PostgreSQL rows and bytes per bed-hour, connections at rest, and a command's round
+    trip (browser to web worker to runtime and back, sequential and unloaded)."""
+    import urllib.request
+
+    import psycopg
+    import redis
+
+    state = json.loads((var / "cluster.json").read_text())
+    r = redis.Redis.from_url(state["redis_url"])
+    feed_bytes, wave_bytes, covered_s = 0, 0, []
+    for i in range(1, chairs + 1):
+        feed, waves = f"vitalsdash:feed:chair{i}", f"vitalsdash:waves:chair{i}"
+        feed_bytes += int(r.memory_usage(feed, samples=0) or 0)
+        wave_bytes += int(r.memory_usage(waves, samples=0) or 0)
+        first, last = r.xrange(feed, count=1), r.xrevrange(feed, count=1)
+        if first and last:
+            ms = [int(e[0].split(b"-")[0]) for e in (first[0], last[0])]
+            covered_s.append((ms[1] - ms[0]) / 1000)
+    held_s = statistics.median(covered_s) if covered_s else float("nan")
+    out = {  # the feed scaled to the 900 s it keeps; the waves keep 60 s, as held here
+        "redis_kb_per_bed_900s": (feed_bytes / max(held_s, 1) * 900 + wave_bytes) / chairs / 1024,
+        "redis_used_mb": int(r.info("memory")["used_memory"]) / 2**20,
+    }
+    times = []
+    for _ in range(commands):
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/clinic/actions",
+            data=json.dumps({"kind": "set_speed", "params": {"speed": 1}}).encode(),
+            headers={"Content-Type": "application/json", "Origin": f"http://127.0.0.1:{port}"},
+        )
+        t0 = time.perf_counter()
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            resp.read()
+        times.append(1000 * (time.perf_counter() - t0))
+    times.sort()
+    out["command_ms_p50"] = statistics.median(times)
+    out["command_ms_p99"] = times[min(len(times) - 1, int(0.99 * len(times)))]
+    time.sleep(2)
+    with psycopg.connect(state["db_url"].replace("+psycopg", "")) as db:
+        bed_s = float(db.execute("SELECT coalesce(sum(last_t_s), 0) FROM sessions").fetchone()[0])
+        total_rows, total_bytes = 0, 0
+        for table in ("samples", "waveforms", "waveforms_recent", "alarm_events", "actions",
+                      "observations", "session_events"):  # fmt: skip
+            total_rows += db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            total_bytes += db.execute("SELECT pg_total_relation_size(%s)", (table,)).fetchone()[0]
+        out["pg_connections_at_rest"] = (
+            db.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            ).fetchone()[0]
+            - 1
+        )  # not this one
+    hours = max(bed_s, 1) / 3600
+    out["pg_rows_per_bed_hour"] = total_rows / hours
+    out["pg_mb_per_bed_hour"] = total_bytes / hours / 2**20
+    return out
+
+
+def report_sizing(s: dict[str, float], cpu: dict[str, float], chairs: int,
+                  updates_per_s: float) -> None:  # fmt: skip
+    print(f"sizing: Redis {s['redis_kb_per_bed_900s']:.0f} KB per bed for 900 s of feed and "
+          f"waves ({s['redis_used_mb']:.1f} MB used in all); PostgreSQL "
+          f"{s['pg_rows_per_bed_hour']:.0f} rows and {s['pg_mb_per_bed_hour']:.2f} MB per "
+          f"bed-hour, {s['pg_connections_at_rest']} connections at rest; a command's round "
+          f"trip p50 {s['command_ms_p50']:.1f} ms, p99 {s['command_ms_p99']:.1f} ms")  # fmt: skip
+    per_bed = cpu["runtime"] / chairs
+    print(f"    runtime {100 * per_bed:.3f}% of a core per bed at x1 (ticks, alarms, store, "
+          f"publishing): about {0.5 / per_bed:.0f} beds at half a core")  # fmt: skip
+    web_per_update = cpu["web"] / max(updates_per_s, 1e-9)
+    print(f"    web tier {1000 * web_per_update:.2f} ms CPU per bedside update delivered "
+          f"(with its share of the central polls and the waves): about "
+          f"{0.8 / web_per_update:.0f} updates a second per worker at 80% of a core")  # fmt: skip
 
 
 def wait_health(port: int, timeout_s: float = 120) -> None:
@@ -242,9 +331,11 @@ def main() -> None:
                 pids = {n: int((var / f"{n}.pid").read_text())
                         for n in ("runtime", "web", "redis", "postgres")}  # fmt: skip
                 time.sleep(5)
-                report(f"cluster ({args.workers} workers)",
-                       run_load(args.port, args.chairs, args.bedside, args.central,
-                                args.seconds, pids))  # fmt: skip
+                result = run_load(args.port, args.chairs, args.bedside, args.central,
+                                  args.seconds, pids)  # fmt: skip
+                report(f"cluster ({args.workers} workers)", result)
+                report_sizing(sizing(args.port, var, args.chairs), result["cpu"],  # type: ignore[arg-type]
+                              args.chairs, result["updates"] / args.seconds)  # type: ignore[operator]  # fmt: skip
             finally:
                 subprocess.run([PYTHON, str(ROOT / "scripts" / "cluster.py"), "stop", "--var",
                                 str(var)], env=env, cwd=ROOT)  # fmt: skip

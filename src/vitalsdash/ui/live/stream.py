@@ -108,6 +108,7 @@ class StreamHub:
         seen = self.runtime.tick_count
         sent_at = due = now = self.clock()
         tick_due, early = True, False
+        pace = _Pace(self.period_s)
         while not self.closed:
             with self.runtime.shared_reads(seen):  # the other streams of this tick read alike
                 out = bedside_tick(self.runtime, bed_id, cursor) if tick_due else None
@@ -125,6 +126,7 @@ class StreamHub:
                 if frame is not None:
                     yield frame
                     sent_at, due = now, now + 0.9 * self.period_s  # the next tick a period on
+                    pace.sent()
                 early = False
             if wave is not None:
                 yield wave
@@ -138,6 +140,11 @@ class StreamHub:
             # tick after ``due`` (a period after ``due`` at the latest); a quiet timeout
             # looks for news too
             tick_due = not ticked or now >= due
+            if ticked and cursor is not None:
+                with self.runtime.shared_reads(seen):
+                    view = self.runtime.view(bed_id)
+                shows = None if view is None else view.t_s
+                tick_due = pace.due(shows, cursor["now"], now, due, sent_at)
             early = early or (ticked and not tick_due)
 
     def _wait(self, seen: int, due: float, early: bool, quiet_until: float) -> tuple[int, bool]:
@@ -153,6 +160,40 @@ class StreamHub:
             if tick > seen:
                 return tick, True
         return seen, False
+
+
+class _Pace:
+    """When a tick's news goes out, so that each second reaches the page on the tick that
+    computed it. A clinic may tick more often than seconds come (twice a second at x1):
+    news goes out once a period, on a tick that brings a new second; a stream that fell in
+    step with the in-between ticks (its news a tick late each time, say after a backfill
+    between two ticks) takes the next tick that brings a second, even before its period
+    is up, and is in step with the seconds from then on."""
+
+    def __init__(self, period_s: float) -> None:
+        self.period_s = period_s
+        self.waiting: float | None = None  # a second that came on a tick not yet due
+        self.late = False  # the last news went out a tick after its second came
+
+    def due(self, shows: float | None, page_now: float, now: float, due: float,
+            sent_at: float) -> bool:  # fmt: skip
+        """Whether a tick that the bed shows second ``shows`` on is one to send news."""
+        fresh = shows is None or shows != page_now
+        if now >= due:  # news, or a period past due with none (paused: other news)
+            go = fresh or now >= due + self.period_s
+        else:
+            go = fresh and self.late and shows != self.waiting and (
+                now - sent_at >= 0.4 * self.period_s)  # fmt: skip
+        if go:
+            self.late = fresh and shows == self.waiting
+            self.waiting = None
+        elif fresh and self.waiting is None:
+            self.waiting = shows
+        return go
+
+    def sent(self) -> None:
+        """News went out (also the backfill, which no tick decided)."""
+        self.waiting = None
 
 
 class BedStream:
