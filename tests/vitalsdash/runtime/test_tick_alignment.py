@@ -41,9 +41,9 @@ def test_a_paused_clinic_has_no_second_due() -> None:
 def _runtime(tmp_path: Path, speed: float, tick_s: float) -> tuple[Runtime, ManualClock]:
     store = Store(str(tmp_path / "align.sqlite"))
     clock = ManualClock()
-    rt = Runtime(ClinicConfig(clinic=ClinicSection(speed=speed, tick_s=tick_s),
-                              beds=[BedConfig(id="chair1", scenario="uneventful-depression", seed=3)]),
-                 store, Feed(store), clock=clock)  # fmt: skip
+    bed = BedConfig(id="chair1", scenario="uneventful-depression", seed=3)
+    clinic = ClinicConfig(clinic=ClinicSection(speed=speed, tick_s=tick_s), beds=[bed])
+    rt = Runtime(clinic, store, Feed(store), clock=clock)
     rt.start()
     return rt, clock
 
