@@ -4,6 +4,8 @@
 folder PostgreSQL can reach (as root it runs as its own user, and pytest's temporary
 folders are private), yields a :class:`Cluster`, and always stops it. ``needed_or_skip``
 skips with the reason when a part is missing, and fails under CI=true.
+``Cluster.connections()`` says which worker serves each open client connection, for
+fault tests that end the worker under one client.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "cluster.py"
 NAMES = ("redis", "postgres", "runtime", "web")
+TCP_ESTABLISHED = "01"
+"""The state column of /proc/net/tcp for an open connection."""
 
 
 def _load_script() -> ModuleType:
@@ -113,6 +117,29 @@ def until(what: str, check: Callable[[], Any], timeout_s: float = 60,
     pytest.fail(f"{what}: not seen within {timeout_s:g} s", pytrace=False)
 
 
+@dataclass(frozen=True)
+class Connection:
+    """A client's open connection to the web port: the worker process holding the server's
+    end, and the client's own port (what ``socket.getsockname()`` says on its side)."""
+
+    worker: int
+    client_port: int
+
+
+def _open_on_port(port: int) -> dict[str, int]:
+    """Socket inode -> the remote port, for the server ends of open TCP connections whose
+    local port is ``port`` (/proc/net/tcp and tcp6: local, remote, state ... inode)."""
+    found: dict[str, int] = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                f = line.split()
+                local, remote, state, inode = f[1], f[2], f[3], f[9]
+                if state == TCP_ESTABLISHED and int(local.rsplit(":", 1)[1], 16) == port:
+                    found[inode] = int(remote.rsplit(":", 1)[1], 16)
+    return found
+
+
 @dataclass
 class Cluster:
     var: Path
@@ -145,6 +172,23 @@ class Cluster:
         master = self.pid("web")
         kids = Path(f"/proc/{master}/task/{master}/children").read_text().split()
         return [int(k) for k in kids]
+
+    def connections(self) -> list[Connection]:
+        """The clients' open connections to the web port, each with the worker serving it:
+        the workers' socket inodes (/proc/<worker>/fd) matched with the kernel's table of
+        TCP connections. A keep-alive connection stays with its worker between requests."""
+        remote_port = _open_on_port(self.port)
+        out: list[Connection] = []
+        for worker in self.workers():
+            fds = Path(f"/proc/{worker}/fd")
+            with contextlib.suppress(OSError):  # the worker ended meanwhile
+                for fd in fds.iterdir():
+                    with contextlib.suppress(OSError):
+                        link = os.readlink(fd)
+                        inode = link.removeprefix("socket:[").removesuffix("]")
+                        if link.startswith("socket:[") and inode in remote_port:
+                            out.append(Connection(worker, remote_port[inode]))
+        return out
 
 
 @contextlib.contextmanager
