@@ -8,6 +8,15 @@ being gunicorn's master) and returns once the dashboard's /api/health answers. `
 ends them in reverse order: the stop signal (SIGTERM; PostgreSQL's fast shutdown,
 SIGINT), then SIGKILL to what is left after a grace period; it removes the pid files.
 
+The runtime runs under a small supervisor (this script's hidden ``supervise`` command,
+runtime-supervisor.pid): when the runtime ends without being asked to (killed, or a
+failure exit) the supervisor says so in runtime.log and starts it again, after 1 s, then
+2, 4 ... up to 30 s (back to 1 s once a run lasted a minute); the new runtime marks the
+sessions it finds running as interrupted and resumes them where the clinic says so. It
+gives up after 5 starts in a row that each ended within 10 s. runtime.pid always holds
+the runtime's own pid. ``stop`` ends the supervisor first, which passes SIGTERM on to the
+runtime and starts nothing again.
+
 Only the standard library here: ``stop`` runs with any Python 3. ``start`` runs the
 vitalsdash processes with the Python that runs it (make uses the project's .venv).
 Redis and PostgreSQL listen on 127.0.0.1 only, on free ports chosen at start;
@@ -36,8 +45,12 @@ from pathlib import Path
 REDIS_SERVER = Path("/usr/bin/redis-server")
 ORDER = ("redis", "postgres", "runtime", "web")
 """Started in this order, stopped in the reverse one."""
+SUPERVISOR = "runtime-supervisor"
+"""The process that starts the runtime, and starts it again when it dies."""
+PROCESSES = ("redis", "postgres", SUPERVISOR, "runtime", "web")
+"""Every pid file of a running cluster."""
 MARKS = {"redis": "redis-server", "postgres": "postgres", "runtime": "vitalsdash",
-         "web": "vitalsdash"}  # fmt: skip
+         SUPERVISOR: "cluster.py supervise", "web": "vitalsdash"}  # fmt: skip
 """What a process's command line holds when the pid file's process is still ours."""
 STOP_SIGNAL = {"postgres": signal.SIGINT}  # fast shutdown: clients cut, a clean checkpoint
 GRACE_S = 30.0
@@ -56,6 +69,13 @@ class ClusterError(Exception):
 
 def _pid_file(var: Path, name: str) -> Path:
     return var / f"{name}.pid"
+
+
+def _write_pid(var: Path, name: str, pid: int) -> None:
+    """Whole or not at all: a reader never sees half a pid."""
+    part = var / f".{name}.pid.part"
+    part.write_text(f"{pid}\n")
+    os.replace(part, _pid_file(var, name))
 
 
 def _read_pid(var: Path, name: str) -> int | None:
@@ -94,7 +114,7 @@ def _ours(pid: int, name: str) -> bool:
 def running(var: Path) -> dict[str, int]:
     """The cluster's processes that are running, by name."""
     found = {}
-    for name in ORDER:
+    for name in PROCESSES:
         pid = _read_pid(var, name)
         if pid is not None and _ours(pid, name):
             found[name] = pid
@@ -128,10 +148,11 @@ def _end(name: str, pid: int, grace_s: float) -> str:
 
 
 def _spawn(var: Path, name: str, argv: list[str], *, env: dict[str, str] | None = None,
-           cwd: Path | None = None, user: tuple[int, int] | None = None) -> int:  # fmt: skip
+           cwd: Path | None = None, user: tuple[int, int] | None = None,
+           log_name: str | None = None) -> int:  # fmt: skip
     """Start ``argv`` in its own session (a terminal's Ctrl+C does not reach it), its
-    output appended to NAME.log; write NAME.pid."""
-    log = (var / f"{name}.log").open("ab")
+    output appended to NAME.log (or LOG_NAME.log); write NAME.pid."""
+    log = (var / f"{log_name or name}.log").open("ab")
     kwargs: dict[str, object] = {}
     if user is not None:
         kwargs = {"user": user[0], "group": user[1], "extra_groups": []}
@@ -141,8 +162,25 @@ def _spawn(var: Path, name: str, argv: list[str], *, env: dict[str, str] | None 
                                 start_new_session=True, **kwargs)  # type: ignore[arg-type]  # fmt: skip
     finally:
         log.close()
-    _pid_file(var, name).write_text(f"{proc.pid}\n")
+    _write_pid(var, name, proc.pid)
     return proc.pid
+
+
+def _log_size(var: Path, name: str) -> int:
+    try:
+        return (var / f"{name}.log").stat().st_size
+    except OSError:
+        return 0
+
+
+def _log_since(var: Path, name: str, offset: int) -> str:
+    """What NAME.log gained past ``offset`` bytes (the log of earlier starts is kept)."""
+    try:
+        with (var / f"{name}.log").open("rb") as f:
+            f.seek(offset)
+            return f.read().decode(errors="replace")
+    except OSError:
+        return ""
 
 
 def log_tail(var: Path, name: str, lines: int = LOG_TAIL_LINES) -> str:
@@ -290,11 +328,19 @@ def _child_env() -> dict[str, str]:
 
 def start_runtime(var: Path, db_url: str, redis_url: str, timeout_s: float,
                   clinic: tuple[str, ...] = ()) -> None:  # fmt: skip
-    pid = _spawn(var, "runtime", _vitalsdash("runtime", "--db", db_url, "--redis", redis_url,
-                                             *clinic), env=_child_env())  # fmt: skip
+    """The runtime under its supervisor (``supervise``); returns once it publishes."""
+    offset = _log_size(var, "runtime")
+    runtime = _vitalsdash("runtime", "--db", db_url, "--redis", redis_url, *clinic)
+    argv = [sys.executable, str(Path(__file__).resolve()), "supervise", "--var", str(var),
+            "--", *runtime]  # fmt: skip
+    pid = _spawn(var, SUPERVISOR, argv, env=_child_env(), log_name="runtime")
 
     def ready() -> bool:
-        return "runtime ready" in log_tail(var, "runtime", lines=200)
+        new = _log_since(var, "runtime", offset)
+        if ENDED in new:  # a first start that fails is not retried: the start fails
+            raise ClusterError(f"the runtime ended while starting; the end of "
+                               f"{var / 'runtime.log'}:\n{log_tail(var, 'runtime')}")  # fmt: skip
+        return "runtime ready" in new
 
     _wait_for("The runtime", var, "runtime", pid, ready, timeout_s)
 
@@ -327,6 +373,113 @@ def start_web(var: Path, db_url: str, redis_url: str, port: int, workers: int,
     return status[-1]
 
 
+# --- the runtime's supervisor -------------------------------------------------------------
+
+ENDED = "the runtime ended"
+"""How the supervisor's line about a runtime that died begins."""
+
+
+class Restarts:
+    """When to start the runtime again after it ended: ``first_s``, then twice as long
+    each time up to ``max_s``; back to ``first_s`` after a run of ``steady_s``. After
+    ``give_up_after`` runs in a row that each ended within ``quick_s``, never (the fault
+    is not passing: starting it again would only fill the log)."""
+
+    def __init__(self, first_s: float = 1.0, max_s: float = 30.0, steady_s: float = 60.0,
+                 quick_s: float = 10.0, give_up_after: int = 5) -> None:  # fmt: skip
+        self.first_s, self.max_s, self.steady_s = first_s, max_s, steady_s
+        self.quick_s, self.give_up_after = quick_s, give_up_after
+        self.quick_in_a_row = 0
+        self._next_s = first_s
+
+    def after(self, ran_s: float) -> float | None:
+        """The wait before the next start, given how long the last run lasted; None:
+        give up."""
+        if ran_s >= self.steady_s:
+            self._next_s = self.first_s
+        self.quick_in_a_row = self.quick_in_a_row + 1 if ran_s < self.quick_s else 0
+        if self.quick_in_a_row >= self.give_up_after:
+            return None
+        wait_s = self._next_s
+        self._next_s = min(wait_s * 2, self.max_s)
+        return wait_s
+
+
+def _say(text: str) -> None:
+    print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {text}", flush=True)
+
+
+def _how_it_ended(code: int) -> str:
+    return f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+
+
+def _wait_child(child: subprocess.Popen[bytes], asked: list[int], grace_s: float) -> int:
+    """The child's exit status (negative: the signal that ended it). Once a stop is
+    ``asked`` it gets SIGTERM, and SIGKILL ``grace_s`` later."""
+    term_at: float | None = None
+    killed = False
+    while True:
+        try:
+            return child.wait(timeout=0.1)
+        except subprocess.TimeoutExpired:
+            pass
+        if asked and term_at is None:
+            child.send_signal(signal.SIGTERM)
+            term_at = time.monotonic()
+        elif term_at is not None and not killed and time.monotonic() - term_at > grace_s:
+            _say(f"the runtime is still running {grace_s:g} s after the stop signal: killing it")
+            child.kill()
+            killed = True
+
+
+def supervise(var: Path, argv: list[str], grace_s: float = GRACE_S,
+              restarts: Restarts | None = None) -> int:  # fmt: skip
+    """Run ``argv`` (the runtime) and start it again whenever it ends unasked (a signal,
+    or an exit code other than 0), waiting as ``restarts`` says; RUNTIME.pid holds its
+    pid from each start. SIGTERM or SIGINT: pass SIGTERM on, wait for it (SIGKILL after
+    ``grace_s``) and return. An exit code 0 is a runtime stopped on purpose: return too.
+    Output goes where this process's goes (runtime.log)."""
+    policy = restarts or Restarts()
+    asked: list[int] = []
+
+    def on_signal(signum: int, _frame: object) -> None:
+        asked.append(signum)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, on_signal)
+    _write_pid(var, SUPERVISOR, os.getpid())
+    starts = 0
+    while not asked:
+        started = time.monotonic()
+        try:
+            child = subprocess.Popen(argv, stdin=subprocess.DEVNULL)
+        except OSError as exc:
+            _say(f"the runtime cannot be started ({exc}); giving up")
+            return 1
+        _write_pid(var, "runtime", child.pid)
+        starts += 1
+        if starts > 1:
+            _say(f"the runtime started again (pid {child.pid})")
+        code = _wait_child(child, asked, grace_s)
+        if asked:
+            break
+        if code == 0:
+            _say("the runtime stopped by itself (exit code 0): not starting it again")
+            return 0
+        wait_s = policy.after(time.monotonic() - started)
+        if wait_s is None:
+            _say(f"{ENDED} ({_how_it_ended(code)}); it ended {policy.quick_in_a_row} times "
+                 f"in a row within {policy.quick_s:g} s of starting: giving up, not starting "
+                 "it again (the lines above say why)")  # fmt: skip
+            return 1
+        _say(f"{ENDED} ({_how_it_ended(code)}); starting it again in {wait_s:g} s")
+        deadline = time.monotonic() + wait_s
+        while not asked and time.monotonic() < deadline:
+            time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
+    _say("the runtime's supervisor stopped: nothing starts the runtime again")
+    return 0
+
+
 # --- start and stop -----------------------------------------------------------------------
 
 
@@ -335,16 +488,18 @@ def start(var: Path, port: int, workers: int, timeout_s: float,
     clinic = ("--clinic", str(Path(clinic_file).resolve())) if clinic_file else ()
     var.mkdir(parents=True, exist_ok=True)
     up = running(var)
-    if len(up) == len(ORDER):
+    if set(up) >= set(PROCESSES) - {"runtime"}:
         where = _state(var).get("url", "")
-        print(f"the cluster is already running {where} (pids in {var}); "
+        again = "" if "runtime" in up else (" (its runtime ended and its supervisor is "
+                                            "starting it again: see runtime.log)")  # fmt: skip
+        print(f"the cluster is already running {where}{again} (pids in {var}); "
               "`make cluster-stop` ends it")  # fmt: skip
         return 0
     if up:
         print(f"error: the cluster is partly running ({', '.join(up)}): "
               "`make cluster-stop` first", file=sys.stderr)  # fmt: skip
         return 1
-    for name in ORDER:
+    for name in PROCESSES:
         _pid_file(var, name).unlink(missing_ok=True)  # left by a crash
     if port_taken(port):
         print(f"error: port {port} on 127.0.0.1 is in use: choose another with PORT=...",
@@ -383,6 +538,9 @@ def start(var: Path, port: int, workers: int, timeout_s: float,
 def stop(var: Path, quiet: bool = False, grace_s: float = GRACE_S) -> int:
     ended = []
     for name in reversed(ORDER):
+        if name == "runtime":
+            ended += _stop_runtime(var, grace_s)
+            continue
         pid = _read_pid(var, name)
         if pid is not None and _ours(pid, name):
             ended.append(f"{name} ({pid}) {_end(name, pid, grace_s)}")
@@ -390,6 +548,31 @@ def stop(var: Path, quiet: bool = False, grace_s: float = GRACE_S) -> int:
     if not quiet:
         print("\n".join(ended) if ended else "the cluster is not running")
     return 0
+
+
+def _stop_runtime(var: Path, grace_s: float) -> list[str]:
+    """The supervisor first, so that nothing starts the runtime again: it passes the stop
+    signal on and waits for the runtime. Then the runtime itself, if it still runs (its
+    supervisor was gone, or killed)."""
+    ended = []
+    before = _read_pid(var, "runtime")
+    if before is not None and not _ours(before, "runtime"):
+        before = None
+    sup = _read_pid(var, SUPERVISOR)
+    sup_line = ""
+    if sup is not None and _ours(sup, SUPERVISOR):
+        how = _end(SUPERVISOR, sup, grace_s)
+        sup_line = f"{SUPERVISOR} ({sup}) {how}"
+        if before is not None and not alive(before):
+            what = "stopped" if how == "stopped" else "killed (with its supervisor)"
+            ended.append(f"runtime ({before}) {what}")
+    pid = _read_pid(var, "runtime")  # one its supervisor started meanwhile, too
+    if pid is not None and _ours(pid, "runtime"):
+        ended.append(f"runtime ({pid}) {_end('runtime', pid, grace_s)}")
+    for name in ("runtime", SUPERVISOR):
+        _pid_file(var, name).unlink(missing_ok=True)
+        (var / f".{name}.pid.part").unlink(missing_ok=True)
+    return ended + ([sup_line] if sup_line else [])
 
 
 def _missing_tools() -> str | None:
@@ -415,7 +598,7 @@ def _write_state(var: Path, state: dict[str, object]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cluster.py", description=__doc__.split("\n\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{start,stop}")
     st = sub.add_parser("start", help="start Redis, PostgreSQL, the runtime and the web tier")
     st.add_argument("--port", type=int, default=8050, help="dashboard port (default: 8050)")
     st.add_argument("--workers", type=int, default=4, help="web workers (default: 4)")
@@ -426,11 +609,25 @@ def main(argv: list[str] | None = None) -> int:
     sp = sub.add_parser("stop", help="stop them, in reverse order")
     sp.add_argument("--grace", type=float, default=GRACE_S,
                     help="seconds before SIGKILL (default: %(default)g)")  # fmt: skip
-    for p in (st, sp):
+    # not for people: start runs it as the runtime's parent (see supervise)
+    sv = sub.add_parser("supervise")
+    sv.add_argument("--grace", type=float, default=GRACE_S)
+    for opt, default in (("--first", 1.0), ("--max", 30.0), ("--steady", 60.0),
+                         ("--quick", 10.0)):  # fmt: skip
+        sv.add_argument(opt, type=float, default=default)
+    sv.add_argument("--give-up-after", type=int, default=5)
+    sv.add_argument("argv", nargs=argparse.REMAINDER, help="the runtime's command, after --")
+    for p in (st, sp, sv):
         p.add_argument("--var", default="var/cluster",
                        help="the cluster's folder (default: %(default)s)")  # fmt: skip
     args = parser.parse_args(argv)
     var = Path(args.var).resolve()
+    if args.command == "supervise":
+        command = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
+        if not command:
+            parser.error("supervise: the command to run goes after --")
+        policy = Restarts(args.first, args.max, args.steady, args.quick, args.give_up_after)
+        return supervise(var, command, args.grace, policy)
     if args.command == "start":
         if not 1 <= args.port <= 65535:
             parser.error(f"--port must be 1-65535, got {args.port}")
