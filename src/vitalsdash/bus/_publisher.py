@@ -68,7 +68,7 @@ class Publisher:
     def __init__(self, runtime: Runtime, redis_url: str, prefix: str = _wire.BUS_PREFIX,
                  keep_s: float = 900.0, *, wave_keep_s: float = 60.0,
                  now_s: Callable[[], float] | None = None, reply_ttl_s: float = 60.0,
-                 health_ttl_s: float = 15.0) -> None:  # fmt: skip
+                 health_ttl_s: float = 5.0) -> None:  # fmt: skip
         if keep_s <= 0 or wave_keep_s <= 0:
             raise ValueError("keep_s and wave_keep_s must be > 0")
         self.runtime = runtime
