@@ -20,7 +20,8 @@ runtime and starts nothing again.
 Only the standard library here: ``stop`` runs with any Python 3. ``start`` runs the
 vitalsdash processes with the Python that runs it (make uses the project's .venv).
 Redis and PostgreSQL listen on 127.0.0.1 only, on free ports chosen at start;
-cluster.json in the folder records the ports and the URLs.
+cluster.json in the folder records the ports and the URLs. ``stop_part`` and
+``start_part`` stop one part and start Redis or PostgreSQL again as it was (fault drills).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -573,6 +575,40 @@ def _stop_runtime(var: Path, grace_s: float) -> list[str]:
         _pid_file(var, name).unlink(missing_ok=True)
         (var / f".{name}.pid.part").unlink(missing_ok=True)
     return ended + ([sup_line] if sup_line else [])
+
+
+# --- one part at a time (fault drills) ------------------------------------------------------
+
+
+def stop_part(var: Path, name: str, grace_s: float = GRACE_S) -> str:
+    """Stop one part of a running cluster as ``stop`` would (its stop signal, SIGKILL after
+    ``grace_s``), leaving the others running; what happened, in words."""
+    pid = _read_pid(var, name)
+    if pid is None or not _ours(pid, name):
+        return "not running"
+    return _end(name, pid, grace_s)
+
+
+def start_part(var: Path, name: str, timeout_s: float = START_TIMEOUT_S) -> None:
+    """Start Redis or PostgreSQL of a cluster again, on the port and with the arguments it
+    had (cluster.json), after ``stop_part`` or a crash; ClusterError if it does not start."""
+    state = _state(var)
+    key = {"redis": "redis_url", "postgres": "db_url"}.get(name)
+    if key is None:
+        raise ClusterError(f"only redis and postgres can be started on their own, not {name}")
+    pid = _read_pid(var, name)
+    if pid is not None and _ours(pid, name):
+        raise ClusterError(f"{name} is running already ({pid})")
+    port = urllib.parse.urlsplit(str(state.get(key, ""))).port
+    if port is None:
+        raise ClusterError(f"{var / 'cluster.json'} has no {key}: was the cluster started?")
+    if name == "redis":
+        start_redis(var, port, timeout_s)
+        return
+    bin_dir = find_postgres_bin()
+    if bin_dir is None:
+        raise ClusterError(_missing_tools() or "no PostgreSQL server binaries")
+    start_postgres(var, bin_dir, port, timeout_s)
 
 
 def _missing_tools() -> str | None:

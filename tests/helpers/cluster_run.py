@@ -167,6 +167,15 @@ class Cluster:
         assert status in (200, 503), f"{path}: {status} {raw[:300]!r}"
         return json.loads(raw)
 
+    def stop_part(self, name: str, grace_s: float = 30) -> str:
+        """Stop one part (its stop signal: Redis SIGTERM, PostgreSQL's fast shutdown),
+        leaving the others running; what happened ("stopped", ...)."""
+        return str(cluster_script.stop_part(self.var, name, grace_s))
+
+    def start_part(self, name: str, timeout_s: float = 120) -> None:
+        """Start Redis or PostgreSQL again on its port, as it was started."""
+        cluster_script.start_part(self.var, name, timeout_s)
+
     def workers(self) -> list[int]:
         """The web server's worker processes (children of gunicorn's master)."""
         master = self.pid("web")

@@ -173,14 +173,18 @@ class Publisher:
             return True
 
     def _failed(self, exc: BaseException, n_writes: int) -> None:
-        if self.link.up:
-            log.warning("cannot publish to Redis (%s): the runtime goes on, live pages read "
-                        "the store until it is back", error_text(exc))  # fmt: skip
-        self.link.failed(exc)
+        self._link_failed(exc)
         self.dropped_writes += n_writes
         for chain in self._chains.values():  # what Redis holds may now miss entries
             chain.last_id = ""
         self._tops.clear()  # and its streams may be gone (a restart): ask again
+
+    def _link_failed(self, exc: BaseException) -> None:
+        """Redis failed one of the two threads: the first to see an outage logs it."""
+        if self.link.up:
+            log.warning("cannot publish to Redis (%s): the runtime goes on, live pages read "
+                        "the store until it is back", error_text(exc))  # fmt: skip
+        self.link.failed(exc)
 
     def _entries(self, writes: list[tuple[TickWrite, int | None]]
                  ) -> tuple[list[_Routed], list[tuple[str, int, int, list]]]:  # fmt: skip
@@ -362,7 +366,7 @@ class Publisher:
                 log.warning("command server: %s", error_text(exc))
                 self._stop.wait(0.5)
             except RedisError as exc:
-                self.link.failed(exc)
+                self._link_failed(exc)
                 grouped = False
                 self._stop.wait(0.5)
             except Exception:

@@ -8,8 +8,9 @@ from its streams (``RemoteFeed``), history from the store, commands go to the ru
 and wait for its answer.
 
 When Redis is down a worker keeps serving: feed reads come from the store, views are
-the last ones read (or the configured chairs, idle, if none was), commands answer 503,
-and ``health`` says the live feed is degraded.
+the last ones read (or the configured chairs, idle, if none was), pushed pages are woken
+about once a second to read the store, commands answer 503, and ``health`` says the live
+feed is degraded.
 """
 
 from __future__ import annotations
@@ -122,10 +123,13 @@ class RemoteRuntime:
         return None
 
     def view(self, bed_id: str) -> BedView | None:
-        """One bed as last published (None: no such bed)."""
+        """One bed as last published (None: no such bed); without Redis, as last read."""
         got = self._read_one(self.keys.view(bed_id), BedView)
         if got is not _UNREAD and got is not None:
             return got
+        cached = self._decoded.get(self.keys.view(bed_id))
+        if got is _UNREAD and cached is not None:  # a page that only ever read its bed
+            return cached[1]
         for v in (self._last_views or self._idle_clinic()).beds:
             if v.bed_id == bed_id:
                 return v
@@ -251,7 +255,8 @@ class RemoteRuntime:
 
     def wait_for_tick(self, after: int, timeout_s: float) -> int:
         """Block until ``tick_count`` passes ``after`` (or ``timeout_s``, or stop): one
-        watcher thread per worker reads the ticks stream (XREAD BLOCK) and wakes all."""
+        watcher thread per worker reads the ticks stream (XREAD BLOCK) and wakes all.
+        While Redis cannot be read it counts a tick per retry, about one a second."""
         self._watch()
         with self._ticked:
             self._ticked.wait_for(lambda: self._tick > after or self._stop.is_set(),
@@ -282,6 +287,9 @@ class RemoteRuntime:
             except RedisError as exc:
                 self.link.failed(exc)
                 self._stop.wait(max(self.link.retry_s, 0.2))
+                with self._ticked:  # no tick can be seen: wake the pages anyway, so that
+                    self._tick += 1  # they read the store about once a second meanwhile
+                    self._ticked.notify_all()
                 continue
             entries = [e for _, es in got or () for e in es]
             if entries:

@@ -2,9 +2,14 @@
 
 A tick is written in one transaction. If the store refuses it, each bed is tried again in
 its own transaction (a transaction that fails leaves nothing in the store): the beds the
-store takes go on; a bed it refuses HOLDS. A held bed does not advance (its memory stays
-bounded), keeps its pending rows and retries them with backoff (doubling from one tick
-period up to ``MAX_BACKOFF_S``); when the store takes them it goes on with nothing lost.
+store takes go on; a bed it refuses HOLDS. A held bed does not advance, keeps its pending
+rows and retries them with backoff (doubling from one tick period up to
+``MAX_BACKOFF_S``); when the store takes them it goes on with nothing lost. So the buffer
+is bounded by construction: at most one tick's rows per bed wait, however long the store
+is away (a lost connection, PostgreSQL restarting: the driver's errors are StoreError, and
+the pool's pre-ping replaces the connections a restart cut). A simulated or replayed
+bed carries on from where it held: the seconds it held are not made up.
+
 After ``store_fault_after_s`` of refusals the bed's session is FAULTED: its pending rows
 are dropped (a log line counts them), the session becomes ``interrupted`` and a ``fault``
 session event with the reason, the error and what was dropped replaces them. That small

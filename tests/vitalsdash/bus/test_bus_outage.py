@@ -76,3 +76,27 @@ def test_losing_redis_loses_nothing_and_publishing_resumes(
         assert answer["ok"] is True
     finally:
         close_clinic(c)
+
+
+def test_without_redis_a_page_keeps_its_bed_and_is_woken_to_read_the_store(
+    tmp_path: Path, own_redis_server: Any, bus_prefix: str
+) -> None:
+    """A worker that only ever served one bed's pushed page (which reads ``view(bed)`` and
+    waits for ticks): while Redis is down the page still shows that bed's session as last
+    read, not an empty chair, and is still woken, so that it reads the store."""
+    c = make_clinic(tmp_path, own_redis_server.url, bus_prefix)
+    try:
+        c.rt.advance(5)
+        c.publish()
+        seen = c.remote.view("chair1")
+        assert seen == c.rt.view("chair1")
+        assert seen is not None
+        assert seen.session_id is not None
+        ticks = c.remote.tick_count
+
+        own_redis_server.stop()
+        assert c.remote.view("chair1") == seen
+        assert c.remote.wait_for_tick(ticks, timeout_s=60) > ticks
+        assert c.remote.health()["status"] == "degraded"
+    finally:
+        close_clinic(c)
