@@ -37,6 +37,12 @@ COMMAND_TIMEOUT_S = 10.0
 SOCKET_TIMEOUT_S = 2.0
 TICK_BLOCK_MS = 1000
 """How long the tick watcher blocks per read (and so to notice a stop)."""
+SILENT_AFTER_S = 5.0
+"""No tick published for this long: the runtime is not running (or restarting)."""
+FEED_DEGRADED = ("Live feed degraded: readings come from the record store and may lag a few "
+                 "seconds; actions cannot be sent until it is back.")  # fmt: skip
+RUNTIME_SILENT = ("No new readings from the monitor for {s:.0f} s: it may be restarting. "
+                  "What is shown may be out of date.")  # fmt: skip
 COMMANDS_KEPT = 1000
 """Entries kept on the commands stream (each is answered or dropped within seconds)."""
 
@@ -77,6 +83,7 @@ class RemoteRuntime:
         self._tick_seen = 0
         self._tick_id = "$"
         self._watcher: threading.Thread | None = None
+        self._heard_at: float | None = None  # when a tick was last read (clock), or watched from
         self._watcher_lock = threading.Lock()
 
     # -- views --------------------------------------------------------------------------
@@ -275,6 +282,8 @@ class RemoteRuntime:
                     self._observe(fields)
             except RedisError as exc:
                 self.link.failed(exc)
+            if self._heard_at is None:
+                self._heard_at = self.link.clock()
             self._watcher = threading.Thread(target=self._watch_ticks, daemon=True,
                                              name="vitalsdash-bus-ticks")  # fmt: skip
             self._watcher.start()
@@ -303,6 +312,7 @@ class RemoteRuntime:
         """Count one published tick: the runtime's count while it runs, one more per
         tick after it restarted (its count starts again at 0)."""
         run, n = fields[b"run"].decode(), int(fields[b"tick"])
+        self._heard_at = self.link.clock()
         if self._tick_run is None:
             self._tick = n
         elif run == self._tick_run and n > self._tick_seen:
@@ -310,6 +320,19 @@ class RemoteRuntime:
         elif run != self._tick_run or n < self._tick_seen:
             self._tick += 1
         self._tick_run, self._tick_seen = run, n
+
+    def live_notice(self) -> str | None:
+        """Words for every live page while what it shows may be behind: Redis cannot be
+        reached (pages read the store), or the runtime has published no tick for
+        ``SILENT_AFTER_S`` (killed, restarting). Cheap: no Redis round trip."""
+        self._watch()
+        if not self.link.up:
+            return FEED_DEGRADED
+        if self._heard_at is not None:
+            silent_s = self.link.clock() - self._heard_at
+            if silent_s > SILENT_AFTER_S:
+                return RUNTIME_SILENT.format(s=silent_s)
+        return None
 
     def stop(self) -> None:
         """End the tick watcher (push streams end at their next wake-up) and close."""

@@ -184,6 +184,11 @@ class Runtime:
         worker's push streams do, over Redis); in process every read is already cheap."""
         return contextlib.nullcontext()
 
+    def live_notice(self) -> str | None:
+        """Words for every live page when what it shows may be behind (None: all live).
+        In process the pages read the runtime itself: nothing stands between."""
+        return None
+
     def add_tick_listener(self, fn: Callable[[int], None]) -> None:
         """Call ``fn(tick_count)`` after every tick, once its rows are stored and in the
         feed, so that another process can be told (``vitalsdash.bus``). It runs in the

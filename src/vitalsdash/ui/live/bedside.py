@@ -61,7 +61,7 @@ SHOWN = (
     *[f"num-{k}-{part}" for k in _PERIODIC_BOXES for part in ("map", "age")],
     "alarm-ack-all",
     "start-card", "start-status", *(f"start-{k}" for k in start_check.PART_KEYS),
-    "discharge", "crit-labels",
+    "discharge", "crit-labels", "live-notice",
 )  # fmt: skip
 """Panels whose checksums the cursor carries, in this order."""
 WIRED = {"alarms": "a", "decor": "d", "readiness": "r", "crit-labels": "l"}
@@ -74,6 +74,7 @@ DECLARED: dict[str, tuple[str, str]] = {
 """Tick keys that change together (the polling callback's declared outputs)."""
 PANELS: dict[str, tuple[str, str]] = {
     "bed-phase": ("bed-phase", "children"),
+    "live-notice": ("live-notice", "children"),
     **{
         f"num-{k}-{part}": (f"num-{k}-{part}", "children")
         for k, *_ in numerics.BOXES
@@ -449,6 +450,7 @@ def bedside_tick(rt: Runtime, bed_id: str, cursor: dict[str, Any] | None) -> dic
         _said(cur, out)
     _observations(rt, view.session_id, cur, out)
     _panels(view, cur, out)
+    cur["shown"].put(out, "live-notice", rt.live_notice() or "")
     for key, part in WIRED.items():
         if key in out:
             out.setdefault("wire", {})[part] = out.pop(key)

@@ -170,6 +170,9 @@ def layout(bed_id: str | None = None, **_: Any) -> html.Div:
             html.Span("", id="bed-phase", className="bed-phase"),
             patient_says.layout(),
             dcc.Link("← Central station", href="/", className="bed-back"),
+            html.Div(
+                rt.live_notice() or "", id="live-notice", className="live-notice", role="status"
+            ),
         ],
         className="bed-head",
     )

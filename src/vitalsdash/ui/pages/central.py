@@ -34,6 +34,12 @@ def layout(**_: Any) -> html.Div:
                 [
                     html.Span(clinic.name, className="central-clinic"),
                     html.Span("", id="central-speed"),
+                    html.Div(
+                        rt.live_notice() or "",
+                        id="central-notice",
+                        className="live-notice",
+                        role="status",
+                    ),
                 ],
                 className="central-head",
             ),
@@ -66,10 +72,12 @@ def _tile(part: str) -> dict[str, Any]:
     Output("central-audio", "data-audio-pulses"),
     Output("central-audio", "data-audio-repeat"),
     Output("central-speed", "children"),
+    Output("central-notice", "children"),
     Input("central-interval", "n_intervals"),
     State("central-cursor", "data"),
     State("central-audio", "data-audio"),
     State("central-speed", "children"),
+    State("central-notice", "children"),
     *[State(_tile(part), prop) for part, prop in FIELDS],
 )
 def central_update(
@@ -77,6 +85,7 @@ def central_update(
     cursor: dict | None,
     shown_audio: str | None,
     shown_speed: str | None,
+    shown_notice: str | None,
     *shown_lists: list[Any],
 ) -> list[Any]:
     """One tick for every tile: only what changed, as no_update elsewhere."""
@@ -96,4 +105,6 @@ def central_update(
     speed_x, paused = up.speed
     speed = f"{'paused · ' if paused else ''}x{speed_x:g}"
     out.append(speed if speed != shown_speed else no_update)
+    notice = rt.live_notice() or ""
+    out.append(notice if notice != (shown_notice or "") else no_update)
     return out
