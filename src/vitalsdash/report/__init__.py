@@ -25,7 +25,12 @@ from vitalsdash.report._export import (
     export_tables,
     table_bytes,
 )
-from vitalsdash.report._figure import INTERRUPTION, minmax_downsample, timeline_figure
+from vitalsdash.report._figure import (
+    INTERRUPTION,
+    interruption_band,
+    minmax_downsample,
+    timeline_figure,
+)
 from vitalsdash.report._html import DISCLAIMER, MAX_REPORT_BYTES, render_report, write_report
 from vitalsdash.report._pdf import CHROMIUM_FLAGS, chromium_path, render_pdf
 from vitalsdash.report._strips import (
@@ -104,6 +109,7 @@ __all__ = [
     "export_file_names",
     "export_session",
     "export_tables",
+    "interruption_band",
     "minmax_downsample",
     "num",
     "params_text",

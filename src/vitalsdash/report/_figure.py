@@ -574,25 +574,32 @@ def _add_phases_and_events(fig: go.Figure, data: SessionData, debrief: Any) -> N
     fig.update_layout(shapes=shapes, annotations=[*fig.layout.annotations, *notes])
 
 
+def interruption_band(x: float, colour: str = INTERRUPTION_COLOUR, width_px: float = 6
+                      ) -> dict[str, Any]:  # fmt: skip
+    """The shape that marks where monitoring stopped: session time did not move, so it is
+    one point on the axis, drawn as a wide translucent line from the bottom of the plot to
+    its top. Named, so that pages find it and the review's dark theme keeps its colour.
+    The timeline and the central station's sparklines draw this one (the bedside trend
+    draws the same in assets/bedside.js)."""
+    return {
+        "type": "line",
+        "name": INTERRUPTION,
+        "xref": "x",
+        "yref": "paper",
+        "x0": x,
+        "x1": x,
+        "y0": 0,
+        "y1": 1,
+        "layer": "above",
+        "opacity": 0.5,
+        "line": {"color": colour, "width": width_px},
+    }
+
+
 def _add_interruption(shapes: list, notes: list, t_s: float, text: str) -> None:
-    """A wide band where monitoring stopped (session time did not move: one point on the
-    axis), labelled in words; named, so the review's dark theme keeps its colour."""
+    """A wide band where monitoring stopped, labelled in words beside it."""
     x = t_s / 60.0
-    shapes.append(
-        {
-            "type": "line",
-            "name": INTERRUPTION,
-            "xref": "x",
-            "yref": "paper",
-            "x0": x,
-            "x1": x,
-            "y0": 0,
-            "y1": 1,
-            "layer": "above",
-            "opacity": 0.5,
-            "line": {"color": INTERRUPTION_COLOUR, "width": 6},
-        }
-    )
+    shapes.append(interruption_band(x))
     notes.append(
         {
             "name": INTERRUPTION,

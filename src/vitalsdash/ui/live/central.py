@@ -2,7 +2,8 @@
 
 Plain functions of the runtime and of what the browser shows (the callback's States), so
 unit tests call them without Dash. Only changed fields are returned; sparklines get a
-fresh figure when a bed's session (or the page) is new, ``extendData`` otherwise.
+fresh figure when a bed's session (or the page) is new or a monitoring interruption is to
+be marked on it (see ``_spark``), ``extendData`` otherwise.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from vitalsdash import interruptions
 from vitalsdash.runtime import Runtime
 from vitalsdash.ui import fmt, series
 from vitalsdash.ui.state import BedView
@@ -91,25 +93,41 @@ def tile_values(view: BedView) -> dict[tuple[str, str], str]:
 
 
 def _spark(runtime: Runtime, view: BedView, entry: list[Any] | None) -> tuple[str, Any, list[Any]]:
-    """("figure" | "extend" | "", payload, new cursor entry [session, bucket end, carry])."""
+    """("figure" | "extend" | "", payload, new cursor entry).
+
+    The entry: [session, bucket end, carry, session event seq, interruptions drawn (as
+    ``sparkline.bands`` gives them)]. The session's events are read past the seq only, so a
+    tick costs one small read per bed. A fresh figure when the session (or the page) is
+    new and when what the bands show changes: an interruption came in (the runtime was
+    restarted while the page stayed open), or one crossed the middle of the window or left
+    it; ``extendData`` otherwise."""
+    sid = view.session_id
+    assert sid is not None
     width = sparkline.BUCKET_S
     end = math.floor(view.t_s / width) * width
-    fresh = entry is None or entry[0] != view.session_id
-    if fresh:
+    fresh = entry is None or len(entry) < 5 or entry[0] != sid
+    seq, drawn = (0, []) if fresh else (int(entry[3]), entry[4])
+    gaps = [g[:2] for g in drawn]
+    for row in runtime.feed.session_events_since(sid, seq):
+        seq = max(seq, int(row["seq"]))
+        if row.get("kind") == interruptions.INTERRUPTED:
+            gaps.append([float(row["t_s"]), interruptions.label(row.get("detail"))])
+    bands = sparkline.bands(gaps, end)
+    if fresh or bands != drawn:
         start = max(0.0, math.floor((view.t_s - sparkline.WINDOW_S) / width) * width)
+        xs: list[int] = []
+        ys: dict[str, list] = {}
         carry = None
-    else:
-        start, carry = float(entry[1]), entry[2]
+        if end > start:
+            rows = runtime.feed.samples_since(sid, start - 1e-6, sparkline.keys())
+            xs, ys, carry = series.buckets(rows, start, end, width, None)
+        return "figure", sparkline.figure(xs, ys, bands), [sid, end, carry, seq, bands]
+    start, carry = float(entry[1]), entry[2]
     if end <= start:
-        if fresh:
-            return "figure", sparkline.figure(), [view.session_id, start, carry]
-        return "", None, entry or []
-    rows = runtime.feed.samples_since(view.session_id, start - 1e-6, sparkline.keys())
+        return "", None, [sid, start, carry, seq, bands]
+    rows = runtime.feed.samples_since(sid, start - 1e-6, sparkline.keys())
     xs, ys, carry = series.buckets(rows, start, end, width, carry)
-    new_entry = [view.session_id, end, carry]
-    if fresh:
-        return "figure", sparkline.figure(xs, ys), new_entry
-    return "extend", sparkline.extend(xs, ys), new_entry
+    return "extend", sparkline.extend(xs, ys), [sid, end, carry, seq, bands]
 
 
 def central_tick(

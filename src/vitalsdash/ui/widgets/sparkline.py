@@ -1,19 +1,26 @@
 """A tile's sparkline: the channels with a ``sparkline_range`` in the registry (heart
-rate, saturation and systolic pressure) over the last 30 minutes (SVG).
+rate, saturation and systolic pressure) over the last 30 minutes (SVG), and where
+monitoring was interrupted in that time (a server restart): the timeline's band, in the
+bedside's warning colour, with its words beside it.
 
 The x axis is hidden, so it is plain session seconds (shorter than date values)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from vitalsdash import channels
+from vitalsdash.report import interruption_band
+from vitalsdash.ui.theme import PALETTE
 
-__all__ = ["BUCKET_S", "WINDOW_S", "extend", "figure", "keys"]
+__all__ = ["BUCKET_S", "WINDOW_S", "bands", "extend", "figure", "keys"]
 
 WINDOW_S = 1800.0
 BUCKET_S = 15.0
 MAX_POINTS = int(WINDOW_S // BUCKET_S)
+BAND_PX = 6
+LABEL_PX = 10
 
 
 def lines() -> tuple[channels.ChannelInfo, ...]:
@@ -25,8 +32,38 @@ def keys() -> tuple[str, ...]:
     return tuple(c.id for c in lines())
 
 
-def figure(xs: list[int] | None = None, ys: dict[str, list] | None = None) -> dict[str, Any]:
-    """Overlaid lines, each on its own hidden scale; no axes, no interaction."""
+def bands(gaps: Iterable[Sequence[Any]], end_s: float) -> list[list[Any]]:
+    """The interruptions ``[t_s, words]`` that a sparkline ending at ``end_s`` shows, oldest
+    first, as ``[t_s, words, side]``: ``side`` is where the words go ("left" of the band in
+    the newer half of the window, "right" in the older), so they stay inside the tile.
+    One that has left the window is not drawn: its band would stretch the x axis."""
+    lo = max(0.0, end_s - WINDOW_S)
+    mid = (lo + end_s) / 2.0
+    kept = sorted((float(g[0]), str(g[1])) for g in gaps if float(g[0]) >= end_s - WINDOW_S)
+    return [[t, words, "left" if t > mid else "right"] for t, words in kept]
+
+
+def _band(t_s: float, words: str, side: str) -> dict[str, Any]:
+    """The timeline's band with its words written level beside it, from the top down."""
+    shape = interruption_band(t_s, PALETTE["medium"], BAND_PX)
+    shape["label"] = {
+        "text": words,
+        "textposition": "end",
+        "textangle": 0,
+        "xanchor": "right" if side == "left" else "left",
+        "yanchor": "top",
+        "font": {"size": LABEL_PX, "color": PALETTE["medium"]},
+    }
+    return shape
+
+
+def figure(
+    xs: list[int] | None = None,
+    ys: dict[str, list] | None = None,
+    gaps: Sequence[Sequence[Any]] = (),
+) -> dict[str, Any]:
+    """Overlaid lines, each on its own hidden scale; no axes, no interaction. ``gaps``: the
+    interruptions to mark, as :func:`bands` gives them."""
     xs = xs or []
     ys = ys or {}
     drawn = lines()
@@ -66,6 +103,7 @@ def figure(xs: list[int] | None = None, ys: dict[str, list] | None = None) -> di
                 }
                 for i, c in enumerate(drawn)
             },
+            **({"shapes": [_band(*g) for g in gaps]} if gaps else {}),
         },
     }
 

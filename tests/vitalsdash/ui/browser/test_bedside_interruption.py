@@ -1,4 +1,5 @@
-"""A bedside page of a session resumed after a crash shows where monitoring stopped."""
+"""The pages of a session resumed after a crash show where monitoring stopped: the
+bedside trend and the central station's tile, each a band in words."""
 
 from __future__ import annotations
 
@@ -41,4 +42,22 @@ def test_the_bedside_chart_shows_the_interruption_in_words(page: Page, restarted
             .filter(s => s.name === 'interruption').map(s => s.x0)"""
     )
     assert band == [86_400_000 + 600_000]  # at 10:00 into the session, where it stopped
+    assert errors == []
+
+
+CENTRAL_BAND = """() => {
+    const gd = document.querySelector('.tile[data-bed="chair1"] .tile-spark .js-plotly-plot');
+    if (!gd || !gd.layout) return null;
+    return (gd.layout.shapes || []).filter(s => s.name === 'interruption')
+        .map(s => [s.x0, s.label.text]);
+}"""
+
+
+def test_the_central_tile_shows_the_interruption_in_words(page: Page, restarted: str) -> None:
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(restarted + "/")
+    label = page.locator('.tile[data-bed="chair1"] .tile-spark text', has_text=LABEL)
+    expect(label).to_be_visible(timeout=15_000)
+    assert page.evaluate(CENTRAL_BAND) == [[600, LABEL]]  # the sparkline's x: session seconds
     assert errors == []
