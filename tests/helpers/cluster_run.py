@@ -216,3 +216,24 @@ def running_cluster(clinic_toml: str | None = None, workers: int = 2,
         c = Cluster(var, int(args[2]))
         assert r.returncode == 0, f"{r.stdout}\n{r.stderr}\n{c.logs()}"
         yield c
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium through Playwright, closed afterwards. Without it: a skip with the
+    reason, or a failure under CI=true (CI must never pass by skipping)."""
+    from playwright.sync_api import sync_playwright
+
+    from vitalsdash.report import CHROMIUM_FLAGS, chromium_path
+
+    if not chromium_path():
+        why = "Chromium not found at /usr/bin/chromium (Debian's 'chromium')"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true but {why}", pytrace=False)
+        pytest.skip(why)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=list(CHROMIUM_FLAGS))
+        try:
+            yield browser
+        finally:
+            browser.close()

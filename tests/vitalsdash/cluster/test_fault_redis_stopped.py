@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from cluster_checks import BedStreamReader, store_gaps
-from cluster_run import Cluster, running_cluster, until
+from cluster_run import Cluster, chromium, running_cluster, until
 
 from vitalsdash.store import Store
 
@@ -62,11 +62,23 @@ def _hr_from(c: Cluster, sid: int, from_t_s: float) -> list[float]:
     return [s["t"] for s in json.loads(body)["samples"]]
 
 
+def _notice(m: Any) -> str:
+    """What a stream message sets the bedside page's live-feed notice to (None: unchanged)."""
+    return (m.props.get("live-notice") or {}).get("children", "-")
+
+
+CENTRAL_NOTICE = "() => document.querySelector('#central-notice')?.textContent ?? null"
+
+
+@pytest.mark.browser
 def test_redis_stopped_for_30_s_the_store_goes_on_and_nothing_is_missing() -> None:
-    with running_cluster(CLINIC_TOML, workers=2) as c:
+    with running_cluster(CLINIC_TOML, workers=2) as c, chromium() as browser:
         store = Store(c.state()["db_url"])
+        central = browser.new_page()
         try:
-            _check(c, store)
+            central.goto(f"http://127.0.0.1:{c.port}/", timeout=60_000)
+            central.wait_for_function(f"() => ({CENTRAL_NOTICE})() === ''", timeout=60_000)
+            _check(c, store, central)
         except BaseException:
             print(c.logs())
             raise
@@ -74,7 +86,7 @@ def test_redis_stopped_for_30_s_the_store_goes_on_and_nothing_is_missing() -> No
             store.close()
 
 
-def _check(c: Cluster, store: Store) -> None:
+def _check(c: Cluster, store: Store, central: Any) -> None:
     until("both chairs running, a few seconds stored",
           lambda: len(_running(store)) == 2 and min(_running(store).values()) >= 3)  # fmt: skip
     sids = sorted(_running(store))
@@ -107,11 +119,16 @@ def _check(c: Cluster, store: Store) -> None:
                        lambda sid=sid: _hr_from(c, sid, at_stop[sid]))  # fmt: skip
             assert hr == [at_stop[sid] + i for i in range(len(hr))]
         # ... the bedside page itself, and the open one, whose stream serves trend points
-        # from the store (the page shows no sign of the degraded feed: its numbers stay at
-        # the last view read)
+        # from the store; both say the live feed is degraded, as the central station does
         status, html = c.request("/bed/chair1")
         assert status == 200
         assert b"<title>vitalsdash</title>" in html
+        until("the open bedside page saying the live feed is degraded",
+              lambda: any(_notice(m).startswith("Live feed degraded")
+                          for m in page.since(down_at)))  # fmt: skip
+        central.wait_for_function(
+            f"() => (({CENTRAL_NOTICE})() || '').startsWith('Live feed degraded')",
+            timeout=30_000)  # fmt: skip
         until("the bedside page getting new seconds during the outage",
               lambda: any((m.newest_t_s or -1) > at_stop[chair1]
                           for m in page.since(down_at)),
@@ -143,6 +160,9 @@ def _check(c: Cluster, store: Store) -> None:
               lambda: any((m.now_s or -1) > in_store[chair1] + 2
                           and (m.newest_t_s or -1) > in_store[chair1] + 2
                           for m in page.since(up_at)))  # fmt: skip
+        until("the open bedside page's notice gone",
+              lambda: any(_notice(m) == "" for m in page.since(up_at)))  # fmt: skip
+        central.wait_for_function(f"() => ({CENTRAL_NOTICE})() === ''", timeout=30_000)
         assert page.error is None
         # ... and commands reach the runtime again
         until("a command answered again",

@@ -5,8 +5,8 @@ the sessions it finds running as interrupted and resumes them (the clinic says
 ``resume_interrupted``); the web tier keeps answering and picks the new runtime up by
 itself. Every page that shows interruptions in ``vitalsdash run`` after a restart shows
 this one: the bedside trend (a band, in words, on a page open across the kill and on one
-opened after it) and the review's timeline. The central station shows none there (its
-tiles just go on), so here it must go on too. Then ``stop`` leaves nothing running.
+opened after it), each central tile's sparkline (a band, in words, on the page open across
+the kill) and the review's timeline. Then ``stop`` leaves nothing running.
 
 The supervisor's own rules are tested first, on stand-in commands: cheap and exact.
 """
@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 from bus_clinic import StepClock, plain_waves, same_feed
-from cluster_run import Cluster, cluster_script, running_cluster, script, until
+from cluster_run import Cluster, chromium, cluster_script, running_cluster, script, until
 from redis_server import bus_prefix, redis_server  # noqa: F401  (fixtures)
 
 cluster = cluster_script
@@ -376,18 +376,8 @@ class _HealthWatch:
 
 @pytest.fixture(scope="module")
 def restarted() -> Iterator[Restarted]:
-    from playwright.sync_api import sync_playwright
-
-    from vitalsdash.report import CHROMIUM_FLAGS, chromium_path
-
-    if not chromium_path():
-        pytest.skip("Chromium not found at /usr/bin/chromium (Debian's 'chromium')")
-    with running_cluster(CLINIC, workers=2) as c, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
-        try:
-            yield _kill_and_watch(c, browser)
-        finally:
-            browser.close()
+    with running_cluster(CLINIC, workers=2) as c, chromium() as browser:
+        yield _kill_and_watch(c, browser)
 
 
 def _kill_and_watch(c: Cluster, browser: Any) -> Restarted:
@@ -541,8 +531,8 @@ def test_a_bedside_page_opened_after_the_restart_shows_it_too(restarted: Restart
 
 @pytest.mark.integration
 @pytest.mark.browser
-def test_the_central_station_goes_on(restarted: Restarted) -> None:
-    """It shows no interruption in ``vitalsdash run`` either: its tiles just go on."""
+def test_the_central_station_goes_on_and_shows_the_interruption(restarted: Restarted) -> None:
+    """The open page's tiles go on, and each sparkline shows the interruption."""
     page = restarted.pages["central"]
     sel = '.tile[data-bed="chair1"] .tile-phase'
     until(
@@ -550,6 +540,13 @@ def test_the_central_station_goes_on(restarted: Restarted) -> None:
         lambda: (_page_clock(page, sel) or 0) > restarted.clock_before["central"] + 5,
         120,
     )
+    for bed in ("chair1", "chair2"):
+        _, t_s, words = _interruption(restarted.cluster, bed)
+        band = (f"() => (document.querySelector('.tile[data-bed=\"{bed}\"] .tile-spark "
+                ".js-plotly-plot')?.layout?.shapes || []).filter(s => s.name === "
+                "'interruption').map(s => [s.x0, s.label.text])")  # fmt: skip
+        page.wait_for_function(f"() => ({band})().length > 0", timeout=60_000)
+        assert page.evaluate(band) == [[t_s, words]]
     assert restarted.page_errors == []
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from cluster_run import Cluster, running_cluster, until
+from cluster_run import Cluster, chromium, running_cluster, until
 
 from vitalsdash.ui.live.stream import RETRY_MS, stream_path
 from vitalsdash.ui.series import X_OFFSET_MS
@@ -105,15 +105,9 @@ TREND = """(traces) => {
 
 
 @pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    from vitalsdash.report import CHROMIUM_FLAGS, chromium_path
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium_path(), args=list(CHROMIUM_FLAGS))
-        yield browser
-        browser.close()
+def browser() -> Iterator[Any]:
+    with chromium() as b:
+        yield b
 
 
 def _trend(page: Any) -> dict[str, list[float]]:
@@ -149,9 +143,9 @@ def _stored_seconds(cluster: Cluster, until_s: float) -> dict[str, list[float]]:
 
 @pytest.mark.browser
 def test_a_bedside_page_whose_worker_is_killed_is_back_within_3_s_with_no_gap(
-    cluster: Cluster, chromium: Any
+    cluster: Cluster, browser: Any
 ) -> None:
-    context = chromium.new_context(viewport={"width": 1280, "height": 800})
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
     try:
         page = context.new_page()
         page.add_init_script(PROBE)
