@@ -13,7 +13,8 @@ gunicorn worker does, and answers with the product's own code:
   thread: ``RemoteRuntime.wait_for_tick`` blocks) and wakes every open stream on the
   event loop, where the Flask tier holds one thread per stream. A stream's work after a
   tick (a few Redis reads and the JSON) runs on the loop too, as written: sync code,
-  no thread hop.
+  no thread hop; with VITALSDASH_BENCH_OFFLOAD=1 it runs in the loop's thread pool
+  (``asyncio.to_thread``) instead, so that the loop stays free for other requests.
 - ``GET /api/beds``: ``bed_summary`` of every view through the API's ``_clean``, as the
   Flask API answers it (Flask's JSON settings: sorted keys, compact, ASCII).
 - ``GET /api/health``: the runtime's health, so that the benchmark can wait for it.
@@ -48,6 +49,8 @@ from vitalsdash.ui.live import stream
 from vitalsdash.ui.live.bedside import bedside_tick, component_props
 
 TICK_WAIT_S = 5.0
+OFFLOAD = os.environ.get("VITALSDASH_BENCH_OFFLOAD") == "1"
+"""A stream's work in threads (``bench_cluster.py --web asgi-threads``), not on the loop."""
 T = TypeVar("T")
 
 
@@ -80,10 +83,12 @@ async def paced(runtime: RemoteRuntime, ticks: Ticks, bed_id: str,
                 props_item: Callable[[dict[str, Any]], T | None],
                 wave_item: Callable[[RemoteRuntime, str, int], tuple[int, T | None]],
                 quiet_item: T | None, period_s: float = stream.PERIOD_S,
-                heartbeat_s: float = stream.HEARTBEAT_S) -> AsyncIterator[T]:  # fmt: skip
+                heartbeat_s: float = stream.HEARTBEAT_S, offload: bool = OFFLOAD
+                ) -> AsyncIterator[T]:  # fmt: skip
     """``StreamHub._messages`` with ``await`` where it blocks (its comments hold): what
     the page is sent, each made into a message by ``props_item`` (None: nothing new)
-    and ``wave_item``, ``quiet_item`` on a quiet stream (None: nothing)."""
+    and ``wave_item``, ``quiet_item`` on a quiet stream (None: nothing). ``offload``:
+    that work runs in the loop's thread pool instead of on the loop."""
     clock = time.monotonic
     cursor: dict[str, Any] | None = None
     shown_now: Any = ()
@@ -91,23 +96,31 @@ async def paced(runtime: RemoteRuntime, ticks: Ticks, bed_id: str,
     seen = ticks.count
     sent_at = due = now = clock()
     tick_due, early = True, False
+
+    def news() -> T | None:
+        nonlocal cursor, shown_now
+        out = bedside_tick(runtime, bed_id, cursor)
+        props = component_props(out)
+        if "cursor" in out:
+            cursor = out["cursor"]
+            props.pop("bed-cursor")
+            page_now = None if cursor is None else {"now": cursor["now"]}
+            if page_now != shown_now:
+                props["bed-cursor"] = {"data": page_now}
+                shown_now = page_now
+        return props_item(props)
+
     while not ticks.closed:
         if tick_due:
-            out = bedside_tick(runtime, bed_id, cursor)
-            props = component_props(out)
-            if "cursor" in out:
-                cursor = out["cursor"]
-                props.pop("bed-cursor")
-                page_now = None if cursor is None else {"now": cursor["now"]}
-                if page_now != shown_now:
-                    props["bed-cursor"] = {"data": page_now}
-                    shown_now = page_now
-            item = props_item(props)
+            item = await asyncio.to_thread(news) if offload else news()
             if item is not None:
                 yield item
                 sent_at, due = now, now + 0.9 * period_s
             early = False
-        wave_seq, wave = wave_item(runtime, bed_id, wave_seq)
+        if offload:
+            wave_seq, wave = await asyncio.to_thread(wave_item, runtime, bed_id, wave_seq)
+        else:
+            wave_seq, wave = wave_item(runtime, bed_id, wave_seq)
         if wave is not None:
             yield wave
             sent_at = now

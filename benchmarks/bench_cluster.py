@@ -19,14 +19,15 @@ bedside push stream (``/_vitals/bed/<id>/stream``) and ``--central`` viewers pol
 
 ``--web`` chooses the cluster's web tier: ``gunicorn`` (the product, ``vitalsdash web``),
 ``asgi`` (uvicorn ``--workers`` serving ``_asgi_web.py``, a FastAPI app with the load's
-two endpoints made by the product's code), ``flask-bare`` (gunicorn serving
+two endpoints made by the product's code; ``asgi-threads``: the same with each stream's
+work in the event loop's thread pool), ``flask-bare`` (gunicorn serving
 ``_wsgi_web.py``, the product's API and stream routes without the dashboard and the
 access layers) or ``dash-ws`` (uvicorn serving ``_dash_ws_web.py``: Dash's FastAPI
 backend, the bedside updates pushed by a persistent WebSocket callback, which the
-bedside viewers then open instead of the SSE stream). For the last three the cluster
+bedside viewers then open instead of the SSE stream). For all but the first the cluster
 starts as usual, then its web tier is stopped and the other one started on the same port,
 Redis and PostgreSQL; the session start times are read from the product's tier before
-the swap. ``asgi`` and ``dash-ws`` need the ``bench`` extra (fastapi, uvicorn).
+the swap. The uvicorn variants need the ``bench`` extra (fastapi, uvicorn).
 """
 
 from __future__ import annotations
@@ -282,8 +283,10 @@ def swap_web_tier(web: str, var: Path, port: int, workers: int, clinic: Path,
                  "VITALSDASH_BENCH_DB": state["db_url"], "VITALSDASH_BENCH_CLINIC": str(clinic),
                  "PYTHONUNBUFFERED": "1"}  # fmt: skip
     bind = ["--host", "127.0.0.1", "--port", str(port)]
-    if web in ("asgi", "dash-ws"):
-        module = "_asgi_web" if web == "asgi" else "_dash_ws_web"
+    if web == "asgi-threads":
+        bench_env["VITALSDASH_BENCH_OFFLOAD"] = "1"
+    if web in ("asgi", "asgi-threads", "dash-ws"):
+        module = "_dash_ws_web" if web == "dash-ws" else "_asgi_web"
         argv = [PYTHON, "-m", "uvicorn", "--factory", f"{module}:create_app", "--app-dir",
                 str(ROOT / "benchmarks"), "--workers", str(workers), *bind, "--no-access-log",
                 "--log-level", "info", "--timeout-graceful-shutdown", "5"]  # fmt: skip
@@ -345,7 +348,8 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--port", type=int, default=18650)
     ap.add_argument("--only", choices=["cluster", "single"])
-    ap.add_argument("--web", choices=["gunicorn", "asgi", "flask-bare", "dash-ws"],
+    ap.add_argument("--web", choices=["gunicorn", "asgi", "asgi-threads", "flask-bare",
+                                      "dash-ws"],
                     default="gunicorn",
                     help="the cluster's web tier (module docstring)")  # fmt: skip
     args = ap.parse_args()
