@@ -16,6 +16,18 @@ bedside push stream (``/_vitals/bed/<id>/stream``) and ``--central`` viewers pol
   missed updates in between.
 - **CPU** per process from /proc/<pid>/stat (and its children: the web workers), per
   second and per update delivered.
+
+``--web`` chooses the cluster's web tier: ``gunicorn`` (the product, ``vitalsdash web``),
+``asgi`` (uvicorn ``--workers`` serving ``_asgi_web.py``, a FastAPI app with the load's
+two endpoints made by the product's code; ``asgi-threads``: the same with each stream's
+work in the event loop's thread pool), ``flask-bare`` (gunicorn serving
+``_wsgi_web.py``, the product's API and stream routes without the dashboard and the
+access layers) or ``dash-ws`` (uvicorn serving ``_dash_ws_web.py``: Dash's FastAPI
+backend, the bedside updates pushed by a persistent WebSocket callback, which the
+bedside viewers then open instead of the SSE stream). For all but the first the cluster
+starts as usual, then its web tier is stopped and the other one started on the same port,
+Redis and PostgreSQL; the session start times are read from the product's tier before
+the swap. The uvicorn variants need the ``bench`` extra (fastapi, uvicorn).
 """
 
 from __future__ import annotations
@@ -112,6 +124,52 @@ async def bedside(port: int, bed: str, started: dict[str, float], v: Viewer, unt
         writer.close()
 
 
+async def bedside_ws(port: int, bed: str, started: dict[str, float], v: Viewer, until: float,
+                     callback_id: str) -> None:  # fmt: skip
+    """A bedside page of ``--web dash-ws``: starts the persistent callback over Dash's
+    WebSocket and reads its ``set_props`` messages (``bed-cursor`` carries ``now``)."""
+    from websockets.asyncio.client import connect
+
+    start = {"type": "callback_request", "requestId": "1", "rendererId": f"bench-{id(v)}",
+             "payload": {"output": callback_id, "outputs": [],
+                         "inputs": [{"id": "bed-id", "property": "data", "value": bed}],
+                         "state": [], "changedPropIds": ["bed-id.data"]}}  # fmt: skip
+    try:
+        async with connect(f"ws://127.0.0.1:{port}/_dash-ws-callback", max_size=None,
+                           origin=f"http://127.0.0.1:{port}", open_timeout=60) as ws:  # type: ignore[arg-type]  # fmt: skip
+            await ws.send(json.dumps(start))
+            while time.time() < until:
+                raw = await asyncio.wait_for(ws.recv(), timeout=max(0.1, until - time.time()))
+                at = time.time()
+                got = json.loads(raw)
+                for msg in got if isinstance(got, list) else [got]:
+                    payload = msg.get("payload") or {}
+                    if msg.get("type") != "set_props" or payload.get("componentId") != "bed-cursor":
+                        continue
+                    now = ((payload.get("props") or {}).get("data") or {}).get("now")
+                    if now is None or bed not in started:
+                        continue
+                    v.updates += 1
+                    v.latencies.append(at - (started[bed] + float(now)))
+                    if v.last_now is not None and float(now) - v.last_now > 2.0:
+                        v.missed += int(float(now) - v.last_now) - 1
+                    v.last_now = float(now)
+    except (TimeoutError, ConnectionError, OSError):
+        pass
+    except Exception as exc:  # the websockets library's own closing errors
+        if "ConnectionClosed" not in type(exc).__name__:
+            raise
+
+
+def ws_callback_id(port: int) -> str:
+    """The persistent bedside callback's id, from the Dash app's dependencies."""
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_dash-dependencies") as r:
+        deps = json.loads(r.read())
+    return next(d["output"] for d in deps if d.get("no_output"))
+
+
 async def central(port: int, v: Viewer, until: float) -> None:
     while time.time() < until:
         t0 = time.time()
@@ -156,8 +214,9 @@ def second_origins(port: int, seconds: float = 4.0) -> dict[str, float]:
 
 
 def run_load(port: int, chairs: int, n_bed: int, n_central: int, seconds: float,
-             pids: dict[str, int]) -> dict[str, object]:  # fmt: skip
-    started = second_origins(port)
+             pids: dict[str, int], started: dict[str, float] | None = None,
+             ws_callback: str | None = None) -> dict[str, object]:  # fmt: skip
+    started = second_origins(port) if started is None else started
     viewers = [Viewer() for _ in range(n_bed)]
     centrals = [Viewer() for _ in range(n_central)]
     cpu0 = {name: sum(cpu_s(p) for p in tree(pid)) for name, pid in pids.items()}
@@ -165,8 +224,12 @@ def run_load(port: int, chairs: int, n_bed: int, n_central: int, seconds: float,
     until = t0 + seconds
 
     async def main() -> None:
-        tasks = [bedside(port, f"chair{i % chairs + 1}", started, v, until)
-                 for i, v in enumerate(viewers)]  # fmt: skip
+        if ws_callback is None:
+            tasks = [bedside(port, f"chair{i % chairs + 1}", started, v, until)
+                     for i, v in enumerate(viewers)]  # fmt: skip
+        else:
+            tasks = [bedside_ws(port, f"chair{i % chairs + 1}", started, v, until, ws_callback)
+                     for i, v in enumerate(viewers)]  # fmt: skip
         tasks += [central(port, v, until) for v in centrals]
         await asyncio.gather(*tasks)
 
@@ -285,6 +348,76 @@ def wait_health(port: int, timeout_s: float = 120) -> None:
     raise SystemExit(f"no answer on port {port} within {timeout_s} s")
 
 
+def _gone(pid: int, timeout_s: float) -> bool:
+    end = time.time() + timeout_s
+    while time.time() < end:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+        except OSError:
+            return True
+        if state == "Z":
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def swap_web_tier(web: str, var: Path, port: int, workers: int, clinic: Path,
+                  env: dict[str, str], threads: int) -> subprocess.Popen[bytes]:  # fmt: skip
+    """Stop the cluster's gunicorn and serve ``web`` on the same port, Redis and database."""
+    state = json.loads((var / "cluster.json").read_text())
+    os.kill(int((var / "web.pid").read_text()), signal.SIGTERM)
+    if not _gone(int((var / "web.pid").read_text()), 60):
+        raise SystemExit("bench_cluster: the cluster's web tier did not stop within 60 s")
+    bench_env = {**env, "VITALSDASH_BENCH_REDIS": state["redis_url"],
+                 "VITALSDASH_BENCH_DB": state["db_url"], "VITALSDASH_BENCH_CLINIC": str(clinic),
+                 "PYTHONUNBUFFERED": "1"}  # fmt: skip
+    bind = ["--host", "127.0.0.1", "--port", str(port)]
+    if web == "asgi-threads":
+        bench_env["VITALSDASH_BENCH_OFFLOAD"] = "1"
+    if web in ("asgi", "asgi-threads", "dash-ws"):
+        module = "_dash_ws_web" if web == "dash-ws" else "_asgi_web"
+        argv = [PYTHON, "-m", "uvicorn", "--factory", f"{module}:create_app", "--app-dir",
+                str(ROOT / "benchmarks"), "--workers", str(workers), *bind, "--no-access-log",
+                "--log-level", "info", "--timeout-graceful-shutdown", "5"]  # fmt: skip
+    else:  # flask-bare: gunicorn with vitalsdash web's worker settings
+        argv = [PYTHON, "-m", "gunicorn", "--workers", str(workers), "--worker-class",
+                "gthread", "--threads", str(threads), "--bind", f"127.0.0.1:{port}",
+                "--pythonpath", str(ROOT / "benchmarks"), "--graceful-timeout", "5",
+                "--keep-alive", "30", "--worker-connections", "200", "--log-level", "warning",
+                "_wsgi_web:create_app()"]  # fmt: skip
+    log = (var / f"web-{web}.log").open("ab")
+    proc = subprocess.Popen(argv, env=bench_env, cwd=ROOT, stdin=subprocess.DEVNULL,
+                            stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)  # fmt: skip
+    log.close()
+    try:
+        wait_health(port)
+        if web != "flask-bare":  # every worker up, not only the first
+            wait_log(var / f"web-{web}.log", "Application startup complete", workers)
+    except SystemExit:
+        stop_web_tier(proc)
+        print((var / f"web-{web}.log").read_text(errors="replace")[-3000:])
+        raise
+    return proc
+
+
+def wait_log(path: Path, line: str, times: int, timeout_s: float = 180) -> None:
+    end = time.time() + timeout_s
+    while path.read_text(errors="replace").count(line) < times:
+        if time.time() > end:
+            raise SystemExit(f"{path}: fewer than {times} {line!r} within {timeout_s:g} s")
+        time.sleep(0.5)
+
+
+def stop_web_tier(proc: subprocess.Popen[bytes]) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 def report(label: str, r: dict[str, object]) -> None:
     print(f"{label}: {r['streams_open']} bedside streams open, {r['updates']} updates; "
           f"latency p50 {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms; missed updates per "
@@ -304,6 +437,10 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--port", type=int, default=18650)
     ap.add_argument("--only", choices=["cluster", "single"])
+    ap.add_argument("--web", choices=["gunicorn", "asgi", "asgi-threads", "flask-bare",
+                                      "dash-ws"],
+                    default="gunicorn",
+                    help="the cluster's web tier (module docstring)")  # fmt: skip
     args = ap.parse_args()
     try:
         import vitalsdash.bus  # noqa: F401
@@ -327,16 +464,29 @@ def main() -> None:
                      "--var", str(var)]  # fmt: skip
             if subprocess.run(start, env=env, cwd=ROOT).returncode != 0:
                 raise SystemExit("bench_cluster: the cluster did not start (its error above)")
+            other = None
             try:
                 pids = {n: int((var / f"{n}.pid").read_text())
                         for n in ("runtime", "web", "redis", "postgres")}  # fmt: skip
+                started = None
+                if args.web != "gunicorn":
+                    started = second_origins(args.port)
+                    threads = 8 + 200  # vitalsdash web: HTTP_THREADS + push_streams_max
+                    other = swap_web_tier(args.web, var, args.port, args.workers, clinic, env,
+                                          threads)  # fmt: skip
+                    pids["web"] = other.pid
                 time.sleep(5)
+                print(f"load average before the run: {Path('/proc/loadavg').read_text().strip()}")
+                ws_callback = ws_callback_id(args.port) if args.web == "dash-ws" else None
                 result = run_load(args.port, args.chairs, args.bedside, args.central,
-                                  args.seconds, pids)  # fmt: skip
-                report(f"cluster ({args.workers} workers)", result)
-                report_sizing(sizing(args.port, var, args.chairs), result["cpu"],  # type: ignore[arg-type]
-                              args.chairs, result["updates"] / args.seconds)  # type: ignore[operator]  # fmt: skip
+                                  args.seconds, pids, started, ws_callback)  # fmt: skip
+                report(f"cluster ({args.workers} workers, web tier: {args.web})", result)
+                if args.web == "gunicorn":
+                    report_sizing(sizing(args.port, var, args.chairs), result["cpu"],  # type: ignore[arg-type]
+                                  args.chairs, result["updates"] / args.seconds)  # type: ignore[operator]  # fmt: skip
             finally:
+                if other is not None:
+                    stop_web_tier(other)
                 subprocess.run([PYTHON, str(ROOT / "scripts" / "cluster.py"), "stop", "--var",
                                 str(var)], env=env, cwd=ROOT)  # fmt: skip
         if args.only in (None, "single"):
@@ -347,6 +497,7 @@ def main() -> None:
             try:
                 wait_health(args.port + 1)
                 time.sleep(5)
+                print(f"load average before the run: {Path('/proc/loadavg').read_text().strip()}")
                 report("single process",
                        run_load(args.port + 1, args.chairs, args.bedside, args.central,
                                 args.seconds, {"server": proc.pid}))  # fmt: skip

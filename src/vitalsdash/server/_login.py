@@ -11,7 +11,10 @@
   (Flask-Login's request loader). The database keeps only the token's SHA-256.
 - Failed attempts are rate-limited by Flask-Limiter, per address and per name, so a
   password cannot be guessed at the server's speed; a refused attempt says how long to
-  wait.
+  wait. One process (``vitalsdash run``) counts in its memory; the web tier's workers
+  (``vitalsdash web``) count in its Redis, so N workers do not allow N times the limit.
+  While that Redis is down each worker counts in its own memory again: signing in goes
+  on, limited per worker, rather than failing (docs/security.md).
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ from vitalsdash.runtime import Runtime
 from vitalsdash.server._access import safe_next
 from vitalsdash.store import UserExistsError, name_key
 
-__all__ = ["SESSION_HOURS", "install_login"]
+__all__ = ["SESSION_HOURS", "install_login", "limiter_storage"]
 
 log = logging.getLogger(__name__)
 SESSION_HOURS = 12
@@ -54,6 +57,10 @@ SESSION_HOURS = 12
 FAILED_PER_ADDRESS = "10 per minute"
 FAILED_PER_NAME = "5 per minute"
 MAX_FIELD_CHARS = 200
+LIMITS_KEY_PREFIX = "vitalsdash:sign-in"
+"""The failure counts' keys in the web tier's Redis, apart from the bus's."""
+LIMITS_REDIS_TIMEOUT_S = 1.0
+"""A sign-in waits this long at most for a Redis that hangs before counting in memory."""
 
 
 @dataclass
@@ -163,9 +170,30 @@ def _dummy_hash() -> str:
     return hash_password(secrets.token_urlsafe(16))
 
 
+def limiter_storage(redis_url: str | None) -> tuple[str, dict[str, Any]]:
+    """Where Flask-Limiter counts failed sign-ins, and its options: this process's memory
+    without ``redis_url``; else that Redis, shared by every worker, falling back to each
+    worker's memory while it does not answer (and back to Redis once it does: the
+    limiter tries it again, waiting 1, 2, 4 ... 32 s between tries).
+
+    ``swallow_errors`` covers the one case the fallback does not: Redis failing between a
+    request's check and its count. That failure is logged and not counted, instead of
+    turning a sign-in into a server error."""
+    if redis_url is None:
+        return "memory://", {}
+    scheme, sep, rest = redis_url.partition("://")
+    uri = f"redis+unix{sep}{rest}" if scheme == "unix" else redis_url  # limits' name for it
+    options = {"key_prefix": LIMITS_KEY_PREFIX, "socket_timeout": LIMITS_REDIS_TIMEOUT_S,
+               "socket_connect_timeout": LIMITS_REDIS_TIMEOUT_S}  # fmt: skip
+    return uri, {"storage_options": options, "in_memory_fallback_enabled": True,
+                 "swallow_errors": True}  # fmt: skip
+
+
 def install_login(app: Flask, runtime: Runtime, policy: AccessPolicy,
-                  *, cookie_secure: bool = False) -> LoginManager:  # fmt: skip
-    """Sessions, the sign-in pages, the token route and their rate limits on ``app``."""
+                  *, cookie_secure: bool = False, limits_redis: str | None = None
+                  ) -> LoginManager:  # fmt: skip
+    """Sessions, the sign-in pages, the token route and their rate limits on ``app``
+    (counted in ``limits_redis``, the web tier's Redis, when given: ``limiter_storage``)."""
     app.secret_key = runtime.store.secret("session-cookie")
     app.config.update(
         SESSION_COOKIE_NAME="vitalsdash_session",
@@ -198,8 +226,9 @@ def install_login(app: Flask, runtime: Runtime, policy: AccessPolicy,
         return recent.get(f"token:{digest}",
                           lambda: _account(runtime.store.user_for_token(digest)))  # fmt: skip
 
-    limiter = Limiter(get_remote_address, app=app, storage_uri="memory://",
-                      default_limits=[], headers_enabled=True)  # fmt: skip
+    storage_uri, shared = limiter_storage(limits_redis)
+    limiter = Limiter(get_remote_address, app=app, default_limits=[], headers_enabled=True,
+                      storage_uri=storage_uri, **shared)  # fmt: skip
 
     def failed(response: Response) -> bool:
         return response.status_code in (400, 401, 409)

@@ -195,12 +195,13 @@ def build_web_app(opts: WebOptions, clinic: ClinicConfig, db: str, require_login
                   ) -> tuple[Any, Any]:  # fmt: skip
     """One worker's WSGI app and the ``RemoteRuntime`` it reads: what ``create_wsgi_app``
     builds for the dashboard, with views and the live feed from Redis and history from
-    ``db``. Called once in each worker process, after the fork."""
+    ``db``, and failed sign-ins counted in the same Redis, so that every worker sees
+    them. Called once in each worker process, after the fork."""
     from vitalsdash.server._serve import create_wsgi_app
 
     runtime = load_bus().RemoteRuntime(opts.redis, Store(db), clinic)
     app = create_wsgi_app(runtime, headless=False, bind_host=opts.host,
-                          require_login=require_login)  # fmt: skip
+                          require_login=require_login, limits_redis=opts.redis)  # fmt: skip
     return app, runtime
 
 

@@ -62,10 +62,11 @@ def build_runtime(opts: ServeOptions) -> Runtime:
 
 
 def create_wsgi_app(runtime: Runtime, headless: bool, bind_host: str | None = None,
-                    require_login: bool = False):  # fmt: skip
+                    require_login: bool = False, limits_redis: str | None = None):  # fmt: skip
     """The Flask app (API only, or the dashboard's server), answering only to loopback
     names, ``bind_host`` and the clinic's ``allowed_hosts`` (``_http_guard``), with
-    logins required when ``require_login`` (``_access``, ``_login``)."""
+    logins required when ``require_login`` (``_access``, ``_login``; failed sign-ins
+    counted in ``limits_redis`` when given, else in this process's memory)."""
     dash_app = None
     if headless:
         from vitalsdash.api import create_server
@@ -76,17 +77,19 @@ def create_wsgi_app(runtime: Runtime, headless: bool, bind_host: str | None = No
 
         dash_app = create_app(runtime)
         app = dash_app.server
-    install_access(app, runtime, require_login, dash_app)
+    install_access(app, runtime, require_login, dash_app, limits_redis=limits_redis)
     _http_guard.install(app, bind_host, *runtime.clinic.clinic.allowed_hosts)
     return app
 
 
-def install_access(app: Any, runtime: Runtime, require_login: bool, dash_app: Any = None
-                   ) -> AccessPolicy:  # fmt: skip
+def install_access(app: Any, runtime: Runtime, require_login: bool, dash_app: Any = None,
+                   *, limits_redis: str | None = None) -> AccessPolicy:  # fmt: skip
     """Logins and the role matrix on ``app`` (``require_login`` may be changed later on
-    the returned policy: tests of both modes share one app)."""
+    the returned policy: tests of both modes share one app). ``limits_redis``: the Redis
+    all web workers count failed sign-ins in (None: this process's memory)."""
     policy = install_guard(app, AccessPolicy(require_login=require_login, dash_app=dash_app))
-    install_login(app, runtime, policy, cookie_secure=runtime.clinic.clinic.session_cookie_secure)
+    install_login(app, runtime, policy, cookie_secure=runtime.clinic.clinic.session_cookie_secure,
+                  limits_redis=limits_redis)  # fmt: skip
     return policy
 
 
