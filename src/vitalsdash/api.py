@@ -1,16 +1,20 @@
 """JSON API on the same server: health checks, reads for automation, actions.
 
 Every user mistake is a 4xx with ``{"error": code, "message": why}``; nothing changes.
+A store that cannot be read just now (PostgreSQL restarting, a SQLite file locked) is a
+503 ``store_unavailable`` with Retry-After, for every route of the app (pages and Dash
+callbacks too), logged as one line: it is no bug, so no traceback.
 """
 
 from __future__ import annotations
 
+import html
 import logging
 import math
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from vitalsdash import channels, ids, interruptions
@@ -19,11 +23,21 @@ from vitalsdash.actions import ACTORS, CLINIC_ACTIONS, ActionError
 from vitalsdash.adapters.simulator import EVENT_KINDS
 from vitalsdash.principal import current_principal
 from vitalsdash.runtime import Command, Runtime, bed_summary
+from vitalsdash.store import StoreUnavailableError
 from vitalsdash.tomlconfig import shown
 
-__all__ = ["MAX_BODY_BYTES", "create_api", "create_server"]
+__all__ = [
+    "MAX_BODY_BYTES",
+    "STORE_RETRY_AFTER_S",
+    "create_api",
+    "create_server",
+    "store_unavailable_response",
+]
 
 MAX_BODY_BYTES = 64 * 1024
+STORE_RETRY_AFTER_S = 5
+"""Retry-After of a 503 for a store out of reach: PostgreSQL restarts within seconds (open
+pages poll or reconnect by themselves anyway)."""
 _ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 log = logging.getLogger(__name__)
 
@@ -46,8 +60,46 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def store_unavailable_response(exc: StoreUnavailableError) -> Response:
+    """The store cannot be read just now: 503 with Retry-After and the reason in plain
+    words; one warning line in the log. A browser opening a page gets a short page that
+    tries again by itself; the API, Dash's callbacks and scripts get the JSON error.
+    ``create_api`` installs it as the app's error handler; a hook that runs after the
+    view (where Flask's error handlers do not reach) returns it itself."""
+    log.warning("%s %s: 503, %s", request.method, request.path, exc)
+    if _opening_a_page():
+        page = _STORE_DOWN_PAGE.format(words=html.escape(exc.words))
+        response = Response(page, 503, mimetype="text/html")
+    else:
+        response = jsonify({"error": "store_unavailable", "message": exc.words})
+        response.status_code = 503
+    response.headers["Retry-After"] = str(STORE_RETRY_AFTER_S)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _opening_a_page() -> bool:
+    """A browser asking for a page (not the API, not Dash's own requests, not a script)."""
+    if request.method != "GET" or request.path.startswith(("/api/", "/_dash-")):
+        return False
+    return request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
+
+
+_STORE_DOWN_PAGE = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>vitalsdash</title>
+<meta http-equiv="refresh" content="{STORE_RETRY_AFTER_S}">
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body style="background:#060606;color:#e0e0e0;font-family:sans-serif;padding:2em">
+<p>{{words}}</p><p>This page tries again by itself.</p></body></html>
+"""
+
+
 def create_api(runtime: Runtime) -> Blueprint:
     api = Blueprint("api", __name__, url_prefix="/api")
+    # the API's own handler outranks its catch-all 500 below; the app's covers pages and
+    # Dash's callbacks of the same app
+    api.register_error_handler(StoreUnavailableError, store_unavailable_response)
+    api.app_errorhandler(StoreUnavailableError)(store_unavailable_response)
 
     @api.errorhandler(ActionError)
     def _rejected(exc: ActionError):

@@ -34,6 +34,7 @@ from vitalsdash.classroom._results import (
 )
 from vitalsdash.debrief import compute_debrief, session_from_store
 from vitalsdash.durations import span_in_words
+from vitalsdash.store import StoreUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,8 @@ def result_of(store: Any, row: dict[str, Any]) -> SessionResult:
         data = session_from_store(store, sid)
         debrief = compute_debrief(data)
         result = session_result(sid, row, debrief, scenario)
+    except StoreUnavailableError:
+        raise  # the store out of reach: nothing to judge or cache now (the server says 503)
     except Exception as exc:  # a damaged record: listed with the reason, not a crashed page
         log.exception("session %s cannot be judged for the class results", sid)
         result = unreadable(sid, row, scenario, f"cannot be judged: {exc}")

@@ -14,6 +14,9 @@ across threads. Which module does what:
 - ``_accounts``: users, API tokens, the class code, chair assignments, the server's
   secrets (what logins need).
 - ``_schema``: the tables, the schema version and its upgrades.
+- ``_errors``: the store's errors, and the one connection every read opens, which turns a
+  database out of reach (PostgreSQL down, a SQLite file locked) into
+  :class:`StoreUnavailableError`.
 """
 
 from vitalsdash.store._accounts import UserExistsError, name_key
@@ -31,6 +34,7 @@ from vitalsdash.store._codec import (
     safe_text,
     sample_tuples,
 )
+from vitalsdash.store._errors import STORE_UNAVAILABLE_WORDS, StoreUnavailableError
 from vitalsdash.store._reads import SAMPLE_COLUMNS
 from vitalsdash.store._store import (
     SCHEMA_VERSION,
@@ -44,6 +48,7 @@ __all__ = [
     "EVENT_KINDS",
     "SAMPLE_COLUMNS",
     "SCHEMA_VERSION",
+    "STORE_UNAVAILABLE_WORDS",
     "ActionRow",
     "AlarmEventRow",
     "ObservationRow",
@@ -52,6 +57,7 @@ __all__ = [
     "SessionEventRow",
     "Store",
     "StoreError",
+    "StoreUnavailableError",
     "StoreWriteError",
     "TickWrite",
     "UserExistsError",

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from vitalsdash.errors import VitalsdashError
 from vitalsdash.store import _schema
 from vitalsdash.store._codec import safe_text, wall_text
+from vitalsdash.store._errors import ReadConnections
 
 SECRET_BYTES = 32
 
@@ -36,10 +37,9 @@ def _user_dict(row: Any) -> dict[str, Any]:
             "password_hash": row.password_hash, "created_at": row.created_wall}  # fmt: skip
 
 
-class StoreAccounts:
-    """The account reads and writes :class:`Store` inherits."""
+class StoreAccounts(ReadConnections):
+    """The account reads and writes :class:`Store` inherits (reads as ``StoreReads``'s)."""
 
-    _engine: Engine
     _writer: Engine
 
     # -- users
@@ -61,13 +61,13 @@ class StoreAccounts:
 
     def user(self, user_id: int) -> dict[str, Any] | None:
         t = _schema.users
-        with self._engine.connect() as conn:
+        with self._read() as conn:
             row = conn.execute(select(t).where(t.c.id == int(user_id))).first()
         return None if row is None else _user_dict(row)
 
     def user_by_name(self, name: str) -> dict[str, Any] | None:
         t = _schema.users
-        with self._engine.connect() as conn:
+        with self._read() as conn:
             row = conn.execute(select(t).where(t.c.name_key == name_key(name))).first()
         return None if row is None else _user_dict(row)
 
@@ -76,7 +76,7 @@ class StoreAccounts:
         query = select(t).order_by(t.c.name_key)
         if role is not None:
             query = query.where(t.c.role == role)
-        with self._engine.connect() as conn:
+        with self._read() as conn:
             return [_user_dict(r) for r in conn.execute(query)]
 
     def remove_user(self, name: str) -> bool:
@@ -102,7 +102,7 @@ class StoreAccounts:
     def has_accounts(self) -> bool:
         """Whether access is configured: at least one instructor can log in."""
         t = _schema.users
-        with self._engine.connect() as conn:
+        with self._read() as conn:
             n = conn.execute(select(func.count()).select_from(t)
                              .where(t.c.role == "instructor", t.c.password_hash.is_not(None))
                              ).scalar()  # fmt: skip
@@ -118,7 +118,7 @@ class StoreAccounts:
                 .group_by(t.c.session_id, t.c.user_id)
                 .order_by(t.c.session_id, t.c.user_id))  # fmt: skip
         out: dict[int, dict[int, str | None]] = {}
-        with self._engine.connect() as conn:
+        with self._read() as conn:
             for sid, uid, name in conn.execute(stmt):
                 out.setdefault(int(sid), {})[int(uid)] = name
         return out
@@ -135,7 +135,7 @@ class StoreAccounts:
 
     def user_for_token(self, digest: str) -> dict[str, Any] | None:
         t, u = _schema.api_tokens, _schema.users
-        with self._engine.connect() as conn:
+        with self._read() as conn:
             row = conn.execute(select(u).join(t, t.c.user_id == u.c.id)
                                .where(t.c.digest == digest)).first()  # fmt: skip
         return None if row is None else _user_dict(row)
@@ -150,7 +150,7 @@ class StoreAccounts:
     def class_code(self, now: datetime) -> dict[str, Any] | None:
         """The code trainees join with now (None: none, or it has expired)."""
         t = _schema.class_codes
-        with self._engine.connect() as conn:
+        with self._read() as conn:
             row = conn.execute(select(t).where(t.c.expires_wall > wall_text(now))
                                .order_by(t.c.created_wall.desc()).limit(1)).first()  # fmt: skip
         return None if row is None else {"code": row.code, "expires_at": row.expires_wall,
@@ -171,14 +171,14 @@ class StoreAccounts:
     def chair_assignments(self) -> dict[str, dict[str, Any]]:
         """bed id -> ``{"user_id", "name"}`` of the trainee looking after it."""
         a, u = _schema.chair_assignments, _schema.users
-        with self._engine.connect() as conn:
+        with self._read() as conn:
             rows = conn.execute(select(a.c.bed_id, u.c.id, u.c.name)
                                 .join(u, u.c.id == a.c.user_id))  # fmt: skip
             return {r.bed_id: {"user_id": int(r.id), "name": r.name} for r in rows}
 
     def chair_user(self, bed_id: str) -> tuple[int, str] | None:
         a, u = _schema.chair_assignments, _schema.users
-        with self._engine.connect() as conn:
+        with self._read() as conn:
             row = conn.execute(select(u.c.id, u.c.name).join(a, u.c.id == a.c.user_id)
                                .where(a.c.bed_id == str(bed_id))).first()  # fmt: skip
         return None if row is None else (int(row.id), row.name)
@@ -203,7 +203,7 @@ class StoreAccounts:
         """A random secret kept in the database (created on first use), so that every
         process serving this clinic, and the next run, signs with the same key."""
         t = _schema.app_secrets
-        with self._engine.connect() as conn:
+        with self._read() as conn:
             found = conn.execute(select(t.c.value).where(t.c.name == name)).scalar()
         if found is not None:
             return bytes(found)
@@ -212,7 +212,7 @@ class StoreAccounts:
                 conn.execute(insert(t).values(name=name, value=secrets.token_bytes(SECRET_BYTES)))
         except (IntegrityError, SQLAlchemyError):
             pass  # another process made it first: read theirs
-        with self._engine.connect() as conn:
+        with self._read() as conn:
             return bytes(conn.execute(select(t.c.value).where(t.c.name == name)).scalar_one())
 
 

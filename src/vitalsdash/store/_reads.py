@@ -15,11 +15,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Double, Engine, Table, and_, cast, func, select
+from sqlalchemy import Double, Table, and_, cast, func, select
 
 from vitalsdash import interruptions
 from vitalsdash.store import _schema
 from vitalsdash.store._codec import EVENT_KINDS, parse_wall
+from vitalsdash.store._errors import ReadConnections
 from vitalsdash.store._waves import row_values
 from vitalsdash.waves import WaveSegment
 
@@ -42,15 +43,14 @@ def _patient_dict(row: Any) -> dict[str, Any]:
     return d
 
 
-class StoreReads:
+class StoreReads(ReadConnections):
     """The read half of :class:`~vitalsdash.store.Store` (it inherits these methods); it
-    needs only the store's engine."""
-
-    _engine: Engine
+    needs only the store's engine. Every read connects through ``_read``: a database out
+    of reach raises :class:`~vitalsdash.store.StoreUnavailableError`."""
 
     def session(self, session_id: int) -> dict[str, Any] | None:
         t = _schema.sessions
-        with self._engine.connect() as conn:
+        with self._read() as conn:
             row = conn.execute(select(t).where(t.c.id == session_id)).first()
         return None if row is None else _session_dict(row)
 
@@ -64,7 +64,7 @@ class StoreReads:
             stmt = stmt.where(t.c.status == status)
         if bed_id is not None:
             stmt = stmt.where(t.c.bed_id == bed_id)
-        with self._engine.connect() as conn:
+        with self._read() as conn:
             return [_session_dict(r) for r in conn.execute(stmt)]
 
     def samples(
@@ -87,7 +87,7 @@ class StoreReads:
         if channels is not None:
             stmt = stmt.where(t.c.channel.in_(sorted({str(c) for c in channels})))
         stmt = stmt.order_by(t.c.t_s, t.c.id)
-        with self._engine.connect() as conn:
+        with self._read() as conn:
             rows = conn.execute(stmt).all()
         if not rows:
             cols: dict[str, Any] = {c: pd.Series(dtype="float64") for c in SAMPLE_COLUMNS}
@@ -123,7 +123,7 @@ class StoreReads:
             .order_by(t.c.id)
         )
         out: dict[str, tuple[float, float, str]] = {}
-        with self._engine.connect() as conn:
+        with self._read() as conn:
             for ch, ts, v, q in conn.execute(stmt):
                 out[ch] = (ts, math.nan if v is None else v, q)
         return out
@@ -138,7 +138,7 @@ class StoreReads:
         stmt = stmt.order_by(table.c.seq)
         if limit is not None:
             stmt = stmt.limit(limit)
-        with self._engine.connect() as conn:
+        with self._read() as conn:
             return [dict(r._mapping) for r in conn.execute(stmt)]
 
     def alarm_events(
@@ -172,7 +172,7 @@ class StoreReads:
         if session_ids is not None:
             stmt = stmt.where(t.c.session_id.in_([int(i) for i in session_ids]))
         out: dict[int, list[dict[str, Any]]] = {}
-        with self._engine.connect() as conn:
+        with self._read() as conn:
             for r in conn.execute(stmt.order_by(t.c.session_id, t.c.seq)):
                 out.setdefault(int(r.session_id), []).append(dict(r._mapping))
         return out
@@ -190,7 +190,7 @@ class StoreReads:
         if kind not in _schema.EVENT_TABLES:
             raise ValueError(f"unknown event kind {kind!r} (one of {', '.join(EVENT_KINDS)})")
         table = _schema.EVENT_TABLES[kind]
-        with self._engine.connect() as conn:
+        with self._read() as conn:
             top = conn.execute(
                 select(func.max(table.c.seq)).where(table.c.session_id == session_id)
             ).scalar()
@@ -203,7 +203,7 @@ class StoreReads:
         stretch), session seconds. Empty for a session without waveforms (a device that
         sends none, a replayed recording, a session stored before waveforms were)."""
         spans: dict[str, tuple[float, float]] = {}
-        with self._engine.connect() as conn:
+        with self._read() as conn:
             for t in _schema.WAVE_TABLES:
                 end = t.c.t0_s + cast(t.c.n, Double) / t.c.sample_rate_hz
                 stmt = (select(t.c.wave, func.min(t.c.t0_s), func.max(end))
@@ -226,7 +226,7 @@ class StoreReads:
         if not (math.isfinite(lo) and math.isfinite(hi) and hi > lo):
             raise ValueError(f"a strip needs from_s < to_s, both finite (got {lo}, {hi})")
         rows = []
-        with self._engine.connect() as conn:
+        with self._read() as conn:
             for t in _schema.WAVE_TABLES:
                 stmt = (
                     select(t.c.t0_s, t.c.sample_rate_hz, t.c.n, t.c.scale, t.c.data)
@@ -253,7 +253,7 @@ class StoreReads:
     def patient(self, patient_id: int) -> dict[str, Any] | None:
         """A named virtual patient (None: no such patient)."""
         t = _schema.patients
-        with self._engine.connect() as conn:
+        with self._read() as conn:
             row = conn.execute(select(t).where(t.c.id == int(patient_id))).first()
         return None if row is None else _patient_dict(row)
 
@@ -265,7 +265,7 @@ class StoreReads:
                  .group_by(c.c.patient_id).subquery())  # fmt: skip
         stmt = (select(t, func.coalesce(given.c.n, 0).label("sessions_given"))
                 .outerjoin(given, given.c.patient_id == t.c.id).order_by(t.c.id))  # fmt: skip
-        with self._engine.connect() as conn:
+        with self._read() as conn:
             return [_patient_dict(r) for r in conn.execute(stmt)]
 
     def course(self, patient_id: int) -> list[dict[str, Any]]:
@@ -280,7 +280,7 @@ class StoreReads:
             .where(c.c.patient_id == int(patient_id))
             .order_by(c.c.session_number)
         )  # fmt: skip
-        with self._engine.connect() as conn:
+        with self._read() as conn:
             out = []
             for r in conn.execute(stmt):
                 d = dict(r._mapping)
@@ -294,7 +294,7 @@ class StoreReads:
         ``session_number`` (None: a session of no course)."""
         c = _schema.course_sessions
         stmt = select(c.c.patient_id, c.c.session_number).where(c.c.session_id == int(session_id))
-        with self._engine.connect() as conn:
+        with self._read() as conn:
             row = conn.execute(stmt).first()
         return None if row is None else dict(row._mapping)
 
@@ -306,7 +306,7 @@ class StoreReads:
         t = _schema.hl7_received
         stmt = select(t.c.session_id).where(t.c.sender == str(sender),
                                             t.c.control_id == str(control_id))  # fmt: skip
-        with self._engine.connect() as conn:
+        with self._read() as conn:
             sid = conn.execute(stmt).scalar()
         return None if sid is None else int(sid)
 
@@ -315,6 +315,6 @@ class StoreReads:
         t = _schema.hl7_received
         stmt = (select(t.c.control_id, t.c.session_id).where(t.c.sender == str(sender))
                 .order_by(t.c.received_wall.desc()).limit(int(limit)))  # fmt: skip
-        with self._engine.connect() as conn:
+        with self._read() as conn:
             rows = conn.execute(stmt).all()
         return {str(c): int(sid) for c, sid in reversed(rows)}

@@ -2,8 +2,10 @@
 
 One writer (the runtime) commits everything a tick produced, for every bed, in ONE
 transaction (:meth:`Store.write_tick`); the reads (``_reads``) use short read
-transactions on pooled connections, so the store may be shared by threads. What a tick
-carries and how its rows are encoded is ``_codec``; the tables are ``_schema``.
+transactions on pooled connections, so the store may be shared by threads; a read that
+finds the database out of reach raises :class:`StoreUnavailableError` (``_errors``).
+What a tick carries and how its rows are encoded is ``_codec``; the tables are
+``_schema``.
 
 Times are seconds from session start (``t_s``); each session row carries its wall-clock
 anchor ``started_wall`` (UTC).
@@ -58,7 +60,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from vitalsdash import __version__, interruptions
-from vitalsdash.errors import VitalsdashError
 from vitalsdash.store import _schema
 from vitalsdash.store._accounts import StoreAccounts
 from vitalsdash.store._codec import (
@@ -73,6 +74,11 @@ from vitalsdash.store._codec import (
     sample_tuples,
     wall_text,
 )
+from vitalsdash.store._errors import (
+    SchemaVersionError,
+    StoreError,
+    StoreWriteError,
+)
 from vitalsdash.store._reads import StoreReads
 from vitalsdash.store._waves import WaveFolder
 
@@ -84,20 +90,6 @@ _UPDATE_KEYS = frozenset({"last_t_s", "phase", "status", "last_write_wall", "end
 _MISSING = object()
 _PG_SCHEMA_LOCK = 0x76697461  # pg_advisory_xact_lock key held while creating/upgrading
 _SAMPLE_KEYS = ("session_id", "t_s", "channel", "value", "quality", "true_value")
-
-
-class StoreError(VitalsdashError, RuntimeError):
-    """A store operation that could not be done; nothing of it was written."""
-
-
-class StoreWriteError(StoreError):
-    """The database failed or refused a write (a full disk, a lost connection, a lock held
-    too long, a value it does not take); nothing of it was written; trying the same write
-    later may succeed."""
-
-
-class SchemaVersionError(StoreError):
-    """The database's schema version is newer than this code understands (or unreadable)."""
 
 
 def _get_seq(row: Any) -> Any:
@@ -157,7 +149,9 @@ class Store(StoreReads, StoreAccounts):
         if self.dialect == "sqlite":
             database = url.database or ""
             memory = database in ("", ":memory:") or "mode=memory" in str(url)
-            kwargs["connect_args"] = {"check_same_thread": False}
+            # the driver's own wait for a locked file (the set-up PRAGMAs of a new connection
+            # run under it) is the busy timeout too, not pysqlite's default 5 s
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": busy_timeout_s}
             if memory:
                 kwargs["poolclass"] = StaticPool
             else:

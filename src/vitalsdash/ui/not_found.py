@@ -24,8 +24,10 @@ from urllib.parse import quote
 import dash
 from flask import Response, redirect, request
 
+from vitalsdash.api import store_unavailable_response
 from vitalsdash.classroom import trainee_name
 from vitalsdash.runtime import Runtime
+from vitalsdash.store import StoreUnavailableError
 
 __all__ = ["ALIASES", "install", "is_page"]
 
@@ -118,6 +120,9 @@ def install(app: dash.Dash, runtime: Runtime) -> None:
     @server.after_request
     def _status(response: Response) -> Response:
         shell = response.status_code == 200 and request.method in ("GET", "HEAD") and _shell()
-        if shell and not is_page((request.view_args or {}).get("path", ""), runtime):
-            response.status_code = 404
+        try:
+            if shell and not is_page((request.view_args or {}).get("path", ""), runtime):
+                response.status_code = 404
+        except StoreUnavailableError as exc:  # past the view: Flask's handlers do not reach
+            return store_unavailable_response(exc)
         return response

@@ -3,11 +3,13 @@ port) while sessions run.
 
 What must hold: the store's refusals are the runtime's StoreError, so the beds HOLD
 (they stop advancing, keep their one tick of rows and retry: a bounded buffer, the same
-size all through the outage) and /api/health says the store refuses writes; nothing
-faults (the outage is far shorter than ``store_fault_after_s``); the runtime's publisher
-and the web workers live through it; afterwards the pools reconnect (the web tier's
-history reads answer again), the sessions run and advance, and the store holds every
-second of every session exactly once, including every sample the API showed before.
+size all through the outage) and /api/health says the store refuses writes; the web
+tier's history reads answer 503 ``store_unavailable`` with Retry-After and plain words
+(never a 500), logged as one line each, without a traceback; nothing faults (the outage
+is far shorter than ``store_fault_after_s``); the runtime's publisher and the web workers
+live through it; afterwards the pools reconnect (the web tier's history reads answer
+again), the sessions run and advance, and the store holds every second of every session
+exactly once, including every sample the API showed before.
 """
 
 from __future__ import annotations
@@ -15,13 +17,15 @@ from __future__ import annotations
 import json
 import math
 import time
+import urllib.error
+import urllib.request
 from typing import Any
 
 import pytest
 from cluster_checks import store_gaps
 from cluster_run import Cluster, running_cluster, until
 
-from vitalsdash.store import Store
+from vitalsdash.store import STORE_UNAVAILABLE_WORDS, Store
 
 pytestmark = pytest.mark.integration
 
@@ -62,6 +66,15 @@ def _api_samples(c: Cluster, sid: int) -> set[tuple[float, str, Any, str]]:
     assert status == 200, body[:300]
     return {(s["t"], s["channel"], s["value"], s["quality"])
             for s in json.loads(body)["samples"]}  # fmt: skip
+
+
+def _answer(c: Cluster, path: str) -> tuple[int, str | None, bytes]:
+    """(status, Retry-After, body) of a GET."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{c.port}{path}", timeout=30) as r:
+            return int(r.status), r.headers.get("Retry-After"), r.read()
+    except urllib.error.HTTPError as exc:
+        return int(exc.code), exc.headers.get("Retry-After"), exc.read()
 
 
 def _stored_samples(store: Store, sid: int) -> set[tuple[float, str, Any, str]]:
@@ -107,11 +120,25 @@ def _check(c: Cluster, store: Store) -> None:
 
     problem = until("health saying the store refuses writes", store_problem)
     assert problem["message"].startswith("the store refused a write")
+    history: list[tuple[str, int, str | None, bytes]] = []  # the web tier's reads meanwhile
     while time.monotonic() - down_at < DOWN_AT_LEAST_S or len(pending) < len(sids):
         store_problem()
+        for path in ("/api/sessions", f"/api/sessions/{sids[0]}/samples"):
+            history.append((path, *_answer(c, path)))
         assert time.monotonic() - down_at < FAULT_AFTER_S / 2, f"no bed held: {pending}"
         time.sleep(0.5)
     store_problem()
+    # PostgreSQL is down all through the loop: every history read was a 503 in plain
+    # words with Retry-After, none a 500; one warning line each in the log, no traceback
+    assert history
+    for path, status, retry_after, body in history:
+        assert status == 503, (path, status, body[:300])
+        assert json.loads(body) == {"error": "store_unavailable",
+                                    "message": STORE_UNAVAILABLE_WORDS}, body[:300]  # fmt: skip
+        assert int(retry_after or 0) > 0
+    web_log = c.log("web", 2000)
+    assert "Traceback" not in web_log, web_log[-3000:]
+    assert web_log.count("GET /api/sessions: 503, ") >= 1, web_log[-3000:]
     # a held bed does not advance: the rows it keeps are one tick's, however long it holds
     assert all(len(rows) == 1 for rows in pending.values()), pending
 

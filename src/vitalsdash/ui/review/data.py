@@ -19,7 +19,7 @@ from typing import Any
 from vitalsdash.debrief import Debrief, SessionData, compute_debrief, session_from_store
 from vitalsdash.errors import VitalsdashError
 from vitalsdash.report import timeline_figure
-from vitalsdash.store import Store
+from vitalsdash.store import Store, StoreUnavailableError
 from vitalsdash.ui.review.figure import dark_timeline
 
 __all__ = ["VALUES", "Loaded", "ReviewError", "clear_cache", "load", "parse_session_id"]
@@ -111,6 +111,8 @@ def load(store: Store, session_id: int) -> Loaded:
     try:
         data = session_from_store(store, session_id)
         debrief = compute_debrief(data)
+    except StoreUnavailableError:
+        raise  # the store out of reach: not this record's fault (the server answers 503)
     except Exception as exc:  # DebriefSourceError and anything a damaged record raises
         log.exception("session %s cannot be reviewed", session_id)
         raise ReviewError(f"Session {session_id} cannot be reviewed: {exc}") from exc

@@ -20,6 +20,7 @@ from flask import Response, abort
 from vitalsdash import channels
 from vitalsdash.render_slots import RenderBusyError, RenderSlots
 from vitalsdash.report import clock, duration
+from vitalsdash.store import StoreUnavailableError
 from vitalsdash.ui import fmt
 from vitalsdash.ui._runtime import get_runtime
 from vitalsdash.ui.review import course as review_course
@@ -263,6 +264,8 @@ def review_layout(session_id: str | None = None, **_: Any) -> html.Div:
         return _review(loaded)
     except ReviewError as exc:
         return unavailable(str(exc))
+    except StoreUnavailableError:
+        raise  # not the record's fault: the server answers 503, the page tries again
     except Exception as exc:  # a record the figure or the tables cannot take: say so
         log.exception("review of session %s failed", session_id)
         return unavailable(f"Session {session_id} cannot be shown: {exc}")
