@@ -237,3 +237,38 @@ def test_news_goes_out_on_the_tick_that_brings_a_new_second(rt: Runtime) -> None
     each second goes out on the tick that made it, never on an in-between one."""
     ticks = [(100.45 + 0.5 * i, 1 if i in (2, 4, 6) else 0) for i in range(8)]
     assert _sends(rt, ticks, 3) == [(101.45, 601.0), (102.45, 602.0), (103.45, 603.0)]
+
+
+def test_a_store_out_of_reach_costs_a_tick_not_the_stream(rt: Runtime, monkeypatch) -> None:
+    """A read the store cannot answer (PostgreSQL restarting) skips that tick's news; the
+    stream stays open and the next tick carries the seconds it missed."""
+    from vitalsdash.store import StoreUnavailableError
+    from vitalsdash.ui.live import stream as stream_module
+
+    real = stream_module.bedside_tick
+    calls = {"n": 0}
+
+    def flaky(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:  # the first tick after the backfill
+            raise StoreUnavailableError("the database is restarting")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(stream_module, "bedside_tick", flaky)
+    clock = Clock()
+    hub = StreamHub(rt, clock=clock)
+    stream = iter(hub.open_bed("chair1"))
+    _news(stream), _news(stream)  # the retry hint, the backfill (second 600)
+    clock.t += 1.0
+    rt.advance(1)  # this tick's read fails: nothing goes out
+
+    def next_tick() -> None:
+        time.sleep(0.3)
+        clock.t += 1.0
+        rt.advance(1)
+
+    threading.Thread(target=next_tick, daemon=True).start()
+    news = _data(_news(stream))
+    assert news["bed-cursor"] == {"data": {"now": 602.0}}
+    assert len(_hr_points(news)) == 2  # both seconds, the missed one too
+    assert hub.open_streams == 1

@@ -17,6 +17,7 @@ A stream holds one server thread while it is open: their number is capped
 from __future__ import annotations
 
 import base64
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -27,6 +28,7 @@ from plotly.io.json import to_json_plotly
 
 from vitalsdash.errors import VitalsdashError
 from vitalsdash.runtime import Runtime
+from vitalsdash.store import StoreUnavailableError
 from vitalsdash.ui.live import waves
 from vitalsdash.ui.live.bedside import bedside_tick, component_props
 
@@ -41,6 +43,7 @@ HEARTBEAT_S = 15.0
 RETRY_MS = 2000
 """How soon the browser reconnects after the server went away."""
 EXTENSION = "vitalsdash.streams"
+log = logging.getLogger("vitalsdash.ui")
 
 
 def stream_path(bed_id: str) -> str:
@@ -110,9 +113,13 @@ class StreamHub:
         tick_due, early = True, False
         pace = _Pace(self.period_s)
         while not self.closed:
-            with self.runtime.shared_reads(seen):  # the other streams of this tick read alike
-                out = bedside_tick(self.runtime, bed_id, cursor) if tick_due else None
-                wave_seq, wave = _wave_frame(self.runtime, bed_id, wave_seq)
+            try:
+                with self.runtime.shared_reads(seen):  # the other streams of this tick read alike
+                    out = bedside_tick(self.runtime, bed_id, cursor) if tick_due else None
+                    wave_seq, wave = _wave_frame(self.runtime, bed_id, wave_seq)
+            except StoreUnavailableError as exc:  # the page keeps what it has; the next tick
+                log.warning("bedside stream for %s: %s", bed_id, exc)  # tries again
+                out = wave = None
             if out is not None:
                 props = component_props(out)
                 if "cursor" in out:
