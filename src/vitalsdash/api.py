@@ -11,6 +11,8 @@ from __future__ import annotations
 import html
 import logging
 import math
+import threading
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -58,6 +60,29 @@ def _clean(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_clean(v) for v in value]
     return value
+
+
+class _BedSummaries:
+    """``/api/beds`` as JSON, each bed's part made once per view. Every central screen
+    polls it once a second; a bed's view object is built anew only when the bed changed
+    (in process by the runtime's view cache, in a web worker per published tick), so the
+    screens of one worker share the work of one."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._made: dict[str, tuple[Any, str]] = {}  # bed id -> (its view, its JSON)
+
+    def json(self, views: Iterable[Any], dumps: Callable[[Any], str]) -> str:
+        parts = []
+        for view in views:
+            with self._lock:
+                made = self._made.get(view.bed_id)
+            if made is None or made[0] is not view:
+                made = (view, dumps(_clean(bed_summary(view))))
+                with self._lock:
+                    self._made[view.bed_id] = made
+            parts.append(made[1])
+        return "[" + ",".join(parts) + "]\n"
 
 
 def store_unavailable_response(exc: StoreUnavailableError) -> Response:
@@ -143,9 +168,12 @@ def create_api(runtime: Runtime) -> Blueprint:
         report = runtime.health()
         return jsonify(_clean(report)), 200 if report["status"] == "ok" else 503
 
+    summaries = _BedSummaries()
+
     @api.get("/beds")
     def beds():
-        return jsonify(_clean([bed_summary(v) for v in runtime.views().beds]))
+        body = summaries.json(runtime.views().beds, current_app.json.dumps)
+        return Response(body, mimetype="application/json")
 
     @api.get("/sessions")
     def sessions():
