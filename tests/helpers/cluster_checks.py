@@ -27,6 +27,21 @@ EVERY_SECOND = ("HR", "SPO2")
 """Channels a simulated session samples once a second, from its first second on."""
 
 
+def two_chairs(name: str, **clinic: object) -> str:
+    """A clinic TOML of two chairs at x1 (an uneventful and a hypertensive patient)."""
+    keys = "".join(f"{k} = {v!r}\n".replace("'", '"') for k, v in clinic.items())
+    return (
+        f'[clinic]\nname = "{name}"\nspeed = 1\ntick_s = 0.5\n{keys}\n'
+        '[[beds]]\nid = "chair1"\nscenario = "uneventful-depression"\nseed = 11\n\n'
+        '[[beds]]\nid = "chair2"\nscenario = "hypertensive-responder"\nseed = 12\n'
+    )
+
+
+def running_at(store: Store) -> dict[int, float]:
+    """Running sessions' last stored second, by id."""
+    return {int(s["id"]): float(s["last_t_s"]) for s in store.sessions(status="running")}
+
+
 def store_gaps(store: Store, session_id: int, last_t_s: float,
                channels: tuple[str, ...] = EVERY_SECOND) -> list[str]:  # fmt: skip
     """What is wrong with a session's rows in the store: a second of ``channels`` missing

@@ -176,6 +176,10 @@ class Cluster:
         """Start Redis or PostgreSQL again on its port, as it was started."""
         cluster_script.start_part(self.var, name, timeout_s)
 
+    def health(self) -> dict[str, Any]:
+        """/api/health's answer (ok or degraded)."""
+        return dict(self.json("/api/health"))
+
     def workers(self) -> list[int]:
         """The web server's worker processes (children of gunicorn's master)."""
         master = self.pid("web")

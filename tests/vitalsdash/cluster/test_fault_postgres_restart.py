@@ -22,7 +22,7 @@ import urllib.request
 from typing import Any
 
 import pytest
-from cluster_checks import store_gaps
+from cluster_checks import running_at, store_gaps, two_chairs
 from cluster_run import Cluster, running_cluster, until
 
 from vitalsdash.store import STORE_UNAVAILABLE_WORDS, Store
@@ -32,33 +32,9 @@ pytestmark = pytest.mark.integration
 DOWN_AT_LEAST_S = 4.0
 FAULT_AFTER_S = 300
 """Far past the outage, slow start-ups under load included (the default is 30 s)."""
-CLINIC_TOML = f"""
-[clinic]
-name = "PostgreSQL fault clinic"
-speed = 1
-tick_s = 0.5
-live_updates = "poll"
-store_fault_after_s = {FAULT_AFTER_S}
-
-[[beds]]
-id = "chair1"
-scenario = "uneventful-depression"
-seed = 11
-
-[[beds]]
-id = "chair2"
-scenario = "hypertensive-responder"
-seed = 12
-"""
-
-
-def _health(c: Cluster) -> dict[str, Any]:
-    return dict(c.json("/api/health"))
-
-
-def _running(store: Store) -> dict[int, float]:
-    """Running sessions' last stored second, by id."""
-    return {int(s["id"]): float(s["last_t_s"]) for s in store.sessions(status="running")}
+CLINIC_TOML = two_chairs(
+    "PostgreSQL fault clinic", live_updates="poll", store_fault_after_s=FAULT_AFTER_S
+)
 
 
 def _api_samples(c: Cluster, sid: int) -> set[tuple[float, str, Any, str]]:
@@ -98,9 +74,9 @@ def test_postgres_restarted_the_beds_hold_retry_and_lose_nothing() -> None:
 
 def _check(c: Cluster, store: Store) -> None:
     until("both chairs running, a few seconds stored",
-          lambda: len(_running(store)) == 2 and min(_running(store).values()) >= 5)  # fmt: skip
-    sids = sorted(_running(store))
-    until("health ok before the fault", lambda: _health(c)["status"] == "ok")
+          lambda: len(running_at(store)) == 2 and min(running_at(store).values()) >= 5)  # fmt: skip
+    sids = sorted(running_at(store))
+    until("health ok before the fault", lambda: c.health()["status"] == "ok")
     shown = {sid: _api_samples(c, sid) for sid in sids}
     assert all(shown.values())
     processes = {"runtime": c.pid("runtime"), "web": c.pid("web"), "workers": c.workers()}
@@ -111,7 +87,7 @@ def _check(c: Cluster, store: Store) -> None:
     pending: dict[str, set[int]] = {}  # what each held bed keeps, as health says
 
     def store_problem() -> dict[str, Any] | None:
-        h = _health(c)
+        h = c.health()
         for p in h.get("problems", ()):
             if p["check"] == "bed" and p.get("state") == "held":
                 pending.setdefault(p["bed"], set()).add(p["pending_rows"])
@@ -150,24 +126,24 @@ def _check(c: Cluster, store: Store) -> None:
     until("the web tier's history reads answering again",
           lambda: c.request("/api/sessions")[0] == 200, timeout_s=15)  # fmt: skip
     # the beds retry with backoff (at most 5 s apart), then health's store window closes
-    until("health ok again", lambda: _health(c)["status"] == "ok", timeout_s=60)
-    at_restart = _running(store)
+    until("health ok again", lambda: c.health()["status"] == "ok", timeout_s=60)
+    at_restart = running_at(store)
     until("every session running and advancing again",
-          lambda: all(_running(store).get(sid, -1) >= at_restart.get(sid, 0) + 3
+          lambda: all(running_at(store).get(sid, -1) >= at_restart.get(sid, 0) + 3
                       for sid in sids))  # fmt: skip
 
     # the runtime's publisher and the web workers lived through it
     assert processes == {"runtime": c.pid("runtime"), "web": c.pid("web"),
                          "workers": c.workers()}  # fmt: skip
     # no session faulted: all still running, no fault event
-    assert sorted(_running(store)) == sids
+    assert sorted(running_at(store)) == sids
     for sid in sids:
         kinds = [e["kind"] for e in store.session_events(sid)]
         assert "fault" not in kinds, kinds
     assert "faulted" not in c.log("runtime", 400)
 
     # --- nothing lost, nothing twice; what was shown before is still there, unchanged --
-    after = _running(store)
+    after = running_at(store)
     for sid in sids:
         assert store_gaps(store, sid, after[sid]) == []
         stored = _stored_samples(store, sid)

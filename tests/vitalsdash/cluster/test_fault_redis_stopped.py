@@ -18,7 +18,7 @@ import time
 from typing import Any
 
 import pytest
-from cluster_checks import BedStreamReader, store_gaps
+from cluster_checks import BedStreamReader, running_at, store_gaps, two_chairs
 from cluster_run import Cluster, chromium, running_cluster, until
 
 from vitalsdash.store import Store
@@ -27,32 +27,7 @@ pytestmark = pytest.mark.integration
 
 OUTAGE_S = 30.0
 BEDS = ("chair1", "chair2")
-CLINIC_TOML = """
-[clinic]
-name = "Redis fault clinic"
-speed = 1
-tick_s = 0.5
-live_updates = "push"
-
-[[beds]]
-id = "chair1"
-scenario = "uneventful-depression"
-seed = 11
-
-[[beds]]
-id = "chair2"
-scenario = "hypertensive-responder"
-seed = 12
-"""
-
-
-def _health(c: Cluster) -> dict[str, Any]:
-    return dict(c.json("/api/health"))
-
-
-def _running(store: Store) -> dict[int, float]:
-    """Running sessions' last stored second, by id."""
-    return {int(s["id"]): float(s["last_t_s"]) for s in store.sessions(status="running")}
+CLINIC_TOML = two_chairs("Redis fault clinic", live_updates="push")
 
 
 def _hr_from(c: Cluster, sid: int, from_t_s: float) -> list[float]:
@@ -88,9 +63,9 @@ def test_redis_stopped_for_30_s_the_store_goes_on_and_nothing_is_missing() -> No
 
 def _check(c: Cluster, store: Store, central: Any) -> None:
     until("both chairs running, a few seconds stored",
-          lambda: len(_running(store)) == 2 and min(_running(store).values()) >= 3)  # fmt: skip
-    sids = sorted(_running(store))
-    until("health ok before the fault", lambda: _health(c)["status"] == "ok")
+          lambda: len(running_at(store)) == 2 and min(running_at(store).values()) >= 3)  # fmt: skip
+    sids = sorted(running_at(store))
+    until("health ok before the fault", lambda: c.health()["status"] == "ok")
     chair1 = next(b["session"]["id"] for b in c.json("/api/beds") if b["id"] == "chair1")
     same_speed = {"kind": "set_speed", "params": {"speed": 1}}
 
@@ -100,19 +75,20 @@ def _check(c: Cluster, store: Store, central: Any) -> None:
         # --- Redis stops --------------------------------------------------------------
         assert c.stop_part("redis") == "stopped"
         down_at = time.monotonic()
-        at_stop = _running(store)
+        at_stop = running_at(store)
 
         def live_feed_problem() -> dict[str, Any] | None:
-            h = _health(c)
+            h = c.health()
             return next((p for p in h.get("problems", ()) if p["check"] == "live_feed"), None)
 
         problem = until("health degraded with the live feed problem", live_feed_problem)
-        assert _health(c)["status"] == "degraded"
+        assert c.health()["status"] == "degraded"
         assert problem["message"].startswith("live feed degraded")
 
         # the runtime goes on writing PostgreSQL: every session advances in the store
         until("every session advancing in the store without Redis",
-              lambda: all(_running(store).get(s, -1) >= at_stop[s] + 5 for s in sids))  # fmt: skip
+              lambda: all(running_at(store).get(s, -1) >= at_stop[s] + 5
+                          for s in sids))  # fmt: skip
         # the web tier's live reads come from the store: the samples API ...
         for sid in sids:  # (a session at last_t_s = n has stored its seconds 0 to n - 1)
             hr = until(f"session {sid}'s seconds since the stop from the samples API",
@@ -141,7 +117,7 @@ def _check(c: Cluster, store: Store, central: Any) -> None:
         time.sleep(max(0.0, OUTAGE_S - (time.monotonic() - down_at)))
         still = live_feed_problem()
         assert still is not None, "health said ok while Redis was still down"
-        in_store = _running(store)
+        in_store = running_at(store)
 
         # --- Redis is back on its port --------------------------------------------------
         c.start_part("redis")
@@ -149,7 +125,7 @@ def _check(c: Cluster, store: Store, central: Any) -> None:
         # the acceptance figure is "ok again within a few seconds"; 15 s of slack because
         # other clusters share the 2 cores (the runtime republishes its health each tick)
         until("health ok again after Redis is back",
-              lambda: _health(c)["status"] == "ok", timeout_s=15)  # fmt: skip
+              lambda: c.health()["status"] == "ok", timeout_s=15)  # fmt: skip
         # live data flows through Redis again: views advance past what the store held at
         # the restart (during the outage a worker keeps the last views it read) ...
         until("views advancing again",
@@ -173,7 +149,7 @@ def _check(c: Cluster, store: Store, central: Any) -> None:
     assert said.index("cannot publish to Redis") < said.index("publishing to Redis again")
 
     # --- nothing missing from the store, nothing twice ----------------------------------
-    after = _running(store)
+    after = running_at(store)
     assert sorted(after) == sids, "a session stopped running"
     for sid in sids:
         assert after[sid] > in_store[sid], "the session did not advance after the outage"
