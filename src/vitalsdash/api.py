@@ -62,6 +62,11 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def _compact(value: Any) -> str:
+    """JSON as ``jsonify`` writes it outside debug mode: sorted keys, no spaces."""
+    return str(current_app.json.dumps(value, separators=(",", ":")))
+
+
 class _BedSummaries:
     """``/api/beds`` as JSON, each bed's part made once per view. Every central screen
     polls it once a second; a bed's view object is built anew only when the bed changed
@@ -172,7 +177,7 @@ def create_api(runtime: Runtime) -> Blueprint:
 
     @api.get("/beds")
     def beds():
-        body = summaries.json(runtime.views().beds, current_app.json.dumps)
+        body = summaries.json(runtime.views().beds, _compact)
         return Response(body, mimetype="application/json")
 
     @api.get("/sessions")

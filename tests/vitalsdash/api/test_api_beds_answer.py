@@ -37,3 +37,12 @@ def test_the_answer_is_the_whole_list_and_follows_every_change(tmp_path: Path) -
     later = c.client.get("/api/beds").get_json()
     assert later == _whole(c)
     assert [b["session"]["t_s"] for b in later] == [b["session"]["t_s"] + 5 for b in paused]
+
+
+def test_the_answer_is_as_compact_as_jsonify_makes_it(tmp_path: Path) -> None:
+    c = Clinic(tmp_path / "beds.sqlite")
+    with c.client.application.app_context():
+        from flask import jsonify
+
+        whole = jsonify(_clean([bed_summary(v) for v in c.rt.views().beds])).get_data()
+    assert c.client.get("/api/beds").data == whole
