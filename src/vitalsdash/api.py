@@ -11,8 +11,7 @@ from __future__ import annotations
 import html
 import logging
 import math
-import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -71,21 +70,18 @@ class _BedSummaries:
     """``/api/beds`` as JSON, each bed's part made once per view. Every central screen
     polls it once a second; a bed's view object is built anew only when the bed changed
     (in process by the runtime's view cache, in a web worker per published tick), so the
-    screens of one worker share the work of one."""
+    screens of one worker share the work of one. Two requests may make the same part at
+    once: both are right, the last one is kept."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
         self._made: dict[str, tuple[Any, str]] = {}  # bed id -> (its view, its JSON)
 
-    def json(self, views: Iterable[Any], dumps: Callable[[Any], str]) -> str:
+    def json(self, views: Iterable[Any]) -> str:
         parts = []
         for view in views:
-            with self._lock:
-                made = self._made.get(view.bed_id)
+            made = self._made.get(view.bed_id)
             if made is None or made[0] is not view:
-                made = (view, dumps(_clean(bed_summary(view))))
-                with self._lock:
-                    self._made[view.bed_id] = made
+                made = self._made[view.bed_id] = (view, _compact(_clean(bed_summary(view))))
             parts.append(made[1])
         return "[" + ",".join(parts) + "]\n"
 
@@ -177,7 +173,7 @@ def create_api(runtime: Runtime) -> Blueprint:
 
     @api.get("/beds")
     def beds():
-        body = summaries.json(runtime.views().beds, _compact)
+        body = summaries.json(runtime.views().beds)
         return Response(body, mimetype="application/json")
 
     @api.get("/sessions")

@@ -25,8 +25,6 @@ class TickMemo:
         self._tick = -1
         self._values: dict[Hashable, Any] = {}
         self._local = threading.local()
-        self.hits = 0
-        self.loads = 0
 
     def at_tick(self, tick: int | None) -> None:
         """This thread reads as of ``tick`` from now on (None: never through the memo)."""
@@ -41,11 +39,9 @@ class TickMemo:
             if tick > self._tick:
                 self._tick, self._values = tick, {}
             elif tick == self._tick and key in self._values:
-                self.hits += 1
                 return self._values[key]  # type: ignore[no-any-return]
         value = load()  # outside the lock: two streams may load at once, both are right
         with self._lock:
-            self.loads += 1
             if tick == self._tick:
                 self._values[key] = value
         return value

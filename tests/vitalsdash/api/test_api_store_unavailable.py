@@ -13,15 +13,14 @@ from __future__ import annotations
 import json
 import logging
 import os
-import sqlite3
 import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from sqlite_lock import sqlite_locked
 
 from vitalsdash.api import STORE_RETRY_AFTER_S, create_server
 from vitalsdash.clock import ManualClock
@@ -35,22 +34,6 @@ pytestmark = pytest.mark.integration
 LOCK_WAIT_S = 0.2
 """The store's busy timeout here: how long each refused read waits for the file."""
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-
-
-@contextmanager
-def locked(path: Path, store: Store) -> Iterator[None]:
-    """The file held exclusively by another connection until the block ends. The store's
-    pooled connections are closed first (in WAL mode an open one keeps the lock from
-    being taken), as a database restart would cut them."""
-    store.close()
-    holder = sqlite3.connect(path, isolation_level=None, timeout=30)
-    try:
-        holder.execute("PRAGMA locking_mode=EXCLUSIVE")
-        holder.execute("BEGIN EXCLUSIVE")
-        holder.execute("DELETE FROM schema_meta WHERE key = 'no such key'")  # takes the lock
-        yield
-    finally:
-        holder.close()
 
 
 @pytest.fixture
@@ -83,7 +66,7 @@ def test_api_reads_answer_503_while_the_store_is_locked_then_200(
     before = {p: client.get(p) for p in paths}
     assert all(r.status_code == 200 for r in before.values())
     caplog.clear()
-    with caplog.at_level(logging.WARNING), locked(path, rt.store):
+    with caplog.at_level(logging.WARNING), sqlite_locked(path, rt.store):
         during = {p: client.get(p) for p in paths}
     for p, r in during.items():
         assert r.status_code == 503, (p, r.get_data(as_text=True)[:300])
@@ -108,7 +91,7 @@ def test_an_action_while_the_store_is_locked_is_refused_then_done(
     path, rt = clinic
     client = create_server(rt).test_client()
     note = {"kind": "chart", "params": {"kind": "note", "text": "line checked"}}
-    with locked(path, rt.store):
+    with sqlite_locked(path, rt.store):
         r = client.post("/api/beds/chair1/actions", json=note)
     assert r.status_code == 503, r.get_data(as_text=True)[:300]
     assert r.get_json()["error"] == "not_stored"

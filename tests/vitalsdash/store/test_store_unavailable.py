@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
+from sqlite_lock import sqlite_locked
 
 from vitalsdash.store import (
     STORE_UNAVAILABLE_WORDS,
@@ -60,22 +60,6 @@ def _filled(store: Store) -> int:
         )
     )
     return sid
-
-
-@contextmanager
-def sqlite_locked(path: Path, store: Store) -> Iterator[None]:
-    """Another connection holds the file exclusively (its locking mode keeps the lock until
-    it closes). The store's pooled connections are closed first, as a restart cuts them:
-    in WAL mode an open connection keeps everyone else from taking the file."""
-    store.close()
-    holder = sqlite3.connect(path, isolation_level=None, timeout=30)
-    try:
-        holder.execute("PRAGMA locking_mode=EXCLUSIVE")
-        holder.execute("BEGIN EXCLUSIVE")
-        holder.execute("DELETE FROM schema_meta WHERE key = 'no such key'")  # takes the lock
-        yield
-    finally:
-        holder.close()
 
 
 @pytest.fixture
