@@ -148,11 +148,14 @@ class Publisher:
     def flush(self) -> bool:
         """Publish every write queued, the views and health now; True if Redis took it."""
         with self._lock:
-            writes = []
-            while self._pending:
-                writes.append(self._pending.popleft())
+            writes: list[tuple[TickWrite, int | None]] = []
             try:
+                # the views first: every write of the ticks they show is queued by then (a
+                # tick queues its writes before it counts, under the runtime's lock), so no
+                # page reads a view whose second its feed entries do not hold yet
                 clinic = self.runtime.views()
+                while self._pending:
+                    writes.append(self._pending.popleft())
                 for bed in clinic.beds:
                     if bed.session_id is not None:
                         self._bed_of[bed.session_id] = bed.bed_id

@@ -27,7 +27,7 @@ from vitalsdash.actions import ActionError
 from vitalsdash.bus import _wire
 from vitalsdash.bus._memo import TickMemo
 from vitalsdash.bus._redis import Link, RedisError, client, error_text, utc_now
-from vitalsdash.bus._remote_feed import RemoteFeed
+from vitalsdash.bus._remote_feed import READS, RemoteFeed
 from vitalsdash.config import ClinicConfig
 from vitalsdash.runtime import BedView, ClinicView, Command, TruthView, bed_summary
 from vitalsdash.store import Store
@@ -78,7 +78,8 @@ class RemoteRuntime:
         self._last_views: ClinicView | None = None
         self._stop = threading.Event()
         self._ticked = threading.Condition()
-        self._tick = 0
+        self._tick = 0  # the ticks streams may see: counted, and their reads done ahead
+        self._counted = 0  # the ticks the watcher has read
         self._tick_run: str | None = None
         self._tick_seen = 0
         self._tick_id = "$"
@@ -164,7 +165,7 @@ class RemoteRuntime:
         if not self.link.usable():
             return _UNREAD
         try:
-            raw = self.memo.get(key, lambda: self._redis.get(key))
+            raw = self.feed.shared("get", key)
             self.link.ok()
         except RedisError as exc:
             self.link.failed(exc)
@@ -280,6 +281,7 @@ class RemoteRuntime:
                 for entry_id, fields in self._redis.xrevrange(self.keys.ticks, count=1):
                     self._tick_id = entry_id.decode()
                     self._observe(fields)
+                    self._tick = self._counted
             except RedisError as exc:
                 self.link.failed(exc)
             if self._heard_at is None:
@@ -297,16 +299,37 @@ class RemoteRuntime:
                 self.link.failed(exc)
                 self._stop.wait(max(self.link.retry_s, 0.2))
                 with self._ticked:  # no tick can be seen: wake the pages anyway, so that
-                    self._tick += 1  # they read the store about once a second meanwhile
+                    self._counted += 1  # they read the store about once a second meanwhile
+                    self._tick = self._counted
                     self._ticked.notify_all()
                 continue
             entries = [e for _, es in got or () for e in es]
             if entries:
+                for entry_id, fields in entries:
+                    self._tick_id = entry_id.decode()
+                    self._observe(fields)
+                self.read_ahead(self._counted)  # before any stream may see the tick
                 with self._ticked:
-                    for entry_id, fields in entries:
-                        self._tick_id = entry_id.decode()
-                        self._observe(fields)
+                    self._tick = self._counted
                     self._ticked.notify_all()
+
+    def read_ahead(self, tick: int) -> None:
+        """Read, in one round trip, what the push streams asked in the last seconds, and
+        share it as ``tick``'s answers (``_memo``): woken, they need not wait on Redis.
+        Without Redis nothing is read: each stream finds its own way (the store)."""
+        keys = [k for k in self.memo.wanted() if isinstance(k, tuple) and k[0] in READS]
+        if not keys or not self.link.usable():
+            return
+        try:
+            with self._redis.pipeline(transaction=True) as p:  # one moment's answers
+                for op, key in keys:
+                    READS[op](p, key)
+                got = p.execute()
+        except RedisError as exc:
+            self.link.failed(exc)
+            return
+        self.link.ok()
+        self.memo.fill(tick, dict(zip(keys, got, strict=True)))
 
     def _observe(self, fields: dict[bytes, bytes]) -> None:
         """Count one published tick: the runtime's count while it runs, one more per
@@ -314,11 +337,11 @@ class RemoteRuntime:
         run, n = fields[b"run"].decode(), int(fields[b"tick"])
         self._heard_at = self.link.clock()
         if self._tick_run is None:
-            self._tick = n
+            self._counted = n
         elif run == self._tick_run and n > self._tick_seen:
-            self._tick += n - self._tick_seen
+            self._counted += n - self._tick_seen
         elif run != self._tick_run or n < self._tick_seen:
-            self._tick += 1
+            self._counted += 1
         self._tick_run, self._tick_seen = run, n
 
     def live_notice(self) -> str | None:

@@ -24,8 +24,11 @@ from vitalsdash.feed import SampleTuple
 from vitalsdash.store import Store
 from vitalsdash.waves import WaveSegment
 
-FIRST_PAGE = 2
-"""Entries read first, newest first: a page polling once a tick needs one."""
+FEED_FIRST_PAGE = 4
+"""Feed entries read first, newest first: a page sent news once a second while the
+runtime ticks twice a second needs the two since and the one before them."""
+WAVES_FIRST_PAGE = 2
+"""Wave entries read first: a stream reads them every tick and needs one new one."""
 MAX_PAGE = 256
 
 
@@ -62,8 +65,7 @@ class RemoteFeed:
         """Per channel the newest sample (t, value, quality): what the numerics show."""
         if self._link.usable():
             try:
-                key = self._keys.latest(session_id)
-                raw = self._memo.get(key, lambda: self._r.hgetall(key))
+                raw = self.shared("hgetall", self._keys.latest(session_id))
                 self._link.ok()
             except RedisError as exc:
                 self._link.failed(exc)
@@ -96,7 +98,7 @@ class RemoteFeed:
         if not self._link.usable():
             return 0, []
         try:
-            meta = self._memo.get(self._keys.meta, lambda: self._r.hgetall(self._keys.meta))
+            meta = self.shared("hgetall", self._keys.meta)
             if not meta:
                 return 0, []
             run = meta[b"run"].decode()
@@ -136,10 +138,10 @@ class RemoteFeed:
         key, sid = self._keys.feed(bed), str(session_id).encode()
         found: list[_wire.FeedEntry] = []
         expected: str | None = None  # the id the next (older) entry of the session must have
-        end, count = "+", FIRST_PAGE
+        end, count = "+", FEED_FIRST_PAGE
         try:
             while True:
-                batch = self._newest(key) if end == "+" else self._r.xrevrange(
+                batch = self.shared("feed_top", key) if end == "+" else self._r.xrevrange(
                     key, max=end, min="-", count=count)  # fmt: skip
                 for entry_id, raw in batch:
                     if raw.get(b"sid") != sid:
@@ -163,13 +165,9 @@ class RemoteFeed:
             self._link.failed(exc)
             return None
 
-    def _newest(self, key: str) -> list[tuple[bytes, dict[bytes, bytes]]]:
-        """A stream's newest entries (the first page), shared within a tick."""
-
-        def load() -> Any:
-            return self._r.xrevrange(key, max="+", min="-", count=FIRST_PAGE)
-
-        return self._memo.get(("newest", key), load)  # type: ignore[no-any-return]
+    def shared(self, op: str, key: str) -> Any:
+        """``READS[op]`` of ``key``, shared with the worker's other streams of this tick."""
+        return self._memo.get((op, key), lambda: READS[op](self._r, key))
 
     def _ok(self, value: Any) -> Any:
         self._link.ok()
@@ -183,9 +181,9 @@ class RemoteFeed:
         key = self._keys.waves(bed)
         found: list[tuple[int, list[WaveSegment]]] = []
         last_end: float | None = None
-        end, count = "+", FIRST_PAGE
+        end, count = "+", WAVES_FIRST_PAGE
         while end:
-            batch = self._newest(key) if end == "+" else self._r.xrevrange(
+            batch = self.shared("waves_top", key) if end == "+" else self._r.xrevrange(
                 key, max=end, min="-", count=count)  # fmt: skip
             end = "(" + batch[-1][0].decode() if len(batch) == count else ""
             count = min(count * 4, MAX_PAGE)
@@ -206,6 +204,16 @@ class RemoteFeed:
             return []
         return [(seq, sid, s) for seq, segs in reversed(found) for s in segs
                 if s.end_s >= last_end - horizon_s]  # fmt: skip
+
+
+READS: dict[str, Callable[[Any, str], Any]] = {
+    "get": lambda r, key: r.get(key),
+    "hgetall": lambda r, key: r.hgetall(key),
+    "feed_top": lambda r, key: r.xrevrange(key, max="+", min="-", count=FEED_FIRST_PAGE),
+    "waves_top": lambda r, key: r.xrevrange(key, max="+", min="-", count=WAVES_FIRST_PAGE),
+}
+"""The reads a tick's streams share, by name: each from a client, or queued on a
+pipeline when the worker reads them ahead of its streams (``RemoteRuntime``)."""
 
 
 def _latest(row: list[Any]) -> tuple[float, float, str]:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from bus_clinic import Clinic
 
+from vitalsdash.bus._memo import TickMemo
 from vitalsdash.ui.live.bedside import bedside_tick
 
 pytestmark = pytest.mark.integration
@@ -17,11 +18,12 @@ class Counting:
     """Counts the commands a Redis client sends."""
 
     def __init__(self, client: Any) -> None:
-        self.client, self.n = client, 0
+        self.client, self.n, self.sent = client, 0, []
         self._orig = client.execute_command
 
         def counted(*args: Any, **kwargs: Any) -> Any:
             self.n += 1
+            self.sent.append(args[:2])
             return self._orig(*args, **kwargs)
 
         client.execute_command = counted
@@ -71,3 +73,34 @@ def test_reads_outside_a_stream_always_ask_redis(clinic: Clinic) -> None:
     _step(clinic)
     after = r.view("chair1")  # a request, not a stream: no sharing
     assert after.t_s == before.t_s + 1
+
+
+def test_woken_streams_find_their_reads_done_by_the_tick_watcher(clinic: Clinic) -> None:
+    _step(clinic, 30)
+    r = clinic.remote
+    cur = bedside_tick(r, "chair1", None)["cursor"]
+    seen = r.tick_count  # starts the worker's tick watcher
+    for _ in range(3):  # the first tick learns what the stream asks; the next ones read ahead
+        _step(clinic)
+        while seen < clinic.rt.tick_count:  # the watcher has read every tick published
+            seen = r.wait_for_tick(seen, timeout_s=10)
+        counter = Counting(r._redis)
+        with r.shared_reads(seen):
+            out = bedside_tick(r, "chair1", cur)
+        assert repr(out) == repr(bedside_tick(clinic.rt, "chair1", cur))
+        cur = out["cursor"]
+    assert cur["now"] == clinic.rt.view("chair1").t_s
+    assert counter.sent == []  # the page's reads were all in the watcher's one round trip
+
+
+def test_what_no_stream_asks_any_more_is_not_read_ahead() -> None:
+    now = [0.0]
+    memo = TickMemo(wanted_s=3.0, clock=lambda: now[0])
+    memo.get(("get", "view"), lambda: b"page")  # a request: not a stream's read
+    assert memo.wanted() == []
+    memo.at_tick(1)
+    memo.get(("get", "view"), lambda: b"page")
+    now[0] = 3.0
+    assert memo.wanted() == [("get", "view")]
+    now[0] = 3.1
+    assert memo.wanted() == []  # no stream asked for it in 3 s: nobody wants it
