@@ -11,8 +11,6 @@ from __future__ import annotations
 import html
 import logging
 import math
-from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
@@ -23,7 +21,7 @@ from vitalsdash.access import AccessDenied, Principal
 from vitalsdash.actions import ACTORS, CLINIC_ACTIONS, ActionError
 from vitalsdash.adapters.simulator import EVENT_KINDS
 from vitalsdash.principal import current_principal
-from vitalsdash.runtime import Command, Runtime, bed_summary
+from vitalsdash.runtime import Command, Runtime, json_ready
 from vitalsdash.store import StoreUnavailableError
 from vitalsdash.tomlconfig import shown
 
@@ -47,43 +45,8 @@ def _error(code: str, message: str, status: int):
     return jsonify({"error": code, "message": message}), status
 
 
-def _clean(value: Any) -> Any:
-    """JSON has no NaN: missing values go out as null; times as ISO 8601 (Flask's default,
-    an HTTP date, drops the anchor's fraction of a second)."""
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    return value
-
-
-def _compact(value: Any) -> str:
-    """JSON as ``jsonify`` writes it outside debug mode: sorted keys, no spaces."""
-    return str(current_app.json.dumps(value, separators=(",", ":")))
-
-
-class _BedSummaries:
-    """``/api/beds`` as JSON, each bed's part made once per view. Every central screen
-    polls it once a second; a bed's view object is built anew only when the bed changed
-    (in process by the runtime's view cache, in a web worker per published tick), so the
-    screens of one worker share the work of one. Two requests may make the same part at
-    once: both are right, the last one is kept."""
-
-    def __init__(self) -> None:
-        self._made: dict[str, tuple[Any, str]] = {}  # bed id -> (its view, its JSON)
-
-    def json(self, views: Iterable[Any]) -> str:
-        parts = []
-        for view in views:
-            made = self._made.get(view.bed_id)
-            if made is None or made[0] is not view:
-                made = self._made[view.bed_id] = (view, _compact(_clean(bed_summary(view))))
-            parts.append(made[1])
-        return "[" + ",".join(parts) + "]\n"
+_clean = json_ready
+"""JSON-safe (NaN as null, times as ISO 8601): what every answer is made of."""
 
 
 def store_unavailable_response(exc: StoreUnavailableError) -> Response:
@@ -169,12 +132,9 @@ def create_api(runtime: Runtime) -> Blueprint:
         report = runtime.health()
         return jsonify(_clean(report)), 200 if report["status"] == "ok" else 503
 
-    summaries = _BedSummaries()
-
     @api.get("/beds")
     def beds():
-        body = summaries.json(runtime.views().beds)
-        return Response(body, mimetype="application/json")
+        return Response(runtime.beds_json(), mimetype="application/json")
 
     @api.get("/sessions")
     def sessions():

@@ -33,7 +33,7 @@ from typing import Any
 from vitalsdash.actions import ActionError
 from vitalsdash.bus import _wire
 from vitalsdash.bus._redis import Link, RedisError, ResponseError, client, error_text
-from vitalsdash.runtime import ClinicView, Command, Runtime
+from vitalsdash.runtime import BedsJson, ClinicView, Command, Runtime
 from vitalsdash.store import EVENT_KINDS, TickWrite, as_event_row, event_record, sample_tuples
 
 log = logging.getLogger("vitalsdash.bus")
@@ -93,6 +93,7 @@ class Publisher:
         self._streams: set[str] = set()  # feed streams to trim when idle
         self._wave_seq = 0
         self._published_tick: int | None = None
+        self._beds_json = BedsJson()
         self.flushes = 0
         self.dropped_writes = 0
         self.last_published: Any = None
@@ -327,6 +328,7 @@ class Publisher:
                       "tick_count": clinic.tick_count, "live_updates": clinic.live_updates,
                       "beds": [b.bed_id for b in clinic.beds], "run": self.run}  # fmt: skip
             p.set(k.clinic, _wire.dumps(header))
+            p.set(k.beds_json, self._beds_json.body(clinic.beds))  # made once, not per worker
             for bed_view, truth in zip(clinic.beds, truths, strict=True):
                 p.set(k.view(bed_view.bed_id), _wire.dumps(bed_view.to_dict()))
                 if truth is not None:

@@ -2,8 +2,8 @@
 
 Pages, the API and push streams use a runtime through a few names (views, view, truth,
 submit, feed, store, clinic, wall, wait_for_tick, tick_count, stopping, health,
-add_health_check, bed_summary); this class has the same ones, so the same app runs in
-a worker process. Views come from the keys the runtime's ``Publisher`` sets, feed reads
+add_health_check, bed_summary, beds_json); this class has the same ones, so the same app
+runs in a worker process. Views come from the keys the runtime's ``Publisher`` sets, feed reads
 from its streams (``RemoteFeed``), history from the store, commands go to the runtime
 and wait for its answer.
 
@@ -29,7 +29,7 @@ from vitalsdash.bus._memo import TickMemo
 from vitalsdash.bus._redis import Link, RedisError, client, error_text, utc_now
 from vitalsdash.bus._remote_feed import READS, RemoteFeed
 from vitalsdash.config import ClinicConfig
-from vitalsdash.runtime import BedView, ClinicView, Command, TruthView, bed_summary
+from vitalsdash.runtime import BedsJson, BedView, ClinicView, Command, TruthView, bed_summary
 from vitalsdash.store import Store
 
 COMMAND_TIMEOUT_S = 10.0
@@ -74,6 +74,7 @@ class RemoteRuntime:
                                self.memo)  # fmt: skip
         self._checks: dict[str, HealthCheck] = {}
         self._decoded: dict[str, tuple[bytes, Any]] = {}  # key -> (raw, view): decoded once
+        self._beds_json = BedsJson()
         self._bed_ids: list[str] = []
         self._last_views: ClinicView | None = None
         self._stop = threading.Event()
@@ -160,6 +161,21 @@ class RemoteRuntime:
         if view is None:
             raise KeyError(bed_id)
         return bed_summary(view)
+
+    def beds_json(self) -> str:
+        """``/api/beds``'s body as the runtime published it with the views, read afresh
+        (an action's effect shows at once); without Redis, made from the views as last
+        read. The runtime makes it once per tick: a worker decodes no view for it."""
+        if self.link.usable():
+            try:
+                raw = self._redis.get(self.keys.beds_json)
+                self.link.ok()
+            except RedisError as exc:
+                self.link.failed(exc)
+            else:
+                if raw is not None:
+                    return raw.decode()
+        return self._beds_json.body(self.views().beds)
 
     def _read_one(self, key: str, cls: type) -> Any:
         if not self.link.usable():

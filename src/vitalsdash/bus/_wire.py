@@ -55,6 +55,11 @@ class Keys:
         return f"{self.prefix}:health"
 
     @property
+    def beds_json(self) -> str:
+        """``/api/beds``'s body as the runtime answers it (``Runtime.beds_json``)."""
+        return f"{self.prefix}:beds-json"
+
+    @property
     def meta(self) -> str:
         """The publisher's run id, the newest wave seq and the feed's wave horizon."""
         return f"{self.prefix}:meta"

@@ -8,6 +8,7 @@ sessions, alarm engines, sources and the lock stay inside this package
 (docs/architecture.md, "The seam").
 """
 
+from vitalsdash.runtime._beds_json import BedsJson, json_ready
 from vitalsdash.runtime._commands import SET_LIMITS, Command, LimitEdit, set_limits
 from vitalsdash.runtime._core import HL7_CATCH_UP_S, HL7_LAG_S, Runtime
 from vitalsdash.runtime._views import (
@@ -43,6 +44,7 @@ __all__ = [
     "AudioView",
     "BaselineView",
     "BedView",
+    "BedsJson",
     "ClinicView",
     "Command",
     "CriterionView",
@@ -58,5 +60,6 @@ __all__ = [
     "SignalsView",
     "TruthView",
     "bed_summary",
+    "json_ready",
     "set_limits",
 ]

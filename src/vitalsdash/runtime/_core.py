@@ -51,6 +51,7 @@ from vitalsdash.feed import Feed
 from vitalsdash.model import Phase
 from vitalsdash.runtime import _course, _infusion_start, _pump, _views
 from vitalsdash.runtime._bed import BedSession, Pending, alarm_event_row
+from vitalsdash.runtime._beds_json import BedsJson
 from vitalsdash.runtime._commands import SET_LIMITS, Command
 from vitalsdash.runtime._discharge import discharge, discharge_answer, discharge_update
 from vitalsdash.runtime._health import Health, HealthCheck, error_text
@@ -100,6 +101,7 @@ class Runtime:
         self.wall = wall
         self.lock = CountingLock()  # every section under it may change the beds: counted
         self._view_cache = ViewCache(self.lock)  # so each bed's views are built once per change
+        self._beds_json = BedsJson()
         self.beds: dict[str, Bed] = {b.id: Bed(b) for b in clinic.beds}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -488,6 +490,10 @@ class Runtime:
         if view is None:
             raise KeyError(bed_id)
         return _views.summary(view)
+
+    def beds_json(self) -> str:
+        """Every bed as ``/api/beds`` shows it: the JSON text of a list of ``bed_summary``."""
+        return self._beds_json.body(self.views().beds)
 
     def session_bed(self, session_id: int) -> Bed | None:
         for bed in self.beds.values():

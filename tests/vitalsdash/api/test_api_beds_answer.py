@@ -9,14 +9,13 @@ from pathlib import Path
 import pytest
 from test_api import Clinic
 
-from vitalsdash.api import _clean
-from vitalsdash.runtime import bed_summary
+from vitalsdash.runtime import bed_summary, json_ready
 
 pytestmark = pytest.mark.unit
 
 
 def _whole(c: Clinic) -> list:
-    return json.loads(json.dumps(_clean([bed_summary(v) for v in c.rt.views().beds])))
+    return json.loads(json.dumps(json_ready([bed_summary(v) for v in c.rt.views().beds])))
 
 
 def test_the_answer_is_the_whole_list_and_follows_every_change(tmp_path: Path) -> None:
@@ -44,5 +43,5 @@ def test_the_answer_is_as_compact_as_jsonify_makes_it(tmp_path: Path) -> None:
     with c.client.application.app_context():
         from flask import jsonify
 
-        whole = jsonify(_clean([bed_summary(v) for v in c.rt.views().beds])).get_data()
+        whole = jsonify(json_ready([bed_summary(v) for v in c.rt.views().beds])).get_data()
     assert c.client.get("/api/beds").data == whole

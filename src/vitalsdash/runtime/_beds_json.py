@@ -1,0 +1,55 @@
+"""``/api/beds``'s body, made from the views: each bed's part once per view.
+
+Every central screen polls ``/api/beds`` once a second. A bed's view object is built
+anew only when the bed changed (the runtime's view cache), so its part of the answer is
+made once per change and shared by every screen. The runtime process makes it for its
+own API and, in a scaled-out clinic, once per tick for every web worker (the publisher
+puts it on the bus), so that no worker decodes 64 views to answer one poll.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from vitalsdash.runtime._views import BedView, summary
+
+
+def json_ready(value: Any) -> Any:
+    """JSON has no NaN: missing values go out as null; times as ISO 8601 (Flask's default,
+    an HTTP date, drops the anchor's fraction of a second)."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_ready(v) for v in value]
+    return value
+
+
+def compact_json(value: Any) -> str:
+    """JSON as Flask's ``jsonify`` writes it outside debug mode: sorted keys, no spaces,
+    ASCII only."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+class BedsJson:
+    """``body(views)``: the list of every bed's summary, as JSON text. Two threads may
+    make the same part at once: both are right, the last one is kept."""
+
+    def __init__(self) -> None:
+        self._made: dict[str, tuple[BedView, str]] = {}  # bed id -> (its view, its JSON)
+
+    def body(self, views: Iterable[BedView]) -> str:
+        parts = []
+        for view in views:
+            made = self._made.get(view.bed_id)
+            if made is None or made[0] is not view:
+                made = self._made[view.bed_id] = (view, compact_json(json_ready(summary(view))))
+            parts.append(made[1])
+        return "[" + ",".join(parts) + "]\n"
