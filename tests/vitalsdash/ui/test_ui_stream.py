@@ -272,3 +272,36 @@ def test_a_store_out_of_reach_costs_a_tick_not_the_stream(rt: Runtime, monkeypat
     assert news["bed-cursor"] == {"data": {"now": 602.0}}
     assert len(_hr_points(news)) == 2  # both seconds, the missed one too
     assert hub.open_streams == 1
+
+
+def test_a_stream_woken_late_still_sends_the_next_second_on_its_tick(rt: Runtime) -> None:
+    """Under load the streams of one tick wake one after another: a stream that woke late
+    paces from when the first one woke, so the next second still goes out on its tick,
+    not a tick later."""
+    clock = Clock()
+    hub = StreamHub(rt, clock=clock)
+    first, late = iter(hub.open_bed("chair1")), iter(hub.open_bed("chair1"))
+    for stream in (first, late):
+        _news(stream), _news(stream)  # the retry hint, the backfill at 100.0
+    clock.t = 101.0
+    rt.advance(1)
+    assert _data(_news(first))["bed-cursor"]["data"]["now"] == 601.0
+    clock.t = 101.3  # woken 300 ms after the first: the others' work held it
+    assert _data(_news(late))["bed-cursor"]["data"]["now"] == 601.0
+    clock.t = 101.5
+    rt.advance(0)  # the tick between two seconds
+    clock.t = 102.0
+    rt.advance(1)
+    clock.t = 102.05  # woken at once this time
+
+    def a_tick_later() -> None:
+        clock.t = 102.5
+        rt.advance(0)
+
+    timer = threading.Timer(1.0, a_tick_later)
+    timer.start()
+    news = _data(_news(late))
+    sent_at = clock.t
+    timer.join()
+    assert news["bed-cursor"]["data"]["now"] == 602.0
+    assert sent_at == 102.05  # on the tick that brought it

@@ -73,6 +73,7 @@ class StreamHub:
         self._closed = threading.Event()
         self._count = threading.Condition()
         self.open_streams = 0
+        self._woke: tuple[int, float] = (-1, 0.0)  # the newest tick, when a stream first woke
 
     def open_bed(self, bed_id: str) -> BedStream:
         """The SSE byte stream for ``bed_id``'s page; a slot is taken at once (KeyError for
@@ -142,7 +143,7 @@ class StreamHub:
                 yield b": quiet\n\n"
                 sent_at = now
             seen, ticked = self._wait(seen, due, early, quiet_until=sent_at + self.heartbeat_s)
-            now = self.clock()
+            now = self._tick_time(seen) if ticked else self.clock()
             # a tick before the period is up sends its waves now and its news at the next
             # tick after ``due`` (a period after ``due`` at the latest); a quiet timeout
             # looks for news too
@@ -153,6 +154,18 @@ class StreamHub:
                 shows = None if view is None else view.t_s
                 tick_due = pace.due(shows, cursor["now"], now, due, sent_at)
             early = early or (ticked and not tick_due)
+
+    def _tick_time(self, tick: int) -> float:
+        """When the first stream woke for ``tick``: the time every stream paces from. The
+        others wake one after another as the interpreter frees up, a few hundred ms later
+        under load; a stream pacing from its own wake would find the next second's tick
+        "too early" whenever it woke late the time before, and send that second a tick
+        late."""
+        now = self.clock()
+        with self._count:
+            if tick > self._woke[0]:
+                self._woke = (tick, now)
+            return self._woke[1] if tick == self._woke[0] else now
 
     def _wait(self, seen: int, due: float, early: bool, quiet_until: float) -> tuple[int, bool]:
         """Until the next runtime tick (or ``quiet_until``; or ``due`` + a period when a
