@@ -40,6 +40,11 @@ PERIOD_S = 1.0
 """At most one message a second, as the polling page's Interval."""
 HEARTBEAT_S = 15.0
 """A comment line this often on a quiet stream, so a closed page frees its thread."""
+NEXT_NEWS = 0.6
+"""Periods after news before the next may go: more than the half period between two ticks
+(twice a second at x1), so that a fast clinic still gets news once a period; well under
+one period, so that a tick that comes a few hundred ms early (the runtime published the
+last one late, or this stream woke late for it) still sends its second at once."""
 RETRY_MS = 2000
 """How soon the browser reconnects after the server went away."""
 EXTENSION = "vitalsdash.streams"
@@ -133,7 +138,7 @@ class StreamHub:
                 frame = _frame(props)
                 if frame is not None:
                     yield frame
-                    sent_at, due = now, now + 0.9 * self.period_s  # the next tick a period on
+                    sent_at, due = now, now + NEXT_NEWS * self.period_s
                     pace.sent()
                 early = False
             if wave is not None:
