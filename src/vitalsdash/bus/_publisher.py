@@ -94,6 +94,7 @@ class Publisher:
         self._wave_seq = 0
         self._published_tick: int | None = None
         self._beds_json = BedsJson()
+        self._made: dict[tuple[type, str], tuple[Any, bytes]] = {}  # a view's JSON, once
         self.flushes = 0
         self.dropped_writes = 0
         self.last_published: Any = None
@@ -330,9 +331,9 @@ class Publisher:
             p.set(k.clinic, _wire.dumps(header))
             p.set(k.beds_json, self._beds_json.body(clinic.beds))  # made once, not per worker
             for bed_view, truth in zip(clinic.beds, truths, strict=True):
-                p.set(k.view(bed_view.bed_id), _wire.dumps(bed_view.to_dict()))
+                p.set(k.view(bed_view.bed_id), self._json(bed_view))
                 if truth is not None:
-                    p.set(k.truth(bed_view.bed_id), _wire.dumps(truth.to_dict()))
+                    p.set(k.truth(bed_view.bed_id), self._json(truth))
             p.set(k.health, _wire.dumps(health), px=self.health_ttl_ms)
             p.hset(k.meta, mapping={"run": self.run, "wave_seq": str(self._wave_seq),
                                     "wave_horizon_s": repr(self.runtime.feed.wave_horizon_s),
@@ -342,6 +343,15 @@ class Publisher:
                        maxlen=TICKS_KEPT, approximate=True)  # fmt: skip
             p.execute()
         self._published_tick = clinic.tick_count
+
+    def _json(self, view: Any) -> bytes:
+        """A view's JSON, made once per view object (the runtime builds a bed's views anew
+        only when the bed changed: at x1, every other tick)."""
+        key = (type(view), view.bed_id)
+        made = self._made.get(key)
+        if made is None or made[0] is not view:
+            made = self._made[key] = (view, _wire.dumps(view))
+        return made[1]
 
     # -- commands -----------------------------------------------------------------------
     def _command_loop(self) -> None:

@@ -31,7 +31,17 @@ _JSON_OPTS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 
 
 def dumps(obj: Any) -> bytes:
-    return orjson.dumps(obj, option=_JSON_OPTS)
+    """JSON of plain data, and of the seam's values (``Plain`` dataclasses) as their
+    ``to_dict()`` gives it, made by orjson without the copy: a fifth of the time, and the
+    runtime writes every bed's view on every tick."""
+    return orjson.dumps(obj, default=_mapping, option=_JSON_OPTS)
+
+
+def _mapping(obj: Any) -> Any:
+    """The read-only mappings inside views (orjson writes dicts, not mapping proxies)."""
+    if isinstance(obj, Mapping):
+        return dict(obj)
+    raise TypeError(f"not JSON: {type(obj).__name__}")
 
 
 def loads(raw: bytes | str) -> Any:
