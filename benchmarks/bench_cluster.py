@@ -53,6 +53,10 @@ NOW = re.compile(rb'"bed-cursor":\s*\{"data":\s*\{"now":\s*(-?[0-9.eE+-]+)')
 """The page's time in a stream message (``bed-cursor.now``), read without parsing it."""
 
 
+TAIL = (75, 90, 95, 98, 99)
+"""Latency percentiles printed besides p50 and p95: where the tail starts."""
+
+
 def clinic_toml(chairs: int) -> str:
     beds = "\n".join(
         f'[[beds]]\nid = "chair{i}"\nlabel = "Chair {i}"\nscenario = "uneventful-depression"\n'
@@ -245,6 +249,7 @@ def run_load(port: int, chairs: int, n_bed: int, n_central: int, seconds: float,
         "updates": updates,
         "p50_ms": 1000 * statistics.median(lat) if lat else float("nan"),
         "p95_ms": 1000 * lat[int(0.95 * (len(lat) - 1))] if lat else float("nan"),
+        "tail_ms": {q: 1000 * lat[int(q / 100 * (len(lat) - 1))] for q in TAIL} if lat else {},
         "missed_per_viewer": sum(v.missed for v in viewers) / max(1, n_bed),
         "central_p95_ms": 1000
         * sorted(x for v in centrals for x in v.latencies)[
@@ -424,6 +429,8 @@ def report(label: str, r: dict[str, object]) -> None:
           f"latency p50 {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms; missed updates per "
           f"viewer {r['missed_per_viewer']:.2f}; central /api/beds p95 "
           f"{r['central_p95_ms']:.0f} ms")  # fmt: skip
+    tail = r["tail_ms"]
+    print("    latency " + ", ".join(f"p{q} {ms:.0f} ms" for q, ms in tail.items()))  # type: ignore[union-attr]
     for name, c in r["cpu"].items():  # type: ignore[union-attr]
         per = r["cpu_ms_per_update"][name]  # type: ignore[index]
         print(f"    {name:8s} {100 * c:5.1f}% of a core   {per:.2f} ms CPU per update")

@@ -135,6 +135,8 @@ class RemoteRuntime:
         """One bed as last published (None: no such bed); without Redis, as last read."""
         got = self._read_one(self.keys.view(bed_id), BedView)
         if got is not _UNREAD and got is not None:
+            if got.session_id is not None:  # its feed is this bed's: no store read to learn it
+                self._bed_of[got.session_id] = bed_id
             return got
         cached = self._decoded.get(self.keys.view(bed_id))
         if got is _UNREAD and cached is not None:  # a page that only ever read its bed
