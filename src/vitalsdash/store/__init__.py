@@ -34,7 +34,11 @@ from vitalsdash.store._codec import (
     safe_text,
     sample_tuples,
 )
-from vitalsdash.store._errors import STORE_UNAVAILABLE_WORDS, StoreUnavailableError
+from vitalsdash.store._errors import (
+    STORE_UNAVAILABLE_WORDS,
+    STORE_UNWRITABLE_WORDS,
+    StoreUnavailableError,
+)
 from vitalsdash.store._reads import SAMPLE_COLUMNS
 from vitalsdash.store._store import (
     SCHEMA_VERSION,
@@ -49,6 +53,7 @@ __all__ = [
     "SAMPLE_COLUMNS",
     "SCHEMA_VERSION",
     "STORE_UNAVAILABLE_WORDS",
+    "STORE_UNWRITABLE_WORDS",
     "ActionRow",
     "AlarmEventRow",
     "ObservationRow",

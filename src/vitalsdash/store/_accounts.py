@@ -53,7 +53,7 @@ class StoreAccounts(ReadConnections):
                   "role": role, "password_hash": password_hash,
                   "created_wall": wall_text(now or _utcnow())}  # fmt: skip
         try:
-            with self._writer.begin() as conn:
+            with self._write() as conn:
                 return int(conn.execute(insert(_schema.users).values(**values))
                            .inserted_primary_key[0])  # fmt: skip
         except IntegrityError:
@@ -83,7 +83,7 @@ class StoreAccounts(ReadConnections):
         """Remove an account with its tokens and chair assignments (its actions keep the
         name they were taken under)."""
         t = _schema.users
-        with self._writer.begin() as conn:
+        with self._write() as conn:
             uid = conn.execute(select(t.c.id).where(t.c.name_key == name_key(name))).scalar()
             if uid is None:
                 return False
@@ -95,7 +95,7 @@ class StoreAccounts(ReadConnections):
 
     def set_password(self, user_id: int, password_hash: str | None) -> None:
         t = _schema.users
-        with self._writer.begin() as conn:
+        with self._write() as conn:
             conn.execute(update(t).where(t.c.id == int(user_id))
                          .values(password_hash=password_hash))  # fmt: skip
 
@@ -126,7 +126,7 @@ class StoreAccounts(ReadConnections):
     # -- API tokens (their SHA-256 digests)
 
     def add_token(self, user_id: int, digest: str, now: datetime | None = None) -> None:
-        with self._writer.begin() as conn:
+        with self._write() as conn:
             conn.execute(
                 insert(_schema.api_tokens).values(
                     digest=digest, user_id=int(user_id), created_wall=wall_text(now or _utcnow())
@@ -142,7 +142,7 @@ class StoreAccounts(ReadConnections):
 
     def revoke_tokens(self, user_id: int) -> int:
         t = _schema.api_tokens
-        with self._writer.begin() as conn:
+        with self._write() as conn:
             return conn.execute(delete(t).where(t.c.user_id == int(user_id))).rowcount or 0
 
     # -- the class code
@@ -160,7 +160,7 @@ class StoreAccounts(ReadConnections):
                        expires: datetime) -> None:  # fmt: skip
         """Make ``code`` the class code until ``expires``; earlier codes stop working."""
         t = _schema.class_codes
-        with self._writer.begin() as conn:
+        with self._write() as conn:
             conn.execute(delete(t))
             conn.execute(insert(t).values(code=code, created_by=created_by,
                                           created_wall=wall_text(now),
@@ -188,7 +188,7 @@ class StoreAccounts(ReadConnections):
         """Give chair ``bed_id`` to ``user_id`` (None: to nobody)."""
         a = _schema.chair_assignments
         try:
-            with self._writer.begin() as conn:
+            with self._write() as conn:
                 conn.execute(delete(a).where(a.c.bed_id == str(bed_id)))
                 if user_id is not None:
                     conn.execute(insert(a).values(bed_id=str(bed_id), user_id=int(user_id),
@@ -208,7 +208,7 @@ class StoreAccounts(ReadConnections):
         if found is not None:
             return bytes(found)
         try:
-            with self._writer.begin() as conn:
+            with self._write() as conn:
                 conn.execute(insert(t).values(name=name, value=secrets.token_bytes(SECRET_BYTES)))
         except (IntegrityError, SQLAlchemyError):
             pass  # another process made it first: read theirs

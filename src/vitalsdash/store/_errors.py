@@ -31,6 +31,10 @@ STORE_UNAVAILABLE_WORDS = (
     "The session records cannot be read just now: nothing was lost. Try again in a moment."
 )
 """What a person reads when the store cannot be reached (no driver words, no address)."""
+STORE_UNWRITABLE_WORDS = (
+    "The change cannot be saved just now: nothing was changed. Try again in a moment."
+)
+"""The same for a change a person asked for (an account, a token, a class code)."""
 
 # SQLite's primary result codes that mean "not now" rather than "not like this": BUSY and
 # LOCKED (another process holds the file), IOERR (the disk), CANTOPEN (the file cannot be
@@ -61,6 +65,10 @@ class StoreUnavailableError(StoreError):
 
     words = STORE_UNAVAILABLE_WORDS
 
+    def __init__(self, message: str, words: str = STORE_UNAVAILABLE_WORDS) -> None:
+        super().__init__(message)
+        self.words = words
+
 
 def unreachable(exc: BaseException) -> bool:
     """Whether a SQLAlchemy error means the database cannot be reached or read just now
@@ -87,10 +95,26 @@ def one_line(exc: BaseException) -> str:
 class ReadConnections:
     """What the read halves of :class:`~vitalsdash.store.Store` share: a connection for
     one read (``with self._read() as conn``) whose driver errors of an unreachable
-    database come out as :class:`StoreUnavailableError`."""
+    database come out as :class:`StoreUnavailableError`; and, for the changes a person
+    asks for through a page or the API (``with self._write() as conn``, one transaction),
+    the same, so that they too are refused with "try again", not a 500."""
 
     _engine: Engine
+    _writer: Engine
     _name: str
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        try:
+            with self._writer.begin() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            if not unreachable(exc):
+                raise
+            raise StoreUnavailableError(
+                f"{self._name}: the store cannot be written just now: {one_line(exc)}",
+                STORE_UNWRITABLE_WORDS,
+            ) from exc
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:

@@ -201,3 +201,43 @@ def test_dash_callbacks_and_pages_answer_503_while_the_store_is_locked(tmp_path:
     assert {k: out["after"][k]["status"] for k in names} == dict.fromkeys(names, 200)
     assert json.loads(out["after"]["api"]["body"]) == json.loads(out["before"]["api"]["body"])
     assert out["after"]["timeline"]["a_figure"]
+
+
+def test_a_token_while_the_store_takes_no_writes_is_refused_then_given(
+    clinic: tuple[Path, Runtime], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Signing in for an API token reads the account, then stores the token. While
+    another program holds the file's write lock (reads still work) the token cannot be
+    stored: 503 with the words for a change not saved, and no token is handed out."""
+    import sqlite3
+
+    from vitalsdash.access import hash_password
+    from vitalsdash.server._serve import install_access
+    from vitalsdash.store import STORE_UNWRITABLE_WORDS
+
+    path, rt = clinic
+    rt.store.add_user("Ines", "instructor", hash_password("a long passphrase"))
+    app = create_server(rt)
+    install_access(app, rt, require_login=True)
+    client = app.test_client()
+    body = {"name": "Ines", "password": "a long passphrase"}
+    writer = sqlite3.connect(path, isolation_level=None, timeout=30)
+    caplog.clear()
+    try:
+        writer.execute("BEGIN IMMEDIATE")  # the write lock; readers go on (WAL)
+        with caplog.at_level(logging.WARNING):
+            refused = client.post("/api/token", json=body)
+    finally:
+        writer.close()
+    assert refused.status_code == 503, refused.get_data(as_text=True)[:300]
+    assert refused.get_json() == {"error": "store_unavailable",
+                                  "message": STORE_UNWRITABLE_WORDS}  # fmt: skip
+    # the sign-in limiter writes Retry-After again from ours (whole seconds, rounded down)
+    assert 0 < int(refused.headers["Retry-After"]) <= STORE_RETRY_AFTER_S
+    assert all(rec.exc_info is None for rec in caplog.records)  # no traceback
+    assert any("cannot be written" in rec.getMessage() for rec in caplog.records)
+    given = client.post("/api/token", json=body)
+    assert given.status_code == 200
+    token = given.get_json()["token"]
+    me = client.get("/api/sessions", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200  # the token handed out is the one stored
