@@ -37,6 +37,8 @@ COMMAND_TIMEOUT_S = 10.0
 SOCKET_TIMEOUT_S = 2.0
 TICK_BLOCK_MS = 1000
 """How long the tick watcher blocks per read (and so to notice a stop)."""
+OUTAGE_TICKS = 3
+"""While Redis cannot be read, pages are woken this many times between two tries."""
 SILENT_AFTER_S = 5.0
 """No tick published for this long: the runtime is not running (or restarting)."""
 FEED_DEGRADED = ("Live feed degraded: readings come from the record store and may lag a few "
@@ -66,7 +68,10 @@ class RemoteRuntime:
         self.keys = _wire.Keys(prefix)
         self.command_timeout_s = float(command_timeout_s)
         self._redis = client(redis_url, SOCKET_TIMEOUT_S)
-        self._blocking = client(redis_url, max(self.command_timeout_s, TICK_BLOCK_MS / 1000) + 5)
+        self._blocking = client(redis_url, self.command_timeout_s + 5)  # a command's answer
+        # the tick watcher's own: a Redis that hangs (rather than ends) is noticed within
+        # a few seconds, not a command's timeout
+        self._ticks = client(redis_url, TICK_BLOCK_MS / 1000 + SOCKET_TIMEOUT_S)
         self.link = Link(clock, wall, retry_s)
         self._bed_of: dict[int, str] = {}
         self.memo = TickMemo()
@@ -311,15 +316,20 @@ class RemoteRuntime:
     def _watch_ticks(self) -> None:
         while not self._stop.is_set():
             try:
-                got = self._blocking.xread({self.keys.ticks: self._tick_id}, count=100,
+                got = self._ticks.xread({self.keys.ticks: self._tick_id}, count=100,
                                            block=TICK_BLOCK_MS)  # fmt: skip
             except RedisError as exc:
                 self.link.failed(exc)
-                self._stop.wait(max(self.link.retry_s, 0.2))
-                with self._ticked:  # no tick can be seen: wake the pages anyway, so that
-                    self._counted += 1  # they read the store about once a second meanwhile
-                    self._tick = self._counted
-                    self._ticked.notify_all()
+                # no tick can be seen: wake the pages about once a second anyway, so that
+                # they read the store meanwhile, and try Redis again every few seconds (a
+                # Redis that hangs costs each try a socket timeout, without ticks)
+                for _ in range(OUTAGE_TICKS):
+                    if self._stop.wait(max(self.link.retry_s, 0.2)):
+                        break
+                    with self._ticked:
+                        self._counted += 1
+                        self._tick = self._counted
+                        self._ticked.notify_all()
                 continue
             entries = [e for _, es in got or () for e in es]
             if entries:
@@ -384,6 +394,7 @@ class RemoteRuntime:
             self._watcher.join(timeout=TICK_BLOCK_MS / 1000 + 2)
         self._redis.close()
         self._blocking.close()
+        self._ticks.close()
 
     close = stop
 

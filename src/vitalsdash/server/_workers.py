@@ -20,6 +20,12 @@ from gunicorn.app.base import BaseApplication
 from vitalsdash.config import ClinicConfig
 from vitalsdash.server._processes import WORKER_GRACE_S, WebOptions, build_web_app
 
+GC_THRESHOLDS = (10_000, 20, 100)
+"""The cyclic collector's thresholds in a worker (CPython's: 700, 10, 10). Every push
+stream allocates on every tick; a young-generation collection every 700 allocations
+stops all of a worker's streams many times a second. Under the scale-out benchmark's
+load the raised thresholds gave a steadier latency tail (docs/benchmarks.md)."""
+
 
 def bind_address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
@@ -76,6 +82,7 @@ class WebApplication(BaseApplication):
                                                     self.require_login)  # fmt: skip
         gc.collect()
         gc.freeze()
+        gc.set_threshold(*GC_THRESHOLDS)
         return self.wsgi_app
 
     def end_streams(self) -> None:
