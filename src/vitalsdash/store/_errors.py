@@ -11,8 +11,8 @@ keep a traceback for what is a bug (a query the database does not understand).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import (
@@ -103,27 +103,21 @@ class ReadConnections:
     _writer: Engine
     _name: str
 
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        try:
-            with self._writer.begin() as conn:
-                yield conn
-        except SQLAlchemyError as exc:
-            if not unreachable(exc):
-                raise
-            raise StoreUnavailableError(
-                f"{self._name}: the store cannot be written just now: {one_line(exc)}",
-                STORE_UNWRITABLE_WORDS,
-            ) from exc
+    def _read(self) -> AbstractContextManager[Connection]:
+        return self._reaching(self._engine.connect, "read", STORE_UNAVAILABLE_WORDS)
+
+    def _write(self) -> AbstractContextManager[Connection]:
+        return self._reaching(self._writer.begin, "written", STORE_UNWRITABLE_WORDS)
 
     @contextmanager
-    def _read(self) -> Iterator[Connection]:
+    def _reaching(self, opening: Callable[[], AbstractContextManager[Connection]], done: str,
+                  words: str) -> Iterator[Connection]:  # fmt: skip
         try:
-            with self._engine.connect() as conn:
+            with opening() as conn:
                 yield conn
         except SQLAlchemyError as exc:
             if not unreachable(exc):
                 raise
             raise StoreUnavailableError(
-                f"{self._name}: the store cannot be read just now: {one_line(exc)}"
+                f"{self._name}: the store cannot be {done} just now: {one_line(exc)}", words
             ) from exc
