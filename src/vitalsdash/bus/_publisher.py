@@ -162,6 +162,7 @@ class Publisher:
                     if bed.session_id is not None:
                         self._bed_of[bed.session_id] = bed.bed_id
                 feed, waves = self._entries(writes)
+                feed += self._chain_starts(clinic, feed)
                 self._publish(clinic, feed, waves)
             except RedisError as exc:
                 self._failed(exc, len(writes))
@@ -226,6 +227,23 @@ class Publisher:
                     if bed is not None:
                         waves.append((bed, sid, wave_seq, ss))
         return feed, waves
+
+    def _chain_starts(self, clinic: ClinicView, feed: list[_Routed]) -> list[_Routed]:
+        """An empty entry for each current session that has no chain in this run and
+        nothing in this flush: where the store says it stands. A session a restart left
+        interrupted writes nothing more, and its stream's newest entries are the last run's,
+        which know nothing of the interruption the new run stored; this one does, so a page
+        left open reads it (from the store) instead of being told nothing is new."""
+        written = {entry.session_id for _, entry, _ in feed}
+        out: list[_Routed] = []
+        for bed in clinic.beds:
+            sid = bed.session_id
+            if sid is None or sid in self._chains or sid in written:
+                continue
+            entry, chain = self._chained(sid, [], {})
+            if chain is not None:
+                out.append((bed.bed_id, entry, chain))
+        return out
 
     def _chained(self, sid: int, samples: list[list[Any]],
                  events: dict[str, list[dict[str, Any]]]
