@@ -45,10 +45,6 @@ def _error(code: str, message: str, status: int):
     return jsonify({"error": code, "message": message}), status
 
 
-_clean = json_ready
-"""JSON-safe (NaN as null, times as ISO 8601): what every answer is made of."""
-
-
 def store_unavailable_response(exc: StoreUnavailableError) -> Response:
     """The store cannot be read just now: 503 with Retry-After and the reason in plain
     words; one warning line in the log. A browser opening a page gets a short page that
@@ -130,7 +126,7 @@ def create_api(runtime: Runtime) -> Blueprint:
     def health():
         """200 "ok", or 503 "degraded" with the problems (see ``Runtime.health``)."""
         report = runtime.health()
-        return jsonify(_clean(report)), 200 if report["status"] == "ok" else 503
+        return jsonify(json_ready(report)), 200 if report["status"] == "ok" else 503
 
     @api.get("/beds")
     def beds():
@@ -145,7 +141,7 @@ def create_api(runtime: Runtime) -> Blueprint:
         rows = runtime.store.sessions(status=status)
         found = runtime.store.interruption_events(None if status is None else
                                                   [r["id"] for r in rows])  # fmt: skip
-        return jsonify(_clean(_for_reader(interruptions.annotate(rows, found))))
+        return jsonify(json_ready(_for_reader(interruptions.annotate(rows, found))))
 
     def _session_or_404(session_id: int):
         s = runtime.store.session(session_id) if ids.in_range(session_id) else None
@@ -157,7 +153,7 @@ def create_api(runtime: Runtime) -> Blueprint:
     def session(session_id: int):
         rows = [_session_or_404(session_id)]
         found = runtime.store.interruption_events([session_id])
-        return jsonify(_clean(_for_reader(interruptions.annotate(rows, found))[0]))
+        return jsonify(json_ready(_for_reader(interruptions.annotate(rows, found))[0]))
 
     @api.get("/sessions/<int:session_id>/samples")
     def samples(session_id: int):
@@ -174,7 +170,7 @@ def create_api(runtime: Runtime) -> Blueprint:
             chs = [c for c in (chs or _all_channel_ids()) if _visible_channel(c)]
         rows = runtime.feed.samples_since(session_id, since, chs)
         return jsonify(
-            _clean(
+            json_ready(
                 {
                     "session_id": session_id,
                     "since": since,
@@ -193,7 +189,7 @@ def create_api(runtime: Runtime) -> Blueprint:
         if not _principal().may("see_hidden"):  # the script the instructor set is hidden
             session_events = [e for e in session_events if e["kind"] not in HIDDEN_EVENTS]
             actions = [a for a in actions if a["kind"] not in HIDDEN_ACTIONS]
-        return jsonify(_clean({
+        return jsonify(json_ready({
             "alarm_events": st.alarm_events(session_id), "actions": actions,
             "observations": st.observations(session_id),
             "session_events": session_events}))  # fmt: skip
@@ -201,7 +197,7 @@ def create_api(runtime: Runtime) -> Blueprint:
     @api.get("/patients")
     def patients():
         """The named virtual patients of courses, each with how many sessions it had."""
-        return jsonify(_clean(_for_reader(runtime.store.patients())))
+        return jsonify(json_ready(_for_reader(runtime.store.patients())))
 
     @api.get("/patients/<int:patient_id>")
     def patient(patient_id: int):
@@ -210,7 +206,7 @@ def create_api(runtime: Runtime) -> Blueprint:
         if row is None:
             raise ActionError("unknown_patient", f"no virtual patient {patient_id}", status=404)
         course = {**row, "sessions": runtime.store.course(patient_id)}
-        return jsonify(_clean(_for_reader([course])[0]))
+        return jsonify(json_ready(_for_reader([course])[0]))
 
     @api.post("/beds/<bed_id>/actions")
     def bed_action(bed_id: str):

@@ -33,7 +33,7 @@ from typing import Any
 from vitalsdash.actions import ActionError
 from vitalsdash.bus import _wire
 from vitalsdash.bus._redis import Link, RedisError, ResponseError, client, error_text
-from vitalsdash.runtime import BedsJson, ClinicView, Command, Runtime
+from vitalsdash.runtime import BedsJson, ClinicView, Command, OncePerView, Runtime
 from vitalsdash.store import EVENT_KINDS, TickWrite, as_event_row, event_record, sample_tuples
 
 log = logging.getLogger("vitalsdash.bus")
@@ -94,7 +94,7 @@ class Publisher:
         self._wave_seq = 0
         self._published_tick: int | None = None
         self._beds_json = BedsJson()
-        self._made: dict[tuple[type, str], tuple[Any, bytes]] = {}  # a view's JSON, once
+        self._view_json = OncePerView(_wire.dumps)  # each view's JSON, once per view object
         self.flushes = 0
         self.dropped_writes = 0
         self.last_published: Any = None
@@ -349,9 +349,10 @@ class Publisher:
             p.set(k.clinic, _wire.dumps(header))
             p.set(k.beds_json, self._beds_json.body(clinic.beds))  # made once, not per worker
             for bed_view, truth in zip(clinic.beds, truths, strict=True):
-                p.set(k.view(bed_view.bed_id), self._json(bed_view))
-                if truth is not None:
-                    p.set(k.truth(bed_view.bed_id), self._json(truth))
+                for key, view in ((k.view(bed_view.bed_id), bed_view),
+                                  (k.truth(bed_view.bed_id), truth)):  # fmt: skip
+                    if view is not None:
+                        p.set(key, self._view_json.made(key, view))
             p.set(k.health, _wire.dumps(health), px=self.health_ttl_ms)
             p.hset(k.meta, mapping={"run": self.run, "wave_seq": str(self._wave_seq),
                                     "wave_horizon_s": repr(self.runtime.feed.wave_horizon_s),
@@ -361,15 +362,6 @@ class Publisher:
                        maxlen=TICKS_KEPT, approximate=True)  # fmt: skip
             p.execute()
         self._published_tick = clinic.tick_count
-
-    def _json(self, view: Any) -> bytes:
-        """A view's JSON, made once per view object (the runtime builds a bed's views anew
-        only when the bed changed: at x1, every other tick)."""
-        key = (type(view), view.bed_id)
-        made = self._made.get(key)
-        if made is None or made[0] is not view:
-            made = self._made[key] = (view, _wire.dumps(view))
-        return made[1]
 
     # -- commands -----------------------------------------------------------------------
     def _command_loop(self) -> None:

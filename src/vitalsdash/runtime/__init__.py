@@ -8,7 +8,7 @@ sessions, alarm engines, sources and the lock stay inside this package
 (docs/architecture.md, "The seam").
 """
 
-from vitalsdash.runtime._beds_json import BedsJson, json_ready
+from vitalsdash.runtime._beds_json import BedsJson, OncePerView, json_ready
 from vitalsdash.runtime._commands import SET_LIMITS, Command, LimitEdit, set_limits
 from vitalsdash.runtime._core import HL7_CATCH_UP_S, HL7_LAG_S, Runtime
 from vitalsdash.runtime._views import (
@@ -52,6 +52,7 @@ __all__ = [
     "DischargeView",
     "DoseView",
     "LimitEdit",
+    "OncePerView",
     "PreInfusionView",
     "PumpView",
     "ReadinessView",

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from vitalsdash.runtime._views import BedView, summary
+
+T = TypeVar("T")
 
 
 def json_ready(value: Any) -> Any:
@@ -38,18 +40,27 @@ def compact_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
+class OncePerView(Generic[T]):
+    """``made(key, view)``: ``make(view)``, made again only when ``key`` (a bed) has a new
+    view object (the runtime builds one only when the bed changed). Two threads may make
+    the same one at once: both are right, the last one is kept."""
+
+    def __init__(self, make: Callable[[Any], T]) -> None:
+        self._make = make
+        self._made: dict[Hashable, tuple[Any, T]] = {}  # key -> (its view, what was made)
+
+    def made(self, key: Hashable, view: Any) -> T:
+        got = self._made.get(key)
+        if got is None or got[0] is not view:
+            got = self._made[key] = (view, self._make(view))
+        return got[1]
+
+
 class BedsJson:
-    """``body(views)``: the list of every bed's summary, as JSON text. Two threads may
-    make the same part at once: both are right, the last one is kept."""
+    """``body(views)``: the list of every bed's summary, as JSON text."""
 
     def __init__(self) -> None:
-        self._made: dict[str, tuple[BedView, str]] = {}  # bed id -> (its view, its JSON)
+        self._parts = OncePerView(lambda view: compact_json(json_ready(summary(view))))
 
     def body(self, views: Iterable[BedView]) -> str:
-        parts = []
-        for view in views:
-            made = self._made.get(view.bed_id)
-            if made is None or made[0] is not view:
-                made = self._made[view.bed_id] = (view, compact_json(json_ready(summary(view))))
-            parts.append(made[1])
-        return "[" + ",".join(parts) + "]\n"
+        return "[" + ",".join(self._parts.made(v.bed_id, v) for v in views) + "]\n"
