@@ -91,6 +91,7 @@ class Viewer:
         self.updates = 0
         self.missed = 0
         self.last_now: float | None = None
+        self.arrivals: list[tuple[float, float]] = []  # (wall time, page time) per update
 
 
 async def bedside(port: int, bed: str, started: dict[str, float], v: Viewer, until: float):
@@ -120,6 +121,7 @@ async def bedside(port: int, bed: str, started: dict[str, float], v: Viewer, unt
                 now = float(found.group(1))
                 v.updates += 1
                 v.latencies.append(at - (started[bed] + now))
+                v.arrivals.append((at, now))
                 if v.last_now is not None and now - v.last_now > 2.0:
                     v.missed += int(now - v.last_now) - 1
                 v.last_now = now
@@ -258,6 +260,12 @@ def run_load(port: int, chairs: int, n_bed: int, n_central: int, seconds: float,
         if any(v.latencies for v in centrals)
         else float("nan"),
         "cpu": cpu,
+        "arrivals": [
+            (i % chairs + 1, i, at, now)
+            for i, v in enumerate(viewers)
+            for at, now in v.arrivals[2:]
+        ],
+        "started": started,
         "cpu_ms_per_update": {k: 1000 * c * elapsed / max(1, updates) for k, c in cpu.items()},
     }
 
@@ -436,6 +444,17 @@ def report(label: str, r: dict[str, object]) -> None:
         print(f"    {name:8s} {100 * c:5.1f}% of a core   {per:.2f} ms CPU per update")
 
 
+def dump(path: Path | None, result: dict[str, object]) -> None:
+    if path is None:
+        return
+    started: dict[str, float] = result["started"]  # type: ignore[assignment]
+    with path.open("w") as f:
+        f.write("chair,viewer,arrival_s,page_s,latency_s\n")
+        for chair, i, at, now in result["arrivals"]:  # type: ignore[attr-defined]
+            lat = at - started.get(f"chair{chair}", float("nan")) - now
+            f.write(f"{chair},{i},{at:.4f},{now:g},{lat:.4f}\n")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--chairs", type=int, default=64)
@@ -445,6 +464,9 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--port", type=int, default=18650)
     ap.add_argument("--only", choices=["cluster", "single"])
+    ap.add_argument("--dump", type=Path, metavar="CSV",
+                    help="write every bedside update (chair, viewer, arrival, page time, "
+                         "latency) to CSV, to study the tail")  # fmt: skip
     ap.add_argument("--web", choices=["gunicorn", "asgi", "asgi-threads", "flask-bare",
                                       "dash-ws"],
                     default="gunicorn",
@@ -489,6 +511,7 @@ def main() -> None:
                 result = run_load(args.port, args.chairs, args.bedside, args.central,
                                   args.seconds, pids, started, ws_callback)  # fmt: skip
                 report(f"cluster ({args.workers} workers, web tier: {args.web})", result)
+                dump(args.dump, result)
                 if args.web == "gunicorn":
                     report_sizing(sizing(args.port, var, args.chairs), result["cpu"],  # type: ignore[arg-type]
                                   args.chairs, result["updates"] / args.seconds)  # type: ignore[operator]  # fmt: skip

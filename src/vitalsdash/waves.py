@@ -32,7 +32,9 @@ from vitalsdash.errors import VitalsdashError
 __all__ = [
     "GAP",
     "MAX_COUNT",
+    "PackedSegment",
     "PacketError",
+    "Segment",
     "WaveSegment",
     "counts_to_values",
     "decode_packet",
@@ -65,6 +67,46 @@ class WaveSegment:
     def end_s(self) -> float:
         """The time just after the last sample (where the next segment starts)."""
         return self.t0_s + self.values.size / self.sample_rate_hz
+
+
+class PackedSegment:
+    """A segment as a packet carries it: its counts at the registry's ``wave_scale``,
+    made once where the samples are made (the runtime) and sent to every page as they
+    are. Its values are decoded only when something needs them (a segment trimmed for a
+    page's backfill); they are the values a page decodes, quantised to the scale."""
+
+    __slots__ = ("_values", "counts", "sample_rate_hz", "t0_s", "wave")
+
+    def __init__(self, wave: str, sample_rate_hz: int, t0_s: float, counts: np.ndarray) -> None:
+        self.wave, self.sample_rate_hz, self.t0_s = wave, sample_rate_hz, t0_s
+        self.counts = counts  # "<i2", as values_to_counts makes them
+        self._values: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, seg: Segment) -> PackedSegment:
+        if isinstance(seg, PackedSegment):
+            return seg
+        counts = _counts(seg.values, channels.get(seg.wave).wave_scale)
+        return cls(seg.wave, seg.sample_rate_hz, seg.t0_s, counts)
+
+    @property
+    def values(self) -> np.ndarray:
+        if self._values is None:
+            scale = float(np.float32(channels.get(self.wave).wave_scale))  # as the packet has it
+            self._values = _values(self.counts, scale)
+        return self._values
+
+    @property
+    def end_s(self) -> float:
+        return self.t0_s + self.counts.size / self.sample_rate_hz
+
+    def __repr__(self) -> str:
+        n = self.counts.size
+        return f"PackedSegment({self.wave!r}, {self.sample_rate_hz}, {self.t0_s}, n={n})"
+
+
+Segment = WaveSegment | PackedSegment
+"""What a packet is made of: samples, or samples already packed."""
 
 
 def _counts(values: np.ndarray, scale: float) -> np.ndarray:
@@ -107,14 +149,14 @@ def counts_to_values(counts: np.ndarray, scale: float) -> np.ndarray:
     return _values(np.asarray(counts, dtype="<i2"), scale)
 
 
-def encode_packet(seq: int, segments: Iterable[tuple[str, WaveSegment]]) -> bytes:
+def encode_packet(seq: int, segments: Iterable[tuple[str, Segment]]) -> bytes:
     """``(bed_id, segment)`` pairs as one packet; ``seq`` is the cursor it brings a page to."""
     parts: list[bytes] = []
     n = 0
     for bed_id, seg in segments:
         bed, wave = bed_id.encode("utf-8"), seg.wave.encode("ascii")
         scale = channels.get(seg.wave).wave_scale
-        counts = _counts(seg.values, scale)
+        counts = seg.counts if isinstance(seg, PackedSegment) else _counts(seg.values, scale)
         parts += [
             bytes((len(bed),)), bed, bytes((len(wave),)), wave,
             _SEG.pack(seg.sample_rate_hz, seg.t0_s, scale, counts.size), counts.tobytes(),

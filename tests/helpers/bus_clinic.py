@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from vitalsdash.bus import Publisher, RemoteRuntime
 from vitalsdash.clock import ManualClock
 from vitalsdash.config import BedConfig, ClinicConfig, ClinicSection
 from vitalsdash.feed import Feed
 from vitalsdash.runtime import Runtime
 from vitalsdash.store import Store
+from vitalsdash.waves import encode_packet
 
 EVENT_READS = ("alarm_events_since", "actions_since", "observations_since",
                "session_events_since")  # fmt: skip
@@ -96,9 +95,10 @@ def plain_latest(latest: dict[str, tuple[Any, ...]]) -> dict[str, tuple[Any, ...
 
 
 def plain_waves(answer: tuple[int, list[Any]]) -> tuple[int, list[Any]]:
+    """A ``waves_since`` answer as a page gets it: each segment as its packet's bytes (a
+    worker's segments come packed, the runtime's as samples)."""
     newest, got = answer
-    return newest, [(sid, s.wave, s.sample_rate_hz, s.t0_s, s.values.dtype.str,
-                     np.nan_to_num(s.values, nan=-1e9).tobytes()) for sid, s in got]  # fmt: skip
+    return newest, [(sid, encode_packet(0, [(str(sid), s)])) for sid, s in got]
 
 
 def same_feed(rt: Runtime, remote: RemoteRuntime, sid: int,

@@ -10,7 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vitalsdash import channels
-from vitalsdash.waves import MAX_COUNT, PacketError, WaveSegment, decode_packet, encode_packet
+from vitalsdash.waves import (
+    MAX_COUNT,
+    PackedSegment,
+    PacketError,
+    WaveSegment,
+    decode_packet,
+    encode_packet,
+)
 
 WAVES = [c.id for c in channels.waves()]
 
@@ -50,6 +57,26 @@ def test_a_packet_decodes_to_what_was_sent_within_one_count(
     limit = MAX_COUNT * info.wave_scale
     expected = np.clip(sent[ok], -limit, limit)
     assert np.all(np.abs(back.values[ok] - expected) <= info.wave_scale * 0.51 + 1e-6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(WAVES), values, st.floats(0, 30000))
+def test_a_segment_packed_once_makes_the_packet_its_samples_make(
+    wave: str, vals: list[float], t0: float
+) -> None:
+    """The runtime packs each segment once for every page: the page gets the same bytes,
+    and the packed segment's values are the ones the page decodes."""
+    info = channels.get(wave)
+    seg = WaveSegment(wave, info.sample_rate_hz, t0, np.asarray(vals, dtype=np.float32))
+    packed = PackedSegment.of(seg)
+    assert PackedSegment.of(packed) is packed
+    assert packed.end_s == seg.end_s
+    data = encode_packet(3, [("chair-1", seg)])
+    assert encode_packet(3, [("chair-1", packed)]) == data
+    [(_, decoded)] = decode_packet(data)[1]
+    assert np.array_equal(packed.values, decoded.values, equal_nan=True)
+    again = PackedSegment(wave, info.sample_rate_hz, t0, packed.counts.copy())
+    assert encode_packet(3, [("chair-1", again)]) == data
 
 
 def test_several_beds_and_waves_share_one_packet_and_it_is_compact() -> None:

@@ -22,7 +22,7 @@ from vitalsdash.bus._memo import TickMemo
 from vitalsdash.bus._redis import Link, RedisError
 from vitalsdash.feed import SampleTuple
 from vitalsdash.store import Store
-from vitalsdash.waves import WaveSegment
+from vitalsdash.waves import PackedSegment
 
 FEED_FIRST_PAGE = 4
 """Feed entries read first, newest first: a page sent news once a second while the
@@ -90,7 +90,7 @@ class RemoteFeed:
         return self._events_since("session_events", session_id, after_seq)
 
     def waves_since(self, session_ids: Iterable[int], after_seq: int = 0
-                    ) -> tuple[int, list[tuple[int, WaveSegment]]]:  # fmt: skip
+                    ) -> tuple[int, list[tuple[int, PackedSegment]]]:  # fmt: skip
         """The newest wave seq, and ``(session id, segment)`` for every segment after
         ``after_seq`` that the runtime's feed still keeps (its last ``wave_horizon_s``
         seconds of each session), oldest first. Waves are for the sweep only: without
@@ -104,7 +104,7 @@ class RemoteFeed:
             run = meta[b"run"].decode()
             newest = int(meta[b"wave_seq"])
             horizon = float(meta[b"wave_horizon_s"])
-            out: list[tuple[int, int, WaveSegment]] = []
+            out: list[tuple[int, int, PackedSegment]] = []
             for sid in session_ids:
                 bed = self._bed_of(int(sid))
                 if bed is not None:
@@ -174,12 +174,12 @@ class RemoteFeed:
         return value
 
     def _session_waves(self, bed: str, sid: int, run: str, after_seq: int,
-                       horizon_s: float) -> list[tuple[int, int, WaveSegment]]:  # fmt: skip
+                       horizon_s: float) -> list[tuple[int, int, PackedSegment]]:  # fmt: skip
         """The session's segments the runtime's feed keeps and that came after
         ``after_seq``: those ending within ``horizon_s`` of its newest segment's end (the
         feed's rule for segments that arrive in time order)."""
         key = self._keys.waves(bed)
-        found: list[tuple[int, list[WaveSegment]]] = []
+        found: list[tuple[int, list[PackedSegment]]] = []
         last_end: float | None = None
         end, count = "+", WAVES_FIRST_PAGE
         while end:

@@ -122,10 +122,9 @@ class StreamHub:
             try:
                 with self.runtime.shared_reads(seen):  # the other streams of this tick read alike
                     out = bedside_tick(self.runtime, bed_id, cursor) if tick_due else None
-                    wave_seq, wave = _wave_frame(self.runtime, bed_id, wave_seq)
             except StoreUnavailableError as exc:  # the page keeps what it has; the next tick
                 log.warning("bedside stream for %s: %s", bed_id, exc)  # tries again
-                out = wave = None
+                out = None
             if out is not None:
                 props = component_props(out)
                 if "cursor" in out:
@@ -141,6 +140,10 @@ class StreamHub:
                     sent_at, due = now, now + NEXT_NEWS * self.period_s
                     pace.sent()
                 early = False
+            # the waves after the news: the other streams' news goes out before this
+            # stream's waves are made (the sweep's jitter buffer has time; the numbers not)
+            with self.runtime.shared_reads(seen):
+                wave_seq, wave = _wave_frame(self.runtime, bed_id, wave_seq)
             if wave is not None:
                 yield wave
                 sent_at = now

@@ -27,7 +27,7 @@ from flask import Flask, Response, request
 from vitalsdash import channels
 from vitalsdash.errors import VitalsdashError
 from vitalsdash.runtime import Runtime
-from vitalsdash.waves import WaveSegment, encode_packet
+from vitalsdash.waves import Segment, WaveSegment, encode_packet
 
 __all__ = [
     "ANSWER_S",
@@ -88,7 +88,7 @@ class WaveAnswer:
 
     __slots__ = ("segments", "seq")
 
-    def __init__(self, seq: int, segments: list[tuple[str, WaveSegment]]) -> None:
+    def __init__(self, seq: int, segments: list[tuple[str, Segment]]) -> None:
         self.seq = seq
         self.segments = segments
 
@@ -96,7 +96,7 @@ class WaveAnswer:
         return encode_packet(self.seq, self.segments)
 
 
-def _trim(seg: WaveSegment, since_s: float) -> WaveSegment | None:
+def _trim(seg: Segment, since_s: float) -> Segment | None:
     """The part of ``seg`` at or after ``since_s`` (None if nothing is)."""
     if seg.t0_s >= since_s:
         return seg
