@@ -28,6 +28,7 @@ from vitalsdash.server._serve import (
     HTTP_THREADS,
     ServeOptions,
     build_runtime,
+    freeze_startup_heap,
     login_required_for,
     print_access,
     refuse_open_network,
@@ -134,6 +135,7 @@ def run_runtime(opts: RuntimeOptions) -> int:
         publisher = bus.Publisher(runtime, opts.redis)
         publisher.start()  # before the first tick, so that every tick is published
         runtime.add_health_check("redis", publisher.health)
+        freeze_startup_heap()
         runtime.run_in_thread()
         if opts.mllp_port is not None:
             from vitalsdash.adapters.hl7 import Hl7Gateway

@@ -10,7 +10,6 @@ gunicorn's control socket, which would be one).
 
 from __future__ import annotations
 
-import gc
 import signal
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +18,7 @@ from gunicorn.app.base import BaseApplication
 
 from vitalsdash.config import ClinicConfig
 from vitalsdash.server._processes import WORKER_GRACE_S, WebOptions, build_web_app
+from vitalsdash.server._serve import freeze_startup_heap
 
 GC_THRESHOLDS = (10_000, 20, 100)
 """The cyclic collector's thresholds in a worker (CPython's: 700, 10, 10). Every push
@@ -80,9 +80,7 @@ class WebApplication(BaseApplication):
         out of the cyclic collector's care, as ``http_server`` does for one process."""
         self.wsgi_app, self.runtime = build_web_app(self.opts, self.clinic, self.db,
                                                     self.require_login)  # fmt: skip
-        gc.collect()
-        gc.freeze()
-        gc.set_threshold(*GC_THRESHOLDS)
+        freeze_startup_heap(GC_THRESHOLDS)
         return self.wsgi_app
 
     def end_streams(self) -> None:
