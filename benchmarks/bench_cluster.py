@@ -464,6 +464,12 @@ def report(label: str, r: dict[str, object]) -> None:
         print(f"    {name:8s} {100 * c:5.1f}% of a core   {per:.2f} ms CPU per update")
 
 
+def settle(seconds: float = 15.0) -> None:
+    """Flush what the stopped cluster left to write, and let the machine go quiet."""
+    os.sync()
+    time.sleep(seconds)
+
+
 def dump(path: Path | None, result: dict[str, object]) -> None:
     if path is None:
         return
@@ -539,6 +545,8 @@ def main() -> None:
                 subprocess.run([PYTHON, str(ROOT / "scripts" / "cluster.py"), "stop", "--var",
                                 str(var)], env=env, cwd=ROOT)  # fmt: skip
         if args.only in (None, "single"):
+            if args.only is None:  # the cluster's files still being written out would
+                settle()  # stall the single process's commits: measure on a quiet machine
             proc = subprocess.Popen([PYTHON, "-m", "vitalsdash.cli", "run", "--port",
                                      str(args.port + 1), "--clinic", str(clinic), "--db",
                                      str(tmp / "single.sqlite")], env=env, cwd=ROOT,
