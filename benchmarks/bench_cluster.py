@@ -490,7 +490,8 @@ def main() -> None:
     ap.add_argument("--only", choices=["cluster", "single"])
     ap.add_argument("--dump", type=Path, metavar="CSV",
                     help="write every bedside update (chair, viewer, arrival, page time, "
-                         "latency) to CSV, to study the tail")  # fmt: skip
+                         "latency) to CSV, to study the tail (the single process's to "
+                         "CSV's name with -single)")  # fmt: skip
     ap.add_argument("--web", choices=["gunicorn", "asgi", "asgi-threads", "flask-bare",
                                       "dash-ws"],
                     default="gunicorn",
@@ -555,9 +556,12 @@ def main() -> None:
                 wait_health(args.port + 1)
                 time.sleep(5)
                 print(f"load average before the run: {Path('/proc/loadavg').read_text().strip()}")
-                report("single process",
-                       run_load(args.port + 1, args.chairs, args.bedside, args.central,
-                                args.seconds, {"server": proc.pid}))  # fmt: skip
+                single = run_load(args.port + 1, args.chairs, args.bedside, args.central,
+                                  args.seconds, {"server": proc.pid})  # fmt: skip
+                report("single process", single)
+                if args.dump is not None:
+                    dump(args.dump.with_name(f"{args.dump.stem}-single{args.dump.suffix}"),
+                         single)  # fmt: skip
             finally:
                 proc.send_signal(signal.SIGTERM)
                 proc.wait(timeout=30)

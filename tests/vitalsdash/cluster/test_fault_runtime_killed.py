@@ -579,3 +579,49 @@ def test_stop_then_leaves_nothing_running(restarted: Restarted) -> None:
     assert not [n for n, pid in pids.items() if cluster.alive(pid)]
     assert not list(c.var.glob("*.pid"))
     assert cluster.running(c.var) == {}
+
+
+# --- a clinic that does not resume -------------------------------------------------------
+
+
+@pytest.mark.integration
+@pytest.mark.browser
+@pytest.mark.timeout(900)
+def test_a_page_open_on_a_session_the_restart_leaves_interrupted_shows_it() -> None:
+    """``resume_interrupted = false`` (a class decides): the new runtime marks the session
+    interrupted and it writes nothing more, so no new entry follows in its bed's stream.
+    The bedside page open across the kill still shows the interruption, and its clock
+    stays where the session stopped."""
+    clinic = CLINIC.replace("resume_interrupted = true", "resume_interrupted = false")
+    assert clinic != CLINIC
+    with running_cluster(clinic, workers=2) as c, chromium() as browser:
+        until("every session past its first seconds",
+              lambda: (t := _t_by_session(c)) and len(t) == 2 and min(t.values()) >= RAN_S,
+              timeout_s=180)  # fmt: skip
+        errors: list[str] = []
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"http://127.0.0.1:{c.port}/bed/chair1")
+        first = until("the page's clock", lambda: _page_clock(page, "#bed-phase"), 120)
+        until("the page's clock moving", lambda: (_page_clock(page, "#bed-phase") or 0) > first,
+              120)  # fmt: skip
+        old = c.pid("runtime")
+        os.kill(old, signal.SIGKILL)
+        until("a new runtime pid in runtime.pid",
+              lambda: (p := _pid(c.var, "runtime")) not in (None, old) and p,
+              timeout_s=120)  # fmt: skip
+        sid = _beds(c)["chair1"]["session"]["id"]
+        until("the session interrupted, not resumed",
+              lambda: c.json(f"/api/sessions/{sid}")["status"] == "interrupted", 180)  # fmt: skip
+        _, t_s, words = _interruption(c)
+        _shows_band(page, t_s, words)
+        stopped = _page_clock(page, "#bed-phase")
+        assert stopped is not None
+        assert stopped <= t_s + 1
+        time.sleep(3)  # a few ticks of the new runtime: the stopped session stays stopped
+        assert _page_clock(page, "#bed-phase") == stopped
+        events = c.json(f"/api/sessions/{sid}/events")["session_events"]
+        kinds = [e["kind"] for e in events]
+        assert kinds.count("monitoring_interrupted") == 1
+        assert "monitoring_resumed" not in kinds
+        assert errors == []
