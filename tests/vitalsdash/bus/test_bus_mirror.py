@@ -108,6 +108,26 @@ def test_waveforms_are_the_runtimes(busy: Clinic) -> None:
     )
 
 
+def test_a_pages_wave_packets_are_the_runtimes(busy: Clinic) -> None:
+    """What a page gets, byte for byte, whether a worker answers from the packed entries
+    (trimming some for a first answer) or the runtime from its samples."""
+    from vitalsdash.ui.live import waves
+    from vitalsdash.waves import PackedSegment
+
+    newest, _ = busy.rt.feed.waves_since(busy.sessions(), 0)
+    trimmed = 0
+    for after in (0, newest - 1, newest + 5):  # opening, the next tick, a cursor of a restart
+        for bed in ("chair1", "chair2"):
+            mine = waves.bed_answer(busy.remote, bed, after)
+            trimmed += sum(not isinstance(seg, PackedSegment) for _, seg in mine.segments)
+            assert mine.packet() == waves.bed_answer(busy.rt, bed, after).packet(), (bed, after)
+        assert (
+            waves.central_answer(busy.remote, after).packet()
+            == waves.central_answer(busy.rt, after).packet()
+        ), after
+    assert trimmed > 0, "no answer was trimmed, so the slicing path went untested"
+
+
 @settings(max_examples=60, deadline=None)
 @given(data=st.data())
 def test_any_cursor_reads_the_same(busy: Clinic, data: st.DataObject) -> None:

@@ -375,8 +375,15 @@ class _HealthWatch:
 
 
 @pytest.fixture(scope="module")
-def restarted() -> Iterator[Restarted]:
-    with running_cluster(CLINIC, workers=2) as c, chromium() as browser:
+def browser() -> Iterator[Any]:
+    """One Chromium for the module: Playwright's sync API runs one instance per thread."""
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def restarted(browser: Any) -> Iterator[Restarted]:
+    with running_cluster(CLINIC, workers=2) as c:
         yield _kill_and_watch(c, browser)
 
 
@@ -587,14 +594,14 @@ def test_stop_then_leaves_nothing_running(restarted: Restarted) -> None:
 @pytest.mark.integration
 @pytest.mark.browser
 @pytest.mark.timeout(900)
-def test_a_page_open_on_a_session_the_restart_leaves_interrupted_shows_it() -> None:
+def test_a_page_open_on_a_session_the_restart_leaves_interrupted_shows_it(browser: Any) -> None:
     """``resume_interrupted = false`` (a class decides): the new runtime marks the session
     interrupted and it writes nothing more, so no new entry follows in its bed's stream.
     The bedside page open across the kill still shows the interruption, and its clock
     stays where the session stopped."""
     clinic = CLINIC.replace("resume_interrupted = true", "resume_interrupted = false")
     assert clinic != CLINIC
-    with running_cluster(clinic, workers=2) as c, chromium() as browser:
+    with running_cluster(clinic, workers=2) as c:
         until("every session past its first seconds",
               lambda: (t := _t_by_session(c)) and len(t) == 2 and min(t.values()) >= RAN_S,
               timeout_s=180)  # fmt: skip
