@@ -104,8 +104,10 @@ def _password(args: argparse.Namespace) -> int:
             raise _UsersError(f"no user called {args.name!r}")
         store.set_password(row["id"], _hash(read_password()))
         revoked = store.revoke_tokens(row["id"])
-    print(f"new password for {row['name']}" + (f"; {revoked} API token(s) revoked" if revoked
-                                                else ""))  # fmt: skip
+        signed_out = store.end_sign_ins(row["id"])
+    done = [f"{revoked} API token(s) revoked"] if revoked else []
+    done += [f"signed out of {signed_out} browser(s)"] if signed_out else []
+    print("; ".join([f"new password for {row['name']}", *done]))
     return 0
 
 

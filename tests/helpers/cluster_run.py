@@ -106,15 +106,22 @@ def request(port: int, path: str, body: dict[str, Any] | None = None,
 
 
 def until(what: str, check: Callable[[], Any], timeout_s: float = 60,
-          every_s: float = 0.25) -> Any:  # fmt: skip
-    """``check()``'s first truthy answer, or the test fails saying what was not seen."""
+          every_s: float = 0.25, detail: Callable[[], str] | None = None) -> Any:  # fmt: skip
+    """``check()``'s first truthy answer, or the test fails saying what was not seen (and
+    what ``detail()`` says of the state it was in)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         found = check()
         if found:
             return found
         time.sleep(every_s)
-    pytest.fail(f"{what}: not seen within {timeout_s:g} s", pytrace=False)
+    why = f"{what}: not seen within {timeout_s:g} s"
+    if detail is not None:
+        try:
+            why += "\n" + detail()
+        except Exception as exc:  # the failure itself must still be reported
+            why += f"\n(no detail: {exc!r})"
+    pytest.fail(why, pytrace=False)
 
 
 @dataclass(frozen=True)

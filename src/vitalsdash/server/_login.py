@@ -23,14 +23,14 @@ import functools
 import logging
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
 from flask import Flask, Response, jsonify, redirect, render_template_string, request
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
-from flask_login import LoginManager, UserMixin, login_user, logout_user
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
 from vitalsdash.access import (
     MAX_PASSWORD_CHARS,
@@ -63,16 +63,18 @@ LIMITS_REDIS_TIMEOUT_S = 1.0
 """A sign-in waits this long at most for a Redis that hangs before counting in memory."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Account(UserMixin):
-    """The signed-in person as Flask-Login holds them."""
+    """The signed-in person as Flask-Login holds them; ``sign_in``: the secret of a
+    browser's sign-in (the store keeps its digest until the browser signs out)."""
 
     user_id: int
     name: str
     role: str
+    sign_in: str = ""
 
     def get_id(self) -> str:
-        return str(self.user_id)
+        return f"{self.user_id}:{self.sign_in}"
 
     @property
     def principal(self) -> Principal:
@@ -97,6 +99,9 @@ class RecentAccounts:
     def __init__(self, clock: Any = time.monotonic) -> None:
         self._clock = clock
         self._seen: dict[str, tuple[float, Account | None]] = {}
+
+    def forget(self, key: str) -> None:
+        self._seen.pop(key, None)
 
     def get(self, key: str, read: Any) -> Account | None:
         now = self._clock()
@@ -201,6 +206,9 @@ def install_login(app: Flask, runtime: Runtime, policy: AccessPolicy,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=cookie_secure,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS),
+        # the cookie is set when signing in and out only: a response to a request sent
+        # before the sign-out, arriving after it, must not put the old cookie back
+        SESSION_REFRESH_EACH_REQUEST=False,
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SECURE=cookie_secure,
@@ -211,10 +219,18 @@ def install_login(app: Flask, runtime: Runtime, policy: AccessPolicy,
     recent = RecentAccounts()
 
     @manager.user_loader
-    def _load(user_id: str) -> Account | None:
-        if not user_id.isdigit() or len(user_id) > 18:
+    def _load(ident: str) -> Account | None:
+        """The person of a sign-in that has not ended (one from before sign-ins were kept,
+        a bare user id, is not one: that browser signs in again)."""
+        user_id, _, secret = ident.partition(":")
+        if not user_id.isdigit() or len(user_id) > 18 or not 0 < len(secret) <= 100:
             return None
-        return recent.get(f"id:{user_id}", lambda: _account(runtime.store.user(int(user_id))))
+        digest = token_digest(secret)
+        account = recent.get(f"sign-in:{digest}", lambda: _account(
+            runtime.store.user_for_sign_in(digest, runtime.wall())))  # fmt: skip
+        if account is None or str(account.user_id) != user_id:
+            return None
+        return replace(account, sign_in=secret)
 
     @manager.request_loader
     def _bearer(req: Any) -> Account | None:
@@ -245,8 +261,12 @@ def install_login(app: Flask, runtime: Runtime, policy: AccessPolicy,
     def sign_in(account: Account) -> None:
         from flask import session
 
+        secret, digest = new_token()
+        now = runtime.wall()
+        runtime.store.add_sign_in(account.user_id, digest, now,
+                                  now + timedelta(hours=SESSION_HOURS))  # fmt: skip
         session.permanent = True
-        login_user(account)
+        login_user(replace(account, sign_in=secret))
 
     def login_page() -> Any:
         if not policy.require_login:
@@ -279,6 +299,17 @@ def install_login(app: Flask, runtime: Runtime, policy: AccessPolicy,
         return redirect("/", code=303)
 
     def logout() -> Any:
+        """The sign-in ends on the server too: the cookie, wherever a copy of it is, no
+        longer signs anyone in (other web workers may accept it for ``TTL_S`` more)."""
+        secret = getattr(current_user, "sign_in", "")
+        if secret:
+            digest = token_digest(secret)
+            recent.forget(f"sign-in:{digest}")
+            try:
+                runtime.store.end_sign_in(digest)
+            except Exception as exc:  # the browser is signed out all the same
+                log.warning("signing out: the store did not answer (%s); the sign-in "
+                            "ends when it expires", exc)  # fmt: skip
         logout_user()
         return redirect("/login" if policy.require_login else "/", code=303)
 

@@ -145,6 +145,39 @@ class StoreAccounts(ReadConnections):
         with self._write() as conn:
             return conn.execute(delete(t).where(t.c.user_id == int(user_id))).rowcount or 0
 
+    # -- browsers' sign-ins (their SHA-256 digests), each until it ends or expires
+
+    def add_sign_in(self, user_id: int, digest: str, now: datetime, expires: datetime) -> None:
+        """Keep a new sign-in; those that expired by ``now`` go (nothing else removes a
+        sign-in whose browser never signed out)."""
+        t = _schema.sign_ins
+        with self._write() as conn:
+            conn.execute(delete(t).where(t.c.expires_wall <= wall_text(now)))
+            conn.execute(insert(t).values(digest=digest, user_id=int(user_id),
+                                          created_wall=wall_text(now),
+                                          expires_wall=wall_text(expires)))  # fmt: skip
+
+    def user_for_sign_in(self, digest: str, now: datetime) -> dict[str, Any] | None:
+        """The account of a sign-in that has neither ended nor expired."""
+        t, u = _schema.sign_ins, _schema.users
+        with self._read() as conn:
+            row = conn.execute(select(u).join(t, t.c.user_id == u.c.id)
+                               .where(t.c.digest == digest,
+                                      t.c.expires_wall > wall_text(now))).first()  # fmt: skip
+        return None if row is None else _user_dict(row)
+
+    def end_sign_in(self, digest: str) -> bool:
+        """Signing out: whether there was such a sign-in."""
+        t = _schema.sign_ins
+        with self._write() as conn:
+            return bool(conn.execute(delete(t).where(t.c.digest == digest)).rowcount)
+
+    def end_sign_ins(self, user_id: int) -> int:
+        """Every browser of this person signed out (a new password, a removed account)."""
+        t = _schema.sign_ins
+        with self._write() as conn:
+            return conn.execute(delete(t).where(t.c.user_id == int(user_id))).rowcount or 0
+
     # -- the class code
 
     def class_code(self, now: datetime) -> dict[str, Any] | None:

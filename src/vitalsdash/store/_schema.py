@@ -34,7 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 """The layout this code reads and writes."""
 
 SESSION_STATUSES = ("running", "ended", "interrupted", "discharged")
@@ -239,8 +239,8 @@ WAVE_TABLES = (waveforms, waveforms_recent)
 # Who may use the clinic: accounts (instructors and observers with a password, trainees
 # who joined with a class code without one), their API tokens (stored as SHA-256 digests:
 # the token itself is shown once), the class code trainees join with, which trainee
-# looks after which chair, and the server's own secrets (the session cookie's signing key,
-# shared by every web process that opens this database).
+# looks after which chair, the browsers signed in, and the server's own secrets (the
+# session cookie's signing key, shared by every web process that opens this database).
 USER_ROLES = ("instructor", "trainee", "observer")
 users = Table(
     "users",
@@ -260,6 +260,14 @@ api_tokens = Table(
     Column("digest", String(64), primary_key=True),
     Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("created_wall", String(40), nullable=False),
+)
+sign_ins = Table(  # a browser's signed-in session: ended by signing out, or when it expires
+    "sign_ins",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_wall", String(40), nullable=False),
+    Column("expires_wall", String(40), nullable=False),
 )
 class_codes = Table(
     "class_codes",
@@ -283,7 +291,7 @@ app_secrets = Table(
     Column("name", String(64), primary_key=True),
     Column("value", LargeBinary, nullable=False),
 )
-ACCOUNT_TABLES = (users, api_tokens, class_codes, chair_assignments, app_secrets)
+ACCOUNT_TABLES = (users, api_tokens, class_codes, chair_assignments, app_secrets, sign_ins)
 
 EVENT_TABLES: dict[str, Table] = {
     "alarm_events": alarm_events,
@@ -378,7 +386,14 @@ def _v6_to_v7(conn: Connection) -> None:
             conn.execute(text(f"ALTER TABLE actions ADD COLUMN {name} {sql}"))
 
 
+def _v7_to_v8(conn: Connection) -> None:
+    """Browsers' sign-ins kept on the server, so that signing out ends one for good (a new
+    table; browsers signed in before it sign in again)."""
+    sign_ins.create(conn, checkfirst=True)
+
+
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5, 5: _v5_to_v6, 6: _v6_to_v7,
+    7: _v7_to_v8,
 }  # fmt: skip
 """``MIGRATIONS[v](conn)`` upgrades a database from version v to v+1."""

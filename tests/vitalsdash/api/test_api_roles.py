@@ -204,6 +204,27 @@ def test_without_a_login_every_route_but_health_is_401_json(room: Classroom) -> 
     assert room.counts() == before
 
 
+def test_signing_out_ends_the_sign_in_wherever_its_cookie_is(room: Classroom) -> None:
+    """A response to a request sent before the sign-out carries no cookie to put back, and
+    a copy of the signed-in cookie signs nobody in once its browser signed out."""
+    origin = {"Origin": "http://localhost"}
+    r = room.client.post("/login", data={"name": "Ines", "password": PASSWORD, "next": "/"},
+                         headers=origin)  # fmt: skip
+    assert r.status_code == 303
+    assert r.headers.getlist("Set-Cookie")
+    r = room.client.get("/api/beds")
+    assert r.status_code == 200
+    assert r.headers.getlist("Set-Cookie") == []  # only signing in and out set it
+    copy = room.client.get_cookie("vitalsdash_session").value
+    assert room.client.post("/logout", headers=origin).status_code == 303
+    assert room.client.get("/api/beds").status_code == 401
+    room.client.set_cookie("vitalsdash_session", copy)
+    assert room.client.get("/api/beds").status_code == 401
+    r = room.client.post("/login", data={"name": "Ines", "password": PASSWORD, "next": "/"},
+                         headers=origin)  # fmt: skip
+    assert room.client.get("/api/beds").status_code == 200  # signing in again works
+
+
 def test_tokens_need_the_right_password_or_class_code(room: Classroom) -> None:
     for body in ({"name": "Ines", "password": "wrong password"},
                  {"name": "Nobody", "password": PASSWORD},

@@ -387,25 +387,51 @@ def restarted(browser: Any) -> Iterator[Restarted]:
         yield _kill_and_watch(c, browser)
 
 
+def _note_troubles(page: Any, name: str, notes: list[str]) -> None:
+    """What a page's console says and which of its requests fail, into ``notes``."""
+    page.on("console", lambda m: notes.append(f"{name} console {m.type}: {m.text[:300]}")
+            if m.type in ("error", "warning") else None)  # fmt: skip
+    page.on("requestfailed", lambda r: notes.append(f"{name} request failed: {r.url} "
+                                                    f"({r.failure})"))  # fmt: skip
+    page.on("response", lambda r: notes.append(f"{name} HTTP {r.status}: {r.url}")
+            if r.status >= 400 else None)  # fmt: skip
+
+
+def _page_state(c: Cluster, page: Any, selector: str, notes: list[str]) -> str:
+    """A page's state when its clock did not show: for the failure's message."""
+    loc = page.locator(selector)
+    shown = loc.first.inner_text() if loc.count() else "(no such element)"
+    return "\n".join([f"page {page.url}: {selector} shows {shown!r}", *notes[-40:],
+                      "--- web.log", c.log("web", 40), "--- runtime.log",
+                      c.log("runtime", 20)])  # fmt: skip
+
+
 def _kill_and_watch(c: Cluster, browser: Any) -> Restarted:
     until("every session past its first seconds",
           lambda: (t := _t_by_session(c)) and len(t) == 2 and min(t.values()) >= RAN_S,
           timeout_s=180)  # fmt: skip
     errors: list[str] = []
+    notes: list[str] = []  # console messages and failed requests, should a clock not show
     pages: dict[str, Any] = {}
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     pages["context"] = context
     for name, path in (("bedside", "/bed/chair1"), ("central", "/")):
         page = context.new_page()
         page.on("pageerror", lambda e, n=name: errors.append(f"{n}: {e}"))
+        _note_troubles(page, name, notes)
         page.goto(f"http://127.0.0.1:{c.port}{path}")
         pages[name] = page
     clocks = {"bedside": "#bed-phase", "central": '.tile[data-bed="chair1"] .tile-phase'}
     for name, sel in clocks.items():  # both pages live: their clocks move
+
+        def detail(n: str = name, s: str = sel) -> str:
+            return _page_state(c, pages[n], s, errors + notes)
+
         first = until(f"the {name} page's clock", lambda n=name, s=sel: _page_clock(pages[n], s),
-                      timeout_s=120)  # fmt: skip
+                      timeout_s=120, detail=detail)  # fmt: skip
         until(f"the {name} page's clock moving",
-              lambda n=name, s=sel, f=first: (_page_clock(pages[n], s) or 0) > f, 120)  # fmt: skip
+              lambda n=name, s=sel, f=first: (_page_clock(pages[n], s) or 0) > f, 120,
+              detail=detail)  # fmt: skip
     old, supervisor = c.pid("runtime"), c.pid(SUPERVISOR)
     watch = _HealthWatch(c)
     t_before = _t_by_session(c)

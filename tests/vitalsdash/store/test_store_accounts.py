@@ -79,6 +79,47 @@ def test_one_class_code_at_a_time_until_it_expires(db_url: str) -> None:
         assert store.class_code(T0 + timedelta(hours=13)) is None
 
 
+def test_a_sign_in_lasts_until_it_ends_or_expires(db_url: str) -> None:
+    later = T0 + timedelta(hours=12)
+    with Store(db_url) as store:
+        ana = store.add_user("Ana", "trainee")
+        ben = store.add_user("Ben", "instructor", "h")
+        store.add_sign_in(ana, "a" * 64, T0, later)
+        store.add_sign_in(ana, "b" * 64, T0, later)  # a second browser
+        store.add_sign_in(ben, "c" * 64, T0, later)
+        assert store.user_for_sign_in("a" * 64, T0)["name"] == "Ana"
+        assert store.user_for_sign_in("a" * 64, later) is None  # expired
+        assert store.user_for_sign_in("d" * 64, T0) is None
+        assert store.end_sign_in("a" * 64)  # signed out: that browser only
+        assert not store.end_sign_in("a" * 64)
+        assert store.user_for_sign_in("a" * 64, T0) is None
+        assert store.user_for_sign_in("b" * 64, T0)["name"] == "Ana"
+        assert store.end_sign_ins(ana) == 1  # a new password: every browser of hers
+        assert store.user_for_sign_in("b" * 64, T0) is None
+        assert store.user_for_sign_in("c" * 64, T0)["name"] == "Ben"
+        store.add_sign_in(ana, "e" * 64, later, later + timedelta(hours=12))
+        assert store.end_sign_in("c" * 64) is False  # expired ones went with a new sign-in
+        assert store.remove_user("ana")
+        assert store.user_for_sign_in("e" * 64, later) is None
+
+
+def test_a_version_7_database_gains_the_sign_ins(db_url: str) -> None:
+    with Store(db_url) as fresh:
+        url = fresh.url
+        ines = fresh.add_user("Ines", "instructor", "h")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE sign_ins"))
+        conn.execute(text("UPDATE schema_meta SET value = '7' WHERE key = 'schema_version'"))
+    engine.dispose()
+    with Store(db_url) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert store.integrity_check() == []
+        assert store.user(ines)["name"] == "Ines"  # the accounts as they were
+        store.add_sign_in(ines, "f" * 64, T0, T0 + timedelta(hours=1))
+        assert store.user_for_sign_in("f" * 64, T0)["id"] == ines
+
+
 def test_a_secret_is_made_once_and_kept_across_opens(db_url: str) -> None:
     with Store(db_url) as store:
         first = store.secret("session")
@@ -132,7 +173,8 @@ def test_a_version_6_database_gains_the_account_tables(db_url: str) -> None:
                                              "kind": "reassure", "params": {}}]))  # fmt: skip
     engine = create_engine(url)
     with engine.begin() as conn:  # back to version 6: no account tables, no user columns
-        for table in ("app_secrets", "chair_assignments", "class_codes", "api_tokens", "users"):
+        for table in ("sign_ins", "app_secrets", "chair_assignments", "class_codes",
+                      "api_tokens", "users"):  # fmt: skip
             conn.execute(text(f"DROP TABLE {table}"))
         conn.execute(text("ALTER TABLE actions DROP COLUMN user_name"))
         conn.execute(text("ALTER TABLE actions DROP COLUMN user_id"))

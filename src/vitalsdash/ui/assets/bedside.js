@@ -76,28 +76,71 @@
   }
 
   /* extendData from trends.compact: [trace, x0, dx, ys] (evenly spaced) or
-     [trace, xs, ys, texts]. */
+     [trace, xs, ys, texts]; entries of one trace (several ticks' wires drawn at once)
+     are joined in order. */
   function extendData(entries, maxPoints) {
     var data = { x: [], y: [], text: [] };
     var traces = [];
     entries.forEach(function (e) {
-      traces.push(e[0]);
+      var xs, ys, texts;
       if (typeof e[1] === "number") {
-        var ys = e[3];
-        var xs = new Array(ys.length);
+        ys = e[3];
+        xs = new Array(ys.length);
         for (var i = 0; i < ys.length; i++) {
           xs[i] = e[1] + i * e[2];
         }
+        texts = [];
+      } else {
+        xs = e[1];
+        ys = e[2];
+        texts = e[3] || [];
+      }
+      var k = traces.indexOf(e[0]);
+      if (k < 0) {
+        traces.push(e[0]);
         data.x.push(xs);
         data.y.push(ys);
-        data.text.push([]);
-      } else {
-        data.x.push(e[1]);
-        data.y.push(e[2]);
-        data.text.push(e[3]);
+        data.text.push(texts);
+        return;
+      }
+      var had = data.x[k].length;
+      data.x[k] = data.x[k].concat(xs);
+      data.y[k] = data.y[k].concat(ys);
+      if (texts.length || data.text[k].length) {  // one text per point, "" where none
+        data.text[k] = padded(data.text[k], had).concat(padded(texts, xs.length));
       }
     });
     return [data, traces, maxPoints];
+  }
+
+  function padded(texts, n) {
+    var out = texts.slice(0, n);
+    while (out.length < n) {
+      out.push("");
+    }
+    return out;
+  }
+
+  /* What the pushed stream brings for the incremental parts (the wire, the checklist's
+     lines) waits here until its callback has drawn it. Dash runs a callback once with the
+     newest value when its input changed twice before it ran (a busy browser, two messages
+     in one chunk), so a message's own value could be passed over: its new points, its
+     decor or its alarm rows lost until they next change. The input gets a token instead,
+     and each run draws everything that came since the last, in order. */
+  var INBOX = { "bed-wire": [], "start-wire": [] };
+  var inboxSeq = 0;
+
+  function post(id, data) {
+    INBOX[id].push(data);
+    inboxSeq += 1;
+    return { inbox: inboxSeq };
+  }
+
+  function take(id, value) {
+    if (value && value.inbox) {
+      return INBOX[id].splice(0, INBOX[id].length);
+    }
+    return value ? [value] : [];  // a polled tick's own value
   }
 
   /* Readiness from [ready, [[met, detail], ...]] (each criterion under its name in
@@ -383,8 +426,15 @@
         return;
       }
       var props = JSON.parse(ev.data);
+      if (props["bed-trends"] && props["bed-trends"].figure) {
+        INBOX["bed-wire"].length = 0;  // a backfill: the new figure holds what waited
+      }
       Object.keys(props).forEach(function (id) {
-        dc.set_props(id, props[id]);
+        var p = props[id];
+        if (INBOX[id] && p.data) {
+          p = { data: post(id, p.data) };
+        }
+        dc.set_props(id, p);
       });
     };
     source.onerror = function () {
@@ -431,39 +481,54 @@
        the points extendData added) alone. */
     applyWire: function (wire, maxPoints) {
       var noUpdate = window.dash_clientside.no_update;
-      if (!wire) {
+      var wires = take("bed-wire", wire);
+      if (!wires.length) {
         return [noUpdate, noUpdate, noUpdate];
       }
-      var ext = wire.e ? extendData(wire.e, maxPoints) : noUpdate;
+      var entries = [];
       var rows = noUpdate;
-      if (wire.a) {
-        rows = wire.a.length
-          ? wire.a.map(alarmRow)
-          : [el("Div", { className: "alarm-none", children: NONE_TEXT })];
-      }
-      if (wire.d) {
-        decor.shapes = shapes(wire.d);
-        decor.version += 1;
-        decor.tries = 0;
-        window.setTimeout(drawDecor, 0);  // after this update's extendData and figure
-      }
-      var has = function (k) { return Object.prototype.hasOwnProperty.call(wire, k); };
-      if (has("l")) {
-        critLabels = wire.l || [];
-      }
-      if (has("r")) {
-        lastReadiness = wire.r;
-      }
-      var ready = has("r") || has("l") ? readiness(lastReadiness) : noUpdate;
-      return [ext, rows, ready];
+      var ready = noUpdate;
+      wires.forEach(function (w) {
+        if (w.e) {
+          entries = entries.concat(w.e);
+        }
+        if (w.a) {
+          rows = w.a.length
+            ? w.a.map(alarmRow)
+            : [el("Div", { className: "alarm-none", children: NONE_TEXT })];
+        }
+        if (w.d) {
+          decor.shapes = shapes(w.d);
+          decor.version += 1;
+          decor.tries = 0;
+          window.setTimeout(drawDecor, 0);  // after this update's extendData and figure
+        }
+        var has = function (k) { return Object.prototype.hasOwnProperty.call(w, k); };
+        if (has("l")) {
+          critLabels = w.l || [];
+        }
+        if (has("r")) {
+          lastReadiness = w.r;
+        }
+        if (has("r") || has("l")) {
+          ready = true;
+        }
+      });
+      var ext = entries.length ? extendData(entries, maxPoints) : noUpdate;
+      return [ext, rows, ready === true ? readiness(lastReadiness) : noUpdate];
     },
 
-    /* The pre-infusion checklist's changed parts (see startCheck). */
+    /* The pre-infusion checklist's changed parts (see startCheck), in the order sent. */
     applyStartCheck: function (parts) {
-      if (!parts) {
+      var all = take("start-wire", parts);
+      if (!all.length) {
         return window.dash_clientside.no_update;
       }
-      return startCheck(parts);
+      var out;
+      all.forEach(function (p) {
+        out = startCheck(p);
+      });
+      return out;
     },
 
     /* A page drawn afresh opens its stream, which starts with the backfill (closing any

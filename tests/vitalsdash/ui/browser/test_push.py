@@ -9,7 +9,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from vitalsdash.ui import fmt
-from vitalsdash.ui.live.stream import hub_of, stream_path
+from vitalsdash.ui.live.bedside import bedside_tick, component_props
+from vitalsdash.ui.live.stream import _frame, hub_of, stream_path
 
 pytestmark = pytest.mark.browser
 HR_POINTS = """() => {
@@ -103,3 +104,42 @@ def test_a_page_refused_a_stream_polls_instead(page: Page, clinic, pushing,
     finally:
         pushing.max_streams = 32
     assert [e for e in errors if "503" not in e] == []  # the refused stream is logged
+
+
+def _points(wire: dict | None, trace: int) -> int:
+    """Points a tick's wire adds to one trace ([trace, x0, dx, ys] or [trace, xs, ...])."""
+    entries = (wire or {}).get("e") or []
+    return sum(len(e[3]) if isinstance(e[1], (int, float)) else len(e[1])
+               for e in entries if e[0] == trace)  # fmt: skip
+
+
+def test_messages_that_arrive_together_are_all_drawn(page: Page, clinic, pushing,
+                                                     errors: list[str]) -> None:  # fmt: skip
+    """A busy browser reads several messages at once, and Dash runs a callback once for
+    inputs that changed twice: still every message's points and the backfill's decor
+    (limits, baselines) are drawn, each once. The stream is the server's own messages for
+    three ticks, sent in one piece."""
+    rt = clinic.runtime
+    ticks = [bedside_tick(rt, "chair2", None)]
+    for seconds in (3, 4):
+        clinic.advance(seconds)
+        ticks.append(bedside_tick(rt, "chair2", ticks[-1]["cursor"]))
+    added = [_points(t.get("wire"), 0) for t in ticks[1:]]
+    assert all(added), added  # each later tick brings HR points of its own
+    spec = ticks[0]["wire"]["d"]
+    decor_shapes = sum(len(spec.get(k) or []) for k in ("r", "h", "v", "i"))
+    assert decor_shapes > 0
+    body = b"retry: 600000\n\n" + b"".join(_frame(component_props(t)) or b"" for t in ticks)
+    page.route(f"**{stream_path('chair2')}", lambda route: route.fulfill(
+        status=200, headers={"Content-Type": "text/event-stream"}, body=body))  # fmt: skip
+    page.goto(clinic.url + "/bed/chair2")
+    backfill = len(ticks[0]["figure"]["data"][0]["x"])
+    page.wait_for_function(f"({HR_POINTS})() === {backfill + sum(added)}")
+    page.wait_for_function(
+        "(n) => { const gd = document.querySelector('#bed-trends .js-plotly-plot');"
+        " return gd && gd.layout && (gd.layout.shapes || []).length === n; }",
+        arg=decor_shapes,
+    )
+    time.sleep(0.5)  # nothing drawn twice
+    assert page.evaluate(HR_POINTS) == backfill + sum(added)
+    assert errors == []
