@@ -80,3 +80,24 @@ def test_users_add_reads_the_password_from_standard_input(tmp_path: Path) -> Non
     assert "Otto" not in listed.stdout  # refused adds added nothing
     assert _cli("users", "remove", "ines moreau", "--db", db).returncode == 0
     assert _cli("users", "remove", "ines moreau", "--db", db).returncode == 2
+
+
+def test_a_new_password_revokes_tokens_and_signs_every_browser_out(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    db = str(tmp_path / "c.sqlite")
+    assert _cli("users", "add", "Ines", "--role", "instructor", "--db", db,
+                stdin="first passphrase\n").returncode == 0  # fmt: skip
+    now = datetime.now(UTC)
+    with Store(db) as store:
+        ines = store.user_by_name("ines")["id"]
+        store.add_token(ines, "t" * 64)
+        for digest in ("a" * 64, "b" * 64):  # two browsers
+            store.add_sign_in(ines, digest, now, now + timedelta(hours=12))
+    r = _cli("users", "password", "Ines", "--db", db, stdin="second passphrase\n")
+    assert r.returncode == 0, r.stderr
+    assert "new password for Ines; 1 API token(s) revoked; signed out of 2 browser(s)" in r.stdout
+    with Store(db) as store:
+        assert store.user_for_token("t" * 64) is None
+        assert store.user_for_sign_in("a" * 64, now) is None
+        assert store.user_for_sign_in("b" * 64, now) is None
