@@ -79,6 +79,17 @@ def test_one_class_code_at_a_time_until_it_expires(db_url: str) -> None:
         assert store.class_code(T0 + timedelta(hours=13)) is None
 
 
+def _back_to_version(url: str, version: int, *statements: str) -> None:
+    """The database as an older version left it: ``statements`` undo the newer layout."""
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        for sql in statements:
+            conn.execute(text(sql))
+        conn.execute(text("UPDATE schema_meta SET value = :v WHERE key = 'schema_version'"),
+                     {"v": str(version)})  # fmt: skip
+    engine.dispose()
+
+
 def test_a_sign_in_lasts_until_it_ends_or_expires(db_url: str) -> None:
     later = T0 + timedelta(hours=12)
     with Store(db_url) as store:
@@ -107,11 +118,7 @@ def test_a_version_7_database_gains_the_sign_ins(db_url: str) -> None:
     with Store(db_url) as fresh:
         url = fresh.url
         ines = fresh.add_user("Ines", "instructor", "h")
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP TABLE sign_ins"))
-        conn.execute(text("UPDATE schema_meta SET value = '7' WHERE key = 'schema_version'"))
-    engine.dispose()
+    _back_to_version(url, 7, "DROP TABLE sign_ins")
     with Store(db_url) as store:
         assert store.schema_version == SCHEMA_VERSION
         assert store.integrity_check() == []
@@ -171,15 +178,11 @@ def test_a_version_6_database_gains_the_account_tables(db_url: str) -> None:
         sid = _session(fresh)
         fresh.write_tick(TickWrite(actions=[{"session_id": sid, "t_s": 1.0, "actor": "trainee",
                                              "kind": "reassure", "params": {}}]))  # fmt: skip
-    engine = create_engine(url)
-    with engine.begin() as conn:  # back to version 6: no account tables, no user columns
-        for table in ("sign_ins", "app_secrets", "chair_assignments", "class_codes",
-                      "api_tokens", "users"):  # fmt: skip
-            conn.execute(text(f"DROP TABLE {table}"))
-        conn.execute(text("ALTER TABLE actions DROP COLUMN user_name"))
-        conn.execute(text("ALTER TABLE actions DROP COLUMN user_id"))
-        conn.execute(text("UPDATE schema_meta SET value = '6' WHERE key = 'schema_version'"))
-    engine.dispose()
+    tables = ("sign_ins", "app_secrets", "chair_assignments", "class_codes", "api_tokens",
+              "users")  # fmt: skip
+    _back_to_version(url, 6, *(f"DROP TABLE {t}" for t in tables),  # no account tables,
+                     "ALTER TABLE actions DROP COLUMN user_name",  # no user columns
+                     "ALTER TABLE actions DROP COLUMN user_id")  # fmt: skip
     with Store(db_url) as store:
         assert store.schema_version == SCHEMA_VERSION
         assert store.integrity_check() == []
