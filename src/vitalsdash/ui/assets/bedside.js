@@ -129,11 +129,58 @@
      and each run draws everything that came since the last, in order. */
   var INBOX = { "bed-wire": [], "start-wire": [] };
   var inboxSeq = 0;
+  /* Points wait too until the chart shows the pushed backfill (marked in its layout's
+     meta): Dash drops an extendData that reaches the chart before a new figure does. */
+  var held = [];
+  var backfillSeq = 0;
+  var NUDGE_MS = 250;
+  var nudging = false;
+
+  function token() {
+    inboxSeq += 1;
+    return { inbox: inboxSeq };
+  }
 
   function post(id, data) {
     INBOX[id].push(data);
-    inboxSeq += 1;
-    return { inbox: inboxSeq };
+    nudge();
+    return token();
+  }
+
+  /* Dash may pass over an input set while the page is still being drawn (its first
+     callbacks running): whatever still waits is offered again, until a run has drawn it.
+     A run that finds nothing waiting changes nothing, so an offer too many is harmless. */
+  function nudge() {
+    if (nudging) {
+      return;
+    }
+    nudging = true;
+    window.setTimeout(function () {
+      nudging = false;
+      if (!document.getElementById("bed-live")) {  // the page was left
+        INBOX["bed-wire"].length = 0;
+        INBOX["start-wire"].length = 0;
+        return;
+      }
+      var waiting = Object.keys(INBOX).filter(function (id) {
+        return INBOX[id].length || (id === "bed-wire" && held.length);
+      });
+      waiting.forEach(function (id) {
+        window.dash_clientside.set_props(id, { data: token() });
+      });
+      if (waiting.length) {
+        nudge();
+      }
+    }, NUDGE_MS);
+  }
+
+  function chartReady() {
+    var gd = document.querySelector("#bed-trends .js-plotly-plot");
+    if (!gd || !gd.data || !gd.layout) {
+      return false;
+    }
+    var meta = gd.layout.meta;
+    return backfillSeq === 0 || (meta && meta.vitalsBackfill === backfillSeq);
   }
 
   function take(id, value) {
@@ -426,8 +473,12 @@
         return;
       }
       var props = JSON.parse(ev.data);
-      if (props["bed-trends"] && props["bed-trends"].figure) {
+      var figure = props["bed-trends"] && props["bed-trends"].figure;
+      if (figure) {
         INBOX["bed-wire"].length = 0;  // a backfill: the new figure holds what waited
+        held.length = 0;
+        backfillSeq += 1;
+        figure.layout = Object.assign({}, figure.layout, { meta: { vitalsBackfill: backfillSeq } });
       }
       Object.keys(props).forEach(function (id) {
         var p = props[id];
@@ -482,10 +533,11 @@
     applyWire: function (wire, maxPoints) {
       var noUpdate = window.dash_clientside.no_update;
       var wires = take("bed-wire", wire);
-      if (!wires.length) {
+      if (!wires.length && !held.length) {
         return [noUpdate, noUpdate, noUpdate];
       }
-      var entries = [];
+      var entries = held;
+      held = [];
       var rows = noUpdate;
       var ready = noUpdate;
       wires.forEach(function (w) {
@@ -514,7 +566,13 @@
           ready = true;
         }
       });
-      var ext = entries.length ? extendData(entries, maxPoints) : noUpdate;
+      var ext = noUpdate;
+      if (entries.length && !chartReady()) {
+        held = entries;  // drawn by a later run (see nudge)
+        nudge();
+      } else if (entries.length) {
+        ext = extendData(entries, maxPoints);
+      }
       return [ext, rows, ready === true ? readiness(lastReadiness) : noUpdate];
     },
 

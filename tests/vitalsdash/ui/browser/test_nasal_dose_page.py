@@ -33,8 +33,11 @@ tick_s = 0.25
 id = "{BED}"
 label = "Nasal chair"
 scenario = "esketamine-intranasal-56mg"
-seed = 56
+seed = 15
 """
+# Seed 15's pressures stay well clear of the limits (systolic 111-134 mmHg in its first
+# hour): at x120 a second is two minutes, so the check that allowed the dose must still
+# allow it when the click lands on a busy machine (seed 56, systolic 82-98, did not).
 ORDER = "Esketamine 56 mg nasal spray: 2 devices of 28 mg, 5 min apart"
 PUMP_ORDER = "56 mg: 2 devices of 28 mg, 5 min apart"  # the card's header names the drug
 
