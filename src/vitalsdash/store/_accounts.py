@@ -173,7 +173,8 @@ class StoreAccounts(ReadConnections):
             return bool(conn.execute(delete(t).where(t.c.digest == digest)).rowcount)
 
     def end_sign_ins(self, user_id: int) -> int:
-        """Every browser of this person signed out (a new password, a removed account)."""
+        """Every browser of this person signed out (a new password; removing the account
+        ends its sign-ins by the foreign key)."""
         t = _schema.sign_ins
         with self._write() as conn:
             return conn.execute(delete(t).where(t.c.user_id == int(user_id))).rowcount or 0

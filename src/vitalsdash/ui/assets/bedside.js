@@ -136,6 +136,12 @@
   var NUDGE_MS = 250;
   var nudging = false;
 
+  function clearInbox() {
+    INBOX["bed-wire"].length = 0;
+    INBOX["start-wire"].length = 0;
+    held.length = 0;
+  }
+
   function token() {
     inboxSeq += 1;
     return { inbox: inboxSeq };
@@ -158,8 +164,7 @@
     window.setTimeout(function () {
       nudging = false;
       if (!document.getElementById("bed-live")) {  // the page was left
-        INBOX["bed-wire"].length = 0;
-        INBOX["start-wire"].length = 0;
+        clearInbox();
         return;
       }
       var waiting = Object.keys(INBOX).filter(function (id) {
@@ -475,8 +480,7 @@
       var props = JSON.parse(ev.data);
       var figure = props["bed-trends"] && props["bed-trends"].figure;
       if (figure) {
-        INBOX["bed-wire"].length = 0;  // a backfill: the new figure holds what waited
-        held.length = 0;
+        clearInbox();  // a backfill: its figure and parts hold what waited
         backfillSeq += 1;
         figure.layout = Object.assign({}, figure.layout, { meta: { vitalsBackfill: backfillSeq } });
       }
@@ -539,8 +543,9 @@
       var entries = held;
       held = [];
       var rows = noUpdate;
-      var ready = noUpdate;
+      var redraw = false;  // the readiness list: new values or names
       wires.forEach(function (w) {
+        var has = function (k) { return Object.prototype.hasOwnProperty.call(w, k); };
         if (w.e) {
           entries = entries.concat(w.e);
         }
@@ -555,16 +560,13 @@
           decor.tries = 0;
           window.setTimeout(drawDecor, 0);  // after this update's extendData and figure
         }
-        var has = function (k) { return Object.prototype.hasOwnProperty.call(w, k); };
         if (has("l")) {
           critLabels = w.l || [];
         }
         if (has("r")) {
           lastReadiness = w.r;
         }
-        if (has("r") || has("l")) {
-          ready = true;
-        }
+        redraw = redraw || has("r") || has("l");
       });
       var ext = noUpdate;
       if (entries.length && !chartReady()) {
@@ -573,7 +575,7 @@
       } else if (entries.length) {
         ext = extendData(entries, maxPoints);
       }
-      return [ext, rows, ready === true ? readiness(lastReadiness) : noUpdate];
+      return [ext, rows, redraw ? readiness(lastReadiness) : noUpdate];
     },
 
     /* The pre-infusion checklist's changed parts (see startCheck), in the order sent. */
